@@ -1,0 +1,108 @@
+# onebox: one binary for a memcached cache, a Redis store, an AMQP broker and
+# an ORM.  `make run` and `make test` are all a fresh Debian 12 machine needs:
+# both install missing Debian packages first (make deps), then build in a
+# sub-make, so that pkg-config is asked only once the -dev packages exist.
+#
+#   make            build bin/onebox
+#   make run        install deps, build, run the server on its defaults
+#   make test       install deps, build, run unit + integration tests
+#   make asan       the same tests, built with ASan + UBSan (bin/asan/)
+#   make check-headers   compile every header on its own
+
+# Debian packages: to build, to test.
+DEPS_BUILD := gcc make pkg-config libevent-dev libjansson-dev libsqlite3-dev \
+              check libsubunit-dev libxxhash-dev
+DEPS_TEST  := python3 python3-pytest curl procps
+DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+
+PKGS   := libevent jansson
+PYTHON := /usr/bin/python3
+
+ifeq ($(SANITIZE),1)
+BUILD  := build/asan
+BIN    := bin/asan
+OPT    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+          -fno-sanitize-recover=all -DOB_DEBUG_ARENA
+else
+BUILD  := build/release
+BIN    := bin
+OPT    := -O2 -g
+endif
+
+# Recursive (=) so that pkg-config runs only when a recipe needs the flags.
+CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow \
+          -Wstrict-prototypes -Icore $(shell pkg-config --cflags $(PKGS))
+LDFLAGS = $(OPT)
+LDLIBS  = $(shell pkg-config --libs $(PKGS))
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+CORE_SRC   := $(filter-out core/main.c,$(wildcard core/*.c))
+MODULE_SRC := $(wildcard cache/*.c store/*.c mq/*.c orm/*.c)
+LIB_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(MODULE_SRC))
+MAIN_OBJ   := $(BUILD)/core/main.o
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+UNIT_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC))
+HEADERS    := $(wildcard core/*.h cache/*.h store/*.h mq/*.h orm/*.h)
+
+.PHONY: all deps run test unit integration asan check-headers clean
+
+all: $(BIN)/onebox
+
+$(BIN)/onebox: $(MAIN_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/check_onebox: $(UNIT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+
+# Installs only what is missing; does nothing when everything is there.
+deps:
+	@missing=""; for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+	    --no-install-recommends $$missing; \
+	fi
+
+run: deps
+	$(MAKE) --no-print-directory all
+	exec $(BIN)/onebox $(ARGS)
+
+test: deps
+	$(MAKE) --no-print-directory unit integration
+
+# The unit tests fork per test (CK_FORK), so a crash fails one test only.
+unit: $(BIN)/check_onebox
+	$(BIN)/check_onebox
+
+# pytest exits 5 when it collects nothing; that is a failure here too.
+integration: $(BIN)/onebox
+	ONEBOX_BIN=$(abspath $(BIN)/onebox) ONEBOX_SANITIZE=$(SANITIZE) \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+
+asan: deps
+	$(MAKE) --no-print-directory SANITIZE=1 unit integration
+
+check-headers:
+	@for h in $(HEADERS); do \
+	  echo "#include \"$$h\"" | $(CC) $(CFLAGS) -I. -x c -fsyntax-only - || exit 1; \
+	done; echo "check-headers: $(words $(HEADERS)) headers compile on their own"
+
+clean:
+	rm -rf build bin

@@ -1,0 +1,74 @@
+"""Fixtures shared by every integration test.
+
+Each test starts its own server on free loopback ports with a temporary
+data directory, and stops it by PID.  `--target real` runs the same tests
+against the real engine (memcached, redis-server, rabbitmq-server from
+Debian's packages) instead of onebox; tests of onebox's own command line
+and admin page are marked `onebox_only` and skipped there.
+"""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from obtest import ServerProcess, free_port, onebox_bin  # noqa: E402
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--target", choices=("onebox", "real"),
+        default=os.environ.get("ONEBOX_TARGET", "onebox"),
+        help="run against onebox (default) or the real engines")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "onebox_only: tests onebox's own CLI or admin API, "
+        "which the real engines do not have")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--target") != "real":
+        return
+    skip = pytest.mark.skip(reason="onebox's own interface: no real-engine "
+                                   "equivalent")
+    for item in items:
+        if "onebox_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def target(request):
+    return request.config.getoption("--target")
+
+
+@pytest.fixture
+def servers(tmp_path):
+    """Starts servers for one test and stops every one of them after it."""
+    started = []
+
+    def start(argv, wait_ports=(), **kw):
+        proc = ServerProcess(argv, tmp_path, **kw)
+        started.append(proc)
+        proc.start(wait_ports)
+        return proc
+
+    yield start
+    for proc in reversed(started):
+        proc.stop()
+
+
+@pytest.fixture
+def onebox(servers, tmp_path):
+    """Starts onebox with extra arguments; the HTTP port is free and known
+    as `.http_port`."""
+    def start(*args, wait=True):
+        http_port = free_port()
+        argv = [onebox_bin(), "--core.http_port", str(http_port),
+                "--core.data_dir", str(tmp_path / "data"), *args]
+        proc = servers(argv, (http_port,) if wait else ())
+        proc.http_port = http_port
+        return proc
+    return start

@@ -1,0 +1,24 @@
+/*
+ * check_main.c: runs every unit-test suite and exits non-zero if any test
+ * failed.  Set CK_FORK=no to run the tests in-process under gdb or valgrind.
+ */
+#include "check_suites.h"
+
+#include <stdlib.h>
+
+int
+main(void)
+{
+    SRunner *sr;
+    int      failed;
+
+    sr = srunner_create(ob_arena_suite());
+    srunner_add_suite(sr, ob_conf_suite());
+    srunner_add_suite(sr, ob_conn_suite());
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,15 @@
+/*
+ * check_suites.h: every check suite of the unit-test binary.  Each
+ * tests/unit/check_<area>.c defines one function here; check_main.c runs
+ * them all.
+ */
+#ifndef OB_CHECK_SUITES_H
+#define OB_CHECK_SUITES_H
+
+#include <check.h>
+
+Suite *ob_arena_suite(void);     /* check_core_arena.c */
+Suite *ob_conf_suite(void);      /* check_core_conf.c */
+Suite *ob_conn_suite(void);      /* check_core_conn.c: listeners, buffers, limits */
+
+#endif /* OB_CHECK_SUITES_H */
