@@ -12,7 +12,7 @@
 # Debian packages: to build, to test.
 DEPS_BUILD := gcc make pkg-config libevent-dev libjansson-dev libsqlite3-dev \
               check libsubunit-dev libxxhash-dev
-DEPS_TEST  := python3 python3-pytest curl procps
+DEPS_TEST  := python3 python3-pytest curl procps memcached
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 PKGS   := libevent jansson

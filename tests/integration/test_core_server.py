@@ -69,20 +69,6 @@ def test_signal_is_graceful(onebox, tmp_path, sig):
     assert "shutting down" in srv.output()
 
 
-def test_daemonize_pidfile_sigterm(servers, tmp_path):
-    pidfile = tmp_path / "x.pid"
-    port = free_port()
-    srv = servers([onebox_bin(), "-d", "-P", pidfile, "--core.http_port",
-                   port], daemon_pidfile=pidfile)
-    # When -d returns, the daemon already listens and wrote its pidfile.
-    assert srv.pid != srv.proc.pid
-    status, _, _ = http_get(port, "/health")
-    assert status == 200
-    os.kill(srv.pid, signal.SIGTERM)
-    assert wait_pid_gone(srv.pid)
-    assert not pidfile.exists()
-
-
 def test_daemon_start_failure_is_reported(onebox, tmp_path):
     first = onebox()
     res = subprocess.run([onebox_bin(), "-d", "-P", tmp_path / "y.pid",

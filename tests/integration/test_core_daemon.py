@@ -1,0 +1,29 @@
+"""memcached's daemon flags, checked the same way on onebox and on the real
+memcached: `-d -P FILE` returns once the server listens, the pidfile holds
+the daemon's pid, and SIGTERM stops it and removes the pidfile."""
+import os
+import signal
+
+from obtest import free_port, onebox_bin, wait_pid_gone, wait_port
+
+
+def daemon_argv(target, port, pidfile):
+    if target == "real":
+        argv = ["memcached", "-U", "0", "-l", "127.0.0.1", "-p", port]
+        if os.geteuid() == 0:
+            argv += ["-u", "root"]      # memcached refuses root without -u
+    else:
+        # Until the cache module listens, the admin port is what accepts.
+        argv = [onebox_bin(), "--core.http_port", port]
+    return argv + ["-d", "-P", pidfile]
+
+
+def test_daemonize_pidfile_sigterm(servers, tmp_path, target):
+    pidfile = tmp_path / "x.pid"
+    port = free_port()
+    srv = servers(daemon_argv(target, port, pidfile), daemon_pidfile=pidfile)
+    assert srv.pid != srv.proc.pid          # the daemon is another process
+    wait_port(port, timeout=5)
+    os.kill(srv.pid, signal.SIGTERM)
+    assert wait_pid_gone(srv.pid)
+    assert not pidfile.exists()
