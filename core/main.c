@@ -58,14 +58,12 @@ ob_main_check(const ob_conf_t *conf, ob_err_t *err)
     gid_t         gid;
 
     if ((page & (page - 1)) != 0) {
-        snprintf(err->msg, sizeof(err->msg), "core.slab_page_size: must be "
+        return ob_err_set(err, "core.slab_page_size: must be "
                  "a power of two (got %lld)", page);
-        return OB_ERR;
     }
     if (ob_conf_int(core, "slab_min_chunk") > page / 2) {
-        snprintf(err->msg, sizeof(err->msg), "core.slab_min_chunk: must be "
+        return ob_err_set(err, "core.slab_min_chunk: must be "
                  "at most half of core.slab_page_size (%lld)", page / 2);
-        return OB_ERR;
     }
     if (user != NULL && ob_process_find_user(user, &uid, &gid, err) != OB_OK) {
         return OB_ERR;

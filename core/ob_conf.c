@@ -52,9 +52,7 @@
 #include <jansson.h>
 
 
-/* "enabled" of every switchable section (ob_conf_usage in ob_conf_args.c
- * prints it from the same words). */
-static const ob_conf_key_t ob_conf_enabled_key = {
+const ob_conf_key_t ob_conf_enabled_key = {
     .name = "enabled", .type = OB_CONF_BOOL, .def = "true",
     .help = "run this module"
 };
@@ -81,21 +79,6 @@ static const struct {
     { "on", 1 },   { "off", 0 },   { "1", 1 },   { "0", 0 },
     { NULL, 0 }
 };
-
-
-static int
-ob_conf_fail(ob_err_t *err, const char *fmt, ...)
-{
-    va_list  ap;
-
-    if (err != NULL) {
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-        va_end(ap);
-    }
-
-    return OB_ERR;
-}
 
 
 /* The type error for key k of section s: "core.log_level: must be one of
@@ -207,7 +190,7 @@ ob_conf_check(const ob_conf_section_t *s, const ob_conf_key_t *k,
         }
         n = json_integer_value(v);
         if (n < k->imin || n > k->imax) {
-            return ob_conf_fail(err, "%s.%s: must be between %lld and %lld "
+            return ob_err_set(err, "%s.%s: must be between %lld and %lld "
                                 "(got %lld)", s->name, k->name,
                                 k->imin, k->imax, n);
         }
@@ -220,7 +203,7 @@ ob_conf_check(const ob_conf_section_t *s, const ob_conf_key_t *k,
         }
         d = json_number_value(v);
         if (!(d >= k->dmin && d <= k->dmax)) {
-            return ob_conf_fail(err, "%s.%s: must be between %g and %g "
+            return ob_err_set(err, "%s.%s: must be between %g and %g "
                                 "(got %g)", s->name, k->name,
                                 k->dmin, k->dmax, d);
         }
@@ -243,7 +226,7 @@ ob_conf_check(const ob_conf_section_t *s, const ob_conf_key_t *k,
 
         /* JSON allows "\u0000"; every reader of these values is C. */
         if (strlen(str) != json_string_length(v)) {
-            return ob_conf_fail(err, "%s.%s: must not contain NUL characters",
+            return ob_err_set(err, "%s.%s: must not contain NUL characters",
                                 s->name, k->name);
         }
 
@@ -274,12 +257,12 @@ ob_conf_check(const ob_conf_section_t *s, const ob_conf_key_t *k,
         break;
 
     default:
-        return ob_conf_fail(err, "%s.%s: the schema has an unknown type %d",
+        return ob_err_set(err, "%s.%s: the schema has an unknown type %d",
                             s->name, k->name, (int) k->type);
     }
 
     if (*out == NULL) {
-        return ob_conf_fail(err, "%s.%s: out of memory", s->name, k->name);
+        return ob_err_set(err, "%s.%s: out of memory", s->name, k->name);
     }
 
     return OB_OK;
@@ -323,7 +306,7 @@ ob_conf_from_text(const ob_conf_section_t *s, const ob_conf_key_t *k,
             return ob_conf_fail_type(s, k, err);
         }
         if (errno == ERANGE) {
-            return ob_conf_fail(err, "%s.%s: must be between %lld and %lld "
+            return ob_err_set(err, "%s.%s: must be between %lld and %lld "
                                 "(got %s)", s->name, k->name,
                                 k->imin, k->imax, text);
         }
@@ -357,7 +340,7 @@ ob_conf_from_text(const ob_conf_section_t *s, const ob_conf_key_t *k,
     case OB_CONF_ENUM:
         v = json_string(text);
         if (v == NULL) {
-            return ob_conf_fail(err, "%s.%s: must be valid UTF-8",
+            return ob_err_set(err, "%s.%s: must be valid UTF-8",
                                 s->name, k->name);
         }
         break;
@@ -365,19 +348,19 @@ ob_conf_from_text(const ob_conf_section_t *s, const ob_conf_key_t *k,
     case OB_CONF_OBJECT:
         v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (v == NULL) {
-            return ob_conf_fail(err, "%s.%s: must be %s (bad JSON: %s)",
+            return ob_err_set(err, "%s.%s: must be %s (bad JSON: %s)",
                                 s->name, k->name,
                                 ob_conf_type_must[k->type], jerr.text);
         }
         break;
 
     default:
-        return ob_conf_fail(err, "%s.%s: the schema has an unknown type %d",
+        return ob_err_set(err, "%s.%s: the schema has an unknown type %d",
                             s->name, k->name, (int) k->type);
     }
 
     if (v == NULL) {
-        return ob_conf_fail(err, "%s.%s: out of memory", s->name, k->name);
+        return ob_err_set(err, "%s.%s: out of memory", s->name, k->name);
     }
 
     rc = ob_conf_check(s, k, v, out, err);
@@ -397,24 +380,24 @@ ob_conf_add_default(json_t *obj, const ob_conf_section_t *s,
     json_error_t  jerr;
 
     if (json_object_get(obj, k->name) != NULL) {
-        return ob_conf_fail(err, "%s.%s: the key is listed twice",
+        return ob_err_set(err, "%s.%s: the key is listed twice",
                             s->name, k->name);
     }
 
     /* Checked once here so that every other use may index by type. */
     if ((unsigned) k->type > OB_CONF_OBJECT) {
-        return ob_conf_fail(err, "%s.%s: the schema has an unknown type %d",
+        return ob_err_set(err, "%s.%s: the schema has an unknown type %d",
                             s->name, k->name, (int) k->type);
     }
 
     if (k->def == NULL) {
-        return ob_conf_fail(err, "%s.%s: the schema has no default",
+        return ob_err_set(err, "%s.%s: the schema has no default",
                             s->name, k->name);
     }
 
     def = json_loads(k->def, JSON_DECODE_ANY, &jerr);
     if (def == NULL) {
-        return ob_conf_fail(err, "%s.%s: bad default %s: %s",
+        return ob_err_set(err, "%s.%s: bad default %s: %s",
                             s->name, k->name, k->def, jerr.text);
     }
 
@@ -425,7 +408,7 @@ ob_conf_add_default(json_t *obj, const ob_conf_section_t *s,
     }
 
     if (json_object_set_new(obj, k->name, v) != 0) {
-        return ob_conf_fail(err, "%s.%s: out of memory", s->name, k->name);
+        return ob_err_set(err, "%s.%s: out of memory", s->name, k->name);
     }
 
     return OB_OK;
@@ -440,12 +423,12 @@ ob_conf_add_section(ob_conf_t *c, const ob_conf_section_t *s, ob_err_t *err)
     const ob_conf_key_t  *k;
 
     if (json_object_get(c->root, s->name) != NULL) {
-        return ob_conf_fail(err, "section '%s' is listed twice", s->name);
+        return ob_err_set(err, "section '%s' is listed twice", s->name);
     }
 
     obj = json_object();
     if (obj == NULL || json_object_set_new(c->root, s->name, obj) != 0) {
-        return ob_conf_fail(err, "%s: out of memory", s->name);
+        return ob_err_set(err, "%s: out of memory", s->name);
     }
 
     if (s->switchable
@@ -474,7 +457,7 @@ ob_conf_init(ob_conf_t *c, const ob_conf_section_t *const *sections,
     c->nsections = nsections;
     c->root = json_object();
     if (c->root == NULL) {
-        return ob_conf_fail(err, "out of memory");
+        return ob_err_set(err, "out of memory");
     }
 
     for (i = 0; i <= nsections; i++) {
@@ -514,12 +497,12 @@ ob_conf_merge(ob_conf_t *c, const json_t *obj, ob_err_t *err)
     const ob_conf_section_t  *s;
 
     if (!json_is_object(obj)) {
-        return ob_conf_fail(err, "the configuration must be a JSON object");
+        return ob_err_set(err, "the configuration must be a JSON object");
     }
 
     staged = json_object();
     if (staged == NULL) {
-        return ob_conf_fail(err, "out of memory");
+        return ob_err_set(err, "out of memory");
     }
 
     rc = OB_ERR;
@@ -529,31 +512,31 @@ ob_conf_merge(ob_conf_t *c, const json_t *obj, ob_err_t *err)
 
         s = ob_conf_find_section(c, sname, strlen(sname));
         if (s == NULL) {
-            ob_conf_fail(err, "unknown section '%s'", sname);
+            ob_err_set(err, "unknown section '%s'", sname);
             goto done;
         }
         if (!json_is_object(sval)) {
-            ob_conf_fail(err, "%s: must be an object", sname);
+            ob_err_set(err, "%s: must be an object", sname);
             goto done;
         }
 
         ssec = json_object();
         if (ssec == NULL || json_object_set_new(staged, sname, ssec) != 0) {
-            ob_conf_fail(err, "out of memory");
+            ob_err_set(err, "out of memory");
             goto done;
         }
 
         json_object_foreach(sval, kname, kval) {
             k = ob_conf_find_key(s, kname);
             if (k == NULL) {
-                ob_conf_fail(err, "unknown key %s.%s", sname, kname);
+                ob_err_set(err, "unknown key %s.%s", sname, kname);
                 goto done;
             }
             if (ob_conf_check(s, k, kval, &v, err) != OB_OK) {
                 goto done;
             }
             if (json_object_set_new(ssec, kname, v) != 0) {
-                ob_conf_fail(err, "out of memory");
+                ob_err_set(err, "out of memory");
                 goto done;
             }
         }
@@ -561,7 +544,7 @@ ob_conf_merge(ob_conf_t *c, const json_t *obj, ob_err_t *err)
 
     json_object_foreach(staged, sname, ssec) {
         if (json_object_update(json_object_get(c->root, sname), ssec) != 0) {
-            ob_conf_fail(err, "out of memory");
+            ob_err_set(err, "out of memory");
             goto done;
         }
     }
@@ -587,20 +570,20 @@ ob_conf_load_file(ob_conf_t *c, const char *path, ob_err_t *err)
      * the plain "FILE: No such file or directory". */
     fp = fopen(path, "r");
     if (fp == NULL) {
-        return ob_conf_fail(err, "%s: %s", path, strerror(errno));
+        return ob_err_set(err, "%s: %s", path, strerror(errno));
     }
 
     obj = json_loadf(fp, JSON_REJECT_DUPLICATES, &jerr);
     fclose(fp);
 
     if (obj == NULL) {
-        return ob_conf_fail(err, "%s:%d:%d: %s", path, jerr.line, jerr.column,
+        return ob_err_set(err, "%s:%d:%d: %s", path, jerr.line, jerr.column,
                             jerr.text);
     }
 
     if (!json_is_object(obj)) {
         json_decref(obj);
-        return ob_conf_fail(err, "%s: must be a JSON object", path);
+        return ob_err_set(err, "%s: must be a JSON object", path);
     }
 
     rc = ob_conf_merge(c, obj, err);
@@ -621,7 +604,7 @@ ob_conf_set_text(ob_conf_t *c, const char *dotted_key, const char *text,
 
     dot = strchr(dotted_key, '.');
     if (dot == NULL) {
-        return ob_conf_fail(err, "unknown key %s (keys are section.key)",
+        return ob_err_set(err, "unknown key %s (keys are section.key)",
                             dotted_key);
     }
 
@@ -630,7 +613,7 @@ ob_conf_set_text(ob_conf_t *c, const char *dotted_key, const char *text,
     s = ob_conf_find_section(c, dotted_key, (size_t) (dot - dotted_key));
     k = (s != NULL) ? ob_conf_find_key(s, dot + 1) : NULL;
     if (k == NULL) {
-        return ob_conf_fail(err, "unknown key %s", dotted_key);
+        return ob_err_set(err, "unknown key %s", dotted_key);
     }
 
     if (ob_conf_from_text(s, k, text, &v, err) != OB_OK) {
@@ -640,7 +623,7 @@ ob_conf_set_text(ob_conf_t *c, const char *dotted_key, const char *text,
     if (json_object_set_new(json_object_get(c->root, s->name), k->name, v)
         != 0)
     {
-        return ob_conf_fail(err, "%s: out of memory", dotted_key);
+        return ob_err_set(err, "%s: out of memory", dotted_key);
     }
 
     return OB_OK;

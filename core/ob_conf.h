@@ -57,6 +57,10 @@ typedef struct ob_conf_s {
     size_t                          nsections;
 } ob_conf_t;
 
+/* "enabled" (bool, default true), the first key of every switchable
+ * section; ob_conf adds it, --help lists it. */
+extern const ob_conf_key_t ob_conf_enabled_key;
+
 /* The core section's schema (core.listen, core.memory_mb, ...). */
 extern const ob_conf_section_t ob_conf_core_section;
 

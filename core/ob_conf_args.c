@@ -123,14 +123,6 @@ static const char *const ob_args_type_names[] = {
 };
 
 
-/* The "enabled" key that ob_conf.c adds to every switchable section, as
- * --help shows it (the same words as ob_conf_enabled_key there). */
-static const ob_conf_key_t ob_args_enabled_key = {
-    .name = "enabled", .type = OB_CONF_BOOL, .def = "true",
-    .help = "run this module"
-};
-
-
 /* Multipliers of -I's suffixes, as memcached reads them. */
 static const struct {
     char                suffix;
@@ -142,21 +134,6 @@ static const struct {
 };
 
 
-static int
-ob_args_fail(ob_err_t *err, const char *fmt, ...)
-{
-    va_list  ap;
-
-    if (err != NULL) {
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-        va_end(ap);
-    }
-
-    return OB_ERR;
-}
-
-
 /* Appends a set to a (its valbuf empty).  Returns OB_OK, or OB_ERR with err
  * set when OB_ARGS_MAX_SETS are already taken. */
 static int
@@ -164,7 +141,7 @@ ob_args_add(ob_args_t *a, const char *key, const char *value,
     const char *flag, ob_err_t *err)
 {
     if (a->nsets == OB_ARGS_MAX_SETS) {
-        return ob_args_fail(err, "too many settings on the command line "
+        return ob_err_set(err, "too many settings on the command line "
                             "(at most %d)", OB_ARGS_MAX_SETS);
     }
 
@@ -277,7 +254,7 @@ ob_args_short(ob_args_t *a, int argc, char **argv, int *i, size_t *verbose,
 
         al = ob_args_alias(*p);
         if (al == NULL) {
-            return ob_args_fail(err, "unknown option '-%c'", *p);
+            return ob_err_set(err, "unknown option '-%c'", *p);
         }
 
         switch (al->kind) {
@@ -314,7 +291,7 @@ ob_args_short(ob_args_t *a, int argc, char **argv, int *i, size_t *verbose,
 
         value = ob_args_value(argc, argv, i, p[1] != '\0' ? p + 1 : NULL);
         if (value == NULL) {
-            return ob_args_fail(err, "option '%s' needs a value", al->flag);
+            return ob_err_set(err, "option '%s' needs a value", al->flag);
         }
 
         switch (al->kind) {
@@ -322,7 +299,7 @@ ob_args_short(ob_args_t *a, int argc, char **argv, int *i, size_t *verbose,
         case OB_ARGS_UDP:
             /* UDP is off in onebox; -U 0 says just that, so it sets nothing */
             if (strcmp(value, "0") != 0) {
-                return ob_args_fail(err, "-U: UDP is not supported; only -U 0 "
+                return ob_err_set(err, "-U: UDP is not supported; only -U 0 "
                                     "is accepted");
             }
             return OB_OK;
@@ -333,7 +310,7 @@ ob_args_short(ob_args_t *a, int argc, char **argv, int *i, size_t *verbose,
             }
             buf = a->sets[a->nsets - 1].valbuf;
             if (ob_args_size(value, buf, sizeof(a->sets[0].valbuf)) != OB_OK) {
-                return ob_args_fail(err, "%s: bad size '%s' (a number of "
+                return ob_err_set(err, "%s: bad size '%s' (a number of "
                                     "bytes, optionally followed by k or m)",
                                     al->flag, value);
             }
@@ -370,7 +347,7 @@ ob_args_long(ob_args_t *a, int argc, char **argv, int *i, ob_err_t *err)
     if (memchr(name, '.', len) != NULL) {
         value = ob_args_value(argc, argv, i, eq != NULL ? eq + 1 : NULL);
         if (value == NULL) {
-            return ob_args_fail(err, "option '%s' needs a value", arg);
+            return ob_err_set(err, "option '%s' needs a value", arg);
         }
 
         if (eq == NULL) {
@@ -380,7 +357,7 @@ ob_args_long(ob_args_t *a, int argc, char **argv, int *i, ob_err_t *err)
         /* The key must be NUL-terminated and argv is not ours to cut (a
          * second parse must see the same argv): copy it. */
         if (len >= sizeof(a->sets[0].valbuf)) {
-            return ob_args_fail(err, "option '--%.*s': name too long for the "
+            return ob_err_set(err, "option '--%.*s': name too long for the "
                                 "'=' form; write '--%.*s VALUE'", (int) len,
                                 name, (int) len, name);
         }
@@ -403,11 +380,11 @@ ob_args_long(ob_args_t *a, int argc, char **argv, int *i, ob_err_t *err)
         }
     }
     if (ob_args_long_opts[o].name == NULL) {
-        return ob_args_fail(err, "unknown option '--%.*s'", (int) len, name);
+        return ob_err_set(err, "unknown option '--%.*s'", (int) len, name);
     }
 
     if (!ob_args_long_opts[o].has_value && eq != NULL) {
-        return ob_args_fail(err, "option '--%.*s' takes no value", (int) len,
+        return ob_err_set(err, "option '--%.*s' takes no value", (int) len,
                             name);
     }
 
@@ -428,7 +405,7 @@ ob_args_long(ob_args_t *a, int argc, char **argv, int *i, ob_err_t *err)
     case OB_ARGS_LONG_CONFIG:
         value = ob_args_value(argc, argv, i, eq != NULL ? eq + 1 : NULL);
         if (value == NULL || value[0] == '\0') {
-            return ob_args_fail(err, "option '--config' needs a value");
+            return ob_err_set(err, "option '--config' needs a value");
         }
         a->config_file = value;
         break;
@@ -452,7 +429,7 @@ ob_args_parse(ob_args_t *a, int argc, char **argv, ob_err_t *err)
 
         if (strcmp(argv[i], "--") == 0) {
             if (i + 1 < argc) {
-                return ob_args_fail(err, "unexpected argument '%s'",
+                return ob_err_set(err, "unexpected argument '%s'",
                                     argv[i + 1]);
             }
             break;
@@ -465,7 +442,7 @@ ob_args_parse(ob_args_t *a, int argc, char **argv, ob_err_t *err)
             rc = ob_args_short(a, argc, argv, &i, &verbose, &nverbose, err);
 
         } else {
-            return ob_args_fail(err, "unexpected argument '%s'", argv[i]);
+            return ob_err_set(err, "unexpected argument '%s'", argv[i]);
         }
 
         if (rc != OB_OK) {
@@ -586,7 +563,7 @@ ob_conf_usage(const ob_conf_t *c, FILE *out)
         fprintf(out, "\n%s:\n", s->name);
 
         if (s->switchable) {
-            ob_args_usage_key(s, &ob_args_enabled_key, out);
+            ob_args_usage_key(s, &ob_conf_enabled_key, out);
         }
         for (k = s->keys; k->name != NULL; k++) {
             ob_args_usage_key(s, k, out);

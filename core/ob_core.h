@@ -33,6 +33,11 @@ typedef struct ob_err_s {
     char msg[512];
 } ob_err_t;
 
+/* Formats a message into err (when err is not NULL) and returns OB_ERR, so
+ * that a failing path reads `return ob_err_set(err, "core.x: ...", ...);`. */
+int ob_err_set(ob_err_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #define OB_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define OB_MAX(a, b) ((a) > (b) ? (a) : (b))
 

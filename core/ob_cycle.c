@@ -63,8 +63,7 @@ ob_cycle_core_init(ob_cycle_t *cy, const json_t *core, ob_err_t *err)
     char             aerr[256];
 
     if (ob_log_level_parse(ob_conf_str(core, "log_level"), &level) != OB_OK) {
-        snprintf(err->msg, sizeof(err->msg), "core.log_level: unknown level");
-        return OB_ERR;
+        return ob_err_set(err, "core.log_level: unknown level");
     }
     if (ob_log_open(&cy->log, level, ob_conf_str(core, "log_file"), err)
         != OB_OK)
@@ -78,8 +77,7 @@ ob_cycle_core_init(ob_cycle_t *cy, const json_t *core, ob_err_t *err)
     ac.growth_factor = ob_conf_double(core, "slab_growth_factor");
     cy->arena = ob_arena_new(&ac, aerr, sizeof(aerr));
     if (cy->arena == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "core.slab_*: %s", aerr);
-        return OB_ERR;
+        return ob_err_set(err, "core.slab_*: %s", aerr);
     }
 
     cy->max_connections = (uint64_t) ob_conf_int(core, "max_connections");
@@ -90,13 +88,11 @@ ob_cycle_core_init(ob_cycle_t *cy, const json_t *core, ob_err_t *err)
 
     cy->base = event_base_new();
     if (cy->base == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "cannot create the event base");
-        return OB_ERR;
+        return ob_err_set(err, "cannot create the event base");
     }
     cy->reap_ev = event_new(cy->base, -1, 0, ob_cycle_reap_cb, cy);
     if (cy->reap_ev == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "cannot create events");
-        return OB_ERR;
+        return ob_err_set(err, "cannot create events");
     }
     return OB_OK;
 }
@@ -130,7 +126,7 @@ ob_cycle_init(ob_cycle_t *cy, const ob_conf_t *conf,
             continue;
         }
         if (cy->nslots == OB_MAX_MODULES) {
-            snprintf(err->msg, sizeof(err->msg), "too many modules");
+            ob_err_set(err, "too many modules");
             ob_cycle_fini(cy);
             return OB_ERR;
         }
@@ -165,9 +161,8 @@ ob_cycle_start(ob_cycle_t *cy, ob_err_t *err)
     for (i = 0; i < 3; i++) {
         cy->sig_ev[i] = evsignal_new(cy->base, sigs[i], ob_cycle_signal_cb, cy);
         if (cy->sig_ev[i] == NULL || evsignal_add(cy->sig_ev[i], NULL) != 0) {
-            snprintf(err->msg, sizeof(err->msg), "cannot install signal "
+            return ob_err_set(err, "cannot install signal "
                      "handlers");
-            return OB_ERR;
         }
     }
 

@@ -107,8 +107,7 @@ ob_http_bound(evutil_socket_t fd, const char *label, int port, void *arg,
     (void) port;
     if (evhttp_accept_socket_with_handle(cy->http, fd) == NULL) {
         evutil_closesocket(fd);
-        snprintf(err->msg, sizeof(err->msg), "cannot listen on %s", label);
-        return OB_ERR;
+        return ob_err_set(err, "cannot listen on %s", label);
     }
     ob_log_notice(&cy->log, "http: listening on %s", label);
     return OB_OK;
@@ -127,9 +126,8 @@ ob_http_start(ob_cycle_t *cy, ob_err_t *err)
 
     cy->http = evhttp_new(cy->base);
     if (cy->http == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "core.http_port: cannot create "
+        return ob_err_set(err, "core.http_port: cannot create "
                  "the HTTP server");
-        return OB_ERR;
     }
     evhttp_set_max_body_size(cy->http, OB_HTTP_MAX_BODY);
     evhttp_set_max_headers_size(cy->http, OB_HTTP_MAX_HEADERS);
@@ -143,9 +141,8 @@ ob_http_start(ob_cycle_t *cy, ob_err_t *err)
     {
         /* Name the key: the address list alone does not say which port. */
         ob_err_t inner = *err;
-        snprintf(err->msg, sizeof(err->msg), "core.http_port: %.480s",
+        return ob_err_set(err, "core.http_port: %.480s",
                  inner.msg);
-        return OB_ERR;
     }
     return OB_OK;
 }

@@ -110,8 +110,7 @@ ob_listen_add(ob_cycle_t *cy, const ob_proto_t *proto, void *ctx,
     ls = calloc(1, sizeof(*ls));
     if (ls == NULL) {
         evutil_closesocket(fd);
-        snprintf(err->msg, sizeof(err->msg), "%s: out of memory", name);
-        return OB_ERR;
+        return ob_err_set(err, "%s: out of memory", name);
     }
     ls->cycle = cy;
     ls->proto = proto;
@@ -133,8 +132,7 @@ ob_listen_add(ob_cycle_t *cy, const ob_proto_t *proto, void *ctx,
             event_free(ls->resume_ev);
         }
         free(ls);
-        snprintf(err->msg, sizeof(err->msg), "%s: cannot listen", name);
-        return OB_ERR;
+        return ob_err_set(err, "%s: cannot listen", name);
     }
     evconnlistener_set_error_cb(ls->evl, ob_listen_error_cb);
 
@@ -156,7 +154,7 @@ ob_listen_bind_addr(const struct addrinfo *ai, const char *label,
 
     fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0) {
-        snprintf(err->msg, sizeof(err->msg), "%s: socket: %s", label,
+        ob_err_set(err, "%s: socket: %s", label,
                  strerror(errno));
         return -1;
     }
@@ -167,7 +165,7 @@ ob_listen_bind_addr(const struct addrinfo *ai, const char *label,
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0
         || listen(fd, OB_LISTEN_BACKLOG) != 0)
     {
-        snprintf(err->msg, sizeof(err->msg), "cannot bind %s: %s", label,
+        ob_err_set(err, "cannot bind %s: %s", label,
                  strerror(errno));
         evutil_closesocket(fd);
         return -1;
@@ -192,8 +190,7 @@ ob_listen_bind_all(const char *addrs, int port, ob_bound_pt bound, void *arg,
     int                      rc, nbound = 0, actual;
 
     if (snprintf(list, sizeof(list), "%s", addrs) >= (int) sizeof(list)) {
-        snprintf(err->msg, sizeof(err->msg), "listen address list too long");
-        return OB_ERR;
+        return ob_err_set(err, "listen address list too long");
     }
     snprintf(portstr, sizeof(portstr), "%d", port);
 
@@ -213,9 +210,8 @@ ob_listen_bind_all(const char *addrs, int port, ob_bound_pt bound, void *arg,
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
         rc = getaddrinfo(host, portstr, &hints, &res);
         if (rc != 0) {
-            snprintf(err->msg, sizeof(err->msg), "cannot resolve listen "
+            return ob_err_set(err, "cannot resolve listen "
                      "address '%s': %s", host, gai_strerror(rc));
-            return OB_ERR;
         }
 
         for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -246,8 +242,7 @@ ob_listen_bind_all(const char *addrs, int port, ob_bound_pt bound, void *arg,
     }
 
     if (nbound == 0) {
-        snprintf(err->msg, sizeof(err->msg), "no listen address given");
-        return OB_ERR;
+        return ob_err_set(err, "no listen address given");
     }
     return OB_OK;
 }
@@ -297,9 +292,8 @@ ob_listen_unix(ob_cycle_t *cy, const ob_proto_t *proto, void *ctx,
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     if (strlen(path) >= sizeof(sun.sun_path)) {
-        snprintf(err->msg, sizeof(err->msg), "unix socket path too long: %s",
+        return ob_err_set(err, "unix socket path too long: %s",
                  path);
-        return OB_ERR;
     }
     memcpy(sun.sun_path, path, strlen(path) + 1);
 
@@ -310,14 +304,13 @@ ob_listen_unix(ob_cycle_t *cy, const ob_proto_t *proto, void *ctx,
 
     fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0) {
-        snprintf(err->msg, sizeof(err->msg), "%s: socket: %s", path,
+        return ob_err_set(err, "%s: socket: %s", path,
                  strerror(errno));
-        return OB_ERR;
     }
     if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) != 0
         || listen(fd, OB_LISTEN_BACKLOG) != 0)
     {
-        snprintf(err->msg, sizeof(err->msg), "cannot bind %s: %s", path,
+        ob_err_set(err, "cannot bind %s: %s", path,
                  strerror(errno));
         evutil_closesocket(fd);
         return OB_ERR;
@@ -325,7 +318,7 @@ ob_listen_unix(ob_cycle_t *cy, const ob_proto_t *proto, void *ctx,
     evutil_make_socket_nonblocking(fd);
     evutil_make_socket_closeonexec(fd);
     if (chmod(path, (mode_t) mode) != 0) {
-        snprintf(err->msg, sizeof(err->msg), "chmod %s: %s", path,
+        ob_err_set(err, "chmod %s: %s", path,
                  strerror(errno));
         evutil_closesocket(fd);
         unlink(path);

@@ -54,7 +54,7 @@ ob_log_open(ob_log_t *log, ob_log_level_t level, const char *path,
 
     log->fp = fopen(path, "a");
     if (log->fp == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "core.log_file: %s: %s",
+        ob_err_set(err, "core.log_file: %s: %s",
                  path, strerror(errno));
         log->fp = stderr;
         return OB_ERR;
@@ -63,8 +63,7 @@ ob_log_open(ob_log_t *log, ob_log_level_t level, const char *path,
     if (log->path == NULL) {
         fclose(log->fp);
         log->fp = stderr;
-        snprintf(err->msg, sizeof(err->msg), "core.log_file: out of memory");
-        return OB_ERR;
+        return ob_err_set(err, "core.log_file: out of memory");
     }
     return OB_OK;
 }

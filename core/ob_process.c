@@ -38,14 +38,12 @@ ob_process_daemonize(int *ready_fd, ob_err_t *err)
     ssize_t       n;
 
     if (pipe(fds) != 0) {
-        snprintf(err->msg, sizeof(err->msg), "pipe: %s", strerror(errno));
-        return OB_ERR;
+        return ob_err_set(err, "pipe: %s", strerror(errno));
     }
 
     pid = fork();
     if (pid < 0) {
-        snprintf(err->msg, sizeof(err->msg), "fork: %s", strerror(errno));
-        return OB_ERR;
+        return ob_err_set(err, "fork: %s", strerror(errno));
     }
 
     if (pid > 0) {
@@ -65,8 +63,7 @@ ob_process_daemonize(int *ready_fd, ob_err_t *err)
 
     close(fds[0]);
     if (setsid() < 0) {
-        snprintf(err->msg, sizeof(err->msg), "setsid: %s", strerror(errno));
-        return OB_ERR;
+        return ob_err_set(err, "setsid: %s", strerror(errno));
     }
     *ready_fd = fds[1];
     return OB_OK;
@@ -107,18 +104,16 @@ ob_process_write_pidfile(const char *path, ob_err_t *err)
     FILE *fp;
 
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp)) {
-        snprintf(err->msg, sizeof(err->msg), "core.pidfile: path too long");
-        return OB_ERR;
+        return ob_err_set(err, "core.pidfile: path too long");
     }
     fp = fopen(tmp, "w");
     if (fp == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "core.pidfile: %s: %s", path,
+        return ob_err_set(err, "core.pidfile: %s: %s", path,
                  strerror(errno));
-        return OB_ERR;
     }
     fprintf(fp, "%ld\n", (long) getpid());
     if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-        snprintf(err->msg, sizeof(err->msg), "core.pidfile: %s: %s", path,
+        ob_err_set(err, "core.pidfile: %s: %s", path,
                  strerror(errno));
         unlink(tmp);
         return OB_ERR;
@@ -142,9 +137,8 @@ ob_process_find_user(const char *user, uid_t *uid, gid_t *gid, ob_err_t *err)
     struct passwd *pw = getpwnam(user);
 
     if (pw == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "core.user: can't find the user "
+        return ob_err_set(err, "core.user: can't find the user "
                  "'%s' to switch to", user);
-        return OB_ERR;
     }
     *uid = pw->pw_uid;
     *gid = pw->pw_gid;
@@ -155,8 +149,8 @@ ob_process_find_user(const char *user, uid_t *uid, gid_t *gid, ob_err_t *err)
 int
 ob_process_drop_privileges(const char *user, ob_err_t *err)
 {
-    uid_t uid;
-    gid_t gid;
+    uid_t uid = (uid_t) -1;   /* set by ob_process_find_user */
+    gid_t gid = (gid_t) -1;
 
     if (user == NULL || (getuid() != 0 && geteuid() != 0)) {
         return OB_OK;
@@ -165,9 +159,8 @@ ob_process_drop_privileges(const char *user, ob_err_t *err)
         return OB_ERR;
     }
     if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
-        snprintf(err->msg, sizeof(err->msg), "core.user: failed to assume "
+        return ob_err_set(err, "core.user: failed to assume "
                  "the identity of '%s': %s", user, strerror(errno));
-        return OB_ERR;
     }
     return OB_OK;
 }
