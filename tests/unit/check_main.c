@@ -15,6 +15,7 @@ main(void)
     sr = srunner_create(ob_arena_suite());
     srunner_add_suite(sr, ob_conf_suite());
     srunner_add_suite(sr, ob_conn_suite());
+    srunner_add_suite(sr, ob_cycle_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -11,5 +11,6 @@
 Suite *ob_arena_suite(void);     /* check_core_arena.c */
 Suite *ob_conf_suite(void);      /* check_core_conf.c */
 Suite *ob_conn_suite(void);      /* check_core_conn.c: listeners, buffers, limits */
+Suite *ob_cycle_suite(void);     /* check_core_cycle.c: module lifecycle */
 
 #endif /* OB_CHECK_SUITES_H */
