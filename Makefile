@@ -15,7 +15,7 @@ DEPS_BUILD := gcc make pkg-config libevent-dev libjansson-dev libsqlite3-dev \
 DEPS_TEST  := python3 python3-pytest curl procps memcached
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
-PKGS   := libevent jansson
+PKGS   := libevent jansson libxxhash
 PYTHON := /usr/bin/python3
 
 ifeq ($(SANITIZE),1)

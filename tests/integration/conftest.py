@@ -13,7 +13,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from obtest import ServerProcess, free_port, onebox_bin  # noqa: E402
+from obtest import (McConn, ServerProcess, cache_argv, free_port,  # noqa: E402
+                    onebox_bin)
 
 
 def pytest_addoption(parser):
@@ -72,3 +73,28 @@ def onebox(servers, tmp_path):
         proc.http_port = http_port
         return proc
     return start
+
+
+@pytest.fixture
+def cache_server(servers, target, tmp_path):
+    """Starts a cache server (onebox, or memcached with --target real) with
+    extra memcached flags; returns its ServerProcess with `.port`."""
+    def start(*extra):
+        port = free_port()
+        argv = cache_argv(target, port, *extra)
+        if target != "real":
+            argv += ["--core.data_dir", str(tmp_path / "data")]
+        proc = servers(argv, (port,))
+        proc.port = port
+        return proc
+    return start
+
+
+@pytest.fixture
+def mc(cache_server):
+    """A raw connection to a fresh cache server on its defaults."""
+    srv = cache_server()
+    conn = McConn(srv.port)
+    conn.server = srv
+    yield conn
+    conn.close()

@@ -154,3 +154,123 @@ class ServerProcess:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+class McConn:
+    """A raw memcached connection for byte-exact protocol tests."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=5.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        self.buf += chunk
+
+    def read_line(self):
+        """One reply line, without its \\r\\n."""
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def read_until(self, marker=b"END\r\n"):
+        """Everything up to and including `marker` at the start of a line."""
+        while not (self.buf.startswith(marker)
+                   or (b"\r\n" + marker) in self.buf):
+            self._fill()
+        if self.buf.startswith(marker):
+            end = len(marker)
+        else:
+            end = self.buf.index(b"\r\n" + marker) + 2 + len(marker)
+        data, self.buf = self.buf[:end], self.buf[end:]
+        return data
+
+    def cmd(self, data):
+        """Sends a command and returns its one reply line."""
+        self.send(data)
+        return self.read_line()
+
+    def is_closed(self, timeout=2.0):
+        """True once the server closes the connection (EOF or reset)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def nothing_pending(self, wait=0.2):
+        """True if the server sends nothing within `wait` seconds."""
+        self.sock.settimeout(wait)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return self.buf == b""
+        finally:
+            self.sock.settimeout(5.0)
+        self.buf += chunk
+        return False
+
+    def stats(self, arg=""):
+        self.send("stats%s\r\n" % (" " + arg if arg else ""))
+        out = {}
+        for line in self.read_until(b"END\r\n").split(b"\r\n"):
+            parts = line.split(b" ", 2)
+            if len(parts) == 3 and parts[0] == b"STAT":
+                out[parts[1].decode()] = parts[2].decode()
+        return out
+
+
+def cache_argv(target, port, *extra):
+    """The command line of a cache server on 127.0.0.1:port: onebox, or the
+    real memcached (Debian's package) for --target real.  `extra` are
+    memcached flags both understand (-m, -c, -I, -t ...)."""
+    extra = [str(a) for a in extra]
+    if target == "real":
+        argv = ["memcached", "-U", "0", "-l", "127.0.0.1", "-p", str(port)]
+        if os.geteuid() == 0:
+            argv += ["-u", "root"]      # memcached refuses root without -u
+        return argv + extra
+    argv = [onebox_bin(), "-U", "0", "-l", "127.0.0.1", "-p", str(port),
+            "--core.http_port", "0"]
+    # Only the cache listens: the other modules would take their default
+    # ports, which parallel tests (or a real Redis) may hold.
+    for section in onebox_sections():
+        if section not in ("core", "cache"):
+            argv += ["--%s.enabled" % section, "false"]
+    return argv + extra
+
+
+_sections = None
+
+
+def onebox_sections():
+    """The configuration sections of the onebox binary under test."""
+    global _sections
+    if _sections is None:
+        out = subprocess.run([onebox_bin(), "--print-config"], check=True,
+                             capture_output=True, text=True).stdout
+        _sections = list(json.loads(out))
+    return _sections

@@ -1,0 +1,325 @@
+/*
+ * cache_int.h: what the cache module's own files share.  Nothing outside
+ * cache/ includes this; other modules use cache.h.
+ *
+ * The pieces and their files:
+ *
+ *   cache_module.c     descriptor, config section, init/start/stop, /stats,
+ *                      the connection session and on_read (framing)
+ *   cache_proto.c      pure parsing: line framing, tokenizer, numbers,
+ *                      base64 (no I/O, no allocation)
+ *   cache_items.c      the item store: hash table, items in the arena,
+ *                      LRU per size class, expiry, CAS, eviction, flush
+ *   cache_store.c      store semantics shared by text and meta commands
+ *                      (set/add/replace/append/prepend/cas, incr/decr)
+ *   cache_cmd_text.c   the text protocol's commands
+ *   cache_cmd_meta.c   the meta protocol's commands (mg ms md ma mn me)
+ *   cache_cmd_stats.c  stats, stats items|slabs|settings|reset
+ *   cache_api.c        the in-process API of cache.h
+ *
+ * Time: the store keeps times as seconds since the module started
+ * ("rel time", memcached's rel_time_t), in 32 bits, so an item header stays
+ * small.  cache_clock_update() refreshes c->now once per batch of input.
+ */
+#ifndef OB_CACHE_INT_H
+#define OB_CACHE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <event2/buffer.h>
+#include "cache.h"
+#include "ob_arena.h"
+#include "ob_conn.h"
+#include "ob_core.h"
+
+#define CACHE_KEY_MAX          250          /* memcached's KEY_MAX_LENGTH */
+#define CACHE_LINE_MAX         2048         /* a line without \n beyond this closes the connection (except get/gets) */
+#define CACHE_MAX_TOKENS       24           /* memcached's MAX_TOKENS */
+#define CACHE_REALTIME_MAXDELTA (60 * 60 * 24 * 30)  /* exptimes above are unix times */
+#define CACHE_PROTO_VERSION    "1.6.18"     /* the memcached version whose protocol we speak */
+#define CACHE_OPAQUE_MAX       31           /* meta O token, without the O */
+
+typedef uint32_t cache_rel_time_t;
+
+/* ---- items --------------------------------------------------------------- */
+
+#define CACHE_ITEM_LINKED   0x01    /* in the hash table and an LRU */
+#define CACHE_ITEM_FETCHED  0x02    /* read at least once since stored */
+#define CACHE_ITEM_STALE    0x04    /* invalidated by meta md/ms with I */
+#define CACHE_ITEM_TOKEN    0x08    /* a meta win (W) was handed out */
+
+/*
+ * One item, in one arena chunk: this header, then the key (nkey bytes, no
+ * NUL), then the value (nbytes bytes, which include the trailing "\r\n",
+ * as memcached stores it so that a hit is written with one copy).
+ */
+typedef struct cache_item_s {
+    struct cache_item_s *prev, *next;   /* LRU of its class; head = newest */
+    struct cache_item_s *h_next;        /* hash chain */
+    uint64_t             cas;
+    cache_rel_time_t     time;          /* last access (rel time) */
+    cache_rel_time_t     exptime;       /* 0 never; else rel time it expires at */
+    uint32_t             flags;         /* the client's 32-bit flags */
+    uint32_t             nbytes;        /* value length including "\r\n" */
+    uint8_t              nkey;          /* key length, 1..250 */
+    uint8_t              it_flags;      /* CACHE_ITEM_* */
+    uint8_t              clsid;         /* arena class (0: large block) */
+    uint8_t              _pad;
+    char                 data[];        /* key, then value */
+} cache_item_t;
+
+#define CACHE_ITEM_key(it)    ((it)->data)
+#define CACHE_ITEM_value(it)  ((it)->data + (it)->nkey)
+#define CACHE_ITEM_total(it)  (sizeof(cache_item_t) + (it)->nkey + (it)->nbytes)
+
+/* ---- statistics ---------------------------------------------------------- */
+
+/* Per-class figures for `stats items` and `stats slabs`. */
+typedef struct cache_class_stats_s {
+    uint64_t number;                    /* items linked now */
+    uint64_t mem_requested;             /* their total bytes (CACHE_ITEM_total) */
+    uint64_t evicted, evicted_nonzero, evicted_unfetched, evicted_time;
+    uint64_t outofmemory, reclaimed, expired_unfetched, crawler_reclaimed;
+    uint64_t get_hits, cmd_set, delete_hits, incr_hits, decr_hits;
+    uint64_t cas_hits, cas_badval, touch_hits;
+} cache_class_stats_t;
+
+/* The counters behind `stats`, named as memcached names them. */
+typedef struct cache_stats_s {
+    uint64_t cmd_get, cmd_set, cmd_flush, cmd_touch, cmd_meta;
+    uint64_t get_hits, get_misses, get_expired, get_flushed;
+    uint64_t delete_hits, delete_misses, incr_hits, incr_misses;
+    uint64_t decr_hits, decr_misses, cas_hits, cas_misses, cas_badval;
+    uint64_t touch_hits, touch_misses;
+    uint64_t store_too_large, store_no_memory;
+    uint64_t total_items, curr_items, bytes;
+    uint64_t evictions, reclaimed, expired_unfetched, evicted_unfetched;
+    uint64_t evicted_active, crawler_reclaimed, crawler_items_checked;
+    uint64_t curr_connections, total_connections;
+    uint64_t bytes_read, bytes_written;
+    cache_class_stats_t classes[OB_ARENA_MAX_CLASSES + 1]; /* index = class id */
+} cache_stats_t;
+
+/* ---- the module's state --------------------------------------------------- */
+
+struct cache_s {
+    struct ob_cycle_s  *cycle;          /* borrowed */
+    ob_arena_t         *arena;          /* borrowed: cy->arena */
+    int                 owner;          /* our arena owner id */
+
+    /* configuration */
+    int                 port;
+    const char         *unix_socket;    /* borrowed from the conf, or NULL */
+    size_t              max_item_size;  /* -I */
+    int                 cas_enabled;    /* memcached -C turns it off */
+    int                 flush_enabled;  /* memcached -F turns it off */
+    int                 verbosity;
+
+    /* the store (cache_items.c) */
+    cache_item_t      **buckets;        /* malloc'd: outside the budget, as in memcached */
+    uint32_t            hashpower;      /* buckets = 1 << hashpower */
+    uint64_t            nitems;
+    cache_item_t       *heads[OB_ARENA_MAX_CLASSES + 1];  /* LRU per class */
+    cache_item_t       *tails[OB_ARENA_MAX_CLASSES + 1];
+    uint64_t            cas_next;       /* one counter for the server */
+    cache_rel_time_t    oldest_live;    /* flush_all: items stored at or before are invalid; 0 none */
+    time_t              process_started;/* unix time of rel time 0 */
+    cache_rel_time_t    now;            /* current rel time */
+    unsigned            crawl_class;    /* where the crawler resumes */
+    cache_item_t       *crawl_next;     /* ... and at which item (NULL: tail) */
+
+    cache_stats_t       stats;
+    struct event       *clock_ev;       /* 1 s: clock, crawler */
+};
+
+/* ---- cache_items.c: the store --------------------------------------------- */
+
+/* Sets up the hash table and registers the eviction hook.  OB_ERR with err. */
+int  cache_items_init(cache_t *c, ob_err_t *err);
+/* Frees every item and the table. */
+void cache_items_fini(cache_t *c);
+
+/* Refreshes c->now from the system clock. */
+void cache_clock_update(cache_t *c);
+
+/* memcached's realtime(): a client exptime into a rel time.  0 stays 0
+ * (never); up to 30 days is relative to now; above that an absolute unix
+ * time (in the past: already expired); negative: already expired. */
+cache_rel_time_t cache_exptime_rel(const cache_t *c, int64_t exptime);
+
+/* The inverse for meta `t`: seconds left, or -1 for never. */
+int64_t cache_item_ttl(const cache_t *c, const cache_item_t *it);
+
+/* Why a lookup found nothing, for get_expired / get_flushed. */
+typedef enum {
+    CACHE_MISS_ABSENT = 0,
+    CACHE_MISS_EXPIRED,
+    CACHE_MISS_FLUSHED
+} cache_miss_t;
+
+/*
+ * Looks a key up.  Returns the live item (borrowed: valid until the next
+ * store operation), or NULL; an expired or flushed item met on the way is
+ * unlinked and freed, and *why (if not NULL) says which.  Does not bump
+ * the LRU or set FETCHED: the caller does, after deciding it is a hit.
+ */
+cache_item_t *cache_item_find(cache_t *c, const char *key, size_t nkey,
+                              cache_miss_t *why /* OUT */);
+
+/* Marks a hit: FETCHED, time = now, moved to the head of its LRU. */
+void cache_item_bump(cache_t *c, cache_item_t *it);
+
+/*
+ * Allocates an unlinked item for `key` with room for a value of `nbytes`
+ * (including its "\r\n").  May evict.  Returns NULL with *why set to
+ * CACHE_TOO_LARGE (total over max_item_size) or CACHE_NO_MEMORY.
+ * new: link it with cache_item_link or free it with cache_item_free.
+ */
+cache_item_t *cache_item_alloc(cache_t *c, const char *key, size_t nkey,
+                               uint32_t flags, cache_rel_time_t exptime,
+                               size_t nbytes, int *why /* OUT */);
+
+/* Frees an unlinked item. */
+void cache_item_free(cache_t *c, cache_item_t *it);
+
+/* Links `it` (giving it a new CAS), replacing `old` (a linked item with the
+ * same key, or NULL), which is unlinked and freed. */
+void cache_item_link(cache_t *c, cache_item_t *it, cache_item_t *old);
+
+/* Unlinks a linked item and frees it. */
+void cache_item_unlink(cache_t *c, cache_item_t *it);
+
+/* A fresh CAS value (for in-place changes: incr, touch-less updates). */
+uint64_t cache_next_cas(cache_t *c);
+
+/* flush_all: with delay 0 every item now is invalid at once; with a delay,
+ * the items that exist when it runs out.  (memcached's settings.oldest_live) */
+void cache_items_flush(cache_t *c, int64_t delay);
+
+/* Examines up to `max` items from the LRU tails and reclaims the expired
+ * ones (the LRU crawler).  Returns how many were reclaimed. */
+size_t cache_items_crawl(cache_t *c, size_t max);
+
+/* ---- cache_store.c: semantics shared by text and meta -------------------- */
+
+typedef enum {
+    CACHE_OP_SET = 0, CACHE_OP_ADD, CACHE_OP_REPLACE,
+    CACHE_OP_APPEND, CACHE_OP_PREPEND, CACHE_OP_CAS
+} cache_op_t;
+
+/*
+ * memcached's do_store_item: stores the filled, unlinked item `it` under
+ * `op` (cas_in is compared for CACHE_OP_CAS, and for others when non-zero,
+ * as meta's C flag does).  Returns OB_OK (stored; *cas_out gets the new
+ * CAS), CACHE_NOT_STORED, CACHE_EXISTS, CACHE_NOT_FOUND, or
+ * CACHE_NO_MEMORY (append/prepend could not allocate the joined item).
+ * Takes `it` in every case: it is linked or freed.  Counts cmd_set and
+ * the cas_* statistics.
+ */
+int cache_store_item(cache_t *c, cache_item_t *it, cache_op_t op,
+                     uint64_t cas_in, uint64_t *cas_out /* OUT */);
+
+/*
+ * incr/decr by `delta`: OB_OK with the new value in *value (and its
+ * decimal text written into the item, in place and space-padded when it
+ * fits, as memcached does), CACHE_NOT_FOUND, CACHE_EXISTS (cas_in given and
+ * different), OB_DECLINED (the value is not a number), or CACHE_NO_MEMORY.
+ * *cas_out (may be NULL) gets the item's new CAS.  Counts incr_/decr_*.
+ */
+int cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
+                     uint64_t delta, uint64_t cas_in, uint64_t *value /* OUT */,
+                     uint64_t *cas_out /* OUT */);
+
+/* ---- cache_proto.c: pure parsing ----------------------------------------- */
+
+/*
+ * Finds the first line in buf[0..len).  On OB_OK *line_len is the line
+ * without its "\n" and without one "\r" before it, and *consumed the bytes
+ * up to and including the "\n".  OB_AGAIN: no "\n" yet.  OB_PROTO_ERR: no
+ * "\n" within CACHE_LINE_MAX bytes and the line is not a get/gets (whose
+ * key lists may be longer): the caller closes the connection, as memcached
+ * does.
+ */
+int cache_proto_line(const uint8_t *buf, size_t len, size_t *line_len /* OUT */,
+                     size_t *consumed /* OUT */);
+
+/*
+ * Splits a line on spaces (only 0x20, repeated spaces ignored), as
+ * memcached's tokenize_command.  Fills at most `max` tokens; if the line
+ * has more, the last token holds the rest of the line (starting at its
+ * first non-space byte).  Returns the number of tokens.
+ */
+size_t cache_proto_tokenize(const char *line, size_t len, ob_str_t *tokens,
+                            size_t max);
+
+/* Numbers as memcached's safe_strto* read them: the whole token must be the
+ * number.  Return 1 on success, 0 otherwise. */
+int cache_proto_u64(const ob_str_t *t, uint64_t *out /* OUT */);
+int cache_proto_u32(const ob_str_t *t, uint32_t *out /* OUT */);   /* flags: a u64 truncated to 32 bits, no sign */
+int cache_proto_i32(const ob_str_t *t, int32_t *out /* OUT */);    /* exptime, bytes */
+int cache_proto_i64(const ob_str_t *t, int64_t *out /* OUT */);
+
+/* Base64 (RFC 4648, with padding) for meta's b flag.  Return the output
+ * length, or -1 on bad input or when out (outlen bytes) is too small. */
+long cache_proto_b64_decode(const char *in, size_t len, char *out, size_t outlen);
+long cache_proto_b64_encode(const char *in, size_t len, char *out, size_t outlen);
+
+/* ---- the connection and the commands -------------------------------------- */
+
+/* One client connection of the cache protocol. */
+typedef struct cache_conn_s {
+    cache_t    *cache;
+    ob_conn_t  *conn;
+    size_t      swallow;        /* bytes of a refused data block still to discard */
+} cache_conn_t;
+
+/*
+ * A command handler.  `tokens` are the line's tokens (tokens[0] is the
+ * command name), `line_consumed` the bytes of the line with its "\n".  The
+ * line is still in `in`.  A handler drains what it used (the line, and its
+ * data block) and returns:
+ *   OB_OK     done, replies appended to out
+ *   OB_AGAIN  the data block is not all here yet: nothing drained, call
+ *             again with more input
+ *   OB_DONE   close the connection after the replies are written (quit)
+ *   OB_ERR    close the connection now
+ */
+typedef int (*cache_cmd_pt)(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
+                            size_t line_consumed, struct evbuffer *in,
+                            struct evbuffer *out);
+
+typedef struct cache_cmd_s {
+    const char   *name;
+    cache_cmd_pt  handler;
+} cache_cmd_t;
+
+/* The tables of cache_cmd_text.c and cache_cmd_meta.c, ended by a NULL name. */
+extern const cache_cmd_t cache_text_commands[];
+extern const cache_cmd_t cache_meta_commands[];
+
+/*
+ * For a command with a data block of `nbytes` bytes plus "\r\n" after its
+ * line: OB_AGAIN if the block is not all in `in` yet (nothing drained);
+ * otherwise drains the line and the block, copying the nbytes data bytes
+ * into dst (when dst is not NULL), and returns OB_OK, or OB_PROTO_ERR when
+ * the block does not end in "\r\n" (memcached's "bad data chunk": exactly
+ * nbytes + 2 bytes are used up either way).
+ */
+int cache_conn_take_block(struct evbuffer *in, size_t line_consumed,
+                          size_t nbytes, void *dst);
+
+/* Drains the line and arranges for the next `nbytes` + 2 bytes of input to
+ * be discarded (a refused data block: too large, no memory, bad flags). */
+void cache_conn_swallow(cache_conn_t *cc, struct evbuffer *in,
+                        size_t line_consumed, size_t nbytes);
+
+/* Appends "<text>\r\n" unless `noreply`. */
+void cache_reply(struct evbuffer *out, const char *text, int noreply);
+
+/* The stats commands (cache_cmd_stats.c), called by the text table. */
+int cache_cmd_stats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
+                    size_t line_consumed, struct evbuffer *in,
+                    struct evbuffer *out);
+
+#endif /* OB_CACHE_INT_H */
