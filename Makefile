@@ -31,7 +31,7 @@ endif
 
 # Recursive (=) so that pkg-config runs only when a recipe needs the flags.
 CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow \
-          -Wstrict-prototypes -Icore $(shell pkg-config --cflags $(PKGS))
+          -Wstrict-prototypes -I. -Icore $(shell pkg-config --cflags $(PKGS))
 LDFLAGS = $(OPT)
 LDLIBS  = $(shell pkg-config --libs $(PKGS))
 CHECK_LIBS = $(shell pkg-config --libs check)

@@ -131,6 +131,7 @@ struct cache_s {
 
     cache_stats_t       stats;
     struct event       *clock_ev;       /* 1 s: clock, crawler */
+    ob_proto_t          proto;          /* our wire protocol; max_input set from -I */
 };
 
 /* ---- cache_items.c: the store --------------------------------------------- */
@@ -160,7 +161,8 @@ typedef enum {
 
 /*
  * Looks a key up.  Returns the live item (borrowed: valid until the next
- * store operation), or NULL; an expired or flushed item met on the way is
+ * cache_item_alloc, link or unlink: an alloc may evict it, so allocate
+ * first and look up after), or NULL; an expired or flushed item met on the way is
  * unlinked and freed, and *why (if not NULL) says which.  Does not bump
  * the LRU or set FETCHED: the caller does, after deciding it is a hit.
  */
@@ -272,12 +274,17 @@ typedef struct cache_conn_s {
     cache_t    *cache;
     ob_conn_t  *conn;
     size_t      swallow;        /* bytes of a refused data block still to discard */
+    char       *line;           /* the current command line, copied out of the
+                                   input so that tokens stay valid while a
+                                   handler drains the input */
+    size_t      line_cap;
 } cache_conn_t;
 
 /*
  * A command handler.  `tokens` are the line's tokens (tokens[0] is the
  * command name), `line_consumed` the bytes of the line with its "\n".  The
- * line is still in `in`.  A handler drains what it used (the line, and its
+ * line is still in `in`; the tokens point into a copy of it, so they stay
+ * valid after the handler drains `in`.  A handler drains what it used (the line, and its
  * data block) and returns:
  *   OB_OK     done, replies appended to out
  *   OB_AGAIN  the data block is not all here yet: nothing drained, call

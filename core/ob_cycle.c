@@ -250,6 +250,20 @@ ob_cycle_fini(ob_cycle_t *cy)
 }
 
 
+void *
+ob_cycle_module_state(ob_cycle_t *cy, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < cy->nslots; i++) {
+        if (strcmp(cy->slots[i].module->name, name) == 0) {
+            return cy->slots[i].state;
+        }
+    }
+    return NULL;
+}
+
+
 long
 ob_cycle_uptime(const ob_cycle_t *cy)
 {

@@ -89,6 +89,11 @@ void ob_cycle_fini(ob_cycle_t *cy);
 /* The /stats document.  new: caller json_decref()s it. */
 json_t *ob_cycle_stats_json(ob_cycle_t *cy);
 
+/* The state of the enabled module `name`, or NULL (disabled, absent, or
+ * not yet initialised).  borrowed.  This is how one module finds another's
+ * public API (the ORM finds the cache). */
+void *ob_cycle_module_state(ob_cycle_t *cy, const char *name);
+
 /* Seconds since start. */
 long ob_cycle_uptime(const ob_cycle_t *cy);
 

@@ -9,7 +9,10 @@
 
 #include <stddef.h>
 
+#include "cache/cache.h"
+
 
 const ob_module_t *const ob_modules[] = {
+    &cache_module,
     NULL
 };

@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from obtest import (McConn, ServerProcess, cache_argv, free_port,  # noqa: E402
-                    onebox_bin)
+                    module_port_args, onebox_bin)
 
 
 def pytest_addoption(parser):
@@ -68,7 +68,8 @@ def onebox(servers, tmp_path):
     def start(*args, wait=True):
         http_port = free_port()
         argv = [onebox_bin(), "--core.http_port", str(http_port),
-                "--core.data_dir", str(tmp_path / "data"), *args]
+                "--core.data_dir", str(tmp_path / "data"),
+                *module_port_args(), *args]
         proc = servers(argv, (http_port,) if wait else ())
         proc.http_port = http_port
         return proc

@@ -263,14 +263,30 @@ def cache_argv(target, port, *extra):
     return argv + extra
 
 
-_sections = None
+_defaults = None
+
+
+def onebox_defaults():
+    """The default configuration of the onebox binary under test."""
+    global _defaults
+    if _defaults is None:
+        out = subprocess.run([onebox_bin(), "--print-config"], check=True,
+                             capture_output=True, text=True).stdout
+        _defaults = json.loads(out)
+    return _defaults
 
 
 def onebox_sections():
     """The configuration sections of the onebox binary under test."""
-    global _sections
-    if _sections is None:
-        out = subprocess.run([onebox_bin(), "--print-config"], check=True,
-                             capture_output=True, text=True).stdout
-        _sections = list(json.loads(out))
-    return _sections
+    return list(onebox_defaults())
+
+
+def module_port_args(free=True):
+    """Flags that move every module's listener off its well-known default
+    port (6379, 11211...), which another test or a real server may hold:
+    onto a free port, or (free=False) onto none (port 0)."""
+    args = []
+    for section, keys in onebox_defaults().items():
+        if section != "core" and "port" in keys:
+            args += ["--%s.port" % section, str(free_port() if free else 0)]
+    return args

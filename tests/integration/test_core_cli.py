@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from obtest import free_port, onebox_bin, wait_port
+from obtest import free_port, module_port_args, onebox_bin, wait_port
 
 pytestmark = pytest.mark.onebox_only
 
@@ -142,6 +142,7 @@ def test_nothing_starts_half_configured(tmp_path):
 
 def test_port_in_use_exits_1(onebox):
     first = onebox()
-    res = run("--core.http_port", first.http_port)
+    res = run("--core.http_port", first.http_port,
+              *module_port_args(free=False))
     assert res.returncode == 1
     assert "core.http_port" in res.stderr

@@ -4,7 +4,8 @@ the daemon's pid, and SIGTERM stops it and removes the pidfile."""
 import os
 import signal
 
-from obtest import free_port, onebox_bin, wait_pid_gone, wait_port
+from obtest import (free_port, module_port_args, onebox_bin, wait_pid_gone,
+                    wait_port)
 
 
 def daemon_argv(target, port, pidfile):
@@ -13,8 +14,8 @@ def daemon_argv(target, port, pidfile):
         if os.geteuid() == 0:
             argv += ["-u", "root"]      # memcached refuses root without -u
     else:
-        # Until the cache module listens, the admin port is what accepts.
-        argv = [onebox_bin(), "--core.http_port", port]
+        argv = [onebox_bin(), "--core.http_port", "0",
+                *module_port_args(free=False), "-p", port]
     return argv + ["-d", "-P", pidfile]
 
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from obtest import (free_port, http_get, http_json, onebox_bin, rss_kb,
-                    sanitized, wait_pid_gone, wait_port)
+from obtest import (http_get, http_json, module_port_args, onebox_bin,
+                    rss_kb, sanitized, wait_port)
 
 pytestmark = pytest.mark.onebox_only
 
@@ -72,7 +72,8 @@ def test_signal_is_graceful(onebox, tmp_path, sig):
 def test_daemon_start_failure_is_reported(onebox, tmp_path):
     first = onebox()
     res = subprocess.run([onebox_bin(), "-d", "-P", tmp_path / "y.pid",
-                          "--core.http_port", str(first.http_port)],
+                          "--core.http_port", str(first.http_port),
+                          *module_port_args(free=False)],
                          capture_output=True, text=True, timeout=20)
     assert res.returncode == 1
     assert "core.http_port" in res.stderr

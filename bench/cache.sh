@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# bench/cache.sh: onebox's cache against the real memcached, side by side.
+#
+#   1. throughput: memcaslap (libmemcached-tools) runs the same fixed-count
+#      get/set mix (90% get, 10% set, 100-byte values) against memcached
+#      -t 1, memcached with its default threads, and onebox, all with the
+#      same memory;
+#   2. memory per item: 1M items with 100-byte values are stored in each
+#      server (pipelined sets from one client) and the growth of its
+#      resident memory is divided by the item count.
+#
+# Prints ops/s for each and onebox's ratio to each memcached.  Bounded: a
+# fixed number of operations, each run under a time limit.  Servers bind
+# 127.0.0.1 on free ports and are stopped by PID.
+#
+# Usage: bench/cache.sh [OPS] [ITEMS]      (defaults 400000 and 1000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OPS=${1:-400000}
+ITEMS=${2:-1000000}
+MEM_MB=1024
+PY=/usr/bin/python3
+
+command -v memcaslap >/dev/null && command -v memcached >/dev/null || {
+    echo "bench/cache.sh needs memcached and libmemcached-tools:" \
+         "apt-get install memcached libmemcached-tools" >&2; exit 2; }
+[ -x bin/onebox ] || make --no-print-directory all >/dev/null
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+free_port() {
+    $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+    for _ in $(seq 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "nothing listens on port $1" >&2; exit 1
+}
+
+# start NAME PORT ARGV... : starts a server, records its pid in SERVER_PID.
+start() {
+    local name=$1 port=$2; shift 2
+    "$@" >/tmp/bench-cache-$name.log 2>&1 &
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    wait_port "$port"
+}
+
+stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+root_flag=(); [ "$(id -u)" -eq 0 ] && root_flag=(-u root)
+memcached_cmd() { echo memcached -U 0 -l 127.0.0.1 -m "$MEM_MB" "${root_flag[@]}" -p "$@"; }
+onebox_cmd() { echo bin/onebox -U 0 -l 127.0.0.1 -m "$MEM_MB" --core.http_port 0 -p "$@"; }
+
+# tps PORT : runs the fixed mix, prints operations per second.
+tps() {
+    timeout 300 memcaslap -s "127.0.0.1:$1" -x "$OPS" -T 1 -c 32 -X 100 2>&1 \
+        | awk '/^Run time:/ { for (i = 1; i <= NF; i++) if ($i == "TPS:") print $(i+1) }'
+}
+
+# rss_kb PID
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# load PORT : stores ITEMS items of 100 bytes, pipelined.
+load() {
+    $PY - "$1" "$ITEMS" <<'PYEOF'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port))
+value = b"x" * 100
+batch = 2000
+for start in range(0, n, batch):
+    req = b"".join(b"set key:%d 0 0 100 noreply\r\n%s\r\n" % (i, value)
+                   for i in range(start, min(n, start + batch)))
+    s.sendall(req)
+s.sendall(b"version\r\n")
+buf = b""
+while not buf.endswith(b"\r\n"):
+    buf += s.recv(4096)
+s.sendall(b"stats\r\n")
+buf = b""
+while not buf.endswith(b"END\r\n"):
+    buf += s.recv(65536)
+stats = dict(l.split(" ")[1:3] for l in buf.decode().split("\r\n") if l.startswith("STAT "))
+print(stats["curr_items"], stats["evictions"])
+PYEOF
+}
+
+declare -A TPS PER_ITEM ITEMS_HELD
+for target in "memcached-t1" "memcached" "onebox"; do
+    port=$(free_port)
+    case $target in
+        memcached-t1) start "$target" "$port" $(memcached_cmd "$port" -t 1) ;;
+        memcached)    start "$target" "$port" $(memcached_cmd "$port") ;;
+        onebox)       start "$target" "$port" $(onebox_cmd "$port") ;;
+    esac
+    pid=$SERVER_PID
+    TPS[$target]=$(tps "$port")
+    stop "$pid"
+
+    # A fresh server for the memory figure, so the mix leaves no items.
+    port=$(free_port)
+    case $target in
+        memcached-t1) start "$target" "$port" $(memcached_cmd "$port" -t 1) ;;
+        memcached)    start "$target" "$port" $(memcached_cmd "$port") ;;
+        onebox)       start "$target" "$port" $(onebox_cmd "$port") ;;
+    esac
+    pid=$SERVER_PID
+    before=$(rss_kb "$pid")
+    read -r held evicted < <(load "$port")
+    after=$(rss_kb "$pid")
+    ITEMS_HELD[$target]="$held (evicted $evicted)"
+    PER_ITEM[$target]=$(( (after - before) * 1024 / (held > 0 ? held : 1) ))
+    stop "$pid"
+done
+
+printf '\n%-14s %12s %16s %20s\n' "server" "ops/s" "bytes/item (RSS)" "items held"
+for target in "memcached-t1" "memcached" "onebox"; do
+    printf '%-14s %12s %16s %20s\n' "$target" "${TPS[$target]}" \
+           "${PER_ITEM[$target]}" "${ITEMS_HELD[$target]}"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo
+echo "throughput ratio onebox/memcached -t 1:      $(ratio "${TPS[onebox]}" "${TPS[memcached-t1]}")"
+echo "throughput ratio onebox/memcached (default): $(ratio "${TPS[onebox]}" "${TPS[memcached]}")"
+echo "memory per item ratio onebox/memcached:      $(ratio "${PER_ITEM[onebox]}" "${PER_ITEM[memcached]}")  (lower is better)"

@@ -1,0 +1,475 @@
+/*
+ * cache_cmd_stats.c: memcached's `stats` command and its sub-commands
+ * (items, slabs, settings, sizes, reset), from the cache's own counters,
+ * the process arena and the cycle.
+ *
+ * Design notes:
+ *
+ *   - Field names and their order are memcached 1.6.18's, since tools
+ *     (python-memcached's get_stats, memccapable, munin and damemtop
+ *     scripts) read them by name and people read them by position.
+ *   - Only fields that mean something in onebox are printed.  Counters of
+ *     machinery onebox does not have (response objects, read buffers, the
+ *     slab rebalancer's rescues, segmented-LRU moves, the logger, NAPI)
+ *     are left out rather than shown as zeros that look like measurements.
+ *     Where onebox truly never does a thing memcached counts (disabling
+ *     the listener, yielding a busy connection, SASL), the field is kept
+ *     with its honest constant 0, because clients look for it.
+ *   - Figures from outside the cache come from the cycle (process id,
+ *     uptime, connection limits, threads) and the arena (budget, pages).
+ *     The cycle may be absent (unit tests drive the handlers without
+ *     one): its figures are then 0 or what the cache itself knows.
+ *   - The arena is shared by every module: `limit_maxbytes` is the whole
+ *     budget, and `stats slabs` shows the classes as a whole, which are
+ *     the cache's alone when the cache is the only module keeping data.
+ *   - Large items (more than a page/2) are arena blocks of their own, in
+ *     class 0: `stats items` shows them as class 0; `stats slabs` cannot,
+ *     since they have no pages or chunks.
+ *   - `stats reset` zeroes what memcached's stats_reset zeroes: every
+ *     counter, but not the figures of what exists now (curr_items, bytes,
+ *     curr_connections, each class's number and mem_requested).  The
+ *     core's rejected_connections belongs to the whole process and is not
+ *     reset.
+ */
+#include "cache_int.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "ob_cycle.h"
+
+
+/* Appends "STAT <name> <unsigned>\r\n". */
+static void
+cache_stat_u64(struct evbuffer *out, const char *name, uint64_t v)
+{
+    evbuffer_add_printf(out, "STAT %s %llu\r\n", name, (unsigned long long) v);
+}
+
+
+static void
+cache_stat_str(struct evbuffer *out, const char *name, const char *v)
+{
+    evbuffer_add_printf(out, "STAT %s %s\r\n", name, v);
+}
+
+
+/* A "<prefix>:<field>" stat of one class, as items/slabs print them. */
+static void
+cache_stat_class(struct evbuffer *out, const char *prefix, unsigned id,
+                 const char *name, uint64_t v)
+{
+    evbuffer_add_printf(out, "STAT %s%u:%s %llu\r\n", prefix, id, name,
+                        (unsigned long long) v);
+}
+
+
+/* The core section of the configuration, or NULL without a cycle. */
+static const json_t *
+cache_stats_core_conf(const cache_t *c)
+{
+    if (c->cycle == NULL || c->cycle->conf == NULL) {
+        return NULL;
+    }
+
+    return ob_conf_section(c->cycle->conf, "core");
+}
+
+
+/* ---- stats -------------------------------------------------------------- */
+
+static void
+cache_stats_general(cache_t *c, struct evbuffer *out)
+{
+    const cache_stats_t  *s;
+    const ob_cycle_t     *cy;
+    const json_t         *core;
+    ob_arena_stats_t      ast;
+    struct rusage         ru;
+    long                  uptime;
+
+    s = &c->stats;
+    cy = c->cycle;
+    core = cache_stats_core_conf(c);
+    ob_arena_stats(c->arena, &ast);
+    memset(&ru, 0, sizeof(ru));
+    getrusage(RUSAGE_SELF, &ru);
+
+    /* without a cycle, the cache's own clock: seconds since it started */
+    uptime = cy != NULL ? ob_cycle_uptime(cy) : (long) c->now;
+
+    cache_stat_u64(out, "pid", (uint64_t) getpid());
+    cache_stat_u64(out, "uptime", (uint64_t) uptime);
+    cache_stat_u64(out, "time", (uint64_t) time(NULL));
+    cache_stat_str(out, "version", CACHE_PROTO_VERSION);
+    cache_stat_str(out, "libevent", event_get_version());
+    cache_stat_u64(out, "pointer_size", 8 * sizeof(void *));
+    evbuffer_add_printf(out, "STAT rusage_user %ld.%06ld\r\n",
+                        (long) ru.ru_utime.tv_sec, (long) ru.ru_utime.tv_usec);
+    evbuffer_add_printf(out, "STAT rusage_system %ld.%06ld\r\n",
+                        (long) ru.ru_stime.tv_sec, (long) ru.ru_stime.tv_usec);
+
+    /* connections to the cache's listeners; the limit and the refusals
+     * are the process's (the core enforces one max_connections) */
+    cache_stat_u64(out, "max_connections",
+                   cy != NULL ? cy->max_connections : 0);
+    cache_stat_u64(out, "curr_connections", s->curr_connections);
+    cache_stat_u64(out, "total_connections", s->total_connections);
+    cache_stat_u64(out, "rejected_connections",
+                   cy != NULL ? cy->stats.conns_rejected : 0);
+    cache_stat_u64(out, "connection_structures",
+                   cy != NULL ? cy->stats.conns_current : s->curr_connections);
+
+    cache_stat_u64(out, "cmd_get", s->cmd_get);
+    cache_stat_u64(out, "cmd_set", s->cmd_set);
+    cache_stat_u64(out, "cmd_flush", s->cmd_flush);
+    cache_stat_u64(out, "cmd_touch", s->cmd_touch);
+    cache_stat_u64(out, "cmd_meta", s->cmd_meta);
+    cache_stat_u64(out, "get_hits", s->get_hits);
+    cache_stat_u64(out, "get_misses", s->get_misses);
+    cache_stat_u64(out, "get_expired", s->get_expired);
+    cache_stat_u64(out, "get_flushed", s->get_flushed);
+    cache_stat_u64(out, "delete_misses", s->delete_misses);
+    cache_stat_u64(out, "delete_hits", s->delete_hits);
+    cache_stat_u64(out, "incr_misses", s->incr_misses);
+    cache_stat_u64(out, "incr_hits", s->incr_hits);
+    cache_stat_u64(out, "decr_misses", s->decr_misses);
+    cache_stat_u64(out, "decr_hits", s->decr_hits);
+    cache_stat_u64(out, "cas_misses", s->cas_misses);
+    cache_stat_u64(out, "cas_hits", s->cas_hits);
+    cache_stat_u64(out, "cas_badval", s->cas_badval);
+    cache_stat_u64(out, "touch_hits", s->touch_hits);
+    cache_stat_u64(out, "touch_misses", s->touch_misses);
+    cache_stat_u64(out, "store_too_large", s->store_too_large);
+    cache_stat_u64(out, "store_no_memory", s->store_no_memory);
+
+    /* onebox has no SASL or ascii authentication */
+    cache_stat_u64(out, "auth_cmds", 0);
+    cache_stat_u64(out, "auth_errors", 0);
+    cache_stat_u64(out, "bytes_read", s->bytes_read);
+    cache_stat_u64(out, "bytes_written", s->bytes_written);
+    cache_stat_u64(out, "limit_maxbytes", ast.limit);
+
+    /* over max_connections the core accepts and refuses each connection;
+     * it never stops listening, and never makes a busy client yield */
+    cache_stat_u64(out, "accepting_conns", 1);
+    cache_stat_u64(out, "listen_disabled_num", 0);
+    cache_stat_u64(out, "time_in_listen_disabled_us", 0);
+    cache_stat_u64(out, "threads",
+                   core != NULL ? (uint64_t) ob_conf_int(core, "threads") : 0);
+    cache_stat_u64(out, "conn_yields", 0);
+
+    /* the table doubles all at once: it is never seen expanding */
+    cache_stat_u64(out, "hash_power_level", c->hashpower);
+    cache_stat_u64(out, "hash_bytes",
+                   ((uint64_t) 1 << c->hashpower) * sizeof(cache_item_t *));
+    cache_stat_u64(out, "hash_is_expanding", 0);
+
+    /* the arena never moves a page from one class to another */
+    cache_stat_u64(out, "slabs_moved", 0);
+
+    cache_stat_u64(out, "bytes", s->bytes);
+    cache_stat_u64(out, "curr_items", s->curr_items);
+    cache_stat_u64(out, "total_items", s->total_items);
+    cache_stat_u64(out, "expired_unfetched", s->expired_unfetched);
+    cache_stat_u64(out, "evicted_unfetched", s->evicted_unfetched);
+    cache_stat_u64(out, "evicted_active", s->evicted_active);
+    cache_stat_u64(out, "evictions", s->evictions);
+    cache_stat_u64(out, "reclaimed", s->reclaimed);
+    cache_stat_u64(out, "crawler_reclaimed", s->crawler_reclaimed);
+    cache_stat_u64(out, "crawler_items_checked", s->crawler_items_checked);
+}
+
+
+/* ---- stats items -------------------------------------------------------- */
+
+/*
+ * One block per class holding items.  onebox keeps one LRU per class, not
+ * memcached's HOT/WARM/COLD segments; that list plays COLD's part
+ * (eviction takes its tail), so every item is reported as cold.
+ */
+static void
+cache_stats_items(cache_t *c, struct evbuffer *out)
+{
+    const cache_class_stats_t  *cs;
+    const cache_item_t         *tail;
+    unsigned                    id;
+    uint64_t                    age;
+
+    for (id = 0; id <= OB_ARENA_MAX_CLASSES; id++) {
+        cs = &c->stats.classes[id];
+        if (cs->number == 0) {
+            continue;
+        }
+
+        tail = c->tails[id];
+        age = tail != NULL && c->now > tail->time ? c->now - tail->time : 0;
+
+        cache_stat_class(out, "items:", id, "number", cs->number);
+        cache_stat_class(out, "items:", id, "number_hot", 0);
+        cache_stat_class(out, "items:", id, "number_warm", 0);
+        cache_stat_class(out, "items:", id, "number_cold", cs->number);
+        cache_stat_class(out, "items:", id, "age_hot", 0);
+        cache_stat_class(out, "items:", id, "age_warm", 0);
+        cache_stat_class(out, "items:", id, "age", age);
+        cache_stat_class(out, "items:", id, "mem_requested",
+                         cs->mem_requested);
+        cache_stat_class(out, "items:", id, "evicted", cs->evicted);
+        cache_stat_class(out, "items:", id, "evicted_nonzero",
+                         cs->evicted_nonzero);
+        cache_stat_class(out, "items:", id, "evicted_time", cs->evicted_time);
+        cache_stat_class(out, "items:", id, "outofmemory", cs->outofmemory);
+        /* no reference counts, so no leaked tail item to repair */
+        cache_stat_class(out, "items:", id, "tailrepairs", 0);
+        cache_stat_class(out, "items:", id, "reclaimed", cs->reclaimed);
+        cache_stat_class(out, "items:", id, "expired_unfetched",
+                         cs->expired_unfetched);
+        cache_stat_class(out, "items:", id, "evicted_unfetched",
+                         cs->evicted_unfetched);
+        cache_stat_class(out, "items:", id, "crawler_reclaimed",
+                         cs->crawler_reclaimed);
+    }
+}
+
+
+/* ---- stats slabs -------------------------------------------------------- */
+
+static void
+cache_stats_slabs(cache_t *c, struct evbuffer *out)
+{
+    const cache_class_stats_t  *cs;
+    ob_arena_class_stats_t      acs;
+    ob_arena_stats_t            ast;
+    unsigned                    id, active;
+
+    ob_arena_stats(c->arena, &ast);
+    active = 0;
+
+    for (id = 1; id <= ast.nclasses && id <= OB_ARENA_MAX_CLASSES; id++) {
+        if (ob_arena_class_stats(c->arena, id, &acs) != OB_OK
+            || acs.total_pages == 0)
+        {
+            continue;
+        }
+
+        active++;
+        cs = &c->stats.classes[id];
+
+        cache_stat_class(out, "", id, "chunk_size", acs.chunk_size);
+        cache_stat_class(out, "", id, "chunks_per_page", acs.chunks_per_page);
+        cache_stat_class(out, "", id, "total_pages", acs.total_pages);
+        cache_stat_class(out, "", id, "total_chunks",
+                         (uint64_t) acs.total_pages * acs.chunks_per_page);
+        cache_stat_class(out, "", id, "used_chunks", acs.used_chunks);
+        cache_stat_class(out, "", id, "free_chunks", acs.free_chunks);
+        /* the arena's uncarved chunks are counted in free_chunks */
+        cache_stat_class(out, "", id, "free_chunks_end", 0);
+        cache_stat_class(out, "", id, "get_hits", cs->get_hits);
+        cache_stat_class(out, "", id, "cmd_set", cs->cmd_set);
+        cache_stat_class(out, "", id, "delete_hits", cs->delete_hits);
+        cache_stat_class(out, "", id, "incr_hits", cs->incr_hits);
+        cache_stat_class(out, "", id, "decr_hits", cs->decr_hits);
+        cache_stat_class(out, "", id, "cas_hits", cs->cas_hits);
+        cache_stat_class(out, "", id, "cas_badval", cs->cas_badval);
+        cache_stat_class(out, "", id, "touch_hits", cs->touch_hits);
+    }
+
+    cache_stat_u64(out, "active_slabs", active);
+    /* pages given to classes plus large blocks: what the budget is spent on */
+    cache_stat_u64(out, "total_malloced", ast.used);
+}
+
+
+/* ---- stats settings ----------------------------------------------------- */
+
+static void
+cache_stats_settings(cache_t *c, struct evbuffer *out)
+{
+    const json_t            *core, *conf;
+    const char              *listen;
+    ob_arena_stats_t         ast;
+    ob_arena_class_stats_t   acs;
+    uint64_t                 chunk;
+    double                   factor;
+    long long                mask;
+
+    core = cache_stats_core_conf(c);
+    conf = c->cycle != NULL && c->cycle->conf != NULL
+           ? ob_conf_section(c->cycle->conf, "cache") : NULL;
+    ob_arena_stats(c->arena, &ast);
+
+    listen = core != NULL ? ob_conf_str(core, "listen") : NULL;
+    factor = core != NULL ? ob_conf_double(core, "slab_growth_factor") : 0.0;
+    mask = conf != NULL ? ob_conf_int(conf, "unix_mask") : 0;
+
+    /*
+     * chunk_size is memcached's -n, the room the smallest class leaves for
+     * key, value and flags.  memcached's is 48 (96-byte chunks minus its
+     * 48-byte header); ours is the smallest arena chunk minus our item
+     * header, whatever core.slab_min_chunk makes it.
+     */
+    chunk = 0;
+    if (ob_arena_class_stats(c->arena, 1, &acs) == OB_OK
+        && acs.chunk_size > sizeof(cache_item_t))
+    {
+        chunk = acs.chunk_size - sizeof(cache_item_t);
+    }
+
+    cache_stat_u64(out, "maxbytes", ast.limit);
+    cache_stat_u64(out, "maxconns",
+                   c->cycle != NULL ? c->cycle->max_connections : 0);
+    cache_stat_u64(out, "tcpport", (uint64_t) c->port);
+    cache_stat_u64(out, "udpport", 0);
+    cache_stat_str(out, "inter", listen != NULL ? listen : "NULL");
+    cache_stat_u64(out, "verbosity", (uint64_t) c->verbosity);
+    cache_stat_u64(out, "oldest", c->oldest_live);
+    cache_stat_str(out, "evictions", "on");
+    cache_stat_str(out, "domain_socket",
+                   c->unix_socket != NULL ? c->unix_socket : "NULL");
+    evbuffer_add_printf(out, "STAT umask %llo\r\n", (unsigned long long) mask);
+    cache_stat_str(out, "shutdown_command", "no");
+    evbuffer_add_printf(out, "STAT growth_factor %.2f\r\n", factor);
+    cache_stat_u64(out, "chunk_size", chunk);
+    cache_stat_u64(out, "num_threads",
+                   core != NULL ? (uint64_t) ob_conf_int(core, "threads") : 0);
+    cache_stat_str(out, "detail_enabled", "no");
+    cache_stat_str(out, "cas_enabled", c->cas_enabled ? "yes" : "no");
+    /* text and meta commands only: no binary protocol to negotiate */
+    cache_stat_str(out, "binding_protocol", "ascii");
+    cache_stat_str(out, "auth_enabled_sasl", "no");
+    cache_stat_str(out, "auth_enabled_ascii", "no");
+    cache_stat_u64(out, "item_size_max", c->max_item_size);
+    /* over the limit a connection is refused at once, with an error */
+    cache_stat_str(out, "maxconns_fast", "yes");
+    cache_stat_str(out, "slab_reassign", "no");
+    cache_stat_u64(out, "slab_automove", 0);
+    cache_stat_u64(out, "slab_chunk_max", ast.page_size / 2);
+    cache_stat_str(out, "lru_crawler", "yes");
+    cache_stat_str(out, "flush_enabled", c->flush_enabled ? "yes" : "no");
+    cache_stat_str(out, "dump_enabled", "no");
+    cache_stat_str(out, "hash_algorithm", "xxh3");
+    cache_stat_str(out, "lru_maintainer_thread", "no");
+    cache_stat_str(out, "lru_segmented", "no");
+    cache_stat_str(out, "temp_lru", "no");
+    cache_stat_u64(out, "idle_timeout",
+                   core != NULL
+                   ? (uint64_t) ob_conf_int(core, "idle_timeout") : 0);
+    cache_stat_str(out, "track_sizes", "no");
+    cache_stat_str(out, "inline_ascii_response", "no");
+}
+
+
+/* ---- stats reset -------------------------------------------------------- */
+
+static void
+cache_stats_reset(cache_t *c)
+{
+    cache_stats_t        *s;
+    cache_class_stats_t  *cs;
+    uint64_t              curr_items, bytes, curr_conns, number, mem;
+    unsigned              id;
+
+    s = &c->stats;
+    curr_items = s->curr_items;
+    bytes = s->bytes;
+    curr_conns = s->curr_connections;
+
+    /* every counter before the per-class table, then each class but its
+     * population figures: a field added later is reset by default, as
+     * almost all of memcached's are */
+    memset(s, 0, offsetof(cache_stats_t, classes));
+    s->curr_items = curr_items;
+    s->bytes = bytes;
+    s->curr_connections = curr_conns;
+
+    for (id = 0; id <= OB_ARENA_MAX_CLASSES; id++) {
+        cs = &s->classes[id];
+        number = cs->number;
+        mem = cs->mem_requested;
+        memset(cs, 0, sizeof(*cs));
+        cs->number = number;
+        cs->mem_requested = mem;
+    }
+}
+
+
+/* 1 when the sub-command token is exactly `name`. */
+static int
+cache_stats_is(const ob_str_t *sub, const char *name)
+{
+    size_t  n;
+
+    n = strlen(name);
+
+    return sub->len == n && memcmp(sub->data, name, n) == 0;
+}
+
+
+/* ---- the command -------------------------------------------------------- */
+
+int
+cache_cmd_stats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
+                size_t line_consumed, struct evbuffer *in,
+                struct evbuffer *out)
+{
+    cache_t          *c;
+    struct evbuffer  *buf;
+    const ob_str_t   *sub;
+
+    c = cc->cache;
+    sub = ntokens > 1 ? &tokens[1] : NULL;
+
+    if (sub != NULL && cache_stats_is(sub, "reset")) {
+        cache_stats_reset(c);
+        evbuffer_drain(in, line_consumed);
+        cache_reply(out, "RESET", 0);
+        return OB_OK;
+    }
+
+    /* built aside, so that a reply is never half-written */
+    buf = evbuffer_new();
+    if (buf == NULL) {
+        evbuffer_drain(in, line_consumed);
+        cache_reply(out, "SERVER_ERROR out of memory writing stats", 0);
+        return OB_OK;
+    }
+
+    if (sub == NULL) {
+        cache_stats_general(c, buf);
+
+    } else if (cache_stats_is(sub, "settings")) {
+        cache_stats_settings(c, buf);
+
+    } else if (cache_stats_is(sub, "items")) {
+        cache_stats_items(c, buf);
+
+    } else if (cache_stats_is(sub, "slabs")) {
+        cache_stats_slabs(c, buf);
+
+    } else if (cache_stats_is(sub, "sizes")) {
+        /* memcached's item-size histogram, off unless enabled at start */
+        cache_stat_str(buf, "sizes_status", "disabled");
+
+    } else {
+        /* "stats noreply", "stats bogus": memcached's unknown sub-command */
+        evbuffer_free(buf);
+        evbuffer_drain(in, line_consumed);
+        cache_reply(out, "ERROR", 0);
+        return OB_OK;
+    }
+
+    evbuffer_add(buf, "END\r\n", 5);
+    evbuffer_add_buffer(out, buf);
+    evbuffer_free(buf);
+    evbuffer_drain(in, line_consumed);
+
+    return OB_OK;
+}

@@ -1,0 +1,320 @@
+/*
+ * cache_store.c: the store semantics that the text and meta commands share:
+ * set / add / replace / append / prepend / cas (memcached's do_store_item)
+ * and incr / decr (memcached's do_add_delta).
+ *
+ * Design notes:
+ *
+ *   - A CAS value sent with a non-CAS op (meta ms's C flag) is compared as
+ *     memcached 1.6 does: set and replace with a CAS become cas (a missing
+ *     key is NOT_FOUND), append/prepend refuse a different CAS with EXISTS,
+ *     and add ignores it (add never replaces anything).
+ *   - append/prepend and a growing incr must allocate a new item while the
+ *     old one is linked.  The allocation may evict (we have no refcounts to
+ *     pin the old item with), so after it the old item is looked up again by
+ *     key: nothing but eviction runs inside the allocation, so the lookup
+ *     finds either the very same item or nothing.
+ *   - Values are stored with their trailing "\r\n" (nbytes counts it); the
+ *     joined value of an append is old data without its "\r\n", then the
+ *     new data with its own.
+ *   - add and incr bump the item in the LRU like memcached's do_item_update,
+ *     which does not mark it fetched: the FETCHED bit is put back after
+ *     cache_item_bump, so evicted_unfetched stays meaningful.
+ *
+ * Statistics: cmd_set (global and per class of the new item) for every
+ * store; cas_hits / cas_badval per class of the old item, cas_misses;
+ * incr_/decr_hits per class, incr_/decr_misses.  Global figures are kept
+ * next to the per-class ones so that `stats` need not sum the classes.
+ */
+#include "cache_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+
+/* Bumps an item in the LRU without marking it fetched (do_item_update). */
+static void
+cache_store_touch_lru(cache_t *c, cache_item_t *it)
+{
+    uint8_t  fetched;
+
+    fetched = it->it_flags & CACHE_ITEM_FETCHED;
+    cache_item_bump(c, it);
+    if (!fetched) {
+        it->it_flags &= ~CACHE_ITEM_FETCHED;
+    }
+}
+
+
+/*
+ * Builds the joined item of an append (op APPEND) or prepend from the
+ * linked `old` and the unlinked `it`.  Returns the new unlinked item with
+ * *old_out the (possibly re-found) old item, or NULL with *rc set.
+ */
+static cache_item_t *
+cache_store_join(cache_t *c, cache_item_t *it, cache_item_t *old,
+                 cache_op_t op, cache_item_t **old_out, int *rc)
+{
+    cache_item_t      *nit;
+    size_t             nbytes, olen;
+    int                why;
+    uint32_t           flags;
+    cache_rel_time_t   exptime;
+
+    olen = old->nbytes - 2;
+    nbytes = olen + it->nbytes;
+    flags = old->flags;
+    exptime = old->exptime;
+
+    why = CACHE_NO_MEMORY;
+    nit = cache_item_alloc(c, CACHE_ITEM_key(it), it->nkey, flags, exptime,
+                           nbytes, &why);
+    if (nit == NULL) {
+        /* too large or not enough memory: memcached says "out of memory"
+         * for both, since the client sent a small enough piece */
+        *rc = CACHE_NO_MEMORY;
+        return NULL;
+    }
+
+    /* the allocation may have evicted old: look again */
+    old = cache_item_find(c, CACHE_ITEM_key(it), it->nkey, NULL);
+    if (old == NULL) {
+        cache_item_free(c, nit);
+        *rc = CACHE_NOT_STORED;
+        return NULL;
+    }
+
+    if (op == CACHE_OP_APPEND) {
+        memcpy(CACHE_ITEM_value(nit), CACHE_ITEM_value(old), olen);
+        memcpy(CACHE_ITEM_value(nit) + olen, CACHE_ITEM_value(it), it->nbytes);
+
+    } else {
+        memcpy(CACHE_ITEM_value(nit), CACHE_ITEM_value(it), it->nbytes - 2);
+        memcpy(CACHE_ITEM_value(nit) + it->nbytes - 2, CACHE_ITEM_value(old),
+               old->nbytes);
+    }
+
+    *old_out = old;
+    return nit;
+}
+
+
+int
+cache_store_item(cache_t *c, cache_item_t *it, cache_op_t op,
+                 uint64_t cas_in, uint64_t *cas_out)
+{
+    cache_item_t         *old, *nit;
+    cache_class_stats_t  *ocs;
+    int                   rc;
+
+    c->stats.cmd_set++;
+    c->stats.classes[it->clsid].cmd_set++;
+
+    /* memcached 1.6's mset: a CAS turns set and replace into cas */
+    if (cas_in != 0 && (op == CACHE_OP_SET || op == CACHE_OP_REPLACE)) {
+        op = CACHE_OP_CAS;
+    }
+
+    old = cache_item_find(c, CACHE_ITEM_key(it), it->nkey, NULL);
+
+    if (old == NULL) {
+        switch (op) {
+        case CACHE_OP_SET:
+        case CACHE_OP_ADD:
+            break;
+
+        case CACHE_OP_CAS:
+            c->stats.cas_misses++;
+            cache_item_free(c, it);
+            return CACHE_NOT_FOUND;
+
+        default:                    /* replace, append, prepend */
+            cache_item_free(c, it);
+            return CACHE_NOT_STORED;
+        }
+
+        cache_item_link(c, it, NULL);
+        if (cas_out != NULL) {
+            *cas_out = it->cas;
+        }
+        return OB_OK;
+    }
+
+    ocs = &c->stats.classes[old->clsid];
+
+    switch (op) {
+    case CACHE_OP_ADD:
+        cache_store_touch_lru(c, old);
+        cache_item_free(c, it);
+        return CACHE_NOT_STORED;
+
+    case CACHE_OP_CAS:
+        if (old->cas != cas_in) {
+            c->stats.cas_badval++;
+            ocs->cas_badval++;
+            cache_item_free(c, it);
+            return CACHE_EXISTS;
+        }
+        c->stats.cas_hits++;
+        ocs->cas_hits++;
+        break;
+
+    case CACHE_OP_APPEND:
+    case CACHE_OP_PREPEND:
+        if (cas_in != 0 && old->cas != cas_in) {
+            cache_item_free(c, it);
+            return CACHE_EXISTS;
+        }
+
+        nit = cache_store_join(c, it, old, op, &old, &rc);
+        cache_item_free(c, it);
+        if (nit == NULL) {
+            return rc;
+        }
+        it = nit;
+        break;
+
+    default:                        /* set, replace */
+        break;
+    }
+
+    cache_item_link(c, it, old);
+    if (cas_out != NULL) {
+        *cas_out = it->cas;
+    }
+
+    return OB_OK;
+}
+
+
+/*
+ * The value as memcached's safe_strtoull reads it: leading white space,
+ * an optional sign, digits that fit in 64 bits, then white space or the
+ * end.  "-0" passes as strtoull lets it; any other negative does not.
+ * Works on [p, p + n) only: the stored bytes are not NUL-terminated.
+ */
+static int
+cache_store_parse_u64(const char *p, size_t n, uint64_t *out)
+{
+    const char  *end;
+    uint64_t     v;
+    unsigned     d;
+    int          neg, digits;
+
+    end = p + n;
+    v = 0;
+    neg = 0;
+    digits = 0;
+
+    while (p < end && (*p == ' ' || (*p >= '\t' && *p <= '\r'))) {
+        p++;
+    }
+
+    if (p < end && (*p == '+' || *p == '-')) {
+        neg = *p == '-';
+        p++;
+    }
+
+    for ( ; p < end && *p >= '0' && *p <= '9'; p++) {
+        d = (unsigned) (*p - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            return 0;               /* ERANGE */
+        }
+        v = v * 10 + d;
+        digits++;
+    }
+
+    if (digits == 0 || (neg && v != 0)) {
+        return 0;
+    }
+
+    if (p < end && !(*p == ' ' || (*p >= '\t' && *p <= '\r'))) {
+        return 0;
+    }
+
+    *out = v;
+    return 1;
+}
+
+
+int
+cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
+                 uint64_t delta, uint64_t cas_in, uint64_t *value,
+                 uint64_t *cas_out)
+{
+    cache_item_t         *it, *nit;
+    cache_class_stats_t  *cs;
+    uint64_t              v;
+    size_t                len, olen;
+    int                   why;
+    char                  buf[24];
+
+    it = cache_item_find(c, key, nkey, NULL);
+    if (it == NULL) {
+        if (incr) {
+            c->stats.incr_misses++;
+        } else {
+            c->stats.decr_misses++;
+        }
+        return CACHE_NOT_FOUND;
+    }
+
+    if (cas_in != 0 && it->cas != cas_in) {
+        return CACHE_EXISTS;
+    }
+
+    olen = it->nbytes >= 2 ? it->nbytes - 2 : 0;
+    if (olen == 0 || !cache_store_parse_u64(CACHE_ITEM_value(it), olen, &v)) {
+        return OB_DECLINED;
+    }
+
+    if (incr) {
+        v += delta;                 /* wraps mod 2^64, as memcached */
+    } else {
+        v = delta > v ? 0 : v - delta;
+    }
+
+    len = (size_t) snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
+
+    cs = &c->stats.classes[it->clsid];
+    if (incr) {
+        c->stats.incr_hits++;
+        cs->incr_hits++;
+    } else {
+        c->stats.decr_hits++;
+        cs->decr_hits++;
+    }
+
+    if (len <= olen) {
+        /* in place, space-padded: "100" decr 1 is "99 " */
+        memcpy(CACHE_ITEM_value(it), buf, len);
+        memset(CACHE_ITEM_value(it) + len, ' ', olen - len);
+        it->cas = c->cas_enabled ? cache_next_cas(c) : 0;
+        cache_store_touch_lru(c, it);
+
+    } else {
+        why = CACHE_NO_MEMORY;
+        nit = cache_item_alloc(c, key, nkey, it->flags, it->exptime, len + 2,
+                               &why);
+        if (nit == NULL) {
+            return CACHE_NO_MEMORY;
+        }
+        memcpy(CACHE_ITEM_value(nit), buf, len);
+        memcpy(CACHE_ITEM_value(nit) + len, "\r\n", 2);
+
+        /* the allocation may have evicted it: link over what is there now
+         * (memcached's item_replace links the new item either way) */
+        it = cache_item_find(c, key, nkey, NULL);
+        cache_item_link(c, nit, it);
+        it = nit;
+    }
+
+    if (value != NULL) {
+        *value = v;
+    }
+    if (cas_out != NULL) {
+        *cas_out = it->cas;
+    }
+
+    return OB_OK;
+}
