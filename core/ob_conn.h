@@ -76,6 +76,11 @@ void ob_listen_close_ctx(struct ob_cycle_s *cy, void *ctx);
 /* The buffer replies are appended to.  borrowed. */
 struct evbuffer *ob_conn_output(ob_conn_t *c);
 
+/* Starts writing what was appended to the output outside on_read (a reply
+ * that a timer or another connection produced).  After on_read the core
+ * does this itself. */
+void ob_conn_flush(ob_conn_t *c);
+
 /* Ends the connection: at once, or after the pending output is written
  * (flush != 0).  Safe to call from anywhere; the free is deferred. */
 void ob_conn_close(ob_conn_t *c, int flush);

@@ -6,7 +6,8 @@
 #define OB_CONN_INT_H
 
 #include <stdint.h>
-#include <event2/bufferevent.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 #include "ob_conn.h"
@@ -21,9 +22,15 @@ struct ob_conn_s {
     struct ob_cycle_s   *cycle;
     const ob_proto_t    *proto;
     void                *session;       /* the module's, from session_new */
-    struct bufferevent  *bev;
+    evutil_socket_t      fd;
+    struct event        *rev;           /* readable, or idle for idle_timeout */
+    struct event        *wev;           /* writable: only while output is pending */
+    struct evbuffer     *in;            /* bytes read, not yet consumed */
+    struct evbuffer     *out;           /* replies not yet written */
     uint64_t             id;            /* unique in this process, from 1 */
     ob_conn_state_t      state;
+    unsigned             reading:1;     /* rev is added */
+    unsigned             writing:1;     /* wev is added */
     unsigned             out_paused:1;  /* reading stopped: output above soft limit */
     unsigned             module_paused:1; /* reading stopped by ob_conn_pause_read */
     size_t               max_input;     /* the smaller of core's and the proto's */
