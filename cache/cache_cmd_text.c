@@ -338,21 +338,30 @@ cache_cmd_cas(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
 
 /* ---- retrieval: get gets gat gats --------------------------------------- */
 
-/* Appends one hit's "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n". */
+/* Appends one hit's "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n".
+ * The header is formatted by hand into one buffer: this runs for every
+ * hit, and printf-style formatting was a tenth of a get's cost. */
 static void
 cache_get_value(struct evbuffer *buf, const cache_item_t *it, int return_cas)
 {
-    evbuffer_add(buf, "VALUE ", 6);
-    evbuffer_add(buf, CACHE_ITEM_key(it), it->nkey);
+    char    head[6 + CACHE_KEY_MAX + 3 * 21 + 2];
+    size_t  n = 0;
 
+    memcpy(head, "VALUE ", 6);
+    n = 6;
+    memcpy(head + n, CACHE_ITEM_key(it), it->nkey);
+    n += it->nkey;
+    head[n++] = ' ';
+    n += cache_proto_u64_format(it->flags, head + n);
+    head[n++] = ' ';
+    n += cache_proto_u64_format(it->nbytes - 2, head + n);
     if (return_cas) {
-        evbuffer_add_printf(buf, " %u %u %llu\r\n", (unsigned) it->flags,
-                            (unsigned) (it->nbytes - 2),
-                            (unsigned long long) it->cas);
-    } else {
-        evbuffer_add_printf(buf, " %u %u\r\n", (unsigned) it->flags,
-                            (unsigned) (it->nbytes - 2));
+        head[n++] = ' ';
+        n += cache_proto_u64_format(it->cas, head + n);
     }
+    head[n++] = '\r';
+    head[n++] = '\n';
+    evbuffer_add(buf, head, n);
 
     /* the stored value already ends in "\r\n" */
     evbuffer_add(buf, CACHE_ITEM_value(it), it->nbytes);
@@ -370,8 +379,7 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
 {
     cache_t           *c;
     cache_item_t      *it;
-    struct evbuffer   *reply;
-    const uint8_t     *p, *end, *key;
+    const uint8_t     *p, *start, *end, *key;
     size_t             first, nkey;
     int32_t            exptime;
     cache_rel_time_t   rel;
@@ -393,21 +401,27 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         first = 2;
     }
 
-    reply = evbuffer_new();
-    if (reply == NULL) {
-        return cache_text_reply(in, line_consumed, out,
-                                "SERVER_ERROR out of memory writing get "
-                                "response", 0);
-    }
-
-    /* from the first key to the end of the line: the tokenizer's last
-     * token may hold many keys.  (`gat <exptime>` alone has none: END.) */
-    p = tokens[ntokens - 1].data + tokens[ntokens - 1].len;
-    end = p;
+    /* From the first key to the end of the line: the tokenizer's last
+     * token may hold many keys.  (`gat <exptime>` alone has none: END.)
+     * A key over 250 bytes anywhere makes the whole reply an error, so the
+     * keys are checked before anything is written. */
+    start = tokens[ntokens - 1].data + tokens[ntokens - 1].len;
+    end = start;
     if (first < ntokens) {
-        p = tokens[first].data;
+        start = tokens[first].data;
+    }
+    for (p = start; p < end; p++) {
+        key = p;
+        while (p < end && *p != ' ') {
+            p++;
+        }
+        if ((size_t) (p - key) > CACHE_KEY_MAX) {
+            return cache_text_reply(in, line_consumed, out,
+                                    CACHE_MSG_BAD_FORMAT, 0);
+        }
     }
 
+    p = start;
     while (p < end) {
         if (*p == ' ') {
             p++;
@@ -419,12 +433,6 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
             p++;
         }
         nkey = (size_t) (p - key);
-
-        if (nkey > CACHE_KEY_MAX) {
-            evbuffer_free(reply);
-            return cache_text_reply(in, line_consumed, out,
-                                    CACHE_MSG_BAD_FORMAT, 0);
-        }
 
         it = cache_text_find(c, (const char *) key, nkey);
 
@@ -453,12 +461,10 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         }
 
         cache_item_bump(c, it);
-        cache_get_value(reply, it, return_cas);
+        cache_get_value(out, it, return_cas);
     }
 
-    evbuffer_add(reply, "END\r\n", 5);
-    evbuffer_add_buffer(out, reply);
-    evbuffer_free(reply);
+    evbuffer_add(out, "END\r\n", 5);
     evbuffer_drain(in, line_consumed);
 
     return OB_OK;

@@ -262,6 +262,10 @@ int cache_proto_u32(const ob_str_t *t, uint32_t *out /* OUT */);   /* flags: a u
 int cache_proto_i32(const ob_str_t *t, int32_t *out /* OUT */);    /* exptime, bytes */
 int cache_proto_i64(const ob_str_t *t, int64_t *out /* OUT */);
 
+/* Writes v in decimal into buf (at least 20 bytes, no NUL); returns the
+ * length.  For reply lines on the hot path, without printf. */
+size_t cache_proto_u64_format(uint64_t v, char *buf);
+
 /* Base64 (RFC 4648, with padding) for meta's b flag.  Return the output
  * length, or -1 on bad input or when out (outlen bytes) is too small. */
 long cache_proto_b64_decode(const char *in, size_t len, char *out, size_t outlen);

@@ -427,3 +427,20 @@ cache_proto_b64_encode(const char *in, size_t len, char *out, size_t outlen)
 
     return (long) o;
 }
+
+
+size_t
+cache_proto_u64_format(uint64_t v, char *buf)
+{
+    char    tmp[20];
+    size_t  n = 0, i;
+
+    do {
+        tmp[n++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (i = 0; i < n; i++) {
+        buf[i] = tmp[n - 1 - i];
+    }
+    return n;
+}

@@ -683,6 +683,26 @@ START_TEST(test_b64_bad)
 END_TEST
 
 
+/* The reply formatter against snprintf, at the edges of each width. */
+START_TEST(test_u64_format)
+{
+    static const uint64_t vals[] = {
+        0, 1, 9, 10, 99, 100, 4294967295ULL, 4294967296ULL,
+        1000000000000000000ULL, 18446744073709551615ULL
+    };
+    char   got[24], want[24];
+    size_t i, n;
+
+    for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        n = cache_proto_u64_format(vals[i], got);
+        got[n] = '\0';
+        snprintf(want, sizeof(want), "%llu", (unsigned long long) vals[i]);
+        ck_assert_str_eq(got, want);
+    }
+}
+END_TEST
+
+
 Suite *
 cache_proto_suite(void)
 {
@@ -709,6 +729,7 @@ cache_proto_suite(void)
     tcase_add_test(tc, test_i64);
     tcase_add_test(tc, test_number_slice);
     tcase_add_test(tc, test_numbers_vs_libc);
+    tcase_add_test(tc, test_u64_format);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("base64");
