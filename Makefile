@@ -12,7 +12,8 @@
 # Debian packages: to build, to test.
 DEPS_BUILD := gcc make pkg-config libevent-dev libjansson-dev libsqlite3-dev \
               check libsubunit-dev libxxhash-dev
-DEPS_TEST  := python3 python3-pytest curl procps memcached
+DEPS_TEST  := python3 python3-pytest curl procps memcached libmemcached-tools \
+              python3-memcache python3-pymemcache
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 PKGS   := libevent jansson libxxhash

@@ -9,16 +9,20 @@
 #      server (pipelined sets from one client) and the growth of its
 #      resident memory is divided by the item count.
 #
-# Prints ops/s for each and onebox's ratio to each memcached.  Bounded: a
-# fixed number of operations, each run under a time limit.  Servers bind
+# Prints ops/s for each and onebox's ratio to each memcached.  On a small
+# machine the load generator and the server share the cores, so one run is
+# noisy: the mix runs ROUNDS times, the servers taking turns, and each
+# server's median is reported.  Bounded: a fixed number of operations, each
+# run under a time limit.  Servers bind
 # 127.0.0.1 on free ports and are stopped by PID.
 #
-# Usage: bench/cache.sh [OPS] [ITEMS]      (defaults 400000 and 1000000)
+# Usage: bench/cache.sh [OPS] [ITEMS] [ROUNDS]   (defaults 400000, 1000000, 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OPS=${1:-400000}
 ITEMS=${2:-1000000}
+ROUNDS=${3:-3}
 MEM_MB=1024
 PY=/usr/bin/python3
 
@@ -92,25 +96,36 @@ print(stats["curr_items"], stats["evictions"])
 PYEOF
 }
 
-declare -A TPS PER_ITEM ITEMS_HELD
-for target in "memcached-t1" "memcached" "onebox"; do
-    port=$(free_port)
-    case $target in
-        memcached-t1) start "$target" "$port" $(memcached_cmd "$port" -t 1) ;;
-        memcached)    start "$target" "$port" $(memcached_cmd "$port") ;;
-        onebox)       start "$target" "$port" $(onebox_cmd "$port") ;;
-    esac
-    pid=$SERVER_PID
-    TPS[$target]=$(tps "$port")
-    stop "$pid"
+TARGETS=("memcached-t1" "memcached" "onebox")
 
-    # A fresh server for the memory figure, so the mix leaves no items.
-    port=$(free_port)
-    case $target in
-        memcached-t1) start "$target" "$port" $(memcached_cmd "$port" -t 1) ;;
-        memcached)    start "$target" "$port" $(memcached_cmd "$port") ;;
-        onebox)       start "$target" "$port" $(onebox_cmd "$port") ;;
+# start_target NAME PORT: starts one of TARGETS on PORT.
+start_target() {
+    case $1 in
+        memcached-t1) start "$1" "$2" $(memcached_cmd "$2" -t 1) ;;
+        memcached)    start "$1" "$2" $(memcached_cmd "$2") ;;
+        onebox)       start "$1" "$2" $(onebox_cmd "$2") ;;
     esac
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+declare -A TPS RUNS PER_ITEM ITEMS_HELD
+for round in $(seq "$ROUNDS"); do
+    for target in "${TARGETS[@]}"; do
+        port=$(free_port)
+        start_target "$target" "$port"
+        RUNS[$target]+="$(tps "$port") "
+        stop "$SERVER_PID"
+    done
+done
+for target in "${TARGETS[@]}"; do
+    TPS[$target]=$(tr ' ' '\n' <<<"${RUNS[$target]}" | grep . | median)
+done
+
+# A fresh server for the memory figure, so the mix leaves no items.
+for target in "${TARGETS[@]}"; do
+    port=$(free_port)
+    start_target "$target" "$port"
     pid=$SERVER_PID
     before=$(rss_kb "$pid")
     read -r held evicted < <(load "$port")
@@ -120,10 +135,11 @@ for target in "memcached-t1" "memcached" "onebox"; do
     stop "$pid"
 done
 
-printf '\n%-14s %12s %16s %20s\n' "server" "ops/s" "bytes/item (RSS)" "items held"
-for target in "memcached-t1" "memcached" "onebox"; do
-    printf '%-14s %12s %16s %20s\n' "$target" "${TPS[$target]}" \
-           "${PER_ITEM[$target]}" "${ITEMS_HELD[$target]}"
+printf '\n%-14s %12s %16s %20s   %s\n' "server" "ops/s" "bytes/item (RSS)" \
+       "items held" "ops/s of each round"
+for target in "${TARGETS[@]}"; do
+    printf '%-14s %12s %16s %20s   %s\n' "$target" "${TPS[$target]}" \
+           "${PER_ITEM[$target]}" "${ITEMS_HELD[$target]}" "${RUNS[$target]}"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
