@@ -7,6 +7,7 @@
 #   make run        install deps, build, run the server on its defaults
 #   make test       install deps, build, run unit + integration tests
 #   make asan       the same tests, built with ASan + UBSan (bin/asan/)
+#   make test-real  the integration tests against the real engines
 #   make check-headers   compile every header on its own
 
 # Debian packages: to build, to test.
@@ -45,7 +46,7 @@ UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNIT_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC))
 HEADERS    := $(wildcard core/*.h cache/*.h store/*.h mq/*.h orm/*.h)
 
-.PHONY: all deps run test unit integration asan check-headers clean
+.PHONY: all deps run test test-real unit integration asan check-headers clean
 
 all: $(BIN)/onebox
 
@@ -96,6 +97,11 @@ unit: $(BIN)/check_onebox
 integration: $(BIN)/onebox
 	ONEBOX_BIN=$(abspath $(BIN)/onebox) ONEBOX_SANITIZE=$(SANITIZE) \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+
+# The same integration tests against the real engines (memcached ...), to
+# prove that they test the protocol and not onebox's quirks.
+test-real: deps
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration --target real $(PYTEST_ARGS)
 
 asan: deps
 	$(MAKE) --no-print-directory SANITIZE=1 unit integration

@@ -41,7 +41,7 @@ static const ob_conf_key_t cache_conf_keys[] = {
       .help = "TCP port of the memcached protocol; 0: none (memcached -p)" },
     { .name = "unix_socket", .type = OB_CONF_STRING,
       .flags = OB_CONF_NULLABLE, .def = "null",
-      .help = "also listen on this unix socket (memcached -s)" },
+      .help = "listen on this unix socket instead of TCP (memcached -s)" },
     { .name = "unix_mask", .type = OB_CONF_INT, .imin = 0, .imax = 0777,
       .def = "448", .help = "permissions of the unix socket, 448 = 0700 "
       "(memcached -a)" },
@@ -353,7 +353,8 @@ cache_start(ob_cycle_t *cy, void *state, ob_err_t *err)
     struct timeval  tick = { 1, 0 };
     ob_err_t        inner;
 
-    if (c->port != 0
+    /* As memcached's -s, a unix socket replaces the TCP listener. */
+    if (c->port != 0 && c->unix_socket == NULL
         && ob_listen_tcp(cy, &c->proto, c, ob_conf_str(core, "listen"),
                          c->port, NULL, &inner) != OB_OK)
     {

@@ -80,7 +80,7 @@ static const ob_args_alias_t ob_args_aliases[] = {
     { 'I', "-I", OB_ARGS_SIZE, "cache.max_item_size", NULL, "<size>",
       "largest item, bytes or with a k/m suffix (1m)" },
     { 's', "-s", OB_ARGS_VALUE, "cache.unix_socket", NULL, "<file>",
-      "also listen on this unix socket" },
+      "listen on this unix socket instead of TCP" },
     { 'C', "-C", OB_ARGS_FIXED, "cache.cas", "false", "",
       "do not keep CAS values" },
     { 'F', "-F", OB_ARGS_FIXED, "cache.flush_enabled", "false", "",

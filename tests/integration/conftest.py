@@ -57,8 +57,8 @@ def servers(tmp_path):
         return proc
 
     yield start
-    for proc in reversed(started):
-        proc.stop()
+    complaints = [c for c in (proc.stop() for proc in reversed(started)) if c]
+    assert not complaints, "\n".join(complaints)
 
 
 @pytest.fixture

@@ -117,10 +117,19 @@ class ServerProcess:
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log)
         if self.daemon_pidfile is not None:
-            # The foreground process exits once the daemon is ready.
             assert self.proc.wait(timeout=20) == 0, self.output()
-            with open(self.daemon_pidfile) as f:
-                self.pid = int(f.read().strip())
+            # onebox's foreground process exits once the daemon is ready;
+            # memcached's may exit before the daemon has written its pid.
+            self.pidfile_at_return = os.path.exists(self.daemon_pidfile)
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with open(self.daemon_pidfile) as f:
+                        self.pid = int(f.read().strip())
+                    break
+                except (FileNotFoundError, ValueError):
+                    assert time.monotonic() < deadline, "no pidfile"
+                    time.sleep(0.01)
         else:
             self.pid = self.proc.pid
         for port in wait_ports:
@@ -143,17 +152,38 @@ class ServerProcess:
         assert wait_pid_gone(self.pid, timeout)
         return None
 
+    def is_onebox(self):
+        return os.path.basename(self.argv[0]) == "onebox"
+
     def stop(self):
+        """Stops the server.  onebox gets SIGTERM, so that its graceful
+        shutdown (and, in the sanitizer build, the leak check at exit) runs
+        after every test; a real engine is killed, its shutdown is not under
+        test and memcached takes a second over it.  Returns a complaint
+        (a bad exit or a sanitizer report), or None."""
+        sig = signal.SIGTERM if self.is_onebox() else signal.SIGKILL
+        code = None
         if self.pid is not None and pid_alive(self.pid):
             try:
-                self.terminate(signal.SIGTERM, timeout=10)
+                code = self.terminate(sig, timeout=10)
             except Exception:
                 os.kill(self.pid, signal.SIGKILL)
                 wait_pid_gone(self.pid, 5)
+        elif self.proc is not None and self.daemon_pidfile is None:
+            code = self.proc.poll()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        output = self.output()
         self.log.close()
+        if not self.is_onebox():
+            return None
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            if marker in output:
+                return "sanitizer report:\n" + output[-4000:]
+        if self.daemon_pidfile is None and code not in (0, None):
+            return "onebox exited with %s:\n%s" % (code, output[-2000:])
+        return None
 
 
 class McConn:

@@ -1,12 +1,15 @@
 """The cache through real client libraries and tools: the tutorial's
 python-memcached session and its three-server cluster, pymemcache, and
 libmemcached's conformance tool memccapable."""
+import socket
 import subprocess
+import time
 
 import memcache
+import pytest
 from pymemcache.client.base import Client as PymemcacheClient
 
-from obtest import McConn
+from obtest import McConn, cache_argv, free_port
 
 
 def client_for(*servers, **kw):
@@ -138,3 +141,20 @@ def test_memccapable_ascii(cache_server):
     assert res.returncode == 0, out
     assert "[FAIL]" not in out, out
     assert out.count("[pass]") >= 25, out
+
+
+def test_unix_socket(servers, target, tmp_path):
+    """-s: the cache on a unix socket (and, as in memcached, not on TCP)."""
+    path = tmp_path / "mc.sock"
+    port = free_port()
+    argv = cache_argv(target, port, "-s", path)
+    servers(argv)
+    deadline = time.monotonic() + 10
+    while not path.exists():
+        assert time.monotonic() < deadline, "no socket file"
+        time.sleep(0.01)
+    mc = memcache.Client(["unix:%s" % path])
+    assert mc.set("u", "over a unix socket")
+    assert mc.get("u") == "over a unix socket"
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()

@@ -24,6 +24,9 @@ def test_daemonize_pidfile_sigterm(servers, tmp_path, target):
     port = free_port()
     srv = servers(daemon_argv(target, port, pidfile), daemon_pidfile=pidfile)
     assert srv.pid != srv.proc.pid          # the daemon is another process
+    if target == "onebox":
+        # onebox returns only once the daemon is ready: pidfile written.
+        assert srv.pidfile_at_return
     wait_port(port, timeout=5)
     os.kill(srv.pid, signal.SIGTERM)
     assert wait_pid_gone(srv.pid)
