@@ -28,7 +28,6 @@ cache_get(cache_t *c, const char *key, size_t nkey, const void **value,
           size_t *len, uint32_t *flags, uint64_t *cas)
 {
     cache_item_t  *it;
-    cache_miss_t   why;
 
     if (!cache_api_key_ok(c, nkey)) {
         return OB_ERR;
@@ -37,14 +36,9 @@ cache_get(cache_t *c, const char *key, size_t nkey, const void **value,
     cache_clock_update(c);
     c->stats.cmd_get++;
 
-    it = cache_item_find(c, key, nkey, &why);
+    it = cache_item_get(c, key, nkey);
     if (it == NULL) {
         c->stats.get_misses++;
-        if (why == CACHE_MISS_EXPIRED) {
-            c->stats.get_expired++;
-        } else if (why == CACHE_MISS_FLUSHED) {
-            c->stats.get_flushed++;
-        }
         return CACHE_NOT_FOUND;
     }
 
@@ -101,7 +95,7 @@ cache_set(cache_t *c, const char *key, size_t nkey, const void *value,
             c->stats.store_no_memory++;
         }
         if (cas == 0) {
-            old = cache_item_find(c, key, nkey, NULL);
+            old = cache_item_get(c, key, nkey);
             if (old != NULL) {
                 cache_item_unlink(c, old);
             }
@@ -130,7 +124,7 @@ cache_delete(cache_t *c, const char *key, size_t nkey)
 
     cache_clock_update(c);
 
-    it = cache_item_find(c, key, nkey, NULL);
+    it = cache_item_get(c, key, nkey);
     if (it == NULL) {
         c->stats.delete_misses++;
         return CACHE_NOT_FOUND;
@@ -156,7 +150,7 @@ cache_touch(cache_t *c, const char *key, size_t nkey, int64_t exptime)
     cache_clock_update(c);
     c->stats.cmd_touch++;
 
-    it = cache_item_find(c, key, nkey, NULL);
+    it = cache_item_get(c, key, nkey);
     if (it == NULL) {
         c->stats.touch_misses++;
         return CACHE_NOT_FOUND;

@@ -27,10 +27,8 @@
  *     again later: nothing is allocated before the block is complete, but
  *     an item too large is refused at once (its block may not even fit in
  *     the input buffer).
- *   - Items stored by ms with b carry META_ITEM_KEY_BINARY, so that k and
+ *   - Items stored by ms with b carry CACHE_ITEM_KEY_BINARY, so that k and
  *     me print their key base64-encoded (memcached's ITEM_KEY_BINARY).
- *     The contract has no such bit: we use it_flags' top bit, which
- *     cache_item_alloc clears and cache_item_link keeps.
  *   - Statistics are memcached's: mg counts get_* (touch_* with T), md
  *     delete_*, ms cmd_set and cas_* (in cache_store_item), ma incr_/decr_*
  *     (in cache_store_incr); only me counts cmd_meta.  Every lookup counts
@@ -45,12 +43,6 @@
 
 #include <event2/buffer.h>
 
-
-#ifdef CACHE_ITEM_KEY_BINARY
-#define META_ITEM_KEY_BINARY   CACHE_ITEM_KEY_BINARY
-#else
-#define META_ITEM_KEY_BINARY   0x80     /* the key came base64-encoded (b) */
-#endif
 
 #define META_TOKENS_MAX        19       /* memcached's 20 has an end token */
 #define META_OPAQUE_MAX        (CACHE_OPAQUE_MAX + 1)   /* with the O */
@@ -444,25 +436,6 @@ meta_parse_flags(cache_t *c, meta_req_t *req)
 
 /* ---- the store ---------------------------------------------------------- */
 
-/* cache_item_find, counting why a key was not there as do_item_get does. */
-static cache_item_t *
-meta_find(cache_t *c, const char *key, size_t nkey)
-{
-    cache_item_t  *it;
-    cache_miss_t   why;
-
-    it = cache_item_find(c, key, nkey, &why);
-    if (it == NULL) {
-        if (why == CACHE_MISS_EXPIRED) {
-            c->stats.get_expired++;
-        } else if (why == CACHE_MISS_FLUSHED) {
-            c->stats.get_flushed++;
-        }
-    }
-    return it;
-}
-
-
 /*
  * Creates the item that mg N and ma N make on a miss, with `value` and no
  * TTL yet (the N flag sets it while the reply is written, as memcached).
@@ -520,7 +493,7 @@ meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     }
     evbuffer_drain(in, line_consumed);
 
-    it = meta_find(c, req.key, req.nkey);
+    it = cache_item_get(c, req.key, req.nkey);
     created = 0;
     if (it == NULL && (req.opts & META_O_VIVIFY)) {
         it = meta_vivify(c, &req, "", 0);
@@ -603,7 +576,7 @@ meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
             break;
         case 'k':
             meta_put_key(&line, CACHE_ITEM_key(it), it->nkey,
-                         (it->it_flags & META_ITEM_KEY_BINARY) != 0);
+                         (it->it_flags & CACHE_ITEM_KEY_BINARY) != 0);
             break;
         default:
             break;
@@ -668,7 +641,7 @@ meta_set_refused(cache_conn_t *cc, const meta_req_t *req, int why,
         c->stats.store_no_memory++;
     }
 
-    old = meta_find(c, req->key, req->nkey);
+    old = cache_item_get(c, req->key, req->nkey);
     if (old != NULL) {
         cache_item_unlink(c, old);
     }
@@ -696,7 +669,7 @@ meta_set_store(cache_t *c, const meta_req_t *req, cache_item_t *it,
     if ((req->opts & META_O_INVALIDATE) && op == CACHE_OP_CAS
         && req->cas != 0)
     {
-        old = meta_find(c, req->key, req->nkey);
+        old = cache_item_get(c, req->key, req->nkey);
         if (old != NULL && req->cas < old->cas) {
             c->stats.cmd_set++;
             c->stats.classes[it->clsid].cmd_set++;
@@ -781,10 +754,9 @@ meta_cmd_ms(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         op = CACHE_OP_CAS;
     }
 
-    /* cache_item_alloc's own test, made before waiting for the block */
-    if (sizeof(cache_item_t) + req.nkey + (size_t) vlen + 2
-        > c->max_item_size)
-    {
+    /* Decided before waiting for the block, which is then discarded as it
+     * comes instead of buffered. */
+    if (cache_item_too_large(c, req.nkey, (size_t) vlen + 2)) {
         return meta_set_refused(cc, &req, CACHE_TOO_LARGE, line_consumed,
                                 (size_t) vlen, in, out);
     }
@@ -815,7 +787,7 @@ meta_cmd_ms(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     }
     memcpy(CACHE_ITEM_value(it) + vlen, "\r\n", 2);
     if (req.opts & META_O_BASE64) {
-        it->it_flags |= META_ITEM_KEY_BINARY;
+        it->it_flags |= CACHE_ITEM_KEY_BINARY;
     }
 
     cas = 0;
@@ -867,7 +839,7 @@ meta_cmd_md(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     }
     evbuffer_drain(in, line_consumed);
 
-    it = meta_find(c, req.key, req.nkey);
+    it = cache_item_get(c, req.key, req.nkey);
     if (it == NULL) {
         c->stats.delete_misses++;
         memcpy(line.buf, "NF", 2);
@@ -945,7 +917,7 @@ meta_cmd_ma(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     line.len = 0;
     created = 0;
     cas = 0;
-    it = meta_find(c, req.key, req.nkey);
+    it = cache_item_get(c, req.key, req.nkey);
     olen = it != NULL ? it->nbytes - 2 : 0;
     dead = it != NULL ? it->exptime : 0;   /* the item the update replaces */
 
@@ -1105,7 +1077,7 @@ meta_cmd_me(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     evbuffer_drain(in, line_consumed);
 
     c->stats.cmd_meta++;
-    it = meta_find(c, key, nkey);
+    it = cache_item_get(c, key, nkey);
     if (it == NULL) {
         cache_reply(out, "EN", 0);
         return OB_OK;
@@ -1114,7 +1086,7 @@ meta_cmd_me(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     line.len = 0;
     meta_put(&line, "ME ", 3);
     meta_put_keytext(&line, CACHE_ITEM_key(it), it->nkey,
-                     (it->it_flags & META_ITEM_KEY_BINARY) != 0);
+                     (it->it_flags & CACHE_ITEM_KEY_BINARY) != 0);
     len = snprintf(tail, sizeof(tail),
                    " exp=%lld la=%u cas=%llu fetch=%s cls=%u size=%zu",
                    it->exptime == 0

@@ -106,31 +106,6 @@ cache_text_reply(struct evbuffer *in, size_t line_consumed,
 }
 
 
-/*
- * cache_item_find plus memcached's do_item_get accounting: a lookup that
- * meets an expired or flushed item counts it, whatever the command.
- * borrowed: valid until the next store call.
- */
-static cache_item_t *
-cache_text_find(cache_t *c, const char *key, size_t nkey)
-{
-    cache_item_t  *it;
-    cache_miss_t   why;
-
-    it = cache_item_find(c, key, nkey, &why);
-
-    if (it == NULL) {
-        if (why == CACHE_MISS_EXPIRED) {
-            c->stats.get_expired++;
-        } else if (why == CACHE_MISS_FLUSHED) {
-            c->stats.get_flushed++;
-        }
-    }
-
-    return it;
-}
-
-
 /* ---- storage: set add replace append prepend cas ------------------------ */
 
 /*
@@ -157,7 +132,7 @@ cache_store_refuse(cache_conn_t *cc, struct evbuffer *in, size_t line_consumed,
     }
 
     if (op == CACHE_OP_SET) {
-        old = cache_text_find(c, (const char *) key->data, key->len);
+        old = cache_item_get(c, (const char *) key->data, key->len);
         if (old != NULL) {
             cache_item_unlink(c, old);
         }
@@ -214,8 +189,9 @@ cache_store_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
 
     nbytes = (size_t) vlen + 2;
 
-    /* cache_item_alloc's rule, applied before the block arrives */
-    if (sizeof(cache_item_t) + key->len + nbytes > c->max_item_size) {
+    /* Decided before the block arrives, so that it is discarded as it
+     * comes instead of buffered. */
+    if (cache_item_too_large(c, key->len, nbytes)) {
         return cache_store_refuse(cc, in, line_consumed, out, key, op,
                                   (size_t) vlen, CACHE_TOO_LARGE, noreply);
     }
@@ -434,7 +410,7 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         }
         nkey = (size_t) (p - key);
 
-        it = cache_text_find(c, (const char *) key, nkey);
+        it = cache_item_get(c, (const char *) key, nkey);
 
         if (touch) {
             c->stats.cmd_touch++;
@@ -540,7 +516,7 @@ cache_cmd_touch(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
 
     c->stats.cmd_touch++;
 
-    it = cache_text_find(c, (const char *) tokens[1].data, tokens[1].len);
+    it = cache_item_get(c, (const char *) tokens[1].data, tokens[1].len);
     if (it == NULL) {
         c->stats.touch_misses++;
         return cache_text_reply(in, line_consumed, out, "NOT_FOUND", noreply);
@@ -591,7 +567,7 @@ cache_cmd_delete(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
                                 noreply);
     }
 
-    it = cache_text_find(c, (const char *) tokens[1].data, tokens[1].len);
+    it = cache_item_get(c, (const char *) tokens[1].data, tokens[1].len);
     if (it == NULL) {
         c->stats.delete_misses++;
         return cache_text_reply(in, line_consumed, out, "NOT_FOUND", noreply);

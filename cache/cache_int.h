@@ -48,6 +48,7 @@ typedef uint32_t cache_rel_time_t;
 #define CACHE_ITEM_FETCHED  0x02    /* read at least once since stored */
 #define CACHE_ITEM_STALE    0x04    /* invalidated by meta md/ms with I */
 #define CACHE_ITEM_TOKEN    0x08    /* a meta win (W) was handed out */
+#define CACHE_ITEM_KEY_BINARY 0x10  /* stored through meta's b flag: show the key base64-encoded */
 
 /*
  * One item, in one arena chunk: this header, then the key (nkey bytes, no
@@ -168,6 +169,16 @@ typedef enum {
  */
 cache_item_t *cache_item_find(cache_t *c, const char *key, size_t nkey,
                               cache_miss_t *why /* OUT */);
+
+/* cache_item_find plus memcached's do_item_get accounting: a lookup that
+ * meets an expired or flushed item counts get_expired or get_flushed,
+ * whatever the command.  borrowed, as cache_item_find. */
+cache_item_t *cache_item_get(cache_t *c, const char *key, size_t nkey);
+
+/* Whether an item with this key length and value length (with its "\r\n")
+ * is over max_item_size: cache_item_alloc's own test, for commands that
+ * must decide before their data block has arrived. */
+int cache_item_too_large(const cache_t *c, size_t nkey, size_t nbytes);
 
 /* Marks a hit: FETCHED, time = now, moved to the head of its LRU. */
 void cache_item_bump(cache_t *c, cache_item_t *it);

@@ -53,7 +53,6 @@
 #define CACHE_HASHPOWER_INIT   16
 #define CACHE_HASHPOWER_MAX    31
 #define CACHE_NCLASSES         (OB_ARENA_MAX_CLASSES + 1)
-#define CACHE_RECLAIM_TRIES    5    /* tail items alloc looks at (memcached) */
 
 
 static size_t cache_items_evict(void *ctx, unsigned class_id, size_t want);
@@ -427,29 +426,29 @@ cache_item_bump(cache_t *c, cache_item_t *it)
     }
 }
 
-
-/*
- * Before asking the arena (which may evict a live item), looks at a few
- * items at the tail of the class and frees the first dead one: its chunk
- * is the one the allocation will get.  memcached's do_item_alloc does the
- * same with its tail search.
- */
-static void
-cache_item_reclaim_tail(cache_t *c, unsigned id)
+cache_item_t *
+cache_item_get(cache_t *c, const char *key, size_t nkey)
 {
     cache_item_t  *it;
-    int            i;
+    cache_miss_t   why;
 
-    it = c->tails[id];
-
-    for (i = 0; it != NULL && i < CACHE_RECLAIM_TRIES; i++, it = it->prev) {
-        if (cache_item_dead(c, it) != CACHE_MISS_ABSENT) {
-            c->stats.reclaimed++;
-            c->stats.classes[id].reclaimed++;
-            cache_item_reclaim(c, it);
-            return;
+    it = cache_item_find(c, key, nkey, &why);
+    if (it == NULL) {
+        if (why == CACHE_MISS_EXPIRED) {
+            c->stats.get_expired++;
+        } else if (why == CACHE_MISS_FLUSHED) {
+            c->stats.get_flushed++;
         }
     }
+    return it;
+}
+
+
+int
+cache_item_too_large(const cache_t *c, size_t nkey, size_t nbytes)
+{
+    return nbytes > UINT32_MAX
+           || sizeof(cache_item_t) + nkey + nbytes > c->max_item_size;
 }
 
 
@@ -463,15 +462,17 @@ cache_item_alloc(cache_t *c, const char *key, size_t nkey, uint32_t flags,
 
     total = sizeof(cache_item_t) + nkey + nbytes;
 
-    if (nbytes > UINT32_MAX || total > c->max_item_size) {
+    if (cache_item_too_large(c, nkey, nbytes)) {
         if (why != NULL) {
             *why = CACHE_TOO_LARGE;
         }
         return NULL;
     }
 
+    /* No expired item is reclaimed here while memory lasts: as memcached
+     * with its segmented LRU, expired items are reclaimed by lookups, the
+     * crawler, and the eviction hook when the budget is short. */
     id = ob_arena_class_of(c->arena, total);
-    cache_item_reclaim_tail(c, id);
 
     it = ob_arena_alloc(c->arena, c->owner, total);
     if (it == NULL) {

@@ -77,7 +77,7 @@ cache_store_join(cache_t *c, cache_item_t *it, cache_item_t *old,
     }
 
     /* the allocation may have evicted old: look again */
-    old = cache_item_find(c, CACHE_ITEM_key(it), it->nkey, NULL);
+    old = cache_item_get(c, CACHE_ITEM_key(it), it->nkey);
     if (old == NULL) {
         cache_item_free(c, nit);
         *rc = CACHE_NOT_STORED;
@@ -115,7 +115,7 @@ cache_store_item(cache_t *c, cache_item_t *it, cache_op_t op,
         op = CACHE_OP_CAS;
     }
 
-    old = cache_item_find(c, CACHE_ITEM_key(it), it->nkey, NULL);
+    old = cache_item_get(c, CACHE_ITEM_key(it), it->nkey);
 
     if (old == NULL) {
         switch (op) {
@@ -249,7 +249,7 @@ cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
     int                   why;
     char                  buf[24];
 
-    it = cache_item_find(c, key, nkey, NULL);
+    it = cache_item_get(c, key, nkey);
     if (it == NULL) {
         if (incr) {
             c->stats.incr_misses++;
@@ -304,7 +304,7 @@ cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
 
         /* the allocation may have evicted it: link over what is there now
          * (memcached's item_replace links the new item either way) */
-        it = cache_item_find(c, key, nkey, NULL);
+        it = cache_item_get(c, key, nkey);
         cache_item_link(c, nit, it);
         it = nit;
     }

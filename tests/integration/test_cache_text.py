@@ -842,3 +842,4 @@ def test_closed_by_peer_mid_block(mc):
     mc.sock.shutdown(socket.SHUT_WR)
     other = _conn(mc.server)
     expect(other, "get a\r\n", "END\r\n")
+
