@@ -8,6 +8,7 @@
 #   make test       install deps, build, run unit + integration tests
 #   make asan       the same tests, built with ASan + UBSan (bin/asan/)
 #   make test-real  the integration tests against the real engines
+#   make fuzz       libFuzzer over the parsers (FUZZ_SECONDS each)
 #   make check-headers   compile every header on its own
 
 # Debian packages: to build, to test.
@@ -46,7 +47,7 @@ UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNIT_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC))
 HEADERS    := $(wildcard core/*.h cache/*.h store/*.h mq/*.h orm/*.h)
 
-.PHONY: all deps run test test-real unit integration asan check-headers clean
+.PHONY: all deps run test test-real unit integration asan fuzz check-headers clean
 
 all: $(BIN)/onebox
 
@@ -105,6 +106,21 @@ test-real: deps
 
 asan: deps
 	$(MAKE) --no-print-directory SANITIZE=1 unit integration
+
+# libFuzzer over each parser (clang from Debian; not needed for anything
+# else).  Runs FUZZ_SECONDS per harness from the seeds in tests/fuzz/corpus;
+# what it finds is written to build/fuzz/ as a crash-* file.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -Icore -Icache \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+fuzz:
+	@$(MAKE) --no-print-directory deps DEPS="clang libclang-rt-14-dev"
+	@mkdir -p build/fuzz/corpus-cache_proto
+	clang $(FUZZ_FLAGS) $$(pkg-config --cflags libevent) -o build/fuzz/fuzz_cache_proto \
+	  tests/fuzz/fuzz_cache_proto.c cache/cache_proto.c
+	build/fuzz/fuzz_cache_proto -max_total_time=$(FUZZ_SECONDS) \
+	  -artifact_prefix=build/fuzz/ build/fuzz/corpus-cache_proto tests/fuzz/corpus/cache_proto
 
 check-headers:
 	@for h in $(HEADERS); do \
