@@ -331,7 +331,7 @@ cache_stats_settings(cache_t *c, struct evbuffer *out)
     cache_stat_str(out, "inter", listen != NULL ? listen : "NULL");
     cache_stat_u64(out, "verbosity", (uint64_t) c->verbosity);
     cache_stat_u64(out, "oldest", c->oldest_live);
-    cache_stat_str(out, "evictions", "on");
+    cache_stat_str(out, "evictions", c->evictions_enabled ? "on" : "off");
     cache_stat_str(out, "domain_socket",
                    c->unix_socket != NULL ? c->unix_socket : "NULL");
     evbuffer_add_printf(out, "STAT umask %llo\r\n", (unsigned long long) mask);

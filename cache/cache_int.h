@@ -115,6 +115,7 @@ struct cache_s {
     size_t              max_item_size;  /* -I */
     int                 cas_enabled;    /* memcached -C turns it off */
     int                 flush_enabled;  /* memcached -F turns it off */
+    int                 evictions_enabled; /* memcached -M turns it off */
     int                 verbosity;
 
     /* the store (cache_items.c) */

@@ -613,6 +613,11 @@ cache_items_evict_one(cache_t *c, unsigned id)
         return bytes;
     }
 
+    /* memcached's -M: a live item is never evicted; the store fails. */
+    if (!c->evictions_enabled) {
+        return 0;
+    }
+
     c->stats.evictions++;
     cs->evicted++;
     if ((it->it_flags & CACHE_ITEM_FETCHED) == 0) {
@@ -662,7 +667,7 @@ static size_t
 cache_items_evict(void *ctx, unsigned class_id, size_t want)
 {
     cache_t  *c;
-    size_t    freed;
+    size_t    freed, n;
     int       id;
 
     c = ctx;
@@ -678,7 +683,11 @@ cache_items_evict(void *ctx, unsigned class_id, size_t want)
             }
         }
 
-        freed += cache_items_evict_one(c, (unsigned) id);
+        n = cache_items_evict_one(c, (unsigned) id);
+        if (n == 0) {
+            break;
+        }
+        freed += n;
     }
 
     return freed;

@@ -52,6 +52,9 @@ static const ob_conf_key_t cache_conf_keys[] = {
       .help = "keep CAS values; false is memcached's -C" },
     { .name = "flush_enabled", .type = OB_CONF_BOOL, .def = "true",
       .help = "allow flush_all; false is memcached's -F" },
+    { .name = "evictions", .type = OB_CONF_BOOL, .def = "true",
+      .help = "evict live items when memory is short; false is memcached's "
+      "-M: stores fail with SERVER_ERROR out of memory instead" },
     { .name = NULL }
 };
 
@@ -318,6 +321,7 @@ cache_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
     c->max_item_size = (size_t) ob_conf_int(conf, "max_item_size");
     c->cas_enabled = ob_conf_bool(conf, "cas");
     c->flush_enabled = ob_conf_bool(conf, "flush_enabled");
+    c->evictions_enabled = ob_conf_bool(conf, "evictions");
 
     /* memcached refuses an item limit above half the memory. */
     if (c->max_item_size > budget / 2) {

@@ -85,6 +85,8 @@ static const ob_args_alias_t ob_args_aliases[] = {
       "do not keep CAS values" },
     { 'F', "-F", OB_ARGS_FIXED, "cache.flush_enabled", "false", "",
       "refuse flush_all" },
+    { 'M', "-M", OB_ARGS_FIXED, "cache.evictions", "false", "",
+      "fail stores when memory is full instead of evicting" },
     { 'U', "-U", OB_ARGS_UDP, NULL, NULL, "0",
       "UDP port: only 0 (off) is accepted" },
     { 'h', "-h", OB_ARGS_HELP, NULL, NULL, "",

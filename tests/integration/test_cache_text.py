@@ -814,6 +814,30 @@ def test_evictions_in_small_memory(cache_server):
         == int(st["evictions"])
 
 
+def test_no_evictions_with_dash_M(cache_server):
+    # -M: when memory is full a store fails (and its data is swallowed)
+    # instead of evicting; what is stored stays readable.
+    mc = _conn(cache_server("-m", "8", "-M"))
+    value = b"m" * 1000
+    stored = 0
+    reply = b""
+    for i in range(20000):
+        reply = mc.cmd(b"set m%05d 0 0 1000\r\n%s\r\n" % (i, value))
+        if reply != b"STORED":
+            break
+        stored += 1
+    assert reply == b"SERVER_ERROR out of memory storing object"
+    assert stored > 1000
+    # The data block was swallowed: the connection is in step.
+    assert mc.cmd("version\r\n").startswith(b"VERSION ")
+    st = mc.stats()
+    assert st["evictions"] == "0"
+    assert int(st["curr_items"]) == stored
+    expect(mc, "get m00000\r\n",
+           b"VALUE m00000 0 1000\r\n%s\r\nEND\r\n" % value)
+    assert mc.stats("settings")["evictions"] == "off"
+
+
 def _conn(srv):
     from obtest import McConn
     conn = McConn(srv.port)

@@ -56,6 +56,7 @@ t_open(size_t limit, size_t page_size)
     ck_assert_int_ge(c->owner, 0);
     c->max_item_size = T_MIB;
     c->cas_enabled = 1;
+    c->evictions_enabled = 1;
     c->process_started = time(NULL) - T_NOW;
 
     ck_assert_int_eq(cache_items_init(c, &err), OB_OK);
