@@ -114,13 +114,22 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -Icore -Icache \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
+# The harnesses and what each links: the pure parser alone, or the whole
+# request path (core and the cache, without main).
+FUZZ_SRC_cache_proto    := cache/cache_proto.c
+FUZZ_SRC_cache_requests := $(CORE_SRC) $(wildcard cache/*.c)
+
 fuzz:
 	@$(MAKE) --no-print-directory deps DEPS="clang libclang-rt-14-dev"
-	@mkdir -p build/fuzz/corpus-cache_proto
-	clang $(FUZZ_FLAGS) $$(pkg-config --cflags libevent) -o build/fuzz/fuzz_cache_proto \
-	  tests/fuzz/fuzz_cache_proto.c cache/cache_proto.c
-	build/fuzz/fuzz_cache_proto -max_total_time=$(FUZZ_SECONDS) \
-	  -artifact_prefix=build/fuzz/ build/fuzz/corpus-cache_proto tests/fuzz/corpus/cache_proto
+	@set -e; for h in cache_proto cache_requests; do \
+	  mkdir -p build/fuzz/corpus-$$h; \
+	  clang $(FUZZ_FLAGS) $$(pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_$$h \
+	    tests/fuzz/fuzz_$$h.c $$( [ $$h = cache_proto ] && echo "$(FUZZ_SRC_cache_proto)" \
+	                              || echo "$(FUZZ_SRC_cache_requests)" ) \
+	    $$(pkg-config --libs $(PKGS)); \
+	  build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$h tests/fuzz/corpus/$$h; \
+	done
 
 check-headers:
 	@for h in $(HEADERS); do \

@@ -123,9 +123,14 @@ cache_cmd_find(const cache_cmd_t *table, const ob_str_t *name)
 static int
 cache_looks_like_http(const ob_str_t *tokens, size_t ntokens)
 {
-    const ob_str_t *name = &tokens[0], *last = &tokens[ntokens - 1];
+    const ob_str_t *name, *last;
 
-    if (ntokens < 2 || last->len < 5 || memcmp(last->data, "HTTP/", 5) != 0) {
+    if (ntokens < 2) {
+        return 0;                       /* (an empty line has no tokens) */
+    }
+    name = &tokens[0];
+    last = &tokens[ntokens - 1];
+    if (last->len < 5 || memcmp(last->data, "HTTP/", 5) != 0) {
         return 0;
     }
     if (strchr("gsacidt", name->data[0]) != NULL

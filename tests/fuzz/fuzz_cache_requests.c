@@ -1,0 +1,122 @@
+/*
+ * fuzz_cache_requests.c: libFuzzer harness for the whole request path of
+ * the cache: framing, every text and meta handler, the store, the stats.
+ *
+ * One onebox cycle with the cache module runs in the process for the whole
+ * session (so items stored by one input are there for the next, as on a
+ * real server).  Each input is sent on a fresh loopback connection, which
+ * is then half-closed; the reactor runs until the server has answered
+ * everything and closed.  ASan/UBSan catch memory errors in any handler;
+ * the harness itself checks that the server always ends the connection
+ * (no hang) and that the cycle's accounting stays consistent.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cache/cache_int.h"
+#include "ob_cycle.h"
+
+static ob_conf_t   fuzz_conf;
+static ob_cycle_t  fuzz_cycle;
+static int         fuzz_port;
+
+
+static void
+fuzz_setup(void)
+{
+    static const ob_module_t *const mods[] = { &cache_module, NULL };
+    const ob_conf_section_t *sections[2] = {
+        &ob_conf_core_section, cache_module.conf
+    };
+    static const char *const sets[][2] = {
+        { "core.http_port", "0" }, { "core.log_level", "error" },
+        { "core.memory_mb", "16" }, { "cache.port", "0" },
+        { "cache.max_item_size", "65536" }
+    };
+    ob_err_t  err;
+    cache_t  *c;
+    size_t    i;
+
+    if (ob_conf_init(&fuzz_conf, sections, 2, &err) != OB_OK) {
+        abort();
+    }
+    for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+        if (ob_conf_set_text(&fuzz_conf, sets[i][0], sets[i][1], &err)
+            != OB_OK)
+        {
+            abort();
+        }
+    }
+    if (ob_cycle_init(&fuzz_cycle, &fuzz_conf, mods, &err) != OB_OK
+        || ob_cycle_start(&fuzz_cycle, &err) != OB_OK)
+    {
+        abort();
+    }
+    c = cache_of_cycle(&fuzz_cycle);
+    if (ob_listen_tcp(&fuzz_cycle, &c->proto, c, "127.0.0.1", 0, &fuzz_port,
+                      &err) != OB_OK)
+    {
+        abort();
+    }
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct sockaddr_in  sin;
+    char                buf[65536];
+    ssize_t             n;
+    size_t              sent = 0;
+    int                 fd, rounds;
+
+    if (fuzz_port == 0) {
+        fuzz_setup();
+    }
+
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t) fuzz_port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *) &sin, sizeof(sin)) != 0) {
+        abort();
+    }
+
+    /* Send, read and run the reactor in turns until the server closes. */
+    for (rounds = 0; rounds < 100000; rounds++) {
+        if (sent < size) {
+            n = send(fd, data + sent, size - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) {
+                sent += (size_t) n;
+            }
+            if (sent == size) {
+                shutdown(fd, SHUT_WR);
+            }
+        } else if (size == 0 && rounds == 0) {
+            shutdown(fd, SHUT_WR);
+        }
+        event_base_loop(fuzz_cycle.base, EVLOOP_NONBLOCK);
+        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            break;
+        }
+    }
+    if (rounds == 100000) {
+        abort();                       /* the server never finished */
+    }
+    close(fd);
+    event_base_loop(fuzz_cycle.base, EVLOOP_NONBLOCK);   /* reap */
+    if (fuzz_cycle.stats.conns_current != 0) {
+        abort();
+    }
+    return 0;
+}
