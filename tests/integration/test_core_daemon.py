@@ -31,3 +31,25 @@ def test_daemonize_pidfile_sigterm(servers, tmp_path, target):
     os.kill(srv.pid, signal.SIGTERM)
     assert wait_pid_gone(srv.pid)
     assert not pidfile.exists()
+
+
+def test_dash_u_drops_root(servers, target, tmp_path):
+    """-u USER: started as root, the server runs as USER once bound."""
+    import pwd
+
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch users")
+    nobody = pwd.getpwnam("nobody")
+    port = free_port()
+    if target == "real":
+        argv = ["memcached", "-U", "0", "-l", "127.0.0.1", "-p", port,
+                "-u", "nobody"]
+    else:
+        argv = [onebox_bin(), "--core.http_port", "0",
+                *module_port_args(free=False), "-p", port, "-u", "nobody"]
+    srv = servers(argv, (port,))
+    with open("/proc/%d/status" % srv.pid) as f:
+        uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
+    assert all(int(u) == nobody.pw_uid for u in uids)
