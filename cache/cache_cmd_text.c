@@ -314,6 +314,16 @@ cache_cmd_cas(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
 
 /* ---- retrieval: get gets gat gats --------------------------------------- */
 
+/* The length of the key at p: up to the next space or `end`. */
+static size_t
+cache_text_key_len(const uint8_t *p, const uint8_t *end)
+{
+    const uint8_t *sp = memchr(p, ' ', (size_t) (end - p));
+
+    return (size_t) ((sp != NULL ? sp : end) - p);
+}
+
+
 /* Appends one hit's "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n".
  * The header is formatted by hand into one buffer: this runs for every
  * hit, and printf-style formatting was a tenth of a get's cost. */
@@ -386,12 +396,10 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     if (first < ntokens) {
         start = tokens[first].data;
     }
-    for (p = start; p < end; p++) {
+    for (p = start; p < end; p = key + nkey + 1) {
         key = p;
-        while (p < end && *p != ' ') {
-            p++;
-        }
-        if ((size_t) (p - key) > CACHE_KEY_MAX) {
+        nkey = cache_text_key_len(key, end);
+        if (nkey > CACHE_KEY_MAX) {
             return cache_text_reply(in, line_consumed, out,
                                     CACHE_MSG_BAD_FORMAT, 0);
         }
@@ -405,10 +413,8 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         }
 
         key = p;
-        while (p < end && *p != ' ') {
-            p++;
-        }
-        nkey = (size_t) (p - key);
+        nkey = cache_text_key_len(key, end);
+        p = key + nkey;
 
         it = cache_item_get(c, (const char *) key, nkey);
 

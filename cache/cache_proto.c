@@ -107,7 +107,8 @@ size_t
 cache_proto_tokenize(const char *line, size_t len, ob_str_t *tokens,
                      size_t max)
 {
-    size_t  i, start, n, end;
+    size_t       i, start, n, end;
+    const char  *sp;
 
     n = 0;
     i = 0;
@@ -137,10 +138,11 @@ cache_proto_tokenize(const char *line, size_t len, ob_str_t *tokens,
             break;
         }
 
+        /* memchr: the token's end is found a vector at a time, which
+         * matters for the long keys and key lists of multigets. */
         start = i;
-        while (i < len && line[i] != ' ') {
-            i++;
-        }
+        sp = memchr(line + i, ' ', len - i);
+        i = sp != NULL ? (size_t) (sp - line) : len;
         tokens[n].data = (const uint8_t *) line + start;
         tokens[n].len = i - start;
         n++;
