@@ -10,9 +10,10 @@
 #      resident memory is divided by the item count.
 #
 # Prints ops/s for each and onebox's ratio to each memcached.  On a small
-# machine the load generator and the server share the cores, so one run is
-# noisy: the mix runs ROUNDS times, the servers taking turns, and each
-# server's median is reported.  Bounded: a fixed number of operations, each
+# machine the load generator and the server compete for the cores, so with
+# two or more cores each server is pinned to CPU 0 and the load generator
+# to CPU 1 (taskset), and the mix runs ROUNDS times, the servers taking
+# turns; each server's median is reported.  Bounded: a fixed number of operations, each
 # run under a time limit.  Servers bind
 # 127.0.0.1 on free ports and are stopped by PID.
 #
@@ -30,6 +31,12 @@ command -v memcaslap >/dev/null && command -v memcached >/dev/null || {
     echo "bench/cache.sh needs memcached and libmemcached-tools:" \
          "apt-get install memcached libmemcached-tools" >&2; exit 2; }
 [ -x bin/onebox ] || make --no-print-directory all >/dev/null
+
+# Servers on CPU 0, the load generator on CPU 1, where there are two.
+SERVER_CPU=(); LOAD_CPU=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    SERVER_CPU=(taskset -c 0); LOAD_CPU=(taskset -c 1)
+fi
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; }
@@ -50,7 +57,7 @@ wait_port() {
 # start NAME PORT ARGV... : starts a server, records its pid in SERVER_PID.
 start() {
     local name=$1 port=$2; shift 2
-    "$@" >/tmp/bench-cache-$name.log 2>&1 &
+    "${SERVER_CPU[@]}" "$@" >/tmp/bench-cache-$name.log 2>&1 &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     wait_port "$port"
@@ -64,7 +71,7 @@ onebox_cmd() { echo bin/onebox -U 0 -l 127.0.0.1 -m "$MEM_MB" --core.http_port 0
 
 # tps PORT : runs the fixed mix, prints operations per second.
 tps() {
-    timeout 300 memcaslap -s "127.0.0.1:$1" -x "$OPS" -T 1 -c 32 -X 100 2>&1 \
+    timeout 300 "${LOAD_CPU[@]}" memcaslap -s "127.0.0.1:$1" -x "$OPS" -T 1 -c 32 -X 100 2>&1 \
         | awk '/^Run time:/ { for (i = 1; i <= NF; i++) if ($i == "TPS:") print $(i+1) }'
 }
 
