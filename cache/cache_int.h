@@ -121,7 +121,6 @@ struct cache_s {
     /* the store (cache_items.c) */
     cache_item_t      **buckets;        /* malloc'd: outside the budget, as in memcached */
     uint32_t            hashpower;      /* buckets = 1 << hashpower */
-    uint64_t            nitems;
     cache_item_t       *heads[OB_ARENA_MAX_CLASSES + 1];  /* LRU per class */
     cache_item_t       *tails[OB_ARENA_MAX_CLASSES + 1];
     uint64_t            cas_next;       /* one counter for the server */

@@ -32,7 +32,7 @@
  *
  * Invariants:
  *   - An item is in the table iff it is in its class's LRU iff LINKED.
- *   - stats.curr_items == nitems == sum of classes[].number;
+ *   - stats.curr_items == sum of classes[].number;
  *     stats.bytes == sum of classes[].mem_requested == sum of the
  *     CACHE_ITEM_total of linked items.
  *   - c->crawl_next is NULL or a linked item of class c->crawl_class:
@@ -78,7 +78,6 @@ cache_items_init(cache_t *c, ob_err_t *err)
         return ob_err_set(err, "cache: cannot allocate the hash table");
     }
 
-    c->nitems = 0;
     memset(c->heads, 0, sizeof(c->heads));
     memset(c->tails, 0, sizeof(c->tails));
     c->crawl_class = 0;
@@ -121,7 +120,6 @@ cache_items_fini(cache_t *c)
 
     free(c->buckets);
     c->buckets = NULL;
-    c->nitems = 0;
     c->crawl_next = NULL;
     c->stats.curr_items = 0;
     c->stats.bytes = 0;
@@ -341,7 +339,6 @@ cache_item_unlink_free(cache_t *c, cache_item_t *it)
     cache_lru_remove(c, it);
     it->it_flags &= ~CACHE_ITEM_LINKED;
 
-    c->nitems--;
     c->stats.curr_items--;
     c->stats.bytes -= total;
     cs->number--;
@@ -537,14 +534,13 @@ cache_item_link(cache_t *c, cache_item_t *it, cache_item_t *old)
     cache_hash_insert(c, it);
     cache_lru_push_head(c, it);
 
-    c->nitems++;
     c->stats.curr_items++;
     c->stats.total_items++;
     c->stats.bytes += total;
     cs->number++;
     cs->mem_requested += total;
 
-    if (c->nitems > ((uint64_t) 4 << c->hashpower)) {
+    if (c->stats.curr_items > ((uint64_t) 4 << c->hashpower)) {
         cache_hash_grow(c);
     }
 }

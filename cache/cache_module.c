@@ -23,6 +23,7 @@
  */
 #include "cache_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -409,34 +410,40 @@ cache_fini(void *state)
 }
 
 
+/* The figures /stats shows for the cache, by their memcached names. */
+static const struct {
+    const char *name;
+    size_t      offset;            /* of a uint64_t in cache_stats_t */
+} cache_stats_json_fields[] = {
+#define CACHE_JSON_FIELD(f) { #f, offsetof(cache_stats_t, f) }
+    CACHE_JSON_FIELD(curr_connections), CACHE_JSON_FIELD(curr_items),
+    CACHE_JSON_FIELD(total_items), CACHE_JSON_FIELD(bytes),
+    CACHE_JSON_FIELD(cmd_get), CACHE_JSON_FIELD(cmd_set),
+    CACHE_JSON_FIELD(get_hits), CACHE_JSON_FIELD(get_misses),
+    CACHE_JSON_FIELD(evictions)
+#undef CACHE_JSON_FIELD
+};
+
+
 static void
 cache_stats_json(void *state, json_t *out)
 {
     cache_t          *c = state;
     ob_arena_stats_t  st;
+    uint64_t          v;
+    size_t            i;
 
     ob_arena_stats(c->arena, &st);
     json_object_set_new(out, "port", json_integer(c->port));
-    json_object_set_new(out, "curr_connections",
-                        json_integer((json_int_t) c->stats.curr_connections));
-    json_object_set_new(out, "curr_items",
-                        json_integer((json_int_t) c->stats.curr_items));
-    json_object_set_new(out, "total_items",
-                        json_integer((json_int_t) c->stats.total_items));
-    json_object_set_new(out, "bytes",
-                        json_integer((json_int_t) c->stats.bytes));
-    json_object_set_new(out, "limit_maxbytes",
-                        json_integer((json_int_t) st.limit));
-    json_object_set_new(out, "cmd_get",
-                        json_integer((json_int_t) c->stats.cmd_get));
-    json_object_set_new(out, "cmd_set",
-                        json_integer((json_int_t) c->stats.cmd_set));
-    json_object_set_new(out, "get_hits",
-                        json_integer((json_int_t) c->stats.get_hits));
-    json_object_set_new(out, "get_misses",
-                        json_integer((json_int_t) c->stats.get_misses));
-    json_object_set_new(out, "evictions",
-                        json_integer((json_int_t) c->stats.evictions));
+    json_object_set_new(out, "limit_maxbytes", json_integer((json_int_t) st.limit));
+    for (i = 0; i < sizeof(cache_stats_json_fields)
+                    / sizeof(cache_stats_json_fields[0]); i++)
+    {
+        memcpy(&v, (const char *) &c->stats
+                   + cache_stats_json_fields[i].offset, sizeof(v));
+        json_object_set_new(out, cache_stats_json_fields[i].name,
+                            json_integer((json_int_t) v));
+    }
 }
 
 
