@@ -124,7 +124,9 @@ struct cache_s {
     cache_item_t       *heads[OB_ARENA_MAX_CLASSES + 1];  /* LRU per class */
     cache_item_t       *tails[OB_ARENA_MAX_CLASSES + 1];
     uint64_t            cas_next;       /* one counter for the server */
-    cache_rel_time_t    oldest_live;    /* flush_all: items stored at or before are invalid; 0 none */
+    cache_rel_time_t    oldest_live;    /* flush_all: once now reaches it, items last stored or
+                                           read at or before it are invalid; 0 none */
+    uint64_t            oldest_cas;     /* flush_all now: items with a smaller CAS are invalid; 0 none */
     time_t              process_started;/* unix time of rel time 0 */
     cache_rel_time_t    now;            /* current rel time */
     unsigned            crawl_class;    /* where the crawler resumes */
@@ -206,8 +208,11 @@ void cache_item_unlink(cache_t *c, cache_item_t *it);
 /* A fresh CAS value (for in-place changes: incr, touch-less updates). */
 uint64_t cache_next_cas(cache_t *c);
 
-/* flush_all: with delay 0 every item now is invalid at once; with a delay,
- * the items that exist when it runs out.  (memcached's settings.oldest_live) */
+/* flush_all: with delay 0 (or negative) every item now is invalid at once;
+ * with a delay, the items that exist when it runs out.  O(1): flushed items
+ * are found dead by lookups, the crawler and eviction, as in memcached
+ * (settings.oldest_live and oldest_cas), so a flush never stalls the
+ * reactor however many items there are. */
 void cache_items_flush(cache_t *c, int64_t delay);
 
 /* Examines up to `max` items from the LRU tails and reclaims the expired

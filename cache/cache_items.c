@@ -143,10 +143,6 @@ cache_clock_update(cache_t *c)
     if (c->now < 1) {
         c->now = 1;
     }
-
-    if (c->oldest_live != 0 && c->oldest_live <= c->now) {
-        cache_items_flush(c, 0);
-    }
 }
 
 
@@ -197,8 +193,11 @@ cache_item_dead(const cache_t *c, const cache_item_t *it)
         return CACHE_MISS_EXPIRED;
     }
 
-    if (c->oldest_live != 0 && c->oldest_live <= c->now
-        && it->time <= c->oldest_live)
+    /* An immediate flush goes by CAS, so that what is stored in the same
+     * second after it survives; a delayed one by time, once it is due. */
+    if ((c->oldest_cas != 0 && it->cas != 0 && it->cas < c->oldest_cas)
+        || (c->oldest_live != 0 && c->oldest_live <= c->now
+            && it->time <= c->oldest_live))
     {
         return CACHE_MISS_FLUSHED;
     }
@@ -568,21 +567,23 @@ void
 cache_items_flush(cache_t *c, int64_t delay)
 {
     cache_rel_time_t  when;
-    unsigned          i;
 
-    when = delay > 0 ? cache_exptime_rel(c, delay) : 0;
+    when = delay > 0 ? cache_exptime_rel(c, delay) : c->now;
 
     if (when > c->now) {
-        c->oldest_live = when;
+        /* Due later: everything stored or read until then goes. */
+        c->oldest_live = when - 1;
         return;
     }
 
-    c->oldest_live = 0;
-
-    for (i = 0; i < CACHE_NCLASSES; i++) {
-        while (c->tails[i] != NULL) {
-            cache_item_unlink_free(c, c->tails[i]);
-        }
+    if (c->cas_enabled) {
+        /* Every item now has a CAS below the next one handed out. */
+        c->oldest_cas = c->cas_next + 1;
+        c->oldest_live = 0;
+    } else {
+        /* Without CAS only time tells: this second's items go too, as in
+         * memcached with -C. */
+        c->oldest_live = c->now;
     }
 }
 
