@@ -560,12 +560,16 @@ def test_flush_all(mc):
 
 
 def test_flush_all_delay(mc):
+    # memcached's delayed flush takes effect one second before the delay
+    # (oldest_live = realtime(delay) - 1), which with the clock's whole
+    # seconds can be a little over one second after the command: a delay
+    # of 3 keeps the first check clear of that edge.
     expect(mc, "set a 0 0 1\r\nA\r\n", "STORED\r\n")
-    expect(mc, "flush_all 2\r\n", "OK\r\n")
+    expect(mc, "flush_all 3\r\n", "OK\r\n")
     expect(mc, "set b 0 0 1\r\nB\r\n", "STORED\r\n")
     expect(mc, "get a b\r\n",
            "VALUE a 0 1\r\nA\r\nVALUE b 0 1\r\nB\r\nEND\r\n")
-    time.sleep(2.5)
+    time.sleep(3.5)
     expect(mc, "get a b\r\n", "END\r\n")
     expect(mc, "set c 0 0 1\r\nC\r\n", "STORED\r\n")
     expect(mc, "get c\r\n", "VALUE c 0 1\r\nC\r\nEND\r\n")
