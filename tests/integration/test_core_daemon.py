@@ -3,6 +3,7 @@ memcached: `-d -P FILE` returns once the server listens, the pidfile holds
 the daemon's pid, and SIGTERM stops it and removes the pidfile."""
 import os
 import signal
+import time
 
 from obtest import (free_port, module_port_args, onebox_bin, wait_pid_gone,
                     wait_port)
@@ -50,6 +51,14 @@ def test_dash_u_drops_root(servers, target, tmp_path):
         argv = [onebox_bin(), "--core.http_port", "0",
                 *module_port_args(free=False), "-p", port, "-u", "nobody"]
     srv = servers(argv, (port,))
-    with open("/proc/%d/status" % srv.pid) as f:
-        uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
-    assert all(int(u) == nobody.pw_uid for u in uids)
+
+    def uids():
+        with open("/proc/%d/status" % srv.pid) as f:
+            line = next(line for line in f if line.startswith("Uid:"))
+        return [int(u) for u in line.split()[1:]]
+
+    # The port accepts from listen() on, a moment before the switch.
+    deadline = time.monotonic() + 10
+    while uids() != [nobody.pw_uid] * 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert uids() == [nobody.pw_uid] * 4
