@@ -67,6 +67,10 @@ typedef struct cache_item_s {
     uint8_t              it_flags;      /* CACHE_ITEM_* */
     uint8_t              clsid;         /* arena class (0: large block) */
     uint8_t              _pad;
+    uint16_t             refcount;      /* pending replies that point into the
+                                           value (zero-copy); a referenced item
+                                           is never freed or moved, only
+                                           unlinked: the last release frees it */
     char                 data[];        /* key, then value */
 } cache_item_t;
 

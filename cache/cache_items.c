@@ -491,6 +491,7 @@ cache_item_alloc(cache_t *c, const char *key, size_t nkey, uint32_t flags,
     it->it_flags = 0;
     it->clsid = (uint8_t) id;
     it->_pad = 0;
+    it->refcount = 0;
     memcpy(CACHE_ITEM_key(it), key, nkey);
 
     return it;
