@@ -5,9 +5,12 @@
 #      get/set mix (90% get, 10% set, 100-byte values) against memcached
 #      -t 1, memcached with its default threads, and onebox, all with the
 #      same memory;
-#   2. memory per item: 1M items with 100-byte values are stored in each
-#      server (pipelined sets from one client) and the growth of its
-#      resident memory is divided by the item count.
+#   2. memory per item: 1M items with 14-byte keys and 100-byte values are
+#      stored in each server (pipelined sets from one client) and the growth
+#      of its resident memory is divided by the item count; the target for
+#      onebox is 150 bytes per item or less (issue 6);
+#   3. server CPU per operation: the server's user + system time during the
+#      mix (from /proc/<pid>/stat) divided by the operations run.
 #
 # Prints ops/s for each and onebox's ratio to each memcached.  On a small
 # machine the load generator and the server compete for the cores, so with
@@ -75,6 +78,10 @@ tps() {
         | awk '/^Run time:/ { for (i = 1; i <= NF; i++) if ($i == "TPS:") print $(i+1) }'
 }
 
+# cpu_ticks PID : user + system clock ticks the process has used so far.
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+TICKS_PER_SEC=$(getconf CLK_TCK)
+
 # rss_kb PID
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
@@ -87,7 +94,7 @@ s = socket.create_connection(("127.0.0.1", port))
 value = b"x" * 100
 batch = 2000
 for start in range(0, n, batch):
-    req = b"".join(b"set key:%d 0 0 100 noreply\r\n%s\r\n" % (i, value)
+    req = b"".join(b"set key:%010d 0 0 100 noreply\r\n%s\r\n" % (i, value)
                    for i in range(start, min(n, start + batch)))
     s.sendall(req)
 s.sendall(b"version\r\n")
@@ -116,17 +123,21 @@ start_target() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-declare -A TPS RUNS PER_ITEM ITEMS_HELD
+declare -A TPS RUNS PER_ITEM ITEMS_HELD CPU_RUNS CPU_NS
 for round in $(seq "$ROUNDS"); do
     for target in "${TARGETS[@]}"; do
         port=$(free_port)
         start_target "$target" "$port"
+        t0=$(cpu_ticks "$SERVER_PID")
         RUNS[$target]+="$(tps "$port") "
+        t1=$(cpu_ticks "$SERVER_PID")
+        CPU_RUNS[$target]+="$(( (t1 - t0) * 1000000000 / TICKS_PER_SEC / OPS )) "
         stop "$SERVER_PID"
     done
 done
 for target in "${TARGETS[@]}"; do
     TPS[$target]=$(tr ' ' '\n' <<<"${RUNS[$target]}" | grep . | median)
+    CPU_NS[$target]=$(tr ' ' '\n' <<<"${CPU_RUNS[$target]}" | grep . | median)
 done
 
 # A fresh server for the memory figure, so the mix leaves no items.
@@ -142,14 +153,18 @@ for target in "${TARGETS[@]}"; do
     stop "$pid"
 done
 
-printf '\n%-14s %12s %16s %20s   %s\n' "server" "ops/s" "bytes/item (RSS)" \
-       "items held" "ops/s of each round"
+printf '\n%-14s %12s %12s %16s %20s   %s\n' "server" "ops/s" "CPU ns/op" \
+       "bytes/item (RSS)" "items held" "ops/s of each round"
 for target in "${TARGETS[@]}"; do
-    printf '%-14s %12s %16s %20s   %s\n' "$target" "${TPS[$target]}" \
-           "${PER_ITEM[$target]}" "${ITEMS_HELD[$target]}" "${RUNS[$target]}"
+    printf '%-14s %12s %12s %16s %20s   %s\n' "$target" "${TPS[$target]}" \
+           "${CPU_NS[$target]}" "${PER_ITEM[$target]}" "${ITEMS_HELD[$target]}" \
+           "${RUNS[$target]}"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "throughput ratio onebox/memcached -t 1:      $(ratio "${TPS[onebox]}" "${TPS[memcached-t1]}")"
 echo "throughput ratio onebox/memcached (default): $(ratio "${TPS[onebox]}" "${TPS[memcached]}")"
 echo "memory per item ratio onebox/memcached:      $(ratio "${PER_ITEM[onebox]}" "${PER_ITEM[memcached]}")  (lower is better)"
+echo "server CPU per op ratio onebox/memcached -t 1: $(ratio "${CPU_NS[onebox]}" "${CPU_NS[memcached-t1]}")  (lower is better)"
+target_met=no; [ "${PER_ITEM[onebox]}" -le 150 ] && target_met=yes
+echo "onebox bytes per item: ${PER_ITEM[onebox]} (target <= 150: $target_met)"
