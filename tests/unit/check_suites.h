@@ -12,6 +12,7 @@ Suite *ob_arena_suite(void);     /* check_core_arena.c */
 Suite *ob_conf_suite(void);      /* check_core_conf.c */
 Suite *ob_conn_suite(void);      /* check_core_conn.c: listeners, buffers, limits */
 Suite *ob_cycle_suite(void);     /* check_core_cycle.c: module lifecycle */
+Suite *ob_hash_suite(void);      /* check_core_hash.c: incremental rehash, SCAN */
 Suite *cache_items_suite(void);  /* check_cache_items.c: items, LRU, store semantics */
 Suite *cache_proto_suite(void);  /* check_cache_proto.c: framing, tokens, numbers, base64 */
 
