@@ -167,11 +167,16 @@ cache_stats_general(cache_t *c, struct evbuffer *out)
                    core != NULL ? (uint64_t) ob_conf_int(core, "threads") : 0);
     cache_stat_u64(out, "conn_yields", 0);
 
-    /* the table doubles all at once: it is never seen expanding */
-    cache_stat_u64(out, "hash_power_level", c->hashpower);
-    cache_stat_u64(out, "hash_bytes",
-                   ((uint64_t) 1 << c->hashpower) * sizeof(cache_item_t *));
-    cache_stat_u64(out, "hash_is_expanding", 0);
+    /* the table grows a bucket at a time: while it does, both bucket
+     * arrays exist, and hash_bytes counts both, as memcached does */
+    {
+        ob_hash_stats_t  hs;
+
+        ob_hash_stats(&c->hash, &hs);
+        cache_stat_u64(out, "hash_power_level", hs.power);
+        cache_stat_u64(out, "hash_bytes", hs.bytes);
+        cache_stat_u64(out, "hash_is_expanding", (uint64_t) hs.rehashing);
+    }
 
     /* the arena never moves a page from one class to another */
     cache_stat_u64(out, "slabs_moved", 0);

@@ -32,6 +32,7 @@
 #include "ob_arena.h"
 #include "ob_conn.h"
 #include "ob_core.h"
+#include "ob_hash.h"
 
 #define CACHE_KEY_MAX          250          /* memcached's KEY_MAX_LENGTH */
 #define CACHE_LINE_MAX         2048         /* a line without \n beyond this closes the connection (except get/gets) */
@@ -57,7 +58,7 @@ typedef uint32_t cache_rel_time_t;
  */
 typedef struct cache_item_s {
     struct cache_item_s *prev, *next;   /* LRU of its class; head = newest */
-    struct cache_item_s *h_next;        /* hash chain */
+    ob_hash_link_t       hlink;         /* hash chain (c->hash) */
     uint64_t             cas;
     cache_rel_time_t     time;          /* last access (rel time) */
     cache_rel_time_t     exptime;       /* 0 never; else rel time it expires at */
@@ -123,8 +124,9 @@ struct cache_s {
     int                 verbosity;
 
     /* the store (cache_items.c) */
-    cache_item_t      **buckets;        /* malloc'd: outside the budget, as in memcached */
-    uint32_t            hashpower;      /* buckets = 1 << hashpower */
+    ob_hash_t           hash;           /* items by key; its bucket arrays are
+                                           malloc'd, outside the budget, as in
+                                           memcached (stats: hash_bytes) */
     cache_item_t       *heads[OB_ARENA_MAX_CLASSES + 1];  /* LRU per class */
     cache_item_t       *tails[OB_ARENA_MAX_CLASSES + 1];
     uint64_t            cas_next;       /* one counter for the server */
@@ -147,6 +149,11 @@ struct cache_s {
 int  cache_items_init(cache_t *c, ob_err_t *err);
 /* Frees every item and the table. */
 void cache_items_fini(cache_t *c);
+
+/* Puts `repl` (a copy of linked item `old`, same key) in old's place in the
+ * hash table, for the page mover; the LRU and the counters are the
+ * caller's.  OB_OK, or OB_DECLINED if old is not in the table. */
+int  cache_hash_replace(cache_t *c, cache_item_t *old, cache_item_t *repl);
 
 /* Refreshes c->now from the system clock. */
 void cache_clock_update(cache_t *c);

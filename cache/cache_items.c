@@ -5,11 +5,14 @@
  *
  * Design (memcached's items.c and assoc.c, without threads or refcounts):
  *
- *   - The hash table is 2^hashpower chains (XXH3_64bits of the key, masked).
- *     The bucket array is malloc'd, outside the arena budget, as memcached's
- *     primary_hashtable is.  It doubles, all at once, when there are more
- *     than 4 items per bucket; if that malloc fails the table just stays
- *     smaller (longer chains, still correct).  memcached asks for 1.5 but
+ *   - The hash table is core's ob_hash (XXH3_64bits of the key; the link
+ *     is in the item header, so no allocation per item).  The bucket
+ *     arrays are malloc'd, outside the arena budget, as memcached's
+ *     primary_hashtable is.  It doubles when there are more than 4 items
+ *     per bucket, a bucket per operation plus 1 ms every 100 ms from its
+ *     timer (Redis's incremental rehash), so that no request waits for a
+ *     whole rehash; if the malloc fails the table just stays smaller
+ *     (longer chains, still correct).  memcached asks for 1.5 but
  *     grows lazily from a background thread, and was seen holding 1M items
  *     in 2^18 buckets (3.8 per bucket): 4 keeps our table at most that
  *     size, so that the bytes per item stay at or below memcached's, for
@@ -49,6 +52,8 @@
 
 #include <xxhash.h>
 
+#include "ob_cycle.h"
+
 
 #define CACHE_HASHPOWER_INIT   16
 #define CACHE_HASHPOWER_MAX    31
@@ -58,24 +63,66 @@
 static size_t cache_items_evict(void *ctx, unsigned class_id, size_t want);
 
 
-static uint32_t
-cache_hash_bucket(const cache_t *c, const char *key, size_t nkey)
+/* ---- the hash table's view of an item ------------------------------------ */
+
+#define CACHE_ITEM_of_link(l)  OB_HASH_ENTRY(l, cache_item_t, hlink)
+
+
+static uint64_t
+cache_hash_key(const void *key, size_t nkey, void *ctx)
 {
-    uint64_t  h;
-
-    h = XXH3_64bits(key, nkey);
-
-    return (uint32_t) (h & (((uint64_t) 1 << c->hashpower) - 1));
+    (void) ctx;
+    return XXH3_64bits(key, nkey);
 }
+
+
+static uint64_t
+cache_hash_entry(const ob_hash_link_t *l, void *ctx)
+{
+    const cache_item_t  *it = CACHE_ITEM_of_link(l);
+
+    (void) ctx;
+    return XXH3_64bits(CACHE_ITEM_key(it), it->nkey);
+}
+
+
+static int
+cache_hash_is_key(const ob_hash_link_t *l, const void *key, size_t nkey,
+    void *ctx)
+{
+    const cache_item_t  *it = CACHE_ITEM_of_link(l);
+
+    (void) ctx;
+    return it->nkey == nkey && memcmp(CACHE_ITEM_key(it), key, nkey) == 0;
+}
+
+
+static const ob_hash_type_t cache_hash_type = {
+    .hash_key = cache_hash_key,
+    .hash_entry = cache_hash_entry,
+    .entry_is_key = cache_hash_is_key
+};
 
 
 int
 cache_items_init(cache_t *c, ob_err_t *err)
 {
-    c->hashpower = CACHE_HASHPOWER_INIT;
-    c->buckets = calloc((size_t) 1 << c->hashpower, sizeof(cache_item_t *));
-    if (c->buckets == NULL) {
+    /* 4 items per bucket: see the design notes above. */
+    static const ob_hash_conf_t  hconf = {
+        .power_init = CACHE_HASHPOWER_INIT,
+        .power_max = CACHE_HASHPOWER_MAX,
+        .load_factor = 4.0
+    };
+
+    if (ob_hash_init(&c->hash, &cache_hash_type, c, &hconf) != OB_OK) {
         return ob_err_set(err, "cache: cannot allocate the hash table");
+    }
+    /* Unit tests run the store without a cycle: rehash on use only. */
+    if (c->cycle != NULL && c->cycle->base != NULL
+        && ob_hash_timer_set(&c->hash, c->cycle->base, 100, 1) != OB_OK)
+    {
+        ob_hash_fini(&c->hash);
+        return ob_err_set(err, "cache: cannot create the rehash timer");
     }
 
     memset(c->heads, 0, sizeof(c->heads));
@@ -118,8 +165,7 @@ cache_items_fini(cache_t *c)
         c->stats.classes[i].mem_requested = 0;
     }
 
-    free(c->buckets);
-    c->buckets = NULL;
+    ob_hash_fini(&c->hash);
     c->crawl_next = NULL;
     c->stats.curr_items = 0;
     c->stats.bytes = 0;
@@ -257,74 +303,32 @@ cache_lru_remove(cache_t *c, cache_item_t *it)
 
 /* ---- the hash table ------------------------------------------------------- */
 
-/* Doubles the table.  On malloc failure keeps the old one: chains grow. */
-static void
-cache_hash_grow(cache_t *c)
-{
-    cache_item_t  **old, **nb, *it, *next;
-    size_t          n, i;
-    uint32_t        b, power;
-
-    if (c->hashpower >= CACHE_HASHPOWER_MAX) {
-        return;
-    }
-
-    power = c->hashpower + 1;
-    nb = calloc((size_t) 1 << power, sizeof(cache_item_t *));
-    if (nb == NULL) {
-        return;
-    }
-
-    old = c->buckets;
-    n = (size_t) 1 << c->hashpower;
-    c->buckets = nb;
-    c->hashpower = power;
-
-    for (i = 0; i < n; i++) {
-        for (it = old[i]; it != NULL; it = next) {
-            next = it->h_next;
-            b = cache_hash_bucket(c, CACHE_ITEM_key(it), it->nkey);
-            it->h_next = nb[b];
-            nb[b] = it;
-        }
-    }
-
-    free(old);
-}
-
-
+/* Growth happens inside ob_hash_insert, a bucket at a time. */
 static void
 cache_hash_insert(cache_t *c, cache_item_t *it)
 {
-    uint32_t  b;
-
-    b = cache_hash_bucket(c, CACHE_ITEM_key(it), it->nkey);
-    it->h_next = c->buckets[b];
-    c->buckets[b] = it;
+    ob_hash_insert(&c->hash, &it->hlink);
 }
 
 
 static void
 cache_hash_delete(cache_t *c, cache_item_t *it)
 {
-    cache_item_t  **pp;
-    uint32_t        b;
+    (void) ob_hash_delete(&c->hash, &it->hlink);
+}
 
-    b = cache_hash_bucket(c, CACHE_ITEM_key(it), it->nkey);
 
-    for (pp = &c->buckets[b]; *pp != NULL; pp = &(*pp)->h_next) {
-        if (*pp == it) {
-            *pp = it->h_next;
-            it->h_next = NULL;
-            return;
-        }
-    }
+int
+cache_hash_replace(cache_t *c, cache_item_t *old, cache_item_t *repl)
+{
+    return ob_hash_replace(&c->hash, &old->hlink, &repl->hlink);
 }
 
 
 /* ---- items ---------------------------------------------------------------- */
 
-/* Unlinks and frees without touching any counter but the population ones. */
+/* Unlinks and frees without touching any counter but the population ones.
+ * A referenced item is only unlinked: its last release frees it. */
 static void
 cache_item_unlink_free(cache_t *c, cache_item_t *it)
 {
@@ -343,7 +347,9 @@ cache_item_unlink_free(cache_t *c, cache_item_t *it)
     cs->number--;
     cs->mem_requested -= total;
 
-    ob_arena_free(c->arena, c->owner, it, total);
+    if (it->refcount == 0) {
+        ob_arena_free(c->arena, c->owner, it, total);
+    }
 }
 
 
@@ -367,9 +373,9 @@ cache_item_reclaim(cache_t *c, cache_item_t *it)
 cache_item_t *
 cache_item_find(cache_t *c, const char *key, size_t nkey, cache_miss_t *why)
 {
-    cache_item_t  *it;
-    cache_miss_t   dead;
-    uint32_t       b;
+    cache_item_t    *it;
+    ob_hash_link_t  *link;
+    cache_miss_t     dead;
 
     if (why != NULL) {
         *why = CACHE_MISS_ABSENT;
@@ -379,17 +385,11 @@ cache_item_find(cache_t *c, const char *key, size_t nkey, cache_miss_t *why)
         return NULL;
     }
 
-    b = cache_hash_bucket(c, key, nkey);
-
-    for (it = c->buckets[b]; it != NULL; it = it->h_next) {
-        if (it->nkey == nkey && memcmp(CACHE_ITEM_key(it), key, nkey) == 0) {
-            break;
-        }
-    }
-
-    if (it == NULL) {
+    link = ob_hash_find(&c->hash, key, nkey);
+    if (link == NULL) {
         return NULL;
     }
+    it = CACHE_ITEM_of_link(link);
 
     dead = cache_item_dead(c, it);
     if (dead != CACHE_MISS_ABSENT) {
@@ -481,7 +481,7 @@ cache_item_alloc(cache_t *c, const char *key, size_t nkey, uint32_t flags,
 
     it->prev = NULL;
     it->next = NULL;
-    it->h_next = NULL;
+    it->hlink.next = NULL;
     it->cas = 0;
     it->time = c->now;
     it->exptime = exptime;
@@ -501,7 +501,23 @@ cache_item_alloc(cache_t *c, const char *key, size_t nkey, uint32_t flags,
 void
 cache_item_free(cache_t *c, cache_item_t *it)
 {
-    if (it != NULL) {
+    if (it != NULL && it->refcount == 0) {
+        ob_arena_free(c->arena, c->owner, it, CACHE_ITEM_total(it));
+    }
+}
+
+
+void
+cache_item_ref(cache_item_t *it)
+{
+    it->refcount++;
+}
+
+
+void
+cache_item_release(cache_t *c, cache_item_t *it)
+{
+    if (--it->refcount == 0 && !(it->it_flags & CACHE_ITEM_LINKED)) {
         ob_arena_free(c->arena, c->owner, it, CACHE_ITEM_total(it));
     }
 }
@@ -539,10 +555,6 @@ cache_item_link(cache_t *c, cache_item_t *it, cache_item_t *old)
     c->stats.bytes += total;
     cs->number++;
     cs->mem_requested += total;
-
-    if (c->stats.curr_items > ((uint64_t) 4 << c->hashpower)) {
-        cache_hash_grow(c);
-    }
 }
 
 
@@ -558,11 +570,14 @@ cache_item_unlink(cache_t *c, cache_item_t *it)
 
 
 /*
- * flush_all.  Delay 0 (or an exptime already past) frees every item now:
- * O(items), and exact, where memcached's oldest_live test would also kill
- * the items stored later in the same second.  A delay records the rel time
- * it runs out at; cache_item_dead honours it lazily and the clock carries
- * it out in full.  A new flush replaces a pending one, as in memcached.
+ * flush_all, in O(1): nothing is freed here.  Delay 0 (or an exptime
+ * already past) records the next CAS: every item with a smaller one is
+ * dead (exact: items stored later in the same second survive, where
+ * memcached's -C time test would kill them).  A delay records the rel time
+ * it runs out at: items last stored or read at or before it are dead once
+ * the clock reaches it.  Either way cache_item_dead applies it, and dead
+ * items are reclaimed by lookups, eviction and the crawler.  A new flush
+ * replaces a pending one, as in memcached.
  */
 void
 cache_items_flush(cache_t *c, int64_t delay)
