@@ -17,6 +17,7 @@ main(void)
     srunner_add_suite(sr, ob_conn_suite());
     srunner_add_suite(sr, ob_cycle_suite());
     srunner_add_suite(sr, ob_hash_suite());
+    srunner_add_suite(sr, ob_cmd_suite());
     srunner_add_suite(sr, cache_items_suite());
     srunner_add_suite(sr, cache_proto_suite());
 

@@ -13,6 +13,7 @@ Suite *ob_conf_suite(void);      /* check_core_conf.c */
 Suite *ob_conn_suite(void);      /* check_core_conn.c: listeners, buffers, limits */
 Suite *ob_cycle_suite(void);     /* check_core_cycle.c: module lifecycle */
 Suite *ob_hash_suite(void);      /* check_core_hash.c: incremental rehash, SCAN */
+Suite *ob_cmd_suite(void);       /* check_core_cmd.c: command table, arity */
 Suite *cache_items_suite(void);  /* check_cache_items.c: items, LRU, store semantics */
 Suite *cache_proto_suite(void);  /* check_cache_proto.c: framing, tokens, numbers, base64 */
 
