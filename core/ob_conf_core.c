@@ -81,7 +81,9 @@ static const ob_conf_key_t ob_conf_core_keys[] = {
 
     { .name = "idle_timeout", .type = OB_CONF_INT, .imin = 0, .imax = 31536000,
       .def = "0",
-      .help = "close client connections idle this many seconds; 0 never" },
+      .help = "close client connections that make no progress (no request "
+              "completed, no reply byte written) for this many seconds; "
+              "0 never" },
 
     { .name = "max_input_buffer", .type = OB_CONF_INT,
       .imin = 4096, .imax = 4294967296LL,
@@ -100,6 +102,18 @@ static const ob_conf_key_t ob_conf_core_keys[] = {
       .def = "268435456",
       .help = "pending reply bytes above which a connection is closed; "
               "0 no limit" },
+
+    { .name = "reqs_per_event", .type = OB_CONF_INT, .imin = 1,
+      .imax = 1000000,
+      .def = "20",
+      .help = "requests a connection may have handled per event before it "
+              "yields to the others (memcached -R)" },
+
+    { .name = "shutdown_timeout", .type = OB_CONF_INT, .imin = 0,
+      .imax = 3600,
+      .def = "5",
+      .help = "on SIGTERM/SIGINT, seconds to keep writing pending replies "
+              "before closing; 0 closes at once" },
 
     { .name = "slab_page_size", .type = OB_CONF_INT,
       .imin = 4096, .imax = 134217728,

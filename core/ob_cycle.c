@@ -85,6 +85,8 @@ ob_cycle_core_init(ob_cycle_t *cy, const json_t *core, ob_err_t *err)
     cy->output_soft = (size_t) ob_conf_int(core, "output_buffer_soft");
     cy->output_hard = (size_t) ob_conf_int(core, "output_buffer_hard");
     cy->idle_timeout = (int) ob_conf_int(core, "idle_timeout");
+    cy->reqs_per_event = (unsigned) ob_conf_int(core, "reqs_per_event");
+    cy->shutdown_timeout = (int) ob_conf_int(core, "shutdown_timeout");
 
     cy->base = event_base_new();
     if (cy->base == NULL) {
@@ -191,11 +193,31 @@ ob_cycle_run(ob_cycle_t *cy)
 void
 ob_cycle_shutdown_begin(ob_cycle_t *cy)
 {
-    /* Stop accepting at once; the rest happens in ob_cycle_fini once the
-     * loop has returned. */
+    ob_module_slot_t *slot;
+    size_t            i;
+
+    if (cy->draining) {
+        /* A second signal: stop draining. */
+        event_base_loopexit(cy->base, NULL);
+        return;
+    }
+
+    /* Stop accepting at once, and let the modules stop (they may queue
+     * last words: an AMQP close, a final replica flush); then the loop
+     * keeps running only to write pending output, for at most
+     * core.shutdown_timeout seconds.  ob_cycle_fini does the rest. */
     ob_listen_close_all(cy);
     ob_http_stop(cy);
-    event_base_loopexit(cy->base, NULL);
+    for (i = cy->nslots; i-- > 0; ) {
+        slot = &cy->slots[i];
+        if (slot->started && slot->module->stop != NULL) {
+            slot->module->stop(cy, slot->state);
+        }
+        slot->started = 0;
+    }
+    if (ob_conn_drain_all(cy, cy->shutdown_timeout) != OB_OK) {
+        event_base_loopexit(cy->base, NULL);
+    }
 }
 
 
@@ -219,6 +241,7 @@ ob_cycle_fini(ob_cycle_t *cy)
     }
 
     ob_conn_close_all(cy);
+    ob_listen_guard_free(cy);
 
     for (i = cy->nslots; i-- > 0; ) {
         slot = &cy->slots[i];
@@ -312,6 +335,7 @@ ob_cycle_stats_json(ob_cycle_t *cy)
 {
     const ob_module_slot_t *slot;
     json_t                 *doc, *mods, *m;
+    uint64_t                pin, pout, pref;
     size_t                  i;
 
     doc = json_pack("{s:s,s:i,s:I,s:I,s:I}",
@@ -321,11 +345,18 @@ ob_cycle_stats_json(ob_cycle_t *cy)
         "time", (json_int_t) time(NULL),
         "threads", (json_int_t) ob_conf_int(ob_conf_section(cy->conf, "core"),
                                             "threads"));
-    json_object_set_new(doc, "connections", json_pack("{s:I,s:I,s:I,s:I}",
+    ob_conn_totals(cy, &pin, &pout, &pref);
+    json_object_set_new(doc, "connections", json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
         "current", (json_int_t) cy->stats.conns_current,
         "total", (json_int_t) cy->stats.conns_total,
         "rejected", (json_int_t) cy->stats.conns_rejected,
-        "max", (json_int_t) cy->max_connections));
+        "max", (json_int_t) cy->max_connections,
+        "listen_disabled_num", (json_int_t) cy->stats.listen_disabled_num,
+        "conn_yields", (json_int_t) cy->stats.conn_yields,
+        "pending_in_bytes", (json_int_t) pin,
+        "pending_out_bytes", (json_int_t) pout,
+        "referenced_out_bytes", (json_int_t) pref));
     json_object_set_new(doc, "bytes", json_pack("{s:I,s:I}",
         "in", (json_int_t) cy->stats.bytes_in,
         "out", (json_int_t) cy->stats.bytes_out));

@@ -30,6 +30,8 @@ typedef struct ob_core_stats_s {
     uint64_t conns_current;      /* open now */
     uint64_t bytes_in;           /* read from clients */
     uint64_t bytes_out;          /* written to clients */
+    uint64_t conn_yields;        /* on_read returned OB_BUSY (memcached's) */
+    uint64_t listen_disabled_num; /* accepting paused: EMFILE and the like */
 } ob_core_stats_t;
 
 typedef struct ob_module_slot_s {
@@ -61,6 +63,11 @@ typedef struct ob_cycle_s {
     size_t             output_soft;
     size_t             output_hard;
     int                idle_timeout;
+    unsigned           reqs_per_event;   /* core.reqs_per_event */
+    int                shutdown_timeout; /* core.shutdown_timeout, seconds */
+    int                draining;         /* graceful shutdown under way */
+    struct event      *drain_ev;         /* ends the drain at shutdown_timeout */
+    struct ob_listen_guard_s *lguard;    /* EMFILE back-off (ob_listen.c) */
 
     struct evhttp     *http;          /* admin listener, or NULL */
     struct event      *sig_ev[3];     /* SIGTERM, SIGINT, SIGHUP */

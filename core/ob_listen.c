@@ -6,16 +6,35 @@
  * IPv6 socket can be IPV6_V6ONLY: "127.0.0.1,::1" then binds two sockets on
  * the same port without the second failing, as memcached's -l list does.
  *
- * When accept() fails for lack of descriptors (EMFILE, ENFILE), libevent
- * would call us in a tight loop while the pending connection stays queued;
- * the listener is instead disabled for a short while and re-enabled by a
- * timer, as memcached's accept_new_conns(false) does.
+ * The accept guard.  When accept() fails for lack of descriptors (EMFILE,
+ * ENFILE), libevent's listener stays enabled and level-triggered, so it
+ * would call us on every loop pass while the connection waits in the
+ * backlog: a 100% CPU spin that also logged a line per pass.  Instead:
+ *
+ *   accept error -> spare descriptor closed, the backlog accepted and
+ *                   closed at once (libuv's trick: clients see a fast close
+ *                   rather than a hang), spare reopened
+ *                -> EVERY guarded listener disabled (nginx), counted in
+ *                   listen_disabled_num (memcached), one log line a second
+ *                   at most
+ *   100 ms later, or as soon as a connection is freed -> all re-enabled
+ *
+ * libevent's accept loop is also uncapped: a listener that accepted
+ * OB_LISTEN_ACCEPT_CAP connections is disabled until the next loop pass,
+ * so a connection flood cannot hold the reactor (Redis caps at 1000 per
+ * call, memcached at 1).
+ *
+ * The guard serves the admin HTTP listener as well (ob_listen_guard), whose
+ * callbacks carry evhttp's pointer rather than ours; its error callback
+ * finds the cycle through the guard's anchor event (see
+ * ob_listen_guard_find), since there are no globals to find it in.
  */
 #include "ob_conn.h"
 #include "ob_conn_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -24,6 +43,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -32,7 +52,26 @@
 #include "ob_cycle.h"
 
 #define OB_LISTEN_BACKLOG     1024
-#define OB_LISTEN_PAUSE_MS    100
+#define OB_LISTEN_PAUSE_MS    100    /* accepting paused after an error */
+#define OB_LISTEN_ACCEPT_CAP  64     /* accepts per listener per loop pass */
+#define OB_LISTEN_SHED_MAX    256    /* backlog closed per EMFILE, at most */
+#define OB_LISTEN_GUARD_MAX   64     /* guarded listeners */
+
+typedef struct ob_listen_guard_s {
+    ob_cycle_t            *cycle;
+    struct evconnlistener *evl[OB_LISTEN_GUARD_MAX];
+    size_t                 n;
+    int                    spare_fd;    /* /dev/null, given up on EMFILE */
+    int                    paused;      /* every listener disabled */
+    struct event          *resume_ev;   /* ends the pause */
+    struct event          *cap_ev;      /* re-enables capped listeners */
+    struct event          *anchor_ev;   /* how a foreign callback finds us */
+    time_t                 last_log;
+    uint64_t               unlogged;    /* errors since the last log line */
+    uint64_t               shed;        /* backlog connections closed */
+} ob_listen_guard_t;
+
+static void ob_listen_resume(ob_cycle_t *cy);
 
 
 /* Writes "addr:port" (IPv6 in brackets) for logs and stats. */
@@ -59,11 +98,12 @@ static void
 ob_listen_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
                     struct sockaddr *sa, int socklen, void *arg)
 {
-    ob_listener_t *ls = arg;
-    char           peer[64];
-    int            one = 1;
+    ob_listener_t     *ls = arg;
+    ob_listen_guard_t *g = ls->cycle->lguard;
+    struct timeval     zero = { 0, 0 };
+    char               peer[64];
+    int                one = 1;
 
-    (void) evl;
     (void) socklen;
     if (!ls->is_unix) {
         /* Replies are small and latency matters more than packet count. */
@@ -71,32 +111,302 @@ ob_listen_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
     }
     ob_listen_format_addr(sa, peer, sizeof(peer));
     ob_conn_accept(ls, fd, peer);
+
+    /* libevent stops its accept loop when the callback disables it. */
+    if (++ls->accepted >= OB_LISTEN_ACCEPT_CAP && g != NULL) {
+        ls->accepted = 0;
+        ls->capped = 1;
+        evconnlistener_disable(evl);
+        if (event_add(g->cap_ev, &zero) != 0) {
+            ls->capped = 0;
+            evconnlistener_enable(evl);
+        }
+    }
+}
+
+
+/* Next loop pass after a listener hit its accept cap. */
+static void
+ob_listen_cap_cb(evutil_socket_t fd, short what, void *arg)
+{
+    ob_cycle_t    *cy = arg;
+    ob_listener_t *ls;
+
+    (void) fd;
+    (void) what;
+    for (ls = cy->listeners; ls != NULL; ls = ls->next) {
+        if (ls->capped) {
+            ls->capped = 0;
+            if (cy->lguard == NULL || !cy->lguard->paused) {
+                evconnlistener_enable(ls->evl);
+            }
+        }
+    }
 }
 
 
 static void
 ob_listen_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
-    ob_listener_t *ls = arg;
-
     (void) fd;
     (void) what;
-    evconnlistener_enable(ls->evl);
+    ob_listen_resume(arg);
 }
 
 
+/* Never fires in practice (a day); re-armed if it does.  It only has to be
+ * pending so that event_base_foreach_event sees it. */
+static void
+ob_listen_anchor_cb(evutil_socket_t fd, short what, void *arg)
+{
+    ob_listen_guard_t *g = ((ob_cycle_t *) arg)->lguard;
+    struct timeval     day = { 86400, 0 };
+
+    (void) fd;
+    (void) what;
+    (void) event_add(g->anchor_ev, &day);
+}
+
+
+static int
+ob_listen_find_anchor(const struct event_base *base, const struct event *ev,
+                      void *arg)
+{
+    (void) base;
+    if (event_get_callback(ev) == ob_listen_anchor_cb) {
+        *(ob_cycle_t **) arg = event_get_callback_arg(ev);
+        return 1;
+    }
+    return 0;
+}
+
+
+/* The cycle of a listener whose callback argument is not ours (evhttp's);
+ * NULL if none is guarding that base.  borrowed. */
+static ob_cycle_t *
+ob_listen_guard_find(struct evconnlistener *evl)
+{
+    ob_cycle_t *cy = NULL;
+
+    event_base_foreach_event(evconnlistener_get_base(evl),
+                             ob_listen_find_anchor, &cy);
+    return cy;
+}
+
+
+/* Re-enables every guarded listener (the pause is over). */
+static void
+ob_listen_resume(ob_cycle_t *cy)
+{
+    ob_listen_guard_t *g = cy->lguard;
+    size_t             i;
+
+    if (g == NULL || !g->paused) {
+        return;
+    }
+    g->paused = 0;
+    event_del(g->resume_ev);
+    for (i = 0; i < g->n; i++) {
+        evconnlistener_enable(g->evl[i]);
+    }
+}
+
+
+void
+ob_listen_conn_closed(ob_cycle_t *cy)
+{
+    ob_listen_resume(cy);
+}
+
+
+/*
+ * An accept on `evl` failed with `err`.  Closes what waits in its backlog
+ * when descriptors ran out, pauses every guarded listener, and logs at
+ * most once a second.
+ */
+static void
+ob_listen_accept_failed(ob_cycle_t *cy, struct evconnlistener *evl,
+                        const char *name, int err)
+{
+    ob_listen_guard_t *g = cy->lguard;
+    struct timeval     tv = { 0, OB_LISTEN_PAUSE_MS * 1000 };
+    evutil_socket_t    lfd, fd;
+    time_t             now;
+    size_t             i;
+    unsigned           shed = 0;
+
+    if (g == NULL) {
+        evconnlistener_disable(evl);    /* better deaf than spinning */
+        return;
+    }
+
+    if ((err == EMFILE || err == ENFILE) && g->spare_fd >= 0) {
+        /* One descriptor back lets us take each waiting connection and
+         * close it: its client gets an immediate close, not a hang. */
+        close(g->spare_fd);
+        g->spare_fd = -1;
+        lfd = evconnlistener_get_fd(evl);
+        while (shed < OB_LISTEN_SHED_MAX
+               && (fd = accept(lfd, NULL, NULL)) >= 0)
+        {
+            close(fd);
+            shed++;
+        }
+        g->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        g->shed += shed;
+    }
+
+    if (!g->paused) {
+        g->paused = 1;
+        cy->stats.listen_disabled_num++;
+        for (i = 0; i < g->n; i++) {
+            evconnlistener_disable(g->evl[i]);
+        }
+        if (evtimer_add(g->resume_ev, &tv) != 0) {
+            /* Without the timer, a closing connection still resumes. */
+            ob_log_error(&cy->log, "cannot add the accept resume timer");
+        }
+    }
+    evconnlistener_disable(evl);        /* in case it is not guarded */
+
+    g->unlogged++;
+    now = time(NULL);
+    if (now != g->last_log) {
+        ob_log_warning(&cy->log, "accept on %s: %s; accepting paused for "
+                       "%d ms or until a connection closes (%llu error(s) "
+                       "since the last message, %llu waiting connection(s) "
+                       "closed so far; see max_connections and ulimit -n)",
+                       name, strerror(err), OB_LISTEN_PAUSE_MS,
+                       (unsigned long long) g->unlogged,
+                       (unsigned long long) g->shed);
+        g->last_log = now;
+        g->unlogged = 0;
+    }
+}
+
+
+/* Error callback of our own listeners: `arg` is the ob_listener_t. */
 static void
 ob_listen_error_cb(struct evconnlistener *evl, void *arg)
 {
     ob_listener_t *ls = arg;
-    int            err = EVUTIL_SOCKET_ERROR();
-    struct timeval tv = { 0, OB_LISTEN_PAUSE_MS * 1000 };
 
-    ob_log_warning(&ls->cycle->log, "%s: accept on %s: %s; pausing accepts "
-                   "for %d ms", ls->proto->name, ls->name, strerror(err),
-                   OB_LISTEN_PAUSE_MS);
-    evconnlistener_disable(evl);
-    evtimer_add(ls->resume_ev, &tv);
+    ob_listen_accept_failed(ls->cycle, evl, ls->name, EVUTIL_SOCKET_ERROR());
+}
+
+
+/* Error callback of a foreign listener (the admin HTTP one). */
+static void
+ob_listen_foreign_error_cb(struct evconnlistener *evl, void *arg)
+{
+    int         err = EVUTIL_SOCKET_ERROR();
+    ob_cycle_t *cy;
+
+    (void) arg;
+    cy = ob_listen_guard_find(evl);
+    if (cy == NULL) {
+        evconnlistener_disable(evl);
+        return;
+    }
+    ob_listen_accept_failed(cy, evl, "the admin HTTP port", err);
+}
+
+
+/* Makes the guard's state on first use. */
+static int
+ob_listen_guard_init(ob_cycle_t *cy)
+{
+    ob_listen_guard_t *g;
+    struct timeval     day = { 86400, 0 };
+
+    if (cy->lguard != NULL) {
+        return OB_OK;
+    }
+    g = calloc(1, sizeof(*g));
+    if (g == NULL) {
+        return OB_ERR;
+    }
+    g->cycle = cy;
+    g->resume_ev = evtimer_new(cy->base, ob_listen_resume_cb, cy);
+    g->cap_ev = evtimer_new(cy->base, ob_listen_cap_cb, cy);
+    g->anchor_ev = evtimer_new(cy->base, ob_listen_anchor_cb, cy);
+    g->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    cy->lguard = g;
+    if (g->resume_ev == NULL || g->cap_ev == NULL || g->anchor_ev == NULL
+        || g->spare_fd < 0 || event_add(g->anchor_ev, &day) != 0)
+    {
+        ob_listen_guard_free(cy);
+        return OB_ERR;
+    }
+    return OB_OK;
+}
+
+
+/* Adds evl to the set the guard pauses; the error callback is the
+ * caller's to set. */
+static int
+ob_listen_guard_add(ob_cycle_t *cy, struct evconnlistener *evl)
+{
+    ob_listen_guard_t *g;
+
+    if (ob_listen_guard_init(cy) != OB_OK) {
+        return OB_ERR;
+    }
+    g = cy->lguard;
+    if (g->n == OB_LISTEN_GUARD_MAX) {
+        return OB_ERR;
+    }
+    g->evl[g->n++] = evl;
+    if (g->paused) {
+        evconnlistener_disable(evl);
+    }
+    return OB_OK;
+}
+
+
+int
+ob_listen_guard(ob_cycle_t *cy, struct evconnlistener *evl)
+{
+    if (ob_listen_guard_add(cy, evl) != OB_OK) {
+        return OB_ERR;
+    }
+    evconnlistener_set_error_cb(evl, ob_listen_foreign_error_cb);
+    return OB_OK;
+}
+
+
+void
+ob_listen_unguard(ob_cycle_t *cy, struct evconnlistener *evl)
+{
+    ob_listen_guard_t *g = cy->lguard;
+    size_t             i;
+
+    if (g == NULL) {
+        return;
+    }
+    for (i = 0; i < g->n; i++) {
+        if (g->evl[i] == evl) {
+            g->evl[i] = g->evl[--g->n];
+            return;
+        }
+    }
+}
+
+
+void
+ob_listen_guard_free(ob_cycle_t *cy)
+{
+    ob_listen_guard_t *g = cy->lguard;
+
+    if (g == NULL) {
+        return;
+    }
+    if (g->resume_ev != NULL) event_free(g->resume_ev);
+    if (g->cap_ev != NULL) event_free(g->cap_ev);
+    if (g->anchor_ev != NULL) event_free(g->anchor_ev);
+    if (g->spare_fd >= 0) close(g->spare_fd);
+    free(g);
+    cy->lguard = NULL;
 }
 
 
@@ -121,15 +431,11 @@ ob_listen_add(ob_cycle_t *cy, const ob_proto_t *proto, void *ctx,
     /* Backlog 0: the socket is already listening. */
     ls->evl = evconnlistener_new(cy->base, ob_listen_accept_cb, ls,
                                  LEV_OPT_CLOSE_ON_FREE, 0, fd);
-    ls->resume_ev = evtimer_new(cy->base, ob_listen_resume_cb, ls);
-    if (ls->evl == NULL || ls->resume_ev == NULL) {
+    if (ls->evl == NULL || ob_listen_guard_add(cy, ls->evl) != OB_OK) {
         if (ls->evl != NULL) {
             evconnlistener_free(ls->evl);
         } else {
             evutil_closesocket(fd);
-        }
-        if (ls->resume_ev != NULL) {
-            event_free(ls->resume_ev);
         }
         free(ls);
         return ob_err_set(err, "%s: cannot listen", name);
@@ -170,8 +476,14 @@ ob_listen_bind_addr(const struct addrinfo *ai, const char *label,
         evutil_closesocket(fd);
         return -1;
     }
-    evutil_make_socket_nonblocking(fd);
-    evutil_make_socket_closeonexec(fd);
+    /* A blocking listener would hang the reactor in accept(). */
+    if (evutil_make_socket_nonblocking(fd) != 0
+        || evutil_make_socket_closeonexec(fd) != 0)
+    {
+        ob_err_set(err, "%s: cannot make the socket non-blocking", label);
+        evutil_closesocket(fd);
+        return -1;
+    }
     return fd;
 }
 
@@ -315,8 +627,14 @@ ob_listen_unix(ob_cycle_t *cy, const ob_proto_t *proto, void *ctx,
         evutil_closesocket(fd);
         return OB_ERR;
     }
-    evutil_make_socket_nonblocking(fd);
-    evutil_make_socket_closeonexec(fd);
+    if (evutil_make_socket_nonblocking(fd) != 0
+        || evutil_make_socket_closeonexec(fd) != 0)
+    {
+        ob_err_set(err, "%s: cannot make the socket non-blocking", path);
+        evutil_closesocket(fd);
+        unlink(path);
+        return OB_ERR;
+    }
     if (chmod(path, (mode_t) mode) != 0) {
         ob_err_set(err, "chmod %s: %s", path,
                  strerror(errno));
@@ -331,8 +649,8 @@ ob_listen_unix(ob_cycle_t *cy, const ob_proto_t *proto, void *ctx,
 static void
 ob_listen_free(ob_listener_t *ls)
 {
+    ob_listen_unguard(ls->cycle, ls->evl);
     evconnlistener_free(ls->evl);
-    event_free(ls->resume_ev);
     if (ls->is_unix) {
         unlink(ls->name);
     }

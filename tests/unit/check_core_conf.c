@@ -205,7 +205,7 @@ START_TEST(test_defaults_core)
     ck_assert_double_eq(ob_conf_double(core, "slab_growth_factor"), 1.25);
     ck_assert_int_eq(ob_conf_int(core, "slab_min_chunk"), 96);
     ck_assert_ptr_null(json_object_get(core, "enabled"));
-    ck_assert_int_eq(json_object_size(core), 18);
+    ck_assert_int_eq(json_object_size(core), 20);
 }
 END_TEST
 

@@ -87,8 +87,11 @@ echo_on_read(void *sess, ob_conn_t *c, struct evbuffer *in)
 
 
 static const ob_proto_t echo_proto = {
-    "echo", "ERROR Too many open connections\r\n", 0,
-    echo_session_new, echo_on_read, echo_on_close
+    .name = "echo",
+    .reject_reply = "ERROR Too many open connections\r\n",
+    .session_new = echo_session_new,
+    .on_read = echo_on_read,
+    .on_close = echo_on_close
 };
 
 static const ob_module_t *const no_modules[] = { NULL };
