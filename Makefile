@@ -34,9 +34,10 @@ endif
 
 # Recursive (=) so that pkg-config runs only when a recipe needs the flags.
 CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow \
-          -Wstrict-prototypes -I. -Icore $(shell pkg-config --cflags $(PKGS))
+          -Wstrict-prototypes -pthread -I. -Icore $(shell pkg-config --cflags $(PKGS))
 LDFLAGS = $(OPT)
-LDLIBS  = $(shell pkg-config --libs $(PKGS))
+# -pthread: helper threads (ob_wakeup) hand work back to the reactor.
+LDLIBS  = $(shell pkg-config --libs $(PKGS)) -pthread
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 CORE_SRC   := $(filter-out core/main.c,$(wildcard core/*.c))

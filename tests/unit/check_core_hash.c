@@ -346,6 +346,15 @@ START_TEST(test_replace)
 END_TEST
 
 
+/* Under ASan a big calloc/free also poisons the shadow of the whole array:
+ * the bound there only proves that no operation does a whole rehash. */
+#ifdef __SANITIZE_ADDRESS__
+#define T_STALL_MAX_MS  100.0
+#else
+#define T_STALL_MAX_MS  5.0
+#endif
+
+
 static double
 now_cpu_ms(void)
 {
@@ -401,7 +410,7 @@ START_TEST(test_longest_stall_while_growing)
            "longest insert+find: %.3f ms CPU, %.3f ms wall\n", n,
            now_wall_ms() - start, st.buckets, st.bytes, worst, worst_wall);
     ck_assert_uint_ge(st.buckets, (size_t) 1 << 22);
-    ck_assert_msg(worst < 5.0, "longest stall %.3f ms CPU", worst);
+    ck_assert_msg(worst < T_STALL_MAX_MS, "longest stall %.3f ms CPU", worst);
     for (i = 0; i < n; i += 997) {
         ck_assert_ptr_eq(find(&h, e[i].key), &e[i]);
     }

@@ -18,6 +18,7 @@ main(void)
     srunner_add_suite(sr, ob_cycle_suite());
     srunner_add_suite(sr, ob_hash_suite());
     srunner_add_suite(sr, ob_cmd_suite());
+    srunner_add_suite(sr, ob_wakeup_suite());
     srunner_add_suite(sr, cache_items_suite());
     srunner_add_suite(sr, cache_proto_suite());
 

@@ -14,6 +14,7 @@ Suite *ob_conn_suite(void);      /* check_core_conn.c: listeners, buffers, limit
 Suite *ob_cycle_suite(void);     /* check_core_cycle.c: module lifecycle */
 Suite *ob_hash_suite(void);      /* check_core_hash.c: incremental rehash, SCAN */
 Suite *ob_cmd_suite(void);       /* check_core_cmd.c: command table, arity */
+Suite *ob_wakeup_suite(void);    /* check_core_wakeup.c: helper threads -> reactor */
 Suite *cache_items_suite(void);  /* check_cache_items.c: items, LRU, store semantics */
 Suite *cache_proto_suite(void);  /* check_cache_proto.c: framing, tokens, numbers, base64 */
 
