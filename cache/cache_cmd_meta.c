@@ -23,10 +23,12 @@
  *     flag error; ma N q still answers; me's exp is negative ...).
  *   - Errors are sent even with q.  Once ms has read <datalen>, a refusal
  *     swallows the data block; before, the block is read as commands.
- *   - An ms whose block has not all arrived answers OB_AGAIN and is parsed
- *     again later: nothing is allocated before the block is complete, but
- *     an item too large is refused at once (its block may not even fit in
- *     the input buffer).
+ *   - ms allocates its item from the line, and its block is copied into
+ *     it as it arrives (cache_conn_upload), as memcached does: a block in
+ *     transit is in the memory budget, never buffered whole.
+ *   - A large mg value is appended by reference (cache_out_value), and a
+ *     pipeline of mg stops between requests while the output is full
+ *     (cache_on_read), so its replies never pile up past the soft limit.
  *   - Items stored by ms with b carry CACHE_ITEM_KEY_BINARY, so that k and
  *     me print their key base64-encoded (memcached's ITEM_KEY_BINARY).
  *   - Statistics are memcached's: mg counts get_* (touch_* with T), md
@@ -244,12 +246,12 @@ meta_put_ttl(meta_line_t *l, const cache_t *c, cache_rel_time_t exptime)
 }
 
 
-/* Ends the line and sends it. */
-static void
-meta_send(struct evbuffer *out, meta_line_t *l)
+/* Ends the line and sends it.  OB_OK or OB_ERR (as cache_out). */
+static int
+meta_send(cache_conn_t *cc, meta_line_t *l)
 {
     meta_put(l, "\r\n", 2);
-    evbuffer_add(out, l->buf, l->len);
+    return cache_out(cc, l->buf, l->len);
 }
 
 
@@ -282,14 +284,11 @@ meta_put_echo(meta_line_t *l, const meta_req_t *req, const uint64_t *cas)
 }
 
 
-/* Drains the line and sends an error (always, q or not). */
+/* Sends an error (always, q or not). */
 static int
-meta_error(struct evbuffer *in, size_t line_consumed, struct evbuffer *out,
-           const char *err)
+meta_error(cache_conn_t *cc, const char *err)
 {
-    evbuffer_drain(in, line_consumed);
-    cache_reply(out, err, 0);
-    return OB_OK;
+    return cache_reply(cc, err, 0);
 }
 
 
@@ -471,8 +470,7 @@ meta_vivify(cache_t *c, const meta_req_t *req, const char *value, size_t len)
  * fetch.
  */
 static int
-meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-            size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     cache_t         *c = cc->cache;
     meta_req_t       req;
@@ -489,9 +487,8 @@ meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         err = meta_parse_flags(c, &req);
     }
     if (err != NULL) {
-        return meta_error(in, line_consumed, out, err);
+        return meta_error(cc, err);
     }
-    evbuffer_drain(in, line_consumed);
 
     it = cache_item_get(c, req.key, req.nkey);
     created = 0;
@@ -507,9 +504,9 @@ meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         meta_put(&line, "EN", 2);
         err = meta_put_echo(&line, &req, NULL);
         if (err != NULL) {
-            cache_reply(out, err, 0);
+            cache_reply(cc, err, 0);
         } else if (!(req.opts & META_O_QUIET)) {
-            meta_send(out, &line);
+            meta_send(cc, &line);
         }
         return OB_OK;
     }
@@ -569,7 +566,7 @@ meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         case 'O':
             /* checked this late in memcached too: a T before it stays */
             if (t->len > META_OPAQUE_MAX) {
-                cache_reply(out, META_ERR_OPAQUE, 0);
+                cache_reply(cc, META_ERR_OPAQUE, 0);
                 return OB_OK;
             }
             meta_put_token(&line, t);
@@ -598,9 +595,12 @@ meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         it->it_flags |= CACHE_ITEM_TOKEN;
     }
 
-    meta_send(out, &line);
-    if (req.opts & META_O_VALUE) {
-        evbuffer_add(out, CACHE_ITEM_value(it), it->nbytes);
+    /* the value after its line, referenced when large; a failed append
+     * closes the connection with its output discarded, never half sent */
+    if (meta_send(cc, &line) != OB_OK
+        || ((req.opts & META_O_VALUE) && cache_out_value(cc, it) != OB_OK))
+    {
+        return OB_ERR;
     }
 
     if ((req.opts & META_O_LOCKED) && !(req.opts & META_O_NO_BUMP)) {
@@ -629,8 +629,7 @@ meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
  */
 static int
 meta_set_refused(cache_conn_t *cc, const meta_req_t *req, int why,
-                 size_t line_consumed, size_t vlen, struct evbuffer *in,
-                 struct evbuffer *out)
+                 size_t vlen)
 {
     cache_t       *c = cc->cache;
     cache_item_t  *old;
@@ -646,11 +645,10 @@ meta_set_refused(cache_conn_t *cc, const meta_req_t *req, int why,
         cache_item_unlink(c, old);
     }
 
-    cache_reply(out, why == CACHE_TOO_LARGE
-                     ? "SERVER_ERROR object too large for cache"
-                     : "SERVER_ERROR out of memory storing object", 0);
-    cache_conn_swallow(cc, in, line_consumed, vlen);
-    return OB_OK;
+    cache_conn_swallow(cc, vlen);
+    return cache_reply(cc, why == CACHE_TOO_LARGE
+                           ? "SERVER_ERROR object too large for cache"
+                           : "SERVER_ERROR out of memory storing object", 0);
 }
 
 
@@ -692,100 +690,88 @@ meta_set_store(cache_t *c, const meta_req_t *req, cache_item_t *it,
 
 
 /*
- * ms <key> <datalen> <flags>*\r\n<data>\r\n: HD, NS, EX or NF, with the O,
- * k and c (the new CAS, 0 when not stored) flags.  q hides HD only.  M
- * picks the mode; C turns set and replace into cas.
+ * ms's line: the checks, the flags and the store operation.  Returns the
+ * error line or NULL; *vlen is set (>= 0) once <datalen> was read, which
+ * decides whether a refusal swallows the block.  Run again, on the same
+ * tokens, when the block has arrived (meta_ms_done): it is pure but for
+ * the TTLs, which the item already has.
  */
-static int
-meta_cmd_ms(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-            size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+static const char *
+meta_ms_parse(cache_t *c, meta_req_t *req, ob_str_t *tokens, size_t ntokens,
+              cache_op_t *op /* OUT */, int32_t *vlen /* OUT */)
 {
-    cache_t         *c = cc->cache;
-    meta_req_t       req;
-    meta_line_t      line;
-    cache_item_t    *it;
     const ob_str_t  *t;
-    const char      *err, *code, *mode;
-    cache_op_t       op;
-    uint64_t         cas;
-    int32_t          vlen;
+    const char      *err, *mode;
     size_t           i;
-    int              rc, why;
 
-    err = meta_req_start(&req, tokens, ntokens, 3,
+    *vlen = -1;
+    *op = CACHE_OP_SET;
+
+    err = meta_req_start(req, tokens, ntokens, 3,
                          "CLIENT_ERROR options flags too long");
     if (err == NULL
-        && (ntokens < 3 || !cache_proto_i32(&tokens[2], &vlen) || vlen < 0
-            || vlen > INT_MAX - 2))
+        && (ntokens < 3 || !cache_proto_i32(&tokens[2], vlen) || *vlen < 0
+            || *vlen > INT_MAX - 2))
     {
+        *vlen = -1;
         err = META_ERR_FORMAT;
     }
     if (err != NULL) {
-        /* no <datalen> yet: the data line will be read as a command */
-        return meta_error(in, line_consumed, out, err);
+        return err;
     }
 
-    err = meta_parse_flags(c, &req);
-    op = CACHE_OP_SET;
+    err = meta_parse_flags(c, req);
     if (err == NULL) {
-        for (i = req.first; i < req.ntokens; i++) {
-            t = &req.tokens[i];
+        for (i = req->first; i < req->ntokens; i++) {
+            t = &req->tokens[i];
             if (t->data[0] == 'O' && t->len > META_OPAQUE_MAX) {
                 err = META_ERR_OPAQUE;
             }
         }
-        mode = req.mode != 0 ? strchr(meta_set_modes, req.mode)
-                             : meta_set_modes;
+        mode = req->mode != 0 ? strchr(meta_set_modes, req->mode)
+                              : meta_set_modes;
         if (mode == NULL || *mode == '\0') {
             err = "CLIENT_ERROR invalid mode for ms M token";
         } else {
-            op = meta_set_ops[mode - meta_set_modes];
+            *op = meta_set_ops[mode - meta_set_modes];
         }
     }
     if (err != NULL) {
-        cache_reply(out, err, 0);
-        cache_conn_swallow(cc, in, line_consumed, (size_t) vlen);
-        return OB_OK;
+        return err;
     }
 
-    if ((req.opts & META_O_CAS)
-        && (op == CACHE_OP_SET || op == CACHE_OP_REPLACE))
+    if ((req->opts & META_O_CAS)
+        && (*op == CACHE_OP_SET || *op == CACHE_OP_REPLACE))
     {
-        op = CACHE_OP_CAS;
+        *op = CACHE_OP_CAS;
     }
+    return NULL;
+}
 
-    /* Decided before waiting for the block, which is then discarded as it
-     * comes instead of buffered. */
-    if (cache_item_too_large(c, req.nkey, (size_t) vlen + 2)) {
-        return meta_set_refused(cc, &req, CACHE_TOO_LARGE, line_consumed,
-                                (size_t) vlen, in, out);
-    }
-    if (evbuffer_get_length(in) < line_consumed + (size_t) vlen + 2) {
-        return OB_AGAIN;
-    }
 
-    why = CACHE_NO_MEMORY;
-    it = cache_item_alloc(c, req.key, req.nkey, req.client_flags, req.exptime,
-                          (size_t) vlen + 2, &why);
-    if (it == NULL) {
-        return meta_set_refused(cc, &req, why, line_consumed, (size_t) vlen,
-                                in, out);
-    }
+/* The end of an ms, once its block is all in the item: check, store,
+ * answer (cache_conn_upload's callback). */
+static int
+meta_ms_done(cache_conn_t *cc, cache_item_t *it, int bad)
+{
+    cache_t      *c = cc->cache;
+    meta_req_t    req;
+    meta_line_t   line;
+    const char   *code;
+    cache_op_t    op;
+    uint64_t      cas;
+    int32_t       vlen;
+    int           rc;
 
-    rc = cache_conn_take_block(in, line_consumed, (size_t) vlen,
-                               CACHE_ITEM_value(it));
-    if (rc != OB_OK) {
-        if (rc != OB_AGAIN) {
-            /* memcached counts the set before it checks the block */
-            c->stats.cmd_set++;
-            c->stats.classes[it->clsid].cmd_set++;
-            cache_reply(out, "CLIENT_ERROR bad data chunk", 0);
-            rc = OB_OK;
-        }
+    if (bad) {
+        /* memcached counts the set before it checks the block */
+        c->stats.cmd_set++;
+        c->stats.classes[it->clsid].cmd_set++;
         cache_item_free(c, it);
-        return rc;
+        return cache_reply(cc, "CLIENT_ERROR bad data chunk", 0);
     }
-    memcpy(CACHE_ITEM_value(it) + vlen, "\r\n", 2);
+
+    (void) meta_ms_parse(c, &req, cc->tokens, cc->ntokens, &op, &vlen);
     if (req.opts & META_O_BASE64) {
         it->it_flags |= CACHE_ITEM_KEY_BINARY;
     }
@@ -802,7 +788,45 @@ meta_cmd_ms(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     line.len = 0;
     meta_put(&line, code, 2);
     (void) meta_put_echo(&line, &req, &cas);    /* the opaque was checked */
-    meta_send(out, &line);
+    return meta_send(cc, &line);
+}
+
+
+/*
+ * ms <key> <datalen> <flags>*\r\n<data>\r\n: HD, NS, EX or NF, with the O,
+ * k and c (the new CAS, 0 when not stored) flags.  q hides HD only.  M
+ * picks the mode; C turns set and replace into cas.  The item is
+ * allocated from the line and the block read into it as it comes, as for
+ * set (cache_cmd_text.c).
+ */
+static int
+meta_cmd_ms(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
+{
+    cache_t         *c = cc->cache;
+    meta_req_t       req;
+    cache_item_t    *it;
+    const char      *err;
+    cache_op_t       op;
+    int32_t          vlen;
+    int              why;
+
+    err = meta_ms_parse(c, &req, tokens, ntokens, &op, &vlen);
+    if (err != NULL) {
+        /* without <datalen> the data line will be read as a command */
+        if (vlen >= 0) {
+            cache_conn_swallow(cc, (size_t) vlen);
+        }
+        return meta_error(cc, err);
+    }
+
+    why = CACHE_NO_MEMORY;
+    it = cache_item_alloc(c, req.key, req.nkey, req.client_flags, req.exptime,
+                          (size_t) vlen + 2, &why);
+    if (it == NULL) {
+        return meta_set_refused(cc, &req, why, (size_t) vlen);
+    }
+
+    cache_conn_upload(cc, it, meta_ms_done);
     return OB_OK;
 }
 
@@ -815,8 +839,7 @@ meta_cmd_ms(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
  * and its win marker is cleared so that the next mg wins.
  */
 static int
-meta_cmd_md(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-            size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+meta_cmd_md(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     cache_t       *c = cc->cache;
     meta_req_t     req;
@@ -835,9 +858,8 @@ meta_cmd_md(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         err = meta_put_echo(&line, &req, NULL);
     }
     if (err != NULL) {
-        return meta_error(in, line_consumed, out, err);
+        return meta_error(cc, err);
     }
-    evbuffer_drain(in, line_consumed);
 
     it = cache_item_get(c, req.key, req.nkey);
     if (it == NULL) {
@@ -866,8 +888,7 @@ meta_cmd_md(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         }
     }
 
-    meta_send(out, &line);
-    return OB_OK;
+    return meta_send(cc, &line);
 }
 
 
@@ -883,8 +904,7 @@ meta_cmd_md(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
  * a copy then, and the stored TTL stays.
  */
 static int
-meta_cmd_ma(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-            size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+meta_cmd_ma(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     cache_t         *c = cc->cache;
     meta_req_t       req;
@@ -910,9 +930,8 @@ meta_cmd_ma(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         err = "CLIENT_ERROR invalid mode for ma M token";
     }
     if (err != NULL) {
-        return meta_error(in, line_consumed, out, err);
+        return meta_error(cc, err);
     }
-    evbuffer_drain(in, line_consumed);
 
     line.len = 0;
     created = 0;
@@ -932,7 +951,7 @@ meta_cmd_ma(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         n = snprintf(num, sizeof(num), "%llu", (unsigned long long) value);
         it = meta_vivify(c, &req, num, (size_t) n);
         if (it == NULL) {
-            cache_reply(out, "SERVER_ERROR Out of memory allocating new item",
+            cache_reply(cc, "SERVER_ERROR Out of memory allocating new item",
                         0);
             return OB_OK;
         }
@@ -951,7 +970,7 @@ meta_cmd_ma(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
             it = cache_item_find(c, req.key, req.nkey, NULL);
             break;
         case OB_DECLINED:
-            cache_reply(out, "CLIENT_ERROR cannot increment or decrement "
+            cache_reply(cc, "CLIENT_ERROR cannot increment or decrement "
                         "non-numeric value", 0);
             return OB_OK;
         case CACHE_NOT_FOUND:
@@ -959,13 +978,13 @@ meta_cmd_ma(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
             meta_put(&line, rc == CACHE_EXISTS ? "EX" : "NF", 2);
             err = meta_put_echo(&line, &req, NULL);
             if (err != NULL) {
-                cache_reply(out, err, 0);
+                cache_reply(cc, err, 0);
             } else {
-                meta_send(out, &line);
+                meta_send(cc, &line);
             }
             return OB_OK;
         default:
-            cache_reply(out, "SERVER_ERROR out of memory", 0);
+            cache_reply(cc, "SERVER_ERROR out of memory", 0);
             return OB_OK;
         }
         n = snprintf(num, sizeof(num), "%llu", (unsigned long long) value);
@@ -1000,7 +1019,7 @@ meta_cmd_ma(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         case 'O':
             /* after the update, as in memcached: the value has changed */
             if (t->len > META_OPAQUE_MAX) {
-                cache_reply(out, META_ERR_OPAQUE, 0);
+                cache_reply(cc, META_ERR_OPAQUE, 0);
                 return OB_OK;
             }
             meta_put_token(&line, t);
@@ -1021,8 +1040,7 @@ meta_cmd_ma(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         meta_put(&line, "\r\n", 2);
         meta_put(&line, num, (size_t) n);
     }
-    meta_send(out, &line);
-    return OB_OK;
+    return meta_send(cc, &line);
 }
 
 
@@ -1049,8 +1067,7 @@ meta_mc_size(const cache_t *c, const cache_item_t *it)
  * (now - exptime): the seconds left, negated.
  */
 static int
-meta_cmd_me(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-            size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+meta_cmd_me(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     cache_t       *c = cc->cache;
     meta_line_t    line;
@@ -1062,24 +1079,23 @@ meta_cmd_me(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     int            len;
 
     if (ntokens < 2 || tokens[1].len > CACHE_KEY_MAX) {
-        return meta_error(in, line_consumed, out, META_ERR_FORMAT);
+        return meta_error(cc, META_ERR_FORMAT);
     }
     key = (const char *) tokens[1].data;
     nkey = tokens[1].len;
     if (ntokens >= 3 && tokens[2].len == 1 && tokens[2].data[0] == 'b') {
         n = cache_proto_b64_decode(key, nkey, bin, sizeof(bin));
         if (n <= 0) {
-            return meta_error(in, line_consumed, out, META_ERR_FORMAT);
+            return meta_error(cc, META_ERR_FORMAT);
         }
         key = bin;
         nkey = (size_t) n;
     }
-    evbuffer_drain(in, line_consumed);
 
     c->stats.cmd_meta++;
     it = cache_item_get(c, key, nkey);
     if (it == NULL) {
-        cache_reply(out, "EN", 0);
+        cache_reply(cc, "EN", 0);
         return OB_OK;
     }
 
@@ -1096,20 +1112,17 @@ meta_cmd_me(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
                    (it->it_flags & CACHE_ITEM_FETCHED) ? "yes" : "no",
                    (unsigned) it->clsid, meta_mc_size(c, it));
     meta_put(&line, tail, (size_t) len);
-    meta_send(out, &line);
-    return OB_OK;
+    return meta_send(cc, &line);
 }
 
 
 /* mn: "MN", whatever follows; it marks the end of a pipeline of q
  * commands, all of whose replies are written before it. */
 static int
-meta_cmd_mn(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-            size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+meta_cmd_mn(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     (void) cc, (void) tokens, (void) ntokens;
-    evbuffer_drain(in, line_consumed);
-    cache_reply(out, "MN", 0);
+    cache_reply(cc, "MN", 0);
     return OB_OK;
 }
 

@@ -421,30 +421,27 @@ cache_stats_is(const ob_str_t *sub, const char *name)
 /* ---- the command -------------------------------------------------------- */
 
 int
-cache_cmd_stats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                size_t line_consumed, struct evbuffer *in,
-                struct evbuffer *out)
+cache_cmd_stats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     cache_t          *c;
     struct evbuffer  *buf;
     const ob_str_t   *sub;
+    size_t            len;
+    unsigned char    *text;
+    int               rc;
 
     c = cc->cache;
     sub = ntokens > 1 ? &tokens[1] : NULL;
 
     if (sub != NULL && cache_stats_is(sub, "reset")) {
         cache_stats_reset(c);
-        evbuffer_drain(in, line_consumed);
-        cache_reply(out, "RESET", 0);
-        return OB_OK;
+        return cache_reply(cc, "RESET", 0);
     }
 
     /* built aside, so that a reply is never half-written */
     buf = evbuffer_new();
     if (buf == NULL) {
-        evbuffer_drain(in, line_consumed);
-        cache_reply(out, "SERVER_ERROR out of memory writing stats", 0);
-        return OB_OK;
+        return cache_reply(cc, "SERVER_ERROR out of memory writing stats", 0);
     }
 
     if (sub == NULL) {
@@ -466,15 +463,23 @@ cache_cmd_stats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     } else {
         /* "stats noreply", "stats bogus": memcached's unknown sub-command */
         evbuffer_free(buf);
-        evbuffer_drain(in, line_consumed);
-        cache_reply(out, "ERROR", 0);
-        return OB_OK;
+        return cache_reply(cc, "ERROR", 0);
     }
 
-    evbuffer_add(buf, "END\r\n", 5);
-    evbuffer_add_buffer(out, buf);
+    /* one checked append of the whole reply: the connection gets all of
+     * it or, closing, none */
+    rc = OB_ERR;
+    if (evbuffer_add(buf, "END\r\n", 5) == 0) {
+        len = evbuffer_get_length(buf);
+        text = evbuffer_pullup(buf, -1);
+        if (text != NULL) {
+            rc = cache_out(cc, text, len);
+        }
+    }
     evbuffer_free(buf);
-    evbuffer_drain(in, line_consumed);
+    if (rc != OB_OK && !cc->out_err) {
+        rc = cache_reply(cc, "SERVER_ERROR out of memory writing stats", 0);
+    }
 
-    return OB_OK;
+    return rc;
 }

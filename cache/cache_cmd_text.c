@@ -21,28 +21,25 @@
  *                                 |                         no swallow (the
  *                                 |                         data line is then
  *                                 |                         read as a command)
- *                  too large for -I? ----------------------- SERVER_ERROR +
- *                                 |                          swallow bytes+2
- *                  block all here? -- no: OB_AGAIN (nothing drained; the
- *                                 |   line is parsed again with more input)
- *                  cache_item_alloc - fails: SERVER_ERROR + swallow
- *                                 |
- *                  take the block - no "\r\n": CLIENT_ERROR bad data chunk
+ *                  cache_item_alloc - too large for -I, or no memory:
+ *                                 |   SERVER_ERROR + swallow bytes+2
+ *                  cache_conn_upload: the block is copied into the item as
+ *                                 |   it arrives (cache_module.c)
+ *                  cache_store_done - no "\r\n": CLIENT_ERROR bad data chunk
  *                                 |
  *                  cache_store_item -> STORED, NOT_STORED, EXISTS, NOT_FOUND
  *
- * "Too large" is decided from the line alone, with the rule of
- * cache_item_alloc (header + key + value over max_item_size), so that a
- * refused block is discarded as it streams in instead of being buffered
- * whole first; the item itself is allocated only once its block has fully
- * arrived, so a slow sender does not make us allocate (and maybe evict)
- * on every read.
+ * The item is allocated from the line alone, before its block arrives, as
+ * memcached does: a block being sent is in the memory budget (a chunk of
+ * the arena) instead of in an input buffer outside it, and a refused block
+ * is discarded as it streams in.
  *
- * Retrieval replies for a multi-key get are built in a temporary buffer
- * and appended to the output only when complete: a key over 250 bytes
- * anywhere turns the whole reply into one CLIENT_ERROR, as in memcached.
- * Keys are walked by scanning spaces from the first key to the end of the
- * line, so a get has no key limit even though the tokenizer stops at 24.
+ * Retrieval replies are not built whole first: cache_mget_resume answers
+ * the keys one at a time and stops while the output is over its soft
+ * limit, to go on once it has drained; large values are referenced, not
+ * copied.  A key over 250 bytes anywhere turns the whole reply into one
+ * CLIENT_ERROR, as in memcached, so the keys are checked before the first
+ * is answered.
  *
  * Statistics follow memcached's accounting: cmd_get and get_hits/misses
  * per key of get/gets; gat/gats count as touches (cmd_touch, touch_hits,
@@ -56,7 +53,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <event2/buffer.h>
+#include "ob_cycle.h"
 
 
 #define CACHE_MSG_BAD_FORMAT   "CLIENT_ERROR bad command line format"
@@ -91,21 +88,6 @@ cache_tok_noreply(const ob_str_t *tokens, size_t ntokens)
 }
 
 
-/*
- * Answers `text` (unless noreply) and drains the command line: the end of
- * every handler that takes no data block.
- */
-static int
-cache_text_reply(struct evbuffer *in, size_t line_consumed,
-                 struct evbuffer *out, const char *text, int noreply)
-{
-    cache_reply(out, text, noreply);
-    evbuffer_drain(in, line_consumed);
-
-    return OB_OK;
-}
-
-
 /* ---- storage: set add replace append prepend cas ------------------------ */
 
 /*
@@ -114,8 +96,7 @@ cache_text_reply(struct evbuffer *in, size_t line_consumed,
  * reads back stale data after a failed set (memcached does the same).
  */
 static int
-cache_store_refuse(cache_conn_t *cc, struct evbuffer *in, size_t line_consumed,
-                   struct evbuffer *out, const ob_str_t *key, cache_op_t op,
+cache_store_refuse(cache_conn_t *cc, const ob_str_t *key, cache_op_t op,
                    size_t vlen, int why, int noreply)
 {
     cache_t       *c;
@@ -125,10 +106,8 @@ cache_store_refuse(cache_conn_t *cc, struct evbuffer *in, size_t line_consumed,
 
     if (why == CACHE_TOO_LARGE) {
         c->stats.store_too_large++;
-        cache_reply(out, CACHE_MSG_TOO_LARGE, noreply);
     } else {
         c->stats.store_no_memory++;
-        cache_reply(out, CACHE_MSG_NO_MEMORY, noreply);
     }
 
     if (op == CACHE_OP_SET) {
@@ -138,92 +117,36 @@ cache_store_refuse(cache_conn_t *cc, struct evbuffer *in, size_t line_consumed,
         }
     }
 
-    cache_conn_swallow(cc, in, line_consumed, vlen);
+    cache_conn_swallow(cc, vlen);
 
-    return OB_OK;
+    return cache_reply(cc, why == CACHE_TOO_LARGE ? CACHE_MSG_TOO_LARGE
+                                                  : CACHE_MSG_NO_MEMORY,
+                       noreply);
 }
 
 
 /*
- * The storage commands' generic handler:
- *   <cmd> <key> <flags> <exptime> <bytes> [noreply]
- *   cas <key> <flags> <exptime> <bytes> <cas unique> [noreply]
- * followed by a data block of <bytes> bytes and "\r\n".
+ * The end of a storage command, once its block is all in the item
+ * (cache_conn_upload's callback): check, store, answer.
  */
 static int
-cache_store_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                    size_t line_consumed, struct evbuffer *in,
-                    struct evbuffer *out, cache_op_t op)
+cache_store_done(cache_conn_t *cc, cache_item_t *it, int bad)
 {
-    cache_t       *c;
-    cache_item_t  *it;
-    ob_str_t      *key;
-    uint32_t       flags;
-    int32_t        exptime, vlen;
-    uint64_t       cas_in;
-    size_t         nargs, nbytes;
-    int            noreply, rc, why;
-    const char    *reply;
+    cache_t     *c;
+    const char  *reply;
 
     c = cc->cache;
-    nargs = op == CACHE_OP_CAS ? 6 : 5;
 
-    if (ntokens != nargs && ntokens != nargs + 1) {
-        return cache_text_reply(in, line_consumed, out, "ERROR", 0);
-    }
-
-    noreply = cache_tok_noreply(tokens, ntokens);
-    key = &tokens[1];
-    cas_in = 0;
-
-    if (key->len > CACHE_KEY_MAX
-        || !cache_proto_u32(&tokens[2], &flags)
-        || !cache_proto_i32(&tokens[3], &exptime)
-        || !cache_proto_i32(&tokens[4], &vlen)
-        || (op == CACHE_OP_CAS && !cache_proto_u64(&tokens[5], &cas_in))
-        || vlen < 0 || vlen > INT32_MAX - 2)
-    {
-        return cache_text_reply(in, line_consumed, out, CACHE_MSG_BAD_FORMAT,
-                                noreply);
-    }
-
-    nbytes = (size_t) vlen + 2;
-
-    /* Decided before the block arrives, so that it is discarded as it
-     * comes instead of buffered. */
-    if (cache_item_too_large(c, key->len, nbytes)) {
-        return cache_store_refuse(cc, in, line_consumed, out, key, op,
-                                  (size_t) vlen, CACHE_TOO_LARGE, noreply);
-    }
-
-    if (evbuffer_get_length(in) < line_consumed + nbytes) {
-        return OB_AGAIN;
-    }
-
-    why = CACHE_NO_MEMORY;
-    it = cache_item_alloc(c, (const char *) key->data, key->len, flags,
-                          cache_exptime_rel(c, exptime), nbytes, &why);
-    if (it == NULL) {
-        return cache_store_refuse(cc, in, line_consumed, out, key, op,
-                                  (size_t) vlen, why, noreply);
-    }
-
-    rc = cache_conn_take_block(in, line_consumed, (size_t) vlen,
-                               CACHE_ITEM_value(it));
-    if (rc != OB_OK) {
-        /* OB_PROTO_ERR: the block did not end in "\r\n" (OB_AGAIN cannot
-         * happen: the block is all here).  memcached counts the set before
-         * it checks the terminator; the old value stays. */
+    if (bad) {
+        /* memcached counts the set before it checks the terminator; the
+         * old value stays */
         c->stats.cmd_set++;
         c->stats.classes[it->clsid].cmd_set++;
         cache_item_free(c, it);
-        cache_reply(out, CACHE_MSG_BAD_CHUNK, noreply);
-        return OB_OK;
+        return cache_reply(cc, CACHE_MSG_BAD_CHUNK, cc->upload_noreply);
     }
 
-    memcpy(CACHE_ITEM_value(it) + vlen, "\r\n", 2);
-
-    switch (cache_store_item(c, it, op, cas_in, NULL)) {
+    switch (cache_store_item(c, it, cc->upload_op, cc->upload_cas, NULL)) {
 
     case OB_OK:
         reply = "STORED";
@@ -249,65 +172,115 @@ cache_store_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         break;
     }
 
-    cache_reply(out, reply, noreply);
+    return cache_reply(cc, reply, cc->upload_noreply);
+}
+
+
+/*
+ * The storage commands' generic handler:
+ *   <cmd> <key> <flags> <exptime> <bytes> [noreply]
+ *   cas <key> <flags> <exptime> <bytes> <cas unique> [noreply]
+ * followed by a data block of <bytes> bytes and "\r\n".  The item is
+ * allocated now, from the line, and the block read into it as it comes
+ * (cache_conn_upload), as memcached does: the input never holds the block
+ * whole, and memory for it is taken from the budget before it is sent.
+ */
+static int
+cache_store_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
+                    cache_op_t op)
+{
+    cache_t       *c;
+    cache_item_t  *it;
+    ob_str_t      *key;
+    uint32_t       flags;
+    int32_t        exptime, vlen;
+    uint64_t       cas_in;
+    size_t         nargs;
+    int            noreply, why;
+
+    c = cc->cache;
+    nargs = op == CACHE_OP_CAS ? 6 : 5;
+
+    if (ntokens != nargs && ntokens != nargs + 1) {
+        return cache_reply(cc, "ERROR", 0);
+    }
+
+    noreply = cache_tok_noreply(tokens, ntokens);
+    key = &tokens[1];
+    cas_in = 0;
+
+    if (key->len > CACHE_KEY_MAX
+        || !cache_proto_u32(&tokens[2], &flags)
+        || !cache_proto_i32(&tokens[3], &exptime)
+        || !cache_proto_i32(&tokens[4], &vlen)
+        || (op == CACHE_OP_CAS && !cache_proto_u64(&tokens[5], &cas_in))
+        || vlen < 0 || vlen > INT32_MAX - 2)
+    {
+        /* no swallow: the data line is then read as a command */
+        return cache_reply(cc, CACHE_MSG_BAD_FORMAT, noreply);
+    }
+
+    why = CACHE_NO_MEMORY;
+    it = cache_item_alloc(c, (const char *) key->data, key->len, flags,
+                          cache_exptime_rel(c, exptime), (size_t) vlen + 2,
+                          &why);
+    if (it == NULL) {
+        return cache_store_refuse(cc, key, op, (size_t) vlen, why, noreply);
+    }
+
+    cc->upload_op = op;
+    cc->upload_cas = cas_in;
+    cc->upload_noreply = noreply;
+    cache_conn_upload(cc, it, cache_store_done);
 
     return OB_OK;
 }
 
 
 static int
-cache_cmd_set(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-              size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+cache_cmd_set(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_store_generic(cc, tokens, ntokens, line_consumed, in, out,
+    return cache_store_generic(cc, tokens, ntokens,
                                CACHE_OP_SET);
 }
 
 
 static int
-cache_cmd_add(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-              size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+cache_cmd_add(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_store_generic(cc, tokens, ntokens, line_consumed, in, out,
+    return cache_store_generic(cc, tokens, ntokens,
                                CACHE_OP_ADD);
 }
 
 
 static int
-cache_cmd_replace(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                  size_t line_consumed, struct evbuffer *in,
-                  struct evbuffer *out)
+cache_cmd_replace(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_store_generic(cc, tokens, ntokens, line_consumed, in, out,
+    return cache_store_generic(cc, tokens, ntokens,
                                CACHE_OP_REPLACE);
 }
 
 
 static int
-cache_cmd_append(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                 size_t line_consumed, struct evbuffer *in,
-                 struct evbuffer *out)
+cache_cmd_append(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_store_generic(cc, tokens, ntokens, line_consumed, in, out,
+    return cache_store_generic(cc, tokens, ntokens,
                                CACHE_OP_APPEND);
 }
 
 
 static int
-cache_cmd_prepend(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                  size_t line_consumed, struct evbuffer *in,
-                  struct evbuffer *out)
+cache_cmd_prepend(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_store_generic(cc, tokens, ntokens, line_consumed, in, out,
+    return cache_store_generic(cc, tokens, ntokens,
                                CACHE_OP_PREPEND);
 }
 
 
 static int
-cache_cmd_cas(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-              size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+cache_cmd_cas(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_store_generic(cc, tokens, ntokens, line_consumed, in, out,
+    return cache_store_generic(cc, tokens, ntokens,
                                CACHE_OP_CAS);
 }
 
@@ -324,13 +297,20 @@ cache_text_key_len(const uint8_t *p, const uint8_t *end)
 }
 
 
+/* Values up to this size are copied along with their VALUE line in one
+ * append; larger ones go through cache_out_value (referenced). */
+#define CACHE_GET_INLINE  1000
+
 /* Appends one hit's "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n".
  * The header is formatted by hand into one buffer: this runs for every
- * hit, and printf-style formatting was a tenth of a get's cost. */
-static void
-cache_get_value(struct evbuffer *buf, const cache_item_t *it, int return_cas)
+ * hit, and printf-style formatting was a tenth of a get's cost.  The
+ * value either follows it in the same append (small) or is appended by
+ * reference; either way an append that fails closes the connection with
+ * its output discarded, so a VALUE line never goes out without its data. */
+static int
+cache_get_value(cache_conn_t *cc, cache_item_t *it, int return_cas)
 {
-    char    head[6 + CACHE_KEY_MAX + 3 * 21 + 2];
+    char    head[6 + CACHE_KEY_MAX + 3 * 21 + 2 + CACHE_GET_INLINE];
     size_t  n = 0;
 
     memcpy(head, "VALUE ", 6);
@@ -347,24 +327,37 @@ cache_get_value(struct evbuffer *buf, const cache_item_t *it, int return_cas)
     }
     head[n++] = '\r';
     head[n++] = '\n';
-    evbuffer_add(buf, head, n);
 
     /* the stored value already ends in "\r\n" */
-    evbuffer_add(buf, CACHE_ITEM_value(it), it->nbytes);
+    if (it->nbytes <= CACHE_GET_INLINE) {
+        memcpy(head + n, CACHE_ITEM_value(it), it->nbytes);
+        return cache_out(cc, head, n + it->nbytes);
+    }
+    if (cache_out(cc, head, n) != OB_OK) {
+        return OB_ERR;
+    }
+    return cache_out_value(cc, it);
 }
 
 
 /*
  * get/gets <key>*, and with touch != 0 gat/gats <exptime> <key>*, which
  * also set each hit's expiry.  return_cas adds the CAS to VALUE lines.
+ *
+ * The keys are answered by cache_mget_resume, a few at a time: it stops
+ * whenever the output is over its soft limit and goes on once it drained,
+ * so a line that names a large item many times never has more than about
+ * the soft limit of reply queued (memcached yields the same way).  A key
+ * over 250 bytes anywhere makes the whole reply an error, as in
+ * memcached, so the keys are checked here, before anything is written.
+ * Keys are walked by scanning spaces from the first key to the end of the
+ * line, so a get has no key limit even though the tokenizer stops at 24.
  */
 static int
 cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                  size_t line_consumed, struct evbuffer *in,
-                  struct evbuffer *out, int return_cas, int touch)
+                  int return_cas, int touch)
 {
     cache_t           *c;
-    cache_item_t      *it;
     const uint8_t     *p, *start, *end, *key;
     size_t             first, nkey;
     int32_t            exptime;
@@ -375,22 +368,19 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     first = 1;
 
     if (ntokens < 2) {
-        return cache_text_reply(in, line_consumed, out, "ERROR", 0);
+        return cache_reply(cc, "ERROR", 0);
     }
 
     if (touch) {
         if (!cache_proto_i32(&tokens[1], &exptime)) {
-            return cache_text_reply(in, line_consumed, out,
-                                    CACHE_MSG_BAD_EXPTIME, 0);
+            return cache_reply(cc, CACHE_MSG_BAD_EXPTIME, 0);
         }
         rel = cache_exptime_rel(c, exptime);
         first = 2;
     }
 
     /* From the first key to the end of the line: the tokenizer's last
-     * token may hold many keys.  (`gat <exptime>` alone has none: END.)
-     * A key over 250 bytes anywhere makes the whole reply an error, so the
-     * keys are checked before anything is written. */
+     * token may hold many keys.  (`gat <exptime>` alone has none: END.) */
     start = tokens[ntokens - 1].data + tokens[ntokens - 1].len;
     end = start;
     if (first < ntokens) {
@@ -400,12 +390,33 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         key = p;
         nkey = cache_text_key_len(key, end);
         if (nkey > CACHE_KEY_MAX) {
-            return cache_text_reply(in, line_consumed, out,
-                                    CACHE_MSG_BAD_FORMAT, 0);
+            return cache_reply(cc, CACHE_MSG_BAD_FORMAT, 0);
         }
     }
 
-    p = start;
+    cc->mget_active = 1;
+    cc->mget_pos = (size_t) (start - (const uint8_t *) cc->line);
+    cc->mget_end = (size_t) (end - (const uint8_t *) cc->line);
+    cc->mget_cas = return_cas;
+    cc->mget_touch = touch;
+    cc->mget_exptime = rel;
+
+    return OB_OK;
+}
+
+
+int
+cache_mget_resume(cache_conn_t *cc)
+{
+    cache_t        *c;
+    cache_item_t   *it;
+    const uint8_t  *p, *end, *key;
+    size_t          nkey;
+
+    c = cc->cache;
+    p = (const uint8_t *) cc->line + cc->mget_pos;
+    end = (const uint8_t *) cc->line + cc->mget_end;
+
     while (p < end) {
         if (*p == ' ') {
             p++;
@@ -418,14 +429,14 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
 
         it = cache_item_get(c, (const char *) key, nkey);
 
-        if (touch) {
+        if (cc->mget_touch) {
             c->stats.cmd_touch++;
         } else {
             c->stats.cmd_get++;
         }
 
         if (it == NULL) {
-            if (touch) {
+            if (cc->mget_touch) {
                 c->stats.touch_misses++;
             } else {
                 c->stats.get_misses++;
@@ -433,8 +444,8 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
             continue;
         }
 
-        if (touch) {
-            it->exptime = rel;
+        if (cc->mget_touch) {
+            it->exptime = cc->mget_exptime;
             c->stats.touch_hits++;
             c->stats.classes[it->clsid].touch_hits++;
         } else {
@@ -443,49 +454,47 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         }
 
         cache_item_bump(c, it);
-        cache_get_value(out, it, return_cas);
+        if (cache_get_value(cc, it, cc->mget_cas) != OB_OK) {
+            cc->mget_active = 0;
+            return OB_ERR;
+        }
+
+        if (p < end && ob_conn_is_output_full(cc->conn)) {
+            cc->mget_pos = (size_t) (p - (const uint8_t *) cc->line);
+            return OB_BUSY;
+        }
     }
 
-    evbuffer_add(out, "END\r\n", 5);
-    evbuffer_drain(in, line_consumed);
-
-    return OB_OK;
+    cc->mget_active = 0;
+    return cache_out(cc, "END\r\n", 5);
 }
 
 
 static int
-cache_cmd_get(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-              size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+cache_cmd_get(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_get_generic(cc, tokens, ntokens, line_consumed, in, out,
-                             0, 0);
+    return cache_get_generic(cc, tokens, ntokens, 0, 0);
 }
 
 
 static int
-cache_cmd_gets(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-               size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+cache_cmd_gets(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_get_generic(cc, tokens, ntokens, line_consumed, in, out,
-                             1, 0);
+    return cache_get_generic(cc, tokens, ntokens, 1, 0);
 }
 
 
 static int
-cache_cmd_gat(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-              size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+cache_cmd_gat(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_get_generic(cc, tokens, ntokens, line_consumed, in, out,
-                             0, 1);
+    return cache_get_generic(cc, tokens, ntokens, 0, 1);
 }
 
 
 static int
-cache_cmd_gats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-               size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+cache_cmd_gats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_get_generic(cc, tokens, ntokens, line_consumed, in, out,
-                             1, 1);
+    return cache_get_generic(cc, tokens, ntokens, 1, 1);
 }
 
 
@@ -493,9 +502,7 @@ cache_cmd_gats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
 
 /* touch <key> <exptime> [noreply] */
 static int
-cache_cmd_touch(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                size_t line_consumed, struct evbuffer *in,
-                struct evbuffer *out)
+cache_cmd_touch(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     cache_t       *c;
     cache_item_t  *it;
@@ -505,18 +512,18 @@ cache_cmd_touch(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     c = cc->cache;
 
     if (ntokens != 3 && ntokens != 4) {
-        return cache_text_reply(in, line_consumed, out, "ERROR", 0);
+        return cache_reply(cc, "ERROR", 0);
     }
 
     noreply = cache_tok_noreply(tokens, ntokens);
 
     if (tokens[1].len > CACHE_KEY_MAX) {
-        return cache_text_reply(in, line_consumed, out, CACHE_MSG_BAD_FORMAT,
+        return cache_reply(cc, CACHE_MSG_BAD_FORMAT,
                                 noreply);
     }
 
     if (!cache_proto_i32(&tokens[2], &exptime)) {
-        return cache_text_reply(in, line_consumed, out, CACHE_MSG_BAD_EXPTIME,
+        return cache_reply(cc, CACHE_MSG_BAD_EXPTIME,
                                 noreply);
     }
 
@@ -525,7 +532,7 @@ cache_cmd_touch(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     it = cache_item_get(c, (const char *) tokens[1].data, tokens[1].len);
     if (it == NULL) {
         c->stats.touch_misses++;
-        return cache_text_reply(in, line_consumed, out, "NOT_FOUND", noreply);
+        return cache_reply(cc, "NOT_FOUND", noreply);
     }
 
     it->exptime = cache_exptime_rel(c, exptime);
@@ -533,7 +540,7 @@ cache_cmd_touch(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     c->stats.classes[it->clsid].touch_hits++;
     cache_item_bump(c, it);
 
-    return cache_text_reply(in, line_consumed, out, "TOUCHED", noreply);
+    return cache_reply(cc, "TOUCHED", noreply);
 }
 
 
@@ -542,9 +549,7 @@ cache_cmd_touch(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
  * other hold time is refused with memcached's usage message.
  */
 static int
-cache_cmd_delete(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                 size_t line_consumed, struct evbuffer *in,
-                 struct evbuffer *out)
+cache_cmd_delete(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     cache_t       *c;
     cache_item_t  *it;
@@ -554,7 +559,7 @@ cache_cmd_delete(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     noreply = 0;
 
     if (ntokens < 2 || ntokens > 4) {
-        return cache_text_reply(in, line_consumed, out, "ERROR", 0);
+        return cache_reply(cc, "ERROR", 0);
     }
 
     if (ntokens > 2) {
@@ -563,35 +568,32 @@ cache_cmd_delete(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         valid = (ntokens == 3 && (hold_zero || noreply))
                 || (ntokens == 4 && hold_zero && noreply);
         if (!valid) {
-            return cache_text_reply(in, line_consumed, out,
-                                    CACHE_MSG_DELETE_USAGE, noreply);
+            return cache_reply(cc, CACHE_MSG_DELETE_USAGE, noreply);
         }
     }
 
     if (tokens[1].len > CACHE_KEY_MAX) {
-        return cache_text_reply(in, line_consumed, out, CACHE_MSG_BAD_FORMAT,
+        return cache_reply(cc, CACHE_MSG_BAD_FORMAT,
                                 noreply);
     }
 
     it = cache_item_get(c, (const char *) tokens[1].data, tokens[1].len);
     if (it == NULL) {
         c->stats.delete_misses++;
-        return cache_text_reply(in, line_consumed, out, "NOT_FOUND", noreply);
+        return cache_reply(cc, "NOT_FOUND", noreply);
     }
 
     c->stats.delete_hits++;
     c->stats.classes[it->clsid].delete_hits++;
     cache_item_unlink(c, it);
 
-    return cache_text_reply(in, line_consumed, out, "DELETED", noreply);
+    return cache_reply(cc, "DELETED", noreply);
 }
 
 
 /* incr|decr <key> <delta> [noreply]: the arithmetic is cache_store_incr's. */
 static int
-cache_incr_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                   size_t line_consumed, struct evbuffer *in,
-                   struct evbuffer *out, int incr)
+cache_incr_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens, int incr)
 {
     cache_t     *c;
     uint64_t     delta, value;
@@ -602,19 +604,18 @@ cache_incr_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     c = cc->cache;
 
     if (ntokens != 3 && ntokens != 4) {
-        return cache_text_reply(in, line_consumed, out, "ERROR", 0);
+        return cache_reply(cc, "ERROR", 0);
     }
 
     noreply = cache_tok_noreply(tokens, ntokens);
 
     if (tokens[1].len > CACHE_KEY_MAX) {
-        return cache_text_reply(in, line_consumed, out, CACHE_MSG_BAD_FORMAT,
+        return cache_reply(cc, CACHE_MSG_BAD_FORMAT,
                                 noreply);
     }
 
     if (!cache_proto_u64(&tokens[2], &delta)) {
-        return cache_text_reply(in, line_consumed, out,
-                                "CLIENT_ERROR invalid numeric delta argument",
+        return cache_reply(cc, "CLIENT_ERROR invalid numeric delta argument",
                                 noreply);
     }
 
@@ -639,23 +640,21 @@ cache_incr_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         break;
     }
 
-    return cache_text_reply(in, line_consumed, out, reply, noreply);
+    return cache_reply(cc, reply, noreply);
 }
 
 
 static int
-cache_cmd_incr(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-               size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+cache_cmd_incr(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_incr_generic(cc, tokens, ntokens, line_consumed, in, out, 1);
+    return cache_incr_generic(cc, tokens, ntokens, 1);
 }
 
 
 static int
-cache_cmd_decr(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-               size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+cache_cmd_decr(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    return cache_incr_generic(cc, tokens, ntokens, line_consumed, in, out, 0);
+    return cache_incr_generic(cc, tokens, ntokens, 0);
 }
 
 
@@ -668,9 +667,7 @@ cache_cmd_decr(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
  * cache_exptime_rel).
  */
 static int
-cache_cmd_flush_all(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                    size_t line_consumed, struct evbuffer *in,
-                    struct evbuffer *out)
+cache_cmd_flush_all(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     cache_t  *c;
     int32_t   delay;
@@ -680,43 +677,39 @@ cache_cmd_flush_all(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     delay = 0;
 
     if (ntokens < 1 || ntokens > 3) {
-        return cache_text_reply(in, line_consumed, out, "ERROR", 0);
+        return cache_reply(cc, "ERROR", 0);
     }
 
     noreply = cache_tok_noreply(tokens, ntokens);
     c->stats.cmd_flush++;
 
     if (!c->flush_enabled) {
-        return cache_text_reply(in, line_consumed, out,
-                                "CLIENT_ERROR flush_all not allowed", noreply);
+        return cache_reply(cc, "CLIENT_ERROR flush_all not allowed", noreply);
     }
 
     /* a delay is there unless the line is `flush_all [noreply]` */
     if (ntokens != (noreply ? 2u : 1u)
         && !cache_proto_i32(&tokens[1], &delay))
     {
-        return cache_text_reply(in, line_consumed, out, CACHE_MSG_BAD_EXPTIME,
+        return cache_reply(cc, CACHE_MSG_BAD_EXPTIME,
                                 noreply);
     }
 
     cache_items_flush(c, delay > 0 ? delay : 0);
 
-    return cache_text_reply(in, line_consumed, out, "OK", noreply);
+    return cache_reply(cc, "OK", noreply);
 }
 
 
 /* version: extra tokens are ignored, even "noreply". */
 static int
-cache_cmd_version(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                  size_t line_consumed, struct evbuffer *in,
-                  struct evbuffer *out)
+cache_cmd_version(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     (void) cc;
     (void) tokens;
     (void) ntokens;
 
-    return cache_text_reply(in, line_consumed, out,
-                            "VERSION " CACHE_PROTO_VERSION, 0);
+    return cache_reply(cc, "VERSION " CACHE_PROTO_VERSION, 0);
 }
 
 
@@ -726,42 +719,36 @@ cache_cmd_version(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
  * core and is shared by every module, so a cache client does not change it.
  */
 static int
-cache_cmd_verbosity(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                    size_t line_consumed, struct evbuffer *in,
-                    struct evbuffer *out)
+cache_cmd_verbosity(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     uint32_t  level;
     int       noreply;
 
     if (ntokens != 2 && ntokens != 3) {
-        return cache_text_reply(in, line_consumed, out, "ERROR", 0);
+        return cache_reply(cc, "ERROR", 0);
     }
 
     noreply = cache_tok_noreply(tokens, ntokens);
 
     if (!cache_proto_u32(&tokens[1], &level)) {
-        return cache_text_reply(in, line_consumed, out, CACHE_MSG_BAD_FORMAT,
+        return cache_reply(cc, CACHE_MSG_BAD_FORMAT,
                                 noreply);
     }
 
     cc->cache->verbosity = level > CACHE_VERBOSITY_MAX
                            ? CACHE_VERBOSITY_MAX : (int) level;
 
-    return cache_text_reply(in, line_consumed, out, "OK", noreply);
+    return cache_reply(cc, "OK", noreply);
 }
 
 
 /* quit: no reply; the connection closes once earlier replies are out. */
 static int
-cache_cmd_quit(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-               size_t line_consumed, struct evbuffer *in, struct evbuffer *out)
+cache_cmd_quit(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     (void) cc;
     (void) tokens;
     (void) ntokens;
-    (void) out;
-
-    evbuffer_drain(in, line_consumed);
 
     return OB_DONE;
 }
@@ -770,37 +757,39 @@ cache_cmd_quit(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
 /* shutdown [graceful]: memcached refuses it unless started with -A, which
  * onebox does not offer (a cache client must not stop the other modules). */
 static int
-cache_cmd_shutdown(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                   size_t line_consumed, struct evbuffer *in,
-                   struct evbuffer *out)
+cache_cmd_shutdown(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     (void) cc;
     (void) tokens;
     (void) ntokens;
 
-    return cache_text_reply(in, line_consumed, out,
-                            "ERROR: shutdown not enabled", 0);
+    return cache_reply(cc, "ERROR: shutdown not enabled", 0);
 }
 
 
 /*
- * cache_memlimit <megabytes> [noreply]: sets the arena's budget, which is
- * the process's (every module allocates from it).  As in memcached, the
- * number is read as a 32-bit unsigned value and anything unreadable is a
- * bare "ERROR".  Lowering the budget frees nothing at once: later
- * allocations evict down to it.
+ * cache_memlimit <megabytes> [noreply]: sets the cache's share of the
+ * arena's budget, which is the process's (every module allocates from
+ * it).  As in memcached, the number is read as a 32-bit unsigned value
+ * and anything unreadable is a bare "ERROR".  Unlike memcached, the limit
+ * cannot go above core.memory_mb: that is the operator's bound for the
+ * whole process, not the cache's to raise from a client connection.  A
+ * larger value is clamped to it and answered OK (clients such as
+ * memcached's own tests expect OK for any value of 8 MB or more; an error
+ * would tell them the command is unknown).  Lowering the limit frees
+ * nothing at once: later allocations evict down to it.
  */
 static int
-cache_cmd_memlimit(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                   size_t line_consumed, struct evbuffer *in,
-                   struct evbuffer *out)
+cache_cmd_memlimit(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
-    uint32_t     mb;
-    int          noreply;
-    const char  *reply;
+    const json_t  *core;
+    uint32_t       mb;
+    size_t         bytes, cap;
+    int            noreply;
+    const char    *reply;
 
     if (ntokens != 2 && ntokens != 3) {
-        return cache_text_reply(in, line_consumed, out, "ERROR", 0);
+        return cache_reply(cc, "ERROR", 0);
     }
 
     noreply = cache_tok_noreply(tokens, ntokens);
@@ -815,11 +804,14 @@ cache_cmd_memlimit(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
         reply = "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes";
 
     } else {
-        ob_arena_set_limit(cc->cache->arena, (size_t) mb * 1024 * 1024);
+        bytes = (size_t) mb * 1024 * 1024;
+        core = ob_conf_section(cc->cache->cycle->conf, "core");
+        cap = (size_t) ob_conf_int(core, "memory_mb") << 20;
+        ob_arena_set_limit(cc->cache->arena, OB_MIN(bytes, cap));
         reply = "OK";
     }
 
-    return cache_text_reply(in, line_consumed, out, reply, noreply);
+    return cache_reply(cc, reply, noreply);
 }
 
 

@@ -206,15 +206,36 @@ cache_item_t *cache_item_alloc(cache_t *c, const char *key, size_t nkey,
                                uint32_t flags, cache_rel_time_t exptime,
                                size_t nbytes, int *why /* OUT */);
 
-/* Frees an unlinked item. */
+/* Frees an unlinked item; one still referenced is freed by its last
+ * cache_item_release instead. */
 void cache_item_free(cache_t *c, cache_item_t *it);
 
 /* Links `it` (giving it a new CAS), replacing `old` (a linked item with the
- * same key, or NULL), which is unlinked and freed. */
+ * same key, or NULL), which is unlinked and freed (or, while referenced,
+ * freed by its last release). */
 void cache_item_link(cache_t *c, cache_item_t *it, cache_item_t *old);
 
-/* Unlinks a linked item and frees it. */
+/* Unlinks a linked item and frees it (or, while referenced, leaves it to
+ * its last release). */
 void cache_item_unlink(cache_t *c, cache_item_t *it);
+
+/*
+ * References: a pending reply that points into an item (zero-copy) or an
+ * upload in progress holds one.  A referenced item may be unlinked
+ * (replaced, deleted, expired, evicted, flushed) but is never freed or
+ * moved: cache_item_release frees it when the last reference goes and it
+ * is no longer linked.  At most CACHE_ITEM_REF_MAX references (the count
+ * is 16 bits): callers copy instead past it (memcached's limited_get turns
+ * such a hit into a miss).
+ *
+ * Lifetime: replies are released when written or when their connection is
+ * freed; the core frees every connection (ob_conn_close_all) after the
+ * modules' stop and before their fini, so every release runs while the
+ * cache and the arena still exist.
+ */
+#define CACHE_ITEM_REF_MAX  60000
+void cache_item_ref(cache_item_t *it);
+void cache_item_release(cache_t *c, cache_item_t *it);
 
 /* A fresh CAS value (for in-place changes: incr, touch-less updates). */
 uint64_t cache_next_cas(cache_t *c);
@@ -274,6 +295,23 @@ int cache_proto_line(const uint8_t *buf, size_t len, size_t *line_len /* OUT */,
                      size_t *consumed /* OUT */);
 
 /*
+ * The limit half of cache_proto_line, for a caller that searches for the
+ * "\n" itself and resumes the search as input arrives: `len` bytes came
+ * without a "\n", `head` holds the first `nhead` of them (at least
+ * CACHE_LINE_HEAD, or all of them).  OB_AGAIN: the line may still grow;
+ * OB_PROTO_ERR: close the connection (over CACHE_LINE_MAX, not get/gets).
+ */
+#define CACHE_LINE_HEAD  (100 + 5 + 1)  /* 100 spaces, "gets " */
+int cache_proto_line_may_grow(const uint8_t *head, size_t nhead, size_t len);
+
+/*
+ * The decimal reader behind every unsigned number of the protocol, and of
+ * incr/decr's stored value: memcached's safe_strtoull on [p, p + n).
+ * Returns 1 on success.
+ */
+int cache_proto_u64_text(const char *p, size_t n, uint64_t *out /* OUT */);
+
+/*
  * Splits a line on spaces (only 0x20, repeated spaces ignored), as
  * memcached's tokenize_command.  Fills at most `max` tokens; if the line
  * has more, the last token holds the rest of the line (starting at its
@@ -300,32 +338,79 @@ long cache_proto_b64_encode(const char *in, size_t len, char *out, size_t outlen
 
 /* ---- the connection and the commands -------------------------------------- */
 
-/* One client connection of the cache protocol. */
-typedef struct cache_conn_s {
-    cache_t    *cache;
-    ob_conn_t  *conn;
-    size_t      swallow;        /* bytes of a refused data block still to discard */
-    char       *line;           /* the current command line, copied out of the
-                                   input so that tokens stay valid while a
-                                   handler drains the input */
-    size_t      line_cap;
-} cache_conn_t;
+typedef struct cache_conn_s cache_conn_t;
+
+/*
+ * Called when the data block of a storage command has all been read into
+ * `it` (unlinked, refcount 0 again): `bad` when it did not end in "\r\n"
+ * (memcached's "bad data chunk"; the item is the callee's to free).  The
+ * command's tokens are still in cc->tokens.  Takes `it`: links or frees it.
+ * Returns OB_OK, or OB_ERR when a reply could not be appended.
+ */
+typedef int (*cache_upload_pt)(cache_conn_t *cc, cache_item_t *it, int bad);
+
+/*
+ * One client connection of the cache protocol.  Between two requests every
+ * field below `line` is idle; a request that cannot finish within one call
+ * keeps its state here, and cache_on_read resumes it before reading the
+ * next line:
+ *
+ *   swallow  a refused data block still being discarded
+ *   upload   a data block being copied into its item as it arrives (the
+ *            item was allocated when the line came, as memcached does, so
+ *            that pending input is in the budget and never buffered whole)
+ *   mget     a multiget whose replies are emitted a key at a time, up to
+ *            the output's soft limit, then resumed (memcached's yielding)
+ *
+ * The line of the request stays in `line` (and its tokens in `tokens`)
+ * until the request is over: it is copied out of the input once.
+ */
+struct cache_conn_s {
+    cache_t          *cache;
+    ob_conn_t        *conn;
+    int               out_err;      /* an append failed: the connection is
+                                       closing, its output discarded */
+
+    /* framing: how far the input was searched for "\n", so that a long
+     * line arriving in pieces is scanned once, not from its start on
+     * every read; long_ok once a line past CACHE_LINE_MAX is known to be
+     * a get/gets */
+    size_t            searched;
+    int               long_ok;
+
+    char             *line;         /* the current request's line, copied */
+    size_t            line_cap;
+    ob_str_t          tokens[CACHE_MAX_TOKENS];   /* into line */
+    size_t            ntokens;
+
+    size_t            swallow;      /* bytes of a refused block to discard */
+
+    cache_item_t     *upload;       /* the item being filled (holds a ref) */
+    size_t            upload_got;   /* bytes of it->nbytes copied so far */
+    cache_upload_pt   upload_done;
+    cache_op_t        upload_op;    /* for the text commands' completion */
+    uint64_t          upload_cas;
+    int               upload_noreply;
+
+    int               mget_active;  /* a multiget is being answered */
+    size_t            mget_pos;     /* offset in line of the next key */
+    size_t            mget_end;     /* offset in line where the keys end */
+    int               mget_cas;     /* gets/gats: CAS in VALUE lines */
+    int               mget_touch;   /* gat/gats: set each hit's exptime */
+    cache_rel_time_t  mget_exptime;
+};
 
 /*
  * A command handler.  `tokens` are the line's tokens (tokens[0] is the
- * command name), `line_consumed` the bytes of the line with its "\n".  The
- * line is still in `in`; the tokens point into a copy of it, so they stay
- * valid after the handler drains `in`.  A handler drains what it used (the line, and its
- * data block) and returns:
- *   OB_OK     done, replies appended to out
- *   OB_AGAIN  the data block is not all here yet: nothing drained, call
- *             again with more input
+ * command name), in cc->tokens, pointing into cc->line; the line has
+ * already been drained from the input.  Replies go through cache_out,
+ * cache_out_item and cache_reply.  Returns:
+ *   OB_OK     done, or continued in cc (an upload or a multiget started)
  *   OB_DONE   close the connection after the replies are written (quit)
- *   OB_ERR    close the connection now
+ *   OB_ERR    close the connection now (an append failed)
  */
-typedef int (*cache_cmd_pt)(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                            size_t line_consumed, struct evbuffer *in,
-                            struct evbuffer *out);
+typedef int (*cache_cmd_pt)(cache_conn_t *cc, ob_str_t *tokens,
+                            size_t ntokens);
 
 typedef struct cache_cmd_s {
     const char   *name;
@@ -337,27 +422,35 @@ extern const cache_cmd_t cache_text_commands[];
 extern const cache_cmd_t cache_meta_commands[];
 
 /*
- * For a command with a data block of `nbytes` bytes plus "\r\n" after its
- * line: OB_AGAIN if the block is not all in `in` yet (nothing drained);
- * otherwise drains the line and the block, copying the nbytes data bytes
- * into dst (when dst is not NULL), and returns OB_OK, or OB_PROTO_ERR when
- * the block does not end in "\r\n" (memcached's "bad data chunk": exactly
- * nbytes + 2 bytes are used up either way).
+ * Starts reading a data block of nbytes (the value with its "\r\n") into
+ * `it`, which is then held (refcount 1) until done(cc, it, bad) runs.  If
+ * the connection closes first, the half-filled item is freed.
  */
-int cache_conn_take_block(struct evbuffer *in, size_t line_consumed,
-                          size_t nbytes, void *dst);
+void cache_conn_upload(cache_conn_t *cc, cache_item_t *it,
+                       cache_upload_pt done);
 
-/* Drains the line and arranges for the next `nbytes` + 2 bytes of input to
- * be discarded (a refused data block: too large, no memory, bad flags). */
-void cache_conn_swallow(cache_conn_t *cc, struct evbuffer *in,
-                        size_t line_consumed, size_t nbytes);
+/* Arranges for the next `nbytes` + 2 bytes of input to be discarded (a
+ * refused data block: too large, no memory, bad flags). */
+void cache_conn_swallow(cache_conn_t *cc, size_t nbytes);
 
-/* Appends "<text>\r\n" unless `noreply`. */
-void cache_reply(struct evbuffer *out, const char *text, int noreply);
+/* Appends bytes to the output (copied).  OB_OK, or OB_ERR (cc->out_err
+ * set; the connection is closing and nothing more is appended). */
+int cache_out(cache_conn_t *cc, const void *data, size_t len);
+
+/* Appends a hit's value (it->nbytes bytes, "\r\n" included): large
+ * values by reference (the item is held until written), small ones
+ * copied.  OB_OK or OB_ERR as cache_out. */
+int cache_out_value(cache_conn_t *cc, cache_item_t *it);
+
+/* Appends "<text>\r\n" unless `noreply`.  OB_OK or OB_ERR as cache_out. */
+int cache_reply(cache_conn_t *cc, const char *text, int noreply);
+
+/* Multiget (cache_cmd_text.c): emits replies for the keys from
+ * cc->mget_pos on until they are done (END; OB_OK) or the output is full
+ * (OB_BUSY: call again).  OB_ERR when an append failed. */
+int cache_mget_resume(cache_conn_t *cc);
 
 /* The stats commands (cache_cmd_stats.c), called by the text table. */
-int cache_cmd_stats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
-                    size_t line_consumed, struct evbuffer *in,
-                    struct evbuffer *out);
+int cache_cmd_stats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens);
 
 #endif /* OB_CACHE_INT_H */

@@ -3,23 +3,34 @@
  * its life (init, start, stop, fini), its figures for /stats, and the
  * connection session that frames memcached's protocol.
  *
- * Framing, per connection (cache_on_read):
+ * Framing, per connection (cache_on_read), a loop over these steps:
  *
- *   SWALLOW  -> discard the rest of a refused data block
- *   LINE     -> find "\n" (evbuffer_search_eol, no pullup); none yet:
- *               wait, unless more than CACHE_LINE_MAX bytes came without
- *               one and the line is not a get/gets: close, as memcached
- *   COPY     -> copy the line out (tokens then stay valid while the
- *               handler drains the input), tokenize
- *   DISPATCH -> text table, then meta table, else "ERROR"; the handler
- *               drains its line and data block, or answers OB_AGAIN when
- *               the block has not all arrived (nothing drained: the line
- *               is read again with the block next time)
+ *   MGET     a multiget in progress emits its next keys (cache_mget_resume)
+ *   SWALLOW  discard the rest of a refused data block
+ *   UPLOAD   copy the data block of a set/ms into its item as it arrives;
+ *            once whole, check its "\r\n" and store it (upload_done)
+ *   BINARY   a request starting with 0x80 (the binary protocol, which we
+ *            do not speak): one "unknown command" response, then close
+ *   LINE     find "\n", searching only the bytes not searched before
+ *            (cc->searched); none yet: wait, unless more than
+ *            CACHE_LINE_MAX bytes came without one and the line is not a
+ *            get/gets: close, as memcached
+ *   COPY     copy the line out once (its tokens stay valid while the
+ *            request lasts, across calls), drain it, tokenize
+ *   DISPATCH text table, then meta table, else "ERROR"
  *
- * Every complete request in the buffer is handled in one call, so
- * pipelined requests cost one wakeup.  The core bounds the buffer: a
- * connection holding more than max_input unparsed bytes is closed, and
- * max_input is set from -I so that the largest legal set always fits.
+ * Work per call is bounded as memcached's reqs_per_event bounds it: at most
+ * ob_conn_reqs_per_event() requests, and none once the output is above its
+ * soft limit (ob_conn_is_output_full): on_read then returns OB_BUSY and the
+ * core calls again later, after other connections had their turn or once
+ * the output drained.  A multiget yields between two keys, so a line that
+ * names a 1 MB item 1,500 times never builds more than the soft limit of
+ * reply; large values are referenced, not copied (cache_out_value).
+ *
+ * Input is bounded too: a data block goes straight into its item, which
+ * was allocated (in the budget) when its line came, so the input buffer
+ * holds at most a line and a read's worth of block; proto.max_input is
+ * therefore CACHE_INPUT_MAX, the longest line we accept, not -I.
  */
 #include "cache_int.h"
 
@@ -31,6 +42,19 @@
 #include <event2/event.h>
 
 #include "ob_cycle.h"
+
+/*
+ * The most unparsed input a connection may hold: the longest line we
+ * accept, since data blocks do not wait in the input (they are copied into
+ * their items as they come).  Lines other than get/gets stop at 2,048
+ * bytes (CACHE_LINE_MAX); a get/gets key list is unbounded in memcached.
+ * 256 KiB takes 1,000 keys of the full 250 bytes, or about 30,000 short
+ * ones, in one line, beyond what client libraries batch into one get,
+ * while 1,000 connections can hold at most 256 MB of input between them
+ * (against -I per connection before).  Plus one read chunk, so that a
+ * line just under the bound is not cut by the read that completes it.
+ */
+#define CACHE_INPUT_MAX  (256 * 1024 + 16 * 1024)
 
 /* Items the background crawler examines per clock tick. */
 #define CACHE_CRAWL_PER_TICK  5000
@@ -85,12 +109,18 @@ cache_session_new(ob_conn_t *conn, void *ctx)
 }
 
 
+/* The connection is going: a half-uploaded item goes back to the arena
+ * (its replies, if any, were released by the core before this). */
 static void
 cache_session_close(void *session, ob_conn_t *conn)
 {
     cache_conn_t *cc = session;
 
     (void) conn;
+    if (cc->upload != NULL) {
+        cache_item_release(cc->cache, cc->upload);
+        cc->upload = NULL;
+    }
     cc->cache->stats.curr_connections--;
     free(cc->line);
     free(cc);
@@ -143,9 +173,9 @@ cache_looks_like_http(const ob_str_t *tokens, size_t ntokens)
 }
 
 
-/* Copies `len` bytes of input into cc->line, growing it as needed. */
+/* Makes room for a line of `len` bytes in cc->line. */
 static int
-cache_conn_copy_line(cache_conn_t *cc, struct evbuffer *in, size_t len)
+cache_conn_line_room(cache_conn_t *cc, size_t len)
 {
     char   *grown;
     size_t  cap;
@@ -162,8 +192,108 @@ cache_conn_copy_line(cache_conn_t *cc, struct evbuffer *in, size_t len)
         cc->line = grown;
         cc->line_cap = cap;
     }
-    return evbuffer_copyout(in, cc->line, len) == (ev_ssize_t) len
-           ? OB_OK : OB_ERR;
+    return OB_OK;
+}
+
+
+/*
+ * A binary-protocol request (magic 0x80).  memcached 1.6.18 speaks it; we
+ * do not, so the request gets the binary protocol's "unknown command"
+ * response (magic 0x81, the request's opcode and opaque, status 0x0081,
+ * the text as its body), then the connection closes once it is written:
+ * a client never waits on a request that will not be answered.
+ */
+#define CACHE_BIN_HEADER  24
+
+static int
+cache_conn_binary(cache_conn_t *cc, struct evbuffer *in)
+{
+    static const char  msg[] = "Unknown command";
+    uint8_t            req[CACHE_BIN_HEADER], res[CACHE_BIN_HEADER];
+    size_t             body = sizeof(msg) - 1;
+
+    if (evbuffer_copyout(in, req, sizeof(req)) != (ev_ssize_t) sizeof(req)) {
+        return OB_ERR;
+    }
+    evbuffer_drain(in, evbuffer_get_length(in));
+
+    memset(res, 0, sizeof(res));
+    res[0] = 0x81;                          /* response magic */
+    res[1] = req[1];                        /* opcode */
+    res[6] = 0x00;                          /* status 0x0081, big-endian */
+    res[7] = 0x81;
+    res[8] = (uint8_t) (body >> 24);        /* total body length */
+    res[9] = (uint8_t) (body >> 16);
+    res[10] = (uint8_t) (body >> 8);
+    res[11] = (uint8_t) body;
+    memcpy(res + 12, req + 12, 4);          /* opaque */
+
+    if (cache_out(cc, res, sizeof(res)) != OB_OK
+        || cache_out(cc, msg, body) != OB_OK)
+    {
+        return OB_ERR;
+    }
+    return OB_DONE;
+}
+
+
+/*
+ * Looks for the next line.  OB_OK: it is copied into cc->line, drained
+ * from `in` and tokenized.  OB_AGAIN: not all here (the bytes searched are
+ * remembered).  OB_ERR: too long, close.
+ */
+static int
+cache_conn_line(cache_conn_t *cc, struct evbuffer *in)
+{
+    struct evbuffer_ptr  start, eol;
+    uint8_t              head[CACHE_LINE_HEAD];
+    size_t               have, n, line_len;
+
+    have = evbuffer_get_length(in);
+
+    if (cc->searched > 0) {
+        if (evbuffer_ptr_set(in, &start, cc->searched, EVBUFFER_PTR_SET)
+            != 0)
+        {
+            return OB_ERR;
+        }
+        eol = evbuffer_search_eol(in, &start, NULL, EVBUFFER_EOL_LF);
+    } else {
+        eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+    }
+
+    if (eol.pos < 0) {
+        /* No line yet: too long already unless it is a multiget, which is
+         * decided once, from the line's first bytes. */
+        cc->searched = have;
+        if (have > CACHE_LINE_MAX && !cc->long_ok) {
+            n = OB_MIN(have, sizeof(head));
+            if (evbuffer_copyout(in, head, n) != (ev_ssize_t) n
+                || cache_proto_line_may_grow(head, n, have) != OB_AGAIN)
+            {
+                return OB_ERR;
+            }
+            cc->long_ok = 1;
+        }
+        return OB_AGAIN;
+    }
+
+    n = (size_t) eol.pos + 1;
+    cc->searched = 0;
+    cc->long_ok = 0;
+    if (cache_conn_line_room(cc, n) != OB_OK
+        || evbuffer_remove(in, cc->line, n) != (int) n)
+    {
+        return OB_ERR;
+    }
+
+    line_len = n - 1;
+    if (line_len > 0 && cc->line[line_len - 1] == '\r') {
+        line_len--;
+    }
+    cc->ntokens = cache_proto_tokenize(cc->line, line_len, cc->tokens,
+                                       CACHE_MAX_TOKENS);
+    return OB_OK;
 }
 
 
@@ -172,51 +302,70 @@ cache_conn_copy_line(cache_conn_t *cc, struct evbuffer *in, size_t len)
  * next), OB_AGAIN (wait for more input), OB_DONE or OB_ERR (close).
  */
 static int
-cache_conn_one(cache_conn_t *cc, struct evbuffer *in, struct evbuffer *out)
+cache_conn_one(cache_conn_t *cc, struct evbuffer *in)
 {
-    ob_str_t               tokens[CACHE_MAX_TOKENS];
-    const cache_cmd_t     *cmd;
-    struct evbuffer_ptr    eol;
-    size_t                 have = evbuffer_get_length(in), n, line_len, used;
-    size_t                 ntokens;
+    const cache_cmd_t  *cmd;
+    uint8_t             first;
+    int                 rc;
 
-    eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-    if (eol.pos < 0) {
-        /* No line yet: too long already unless it is a multiget. */
-        n = OB_MIN(have, (size_t) CACHE_LINE_MAX + 1);
-        if (cache_conn_copy_line(cc, in, n) != OB_OK) {
-            return OB_ERR;
-        }
-        return cache_proto_line((const uint8_t *) cc->line, n, &line_len,
-                                &used) == OB_PROTO_ERR ? OB_ERR : OB_AGAIN;
-    }
-
-    n = (size_t) eol.pos + 1;
-    if (cache_conn_copy_line(cc, in, n) != OB_OK
-        || cache_proto_line((const uint8_t *) cc->line, n, &line_len, &used)
-           != OB_OK)
+    if (cc->searched == 0 && evbuffer_copyout(in, &first, 1) == 1
+        && first == 0x80)
     {
-        return OB_ERR;
+        return evbuffer_get_length(in) < CACHE_BIN_HEADER
+               ? OB_AGAIN : cache_conn_binary(cc, in);
     }
 
-    ntokens = cache_proto_tokenize(cc->line, line_len, tokens,
-                                   CACHE_MAX_TOKENS);
+    rc = cache_conn_line(cc, in);
+    if (rc != OB_OK) {
+        return rc;
+    }
+
     cmd = NULL;
-    if (ntokens > 0) {
-        cmd = cache_cmd_find(cache_text_commands, &tokens[0]);
+    if (cc->ntokens > 0) {
+        cmd = cache_cmd_find(cache_text_commands, &cc->tokens[0]);
         if (cmd == NULL) {
-            cmd = cache_cmd_find(cache_meta_commands, &tokens[0]);
+            cmd = cache_cmd_find(cache_meta_commands, &cc->tokens[0]);
         }
     }
     if (cmd == NULL) {
-        evbuffer_drain(in, used);
-        if (cache_looks_like_http(tokens, ntokens)) {
+        if (cache_looks_like_http(cc->tokens, cc->ntokens)) {
             return OB_ERR;
         }
-        cache_reply(out, "ERROR", 0);
-        return OB_OK;
+        return cache_reply(cc, "ERROR", 0);
     }
-    return cmd->handler(cc, tokens, ntokens, used, in, out);
+    return cmd->handler(cc, cc->tokens, cc->ntokens);
+}
+
+
+/*
+ * Copies what has arrived of an upload's data block into its item, and
+ * completes the store once it is whole.  OB_OK: done; OB_AGAIN: more to
+ * come; OB_ERR: a reply could not be appended.
+ */
+static int
+cache_conn_feed(cache_conn_t *cc, struct evbuffer *in)
+{
+    cache_item_t  *it = cc->upload;
+    size_t         n;
+    int            bad;
+
+    n = OB_MIN(evbuffer_get_length(in), it->nbytes - cc->upload_got);
+    if (n > 0) {
+        if (evbuffer_remove(in, CACHE_ITEM_value(it) + cc->upload_got, n)
+            != (int) n)
+        {
+            return OB_ERR;
+        }
+        cc->upload_got += n;
+    }
+    if (cc->upload_got < it->nbytes) {
+        return OB_AGAIN;
+    }
+
+    bad = memcmp(CACHE_ITEM_value(it) + it->nbytes - 2, "\r\n", 2) != 0;
+    cc->upload = NULL;
+    it->refcount--;                     /* the upload's own reference */
+    return cc->upload_done(cc, it, bad);
 }
 
 
@@ -225,69 +374,175 @@ cache_on_read(void *session, ob_conn_t *conn, struct evbuffer *in)
 {
     cache_conn_t    *cc = session;
     cache_t         *c = cc->cache;
-    struct evbuffer *out = ob_conn_output(conn);
     size_t           in_before = evbuffer_get_length(in);
-    size_t           out_before = evbuffer_get_length(out);
     size_t           n;
+    unsigned         handled = 0, budget = ob_conn_reqs_per_event(conn);
     int              rc = OB_OK;
 
     cache_clock_update(c);
 
-    while (evbuffer_get_length(in) > 0) {
+    for ( ;; ) {
+        if (cc->mget_active) {
+            if (ob_conn_is_output_full(conn)) {
+                rc = OB_BUSY;
+                break;
+            }
+            rc = cache_mget_resume(cc);
+            if (rc != OB_OK) {
+                break;
+            }
+            continue;
+        }
+
+        if (evbuffer_get_length(in) == 0) {
+            break;
+        }
+
         if (cc->swallow > 0) {
             n = OB_MIN(cc->swallow, evbuffer_get_length(in));
             evbuffer_drain(in, n);
             cc->swallow -= n;
             continue;
         }
-        rc = cache_conn_one(cc, in, out);
+
+        if (cc->upload != NULL) {
+            rc = cache_conn_feed(cc, in);
+            if (rc != OB_OK) {
+                break;
+            }
+            continue;
+        }
+
+        /* A new request: only within this call's share of work, and not
+         * while the replies already queued are over the soft limit. */
+        if (handled >= budget || ob_conn_is_output_full(conn)) {
+            rc = OB_BUSY;
+            break;
+        }
+        rc = cache_conn_one(cc, in);
         if (rc != OB_OK) {
             break;
         }
+        handled++;
     }
 
     c->stats.bytes_read += in_before - evbuffer_get_length(in);
-    c->stats.bytes_written += evbuffer_get_length(out) - out_before;
+    if (cc->out_err) {
+        return OB_ERR;
+    }
     return rc == OB_AGAIN ? OB_OK : rc;
 }
 
 
-int
-cache_conn_take_block(struct evbuffer *in, size_t line_consumed,
-                      size_t nbytes, void *dst)
+void
+cache_conn_upload(cache_conn_t *cc, cache_item_t *it, cache_upload_pt done)
 {
-    char crlf[2];
-
-    if (evbuffer_get_length(in) < line_consumed + nbytes + 2) {
-        return OB_AGAIN;
-    }
-    evbuffer_drain(in, line_consumed);
-    if (dst != NULL) {
-        evbuffer_remove(in, dst, nbytes);
-    } else {
-        evbuffer_drain(in, nbytes);
-    }
-    evbuffer_remove(in, crlf, 2);
-    return crlf[0] == '\r' && crlf[1] == '\n' ? OB_OK : OB_PROTO_ERR;
+    cache_item_ref(it);
+    cc->upload = it;
+    cc->upload_got = 0;
+    cc->upload_done = done;
 }
 
 
 void
-cache_conn_swallow(cache_conn_t *cc, struct evbuffer *in,
-                   size_t line_consumed, size_t nbytes)
+cache_conn_swallow(cache_conn_t *cc, size_t nbytes)
 {
-    evbuffer_drain(in, line_consumed);
     cc->swallow = nbytes + 2;
 }
 
 
-void
-cache_reply(struct evbuffer *out, const char *text, int noreply)
+int
+cache_out(cache_conn_t *cc, const void *data, size_t len)
 {
-    if (!noreply) {
-        evbuffer_add(out, text, strlen(text));
-        evbuffer_add(out, "\r\n", 2);
+    if (cc->out_err || ob_conn_add(cc->conn, data, len) != OB_OK) {
+        cc->out_err = 1;
+        return OB_ERR;
     }
+    cc->cache->stats.bytes_written += len;
+    return OB_OK;
+}
+
+
+/* What a referenced value holds until it is written: the item and the
+ * cache to give it back to (release callbacks get one pointer). */
+typedef struct cache_ref_s {
+    cache_t       *cache;
+    cache_item_t  *it;
+} cache_ref_t;
+
+
+static void
+cache_ref_release(void *arg)
+{
+    cache_ref_t *ref = arg;
+
+    cache_item_release(ref->cache, ref->it);
+    free(ref);
+}
+
+
+/*
+ * Values of at least CACHE_REF_MIN bytes are referenced; smaller ones are
+ * copied, which for them is cheaper than a reference (a malloc'd record
+ * and an evbuffer chain each) and bounded all the same: the caller checks
+ * the soft limit between values.
+ */
+#define CACHE_REF_MIN  1024
+
+int
+cache_out_value(cache_conn_t *cc, cache_item_t *it)
+{
+    cache_ref_t  *ref;
+
+    ref = NULL;
+    if (it->nbytes >= CACHE_REF_MIN && it->refcount < CACHE_ITEM_REF_MAX) {
+        ref = malloc(sizeof(*ref));
+    }
+    if (ref == NULL) {
+        /* small, too many references, or no memory for the record */
+        return cache_out(cc, CACHE_ITEM_value(it), it->nbytes);
+    }
+    if (cc->out_err) {
+        free(ref);
+        return OB_ERR;
+    }
+    ref->cache = cc->cache;
+    ref->it = it;
+    cache_item_ref(it);
+    if (ob_conn_add_ref(cc->conn, CACHE_ITEM_value(it), it->nbytes,
+                        cache_ref_release, ref) != OB_OK)
+    {
+        /* not appended, and release not called: the reference is ours */
+        cache_item_release(cc->cache, it);
+        free(ref);
+        cc->out_err = 1;
+        return OB_ERR;
+    }
+    cc->cache->stats.bytes_written += it->nbytes;
+    return OB_OK;
+}
+
+
+int
+cache_reply(cache_conn_t *cc, const char *text, int noreply)
+{
+    size_t  n;
+    char    buf[256];
+
+    if (noreply) {
+        return OB_OK;
+    }
+    n = strlen(text);
+    if (n + 2 <= sizeof(buf)) {
+        /* one append, so that a reply is never cut between its parts */
+        memcpy(buf, text, n);
+        memcpy(buf + n, "\r\n", 2);
+        return cache_out(cc, buf, n + 2);
+    }
+    if (cache_out(cc, text, n) != OB_OK) {
+        return OB_ERR;
+    }
+    return cache_out(cc, "\r\n", 2);
 }
 
 
@@ -338,8 +593,9 @@ cache_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
 
     c->proto.name = "memcache";
     c->proto.reject_reply = "ERROR Too many open connections\r\n";
-    /* The largest legal set must fit whole in the input buffer. */
-    c->proto.max_input = c->max_item_size + CACHE_LINE_MAX + 64 * 1024;
+    /* Data blocks go straight into their items, so the input holds only
+     * lines (and a read's worth of block): see CACHE_INPUT_MAX. */
+    c->proto.max_input = CACHE_INPUT_MAX;
     c->proto.session_new = cache_session_new;
     c->proto.on_read = cache_on_read;
     c->proto.on_close = cache_session_close;

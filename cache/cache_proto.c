@@ -47,6 +47,7 @@
 
 /* The parts of a decimal number as strto* scan it. */
 typedef struct cache_num_s {
+    const uint8_t *end;     /* strto*'s endptr: just past the digits */
     uint64_t mag;           /* the digits' value (saturated on overflow) */
     int      neg;           /* a '-' sign came before the digits */
     int      overflow;      /* the digits exceed 2^64 - 1 (strto*'s ERANGE) */
@@ -62,7 +63,7 @@ cache_proto_line(const uint8_t *buf, size_t len, size_t *line_len,
                  size_t *consumed)
 {
     const uint8_t  *nl;
-    size_t          n, sp;
+    size_t          n;
 
     nl = memchr(buf, '\n', len);
 
@@ -76,6 +77,15 @@ cache_proto_line(const uint8_t *buf, size_t len, size_t *line_len,
         return OB_OK;
     }
 
+    return cache_proto_line_may_grow(buf, len, len);
+}
+
+
+int
+cache_proto_line_may_grow(const uint8_t *head, size_t nhead, size_t len)
+{
+    size_t  sp;
+
     if (len <= CACHE_LINE_MAX) {
         return OB_AGAIN;
     }
@@ -83,18 +93,19 @@ cache_proto_line(const uint8_t *buf, size_t len, size_t *line_len,
     /*
      * Over the limit without a line end: only a multiget may be that long.
      * memcached skips leading spaces, but no more than 100 of them, before
-     * looking at the command.  len > 2048 leaves room for "gets ".
+     * looking at the command.  len > 2048 leaves room for "gets ", and
+     * head holds at least CACHE_LINE_HEAD bytes.
      */
-    for (sp = 0; sp < len && buf[sp] == ' '; sp++) {
+    for (sp = 0; sp < nhead && head[sp] == ' '; sp++) {
         /* void */
     }
 
-    if (sp > 100) {
+    if (sp > 100 || nhead - sp < 5) {
         return OB_PROTO_ERR;
     }
 
-    if (memcmp(buf + sp, "get ", 4) == 0
-        || memcmp(buf + sp, "gets ", 5) == 0)
+    if (memcmp(head + sp, "get ", 4) == 0
+        || memcmp(head + sp, "gets ", 5) == 0)
     {
         return OB_AGAIN;
     }
@@ -198,6 +209,7 @@ cache_proto_scan(const ob_str_t *t, cache_num_t *num /* OUT */)
         }
         digits++;
     }
+    num->end = p;
 
     /* no digits: strto*'s endptr == str */
     if (digits == 0) {
@@ -212,26 +224,41 @@ cache_proto_scan(const ob_str_t *t, cache_num_t *num /* OUT */)
 /*
  * safe_strtoull / safe_strtoul on LP64: strtoull, negated modulo 2^64 for
  * a '-' sign; refused when it overflowed, or when the result has its top
- * bit set and the token holds a '-'.
+ * bit set and the scanned text (up to strtoull's endptr) holds a '-'.  So
+ * "-1" is refused, but "-9223372036854775809" is 9223372036854775807, as
+ * memcached reads it (its incr then answers 9223372036854775808).
  */
-static int
-cache_proto_unsigned(const ob_str_t *t, uint64_t *out)
+int
+cache_proto_u64_text(const char *p, size_t n, uint64_t *out)
 {
     cache_num_t  num;
+    ob_str_t     t;
     uint64_t     v;
 
-    if (!cache_proto_scan(t, &num) || num.overflow) {
+    t.data = (const uint8_t *) p;
+    t.len = n;
+
+    if (!cache_proto_scan(&t, &num) || num.overflow) {
         return 0;
     }
 
     v = num.neg ? (uint64_t) 0 - num.mag : num.mag;
 
-    if ((v >> 63) != 0 && memchr(t->data, '-', t->len) != NULL) {
+    if ((v >> 63) != 0
+        && memchr(t.data, '-', (size_t) (num.end - t.data)) != NULL)
+    {
         return 0;
     }
 
     *out = v;
     return 1;
+}
+
+
+static int
+cache_proto_unsigned(const ob_str_t *t, uint64_t *out)
+{
+    return cache_proto_u64_text((const char *) t->data, t->len, out);
 }
 
 

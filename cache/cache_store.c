@@ -187,56 +187,6 @@ cache_store_item(cache_t *c, cache_item_t *it, cache_op_t op,
 }
 
 
-/*
- * The value as memcached's safe_strtoull reads it: leading white space,
- * an optional sign, digits that fit in 64 bits, then white space or the
- * end.  "-0" passes as strtoull lets it; any other negative does not.
- * Works on [p, p + n) only: the stored bytes are not NUL-terminated.
- */
-static int
-cache_store_parse_u64(const char *p, size_t n, uint64_t *out)
-{
-    const char  *end;
-    uint64_t     v;
-    unsigned     d;
-    int          neg, digits;
-
-    end = p + n;
-    v = 0;
-    neg = 0;
-    digits = 0;
-
-    while (p < end && (*p == ' ' || (*p >= '\t' && *p <= '\r'))) {
-        p++;
-    }
-
-    if (p < end && (*p == '+' || *p == '-')) {
-        neg = *p == '-';
-        p++;
-    }
-
-    for ( ; p < end && *p >= '0' && *p <= '9'; p++) {
-        d = (unsigned) (*p - '0');
-        if (v > (UINT64_MAX - d) / 10) {
-            return 0;               /* ERANGE */
-        }
-        v = v * 10 + d;
-        digits++;
-    }
-
-    if (digits == 0 || (neg && v != 0)) {
-        return 0;
-    }
-
-    if (p < end && !(*p == ' ' || (*p >= '\t' && *p <= '\r'))) {
-        return 0;
-    }
-
-    *out = v;
-    return 1;
-}
-
-
 int
 cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
                  uint64_t delta, uint64_t cas_in, uint64_t *value,
@@ -264,7 +214,10 @@ cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
     }
 
     olen = it->nbytes >= 2 ? it->nbytes - 2 : 0;
-    if (olen == 0 || !cache_store_parse_u64(CACHE_ITEM_value(it), olen, &v)) {
+    /* the protocol's own reader (memcached's safe_strtoull on the item),
+     * so that a stored "-9223372036854775809" is read as memcached reads
+     * it */
+    if (olen == 0 || !cache_proto_u64_text(CACHE_ITEM_value(it), olen, &v)) {
         return OB_DECLINED;
     }
 
@@ -285,8 +238,10 @@ cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
         cs->decr_hits++;
     }
 
-    if (len <= olen) {
-        /* in place, space-padded: "100" decr 1 is "99 " */
+    if (len <= olen && it->refcount == 0) {
+        /* in place, space-padded: "100" decr 1 is "99 ".  Not while a
+         * reply points into the value (memcached's refcount test in
+         * do_add_delta): a new item replaces it then. */
         memcpy(CACHE_ITEM_value(it), buf, len);
         memset(CACHE_ITEM_value(it) + len, ' ', olen - len);
         it->cas = c->cas_enabled ? cache_next_cas(c) : 0;
