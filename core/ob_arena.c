@@ -1,6 +1,7 @@
 /*
- * ob_arena.c: the process's one memory budget, as size-classed slab pages
- * accounted per owner.
+ * ob_arena.c: the budget the modules' data shares, as size-classed slab
+ * pages owned by one owner each, a pool of free pages, and page reclaim
+ * from elastic owners (memcached's slab page mover, driven by allocation).
  *
  * Layout.  A page is page_size bytes from posix_memalign(page_size,
  * page_size), so the page of a chunk is found by masking its address and
@@ -11,45 +12,60 @@
  *   +-----------------+---------+---------+-----+---------+----------+
  *   ^ page (aligned)   ^ page + hdr_size (a multiple of 8)
  *
- * so a class holds (page_size - hdr_size) / chunk_size chunks per page.  The
- * largest class, page_size / 2 (memcached's slab_chunk_max), therefore fits
- * once per page and leaves half of it idle: the price of finding the header
- * by masking.  Chunks are carved lazily from the bump area (`carved`); freed
- * ones go on their page's free list, linked through their first word, and
- * are reused first.  A class keeps its pages in two lists, `avail` (some
- * room) and `full`, so allocation only looks at the head of `avail`.
+ * so a class holds (page_size - hdr_size) / chunk_size chunks per page.
+ * Chunks are carved lazily from the bump area (`carved`); freed ones go on
+ * their page's free list, linked through their first word, and are reused
+ * first.  Each owner keeps, per class, its pages in three lists: `avail`
+ * (some room), `full`, and `draining` (given up, waiting for busy chunks),
+ * so allocation only looks at the head of `avail`.
  *
- * Invariants:
- *   used == pages * page_size + large_bytes, pages == sum of class pages
- *   sum of owner bytes == sum of used_chunks * chunk_size + large_bytes
+ * Pages and the budget.
+ *   used == (pages + pool_pages) * page_size + large_bytes
+ *   pages == sum over owners and classes of their pages (draining included)
+ *   sum of owner bytes == sum of used chunks * chunk size + large_bytes
  *   used <= limit, unless ob_arena_set_limit lowered the limit
+ * A page whose last chunk is freed goes to the pool while the pool holds
+ * fewer than `spare` pages, else back to the system: an alloc/free pair
+ * across a page boundary costs a list move, not an munmap and an mmap.
+ * Pages given up by an elastic owner always go to the pool (someone is
+ * waiting for them).  A large block that does not fit frees pool pages to
+ * the system first.
  *
- * A page is spent while any chunk in it is in use; the free that empties it
- * gives it back to the system and page_size to the budget at once.  That is
- * what lets the cache's evictions make room for a tenant of another class.
- *
- * A block bigger than the largest class is malloc'd on its own behind an
- * ob_arena_block_t header, in one list that ob_arena_destroy walks.  Only
- * the requested size is counted, not the header (page headers are not
- * counted either): owners see exactly the bytes they asked for.
- *
- * Eviction.  When an allocation does not fit, the owners' hooks are asked in
- * turn (round-robin from the one after the last asked, so no tenant always
- * pays first), retrying after each call.  A hook that returns 0, or claims
- * bytes without calling ob_arena_free (the loop would spin forever), is not
- * asked again for this allocation; when all are spent the allocation fails.
- * A request bigger than the whole budget fails at once: evicting everything
- * could not make it fit.  A hook that allocates gets no eviction of its own
- * (`evicting`), so hooks cannot recurse.
+ * Page reclaim (ob_arena_reclaim).  Which page an elastic owner gives up:
+ *   - If some class has at least a page's worth of free chunks on its live
+ *     pages, a page of that class is emptied by moving its chunks into those
+ *     holes: nothing is evicted.  The class with the most free chunks wins.
+ *   - Otherwise every choice evicts about a page of data, and moving chunks
+ *     does not change how much (a class's evictions are per_page minus its
+ *     free chunks, whichever of its pages goes).  So the class is chosen by
+ *     what is evicted: the one whose least recently used chunk is oldest
+ *     (the owner's age callback), as a single LRU would; without an age
+ *     callback, the class with the most pages.  The owner's large blocks
+ *     compete on the same age.
+ *   - Within the class, the page with the fewest live chunks (memcached
+ *     takes the oldest page instead): it costs the fewest moves and is the
+ *     least likely to hold a busy chunk.  The owner's evacuate callback
+ *     moves a chunk into a hole of the same class (ob_arena_alloc_nogrow),
+ *     making one by evicting its LRU tail if it must, so what is lost is
+ *     the class's oldest data, not whatever sat on that page.
+ *   - A class with fewer than 2 live pages gives its last one only when no
+ *     class has 2 (memcached's NOSPARE rule, kept for `slabs reassign` and
+ *     as the first choice here).
+ * The victim page leaves its avail/full list first, so nothing new lands
+ * on it; its used chunks are found by walking its free list into a bitmap
+ * (chunks past `carved` were never used), and a chunk freed during the walk
+ * (an eviction the callback made) is marked in the same bitmap.  A chunk
+ * the owner cannot free now (OB_BUSY) leaves the page draining: the free of
+ * its last chunk sends it to the pool.
  *
  * OB_DEBUG_ARENA.  Every chunk, like every large block, is its own
  * malloc(size) behind an ob_arena_block_t, so that AddressSanitizer sees
  * overflows past the requested size and uses after free; the header records
  * owner, class and size, which ob_arena_free asserts.  Pages are simulated:
- * a class holds ceil(used_chunks / chunks_per_page) pages, as if perfectly
- * packed.  Budget, eviction and stats work the same, but page counts can be
- * lower than in the release build, where a page stays spent until its last
- * chunk is freed.
+ * an owner's class holds ceil(used / chunks_per_page) pages, as if
+ * perfectly packed, and the pool is a count.  Giving up a page evacuates
+ * chunks_per_page chunks of the class through the same callback; while it
+ * does, ob_arena_alloc_nogrow only finds room outside those chunks' page.
  *
  * Not thread-safe: only the reactor thread allocates.  No global state.
  */
@@ -68,6 +84,7 @@
 #define OB_ARENA_MIN_PAGE     4096
 #define OB_ARENA_MIN_CHUNK    16
 #define OB_ARENA_MAX_FACTOR   100.0
+#define OB_ARENA_RECLAIM_TRIES 8     /* victim pages tried per reclaim */
 
 
 typedef struct ob_arena_page_s   ob_arena_page_t;
@@ -75,12 +92,14 @@ typedef struct ob_arena_block_s  ob_arena_block_t;
 
 /* The header at the start of every page (unused under OB_DEBUG_ARENA). */
 struct ob_arena_page_s {
-    ob_arena_page_t  *prev;       /* in the class's avail or full list */
-    ob_arena_page_t  *next;
+    ob_arena_page_t  *prev;       /* in its owner's avail, full or draining list */
+    ob_arena_page_t  *next;       /* (the pool links through next only) */
     void             *free;       /* freed chunks, linked by first word */
     size_t            used;       /* chunks handed out and not freed */
     size_t            carved;     /* chunks ever cut from the bump area */
     unsigned          class_id;   /* for asserting the caller's size */
+    int               owner;
+    int               draining;   /* given up: its last free sends it to the pool */
 };
 
 /* In front of a large block (and, with OB_DEBUG_ARENA, of every chunk). */
@@ -90,6 +109,7 @@ struct ob_arena_block_s {
     size_t            size;       /* as requested: what the budget counts */
     int               owner;      /* for asserting the caller's owner */
     unsigned          class_id;   /* OB_ARENA_CLASS_LARGE, or a class */
+    size_t            evac_idx;   /* debug: 1 + its slot in evac_list, or 0 */
 };
 
 /* Header size rounded up so the user pointer keeps malloc's alignment. */
@@ -98,36 +118,59 @@ struct ob_arena_block_s {
 typedef struct ob_arena_class_s {
     size_t            chunk_size;
     size_t            per_page;   /* chunks per page */
-    size_t            pages;      /* pages held (simulated in debug) */
-    size_t            used;       /* chunks in use */
-    ob_arena_page_t  *avail;      /* pages with a free or uncarved chunk */
-    ob_arena_page_t  *full;       /* pages whose every chunk is in use */
 } ob_arena_class_t;
 
+/* One owner's share of one class. */
+typedef struct ob_arena_oclass_s {
+    size_t            pages;      /* pages held, draining included (simulated in debug) */
+    size_t            used;       /* chunks in use, on draining pages too */
+    size_t            dpages;     /* draining pages */
+    size_t            dused;      /* chunks in use on draining pages */
+    ob_arena_page_t  *avail;      /* pages with a free or uncarved chunk */
+    ob_arena_page_t  *full;       /* pages whose every chunk is in use */
+    ob_arena_page_t  *draining;
+    ob_arena_block_t *blocks;     /* debug: every chunk, for evacuation */
+} ob_arena_oclass_t;
+
 typedef struct ob_arena_owner_s {
-    const char         *name;     /* borrowed */
-    ob_arena_evict_pt   evict;    /* NULL: this owner never gives back */
-    void               *ctx;
-    size_t              bytes;
-    uint64_t            allocs;
-    uint64_t            failures;
-    uint64_t            evict_calls;
+    const char           *name;     /* borrowed */
+    ob_arena_evict_pt     evict;    /* NULL: no policy of its own */
+    void                 *evict_ctx;
+    ob_arena_evacuate_pt  evacuate; /* not NULL: elastic */
+    ob_arena_age_pt       age;
+    void                 *el_ctx;
+    size_t                limit;    /* 0: none */
+    size_t                bytes;
+    size_t                large_bytes;
+    uint64_t              allocs;
+    uint64_t              failures;
+    uint64_t              evict_calls;
+    uint64_t              pages_given;
+    ob_arena_oclass_t     oc[OB_ARENA_MAX_CLASSES + 1];   /* [0] unused */
 } ob_arena_owner_t;
 
 struct ob_arena_s {
     size_t              limit;
-    size_t              used;       /* pages * page_size + large_bytes */
-    size_t              pages;
+    size_t              used;       /* (pages + pool_pages) * page_size + large_bytes */
+    size_t              pages;      /* held by classes */
+    size_t              pool_pages;
+    size_t              spare;      /* emptied pages the pool keeps */
     size_t              page_size;
     uintptr_t           page_mask;  /* ~(page_size - 1) */
     size_t              hdr_size;   /* page header, rounded up to 8 */
     size_t              large_bytes;
     unsigned            nclasses;
     unsigned            nowners;
-    unsigned            evict_next; /* the owner asked first next time */
-    int                 evicting;   /* inside a hook: do not evict again */
+    int                 evicting;   /* inside a hook or an evacuation */
     uint64_t            frees;      /* ob_arena_free calls, to check hooks */
-    ob_arena_block_t   *blocks;     /* large (debug: all) blocks */
+    uint64_t            reclaims;
+    ob_arena_page_t    *pool;       /* free pages, linked by next */
+    ob_arena_block_t   *blocks;     /* large blocks */
+    ob_arena_page_t    *evac_page;  /* the page being evacuated, or NULL */
+    uint64_t           *evac_bits;  /* its done (free) chunks */
+    ob_arena_oclass_t  *evac_oc;    /* debug: the class being evacuated */
+    void              **evac_list;  /* debug: its chunks, NULL once freed */
+    size_t              evac_left;  /* debug: non-NULL entries of evac_list */
     ob_arena_class_t    classes[OB_ARENA_MAX_CLASSES + 1];  /* [0] unused */
     ob_arena_owner_t    owners[OB_ARENA_MAX_OWNERS];
 };
@@ -141,12 +184,30 @@ ob_arena_fits(const ob_arena_t *a, size_t bytes)
 }
 
 
+static int
+ob_arena_owner_ok(const ob_arena_t *a, int owner)
+{
+    return owner >= 0 && (unsigned) owner < a->nowners;
+}
+
+
+/* 1 when `bytes` more would take the owner over its own limit. */
+static int
+ob_arena_over_limit(const ob_arena_owner_t *ow, size_t bytes)
+{
+    return ow->limit != 0
+           && (ow->bytes > ow->limit || bytes > ow->limit - ow->bytes);
+}
+
+
 /*
- * Fills classes 1..nclasses.  A size is kept only while one more growth step
- * would not pass the largest class (memcached's slabs_init rule), so the
- * step to page_size / 2 is never smaller than one factor.  Every step is at
- * least 8 bytes, so a factor close to 1.0 still makes progress; past
- * OB_ARENA_MAX_CLASSES - 1 classes the rest collapse into the largest.
+ * Fills classes 1..nclasses: 16, 24, ... in 8-byte steps below min_chunk,
+ * so that small objects waste at most 7 bytes; then from min_chunk the
+ * growth series.  A size of the series is kept only while one more growth
+ * step would not pass the largest class (memcached's slabs_init rule), so
+ * the step to page_size / 2 is never smaller than one factor.  Every step
+ * is at least 8 bytes; past OB_ARENA_MAX_CLASSES - 1 classes the rest
+ * collapse into the largest.
  */
 static void
 ob_arena_classes_init(ob_arena_t *a, size_t min_chunk, double factor)
@@ -157,8 +218,16 @@ ob_arena_classes_init(ob_arena_t *a, size_t min_chunk, double factor)
     ob_arena_class_t  *c;
 
     max = a->page_size / 2;
-    size = OB_ARENA_ALIGN_UP(min_chunk);
+    min_chunk = OB_ARENA_ALIGN_UP(min_chunk);
     n = 0;
+
+    for (size = OB_ARENA_MIN_CHUNK; size < min_chunk && size < max;
+         size += OB_ARENA_ALIGN)
+    {
+        a->classes[++n].chunk_size = size;
+    }
+
+    size = min_chunk;
 
     while (n < OB_ARENA_MAX_CLASSES - 1 && size < max) {
         grown = (double) size * factor;
@@ -191,8 +260,10 @@ ob_arena_new(const ob_arena_conf_t *conf, char *err, size_t errlen)
 {
     ob_arena_t  *a;
     const char  *why;
+    size_t       nmax;
 
     why = NULL;
+    a = NULL;
 
     if (conf == NULL) {
         why = "no configuration";
@@ -219,8 +290,25 @@ ob_arena_new(const ob_arena_conf_t *conf, char *err, size_t errlen)
 
     if (why == NULL) {
         a = calloc(1, sizeof(ob_arena_t));
-        if (a == NULL) {
+        nmax = conf->page_size / OB_ARENA_MIN_CHUNK;
+        if (a != NULL) {
+            a->evac_bits = calloc((nmax + 63) / 64, sizeof(uint64_t));
+#ifdef OB_DEBUG_ARENA
+            a->evac_list = calloc(nmax, sizeof(void *));
+#endif
+        }
+        if (a == NULL || a->evac_bits == NULL
+#ifdef OB_DEBUG_ARENA
+            || a->evac_list == NULL
+#endif
+           )
+        {
             why = "out of memory";
+            if (a != NULL) {
+                free(a->evac_bits);
+                free(a->evac_list);
+                free(a);
+            }
         }
     }
 
@@ -235,6 +323,7 @@ ob_arena_new(const ob_arena_conf_t *conf, char *err, size_t errlen)
     a->page_size = conf->page_size;
     a->page_mask = ~((uintptr_t) conf->page_size - 1);
     a->hdr_size = OB_ARENA_ALIGN_UP(sizeof(ob_arena_page_t));
+    a->spare = OB_ARENA_SPARE_PAGES;
 
     ob_arena_classes_init(a, conf->min_chunk, conf->growth_factor);
 
@@ -254,26 +343,42 @@ ob_arena_pages_free(ob_arena_page_t *page)
 }
 
 
+static void
+ob_arena_blocks_free(ob_arena_block_t *b)
+{
+    ob_arena_block_t  *next;
+
+    for ( /* void */ ; b != NULL; b = next) {
+        next = b->next;
+        free(b);
+    }
+}
+
+
 void
 ob_arena_destroy(ob_arena_t *a)
 {
-    unsigned           i;
-    ob_arena_block_t  *b, *next;
+    unsigned            i, o;
+    ob_arena_oclass_t  *oc;
 
     if (a == NULL) {
         return;
     }
 
-    for (i = 1; i <= a->nclasses; i++) {
-        ob_arena_pages_free(a->classes[i].avail);
-        ob_arena_pages_free(a->classes[i].full);
+    for (o = 0; o < a->nowners; o++) {
+        for (i = 1; i <= a->nclasses; i++) {
+            oc = &a->owners[o].oc[i];
+            ob_arena_pages_free(oc->avail);
+            ob_arena_pages_free(oc->full);
+            ob_arena_pages_free(oc->draining);
+            ob_arena_blocks_free(oc->blocks);
+        }
     }
 
-    for (b = a->blocks; b != NULL; b = next) {
-        next = b->next;
-        free(b);
-    }
-
+    ob_arena_pages_free(a->pool);
+    ob_arena_blocks_free(a->blocks);
+    free(a->evac_bits);
+    free(a->evac_list);
     free(a);
 }
 
@@ -299,21 +404,78 @@ void
 ob_arena_owner_set_evict(ob_arena_t *a, int owner, ob_arena_evict_pt fn,
     void *ctx)
 {
-    if (owner < 0 || (unsigned) owner >= a->nowners) {
+    if (!ob_arena_owner_ok(a, owner)) {
         return;
     }
 
     a->owners[owner].evict = fn;
-    a->owners[owner].ctx = fn != NULL ? ctx : NULL;
+    a->owners[owner].evict_ctx = fn != NULL ? ctx : NULL;
 }
 
 
-/*
- * A block of its own: a large request, or under OB_DEBUG_ARENA any chunk.
- * The caller has checked the budget and does the accounting.
- */
+void
+ob_arena_owner_set_elastic(ob_arena_t *a, int owner,
+    ob_arena_evacuate_pt evacuate, ob_arena_age_pt age, void *ctx)
+{
+    ob_arena_owner_t  *ow;
+
+    if (!ob_arena_owner_ok(a, owner)) {
+        return;
+    }
+
+    ow = &a->owners[owner];
+    ow->evacuate = evacuate;
+    ow->age = evacuate != NULL ? age : NULL;
+    ow->el_ctx = evacuate != NULL ? ctx : NULL;
+}
+
+
+void
+ob_arena_owner_set_limit(ob_arena_t *a, int owner, size_t limit)
+{
+    if (ob_arena_owner_ok(a, owner)) {
+        a->owners[owner].limit = limit;
+    }
+}
+
+
+size_t
+ob_arena_owner_headroom(const ob_arena_t *a, int owner)
+{
+    size_t                   room, mine;
+    unsigned                 o;
+    const ob_arena_owner_t  *ow;
+
+    if (!ob_arena_owner_ok(a, owner)) {
+        return 0;
+    }
+
+    room = a->used < a->limit ? a->limit - a->used : 0;
+    room += a->pool_pages * a->page_size;
+
+    for (o = 0; o < a->nowners; o++) {
+        ow = &a->owners[o];
+        if (ow->evacuate != NULL && (int) o != owner) {
+            room += ow->bytes;
+        }
+    }
+
+    ow = &a->owners[owner];
+    if (ow->limit != 0) {
+        mine = ow->bytes < ow->limit ? ow->limit - ow->bytes : 0;
+        room = OB_MIN(room, mine);
+    }
+
+    return room;
+}
+
+
+/* ---- blocks: large ones, and every chunk under OB_DEBUG_ARENA ----------- */
+
+/* The caller has checked the budget and does the accounting. */
 static void *
-ob_arena_block_new(ob_arena_t *a, int owner, unsigned class_id, size_t size)
+ob_arena_block_new(ob_arena_block_t **head, int owner, unsigned class_id,
+    size_t size)
 {
     ob_arena_block_t  *b;
 
@@ -329,24 +491,32 @@ ob_arena_block_new(ob_arena_t *a, int owner, unsigned class_id, size_t size)
     b->size = size;
     b->owner = owner;
     b->class_id = class_id;
+    b->evac_idx = 0;
     b->prev = NULL;
-    b->next = a->blocks;
-    if (a->blocks != NULL) {
-        a->blocks->prev = b;
+    b->next = *head;
+    if (*head != NULL) {
+        (*head)->prev = b;
     }
-    a->blocks = b;
+    *head = b;
 
     return (char *) b + OB_ARENA_BLOCK_HDR;
 }
 
 
+static ob_arena_block_t *
+ob_arena_block_of(void *p)
+{
+    return (ob_arena_block_t *) (void *) ((char *) p - OB_ARENA_BLOCK_HDR);
+}
+
+
 static void
-ob_arena_block_free(ob_arena_t *a, void *p, int owner, unsigned class_id,
-    size_t size)
+ob_arena_block_free(ob_arena_t *a, ob_arena_block_t **head, void *p,
+    int owner, unsigned class_id, size_t size)
 {
     ob_arena_block_t  *b;
 
-    b = (ob_arena_block_t *) (void *) ((char *) p - OB_ARENA_BLOCK_HDR);
+    b = ob_arena_block_of(p);
 
     /* the caller must free with the owner and size it allocated with */
     assert(b->size == size && b->owner == owner && b->class_id == class_id);
@@ -354,10 +524,16 @@ ob_arena_block_free(ob_arena_t *a, void *p, int owner, unsigned class_id,
     (void) class_id;
     (void) size;
 
+    if (b->evac_idx != 0) {
+        /* a chunk of the (simulated) page being evacuated */
+        a->evac_list[b->evac_idx - 1] = NULL;
+        a->evac_left--;
+    }
+
     if (b->prev != NULL) {
         b->prev->next = b->next;
     } else {
-        a->blocks = b->next;
+        *head = b->next;
     }
     if (b->next != NULL) {
         b->next->prev = b->prev;
@@ -367,22 +543,117 @@ ob_arena_block_free(ob_arena_t *a, void *p, int owner, unsigned class_id,
 }
 
 
+/* ---- the pool ----------------------------------------------------------- */
+
+/* Frees one pool page to the system.  0 when the pool is empty. */
+static int
+ob_arena_pool_shrink(ob_arena_t *a)
+{
+    ob_arena_page_t  *page;
+
+    if (a->pool_pages == 0) {
+        return 0;
+    }
+
+    page = a->pool;
+    if (page != NULL) {
+        a->pool = page->next;
+        free(page);
+    }
+    a->pool_pages--;
+    a->used -= a->page_size;
+
+    return 1;
+}
+
+
+/*
+ * A page leaves its class (its last chunk was freed, or it was given up):
+ * to the pool if `to_pool` or the pool is short of spares, else back to
+ * the system.  page is NULL under OB_DEBUG_ARENA.
+ */
+static void
+ob_arena_page_release(ob_arena_t *a, ob_arena_page_t *page, int to_pool)
+{
+    a->pages--;
+
+    if (to_pool || a->pool_pages < a->spare) {
+        if (page != NULL) {
+            page->next = a->pool;
+            a->pool = page;
+        }
+        a->pool_pages++;
+        return;
+    }
+
+    free(page);
+    a->used -= a->page_size;
+}
+
+
+/*
+ * A page for a class: from the pool, else from the system while the budget
+ * has room.  OB_OK with *out set (NULL under OB_DEBUG_ARENA), or OB_ERR.
+ */
+static int
+ob_arena_page_acquire(ob_arena_t *a, ob_arena_page_t **out)
+{
+    void  *mem;
+
+    *out = NULL;
+
+    if (a->pool_pages > 0) {
+        *out = a->pool;
+        if (a->pool != NULL) {
+            a->pool = a->pool->next;
+        }
+        a->pool_pages--;
+        a->pages++;
+        return OB_OK;
+    }
+
+    if (!ob_arena_fits(a, a->page_size)) {
+        return OB_ERR;
+    }
+
+#ifndef OB_DEBUG_ARENA
+    if (posix_memalign(&mem, a->page_size, a->page_size) != 0) {
+        return OB_ERR;
+    }
+    *out = mem;
+#else
+    (void) mem;
+#endif
+
+    a->pages++;
+    a->used += a->page_size;
+
+    return OB_OK;
+}
+
+
 static void *
 ob_arena_large_take(ob_arena_t *a, int owner, size_t size)
 {
     void  *p;
 
+    /* spare pages are budget held for classes: a large block may have it */
+    while (!ob_arena_fits(a, size) && ob_arena_pool_shrink(a)) {
+        /* void */
+    }
+
     if (!ob_arena_fits(a, size)) {
         return NULL;
     }
 
-    p = ob_arena_block_new(a, owner, OB_ARENA_CLASS_LARGE, size);
+    p = ob_arena_block_new(&a->blocks, owner, OB_ARENA_CLASS_LARGE, size);
     if (p == NULL) {
         return NULL;
     }
 
     a->used += size;
     a->large_bytes += size;
+    a->owners[owner].large_bytes += size;
 
     return p;
 }
@@ -391,50 +662,66 @@ ob_arena_large_take(ob_arena_t *a, int owner, size_t size)
 #ifdef OB_DEBUG_ARENA
 
 static void *
-ob_arena_chunk_take(ob_arena_t *a, unsigned id, int owner, size_t size)
+ob_arena_chunk_take(ob_arena_t *a, int owner, unsigned id, size_t size,
+    int grow)
 {
-    int                grow;
-    void              *p;
-    ob_arena_class_t  *c;
+    void               *p;
+    ob_arena_page_t    *page;
+    ob_arena_class_t   *c;
+    ob_arena_oclass_t  *oc;
 
     c = &a->classes[id];
-    grow = c->used == c->pages * c->per_page;
+    oc = &a->owners[owner].oc[id];
 
-    if (grow && !ob_arena_fits(a, a->page_size)) {
-        return NULL;
+    if (!grow && oc == a->evac_oc) {
+        /* only room outside the page being evacuated will do */
+        if (oc->pages == 0
+            || oc->used - a->evac_left >= (oc->pages - 1) * c->per_page)
+        {
+            return NULL;
+        }
+
+    } else if (oc->used == oc->pages * c->per_page) {
+        if (!grow) {
+            return NULL;
+        }
+        if (ob_arena_page_acquire(a, &page) != OB_OK) {
+            return NULL;
+        }
+        oc->pages++;
     }
 
-    p = ob_arena_block_new(a, owner, id, size);
+    p = ob_arena_block_new(&oc->blocks, owner, id, size);
     if (p == NULL) {
+        if (oc->pages * c->per_page - oc->used >= c->per_page) {
+            oc->pages--;
+            ob_arena_page_release(a, NULL, 0);
+        }
         return NULL;
     }
 
-    if (grow) {
-        c->pages++;
-        a->pages++;
-        a->used += a->page_size;
-    }
-    c->used++;
+    oc->used++;
 
     return p;
 }
 
 
 static void
-ob_arena_chunk_give(ob_arena_t *a, unsigned id, int owner, void *p,
+ob_arena_chunk_give(ob_arena_t *a, int owner, unsigned id, void *p,
     size_t size)
 {
-    ob_arena_class_t  *c;
+    ob_arena_class_t   *c;
+    ob_arena_oclass_t  *oc;
 
     c = &a->classes[id];
-    ob_arena_block_free(a, p, owner, id, size);
-    c->used--;
+    oc = &a->owners[owner].oc[id];
+    ob_arena_block_free(a, &oc->blocks, p, owner, id, size);
+    oc->used--;
 
     /* keep pages == ceil(used / per_page), as if chunks were packed */
-    if (c->pages * c->per_page - c->used >= c->per_page) {
-        c->pages--;
-        a->pages--;
-        a->used -= a->page_size;
+    if (oc->pages * c->per_page - oc->used >= c->per_page) {
+        oc->pages--;
+        ob_arena_page_release(a, NULL, 0);
     }
 }
 
@@ -466,39 +753,47 @@ ob_arena_page_unlink(ob_arena_page_t **head, ob_arena_page_t *page)
 }
 
 
+/* A fresh page joins owner's class id, empty, on its avail list. */
+static void
+ob_arena_page_assign(ob_arena_t *a, ob_arena_page_t *page, int owner,
+    unsigned id)
+{
+    ob_arena_oclass_t  *oc;
+
+    oc = &a->owners[owner].oc[id];
+    memset(page, 0, sizeof(ob_arena_page_t));
+    page->class_id = id;
+    page->owner = owner;
+    ob_arena_page_link(&oc->avail, page);
+    oc->pages++;
+}
+
+
 /*
- * A chunk of class `id`: from the first page with room, else from a new
- * page if the budget has one.  The owner and size are only used by the
- * debug build.
+ * A chunk of class `id` for `owner`: from its first page with room, else
+ * (with `grow`) from a new page if the pool or the budget has one.  The
+ * size is only used by the debug build.
  */
 static void *
-ob_arena_chunk_take(ob_arena_t *a, unsigned id, int owner, size_t size)
+ob_arena_chunk_take(ob_arena_t *a, int owner, unsigned id, size_t size,
+    int grow)
 {
-    void              *p, *mem;
-    ob_arena_page_t   *page;
-    ob_arena_class_t  *c;
+    void               *p;
+    ob_arena_page_t    *page;
+    ob_arena_class_t   *c;
+    ob_arena_oclass_t  *oc;
 
-    (void) owner;
     (void) size;
 
     c = &a->classes[id];
-    page = c->avail;
+    oc = &a->owners[owner].oc[id];
+    page = oc->avail;
 
     if (page == NULL) {
-        if (!ob_arena_fits(a, a->page_size)
-            || posix_memalign(&mem, a->page_size, a->page_size) != 0)
-        {
+        if (!grow || ob_arena_page_acquire(a, &page) != OB_OK) {
             return NULL;
         }
-
-        page = mem;
-        memset(page, 0, sizeof(ob_arena_page_t));
-        page->class_id = id;
-        ob_arena_page_link(&c->avail, page);
-
-        c->pages++;
-        a->pages++;
-        a->used += a->page_size;
+        ob_arena_page_assign(a, page, owner, id);
     }
 
     if (page->free != NULL) {
@@ -511,11 +806,11 @@ ob_arena_chunk_take(ob_arena_t *a, unsigned id, int owner, size_t size)
     }
 
     page->used++;
-    c->used++;
+    oc->used++;
 
     if (page->used == c->per_page) {
-        ob_arena_page_unlink(&c->avail, page);
-        ob_arena_page_link(&c->full, page);
+        ob_arena_page_unlink(&oc->avail, page);
+        ob_arena_page_link(&oc->full, page);
     }
 
     return p;
@@ -523,131 +818,516 @@ ob_arena_chunk_take(ob_arena_t *a, unsigned id, int owner, size_t size)
 
 
 static void
-ob_arena_chunk_give(ob_arena_t *a, unsigned id, int owner, void *p,
+ob_arena_chunk_give(ob_arena_t *a, int owner, unsigned id, void *p,
     size_t size)
 {
-    int                was_full;
-    ob_arena_page_t   *page;
-    ob_arena_class_t  *c;
+    int                 was_full;
+    size_t              i;
+    ob_arena_page_t    *page;
+    ob_arena_class_t   *c;
+    ob_arena_oclass_t  *oc;
 
-    (void) owner;
     (void) size;
 
     c = &a->classes[id];
+    oc = &a->owners[owner].oc[id];
     page = (ob_arena_page_t *) ((uintptr_t) p & a->page_mask);
 
-    /* a size from another class would corrupt two free lists */
-    assert(page->class_id == id && page->used > 0);
+    /* a size from another class, or another owner's chunk, would corrupt
+     * two free lists */
+    assert(page->class_id == id && page->owner == owner && page->used > 0);
 
     was_full = page->used == c->per_page;
     page->used--;
-    c->used--;
-
-    if (page->used == 0) {
-        /* the page is idle: give it back to the system and the budget */
-        ob_arena_page_unlink(was_full ? &c->full : &c->avail, page);
-        free(page);
-        c->pages--;
-        a->pages--;
-        a->used -= a->page_size;
-        return;
-    }
+    oc->used--;
 
     *(void **) p = page->free;
     page->free = p;
 
+    if (page->draining) {
+        oc->dused--;
+
+        if (page == a->evac_page) {
+            /* freed during the walk: not to be evacuated again */
+            i = (size_t) ((char *) p - (char *) page - a->hdr_size)
+                / c->chunk_size;
+            a->evac_bits[i / 64] |= UINT64_C(1) << (i % 64);
+            return;
+        }
+
+        if (page->used == 0) {
+            ob_arena_page_unlink(&oc->draining, page);
+            oc->dpages--;
+            oc->pages--;
+            ob_arena_page_release(a, page, 1);
+        }
+        return;
+    }
+
+    if (page->used == 0) {
+        ob_arena_page_unlink(was_full ? &oc->full : &oc->avail, page);
+        oc->pages--;
+        ob_arena_page_release(a, page, 0);
+        return;
+    }
+
     if (was_full) {
-        ob_arena_page_unlink(&c->full, page);
-        ob_arena_page_link(&c->avail, page);
+        ob_arena_page_unlink(&oc->full, page);
+        ob_arena_page_link(&oc->avail, page);
     }
 }
 
 #endif /* OB_DEBUG_ARENA */
 
 
-/* The next owner with a hook not yet spent for this allocation, or -1. */
-static int
-ob_arena_evict_pick(ob_arena_t *a, uint32_t spent)
+/* ---- page reclaim ------------------------------------------------------- */
+
+/* Pages of owner's class that are not draining. */
+static size_t
+ob_arena_live_pages(const ob_arena_oclass_t *oc)
 {
-    unsigned  i, o;
-
-    for (i = 0; i < a->nowners; i++) {
-        o = (a->evict_next + i) % a->nowners;
-
-        if (a->owners[o].evict != NULL && (spent & (UINT32_C(1) << o)) == 0) {
-            a->evict_next = (o + 1) % a->nowners;
-            return (int) o;
-        }
-    }
-
-    return -1;
+    return oc->pages - oc->dpages;
 }
 
 
 /*
- * The allocation loop: try, and while it does not fit ask one hook at a
- * time.  `want` is the chunk size for a class (one freed chunk of that class
- * is enough), and for a large block the shortfall of the budget (its size
- * when the system, not the budget, refused it).
+ * The class of elastic owner `e` to give a page up (see the comment at the
+ * top): a class with a page's worth of free chunks, else the one with the
+ * oldest chunk; OB_ARENA_CLASS_LARGE for its large blocks; -1 for none.
+ * Only classes with at least `min_pages` live pages count; `skip` (the
+ * class asking, when e asks for itself) never does.
  */
-void *
-ob_arena_alloc(ob_arena_t *a, int owner, size_t size)
+static int
+ob_arena_victim_class(ob_arena_t *a, int e, int skip, size_t min_pages)
 {
-    int                o;
-    void              *p;
-    size_t             bytes, want, freed;
-    uint32_t           spent;
-    uint64_t           frees;
-    unsigned           id;
-    ob_arena_owner_t  *ow, *ev;
+    int                  best, compact;
+    size_t               live, nfree;
+    uint64_t             key, best_key;
+    unsigned             id;
+    ob_arena_owner_t    *ow;
+    ob_arena_oclass_t   *oc;
+    ob_arena_class_t    *c;
 
-    if (owner < 0 || (unsigned) owner >= a->nowners || size == 0) {
-        return NULL;
+    ow = &a->owners[e];
+    best = -1;
+    best_key = 0;
+    compact = 0;
+
+    for (id = 1; id <= a->nclasses; id++) {
+        oc = &ow->oc[id];
+        c = &a->classes[id];
+        live = ob_arena_live_pages(oc);
+
+        if ((int) id == skip || live == 0 || live < min_pages) {
+            continue;
+        }
+
+        nfree = live * c->per_page - (oc->used - oc->dused);
+
+        if (nfree >= c->per_page) {
+            if (!compact || nfree > best_key) {
+                best = (int) id;
+                best_key = nfree;
+                compact = 1;
+            }
+            continue;
+        }
+
+        if (compact) {
+            continue;
+        }
+
+        key = ow->age != NULL ? ow->age(ow->el_ctx, id) + 1 : live;
+        if (best < 0 || key > best_key) {
+            best = (int) id;
+            best_key = key;
+        }
     }
 
+    if (!compact && skip != OB_ARENA_CLASS_LARGE && ow->large_bytes > 0
+        && ow->evict != NULL)
+    {
+        key = ow->age != NULL
+              ? ow->age(ow->el_ctx, OB_ARENA_CLASS_LARGE) + 1
+              : ow->large_bytes / a->page_size + 1;
+        if (best < 0 || key > best_key) {
+            best = OB_ARENA_CLASS_LARGE;
+        }
+    }
+
+    return best;
+}
+
+
+/* A page that finished evacuating goes to class dst or to the pool. */
+static void
+ob_arena_page_given(ob_arena_t *a, int e, ob_arena_page_t *page, unsigned dst)
+{
+    a->owners[e].pages_given++;
+
+#ifdef OB_DEBUG_ARENA
+    /* chunk_give released the simulated page already; dst takes one back */
+    if (dst != OB_ARENA_POOL && ob_arena_page_acquire(a, &page) == OB_OK) {
+        a->owners[e].oc[dst].pages++;
+    }
+#else
+    a->owners[e].oc[page->class_id].pages--;
+    if (dst != OB_ARENA_POOL) {
+        ob_arena_page_assign(a, page, e, dst);
+        return;
+    }
+    ob_arena_page_release(a, page, 1);
+#endif
+}
+
+
+#ifdef OB_DEBUG_ARENA
+
+/*
+ * Gives up a simulated page of owner e's class id: chunks_per_page of its
+ * chunks go through the evacuate callback.  The page is gone when the
+ * class's simulated page count dropped.
+ */
+static int
+ob_arena_evacuate(ob_arena_t *a, int e, unsigned id, unsigned dst)
+{
+    int                 declined;
+    size_t              n, k, before;
+    ob_arena_owner_t   *ow;
+    ob_arena_oclass_t  *oc;
+    ob_arena_block_t   *b;
+    void               *chunk;
+
+    ow = &a->owners[e];
+    oc = &ow->oc[id];
+    before = oc->pages;
+    declined = 0;
+
+    n = 0;
+    for (b = oc->blocks; b != NULL && n < a->classes[id].per_page;
+         b = b->next)
+    {
+        b->evac_idx = n + 1;
+        a->evac_list[n++] = (char *) b + OB_ARENA_BLOCK_HDR;
+    }
+
+    a->evac_left = n;
+    a->evac_oc = oc;
+    a->evicting++;
+
+    for (k = 0; k < n; k++) {
+        chunk = a->evac_list[k];
+        if (chunk == NULL) {
+            continue;
+        }
+        if (ow->evacuate(ow->el_ctx, chunk, id) == OB_DECLINED) {
+            declined = 1;
+            break;
+        }
+    }
+
+    a->evicting--;
+    a->evac_oc = NULL;
+
+    for (k = 0; k < n; k++) {
+        if (a->evac_list[k] != NULL) {
+            ob_arena_block_of(a->evac_list[k])->evac_idx = 0;
+            a->evac_list[k] = NULL;
+        }
+    }
+    a->evac_left = 0;
+
+    if (oc->pages < before) {
+        ob_arena_page_given(a, e, NULL, dst);
+        return OB_OK;
+    }
+
+    return declined ? OB_DECLINED : OB_BUSY;
+}
+
+#else
+
+/* The page of owner's class with the fewest live chunks: an avail page if
+ * there is one (any full page has more), else a full one. */
+static ob_arena_page_t *
+ob_arena_victim_page(ob_arena_oclass_t *oc)
+{
+    ob_arena_page_t  *page, *best;
+
+    best = NULL;
+
+    for (page = oc->avail; page != NULL; page = page->next) {
+        if (best == NULL || page->used < best->used) {
+            best = page;
+        }
+    }
+
+    return best != NULL ? best : oc->full;
+}
+
+
+/*
+ * Gives up one page of owner e's class id to dst (a class of e, or the
+ * pool): the page leaves its list, each used chunk goes through the
+ * evacuate callback.  OB_OK: the page moved.  OB_BUSY: it drains.
+ * OB_DECLINED: the owner refused; the page is back on its list.
+ */
+static int
+ob_arena_evacuate(ob_arena_t *a, int e, unsigned id, unsigned dst)
+{
+    int                 declined;
+    size_t              i, n, per;
+    ob_arena_owner_t   *ow;
+    ob_arena_oclass_t  *oc;
+    ob_arena_class_t   *c;
+    ob_arena_page_t    *page;
+    void               *f;
+
+    ow = &a->owners[e];
+    oc = &ow->oc[id];
+    c = &a->classes[id];
+    per = c->per_page;
+
+    page = ob_arena_victim_page(oc);
+    if (page == NULL) {
+        return OB_DECLINED;
+    }
+
+    ob_arena_page_unlink(page->used == per ? &oc->full : &oc->avail, page);
+    ob_arena_page_link(&oc->draining, page);
+    page->draining = 1;
+    oc->dpages++;
+    oc->dused += page->used;
+
+    n = page->carved;
+    memset(a->evac_bits, 0, ((n + 63) / 64) * sizeof(uint64_t));
+    for (f = page->free; f != NULL; f = *(void **) f) {
+        i = (size_t) ((char *) f - (char *) page - a->hdr_size) / c->chunk_size;
+        a->evac_bits[i / 64] |= UINT64_C(1) << (i % 64);
+    }
+
+    declined = 0;
+    a->evac_page = page;
+    a->evicting++;
+
+    for (i = 0; i < n && page->used > 0; i++) {
+        if (a->evac_bits[i / 64] & (UINT64_C(1) << (i % 64))) {
+            continue;
+        }
+        if (ow->evacuate(ow->el_ctx,
+                         (char *) page + a->hdr_size + i * c->chunk_size, id)
+            == OB_DECLINED)
+        {
+            declined = 1;
+            break;
+        }
+    }
+
+    a->evicting--;
+    a->evac_page = NULL;
+
+    if (page->used == 0) {
+        ob_arena_page_unlink(&oc->draining, page);
+        oc->dpages--;
+        ob_arena_page_given(a, e, page, dst);
+        return OB_OK;
+    }
+
+    if (declined) {
+        ob_arena_page_unlink(&oc->draining, page);
+        page->draining = 0;
+        oc->dpages--;
+        oc->dused -= page->used;
+        ob_arena_page_link(page->used == per ? &oc->full : &oc->avail, page);
+        return OB_DECLINED;
+    }
+
+    return OB_BUSY;
+}
+
+#endif /* OB_DEBUG_ARENA */
+
+
+/* Asks an owner's own hook; marks it spent when it freed nothing. */
+static void
+ob_arena_ask_hook(ob_arena_t *a, int o, unsigned id, size_t want, int *spent)
+{
+    size_t             freed;
+    uint64_t           frees;
+    ob_arena_owner_t  *ow;
+
+    ow = &a->owners[o];
+    ow->evict_calls++;
+    frees = a->frees;
+
+    a->evicting++;
+    freed = ow->evict(ow->evict_ctx, id, want);
+    a->evicting--;
+
+    /* a hook that claims bytes without freeing would loop forever */
+    if (freed == 0 || a->frees == frees) {
+        *spent = 1;
+    }
+}
+
+
+/*
+ * Makes room for `owner`'s allocation in class id by taking one page (or,
+ * for large blocks, a page's worth) from an elastic owner, in registration
+ * order.  OB_OK when something was given back; *declined collects the
+ * owners that refused, so they are not asked again for this allocation.
+ */
+static int
+ob_arena_reclaim(ob_arena_t *a, int owner, unsigned id, uint32_t *declined)
+{
+    int                v, skip, spent;
+    unsigned           e, tries;
+    uint64_t           frees;
+    ob_arena_owner_t  *ow;
+
+    for (e = 0; e < a->nowners; e++) {
+        ow = &a->owners[e];
+        if (ow->evacuate == NULL || (*declined & (UINT32_C(1) << e))) {
+            continue;
+        }
+
+        /* an elastic owner asking for itself has used its own hook on
+         * this class already */
+        skip = (int) e == owner ? (int) id : -1;
+
+        for (tries = 0; tries < OB_ARENA_RECLAIM_TRIES; tries++) {
+            v = ob_arena_victim_class(a, (int) e, skip, 2);
+            if (v < 0) {
+                v = ob_arena_victim_class(a, (int) e, skip, 1);
+            }
+            if (v < 0) {
+                break;
+            }
+
+            if (v == OB_ARENA_CLASS_LARGE) {
+                frees = a->frees;
+                spent = 0;
+                ob_arena_ask_hook(a, (int) e, OB_ARENA_CLASS_LARGE,
+                                  a->page_size, &spent);
+                if (a->frees != frees) {
+                    a->reclaims++;
+                    return OB_OK;
+                }
+                break;
+            }
+
+            switch (ob_arena_evacuate(a, (int) e, (unsigned) v,
+                                      OB_ARENA_POOL))
+            {
+            case OB_OK:
+                a->reclaims++;
+                return OB_OK;
+            case OB_DECLINED:
+                *declined |= UINT32_C(1) << e;
+                tries = OB_ARENA_RECLAIM_TRIES;
+                break;
+            default:
+                break;      /* draining: try another page */
+            }
+        }
+    }
+
+    return OB_DECLINED;
+}
+
+
+/* ---- allocation --------------------------------------------------------- */
+
+/*
+ * The slow path: the order of the comment in ob_arena.h.  `want` asked of
+ * a hook is the chunk size for a class (one freed chunk of that class is
+ * enough), and for a large block the budget's shortfall.
+ */
+static void *
+ob_arena_alloc_slow(ob_arena_t *a, int owner, unsigned id, size_t size,
+    size_t bytes)
+{
+    int                spent;
+    void              *p;
+    size_t             want;
+    uint32_t           declined;
+    ob_arena_owner_t  *ow;
+
     ow = &a->owners[owner];
-    id = ob_arena_class_of(a, size);
-    bytes = id == OB_ARENA_CLASS_LARGE ? size : a->classes[id].chunk_size;
-    spent = 0;
+    spent = ow->evict == NULL;
+    declined = 0;
 
     for ( ;; ) {
+        want = bytes;
+        if (id == OB_ARENA_CLASS_LARGE && a->used < a->limit
+            && size > a->limit - a->used)
+        {
+            want = size - (a->limit - a->used);     /* the shortfall */
+        }
+
+        if (ob_arena_over_limit(ow, bytes)) {
+            /* over its own cap an owner only frees its own */
+            if (a->evicting || spent) {
+                return NULL;
+            }
+            ob_arena_ask_hook(a, owner, id, bytes, &spent);
+            continue;
+        }
+
         if (id == OB_ARENA_CLASS_LARGE) {
             p = ob_arena_large_take(a, owner, size);
         } else {
-            p = ob_arena_chunk_take(a, id, owner, size);
+            p = ob_arena_chunk_take(a, owner, id, size, 1);
         }
 
         /* a block bigger than the budget must not empty the cache first */
         if (p != NULL || a->evicting
             || (id == OB_ARENA_CLASS_LARGE && size > a->limit))
         {
-            break;
+            return p;
         }
 
-        o = ob_arena_evict_pick(a, spent);
-        if (o < 0) {
-            break;
+        if (ow->evacuate != NULL && !spent) {
+            ob_arena_ask_hook(a, owner, id, want, &spent);
+            continue;
         }
 
-        if (id == OB_ARENA_CLASS_LARGE && a->used < a->limit
-            && size > a->limit - a->used)
-        {
-            want = size - (a->limit - a->used);     /* the shortfall */
-        } else {
-            want = bytes;
+        if (ob_arena_reclaim(a, owner, id, &declined) == OB_OK) {
+            continue;
         }
 
-        ev = &a->owners[o];
-        ev->evict_calls++;
-        frees = a->frees;
-
-        a->evicting = 1;
-        freed = ev->evict(ev->ctx, id, want);
-        a->evicting = 0;
-
-        if (freed == 0 || a->frees == frees) {
-            spent |= UINT32_C(1) << o;
+        if (!spent) {
+            ob_arena_ask_hook(a, owner, id, want, &spent);
+            continue;
         }
+
+        return NULL;
+    }
+}
+
+
+void *
+ob_arena_alloc(ob_arena_t *a, int owner, size_t size)
+{
+    void              *p;
+    size_t             bytes;
+    unsigned           id;
+    ob_arena_owner_t  *ow;
+
+    if (!ob_arena_owner_ok(a, owner) || size == 0) {
+        return NULL;
+    }
+
+    ow = &a->owners[owner];
+    id = ob_arena_class_of(a, size);
+    bytes = id == OB_ARENA_CLASS_LARGE ? size : a->classes[id].chunk_size;
+
+    p = NULL;
+    if (id != OB_ARENA_CLASS_LARGE && !ob_arena_over_limit(ow, bytes)) {
+        p = ob_arena_chunk_take(a, owner, id, size, 1);
+    }
+    if (p == NULL) {
+        p = ob_arena_alloc_slow(a, owner, id, size, bytes);
     }
 
     if (p == NULL) {
@@ -662,33 +1342,135 @@ ob_arena_alloc(ob_arena_t *a, int owner, size_t size)
 }
 
 
+void *
+ob_arena_alloc_nogrow(ob_arena_t *a, int owner, size_t size)
+{
+    void              *p;
+    unsigned           id;
+    ob_arena_owner_t  *ow;
+
+    if (!ob_arena_owner_ok(a, owner) || size == 0) {
+        return NULL;
+    }
+
+    id = ob_arena_class_of(a, size);
+    if (id == OB_ARENA_CLASS_LARGE) {
+        return NULL;
+    }
+
+    p = ob_arena_chunk_take(a, owner, id, size, 0);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ow = &a->owners[owner];
+    ow->bytes += a->classes[id].chunk_size;
+    ow->allocs++;
+
+    return p;
+}
+
+
+void *
+ob_arena_realloc(ob_arena_t *a, int owner, void *p, size_t old_size,
+    size_t new_size)
+{
+    void      *np;
+    unsigned   oid, nid;
+
+    if (p == NULL) {
+        return ob_arena_alloc(a, owner, new_size);
+    }
+
+    if (!ob_arena_owner_ok(a, owner) || new_size == 0 || old_size == 0) {
+        return NULL;
+    }
+
+    oid = ob_arena_class_of(a, old_size);
+    nid = ob_arena_class_of(a, new_size);
+
+#ifndef OB_DEBUG_ARENA
+    /* same chunk, same accounting: nothing to do (the debug build moves,
+     * so that the sanitizer checks the new size) */
+    if (oid == nid && oid != OB_ARENA_CLASS_LARGE) {
+        return p;
+    }
+#endif
+    (void) oid;
+    (void) nid;
+
+    np = ob_arena_alloc(a, owner, new_size);
+    if (np == NULL) {
+        return NULL;
+    }
+
+    memcpy(np, p, OB_MIN(old_size, new_size));
+    ob_arena_free(a, owner, p, old_size);
+
+    return np;
+}
+
+
 void
 ob_arena_free(ob_arena_t *a, int owner, void *p, size_t size)
 {
-    unsigned  id;
-    size_t    bytes;
+    unsigned           id;
+    size_t             bytes;
+    ob_arena_owner_t  *ow;
 
     if (p == NULL) {
         return;
     }
 
-    assert(owner >= 0 && (unsigned) owner < a->nowners);
+    assert(ob_arena_owner_ok(a, owner));
 
+    ow = &a->owners[owner];
     id = ob_arena_class_of(a, size);
 
     if (id == OB_ARENA_CLASS_LARGE) {
-        ob_arena_block_free(a, p, owner, id, size);
+        ob_arena_block_free(a, &a->blocks, p, owner, id, size);
         a->used -= size;
         a->large_bytes -= size;
+        ow->large_bytes -= size;
         bytes = size;
 
     } else {
-        ob_arena_chunk_give(a, id, owner, p, size);
+        ob_arena_chunk_give(a, owner, id, p, size);
         bytes = a->classes[id].chunk_size;
     }
 
-    a->owners[owner].bytes -= bytes;
+    ow->bytes -= bytes;
     a->frees++;
+}
+
+
+int
+ob_arena_page_move(ob_arena_t *a, int owner, unsigned src, unsigned dst)
+{
+    int                 rc;
+    ob_arena_owner_t   *ow;
+
+    if (!ob_arena_owner_ok(a, owner) || src == OB_ARENA_CLASS_LARGE
+        || src > a->nclasses || dst > a->nclasses || src == dst)
+    {
+        return OB_ERR;
+    }
+
+    ow = &a->owners[owner];
+    if (ow->evacuate == NULL || a->evicting) {
+        return OB_ERR;
+    }
+
+    if (ob_arena_live_pages(&ow->oc[src]) < 2) {
+        return OB_DECLINED;
+    }
+
+    rc = ob_arena_evacuate(a, owner, src, dst);
+    if (rc == OB_OK) {
+        a->reclaims++;
+    }
+
+    return rc;
 }
 
 
@@ -733,6 +1515,21 @@ void
 ob_arena_set_limit(ob_arena_t *a, size_t limit)
 {
     a->limit = limit;
+
+    while (a->used > a->limit && ob_arena_pool_shrink(a)) {
+        /* void */
+    }
+}
+
+
+void
+ob_arena_set_spare(ob_arena_t *a, size_t pages)
+{
+    a->spare = pages;
+
+    while (a->pool_pages > a->spare && ob_arena_pool_shrink(a)) {
+        /* void */
+    }
 }
 
 
@@ -742,10 +1539,28 @@ ob_arena_stats(const ob_arena_t *a, ob_arena_stats_t *out)
     out->limit = a->limit;
     out->used = a->used;
     out->pages = a->pages;
+    out->pool_pages = a->pool_pages;
+    out->spare_pages = a->spare;
     out->page_size = a->page_size;
     out->large_bytes = a->large_bytes;
+    out->reclaims = a->reclaims;
     out->nclasses = a->nclasses;
     out->nowners = a->nowners;
+}
+
+
+static void
+ob_arena_oclass_add(const ob_arena_t *a, const ob_arena_oclass_t *oc,
+    unsigned class_id, ob_arena_class_stats_t *out)
+{
+    const ob_arena_class_t  *c;
+
+    c = &a->classes[class_id];
+    out->total_pages += oc->pages;
+    out->used_chunks += oc->used;
+    out->draining_pages += oc->dpages;
+    out->free_chunks += (oc->pages - oc->dpages) * c->per_page
+                        - (oc->used - oc->dused);
 }
 
 
@@ -754,18 +1569,38 @@ int
 ob_arena_class_stats(const ob_arena_t *a, unsigned class_id,
     ob_arena_class_stats_t *out)
 {
-    const ob_arena_class_t  *c;
+    unsigned  o;
 
     if (class_id == OB_ARENA_CLASS_LARGE || class_id > a->nclasses) {
         return OB_ERR;
     }
 
-    c = &a->classes[class_id];
-    out->chunk_size = c->chunk_size;
-    out->chunks_per_page = c->per_page;
-    out->total_pages = c->pages;
-    out->used_chunks = c->used;
-    out->free_chunks = c->pages * c->per_page - c->used;
+    memset(out, 0, sizeof(*out));
+    out->chunk_size = a->classes[class_id].chunk_size;
+    out->chunks_per_page = a->classes[class_id].per_page;
+
+    for (o = 0; o < a->nowners; o++) {
+        ob_arena_oclass_add(a, &a->owners[o].oc[class_id], class_id, out);
+    }
+
+    return OB_OK;
+}
+
+
+int
+ob_arena_owner_class_stats(const ob_arena_t *a, int owner, unsigned class_id,
+    ob_arena_class_stats_t *out)
+{
+    if (!ob_arena_owner_ok(a, owner) || class_id == OB_ARENA_CLASS_LARGE
+        || class_id > a->nclasses)
+    {
+        return OB_ERR;
+    }
+
+    memset(out, 0, sizeof(*out));
+    out->chunk_size = a->classes[class_id].chunk_size;
+    out->chunks_per_page = a->classes[class_id].per_page;
+    ob_arena_oclass_add(a, &a->owners[owner].oc[class_id], class_id, out);
 
     return OB_OK;
 }
@@ -776,17 +1611,25 @@ ob_arena_owner_stats(const ob_arena_t *a, int owner,
     ob_arena_owner_stats_t *out)
 {
     const ob_arena_owner_t  *ow;
+    unsigned                 i;
 
-    if (owner < 0 || (unsigned) owner >= a->nowners) {
+    if (!ob_arena_owner_ok(a, owner)) {
         return OB_ERR;
     }
 
     ow = &a->owners[owner];
     out->name = ow->name;
+    out->elastic = ow->evacuate != NULL;
     out->bytes = ow->bytes;
+    out->limit = ow->limit;
     out->allocs = ow->allocs;
     out->failures = ow->failures;
     out->evict_calls = ow->evict_calls;
+    out->pages_given = ow->pages_given;
+    out->pages = 0;
+    for (i = 1; i <= a->nclasses; i++) {
+        out->pages += ow->oc[i].pages;
+    }
 
     return OB_OK;
 }

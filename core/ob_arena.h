@@ -1,36 +1,53 @@
 /*
- * ob_arena.h: the one memory budget of the process, carved into size-classed
- * slabs and accounted per owning module.
+ * ob_arena.h: the one memory budget that the modules' data shares, carved
+ * into size-classed slab pages and accounted per owning module.
  *
  * Every module that keeps data (cache items, store values, queued messages)
- * allocates it here, so that `-m` bounds the whole process and `stats` can
- * say who holds what.  The design follows memcached's slabs.c:
+ * allocates it here, so that `-m` bounds that data, all tenants together,
+ * and `stats` can say who holds what.  `-m` does not bound the process:
+ * connection buffers, hash-table bucket arrays, page headers' slack and
+ * libevent's own allocations are outside it (README gives the worst case).
+ * The design follows memcached's slabs.c and its slab page mover:
  *
- *   - Memory comes in pages of `page_size` bytes (default 1 MiB).  A page is
- *     handed to one size class when that class needs room, and is carved into
- *     chunks of the class's size.
- *   - Classes start at `min_chunk` bytes and grow by `growth_factor`, each
- *     rounded up to a multiple of 8, up to `page_size / 2` (the largest
- *     class, memcached's slab_chunk_max).  A request larger than that gets a
- *     block of its own, still counted against the budget.
- *   - The budget counts pages (and large blocks), not chunks in use: a page
- *     given to a class is spent until every chunk in it is free again, when
- *     it goes back to the process and the budget.
- *   - Chunks are accounted to the owner that allocated them (chunk size, not
- *     requested size), so per-owner bytes add up to what the owners hold.
+ *   - Memory comes in pages of `page_size` bytes (default 1 MiB).  A page
+ *     belongs to one owner and one size class while it holds chunks, and is
+ *     carved into chunks of the class's size.  Owners never share a page, so
+ *     a page can be handed back by the one owner that fills it.
+ *   - Classes: from 16 bytes in 8-byte steps up to `min_chunk` (core.
+ *     slab_min_chunk, 96 by default: memcached's smallest class), so that the
+ *     many 16-64 byte objects of a store waste at most 7 bytes each; from
+ *     `min_chunk` up, each class is the last times `growth_factor`, rounded
+ *     up to 8 (memcached's series: 96, 120, 152, ...), up to `page_size / 2`
+ *     (slab_chunk_max).  A larger request is a block of its own, counted.
+ *   - Free pages wait in a pool (memcached's class 0), the exchange point
+ *     between classes and owners.  A page emptied by frees goes to the pool
+ *     while it holds fewer than the spare count, else back to the system;
+ *     pool pages count as used (they are memory the process holds), and any
+ *     owner takes one before asking anyone to give anything up.
+ *   - Chunks are accounted to their owner (chunk size, not requested size).
  *
- * When an allocation would exceed the budget, the arena calls the eviction
- * hooks that owners registered (the cache is the elastic tenant), asking for
- * room in the requested class, and retries until the allocation fits or every
- * hook reports that it freed nothing.  Only then does allocation fail, and
- * it fails by returning NULL: the caller answers its protocol's
- * out-of-memory error.
+ * Tenants.  An owner is firm (the default: the store, the queue) or elastic
+ * (the cache: ob_arena_owner_set_elastic).  An allocation that finds no
+ * room, by owner O, in order:
+ *   1. a pool page, or a new page while the budget has one;
+ *   2. if O is elastic, O's own eviction hook, for O's class (the cache
+ *      reuses the chunk of its LRU tail: memcached's behaviour);
+ *   3. page reclaim: an elastic owner gives up ONE page (the arena picks it,
+ *      the owner moves or evicts each live chunk on it through its evacuate
+ *      callback), and the page goes through the pool to O.  One foreign
+ *      allocation costs the cache about one page, never its whole LRU;
+ *   4. if O is firm, O's own eviction hook (the store's maxmemory policy
+ *      applies to the store's keys only).  Another firm owner's hook is
+ *      never called; when all this fails the allocation returns NULL.
+ * Inside a hook or an evacuation nothing evicts again (no recursion).
  *
  * The arena is not thread-safe: only the reactor thread allocates.
  *
  * Build with -DOB_DEBUG_ARENA to send every chunk to malloc (the accounting
  * is unchanged), so that AddressSanitizer and valgrind see each allocation on
- * its own, as nginx's NGX_DEBUG_PALLOC does.
+ * its own, as nginx's NGX_DEBUG_PALLOC does.  Pages are then simulated, and
+ * giving up "a page" means evacuating chunks_per_page chunks of a class
+ * through the same callback.
  */
 #ifndef OB_ARENA_H
 #define OB_ARENA_H
@@ -41,24 +58,51 @@
 #define OB_ARENA_MAX_OWNERS   16
 #define OB_ARENA_MAX_CLASSES  64
 #define OB_ARENA_CLASS_LARGE  0     /* class id of blocks bigger than a page/2 */
+#define OB_ARENA_POOL         0     /* as a page destination: the free pool */
+#define OB_ARENA_SPARE_PAGES  2     /* emptied pages kept in the pool */
 
 typedef struct ob_arena_s ob_arena_t;
 
 /*
- * An owner's eviction hook.  Called when an allocation of a chunk of class
- * `class_id` (OB_ARENA_CLASS_LARGE for a large block) needs `want` more bytes
- * than the budget has.  The hook frees what it can spare, preferring chunks
- * of `class_id` (a freed chunk of that class is immediately reusable), by
- * calling ob_arena_free.  Returns the number of bytes it freed; 0 means it
- * has nothing more to give, and the arena stops asking it for this
+ * An owner's eviction hook: it frees its OWN memory by its own policy.
+ * Called when an allocation by this owner of a chunk of class `class_id`
+ * (OB_ARENA_CLASS_LARGE for a large block) needs `want` more bytes; for an
+ * elastic owner also when another owner needs room and the owner's large
+ * blocks are the oldest thing to give up.  The hook frees what it can spare,
+ * preferring chunks of `class_id` (a freed chunk of that class is reusable
+ * at once), by calling ob_arena_free.  Returns the bytes it freed; 0 means
+ * it has nothing more to give, and the arena stops asking it for this
  * allocation.
  */
 typedef size_t (*ob_arena_evict_pt)(void *ctx, unsigned class_id, size_t want);
 
+/*
+ * An elastic owner's evacuate callback: `chunk` (of class `class_id`, a
+ * chunk the owner holds on a page the arena is taking back) must go.  The
+ * owner either moves it (ob_arena_alloc_nogrow for a chunk of the same
+ * class elsewhere, copy, fix its pointers, free the old one) or frees it
+ * (evicts), and returns OB_OK.  OB_BUSY: it cannot be freed now (a pending
+ * reply points into it), the owner frees it later and the page goes to the
+ * pool then.  OB_DECLINED: the owner refuses to give the page up (memcached
+ * -M); the page stays with it.  The callback must not allocate but with
+ * ob_arena_alloc_nogrow.
+ */
+typedef int (*ob_arena_evacuate_pt)(void *ctx, void *chunk, unsigned class_id);
+
+/*
+ * An elastic owner's age callback: how long ago (in the owner's time units,
+ * larger is older) the least recently used chunk of `class_id` was used,
+ * or 0 when the class holds nothing.  When no class can give a page up
+ * without evicting, the arena takes it from the class with the oldest
+ * chunk, as one LRU over all classes would.
+ */
+typedef uint64_t (*ob_arena_age_pt)(void *ctx, unsigned class_id);
+
 typedef struct ob_arena_conf_s {
     size_t limit;          /* budget in bytes (memory_mb * 1024 * 1024) */
     size_t page_size;      /* bytes per slab page, >= 4096, power of two */
-    size_t min_chunk;      /* smallest class, >= 16 */
+    size_t min_chunk;      /* where the growth series starts, >= 16; below
+                              it classes step by 8 bytes from 16 */
     double growth_factor;  /* > 1.0: each class is the last times this */
 } ob_arena_conf_t;
 
@@ -66,25 +110,34 @@ typedef struct ob_arena_conf_s {
 typedef struct ob_arena_class_stats_s {
     size_t   chunk_size;
     size_t   chunks_per_page;
-    size_t   total_pages;
+    size_t   total_pages;        /* pages holding chunks (draining included) */
     size_t   used_chunks;
     size_t   free_chunks;        /* free chunks in this class's pages */
+    size_t   draining_pages;     /* given up, waiting for busy chunks */
 } ob_arena_class_stats_t;
 
 typedef struct ob_arena_owner_stats_s {
     const char *name;            /* borrowed: the name given at registration */
+    int         elastic;
     size_t      bytes;           /* chunk bytes (or large-block bytes) held */
+    size_t      limit;           /* 0: none but the budget */
+    size_t      pages;           /* pages holding its chunks */
     uint64_t    allocs;          /* successful allocations since start */
     uint64_t    failures;        /* allocations refused for lack of budget */
     uint64_t    evict_calls;     /* times its hook was asked to free memory */
+    uint64_t    pages_given;     /* pages it gave up (reclaim, moves) */
 } ob_arena_owner_stats_t;
 
 typedef struct ob_arena_stats_s {
     size_t   limit;              /* the budget */
-    size_t   used;               /* pages * page_size + large-block bytes */
+    size_t   used;               /* (pages + pool_pages) * page_size
+                                    + large_bytes: what the process took */
     size_t   pages;              /* pages held by classes */
+    size_t   pool_pages;         /* free pages kept (counted in used) */
+    size_t   spare_pages;        /* how many emptied pages the pool keeps */
     size_t   page_size;
     size_t   large_bytes;        /* bytes in blocks bigger than a page/2 */
+    uint64_t reclaims;           /* pages taken back from elastic owners */
     unsigned nclasses;           /* classes 1..nclasses are valid */
     unsigned nowners;
 } ob_arena_stats_t;
@@ -103,7 +156,7 @@ void ob_arena_destroy(ob_arena_t *a);
 /*
  * Registers an owner (a module) by name and returns its id (>= 0), or OB_ERR
  * when OB_ARENA_MAX_OWNERS are already registered.  The name is borrowed and
- * must outlive the arena (a string literal).
+ * must outlive the arena (a string literal).  A new owner is firm.
  */
 int ob_arena_owner_add(ob_arena_t *a, const char *name);
 
@@ -111,16 +164,65 @@ int ob_arena_owner_add(ob_arena_t *a, const char *name);
 void ob_arena_owner_set_evict(ob_arena_t *a, int owner,
                               ob_arena_evict_pt fn, void *ctx);
 
+/* Makes an owner elastic (evacuate not NULL; age may be NULL) or firm
+ * again (evacuate NULL).  Elastic owners give pages up in the order they
+ * were registered. */
+void ob_arena_owner_set_elastic(ob_arena_t *a, int owner,
+                                ob_arena_evacuate_pt evacuate,
+                                ob_arena_age_pt age, void *ctx);
+
+/* Caps what an owner holds (its bytes, as in its stats); 0 removes the
+ * cap.  Over it, the owner's allocations only call its own hook. */
+void ob_arena_owner_set_limit(ob_arena_t *a, int owner, size_t limit);
+
+/*
+ * Bytes the owner could still allocate without any firm owner giving
+ * anything up: the lesser of its own limit's room and the budget's room
+ * plus pool pages plus what elastic owners (other than itself) hold.
+ * Partial pages are ignored, so it is an estimate, for flow control (a
+ * queue blocks publishers when it falls below a threshold).
+ */
+size_t ob_arena_owner_headroom(const ob_arena_t *a, int owner);
+
 /*
  * Allocates `size` bytes (size > 0) for `owner`.  The memory is aligned to
  * 8 bytes and not zeroed.  Returns NULL when the budget cannot hold it even
- * after eviction.  new: release with ob_arena_free with the same owner and
- * size.
+ * after reclaim and eviction (see the order above).  new: release with
+ * ob_arena_free with the same owner and size.
  */
 void *ob_arena_alloc(ob_arena_t *a, int owner, size_t size);
 
+/*
+ * A chunk for `size` from a page `owner` already holds in that class: never
+ * a new page, a pool page, or eviction (the evacuate callback's way to move
+ * a chunk).  NULL when there is none, and always for a large size.  new.
+ */
+void *ob_arena_alloc_nogrow(ob_arena_t *a, int owner, size_t size);
+
+/*
+ * Resizes an allocation of `old_size` to `new_size` bytes (both > 0),
+ * keeping the first min(old, new) bytes.  Returns p itself when both sizes
+ * fall in the same class, else a new chunk (p is freed).  NULL when it does
+ * not fit: p is then untouched and still owned by the caller.  The
+ * allocation may call the owner's hook: the caller must make sure the hook
+ * cannot free p.  new.
+ */
+void *ob_arena_realloc(ob_arena_t *a, int owner, void *p, size_t old_size,
+                       size_t new_size);
+
 /* Releases what ob_arena_alloc returned; `size` is the size asked for. */
 void ob_arena_free(ob_arena_t *a, int owner, void *p, size_t size);
+
+/*
+ * Takes one page of `owner`'s class `src` away from it (the page with the
+ * fewest live chunks; each live chunk through the owner's evacuate
+ * callback) and gives it to class `dst` of the same owner, or to the pool
+ * with OB_ARENA_POOL.  memcached's `slabs reassign`.  Returns OB_OK (moved),
+ * OB_BUSY (the page drains: it reaches the pool when its busy chunks are
+ * freed), OB_DECLINED (src holds fewer than 2 pages of the owner's, or the
+ * owner refused), OB_ERR (bad class or a firm owner).
+ */
+int ob_arena_page_move(ob_arena_t *a, int owner, unsigned src, unsigned dst);
 
 /* The class a request of `size` bytes falls in: 1..nclasses, or
  * OB_ARENA_CLASS_LARGE when size is bigger than the largest class. */
@@ -131,12 +233,22 @@ unsigned ob_arena_class_of(const ob_arena_t *a, size_t size);
 size_t ob_arena_chunk_size(const ob_arena_t *a, size_t size);
 
 /* Changes the budget at run time (memcached's cache_memlimit).  Lowering it
- * below what is in use does not free anything: later allocations evict. */
+ * frees pool pages down to the new limit; what owners hold is not freed:
+ * later allocations reclaim and evict. */
 void ob_arena_set_limit(ob_arena_t *a, size_t limit);
 
+/* How many emptied pages the pool keeps instead of freeing them (default
+ * OB_ARENA_SPARE_PAGES).  Pages over the new count are freed now. */
+void ob_arena_set_spare(ob_arena_t *a, size_t pages);
+
 void ob_arena_stats(const ob_arena_t *a, ob_arena_stats_t *out /* OUT */);
+/* A class's figures over all owners. */
 int  ob_arena_class_stats(const ob_arena_t *a, unsigned class_id,
                           ob_arena_class_stats_t *out /* OUT */);
+/* A class's figures for one owner's pages. */
+int  ob_arena_owner_class_stats(const ob_arena_t *a, int owner,
+                                unsigned class_id,
+                                ob_arena_class_stats_t *out /* OUT */);
 int  ob_arena_owner_stats(const ob_arena_t *a, int owner,
                           ob_arena_owner_stats_t *out /* OUT */);
 
