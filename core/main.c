@@ -9,11 +9,14 @@
  *   3. cross-checks (user exists, slab geometry)   error -> exit 2
  *   4. -d: fork; the foreground waits for step 7
  *   5. cycle: logger, arena, modules' init         error -> exit 2
- *   6. pidfile (-P), modules' start (listeners),  error -> exit 1
- *      admin HTTP, drop privileges (-u)
+ *   6. pidfile (-P) opened and locked: held by a  error -> exit 1
+ *      running server -> stop here, file untouched;
+ *      modules' start (listeners), admin HTTP,
+ *      drop privileges (-u); pid written
  *   7. report ready; run the reactor
- *   8. SIGTERM/SIGINT: stop accepting, modules flush, pidfile removed,
- *      exit 0
+ *   8. SIGTERM/SIGINT: stop accepting, modules stop, pending replies
+ *      written for up to core.shutdown_timeout s, pidfile removed (if
+ *      still ours), exit 0
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,31 +80,36 @@ static int
 ob_main_serve(const ob_conf_t *conf, int ready_fd)
 {
     const json_t *core = ob_conf_section(conf, "core");
-    const char   *pidfile = ob_conf_str(core, "pidfile");
+    long long     maxconns = ob_conf_int(core, "max_connections");
+    ob_pidfile_t  pid;
     ob_cycle_t    cy;
     ob_err_t      err;
     long          fds;
     int           code;
 
-    fds = ob_process_raise_fd_limit((long) ob_conf_int(core,
-                                                       "max_connections"));
+    fds = ob_process_raise_fd_limit((long) maxconns);
 
     if (ob_cycle_init(&cy, conf, ob_modules, &err) != OB_OK) {
         fprintf(stderr, "onebox: %s\n", err.msg);
         ob_process_ready(ready_fd, OB_EXIT_CONFIG, 1);
         return OB_EXIT_CONFIG;
     }
-    if (fds >= 0 && fds < ob_conf_int(core, "max_connections")) {
-        ob_log_warning(&cy.log, "the descriptor limit is %ld, below "
-                       "core.max_connections", fds);
+    if (fds >= 0 && fds < maxconns + OB_PROCESS_RESERVED_FDS) {
+        ob_log_warning(&cy.log, "the descriptor limit is %ld and cannot be "
+                       "raised to core.max_connections (%lld) + %d: past "
+                       "about %ld clients, accepting pauses and waiting "
+                       "clients are closed (listen_disabled_num in /stats) "
+                       "until connections close; raise ulimit -n or lower "
+                       "-c", fds, maxconns, OB_PROCESS_RESERVED_FDS,
+                       fds > OB_PROCESS_RESERVED_FDS
+                       ? fds - OB_PROCESS_RESERVED_FDS : 0);
     }
 
-    /* The pidfile comes before the ports, so that whoever sees a port
-     * accept can also find the pid. */
-    if ((pidfile != NULL && ob_process_write_pidfile(pidfile, &err) != OB_OK)
-        || ob_cycle_start(&cy, &err) != OB_OK
-        || ob_process_drop_privileges(ob_conf_str(core, "user"), &err)
-           != OB_OK)
+    /* The lock comes before the ports, so that a second instance stops
+     * before it can bind (or fail to) and never touches the running one's
+     * file; the pid is written once the ports are bound. */
+    if (ob_process_pidfile_open(&pid, ob_conf_str(core, "pidfile"), &err)
+        != OB_OK)
     {
         ob_log_error(&cy.log, "%s", err.msg);
         if (cy.log.fp != stderr) {
@@ -109,7 +117,20 @@ ob_main_serve(const ob_conf_t *conf, int ready_fd)
         }
         ob_process_ready(ready_fd, OB_EXIT_RUNTIME, 1);
         ob_cycle_fini(&cy);
-        ob_process_remove_pidfile(pidfile);
+        return OB_EXIT_RUNTIME;
+    }
+    if (ob_cycle_start(&cy, &err) != OB_OK
+        || ob_process_drop_privileges(ob_conf_str(core, "user"), &err)
+           != OB_OK
+        || ob_process_pidfile_write(&pid, &err) != OB_OK)
+    {
+        ob_log_error(&cy.log, "%s", err.msg);
+        if (cy.log.fp != stderr) {
+            fprintf(stderr, "onebox: %s\n", err.msg);
+        }
+        ob_process_ready(ready_fd, OB_EXIT_RUNTIME, 1);
+        ob_cycle_fini(&cy);
+        ob_process_pidfile_remove(&pid);
         return OB_EXIT_RUNTIME;
     }
 
@@ -122,7 +143,7 @@ ob_main_serve(const ob_conf_t *conf, int ready_fd)
 
     code = ob_cycle_run(&cy);
     ob_cycle_fini(&cy);
-    ob_process_remove_pidfile(pidfile);
+    ob_process_pidfile_remove(&pid);
     return code;
 }
 

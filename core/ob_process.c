@@ -10,6 +10,10 @@
  *
  * This is what makes `onebox -d -P FILE` safe to script: when it returns 0
  * the pidfile exists and the ports accept connections.
+ *
+ * The pidfile is taken in the daemon itself (after the fork), so the lock
+ * never belongs to the parent that exits; a child forked later (a snapshot)
+ * shares the open file and its lock, and its exit does not drop it.
  */
 #include "ob_process.h"
 
@@ -20,13 +24,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Descriptors kept back for listeners, the log, data files. */
-#define OB_PROCESS_RESERVED_FDS 64
+/* Tries at opening a pidfile that is replaced under us, and at reading the
+ * pid of a holder that has not written it yet (pidfile(3): 3 x 5 ms). */
+#define OB_PIDFILE_TRIES     3
+#define OB_PIDFILE_WAIT_US   5000
 
 
 int
@@ -97,37 +104,123 @@ ob_process_ready(int ready_fd, int status, int keep_stderr)
 }
 
 
-int
-ob_process_write_pidfile(const char *path, ob_err_t *err)
+/* The pid a locked pidfile holds, or -1 while its holder has not written
+ * it yet. */
+static long
+ob_process_pidfile_holder(int fd)
 {
-    char  tmp[4096];
-    FILE *fp;
+    char    buf[32];
+    ssize_t n;
+    int     i;
 
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp)) {
-        return ob_err_set(err, "core.pidfile: path too long");
+    for (i = 0; i < OB_PIDFILE_TRIES; i++) {
+        n = pread(fd, buf, sizeof(buf) - 1, 0);
+        if (n > 0) {
+            buf[n] = '\0';
+            return strtol(buf, NULL, 10);
+        }
+        usleep(OB_PIDFILE_WAIT_US);
     }
-    fp = fopen(tmp, "w");
-    if (fp == NULL) {
-        return ob_err_set(err, "core.pidfile: %s: %s", path,
-                 strerror(errno));
+    return -1;
+}
+
+
+int
+ob_process_pidfile_open(ob_pidfile_t *pf, const char *path, ob_err_t *err)
+{
+    struct stat st, fst;
+    long        pid;
+    int         fd, i;
+
+    pf->path = path;
+    pf->fd = -1;
+    if (path == NULL) {
+        return OB_OK;
     }
-    fprintf(fp, "%ld\n", (long) getpid());
-    if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-        ob_err_set(err, "core.pidfile: %s: %s", path,
-                 strerror(errno));
-        unlink(tmp);
-        return OB_ERR;
+
+    for (i = 0; i < OB_PIDFILE_TRIES; i++) {
+        /* Never O_TRUNC: the file may be a live instance's. */
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            return ob_err_set(err, "core.pidfile: %s: %s", path,
+                              strerror(errno));
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            if (errno != EWOULDBLOCK) {
+                ob_err_set(err, "core.pidfile: %s: lock: %s", path,
+                           strerror(errno));
+                close(fd);
+                return OB_ERR;
+            }
+            pid = ob_process_pidfile_holder(fd);
+            close(fd);
+            if (pid > 0) {
+                return ob_err_set(err, "core.pidfile: %s is held by a "
+                                  "running server (pid %ld); not starting",
+                                  path, pid);
+            }
+            return ob_err_set(err, "core.pidfile: %s is held by another "
+                              "server that is starting; not starting", path);
+        }
+        /* Locked; but if the path was unlinked or replaced between our
+         * open and our lock, the lock is on a file nobody sees. */
+        if (fstat(fd, &fst) == 0 && stat(path, &st) == 0
+            && st.st_dev == fst.st_dev && st.st_ino == fst.st_ino)
+        {
+            if (ftruncate(fd, 0) != 0) {
+                ob_err_set(err, "core.pidfile: %s: %s", path,
+                           strerror(errno));
+                close(fd);
+                return OB_ERR;
+            }
+            pf->fd = fd;
+            pf->dev = fst.st_dev;
+            pf->ino = fst.st_ino;
+            return OB_OK;
+        }
+        close(fd);
+    }
+    return ob_err_set(err, "core.pidfile: %s keeps being replaced", path);
+}
+
+
+int
+ob_process_pidfile_write(ob_pidfile_t *pf, ob_err_t *err)
+{
+    char buf[32];
+    int  len;
+
+    if (pf->fd < 0) {
+        return OB_OK;
+    }
+    len = snprintf(buf, sizeof(buf), "%ld\n", (long) getpid());
+    /* Same inode, so the lock stays on the file readers find. */
+    if (ftruncate(pf->fd, 0) != 0
+        || pwrite(pf->fd, buf, (size_t) len, 0) != len)
+    {
+        return ob_err_set(err, "core.pidfile: %s: %s", pf->path,
+                          strerror(errno));
     }
     return OB_OK;
 }
 
 
 void
-ob_process_remove_pidfile(const char *path)
+ob_process_pidfile_remove(ob_pidfile_t *pf)
 {
-    if (path != NULL) {
-        unlink(path);
+    struct stat st;
+
+    if (pf->fd < 0) {
+        return;
     }
+    /* Ours while we hold the lock, unless someone replaced the path. */
+    if (stat(pf->path, &st) == 0 && st.st_dev == pf->dev
+        && st.st_ino == pf->ino)
+    {
+        unlink(pf->path);
+    }
+    close(pf->fd);
+    pf->fd = -1;
 }
 
 

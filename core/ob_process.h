@@ -25,9 +25,31 @@ int  ob_process_daemonize(int *ready_fd /* OUT */, ob_err_t *err);
  * ready_fd < 0. */
 void ob_process_ready(int ready_fd, int status, int keep_stderr);
 
-/* Writes the process id to `path` (atomically: a temporary file renamed). */
-int  ob_process_write_pidfile(const char *path, ob_err_t *err);
-void ob_process_remove_pidfile(const char *path);
+/*
+ * The pidfile, as FreeBSD's pidfile(3) keeps it: opened and flock()ed
+ * BEFORE the ports are bound, so a second instance with the same -P stops
+ * there (naming the running pid) and never touches the file; written after
+ * binding and daemonizing (ftruncate + pwrite, same inode: the lock stays
+ * on the file readers see); held open for the life of the process; removed
+ * only by the process that holds the lock, and only if the path still
+ * names the inode it locked.
+ *
+ *   ob_process_pidfile_open   -> bind, daemonized already -> _write
+ *   exit or failure           -> _remove
+ */
+typedef struct ob_pidfile_s {
+    const char *path;     /* borrowed: the configuration's */
+    int         fd;       /* locked; -1 when none */
+    dev_t       dev;      /* what fd is, to tell a replaced file */
+    ino_t       ino;
+} ob_pidfile_t;
+
+/* Opens and locks `path` (NULL: no pidfile, OB_OK).  OB_ERR with err
+ * naming the running pid when another process holds the lock. */
+int  ob_process_pidfile_open(ob_pidfile_t *pf, const char *path,
+                             ob_err_t *err);
+int  ob_process_pidfile_write(ob_pidfile_t *pf, ob_err_t *err);
+void ob_process_pidfile_remove(ob_pidfile_t *pf);
 
 /* Looks the user up (for validation before anything starts). */
 int  ob_process_find_user(const char *user, uid_t *uid /* OUT */,
@@ -37,8 +59,13 @@ int  ob_process_find_user(const char *user, uid_t *uid /* OUT */,
  * ignores -u when it is not root. */
 int  ob_process_drop_privileges(const char *user, ob_err_t *err);
 
-/* Raises RLIMIT_NOFILE so that max_connections sockets (plus the process's
- * own files) fit; returns the limit in force. */
+/* Descriptors kept for listeners, the admin port, the log, data files and
+ * the accept guard's spare, above max_connections (Redis keeps 32). */
+#define OB_PROCESS_RESERVED_FDS 64
+
+/* Raises RLIMIT_NOFILE so that max_connections sockets plus
+ * OB_PROCESS_RESERVED_FDS fit, as far as the hard limit allows; returns the
+ * limit in force. */
 long ob_process_raise_fd_limit(long max_connections);
 
 #endif /* OB_PROCESS_H */
