@@ -20,8 +20,8 @@
  *     The cycle may be absent (unit tests drive the handlers without
  *     one): its figures are then 0 or what the cache itself knows.
  *   - The arena is shared by every module: `limit_maxbytes` is the whole
- *     budget, and `stats slabs` shows the classes as a whole, which are
- *     the cache's alone when the cache is the only module keeping data.
+ *     budget; `stats slabs` shows the cache's own pages (an arena page
+ *     belongs to one module).
  *   - Large items (more than a page/2) are arena blocks of their own, in
  *     class 0: `stats items` shows them as class 0; `stats slabs` cannot,
  *     since they have no pages or chunks.
@@ -178,8 +178,17 @@ cache_stats_general(cache_t *c, struct evbuffer *out)
         cache_stat_u64(out, "hash_is_expanding", (uint64_t) hs.rehashing);
     }
 
-    /* the arena never moves a page from one class to another */
-    cache_stat_u64(out, "slabs_moved", 0);
+    /* the page mover (cache_items.c): the arena's reclaims and
+     * `slabs reassign` / automove */
+    cache_stat_u64(out, "slab_reassign_rescues", s->slab_reassign_rescues);
+    cache_stat_u64(out, "slab_reassign_evictions_nomem",
+                   s->slab_reassign_evictions_nomem);
+    cache_stat_u64(out, "slab_reassign_busy_items",
+                   s->slab_reassign_busy_items);
+    cache_stat_u64(out, "slab_reassign_busy_deletes",
+                   s->slab_reassign_busy_deletes);
+    cache_stat_u64(out, "slab_reassign_running", (uint64_t) c->mover.pending);
+    cache_stat_u64(out, "slabs_moved", s->slabs_moved);
 
     cache_stat_u64(out, "bytes", s->bytes);
     cache_stat_u64(out, "curr_items", s->curr_items);
@@ -259,7 +268,7 @@ cache_stats_slabs(cache_t *c, struct evbuffer *out)
     active = 0;
 
     for (id = 1; id <= ast.nclasses && id <= OB_ARENA_MAX_CLASSES; id++) {
-        if (ob_arena_class_stats(c->arena, id, &acs) != OB_OK
+        if (ob_arena_owner_class_stats(c->arena, c->owner, id, &acs) != OB_OK
             || acs.total_pages == 0)
         {
             continue;
@@ -322,7 +331,11 @@ cache_stats_settings(cache_t *c, struct evbuffer *out)
      * header, whatever core.slab_min_chunk makes it.
      */
     chunk = 0;
-    if (ob_arena_class_stats(c->arena, 1, &acs) == OB_OK
+    /* the class where the growth series starts (the 8-byte-step classes
+     * below it are too small for an item) */
+    if (ob_arena_class_stats(c->arena, ob_arena_class_of(c->arena,
+            core != NULL ? (size_t) ob_conf_int(core, "slab_min_chunk") : 1),
+            &acs) == OB_OK
         && acs.chunk_size > sizeof(cache_item_t))
     {
         chunk = acs.chunk_size - sizeof(cache_item_t);
@@ -354,8 +367,11 @@ cache_stats_settings(cache_t *c, struct evbuffer *out)
     cache_stat_u64(out, "item_size_max", c->max_item_size);
     /* over the limit a connection is refused at once, with an error */
     cache_stat_str(out, "maxconns_fast", "yes");
-    cache_stat_str(out, "slab_reassign", "no");
-    cache_stat_u64(out, "slab_automove", 0);
+    cache_stat_str(out, "slab_reassign", "yes");
+    cache_stat_u64(out, "slab_automove", (uint64_t) c->mover.automove);
+    evbuffer_add_printf(out, "STAT slab_automove_ratio %.2f\r\n",
+                        c->mover.ratio);
+    cache_stat_u64(out, "slab_automove_window", CACHE_AUTOMOVE_WINDOW);
     cache_stat_u64(out, "slab_chunk_max", ast.page_size / 2);
     cache_stat_str(out, "lru_crawler", "yes");
     cache_stat_str(out, "flush_enabled", c->flush_enabled ? "yes" : "no");

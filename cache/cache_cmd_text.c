@@ -837,6 +837,7 @@ const cache_cmd_t cache_text_commands[] = {
     { "gats",           cache_cmd_gats },
     { "version",        cache_cmd_version },
     { "stats",          cache_cmd_stats },
+    { "slabs",          cache_cmd_slabs },
     { "flush_all",      cache_cmd_flush_all },
     { "verbosity",      cache_cmd_verbosity },
     { "quit",           cache_cmd_quit },

@@ -101,11 +101,35 @@ typedef struct cache_stats_s {
     uint64_t store_too_large, store_no_memory;
     uint64_t total_items, curr_items, bytes;
     uint64_t evictions, reclaimed, expired_unfetched, evicted_unfetched;
+    uint64_t slabs_moved, slab_reassign_rescues, slab_reassign_evictions_nomem;
+    uint64_t slab_reassign_busy_items, slab_reassign_busy_deletes;
     uint64_t evicted_active, crawler_reclaimed, crawler_items_checked;
     uint64_t curr_connections, total_connections;
     uint64_t bytes_read, bytes_written;
     cache_class_stats_t classes[OB_ARENA_MAX_CLASSES + 1]; /* index = class id */
 } cache_stats_t;
+
+/* ---- the page mover (cache_items.c) --------------------------------------- */
+
+#define CACHE_AUTOMOVE_WINDOW  30           /* memcached's slab_automove_window */
+#define CACHE_NCLASS           (OB_ARENA_MAX_CLASSES + 1)
+
+/* memcached's slab_automove=1 state: one sample per class per second. */
+typedef struct cache_mover_s {
+    int       automove;                     /* slabs automove 0|1|2 (default 1) */
+    double    ratio;                        /* slabs automove ratio (0.8) */
+    int       pending;                      /* a move is scheduled */
+    int       src, dst;                     /* ... from class src (-1: any) to dst */
+    uint64_t  last_evicted[CACHE_NCLASS];
+    uint64_t  last_oom[CACHE_NCLASS];
+    uint64_t  last_pages[CACHE_NCLASS];
+    uint64_t  age[CACHE_NCLASS][CACHE_AUTOMOVE_WINDOW];
+    uint8_t   evicted[CACHE_NCLASS][CACHE_AUTOMOVE_WINDOW];
+    uint8_t   dirty[CACHE_NCLASS][CACHE_AUTOMOVE_WINDOW];
+    unsigned  pos;                          /* the slot written next */
+    unsigned  samples;                      /* taken so far, up to the window */
+    unsigned  any_next;                     /* round robin of `reassign -1` */
+} cache_mover_t;
 
 /* ---- the module's state --------------------------------------------------- */
 
@@ -139,7 +163,8 @@ struct cache_s {
     cache_item_t       *crawl_next;     /* ... and at which item (NULL: tail) */
 
     cache_stats_t       stats;
-    struct event       *clock_ev;       /* 1 s: clock, crawler */
+    cache_mover_t       mover;          /* slabs reassign / automove */
+    struct event       *clock_ev;       /* 1 s: clock, crawler, automover */
     ob_proto_t          proto;          /* our wire protocol; max_input set from -I */
 };
 
@@ -452,5 +477,17 @@ int cache_mget_resume(cache_conn_t *cc);
 
 /* The stats commands (cache_cmd_stats.c), called by the text table. */
 int cache_cmd_stats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens);
+
+/* slabs reassign / slabs automove (cache_cmd_slabs.c). */
+int cache_cmd_slabs(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens);
+
+/* ---- cache_items.c: the page mover ---------------------------------------- */
+
+/* Pages the cache holds in arena class id (0 for an unknown class). */
+size_t cache_slabs_pages(const cache_t *c, unsigned id);
+
+/* Once a second: runs a scheduled `slabs reassign`, then (automove 1)
+ * memcached's automover rule; may schedule the next move. */
+void cache_slabs_tick(cache_t *c);
 
 #endif /* OB_CACHE_INT_H */

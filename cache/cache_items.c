@@ -61,6 +61,8 @@
 
 
 static size_t cache_items_evict(void *ctx, unsigned class_id, size_t want);
+static int cache_items_evacuate(void *ctx, void *chunk, unsigned class_id);
+static uint64_t cache_items_age(void *ctx, unsigned class_id);
 
 
 /* ---- the hash table's view of an item ------------------------------------ */
@@ -138,7 +140,13 @@ cache_items_init(cache_t *c, ob_err_t *err)
     }
     cache_clock_update(c);
 
+    /* the elastic tenant: its pages go to whoever needs them, and
+     * memcached's page mover defaults (automove 1, ratio 0.8) */
     ob_arena_owner_set_evict(c->arena, c->owner, cache_items_evict, c);
+    ob_arena_owner_set_elastic(c->arena, c->owner, cache_items_evacuate,
+                               cache_items_age, c);
+    c->mover.automove = 1;
+    c->mover.ratio = 0.8;
 
     return OB_OK;
 }
@@ -152,6 +160,7 @@ cache_items_fini(cache_t *c)
 
     if (c->arena != NULL) {
         ob_arena_owner_set_evict(c->arena, c->owner, NULL, NULL);
+        ob_arena_owner_set_elastic(c->arena, c->owner, NULL, NULL, NULL);
     }
 
     for (i = 0; i < CACHE_NCLASSES; i++) {
@@ -606,17 +615,15 @@ cache_items_flush(cache_t *c, int64_t delay)
 
 /* ---- eviction ------------------------------------------------------------- */
 
-/* Frees the tail of class id: reclaimed if dead, else an eviction.
- * Returns the bytes given back (the chunk size). */
+/* Takes a linked item out as an eviction (or a reclaim if it is dead),
+ * counting it as memcached does.  Returns its chunk's bytes. */
 static size_t
-cache_items_evict_one(cache_t *c, unsigned id)
+cache_items_evict_item(cache_t *c, cache_item_t *it)
 {
-    cache_item_t         *it;
     cache_class_stats_t  *cs;
     size_t                bytes;
 
-    it = c->tails[id];
-    cs = &c->stats.classes[id];
+    cs = &c->stats.classes[it->clsid];
     bytes = ob_arena_chunk_size(c->arena, CACHE_ITEM_total(it));
 
     if (cache_item_dead(c, it) != CACHE_MISS_ABSENT) {
@@ -624,11 +631,6 @@ cache_items_evict_one(cache_t *c, unsigned id)
         cs->reclaimed++;
         cache_item_reclaim(c, it);
         return bytes;
-    }
-
-    /* memcached's -M: a live item is never evicted; the store fails. */
-    if (!c->evictions_enabled) {
-        return 0;
     }
 
     c->stats.evictions++;
@@ -648,62 +650,375 @@ cache_items_evict_one(cache_t *c, unsigned id)
 }
 
 
-/* The class whose tail is the least recently used item, or -1 if empty. */
-static int
-cache_items_oldest_class(const cache_t *c)
+/* Frees the tail of class id: reclaimed if dead, else an eviction unless
+ * evictions are off (memcached's -M: the store fails instead).  Returns
+ * the bytes given back (the chunk size), 0 for none. */
+static size_t
+cache_items_evict_one(cache_t *c, unsigned id)
 {
-    int       best;
-    unsigned  i;
+    cache_item_t  *it;
 
-    best = -1;
-
-    for (i = 0; i < CACHE_NCLASSES; i++) {
-        if (c->tails[i] != NULL
-            && (best < 0 || c->tails[i]->time < c->tails[best]->time))
-        {
-            best = (int) i;
-        }
+    it = c->tails[id];
+    if (it == NULL) {
+        return 0;
     }
 
-    return best;
+    if (!c->evictions_enabled && cache_item_dead(c, it) == CACHE_MISS_ABSENT) {
+        return 0;
+    }
+
+    return cache_items_evict_item(c, it);
 }
 
 
 /*
- * The arena's eviction hook (ob_arena_evict_pt), called for allocations of
- * any owner.  Frees items until `want` bytes of chunks are given back: from
- * the tail of `class_id` while it has items, then the oldest tails of the
- * other classes.  Returns the bytes freed, 0 when the cache is empty.  It
- * must not allocate (the arena forbids recursion anyway).
+ * The arena's eviction hook (ob_arena_evict_pt), for the cache's own
+ * allocations (and, as the elastic tenant, for its large blocks when they
+ * are the oldest thing the budget can take back).  Frees items from the
+ * tail of `class_id` until `want` bytes of chunks are given back: a freed
+ * chunk of the class is reused at once, memcached's per-class LRU.  A class
+ * with no items gives nothing: the arena then moves a page from another
+ * class (page reclaim), instead of this hook emptying other classes' LRUs
+ * until some page happened to empty.  It must not allocate.
  */
 static size_t
 cache_items_evict(void *ctx, unsigned class_id, size_t want)
 {
     cache_t  *c;
     size_t    freed, n;
-    int       id;
 
     c = ctx;
     freed = 0;
 
-    while (freed < want || freed == 0) {
-        if (class_id < CACHE_NCLASSES && c->tails[class_id] != NULL) {
-            id = (int) class_id;
-        } else {
-            id = cache_items_oldest_class(c);
-            if (id < 0) {
-                break;
-            }
-        }
+    if (class_id >= CACHE_NCLASSES) {
+        return 0;
+    }
 
-        n = cache_items_evict_one(c, (unsigned) id);
+    while (freed < want || freed == 0) {
+        n = cache_items_evict_one(c, class_id);
         if (n == 0) {
             break;
         }
         freed += n;
     }
 
+    /* automove 2: every eviction asks for a page for this class */
+    if (freed > 0 && c->mover.automove == 2 && !c->mover.pending
+        && class_id != OB_ARENA_CLASS_LARGE)
+    {
+        c->mover.pending = 1;
+        c->mover.src = -1;
+        c->mover.dst = (int) class_id;
+    }
+
     return freed;
+}
+
+
+/* ---- the page mover -------------------------------------------------------- */
+
+/*
+ * Moves a linked item to `nit`, a free chunk of the same class: the copy
+ * takes its place in the hash table and the LRU, and the crawler's cursor
+ * follows it.  The old one is no longer linked: freed now, or, if a reply
+ * still points into it, by its last release.
+ */
+static void
+cache_items_move(cache_t *c, cache_item_t *it, cache_item_t *nit)
+{
+    size_t  total;
+
+    total = CACHE_ITEM_total(it);
+    memcpy(nit, it, total);
+    nit->refcount = 0;
+
+    if (cache_hash_replace(c, it, nit) != OB_OK) {
+        /* cannot happen for a linked item; keep the table consistent */
+        cache_hash_insert(c, nit);
+    }
+
+    if (nit->prev != NULL) {
+        nit->prev->next = nit;
+    } else {
+        c->heads[nit->clsid] = nit;
+    }
+    if (nit->next != NULL) {
+        nit->next->prev = nit;
+    } else {
+        c->tails[nit->clsid] = nit;
+    }
+    if (c->crawl_next == it) {
+        c->crawl_next = nit;
+    }
+
+    it->prev = NULL;
+    it->next = NULL;
+    it->it_flags &= ~CACHE_ITEM_LINKED;
+    c->stats.slab_reassign_rescues++;
+
+    if (it->refcount == 0) {
+        ob_arena_free(c->arena, c->owner, it, total);
+    }
+}
+
+
+/*
+ * The arena's evacuate callback (ob_arena_evacuate_pt): the item in
+ * `chunk` is on a page the cache gives up.  A live item moves to a free
+ * chunk of its class on another page; when there is none, the class's LRU
+ * tail is evicted to make one (so what the cache loses is its oldest data,
+ * as memcached 1.6.34's mover does, not whatever shared the page), and the
+ * item itself only when it is the tail.  Not linked (an upload in
+ * progress, or unlinked while a reply holds it): OB_BUSY, its owner frees
+ * it later.  A referenced item is copied, or unlinked when it cannot be:
+ * OB_BUSY, the page drains when the reply is done.  With -M (evictions
+ * off) a live item is only moved: with no free chunk, OB_DECLINED.
+ */
+static int
+cache_items_evacuate(void *ctx, void *chunk, unsigned class_id)
+{
+    cache_t       *c;
+    cache_item_t  *it, *nit, *tail;
+    int            busy;
+
+    c = ctx;
+    it = chunk;
+
+    if (!(it->it_flags & CACHE_ITEM_LINKED)) {
+        c->stats.slab_reassign_busy_items++;
+        return OB_BUSY;
+    }
+
+    busy = it->refcount > 0;
+
+    if (!busy && cache_item_dead(c, it) != CACHE_MISS_ABSENT) {
+        cache_items_evict_item(c, it);
+        return OB_OK;
+    }
+
+    nit = ob_arena_alloc_nogrow(c->arena, c->owner, CACHE_ITEM_total(it));
+
+    while (nit == NULL && c->evictions_enabled) {
+        tail = c->tails[class_id];
+        if (tail == NULL || tail == it) {
+            break;
+        }
+        cache_items_evict_item(c, tail);
+        nit = ob_arena_alloc_nogrow(c->arena, c->owner, CACHE_ITEM_total(it));
+    }
+
+    if (nit != NULL) {
+        cache_items_move(c, it, nit);
+        if (busy) {
+            c->stats.slab_reassign_busy_items++;
+            return OB_BUSY;
+        }
+        return OB_OK;
+    }
+
+    if (!c->evictions_enabled) {
+        return OB_DECLINED;
+    }
+
+    c->stats.slab_reassign_evictions_nomem++;
+    cache_items_evict_item(c, it);
+
+    if (busy) {
+        c->stats.slab_reassign_busy_deletes++;
+        return OB_BUSY;
+    }
+
+    return OB_OK;
+}
+
+
+/*
+ * The arena's age callback (ob_arena_age_pt): how old the LRU tail of a
+ * class is, larger for older.  Seconds since its last use first; within a
+ * second, stores that came since it (CAS) break the tie, so that even a
+ * fast burst gives up the class holding the least recent item.
+ */
+static uint64_t
+cache_items_age(void *ctx, unsigned class_id)
+{
+    cache_t       *c;
+    cache_item_t  *tail;
+    uint64_t       secs, since;
+
+    c = ctx;
+    tail = class_id < CACHE_NCLASSES ? c->tails[class_id] : NULL;
+    if (tail == NULL) {
+        return 0;
+    }
+
+    secs = c->now > tail->time ? c->now - tail->time : 0;
+    since = c->cas_next > tail->cas ? c->cas_next - tail->cas : 0;
+
+    return (secs << 40) + OB_MIN(since, (UINT64_C(1) << 40) - 1);
+}
+
+
+size_t
+cache_slabs_pages(const cache_t *c, unsigned id)
+{
+    ob_arena_class_stats_t  cs;
+
+    if (ob_arena_owner_class_stats(c->arena, c->owner, id, &cs) != OB_OK) {
+        return 0;
+    }
+
+    return cs.total_pages - cs.draining_pages;
+}
+
+
+/* A scheduled move: OK when done or draining (memcached's mover also
+ * finishes on its own time), and in any case the schedule is cleared. */
+static void
+cache_slabs_move_run(cache_t *c)
+{
+    ob_arena_stats_t  ast;
+    unsigned          i, n, id;
+    int               src, rc;
+
+    src = c->mover.src;
+    c->mover.pending = 0;
+
+    if (src < 0) {
+        /* `slabs reassign -1 dst`: any class with a spare page, in turn */
+        ob_arena_stats(c->arena, &ast);
+        n = ast.nclasses;
+        for (i = 0; i < n; i++) {
+            id = 1 + (c->mover.any_next + i) % n;
+            if ((int) id != c->mover.dst && cache_slabs_pages(c, id) > 1) {
+                src = (int) id;
+                c->mover.any_next = id % n;
+                break;
+            }
+        }
+        if (src < 0) {
+            return;
+        }
+    }
+
+    if (src == 0) {
+        /* from the pool: its pages go to whoever allocates next */
+        return;
+    }
+
+    rc = ob_arena_page_move(c->arena, c->owner, (unsigned) src,
+                            (unsigned) c->mover.dst);
+    if (rc == OB_OK || rc == OB_BUSY) {
+        c->stats.slabs_moved++;
+    }
+}
+
+
+/*
+ * memcached's automove=1 (slab_automove.c), once a second: per class, one
+ * sample of its evictions, out-of-memory failures, pages and tail age over
+ * a window of 30.  A class with over 2.5 pages of free chunks and a quiet
+ * window gives a page to the pool.  Else, once the window has filled, the
+ * class with the oldest tail (over 2 pages) gives a page to the youngest
+ * class that keeps evicting, when the youngest's age is under ratio times
+ * the oldest's.
+ */
+static void
+cache_slabs_automove(cache_t *c)
+{
+    cache_mover_t           *m;
+    ob_arena_stats_t         ast;
+    ob_arena_class_stats_t   acs;
+    cache_class_stats_t     *cs;
+    cache_item_t            *tail;
+    unsigned                 id, k, evicted, dirty, slot;
+    uint64_t                 age, sum, oldest_age, youngest_age;
+    int                      oldest, youngest;
+
+    m = &c->mover;
+    ob_arena_stats(c->arena, &ast);
+    slot = m->pos;
+    oldest = -1;
+    youngest = -1;
+    oldest_age = 0;
+    youngest_age = 0;
+
+    for (id = 1; id <= ast.nclasses && id < CACHE_NCLASSES; id++) {
+        if (ob_arena_owner_class_stats(c->arena, c->owner, id, &acs) != OB_OK) {
+            continue;
+        }
+        cs = &c->stats.classes[id];
+        tail = c->tails[id];
+
+        m->evicted[id][slot] = cs->evicted != m->last_evicted[id];
+        m->dirty[id][slot] = m->evicted[id][slot]
+                             || cs->outofmemory != m->last_oom[id]
+                             || acs.total_pages != m->last_pages[id];
+        m->last_evicted[id] = cs->evicted;
+        m->last_oom[id] = cs->outofmemory;
+        m->last_pages[id] = acs.total_pages;
+        m->age[id][slot] = tail != NULL && c->now > tail->time
+                           ? c->now - tail->time : 0;
+
+        evicted = 0;
+        dirty = 0;
+        sum = 0;
+        for (k = 0; k < CACHE_AUTOMOVE_WINDOW; k++) {
+            evicted += m->evicted[id][k];
+            dirty += m->dirty[id][k];
+            sum += m->age[id][k];
+        }
+        age = sum / CACHE_AUTOMOVE_WINDOW;
+
+        /* free-page reclaim: not limited to once a second in memcached,
+         * one page per tick here */
+        if (dirty == 0 && acs.total_pages > 1
+            && acs.free_chunks * 2 > acs.chunks_per_page * 5
+            && !m->pending)
+        {
+            m->pending = 1;
+            m->src = (int) id;
+            m->dst = OB_ARENA_POOL;
+        }
+
+        if (acs.total_pages > 2 && (oldest < 0 || age > oldest_age)) {
+            oldest = (int) id;
+            oldest_age = age;
+        }
+        if (evicted * 2 > CACHE_AUTOMOVE_WINDOW
+            && (youngest < 0 || age < youngest_age))
+        {
+            youngest = (int) id;
+            youngest_age = age;
+        }
+    }
+
+    m->pos = (m->pos + 1) % CACHE_AUTOMOVE_WINDOW;
+    if (m->samples < CACHE_AUTOMOVE_WINDOW) {
+        m->samples++;
+    }
+
+    if (!m->pending && m->samples == CACHE_AUTOMOVE_WINDOW
+        && oldest > 0 && youngest > 0 && oldest != youngest
+        && m->evicted[youngest][slot]
+        && (double) youngest_age < (double) oldest_age * m->ratio)
+    {
+        m->pending = 1;
+        m->src = oldest;
+        m->dst = youngest;
+    }
+}
+
+
+void
+cache_slabs_tick(cache_t *c)
+{
+    if (c->mover.pending) {
+        cache_slabs_move_run(c);
+    }
+
+    if (c->mover.automove == 1) {
+        cache_slabs_automove(c);
+    }
 }
 
 

@@ -559,6 +559,7 @@ cache_clock_cb(evutil_socket_t fd, short what, void *arg)
     (void) what;
     cache_clock_update(c);
     cache_items_crawl(c, CACHE_CRAWL_PER_TICK);
+    cache_slabs_tick(c);
 }
 
 
