@@ -47,7 +47,6 @@
 
 /* The parts of a decimal number as strto* scan it. */
 typedef struct cache_num_s {
-    const uint8_t *end;     /* strto*'s endptr: just past the digits */
     uint64_t mag;           /* the digits' value (saturated on overflow) */
     int      neg;           /* a '-' sign came before the digits */
     int      overflow;      /* the digits exceed 2^64 - 1 (strto*'s ERANGE) */
@@ -209,7 +208,6 @@ cache_proto_scan(const ob_str_t *t, cache_num_t *num /* OUT */)
         }
         digits++;
     }
-    num->end = p;
 
     /* no digits: strto*'s endptr == str */
     if (digits == 0) {
@@ -224,7 +222,7 @@ cache_proto_scan(const ob_str_t *t, cache_num_t *num /* OUT */)
 /*
  * safe_strtoull / safe_strtoul on LP64: strtoull, negated modulo 2^64 for
  * a '-' sign; refused when it overflowed, or when the result has its top
- * bit set and the scanned text (up to strtoull's endptr) holds a '-'.  So
+ * bit set and the text holds a '-' anywhere.  So
  * "-1" is refused, but "-9223372036854775809" is 9223372036854775807, as
  * memcached reads it (its incr then answers 9223372036854775808).
  */
@@ -244,9 +242,9 @@ cache_proto_u64_text(const char *p, size_t n, uint64_t *out)
 
     v = num.neg ? (uint64_t) 0 - num.mag : num.mag;
 
-    if ((v >> 63) != 0
-        && memchr(t.data, '-', (size_t) (num.end - t.data)) != NULL)
-    {
+    /* memcached's strchr(str, '-') runs over the whole token (its
+     * tokenizer NUL-terminates tokens), not only up to the digits' end */
+    if ((v >> 63) != 0 && memchr(t.data, '-', t.len) != NULL) {
         return 0;
     }
 

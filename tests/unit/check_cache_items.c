@@ -797,6 +797,12 @@ static const t_incr_case_t t_incr_cases[] = {
     { "-0",                     1, 1,  OB_OK, 1,  "1 " },
     { "",                       1, 1,  OB_DECLINED, 0, "" },
     { "-5",                     1, 1,  OB_DECLINED, 0, "-5" },
+    /* memcached's safe_strtoull: "-" wraps modulo 2^64; refused only when
+     * the result looks negative as signed (issue 6: one parser) */
+    { "-9223372036854775809",   1, 1,  OB_OK, 9223372036854775808ull,
+      "9223372036854775808 " },
+    { "-9223372036854775808",   1, 1,  OB_DECLINED, 0,
+      "-9223372036854775808" },
     { "99999999999999999999",   1, 1,  OB_DECLINED, 0, "99999999999999999999" },
     { "18446744073709551616",   1, 1,  OB_DECLINED, 0, "18446744073709551616" },
     { "abc",                    1, 1,  OB_DECLINED, 0, "abc" },
@@ -1097,6 +1103,91 @@ START_TEST(test_api)
 END_TEST
 
 
+/*
+ * References (replies pointing into an item): a referenced item that is
+ * unlinked, replaced or flushed stays readable and in the arena until its
+ * last release, and an incr does not rewrite its bytes in place.  Large
+ * values (more than half a page) are arena blocks of their own, so the
+ * arena's large_bytes shows exactly when one is freed.
+ */
+START_TEST(test_refcount)
+{
+    cache_t           *c;
+    cache_item_t      *it, *it2;
+    ob_arena_stats_t   st;
+    char               big[600 * 1024];
+    size_t             before;
+    uint64_t           v;
+
+    c = t_open(16 * T_MIB, T_MIB);
+    memset(big, 'r', sizeof(big));
+    big[sizeof(big) - 1] = '\0';
+
+    ob_arena_stats(c->arena, &st);
+    before = st.large_bytes;
+    ck_assert_int_eq(t_set(c, "r", big), OB_OK);
+    it = t_find(c, "r");
+    ck_assert_ptr_nonnull(it);
+    cache_item_ref(it);
+    cache_item_ref(it);
+
+    /* deleted while referenced: gone from the table, not freed */
+    cache_item_unlink(c, it);
+    ck_assert_ptr_null(t_find(c, "r"));
+    ob_arena_stats(c->arena, &st);
+    ck_assert_uint_gt(st.large_bytes, before);
+    ck_assert_int_eq(memcmp(CACHE_ITEM_value(it), big, 100), 0);
+    t_check_stats(c);
+
+    cache_item_release(c, it);
+    ob_arena_stats(c->arena, &st);
+    ck_assert_uint_gt(st.large_bytes, before);
+    cache_item_release(c, it);          /* the last one frees it */
+    ob_arena_stats(c->arena, &st);
+    ck_assert_uint_eq(st.large_bytes, before);
+
+    /* replaced while referenced: the new value is found, the old one
+     * stays intact for its reader */
+    ck_assert_int_eq(t_set(c, "r", big), OB_OK);
+    it = t_find(c, "r");
+    cache_item_ref(it);
+    big[0] = 'n';
+    ck_assert_int_eq(t_set(c, "r", big), OB_OK);
+    it2 = t_find(c, "r");
+    ck_assert_ptr_ne(it, it2);
+    ck_assert_int_eq(CACHE_ITEM_value(it)[0], 'r');
+    ck_assert_int_eq(CACHE_ITEM_value(it2)[0], 'n');
+    t_check_stats(c);
+    cache_item_release(c, it);
+
+    /* flushed while referenced, then met by a lookup: unlinked only */
+    it = t_find(c, "r");
+    cache_item_ref(it);
+    cache_items_flush(c, 0);
+    ck_assert_ptr_null(t_find(c, "r"));
+    ck_assert_int_eq(CACHE_ITEM_value(it)[0], 'n');
+    cache_item_release(c, it);
+    ob_arena_stats(c->arena, &st);
+    ck_assert_uint_eq(st.large_bytes, before);
+
+    /* incr of a referenced number: a new item, the old bytes unchanged */
+    ck_assert_int_eq(t_set(c, "n", "100"), OB_OK);
+    it = t_find(c, "n");
+    cache_item_ref(it);
+    ck_assert_int_eq(cache_store_incr(c, "n", 1, 0, 1, 0, &v, NULL), OB_OK);
+    ck_assert_uint_eq(v, 99);
+    ck_assert_int_eq(memcmp(CACHE_ITEM_value(it), "100\r\n", 5), 0);
+    it2 = t_find(c, "n");
+    ck_assert_ptr_ne(it, it2);
+    ck_assert_int_eq(memcmp(CACHE_ITEM_value(it2), "99\r\n", 4), 0);
+    cache_item_release(c, it);
+    t_check_stats(c);
+
+    t_close(c);
+}
+END_TEST
+
+
 Suite *
 cache_items_suite(void)
 {
@@ -1109,6 +1200,7 @@ cache_items_suite(void)
     tcase_add_test(tc, test_link_find_bump_unlink);
     tcase_add_test(tc, test_replace_keeps_one);
     tcase_add_test(tc, test_cas_increments);
+    tcase_add_test(tc, test_refcount);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("time");

@@ -165,6 +165,97 @@ START_TEST(test_line_limit)
 END_TEST
 
 
+/*
+ * cache_proto_line_may_grow, the limit the connection applies while it
+ * resumes its search for "\n": it sees only the first CACHE_LINE_HEAD
+ * bytes, and must decide as cache_proto_line does on the whole buffer.
+ */
+START_TEST(test_line_may_grow)
+{
+    static const char *const heads[] = {
+        "get a b c", "gets k", "set k 0 0 1", "getx", "gat 0 k", "GET k",
+        "", "get", "gets",
+    };
+    char     *buf;
+    size_t    n, h, sp, len, line_len, consumed, lens[] = { 1, 2048, 2049,
+                                                             2100, 8192 };
+    size_t    li;
+    int       whole, head;
+
+    n = 8192;
+    buf = malloc(n);
+    ck_assert_ptr_nonnull(buf);
+
+    for (h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+        for (sp = 0; sp <= 102; sp += 50) {
+            memset(buf, 'x', n);
+            memset(buf, ' ', sp + (sp == 100 ? 1 : 0));
+            memcpy(buf + sp + (sp == 100), heads[h], strlen(heads[h]));
+            for (li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+                len = lens[li];
+                whole = cache_proto_line((const uint8_t *) buf, len,
+                                         &line_len, &consumed);
+                head = cache_proto_line_may_grow((const uint8_t *) buf,
+                                                 OB_MIN(len, CACHE_LINE_HEAD),
+                                                 len);
+                ck_assert_msg(whole == head, "\"%s\" after %zu spaces, "
+                              "%zu bytes: %d vs %d", heads[h], sp, len,
+                              whole, head);
+            }
+        }
+    }
+
+    /* what it answers, spelled out */
+    memcpy(buf, "get k", 5);
+    ck_assert_int_eq(cache_proto_line_may_grow((const uint8_t *) buf,
+                                               CACHE_LINE_HEAD, 1 << 20),
+                     OB_AGAIN);
+    memcpy(buf, "set k", 5);
+    ck_assert_int_eq(cache_proto_line_may_grow((const uint8_t *) buf,
+                                               CACHE_LINE_HEAD, 2048),
+                     OB_AGAIN);
+    ck_assert_int_eq(cache_proto_line_may_grow((const uint8_t *) buf,
+                                               CACHE_LINE_HEAD, 2049),
+                     OB_PROTO_ERR);
+
+    free(buf);
+}
+END_TEST
+
+
+/*
+ * The one decimal reader of the protocol and of incr's stored value: as
+ * memcached's safe_strtoull, a "-" number wraps modulo 2^64 and is
+ * refused only when the result looks negative as a signed number.
+ */
+START_TEST(test_u64_text)
+{
+    uint64_t  v;
+
+    ck_assert(cache_proto_u64_text("-9223372036854775809", 20, &v));
+    ck_assert(v == 9223372036854775807ull);
+    ck_assert(!cache_proto_u64_text("-9223372036854775808", 20, &v));
+    ck_assert(!cache_proto_u64_text("-1", 2, &v));
+    ck_assert(cache_proto_u64_text("-0", 2, &v));
+    ck_assert_uint_eq(v, 0);
+    ck_assert(cache_proto_u64_text("18446744073709551615", 20, &v));
+    ck_assert(v == UINT64_MAX);
+    ck_assert(!cache_proto_u64_text("18446744073709551616", 20, &v));
+    /* a stored value: space padding after an in-place decr, then the
+     * slice's end (the "\r\n" is not part of it) */
+    ck_assert(cache_proto_u64_text("99 ", 3, &v));
+    ck_assert_uint_eq(v, 99);
+    ck_assert(cache_proto_u64_text("  12 ", 5, &v));
+    ck_assert_uint_eq(v, 12);
+    ck_assert(!cache_proto_u64_text("12x", 3, &v));
+    ck_assert(!cache_proto_u64_text("", 0, &v));
+    /* the slice ends where the value ends, even before more digits */
+    ck_assert(cache_proto_u64_text("123456", 3, &v));
+    ck_assert_uint_eq(v, 123);
+}
+END_TEST
+
+
 /* ---- tokenizer ---------------------------------------------------------- */
 
 START_TEST(test_tokenize_basic)
@@ -715,6 +806,7 @@ cache_proto_suite(void)
     tcase_add_loop_test(tc, test_line_every_split, 0,
                         (int) (sizeof(t_frames) / sizeof(t_frames[0])));
     tcase_add_test(tc, test_line_limit);
+    tcase_add_test(tc, test_line_may_grow);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("tokenizer");
@@ -728,6 +820,7 @@ cache_proto_suite(void)
     tcase_add_test(tc, test_i32);
     tcase_add_test(tc, test_i64);
     tcase_add_test(tc, test_number_slice);
+    tcase_add_test(tc, test_u64_text);
     tcase_add_test(tc, test_numbers_vs_libc);
     tcase_add_test(tc, test_u64_format);
     suite_add_tcase(s, tc);
