@@ -84,6 +84,7 @@
 #define OB_ARENA_MIN_PAGE     4096
 #define OB_ARENA_MIN_CHUNK    16
 #define OB_ARENA_MAX_FACTOR   100.0
+#define OB_ARENA_FINE_MAX     128    /* 8-byte steps stop here (15 classes) */
 #define OB_ARENA_RECLAIM_TRIES 8     /* victim pages tried per reclaim */
 
 
@@ -171,6 +172,7 @@ struct ob_arena_s {
     ob_arena_oclass_t  *evac_oc;    /* debug: the class being evacuated */
     void              **evac_list;  /* debug: its chunks, NULL once freed */
     size_t              evac_left;  /* debug: non-NULL entries of evac_list */
+    size_t              evac_pages; /* debug: its class's pages at the start */
     ob_arena_class_t    classes[OB_ARENA_MAX_CLASSES + 1];  /* [0] unused */
     ob_arena_owner_t    owners[OB_ARENA_MAX_OWNERS];
 };
@@ -201,8 +203,9 @@ ob_arena_over_limit(const ob_arena_owner_t *ow, size_t bytes)
 
 
 /*
- * Fills classes 1..nclasses: 16, 24, ... in 8-byte steps below min_chunk,
- * so that small objects waste at most 7 bytes; then from min_chunk the
+ * Fills classes 1..nclasses: 16, 24, ... in 8-byte steps below min_chunk
+ * (up to 128 at most), so that small objects waste at most 7 bytes; then
+ * from min_chunk the
  * growth series.  A size of the series is kept only while one more growth
  * step would not pass the largest class (memcached's slabs_init rule), so
  * the step to page_size / 2 is never smaller than one factor.  Every step
@@ -221,7 +224,8 @@ ob_arena_classes_init(ob_arena_t *a, size_t min_chunk, double factor)
     min_chunk = OB_ARENA_ALIGN_UP(min_chunk);
     n = 0;
 
-    for (size = OB_ARENA_MIN_CHUNK; size < min_chunk && size < max;
+    for (size = OB_ARENA_MIN_CHUNK;
+         size < min_chunk && size <= OB_ARENA_FINE_MAX && size < max;
          size += OB_ARENA_ALIGN)
     {
         a->classes[++n].chunk_size = size;
@@ -673,8 +677,9 @@ ob_arena_chunk_take(ob_arena_t *a, int owner, unsigned id, size_t size,
     c = &a->classes[id];
     oc = &a->owners[owner].oc[id];
 
-    if (!grow && oc == a->evac_oc) {
-        /* only room outside the page being evacuated will do */
+    if (!grow && oc == a->evac_oc && oc->pages == a->evac_pages) {
+        /* only room outside the page being evacuated will do (until a
+         * page's worth is free and the simulated page is gone) */
         if (oc->pages == 0
             || oc->used - a->evac_left >= (oc->pages - 1) * c->per_page)
         {
@@ -1013,6 +1018,7 @@ ob_arena_evacuate(ob_arena_t *a, int e, unsigned id, unsigned dst)
 
     a->evac_left = n;
     a->evac_oc = oc;
+    a->evac_pages = oc->pages;
     a->evicting++;
 
     for (k = 0; k < n; k++) {

@@ -13,8 +13,9 @@
  *     belongs to one owner and one size class while it holds chunks, and is
  *     carved into chunks of the class's size.  Owners never share a page, so
  *     a page can be handed back by the one owner that fills it.
- *   - Classes: from 16 bytes in 8-byte steps up to `min_chunk` (core.
- *     slab_min_chunk, 96 by default: memcached's smallest class), so that the
+ *   - Classes: from 16 bytes in 8-byte steps below `min_chunk` (core.
+ *     slab_min_chunk, 96 by default: memcached's smallest class; the steps
+ *     stop at 128 whatever min_chunk is), so that the
  *     many 16-64 byte objects of a store waste at most 7 bytes each; from
  *     `min_chunk` up, each class is the last times `growth_factor`, rounded
  *     up to 8 (memcached's series: 96, 120, 152, ...), up to `page_size / 2`

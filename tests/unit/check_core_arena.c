@@ -25,6 +25,7 @@
 #define T_MIB         (1024u * 1024u)
 #define T_PAGE        (64u * T_KIB)      /* small pages keep the tests fast */
 #define T_MAX_ITEMS   4096
+#define T_FINE        10                 /* classes 16 .. 88 below 96 */
 
 
 typedef struct t_fifo_s {
@@ -110,7 +111,9 @@ t_check_consistent(const ob_arena_t *a)
 
     ck_assert_uint_eq(pages, st.pages);
     ck_assert_uint_eq(owner_bytes, chunk_bytes + st.large_bytes);
-    ck_assert_uint_eq(st.used, st.pages * st.page_size + st.large_bytes);
+    ck_assert_uint_eq(st.used, (st.pages + st.pool_pages) * st.page_size
+                               + st.large_bytes);
+    ck_assert_uint_le(st.pool_pages, OB_MAX(st.spare_pages, 1) + 8);
 }
 
 
@@ -228,7 +231,8 @@ START_TEST(test_classes_memcached)
     unsigned                 i, n;
 
     a = t_arena(64 * T_MIB, T_MIB, 96, 1.25);
-    n = sizeof(t_mc_classes) / sizeof(t_mc_classes[0]);
+    /* 16 .. 88 in 8-byte steps, then memcached's series from 96 */
+    n = T_FINE + sizeof(t_mc_classes) / sizeof(t_mc_classes[0]);
 
     ob_arena_stats(a, &st);
     ck_assert_uint_eq(st.nclasses, n);
@@ -241,7 +245,9 @@ START_TEST(test_classes_memcached)
 
     for (i = 1; i <= n; i++) {
         ck_assert_int_eq(ob_arena_class_stats(a, i, &cs), OB_OK);
-        ck_assert_uint_eq(cs.chunk_size, t_mc_classes[i - 1]);
+        ck_assert_uint_eq(cs.chunk_size, i <= T_FINE
+                                         ? 16 + 8 * (i - 1)
+                                         : t_mc_classes[i - 1 - T_FINE]);
         ck_assert_uint_ge(cs.chunks_per_page, 1);
         ck_assert_uint_le(cs.chunks_per_page * cs.chunk_size, T_MIB);
         /* the page header is small: less than one chunk plus 256 is lost */
@@ -268,17 +274,21 @@ START_TEST(test_class_of)
     a = t_arena(64 * T_MIB, T_MIB, 96, 1.25);
 
     ck_assert_uint_eq(ob_arena_class_of(a, 1), 1);
-    ck_assert_uint_eq(ob_arena_class_of(a, 96), 1);
-    ck_assert_uint_eq(ob_arena_class_of(a, 97), 2);
-    ck_assert_uint_eq(ob_arena_class_of(a, 120), 2);
-    ck_assert_uint_eq(ob_arena_class_of(a, 121), 3);
-    ck_assert_uint_eq(ob_arena_class_of(a, 394840), 38);
-    ck_assert_uint_eq(ob_arena_class_of(a, 394841), 39);
-    ck_assert_uint_eq(ob_arena_class_of(a, 524288), 39);
+    ck_assert_uint_eq(ob_arena_class_of(a, 16), 1);
+    ck_assert_uint_eq(ob_arena_class_of(a, 17), 2);
+    ck_assert_uint_eq(ob_arena_class_of(a, 88), T_FINE);
+    ck_assert_uint_eq(ob_arena_class_of(a, 96), T_FINE + 1);
+    ck_assert_uint_eq(ob_arena_class_of(a, 97), T_FINE + 2);
+    ck_assert_uint_eq(ob_arena_class_of(a, 120), T_FINE + 2);
+    ck_assert_uint_eq(ob_arena_class_of(a, 121), T_FINE + 3);
+    ck_assert_uint_eq(ob_arena_class_of(a, 394840), T_FINE + 38);
+    ck_assert_uint_eq(ob_arena_class_of(a, 394841), T_FINE + 39);
+    ck_assert_uint_eq(ob_arena_class_of(a, 524288), T_FINE + 39);
     ck_assert_uint_eq(ob_arena_class_of(a, 524289), OB_ARENA_CLASS_LARGE);
     ck_assert_uint_eq(ob_arena_class_of(a, SIZE_MAX), OB_ARENA_CLASS_LARGE);
 
-    ck_assert_uint_eq(ob_arena_chunk_size(a, 1), 96);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 1), 16);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 33), 40);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 100), 120);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 1000), 1184);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 524288), 524288);
@@ -309,15 +319,18 @@ START_TEST(test_classes_shapes)
     ob_arena_destroy(a);
 
     a = t_arena(T_MIB, 4096, 17, 1.5);
-    ck_assert_uint_eq(ob_arena_chunk_size(a, 1), 24);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 1), 16);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 17), 24);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 25), 40);   /* ceil(36) -> 40 */
     ob_arena_destroy(a);
 
-    /* min_chunk == page_size / 2: one class */
+    /* min_chunk == page_size / 2: the fine steps (16 .. 128), then one */
     a = t_arena(T_MIB, 4096, 2048, 1.25);
     ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.nclasses, 1);
-    ck_assert_uint_eq(ob_arena_chunk_size(a, 1), 2048);
+    ck_assert_uint_eq(st.nclasses, 16);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 1), 16);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 128), 128);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 129), 2048);
     ob_arena_destroy(a);
 
     /* a factor near 1: steps of at least 8, capped at MAX_CLASSES */
@@ -338,7 +351,7 @@ START_TEST(test_classes_shapes)
     /* a huge factor: 104 * 100 fits, 10400 * 100 does not */
     a = t_arena(T_MIB, T_MIB, 100, 100.0);
     ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.nclasses, 2);      /* 104, 524288 */
+    ck_assert_uint_eq(st.nclasses, 11 + 2);  /* 16 .. 96, 104, 524288 */
     ck_assert_uint_eq(ob_arena_chunk_size(a, 104), 104);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 105), T_MIB / 2);
     ob_arena_destroy(a);
@@ -497,7 +510,7 @@ START_TEST(test_owner_accounting)
     }
 
     ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.used, 0);
+    ck_assert_uint_eq(st.used, st.pool_pages * st.page_size);  /* spares kept */
     ck_assert_uint_eq(st.pages, 0);
     t_check_consistent(a);
 
@@ -581,7 +594,7 @@ START_TEST(test_alignment_and_disjoint)
     }
 
     ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.used, 0);
+    ck_assert_uint_eq(st.used, st.pool_pages * st.page_size);  /* spares kept */
     t_check_consistent(a);
 
     ob_arena_destroy(a);
@@ -630,7 +643,7 @@ START_TEST(test_budget_exhausted)
     /* freeing everything gives every page back */
     t_fifo_clear(f);
     ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.used, 0);
+    ck_assert_uint_eq(st.used, st.pool_pages * st.page_size);  /* spares kept */
     ck_assert_uint_eq(st.pages, 0);
     ck_assert_int_eq(ob_arena_owner_stats(a, f->owner, &os), OB_OK);
     ck_assert_uint_eq(os.bytes, 0);
@@ -690,60 +703,6 @@ START_TEST(test_pages_move_between_classes)
 END_TEST
 
 
-START_TEST(test_evict_other_class)
-{
-    ob_arena_t              *a;
-    ob_arena_stats_t         st;
-    ob_arena_owner_stats_t   cs, ss;
-    t_fifo_t                *f;
-    size_t                   before;
-    void                    *p;
-    int                      store;
-
-    f = malloc(sizeof(t_fifo_t));
-    ck_assert_ptr_nonnull(f);
-
-    a = t_arena(4 * T_PAGE, T_PAGE, 96, 1.25);
-    t_fifo_init(f, a, ob_arena_owner_add(a, "cache"));
-    store = ob_arena_owner_add(a, "store");
-
-    (void) t_fifo_fill(f, 1000);
-    ck_assert_int_eq(ob_arena_owner_stats(a, f->owner, &cs), OB_OK);
-    before = cs.bytes;
-
-    ob_arena_owner_set_evict(a, f->owner, t_fifo_evict, f);
-
-    p = ob_arena_alloc(a, store, 5000);
-    ck_assert_ptr_nonnull(p);
-    memset(p, 1, 5000);
-
-    ck_assert_uint_eq(f->last_class, ob_arena_class_of(a, 5000));
-    ck_assert_uint_eq(f->last_want, ob_arena_chunk_size(a, 5000));
-
-    ck_assert_int_eq(ob_arena_owner_stats(a, f->owner, &cs), OB_OK);
-    ck_assert_uint_lt(cs.bytes, before);
-    ck_assert_uint_ge(cs.evict_calls, 1);
-    ck_assert_uint_eq(cs.evict_calls, f->calls);
-    ck_assert_uint_eq(cs.failures, 1);          /* from filling, not since */
-
-    ck_assert_int_eq(ob_arena_owner_stats(a, store, &ss), OB_OK);
-    ck_assert_uint_eq(ss.allocs, 1);
-    ck_assert_uint_eq(ss.failures, 0);
-    ck_assert_uint_eq(ss.evict_calls, 0);
-    ck_assert_uint_eq(ss.bytes, ob_arena_chunk_size(a, 5000));
-
-    ob_arena_stats(a, &st);
-    ck_assert_uint_le(st.used, st.limit);
-    t_check_consistent(a);
-
-    ob_arena_free(a, store, p, 5000);
-    t_fifo_clear(f);
-    ob_arena_destroy(a);
-    free(f);
-}
-END_TEST
-
-
 /* A chunk of the requested class that the hook frees is reused at once. */
 START_TEST(test_evict_same_class)
 {
@@ -752,20 +711,19 @@ START_TEST(test_evict_same_class)
     ob_arena_owner_stats_t   os;
     t_fifo_t                *f;
     void                    *p, *q;
-    int                      store;
 
     f = malloc(sizeof(t_fifo_t));
     ck_assert_ptr_nonnull(f);
 
     a = t_arena(4 * T_PAGE, T_PAGE, 96, 1.25);
     t_fifo_init(f, a, ob_arena_owner_add(a, "cache"));
-    store = ob_arena_owner_add(a, "store");
+    (void) ob_arena_owner_add(a, "store");
     (void) t_fifo_fill(f, 1000);
 
     f->per_call = 1;
     ob_arena_owner_set_evict(a, f->owner, t_fifo_evict, f);
 
-    p = ob_arena_alloc(a, store, 1100);         /* same 1184 class */
+    p = ob_arena_alloc(a, f->owner, 1100);      /* same 1184 class */
     ck_assert_ptr_nonnull(p);
     ck_assert_uint_eq(f->calls, 1);
     ck_assert_uint_eq(f->head, 1);
@@ -782,211 +740,8 @@ START_TEST(test_evict_same_class)
     ck_assert_uint_eq(f->calls, 2);
 
     ob_arena_free(a, f->owner, q, 1000);
-    ob_arena_free(a, store, p, 1100);
+    ob_arena_free(a, f->owner, p, 1100);
     ob_arena_destroy(a);                        /* frees what is still held */
-    free(f);
-}
-END_TEST
-
-
-START_TEST(test_evict_large)
-{
-    ob_arena_t              *a;
-    ob_arena_stats_t         st, st2;
-    t_fifo_t                *f;
-    void                    *p;
-    int                      store;
-    size_t                   big, calls;
-
-    f = malloc(sizeof(t_fifo_t));
-    ck_assert_ptr_nonnull(f);
-
-    a = t_arena(4 * T_PAGE, T_PAGE, 96, 1.25);
-    t_fifo_init(f, a, ob_arena_owner_add(a, "cache"));
-    store = ob_arena_owner_add(a, "store");
-    (void) t_fifo_fill(f, 300);
-    ob_arena_owner_set_evict(a, f->owner, t_fifo_evict, f);
-
-    big = T_PAGE + 10;
-    ck_assert_uint_eq(ob_arena_class_of(a, big), OB_ARENA_CLASS_LARGE);
-
-    p = ob_arena_alloc(a, store, big);
-    ck_assert_ptr_nonnull(p);
-    memset(p, 7, big);
-    ck_assert_uint_eq(f->last_class, OB_ARENA_CLASS_LARGE);
-    ck_assert_uint_gt(f->last_want, 0);
-    ck_assert_uint_le(f->last_want, big);
-
-    ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.large_bytes, big);
-    ck_assert_uint_le(st.used, st.limit);
-    ck_assert_uint_le(st.pages, 2);
-    t_check_consistent(a);
-
-    ob_arena_free(a, store, p, big);
-    t_fifo_clear(f);
-    ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.used, 0);
-    ck_assert_uint_eq(st.large_bytes, 0);
-
-    /* bigger than the whole budget: fails without evicting anything */
-    ob_arena_owner_set_evict(a, f->owner, NULL, NULL);
-    f->head = f->tail = 0;
-    (void) t_fifo_fill(f, 300);
-    ob_arena_owner_set_evict(a, f->owner, t_fifo_evict, f);
-    ob_arena_stats(a, &st);
-    calls = f->calls;
-    ck_assert_ptr_null(ob_arena_alloc(a, store, 4 * T_PAGE + 1));
-    ck_assert_ptr_null(ob_arena_alloc(a, store, SIZE_MAX));
-    ck_assert_uint_eq(f->calls, calls);
-    ob_arena_stats(a, &st2);
-    ck_assert_uint_eq(st2.used, st.used);
-
-    /* exactly the budget: the cache is emptied to make room */
-    p = ob_arena_alloc(a, store, 4 * T_PAGE);
-    ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(f->head, f->tail);
-    ob_arena_free(a, store, p, 4 * T_PAGE);
-
-    ob_arena_destroy(a);
-    free(f);
-}
-END_TEST
-
-
-START_TEST(test_evict_gives_nothing)
-{
-    ob_arena_t              *a;
-    ob_arena_owner_stats_t   cs, ss;
-    t_fifo_t                *f;
-    size_t                   calls;
-    int                      store;
-
-    f = malloc(sizeof(t_fifo_t));
-    ck_assert_ptr_nonnull(f);
-
-    a = t_arena(4 * T_PAGE, T_PAGE, 96, 1.25);
-    t_fifo_init(f, a, ob_arena_owner_add(a, "cache"));
-    store = ob_arena_owner_add(a, "store");
-    (void) t_fifo_fill(f, 1000);
-
-    calls = 0;
-    ob_arena_owner_set_evict(a, f->owner, t_evict_nothing, &calls);
-
-    ck_assert_ptr_null(ob_arena_alloc(a, store, 5000));
-    ck_assert_uint_eq(calls, 1);                /* not asked twice */
-    ck_assert_ptr_null(ob_arena_alloc(a, store, 1000));
-    ck_assert_uint_eq(calls, 2);                /* asked again next time */
-
-    ck_assert_int_eq(ob_arena_owner_stats(a, f->owner, &cs), OB_OK);
-    ck_assert_uint_eq(cs.evict_calls, 2);
-    ck_assert_int_eq(ob_arena_owner_stats(a, store, &ss), OB_OK);
-    ck_assert_uint_eq(ss.failures, 2);
-    ck_assert_uint_eq(ss.allocs, 0);
-    ck_assert_uint_eq(ss.bytes, 0);
-
-    /* a hook that claims bytes but frees nothing cannot hang the arena */
-    calls = 0;
-    ob_arena_owner_set_evict(a, f->owner, t_evict_liar, &calls);
-    ck_assert_ptr_null(ob_arena_alloc(a, store, 5000));
-    ck_assert_uint_eq(calls, 1);
-
-    /* a cleared hook is not called */
-    calls = 0;
-    ob_arena_owner_set_evict(a, f->owner, NULL, NULL);
-    ck_assert_ptr_null(ob_arena_alloc(a, store, 5000));
-    ck_assert_uint_eq(calls, 0);
-
-    t_check_consistent(a);
-    t_fifo_clear(f);
-    ob_arena_destroy(a);
-    free(f);
-}
-END_TEST
-
-
-/* With several hooks, a spent one is skipped and the next one is asked. */
-START_TEST(test_evict_two_hooks)
-{
-    ob_arena_t              *a;
-    ob_arena_owner_stats_t   os;
-    t_fifo_t                *f;
-    size_t                   calls;
-    void                    *p;
-    int                      lazy, store;
-
-    f = malloc(sizeof(t_fifo_t));
-    ck_assert_ptr_nonnull(f);
-
-    a = t_arena(4 * T_PAGE, T_PAGE, 96, 1.25);
-    lazy = ob_arena_owner_add(a, "lazy");
-    t_fifo_init(f, a, ob_arena_owner_add(a, "cache"));
-    store = ob_arena_owner_add(a, "store");
-    (void) t_fifo_fill(f, 1000);
-
-    calls = 0;
-    ob_arena_owner_set_evict(a, lazy, t_evict_nothing, &calls);
-    ob_arena_owner_set_evict(a, f->owner, t_fifo_evict, f);
-
-    p = ob_arena_alloc(a, store, 3000);
-    ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(calls, 1);
-    ck_assert_uint_ge(f->calls, 1);
-
-    ck_assert_int_eq(ob_arena_owner_stats(a, lazy, &os), OB_OK);
-    ck_assert_uint_eq(os.evict_calls, 1);
-    ck_assert_uint_eq(os.failures, 0);
-
-    ob_arena_free(a, store, p, 3000);
-    t_fifo_clear(f);
-    ob_arena_destroy(a);
-    free(f);
-}
-END_TEST
-
-
-/* Hooks take turns: no tenant always pays first. */
-START_TEST(test_evict_round_robin)
-{
-    ob_arena_t  *a;
-    t_fifo_t    *f;
-    void        *p[10];
-    int          store, i;
-
-    f = calloc(2, sizeof(t_fifo_t));
-    ck_assert_ptr_nonnull(f);
-
-    a = t_arena(4 * T_PAGE, T_PAGE, 96, 1.25);
-    t_fifo_init(&f[0], a, ob_arena_owner_add(a, "cache1"));
-    t_fifo_init(&f[1], a, ob_arena_owner_add(a, "cache2"));
-    store = ob_arena_owner_add(a, "store");
-
-    (void) t_fifo_fill(&f[0], 1000);
-    f[0].head = f[0].tail / 2;          /* give half of it to cache2 */
-    for (i = 0; (size_t) i < f[0].head; i++) {
-        ob_arena_free(a, f[0].owner, f[0].items[i], 1000);
-    }
-    (void) t_fifo_fill(&f[1], 1000);
-
-    f[0].per_call = 1;
-    f[1].per_call = 1;
-    ob_arena_owner_set_evict(a, f[0].owner, t_fifo_evict, &f[0]);
-    ob_arena_owner_set_evict(a, f[1].owner, t_fifo_evict, &f[1]);
-
-    for (i = 0; i < 10; i++) {
-        p[i] = ob_arena_alloc(a, store, 1000);
-        ck_assert_ptr_nonnull(p[i]);
-    }
-    ck_assert_uint_eq(f[0].calls, 5);
-    ck_assert_uint_eq(f[1].calls, 5);
-    t_check_consistent(a);
-
-    for (i = 0; i < 10; i++) {
-        ob_arena_free(a, store, p[i], 1000);
-    }
-    t_fifo_clear(&f[0]);
-    t_fifo_clear(&f[1]);
-    ob_arena_destroy(a);
     free(f);
 }
 END_TEST
@@ -1081,7 +836,7 @@ START_TEST(test_large_blocks)
     ob_arena_free(a, o, q, 3 * T_MIB);
     ob_arena_free(a, o, p, 100);
     ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.used, 0);
+    ck_assert_uint_eq(st.used, st.pool_pages * st.page_size);  /* spares kept */
     ck_assert_uint_eq(st.large_bytes, 0);
     ck_assert_int_eq(ob_arena_owner_stats(a, o, &os), OB_OK);
     ck_assert_uint_eq(os.bytes, 0);
@@ -1135,7 +890,7 @@ START_TEST(test_set_limit)
 
     t_fifo_clear(f);
     ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.used, 0);
+    ck_assert_uint_eq(st.used, st.pool_pages * st.page_size);  /* spares kept */
 
     ob_arena_destroy(a);
     free(f);
@@ -1272,12 +1027,695 @@ START_TEST(test_random_cycles)
 
     t_check_consistent(s->a);
     ob_arena_stats(s->a, &st);
-    ck_assert_uint_eq(st.used, 0);
+    ck_assert_uint_eq(st.used, st.pool_pages * st.page_size);  /* spares kept */
     ck_assert_uint_eq(st.pages, 0);
     ck_assert_uint_eq(st.large_bytes, 0);
 
     ob_arena_destroy(s->a);
     free(s);
+}
+END_TEST
+
+
+/* ---- tenants: page reclaim, priorities --------------------------------- */
+
+/*
+ * An elastic tenant for the reclaim tests: a FIFO of same-size items
+ * (oldest first) whose evacuate callback moves an item into a free chunk,
+ * evicting its oldest item to make one, as the cache does.  `busy` marks
+ * items a "reply" still holds: they cannot be freed now.
+ */
+typedef struct t_elastic_s {
+    ob_arena_t  *a;
+    int          owner;
+    size_t       size;
+    void        *items[T_MAX_ITEMS];
+    int          busy[T_MAX_ITEMS];
+    size_t       n;                 /* slots used; NULL ones were freed */
+    size_t       evicted;
+    size_t       moved;
+    size_t       evacuate_calls;
+    size_t       hook_calls;
+} t_elastic_t;
+
+
+static long
+t_elastic_find(t_elastic_t *e, void *p)
+{
+    size_t  i;
+
+    for (i = 0; i < e->n; i++) {
+        if (e->items[i] == p) {
+            return (long) i;
+        }
+    }
+    return -1;
+}
+
+
+static void
+t_elastic_drop(t_elastic_t *e, size_t i)
+{
+    ob_arena_free(e->a, e->owner, e->items[i], e->size);
+    e->items[i] = NULL;
+    e->evicted++;
+}
+
+
+/* The oldest live item that is not busy and not slot `not`, or -1. */
+static long
+t_elastic_oldest(t_elastic_t *e, long not)
+{
+    size_t  i;
+
+    for (i = 0; i < e->n; i++) {
+        if (e->items[i] != NULL && !e->busy[i] && (long) i != not) {
+            return (long) i;
+        }
+    }
+    return -1;
+}
+
+
+static int
+t_elastic_evacuate(void *ctx, void *chunk, unsigned class_id)
+{
+    t_elastic_t  *e;
+    long          i, old;
+    void         *np;
+
+    e = ctx;
+    (void) class_id;
+    e->evacuate_calls++;
+
+    i = t_elastic_find(e, chunk);
+    ck_assert_int_ge(i, 0);         /* only our own chunks are asked for */
+
+    if (e->busy[i]) {
+        return OB_BUSY;
+    }
+
+    np = ob_arena_alloc_nogrow(e->a, e->owner, e->size);
+    while (np == NULL) {
+        old = t_elastic_oldest(e, i);
+        if (old < 0 || old > i) {
+            break;                  /* the item is the oldest: it goes */
+        }
+        t_elastic_drop(e, (size_t) old);
+        np = ob_arena_alloc_nogrow(e->a, e->owner, e->size);
+    }
+
+    if (np == NULL) {
+        t_elastic_drop(e, (size_t) i);
+        return OB_OK;
+    }
+
+    memcpy(np, chunk, e->size);
+    ob_arena_free(e->a, e->owner, chunk, e->size);
+    e->items[i] = np;
+    e->moved++;
+    return OB_OK;
+}
+
+
+/* Its own hook: frees its oldest items (memcached's LRU tail). */
+static size_t
+t_elastic_evict(void *ctx, unsigned class_id, size_t want)
+{
+    t_elastic_t  *e;
+    size_t        freed;
+    long          i;
+
+    e = ctx;
+    e->hook_calls++;
+    freed = 0;
+
+    if (class_id != ob_arena_class_of(e->a, e->size)) {
+        return 0;                       /* it holds nothing of that class */
+    }
+
+    while (freed < want && (i = t_elastic_oldest(e, -1)) >= 0) {
+        t_elastic_drop(e, (size_t) i);
+        freed += ob_arena_chunk_size(e->a, e->size);
+    }
+    return freed;
+}
+
+
+static t_elastic_t *
+t_elastic_new(ob_arena_t *a, const char *name, size_t size)
+{
+    t_elastic_t  *e;
+
+    e = calloc(1, sizeof(t_elastic_t));
+    ck_assert_ptr_nonnull(e);
+    e->a = a;
+    e->size = size;
+    e->owner = ob_arena_owner_add(a, name);
+    ck_assert_int_ge(e->owner, 0);
+    ob_arena_owner_set_elastic(a, e->owner, t_elastic_evacuate, NULL, e);
+    ob_arena_owner_set_evict(a, e->owner, t_elastic_evict, e);
+    return e;
+}
+
+
+/* Fills until the budget is spent (its own hook off while filling). */
+static void
+t_elastic_fill(t_elastic_t *e)
+{
+    void  *p;
+
+    ob_arena_owner_set_evict(e->a, e->owner, NULL, NULL);
+    while (e->n < T_MAX_ITEMS
+           && (p = ob_arena_alloc(e->a, e->owner, e->size)) != NULL)
+    {
+        memset(p, (int) (e->n & 0xff), e->size);
+        e->items[e->n++] = p;
+    }
+    ck_assert_uint_lt(e->n, T_MAX_ITEMS);
+    ob_arena_owner_set_evict(e->a, e->owner, t_elastic_evict, e);
+}
+
+
+static size_t
+t_elastic_live(const t_elastic_t *e)
+{
+    size_t  i, n;
+
+    for (i = 0, n = 0; i < e->n; i++) {
+        n += e->items[i] != NULL;
+    }
+    return n;
+}
+
+
+static void
+t_elastic_free(t_elastic_t *e)
+{
+    size_t  i;
+
+    for (i = 0; i < e->n; i++) {
+        if (e->items[i] != NULL) {
+            ob_arena_free(e->a, e->owner, e->items[i], e->size);
+        }
+    }
+    free(e);
+}
+
+
+/* A firm tenant's hook: counts calls, frees nothing. */
+static size_t
+t_firm_hook(void *ctx, unsigned class_id, size_t want)
+{
+    (void) class_id;
+    (void) want;
+    (*(size_t *) ctx)++;
+    return 0;
+}
+
+
+/*
+ * The measurement of issue 6: with the elastic tenant filling the budget,
+ * one 4,000-byte allocation by another owner costs it about one page of
+ * items, not its LRU.  The next one lands on the same page: free.
+ */
+START_TEST(test_reclaim_one_page)
+{
+    ob_arena_t              *a;
+    ob_arena_stats_t         st;
+    ob_arena_owner_stats_t   os;
+    ob_arena_class_stats_t   cs;
+    t_elastic_t             *e;
+    void                    *p, *q;
+    size_t                   before, lost;
+    int                      store;
+
+    a = t_arena(12 * T_PAGE, T_PAGE, 96, 1.25);
+    e = t_elastic_new(a, "cache", 200);
+    store = ob_arena_owner_add(a, "store");
+    t_elastic_fill(e);
+    before = t_elastic_live(e);
+    ck_assert_int_eq(ob_arena_class_stats(a, ob_arena_class_of(a, 200), &cs),
+                     OB_OK);
+    ck_assert_uint_ge(before, 12 * cs.chunks_per_page);
+
+    p = ob_arena_alloc(a, store, 4000);
+    ck_assert_ptr_nonnull(p);
+    lost = before - t_elastic_live(e);
+    ck_assert_uint_gt(lost, 0);
+    ck_assert_uint_le(lost, cs.chunks_per_page + 1); /* about one page */
+    ck_assert_uint_eq(e->hook_calls, 0);            /* not its LRU hook */
+
+    ck_assert_int_eq(ob_arena_owner_stats(a, e->owner, &os), OB_OK);
+    ck_assert_uint_eq(os.pages_given, 1);
+    ck_assert_int_eq(os.elastic, 1);
+    ob_arena_stats(a, &st);
+    ck_assert_uint_eq(st.reclaims, 1);
+
+    q = ob_arena_alloc(a, store, 4000);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_uint_eq(before - t_elastic_live(e), lost);
+    t_check_consistent(a);
+
+    ob_arena_free(a, store, p, 4000);
+    ob_arena_free(a, store, q, 4000);
+    t_elastic_free(e);
+    t_check_consistent(a);
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
+/*
+ * Holes first: when the class has a page's worth of free chunks, the page
+ * given up is emptied by moving its items, and nothing is evicted.
+ */
+START_TEST(test_reclaim_compacts)
+{
+    ob_arena_t   *a;
+    t_elastic_t  *e;
+    void         *p;
+    size_t        i, live;
+    int           store;
+
+    a = t_arena(8 * T_PAGE, T_PAGE, 96, 1.25);
+    e = t_elastic_new(a, "cache", 200);
+    store = ob_arena_owner_add(a, "store");
+    t_elastic_fill(e);
+
+    /* free every other item: half of each page is holes */
+    for (i = 0; i < e->n; i += 2) {
+        ob_arena_free(a, e->owner, e->items[i], e->size);
+        e->items[i] = NULL;
+    }
+    live = t_elastic_live(e);
+    e->evicted = 0;
+
+    p = ob_arena_alloc(a, store, 30000);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(e->evicted, 0);
+    ck_assert_uint_eq(t_elastic_live(e), live);
+#ifndef OB_DEBUG_ARENA
+    /* (simulated pages are packed: there the frees gave pages back) */
+    ck_assert_uint_gt(e->moved, 0);
+#endif
+
+    /* the moved items kept their bytes */
+    for (i = 0; i < e->n; i++) {
+        if (e->items[i] != NULL) {
+            ck_assert(t_pattern_ok(e->items[i], (unsigned char) (i & 0xff),
+                                   e->size));
+        }
+    }
+
+    t_check_consistent(a);
+    ob_arena_free(a, store, p, 30000);
+    t_elastic_free(e);
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
+/*
+ * Priorities: the elastic tenant gives first; a firm owner's hook is asked
+ * only for its own allocations, after reclaim failed; another firm owner's
+ * hook never.
+ */
+START_TEST(test_priorities)
+{
+    ob_arena_t              *a;
+    ob_arena_owner_stats_t   os;
+    t_elastic_t             *e;
+    void                    *p[64], *q;
+    size_t                   store_calls, queue_calls, n, i;
+    int                      store, queue;
+
+    a = t_arena(8 * T_PAGE, T_PAGE, 96, 1.25);
+    store = ob_arena_owner_add(a, "store");
+    e = t_elastic_new(a, "cache", 1000);
+    queue = ob_arena_owner_add(a, "queue");
+    store_calls = 0;
+    queue_calls = 0;
+    ob_arena_owner_set_evict(a, store, t_firm_hook, &store_calls);
+    ob_arena_owner_set_evict(a, queue, t_firm_hook, &queue_calls);
+
+    /* the store takes half, the cache the rest */
+    for (n = 0; n < 4; n++) {
+        p[n] = ob_arena_alloc(a, store, 40000);
+        ck_assert_ptr_nonnull(p[n]);
+    }
+    t_elastic_fill(e);
+
+    /* the queue is served by the cache: nobody's hook is asked */
+    q = ob_arena_alloc(a, queue, 40000);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_uint_eq(store_calls, 0);
+    ck_assert_uint_eq(queue_calls, 0);
+    ck_assert_uint_eq(e->hook_calls, 0);
+    ck_assert_uint_gt(e->evacuate_calls, 0);
+
+    /* the store too: the cache yields before the store's own policy */
+    for ( /* void */ ; n < 64; n++) {
+        p[n] = ob_arena_alloc(a, store, 40000);
+        if (p[n] == NULL) {
+            break;
+        }
+    }
+    ck_assert_uint_lt(n, 64);
+    ck_assert_uint_eq(t_elastic_live(e), 0);        /* gave everything */
+    ck_assert_uint_eq(store_calls, 1);              /* then its own hook */
+    ck_assert_uint_eq(queue_calls, 0);              /* never the queue's */
+
+    /* firm owners fail cleanly, each asking only itself */
+    ck_assert_ptr_null(ob_arena_alloc(a, queue, 40000));
+    ck_assert_uint_eq(queue_calls, 1);
+    ck_assert_uint_eq(store_calls, 1);
+    ck_assert_int_eq(ob_arena_owner_stats(a, queue, &os), OB_OK);
+    ck_assert_uint_eq(os.failures, 1);
+    ck_assert_int_eq(os.elastic, 0);
+
+    t_check_consistent(a);
+    for (i = 0; i < n; i++) {
+        ob_arena_free(a, store, p[i], 40000);
+    }
+    ob_arena_free(a, queue, q, 40000);
+    t_elastic_free(e);
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
+/*
+ * The elastic tenant's own allocation in a class it holds reuses its own
+ * LRU tail (its hook, memcached's per-class eviction) rather than taking a
+ * page; in a class it does not hold, it takes a page from another class.
+ */
+START_TEST(test_elastic_own_alloc)
+{
+    ob_arena_t              *a;
+    ob_arena_owner_stats_t   os;
+    t_elastic_t             *e;
+    void                    *p;
+
+    a = t_arena(8 * T_PAGE, T_PAGE, 96, 1.25);
+    e = t_elastic_new(a, "cache", 1000);
+    t_elastic_fill(e);
+
+    p = ob_arena_alloc(a, e->owner, 1000);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(e->hook_calls, 1);
+    ck_assert_uint_eq(e->evicted, 1);
+    ck_assert_int_eq(ob_arena_owner_stats(a, e->owner, &os), OB_OK);
+    ck_assert_uint_eq(os.pages_given, 0);
+    ob_arena_free(a, e->owner, p, 1000);
+
+    /* another class: one page moves over */
+    p = ob_arena_alloc(a, e->owner, 5000);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(ob_arena_owner_stats(a, e->owner, &os), OB_OK);
+    ck_assert_uint_eq(os.pages_given, 1);
+    t_check_consistent(a);
+
+    ob_arena_free(a, e->owner, p, 5000);
+    t_elastic_free(e);
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
+/*
+ * A chunk the owner cannot free now (a pending reply) leaves its page
+ * draining; the free of that chunk sends the page to the pool.
+ */
+START_TEST(test_reclaim_busy)
+{
+    ob_arena_t              *a;
+    ob_arena_stats_t         st;
+    t_elastic_t             *e;
+    void                    *p;
+    size_t                   i, pool;
+    int                      store;
+
+    a = t_arena(4 * T_PAGE, T_PAGE, 96, 1.25);
+    e = t_elastic_new(a, "cache", 3000);
+    store = ob_arena_owner_add(a, "store");
+    t_elastic_fill(e);
+    for (i = 0; i < e->n; i++) {
+        e->busy[i] = 1;                         /* every item is busy */
+    }
+
+    /* nothing can be freed now: the allocation fails, cleanly */
+    ck_assert_ptr_null(ob_arena_alloc(a, store, 5000));
+    ck_assert_uint_eq(t_elastic_live(e), e->n);
+
+#ifndef OB_DEBUG_ARENA
+    {
+        ob_arena_class_stats_t  cs;
+
+        ck_assert_int_eq(ob_arena_owner_class_stats(a, e->owner,
+                             ob_arena_class_of(a, 3000), &cs), OB_OK);
+        ck_assert_uint_ge(cs.draining_pages, 1);
+    }
+#endif
+
+    /* the replies finish: their items are freed (the owner's promise for
+     * OB_BUSY), and the drained pages reach the pool */
+    for (i = 0; i < e->n; i++) {
+        e->busy[i] = 0;
+        ob_arena_free(a, e->owner, e->items[i], e->size);
+        e->items[i] = NULL;
+    }
+    ob_arena_stats(a, &st);
+    pool = st.pool_pages;
+    ck_assert_uint_ge(pool, 1);
+    p = ob_arena_alloc(a, store, 5000);
+    ck_assert_ptr_nonnull(p);
+
+    t_check_consistent(a);
+    ob_arena_free(a, store, p, 5000);
+    t_elastic_free(e);
+    t_check_consistent(a);
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
+/* memcached's slabs reassign: one page from a class to another or the pool. */
+START_TEST(test_page_move)
+{
+    ob_arena_t              *a;
+    ob_arena_class_stats_t   cs;
+    t_elastic_t             *e;
+    unsigned                 src, dst;
+
+    a = t_arena(4 * T_PAGE, T_PAGE, 96, 1.25);
+    e = t_elastic_new(a, "cache", 3000);
+    t_elastic_fill(e);
+    src = ob_arena_class_of(a, 3000);
+    dst = ob_arena_class_of(a, 200);
+
+    ck_assert_int_eq(ob_arena_page_move(a, e->owner, src, dst), OB_OK);
+    ck_assert_int_eq(ob_arena_owner_class_stats(a, e->owner, src, &cs), OB_OK);
+    ck_assert_uint_eq(cs.total_pages, 3);
+    ck_assert_int_eq(ob_arena_owner_class_stats(a, e->owner, dst, &cs), OB_OK);
+    ck_assert_uint_eq(cs.total_pages, 1);
+
+    ck_assert_int_eq(ob_arena_page_move(a, e->owner, src, OB_ARENA_POOL),
+                     OB_OK);
+    ck_assert_int_eq(ob_arena_page_move(a, e->owner, src, OB_ARENA_POOL),
+                     OB_OK);
+    /* its last page stays: NOSPARE */
+    ck_assert_int_eq(ob_arena_page_move(a, e->owner, src, OB_ARENA_POOL),
+                     OB_DECLINED);
+    ck_assert_int_eq(ob_arena_page_move(a, e->owner, src, src), OB_ERR);
+    ck_assert_int_eq(ob_arena_page_move(a, e->owner, 999, 1), OB_ERR);
+
+    t_check_consistent(a);
+    t_elastic_free(e);
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
+START_TEST(test_realloc)
+{
+    ob_arena_t              *a;
+    ob_arena_owner_stats_t   os;
+    unsigned char           *p, *q;
+    int                      o;
+
+    a = t_arena(8 * T_MIB, T_MIB, 96, 1.25);
+    o = ob_arena_owner_add(a, "store");
+
+    p = ob_arena_alloc(a, o, 20);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 0x11, 20);
+
+    /* same class (24): in place in the release build */
+    q = ob_arena_realloc(a, o, p, 20, 24);
+    ck_assert_ptr_nonnull(q);
+    ck_assert(t_pattern_ok(q, 0x11, 20));
+    p = q;
+
+    /* grow across classes */
+    q = ob_arena_realloc(a, o, p, 24, 1000);
+    ck_assert_ptr_nonnull(q);
+    ck_assert(t_pattern_ok(q, 0x11, 20));
+    memset(q, 0x22, 1000);
+    ck_assert_int_eq(ob_arena_owner_stats(a, o, &os), OB_OK);
+    ck_assert_uint_eq(os.bytes, ob_arena_chunk_size(a, 1000));
+
+    /* to a large block and back */
+    p = ob_arena_realloc(a, o, q, 1000, 2 * T_MIB);
+    ck_assert_ptr_nonnull(p);
+    ck_assert(t_pattern_ok(p, 0x22, 1000));
+    memset(p, 0x33, 2 * T_MIB);
+    ck_assert_int_eq(ob_arena_owner_stats(a, o, &os), OB_OK);
+    ck_assert_uint_eq(os.bytes, 2 * T_MIB);
+
+    q = ob_arena_realloc(a, o, p, 2 * T_MIB, 3 * T_MIB);
+    ck_assert_ptr_nonnull(q);
+    ck_assert(t_pattern_ok(q, 0x33, 2 * T_MIB));
+
+    /* too big: NULL, and the old block is untouched */
+    ck_assert_ptr_null(ob_arena_realloc(a, o, q, 3 * T_MIB, 64 * T_MIB));
+    ck_assert(t_pattern_ok(q, 0x33, 2 * T_MIB));
+
+    /* shrink */
+    p = ob_arena_realloc(a, o, q, 3 * T_MIB, 40);
+    ck_assert_ptr_nonnull(p);
+    ck_assert(t_pattern_ok(p, 0x33, 40));
+    ck_assert_int_eq(ob_arena_owner_stats(a, o, &os), OB_OK);
+    ck_assert_uint_eq(os.bytes, 40);
+    t_check_consistent(a);
+
+    ob_arena_free(a, o, p, 40);
+    t_check_consistent(a);
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
+/*
+ * An alloc/free pair across a page boundary does not give the page back
+ * to the system each time: the emptied page waits in the pool.
+ */
+START_TEST(test_spare_page)
+{
+    ob_arena_t              *a;
+    ob_arena_stats_t         st, st2;
+    ob_arena_class_stats_t   cs;
+    void                    *fill[2048], *p;
+    size_t                   i, n;
+
+    a = t_arena(64 * T_MIB, T_MIB, 96, 1.25);
+    ck_assert_int_eq(ob_arena_class_stats(a, ob_arena_class_of(a, 1000), &cs),
+                     OB_OK);
+    n = cs.chunks_per_page;
+    ck_assert_uint_le(n, 2048);
+    for (i = 0; i < n; i++) {
+        fill[i] = ob_arena_alloc(a, 0 + ob_arena_owner_add(a, "x") * 0, 1000);
+    }
+    ob_arena_stats(a, &st);
+
+    for (i = 0; i < 10000; i++) {
+        p = ob_arena_alloc(a, 0, 1000);         /* opens the second page */
+        ck_assert_ptr_nonnull(p);
+        ob_arena_free(a, 0, p, 1000);           /* and empties it */
+    }
+
+    ob_arena_stats(a, &st2);
+    ck_assert_uint_eq(st2.pages, st.pages);
+    ck_assert_uint_eq(st2.pool_pages, 1);
+    ck_assert_uint_eq(st2.used, st.used + T_MIB);   /* kept, and counted */
+    ck_assert_uint_eq(st2.spare_pages, OB_ARENA_SPARE_PAGES);
+    t_check_consistent(a);
+
+    /* no spares: the page goes back at once */
+    ob_arena_set_spare(a, 0);
+    ob_arena_stats(a, &st2);
+    ck_assert_uint_eq(st2.pool_pages, 0);
+    ck_assert_uint_eq(st2.used, st.used);
+
+    for (i = 0; i < n; i++) {
+        ob_arena_free(a, 0, fill[i], 1000);
+    }
+    t_check_consistent(a);
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
+/* Per-owner limits and headroom (a queue's flow control reads it). */
+START_TEST(test_owner_limit)
+{
+    ob_arena_t              *a;
+    ob_arena_owner_stats_t   os;
+    void                    *p[16];
+    size_t                   calls, room, n;
+    int                      queue, store;
+
+    a = t_arena(16 * T_PAGE, T_PAGE, 96, 1.25);
+    store = ob_arena_owner_add(a, "store");
+    queue = ob_arena_owner_add(a, "queue");
+    ob_arena_owner_set_limit(a, queue, 4 * 1184);
+    ck_assert_uint_eq(ob_arena_owner_headroom(a, queue), 4 * 1184);
+    ck_assert_uint_eq(ob_arena_owner_headroom(a, store), 16 * T_PAGE);
+
+    calls = 0;
+    ob_arena_owner_set_evict(a, queue, t_firm_hook, &calls);
+    for (n = 0; n < 16; n++) {
+        p[n] = ob_arena_alloc(a, queue, 1000);
+        if (p[n] == NULL) {
+            break;
+        }
+    }
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(calls, 1);                /* over its cap: itself */
+    ck_assert_uint_eq(ob_arena_owner_headroom(a, queue), 0);
+    room = ob_arena_owner_headroom(a, store);
+    ck_assert_uint_lt(room, 16 * T_PAGE);
+
+    ck_assert_int_eq(ob_arena_owner_stats(a, queue, &os), OB_OK);
+    ck_assert_uint_eq(os.limit, 4 * 1184);
+    ck_assert_uint_eq(os.bytes, 4 * 1184);
+    ck_assert_uint_eq(os.pages, 1);
+
+    ob_arena_owner_set_limit(a, queue, 0);
+    p[n] = ob_arena_alloc(a, queue, 1000);
+    ck_assert_ptr_nonnull(p[n]);
+    n++;
+
+    while (n > 0) {
+        n--;
+        ob_arena_free(a, queue, p[n], 1000);
+    }
+    t_check_consistent(a);
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
+/* A hook that claims bytes without freeing anything cannot hang the arena. */
+START_TEST(test_evict_liar)
+{
+    ob_arena_t  *a;
+    void        *p;
+    size_t       calls;
+    int          o;
+
+    a = t_arena(T_PAGE, T_PAGE, 96, 1.25);
+    o = ob_arena_owner_add(a, "store");
+    calls = 0;
+    ob_arena_owner_set_evict(a, o, t_evict_liar, &calls);
+
+    p = ob_arena_alloc(a, o, 1000);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_null(ob_arena_alloc(a, o, 5000));
+    ck_assert_uint_eq(calls, 1);
+
+    ob_arena_free(a, o, p, 1000);
+    ob_arena_destroy(a);
 }
 END_TEST
 
@@ -1312,12 +1750,17 @@ ob_arena_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("eviction");
-    tcase_add_test(tc, test_evict_other_class);
     tcase_add_test(tc, test_evict_same_class);
-    tcase_add_test(tc, test_evict_large);
-    tcase_add_test(tc, test_evict_gives_nothing);
-    tcase_add_test(tc, test_evict_two_hooks);
-    tcase_add_test(tc, test_evict_round_robin);
+    tcase_add_test(tc, test_evict_liar);
+    tcase_add_test(tc, test_reclaim_one_page);
+    tcase_add_test(tc, test_reclaim_compacts);
+    tcase_add_test(tc, test_priorities);
+    tcase_add_test(tc, test_elastic_own_alloc);
+    tcase_add_test(tc, test_reclaim_busy);
+    tcase_add_test(tc, test_page_move);
+    tcase_add_test(tc, test_realloc);
+    tcase_add_test(tc, test_spare_page);
+    tcase_add_test(tc, test_owner_limit);
     tcase_add_test(tc, test_evict_no_recursion);
     suite_add_tcase(s, tc);
 
