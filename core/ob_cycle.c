@@ -312,16 +312,28 @@ ob_cycle_arena_json(const ob_cycle_t *cy)
         if (ob_arena_owner_stats(cy->arena, (int) i, &os) != OB_OK) {
             continue;
         }
-        json_object_set_new(owners, os.name, json_pack("{s:I,s:I,s:I,s:I}",
+        /* limit 0: none but the budget; pages_given: pages an elastic
+         * owner gave up to others or to its other classes */
+        json_object_set_new(owners, os.name,
+            json_pack("{s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:I}",
             "bytes", (json_int_t) os.bytes,
+            "limit", (json_int_t) os.limit,
+            "pages", (json_int_t) os.pages,
+            "elastic", os.elastic,
             "allocs", (json_int_t) os.allocs,
             "failures", (json_int_t) os.failures,
-            "evict_calls", (json_int_t) os.evict_calls));
+            "evict_calls", (json_int_t) os.evict_calls,
+            "pages_given", (json_int_t) os.pages_given));
     }
-    arena = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+    /* used counts pool pages: free pages the process keeps, which any
+     * module takes before anything is reclaimed */
+    arena = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
                       "limit", (json_int_t) st.limit,
                       "used", (json_int_t) st.used,
                       "pages", (json_int_t) st.pages,
+                      "pool_pages", (json_int_t) st.pool_pages,
+                      "spare_pages", (json_int_t) st.spare_pages,
+                      "reclaims", (json_int_t) st.reclaims,
                       "page_size", (json_int_t) st.page_size,
                       "large_bytes", (json_int_t) st.large_bytes,
                       "classes", (json_int_t) st.nclasses);
