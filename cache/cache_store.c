@@ -10,10 +10,14 @@
  *     key is NOT_FOUND), append/prepend refuse a different CAS with EXISTS,
  *     and add ignores it (add never replaces anything).
  *   - append/prepend and a growing incr must allocate a new item while the
- *     old one is linked.  The allocation may evict (we have no refcounts to
- *     pin the old item with), so after it the old item is looked up again by
- *     key: nothing but eviction runs inside the allocation, so the lookup
- *     finds either the very same item or nothing.
+ *     old one is linked.  The allocation may evict the old item (a command
+ *     holds no reference on it; references are for replies in flight), so
+ *     after it the old item is looked up again by key: nothing but eviction
+ *     runs inside the allocation, so the lookup finds either the very same
+ *     item or nothing.
+ *   - incr/decr rewrites the number in place only when no reply points
+ *     into the item (refcount 0), else it links a new item, as memcached's
+ *     do_add_delta does: a reply in flight never changes under the client.
  *   - Values are stored with their trailing "\r\n" (nbytes counts it); the
  *     joined value of an append is old data without its "\r\n", then the
  *     new data with its own.

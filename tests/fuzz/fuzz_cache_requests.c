@@ -6,7 +6,8 @@
  * session (so items stored by one input are there for the next, as on a
  * real server).  Each input is sent on a fresh loopback connection, which
  * is then half-closed; the reactor runs until the server has answered
- * everything and closed.  ASan/UBSan catch memory errors in any handler;
+ * everything and closed.  The input is sent in pieces whose size its first
+ * byte picks, so that requests arrive split everywhere.  ASan/UBSan catch memory errors in any handler;
  * the harness itself checks that the server always ends the connection
  * (no hang) and that the cycle's accounting stays consistent.
  */
@@ -75,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sockaddr_in  sin;
     char                buf[65536];
     ssize_t             n;
-    size_t              sent = 0;
+    size_t              sent = 0, piece;
     int                 fd, rounds;
 
     if (fuzz_port == 0) {
@@ -91,10 +92,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
 
-    /* Send, read and run the reactor in turns until the server closes. */
+    /* Send, read and run the reactor in turns until the server closes.
+     * The input goes in pieces of `piece` bytes (from its first byte), so
+     * that lines, data blocks and multigets arrive split at every place
+     * and the connection's resumable parsing (the remembered search for
+     * "\n", uploads into items, yielded multigets) is exercised. */
+    piece = size > 0 ? 1 + (size_t) (data[0] % 64) * (data[0] % 3 + 1) : 1;
+    if (size > 0 && data[0] >= 192) {
+        piece = size;                   /* a quarter of inputs: all at once */
+    }
     for (rounds = 0; rounds < 100000; rounds++) {
         if (sent < size) {
-            n = send(fd, data + sent, size - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            n = send(fd, data + sent, OB_MIN(piece, size - sent),
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
             if (n > 0) {
                 sent += (size_t) n;
             }

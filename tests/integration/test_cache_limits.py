@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from obtest import McConn, rss_kb
+from obtest import McConn, rss_kb, sanitized
 
 
 def test_over_max_connections_the_server_keeps_answering(cache_server):
@@ -134,9 +134,10 @@ def _latencies(conn, seconds):
 
 def _assert_served(lat):
     # Generous for a shared two-core machine: on main the worst was 1.9 s.
+    slow = 4 if sanitized() else 1
     assert len(lat) >= 10
-    assert lat[len(lat) * 9 // 10] < 0.1, lat[-5:]
-    assert lat[-1] < 0.5, lat[-5:]
+    assert lat[len(lat) * 9 // 10] < 0.1 * slow, lat[-5:]
+    assert lat[-1] < 0.5 * slow, lat[-5:]
 
 
 def test_multiget_of_a_large_item_to_a_stalled_client(cache_server):
@@ -147,7 +148,7 @@ def test_multiget_of_a_large_item_to_a_stalled_client(cache_server):
 
     lat = _latencies(good, 2.0)
     _assert_served(lat)
-    assert rss_kb(srv.pid) < RSS_BOUND_KB
+    assert rss_kb(srv.pid) < RSS_BOUND_KB or sanitized()
     bad.close()
     # the server is fine afterwards
     assert good.cmd("set after 0 0 1\r\na\r\n") == b"STORED"
@@ -176,7 +177,7 @@ def test_pipelined_gets_of_a_large_item_to_stalled_clients(cache_server):
 
     lat = _latencies(good, 2.0)
     _assert_served(lat)
-    assert rss_kb(srv.pid) < RSS_BOUND_KB
+    assert rss_kb(srv.pid) < RSS_BOUND_KB or sanitized()
     for s in bad:
         s.close()
     good.close()
@@ -232,7 +233,8 @@ def test_unfinished_large_sets_stay_in_the_budget(cache_server):
         assert time.monotonic() < deadline, st["bytes_read"]
         time.sleep(0.2)
     during = rss_kb(srv.pid)
-    assert during < RSS_BOUND_KB, during
+    # (a sanitizer build keeps freed memory in quarantine: no RSS figure)
+    assert during < RSS_BOUND_KB or sanitized(), during
 
     # Those over the budget are refused with memcached's out of memory
     # reply (and their blocks swallowed).  memcached sends it only once the
@@ -255,7 +257,7 @@ def test_unfinished_large_sets_stay_in_the_budget(cache_server):
     # The memory held by the unfinished items is given back to the cache.
     assert probe.cmd(b"set after 0 0 %d\r\n" % BIG + b"z" * BIG + b"\r\n") \
         == b"STORED"
-    if srv.is_onebox():
+    if srv.is_onebox() and not sanitized():
         assert rss_kb(srv.pid) < during + 16 * 1024
     probe.close()
 
