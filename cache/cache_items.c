@@ -3,7 +3,8 @@
  * the process arena, one LRU per arena size class, lazy expiry, CAS, flush,
  * eviction on behalf of any arena tenant, and the LRU crawler.
  *
- * Design (memcached's items.c and assoc.c, without threads or refcounts):
+ * Design (memcached's items.c and assoc.c, without threads; references only
+ * from replies in flight and uploads, see cache_item_ref in cache_int.h):
  *
  *   - The hash table is core's ob_hash (XXH3_64bits of the key; the link
  *     is in the item header, so no allocation per item).  The bucket
