@@ -185,8 +185,10 @@ cache_items_fini(cache_t *c)
 /*
  * The clock.  now never goes below 1, so that the "already expired" rel
  * time 1 is always <= now even when the module set process_started to this
- * very second.  A delayed flush_all that ran out is carried out here, once,
- * so that items stored later in the same second survive it.
+ * very second.  Nothing else happens here: a delayed flush_all is applied
+ * by cache_item_dead once now reaches c->oldest_live (items last stored or
+ * read at or before it are dead), as memcached's settings.oldest_live is,
+ * with no pass over the items.
  */
 void
 cache_clock_update(cache_t *c)
