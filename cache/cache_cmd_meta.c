@@ -1127,12 +1127,15 @@ meta_cmd_mn(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 }
 
 
+/* Arity as in cache_cmd_text.c's table: mg ms md ma need a key ("ERROR"
+ * without one); me and mn check their own tokens (me answers a missing
+ * key with a format error, not ERROR). */
 const cache_cmd_t cache_meta_commands[] = {
-    { "mg", meta_cmd_mg },
-    { "ms", meta_cmd_ms },
-    { "md", meta_cmd_md },
-    { "ma", meta_cmd_ma },
-    { "me", meta_cmd_me },
-    { "mn", meta_cmd_mn },
-    { NULL, NULL }
+    CACHE_CMD("mg", 2, -1, meta_cmd_mg),
+    CACHE_CMD("ms", 2, -1, meta_cmd_ms),
+    CACHE_CMD("md", 2, -1, meta_cmd_md),
+    CACHE_CMD("ma", 2, -1, meta_cmd_ma),
+    CACHE_CMD("me", 1, -1, meta_cmd_me),
+    CACHE_CMD("mn", 1, -1, meta_cmd_mn),
+    CACHE_CMD(NULL, 0, 0, NULL)
 };

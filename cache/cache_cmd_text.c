@@ -8,7 +8,8 @@
  * as much as the checks, since it decides which error a bad line gets:
  *
  *   1. the token count ("ERROR"), before noreply is even looked at, so a
- *      miscounted line always answers;
+ *      miscounted line always answers: the arity in the table below,
+ *      checked by the dispatcher (ob_cmd_lookup) before the handler runs;
  *   2. noreply: the last token is exactly "noreply"; from then on it hides
  *      every reply of the command, errors included (memcached's out_string
  *      skips them all);
@@ -195,15 +196,9 @@ cache_store_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     uint32_t       flags;
     int32_t        exptime, vlen;
     uint64_t       cas_in;
-    size_t         nargs;
     int            noreply, why;
 
     c = cc->cache;
-    nargs = op == CACHE_OP_CAS ? 6 : 5;
-
-    if (ntokens != nargs && ntokens != nargs + 1) {
-        return cache_reply(cc, "ERROR", 0);
-    }
 
     noreply = cache_tok_noreply(tokens, ntokens);
     key = &tokens[1];
@@ -367,9 +362,6 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     rel = 0;
     first = 1;
 
-    if (ntokens < 2) {
-        return cache_reply(cc, "ERROR", 0);
-    }
 
     if (touch) {
         if (!cache_proto_i32(&tokens[1], &exptime)) {
@@ -511,9 +503,6 @@ cache_cmd_touch(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 
     c = cc->cache;
 
-    if (ntokens != 3 && ntokens != 4) {
-        return cache_reply(cc, "ERROR", 0);
-    }
 
     noreply = cache_tok_noreply(tokens, ntokens);
 
@@ -558,9 +547,6 @@ cache_cmd_delete(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
     c = cc->cache;
     noreply = 0;
 
-    if (ntokens < 2 || ntokens > 4) {
-        return cache_reply(cc, "ERROR", 0);
-    }
 
     if (ntokens > 2) {
         hold_zero = cache_tok_is(&tokens[2], "0");
@@ -603,9 +589,6 @@ cache_incr_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens, int incr)
 
     c = cc->cache;
 
-    if (ntokens != 3 && ntokens != 4) {
-        return cache_reply(cc, "ERROR", 0);
-    }
 
     noreply = cache_tok_noreply(tokens, ntokens);
 
@@ -676,9 +659,6 @@ cache_cmd_flush_all(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
     c = cc->cache;
     delay = 0;
 
-    if (ntokens < 1 || ntokens > 3) {
-        return cache_reply(cc, "ERROR", 0);
-    }
 
     noreply = cache_tok_noreply(tokens, ntokens);
     c->stats.cmd_flush++;
@@ -724,9 +704,6 @@ cache_cmd_verbosity(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
     uint32_t  level;
     int       noreply;
 
-    if (ntokens != 2 && ntokens != 3) {
-        return cache_reply(cc, "ERROR", 0);
-    }
 
     noreply = cache_tok_noreply(tokens, ntokens);
 
@@ -788,9 +765,6 @@ cache_cmd_memlimit(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
     int            noreply;
     const char    *reply;
 
-    if (ntokens != 2 && ntokens != 3) {
-        return cache_reply(cc, "ERROR", 0);
-    }
 
     noreply = cache_tok_noreply(tokens, ntokens);
 
@@ -816,33 +790,37 @@ cache_cmd_memlimit(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 
 
 /*
- * The table.  Names are case-sensitive.  The hot commands come first: the
- * lookup is a linear scan.  bget is memcached's ancient alias of get, still
- * accepted by 1.6.18.
+ * The table.  Names are case-sensitive.  Arity counts every token, the
+ * name included, as the tokenizer gives them (at most 24: the last one then
+ * holds the rest of the line, so get has no key limit).  A line with a
+ * count outside it is answered "ERROR" by the dispatcher, whatever else it
+ * holds (noreply included), as memcached answers it; the handlers need not
+ * count.  bget is memcached's ancient alias of get, still accepted by
+ * 1.6.18.
  */
 const cache_cmd_t cache_text_commands[] = {
-    { "get",            cache_cmd_get },
-    { "set",            cache_cmd_set },
-    { "gets",           cache_cmd_gets },
-    { "delete",         cache_cmd_delete },
-    { "add",            cache_cmd_add },
-    { "replace",        cache_cmd_replace },
-    { "append",         cache_cmd_append },
-    { "prepend",        cache_cmd_prepend },
-    { "cas",            cache_cmd_cas },
-    { "incr",           cache_cmd_incr },
-    { "decr",           cache_cmd_decr },
-    { "touch",          cache_cmd_touch },
-    { "gat",            cache_cmd_gat },
-    { "gats",           cache_cmd_gats },
-    { "version",        cache_cmd_version },
-    { "stats",          cache_cmd_stats },
-    { "slabs",          cache_cmd_slabs },
-    { "flush_all",      cache_cmd_flush_all },
-    { "verbosity",      cache_cmd_verbosity },
-    { "quit",           cache_cmd_quit },
-    { "shutdown",       cache_cmd_shutdown },
-    { "cache_memlimit", cache_cmd_memlimit },
-    { "bget",           cache_cmd_get },
-    { NULL,             NULL }
+    CACHE_CMD("get",            2, -1, cache_cmd_get),
+    CACHE_CMD("set",            5,  6, cache_cmd_set),
+    CACHE_CMD("gets",           2, -1, cache_cmd_gets),
+    CACHE_CMD("delete",         2,  4, cache_cmd_delete),
+    CACHE_CMD("add",            5,  6, cache_cmd_add),
+    CACHE_CMD("replace",        5,  6, cache_cmd_replace),
+    CACHE_CMD("append",         5,  6, cache_cmd_append),
+    CACHE_CMD("prepend",        5,  6, cache_cmd_prepend),
+    CACHE_CMD("cas",            6,  7, cache_cmd_cas),
+    CACHE_CMD("incr",           3,  4, cache_cmd_incr),
+    CACHE_CMD("decr",           3,  4, cache_cmd_decr),
+    CACHE_CMD("touch",          3,  4, cache_cmd_touch),
+    CACHE_CMD("gat",            2, -1, cache_cmd_gat),
+    CACHE_CMD("gats",           2, -1, cache_cmd_gats),
+    CACHE_CMD("version",        1, -1, cache_cmd_version),
+    CACHE_CMD("stats",          1, -1, cache_cmd_stats),
+    CACHE_CMD("slabs",          1, -1, cache_cmd_slabs),
+    CACHE_CMD("flush_all",      1,  3, cache_cmd_flush_all),
+    CACHE_CMD("verbosity",      2,  3, cache_cmd_verbosity),
+    CACHE_CMD("quit",           1, -1, cache_cmd_quit),
+    CACHE_CMD("shutdown",       1, -1, cache_cmd_shutdown),
+    CACHE_CMD("cache_memlimit", 2,  3, cache_cmd_memlimit),
+    CACHE_CMD("bget",           2, -1, cache_cmd_get),
+    CACHE_CMD(NULL,             0,  0, NULL)
 };

@@ -31,6 +31,7 @@
 #include "cache.h"
 #include "ob_arena.h"
 #include "ob_conn.h"
+#include "ob_cmd.h"
 #include "ob_core.h"
 #include "ob_hash.h"
 
@@ -165,7 +166,9 @@ struct cache_s {
     cache_stats_t       stats;
     cache_mover_t       mover;          /* slabs reassign / automove */
     struct event       *clock_ev;       /* 1 s: clock, crawler, automover */
-    ob_proto_t          proto;          /* our wire protocol; max_input set from -I */
+    ob_proto_t          proto;          /* our wire protocol */
+    ob_cmd_table_t      cmds;           /* text and meta commands, by name */
+    struct cache_cmd_s *cmd_entries;    /* malloc'd: both tables, joined */
 };
 
 /* ---- cache_items.c: the store --------------------------------------------- */
@@ -437,10 +440,19 @@ struct cache_conn_s {
 typedef int (*cache_cmd_pt)(cache_conn_t *cc, ob_str_t *tokens,
                             size_t ntokens);
 
+/*
+ * A command: core's ob_cmd_t (name, arity counting the name, flags) first,
+ * so that one ob_cmd_table looks every command up by hash and checks its
+ * arity; a request with the wrong number of tokens is answered "ERROR"
+ * before any handler runs, as memcached answers a miscounted line.
+ */
 typedef struct cache_cmd_s {
-    const char   *name;
+    ob_cmd_t      base;
     cache_cmd_pt  handler;
 } cache_cmd_t;
+
+#define CACHE_CMD(name, arity_min, arity_max, handler) \
+    { { (name), (arity_min), (arity_max), 0 }, (handler) }
 
 /* The tables of cache_cmd_text.c and cache_cmd_meta.c, ended by a NULL name. */
 extern const cache_cmd_t cache_text_commands[];

@@ -17,7 +17,9 @@
  *            get/gets: close, as memcached
  *   COPY     copy the line out once (its tokens stay valid while the
  *            request lasts, across calls), drain it, tokenize
- *   DISPATCH text table, then meta table, else "ERROR"
+ *   DISPATCH one ob_cmd table of the text and meta commands: by hash,
+ *            arity checked ("ERROR" for a miscounted line or an unknown
+ *            name), then the handler
  *
  * Work per call is bounded as memcached's reqs_per_event bounds it: at most
  * ob_conn_reqs_per_event() requests, and none once the output is above its
@@ -127,20 +129,53 @@ cache_session_close(void *session, ob_conn_t *conn)
 }
 
 
-/* Looks a command name up in a handler table. */
-static const cache_cmd_t *
-cache_cmd_find(const cache_cmd_t *table, const ob_str_t *name)
+/*
+ * Joins the text and meta tables into one and indexes it (ob_cmd): one
+ * hash lookup per request whatever the command, and the arity of every
+ * command checked here rather than in each handler.
+ */
+static int
+cache_cmds_init(cache_t *c, ob_err_t *err)
 {
-    const cache_cmd_t *cmd;
+    const cache_cmd_t  *tables[2] = { cache_text_commands,
+                                      cache_meta_commands };
+    size_t              n, i, k;
 
-    for (cmd = table; cmd->name != NULL; cmd++) {
-        if (strlen(cmd->name) == name->len
-            && memcmp(cmd->name, name->data, name->len) == 0)
-        {
-            return cmd;
+    n = 0;
+    for (i = 0; i < 2; i++) {
+        for (k = 0; tables[i][k].base.name != NULL; k++) {
+            n++;
         }
     }
-    return NULL;
+    c->cmd_entries = calloc(n + 1, sizeof(cache_cmd_t));  /* + the end */
+    if (c->cmd_entries == NULL) {
+        return ob_err_set(err, "cache: out of memory");
+    }
+    n = 0;
+    for (i = 0; i < 2; i++) {
+        for (k = 0; tables[i][k].base.name != NULL; k++) {
+            c->cmd_entries[n++] = tables[i][k];
+        }
+    }
+    if (ob_cmd_table_init(&c->cmds, c->cmd_entries, sizeof(cache_cmd_t), 0,
+                          err) != OB_OK)
+    {
+        free(c->cmd_entries);
+        c->cmd_entries = NULL;
+        return OB_ERR;
+    }
+    return OB_OK;
+}
+
+
+static void
+cache_cmds_fini(cache_t *c)
+{
+    if (c->cmd_entries != NULL) {
+        ob_cmd_table_fini(&c->cmds);
+        free(c->cmd_entries);
+        c->cmd_entries = NULL;
+    }
 }
 
 
@@ -304,7 +339,7 @@ cache_conn_line(cache_conn_t *cc, struct evbuffer *in)
 static int
 cache_conn_one(cache_conn_t *cc, struct evbuffer *in)
 {
-    const cache_cmd_t  *cmd;
+    const ob_cmd_t     *cmd;
     uint8_t             first;
     int                 rc;
 
@@ -320,20 +355,20 @@ cache_conn_one(cache_conn_t *cc, struct evbuffer *in)
         return rc;
     }
 
-    cmd = NULL;
+    rc = OB_DECLINED;
     if (cc->ntokens > 0) {
-        cmd = cache_cmd_find(cache_text_commands, &cc->tokens[0]);
-        if (cmd == NULL) {
-            cmd = cache_cmd_find(cache_meta_commands, &cc->tokens[0]);
-        }
+        rc = ob_cmd_lookup(&cc->cache->cmds, cc->tokens[0].data,
+                           cc->tokens[0].len, cc->ntokens, &cmd);
     }
-    if (cmd == NULL) {
-        if (cache_looks_like_http(cc->tokens, cc->ntokens)) {
-            return OB_ERR;
-        }
-        return cache_reply(cc, "ERROR", 0);
+    if (rc == OB_OK) {
+        return ((const cache_cmd_t *) cmd)->handler(cc, cc->tokens,
+                                                    cc->ntokens);
     }
-    return cmd->handler(cc, cc->tokens, cc->ntokens);
+    if (rc == OB_DECLINED && cache_looks_like_http(cc->tokens, cc->ntokens)) {
+        return OB_ERR;
+    }
+    /* no such command, or the wrong number of tokens */
+    return cache_reply(cc, "ERROR", 0);
 }
 
 
@@ -601,7 +636,12 @@ cache_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
     c->proto.on_read = cache_on_read;
     c->proto.on_close = cache_session_close;
 
+    if (cache_cmds_init(c, err) != OB_OK) {
+        free(c);
+        return OB_ERR;
+    }
     if (cache_items_init(c, err) != OB_OK) {
+        cache_cmds_fini(c);
         free(c);
         return OB_ERR;
     }
@@ -663,6 +703,7 @@ cache_fini(void *state)
     cache_t *c = state;
 
     cache_items_fini(c);
+    cache_cmds_fini(c);
     free(c);
 }
 
