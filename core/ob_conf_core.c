@@ -38,6 +38,23 @@ static const ob_conf_key_t ob_conf_core_keys[] = {
       .def = "8080",
       .help = "admin HTTP port (/health, /stats); 0 turns it off" },
 
+    /* Not core.listen: opening the cache wider must not open the admin
+     * pages with it. */
+    { .name = "http_listen", .type = OB_CONF_STRING,
+      .def = "\"127.0.0.1\"",
+      .help = "comma-separated addresses of the admin HTTP port (loopback "
+              "unless set here, whatever -l says)" },
+
+    { .name = "http_max_connections", .type = OB_CONF_INT,
+      .imin = 1, .imax = 100000,
+      .def = "64",
+      .help = "simultaneous admin HTTP connections; more wait in the "
+              "kernel's backlog" },
+
+    { .name = "http_timeout", .type = OB_CONF_INT, .imin = 1, .imax = 86400,
+      .def = "10",
+      .help = "seconds an admin HTTP connection may stay idle or slow" },
+
     { .name = "memory_mb", .type = OB_CONF_INT, .imin = 1, .imax = 1048576,
       .def = "64",
       .help = "memory budget for all modules, MiB (memcached -m)" },

@@ -26,6 +26,7 @@
 #include <event2/http.h>
 
 #include "ob_conn_int.h"
+#include "ob_http.h"
 
 
 static void
@@ -115,7 +116,9 @@ ob_cycle_init(ob_cycle_t *cy, const ob_conf_t *conf,
     cy->log.level = OB_LOG_NOTICE;
     gettimeofday(&cy->started, NULL);
 
-    if (ob_cycle_core_init(cy, ob_conf_section(conf, "core"), err) != OB_OK) {
+    if (ob_cycle_core_init(cy, ob_conf_section(conf, "core"), err) != OB_OK
+        || ob_http_init(cy, err) != OB_OK)      /* modules add routes */
+    {
         ob_cycle_fini(cy);
         return OB_ERR;
     }

@@ -69,7 +69,7 @@ typedef struct ob_cycle_s {
     struct event      *drain_ev;         /* ends the drain at shutdown_timeout */
     struct ob_listen_guard_s *lguard;    /* EMFILE back-off (ob_listen.c) */
 
-    struct evhttp     *http;          /* admin listener, or NULL */
+    struct ob_http_s  *http;          /* admin HTTP server and routes (ob_http.c) */
     struct event      *sig_ev[3];     /* SIGTERM, SIGINT, SIGHUP */
     int                exit_code;
 } ob_cycle_t;
@@ -112,8 +112,9 @@ void ob_conn_reap(ob_cycle_t *cy);
 void ob_listen_close_all(ob_cycle_t *cy);
 void ob_conn_close_all(ob_cycle_t *cy);
 
-/* Admin HTTP listener (ob_http.c): /health and /stats on core.listen at
- * core.http_port. */
+/* Admin HTTP listener (ob_http.c; routes in ob_http.h): binds
+ * core.http_listen at core.http_port after the modules started; stop
+ * closes it and frees the routes. */
 int  ob_http_start(ob_cycle_t *cy, ob_err_t *err);
 void ob_http_stop(ob_cycle_t *cy);
 

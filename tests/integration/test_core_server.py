@@ -53,7 +53,9 @@ def test_http_errors(onebox):
 
 
 def test_http_on_ipv6(onebox):
-    srv = onebox("-l", "127.0.0.1,::1")
+    # The admin port follows core.http_listen (loopback IPv4 by default),
+    # not -l: test_core_http.py checks that default.
+    srv = onebox("-l", "127.0.0.1,::1", "--core.http_listen", "127.0.0.1,::1")
     wait_port(srv.http_port, host="::1")
     status, _, _ = http_get(srv.http_port, "/health", host="[::1]")
     assert status == 200

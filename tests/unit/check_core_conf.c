@@ -204,8 +204,11 @@ START_TEST(test_defaults_core)
     ck_assert_int_eq(ob_conf_int(core, "slab_page_size"), 1048576);
     ck_assert_double_eq(ob_conf_double(core, "slab_growth_factor"), 1.25);
     ck_assert_int_eq(ob_conf_int(core, "slab_min_chunk"), 96);
+    ck_assert_str_eq(ob_conf_str(core, "http_listen"), "127.0.0.1");
+    ck_assert_int_eq(ob_conf_int(core, "http_max_connections"), 64);
+    ck_assert_int_eq(ob_conf_int(core, "http_timeout"), 10);
     ck_assert_ptr_null(json_object_get(core, "enabled"));
-    ck_assert_int_eq(json_object_size(core), 20);
+    ck_assert_int_eq(json_object_size(core), 23);
 }
 END_TEST
 
