@@ -85,8 +85,32 @@ static const ob_conf_key_t cache_conf_keys[] = {
     { .name = NULL }
 };
 
+/* memcached's flags for the cache's keys (the core's are in
+ * core/ob_conf_args.c). */
+static const ob_conf_alias_t cache_conf_aliases[] = {
+    { .ch = 'p', .kind = OB_CONF_ALIAS_VALUE, .key = "port", .arg = "<num>",
+      .help = "TCP port of the memcached protocol" },
+    { .ch = 's', .kind = OB_CONF_ALIAS_VALUE, .key = "unix_socket",
+      .arg = "<file>", .help = "listen on this unix socket instead of TCP" },
+    { .ch = 'a', .kind = OB_CONF_ALIAS_OCTAL, .key = "unix_mask",
+      .arg = "<mask>", .help = "permissions of the unix socket, octal (700)" },
+    { .ch = 'I', .kind = OB_CONF_ALIAS_SIZE, .key = "max_item_size",
+      .arg = "<size>", .help = "largest item, bytes or with a k/m suffix (1m)" },
+    { .ch = 'C', .kind = OB_CONF_ALIAS_FIXED, .key = "cas", .fixed = "false",
+      .help = "do not keep CAS values" },
+    { .ch = 'F', .kind = OB_CONF_ALIAS_FIXED, .key = "flush_enabled",
+      .fixed = "false", .help = "refuse flush_all" },
+    { .ch = 'M', .kind = OB_CONF_ALIAS_FIXED, .key = "evictions",
+      .fixed = "false",
+      .help = "fail stores when memory is full instead of evicting" },
+    { .ch = 0 }
+};
+
 static const ob_conf_section_t cache_conf_section = {
-    "cache", cache_conf_keys, 1
+    .name = "cache",
+    .keys = cache_conf_keys,
+    .switchable = 1,
+    .aliases = cache_conf_aliases
 };
 
 
@@ -450,7 +474,12 @@ cache_on_read(void *session, ob_conn_t *conn, struct evbuffer *in)
 
         /* A new request: only within this call's share of work, and not
          * while the replies already queued are over the soft limit. */
-        if (handled >= budget || ob_conn_is_output_full(conn)) {
+        if (handled >= budget) {
+            c->stats.conn_yields++;
+            rc = OB_BUSY;
+            break;
+        }
+        if (ob_conn_is_output_full(conn)) {
             rc = OB_BUSY;
             break;
         }
@@ -753,11 +782,11 @@ cache_of_cycle(ob_cycle_t *cy)
 
 
 const ob_module_t cache_module = {
-    "cache",
-    &cache_conf_section,
-    cache_init,
-    cache_start,
-    cache_stop,
-    cache_fini,
-    cache_stats_json
+    .name = "cache",
+    .conf = &cache_conf_section,
+    .init = cache_init,
+    .start = cache_start,
+    .stop = cache_stop,
+    .fini = cache_fini,
+    .stats = cache_stats_json
 };

@@ -9,8 +9,10 @@
  *
  *   1. defaults from the schema,
  *   2. the JSON file given with --config FILE,
- *   3. command-line flags: --section.key VALUE, and memcached's own flags
- *      (-m -c -l -p -P -u -d -t -I -U -v -f), which are aliases of keys.
+ *   3. command-line flags: --section.key VALUE, and memcached's own flags,
+ *      which are aliases of keys: the core's (-m -c -l -P -u -d -t -U -v
+ *      -f) in ob_conf_args.c, a module's (the cache's -p -s -a -I -C -F -M)
+ *      in its own section (ob_conf_section_t.aliases).
  *
  * Every value from every layer goes through the same validation (type, range,
  * choices), and the first failure stops start-up with a message that names
@@ -45,10 +47,29 @@ typedef struct ob_conf_key_s {
     const char          *help;      /* one line for --help */
 } ob_conf_key_t;
 
+/* How a short flag of a module (memcached's -p, -I ...) sets its key. */
+typedef enum {
+    OB_CONF_ALIAS_VALUE,   /* -p 11211: the value, as command-line text */
+    OB_CONF_ALIAS_SIZE,    /* -I 2m: bytes, with memcached's k/m suffixes */
+    OB_CONF_ALIAS_OCTAL,   /* -a 700: an octal number (memcached's -a) */
+    OB_CONF_ALIAS_FIXED    /* -C: takes no value; sets `fixed` */
+} ob_conf_alias_kind_t;
+
+/* A short flag declared by the module that owns its key. */
+typedef struct ob_conf_alias_s {
+    char                  ch;       /* the letter; 0 ends a list */
+    ob_conf_alias_kind_t  kind;
+    const char           *key;      /* a key of the same section: "port" */
+    const char           *fixed;    /* OB_CONF_ALIAS_FIXED: the value */
+    const char           *arg;      /* --help: the value's name, "<num>" */
+    const char           *help;     /* --help: one line */
+} ob_conf_alias_t;
+
 typedef struct ob_conf_section_s {
-    const char          *name;      /* "core", "cache", ... */
-    const ob_conf_key_t *keys;      /* terminated by a key with name NULL */
-    int                  switchable;/* 1: the section also has "enabled" (bool, default true) */
+    const char             *name;      /* "core", "cache", ... */
+    const ob_conf_key_t    *keys;      /* terminated by a key with name NULL */
+    int                     switchable;/* 1: the section also has "enabled" (bool, default true) */
+    const ob_conf_alias_t  *aliases;   /* its short flags, or NULL (see ob_args_parse) */
 } ob_conf_section_t;
 
 typedef struct ob_conf_s {
@@ -119,16 +140,19 @@ typedef struct ob_args_s {
         const char *value;     /* command-line text (argv, a static string, or valbuf) */
         const char *flag;      /* how it was given, for messages: "-m", "--core.memory_mb" */
         char        valbuf[32];/* holds a converted value, e.g. -I 2m -> "2097152" */
+        char        keybuf[64];/* a module flag's "section.key" */
+        char        flagbuf[4];/* a module flag's "-p" */
     } sets[OB_ARGS_MAX_SETS];
 } ob_args_t;
 
 /*
  * Parses argv (argv[0] is the program).  memcached's flags become sets of
- * their keys: -m core.memory_mb, -c core.max_connections, -l core.listen,
- * -p cache.port, -P core.pidfile, -u core.user, -d core.daemonize true,
- * -t core.threads, -I cache.max_item_size (with memcached's k/m suffixes),
- * -f core.slab_growth_factor, -v/-vv/-vvv
- * core.log_level (info/debug/debug).  -U accepts only 0 (UDP is off).
+ * their keys: the core's -m core.memory_mb, -c core.max_connections,
+ * -l core.listen, -P core.pidfile, -u core.user, -d core.daemonize true,
+ * -t core.threads, -f core.slab_growth_factor, -v/-vv/-vvv core.log_level
+ * (info/debug/debug), -U (only 0: UDP is off); and each compiled-in
+ * module's own (ob_modules[i]->conf->aliases: the cache's -p -s -a -I -C
+ * -F -M).
  * Short flags take their value as the next argument or attached ("-m64").
  * Returns OB_OK, or OB_ERR with err naming the flag (an unknown flag, a
  * missing value).  Keys are not checked here: ob_conf_apply_args does that.

@@ -15,9 +15,12 @@
  *
  * The short flags follow memcached's getopt string: flags may be bundled
  * ("-dv"), a flag's value may be attached ("-m64") or the next argument
- * ("-m 64", even if it starts with '-'), and "--" ends the options.  The
- * alias table below is the single list of them; --help (ob_conf_usage,
- * here because it is part of the command line) prints it too.
+ * ("-m 64", even if it starts with '-'), and "--" ends the options.  Each
+ * flag is declared by whoever owns its key: the core's in the table below,
+ * a module's in its configuration section (ob_conf_section_t.aliases), found
+ * through the registry of compiled-in modules (ob_modules), so the parser
+ * still needs no schema.  --help (ob_conf_usage, here because it is part of
+ * the command line) prints both lists.
  *
  * Values that need converting (-I 2m, -v counts) are written into the set's
  * valbuf; everything else is borrowed from argv or from the table.  argv is
@@ -27,6 +30,7 @@
  * valbuf; longer keys can still be written --section.key VALUE.
  */
 #include "ob_conf.h"
+#include "ob_module.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -37,6 +41,7 @@
 typedef enum {
     OB_ARGS_VALUE,      /* takes a value, passed through as text */
     OB_ARGS_SIZE,       /* takes a size with memcached's k/m suffix (-I) */
+    OB_ARGS_OCTAL,      /* takes an octal number (-a) */
     OB_ARGS_FIXED,      /* no value: sets key to `fixed` (-d) */
     OB_ARGS_VERBOSE,    /* no value: each one raises core.log_level (-v) */
     OB_ARGS_UDP,        /* takes a value that must be 0 (-U) */
@@ -49,16 +54,15 @@ typedef struct {
     char            ch;      /* the flag letter */
     const char     *flag;    /* "-m", for messages (static, so borrowable) */
     ob_args_kind_t  kind;
-    const char     *key;     /* the key it sets, or NULL */
+    const char     *key;     /* the dotted key it sets, or NULL */
     const char     *fixed;   /* OB_ARGS_FIXED: the value */
     const char     *arg;     /* --help: the value's name */
     const char     *help;    /* --help: one line */
 } ob_args_alias_t;
 
 
+/* The core's flags; the modules declare theirs (see the top comment). */
 static const ob_args_alias_t ob_args_aliases[] = {
-    { 'p', "-p", OB_ARGS_VALUE, "cache.port", NULL, "<num>",
-      "TCP port of the memcached protocol" },
     { 'l', "-l", OB_ARGS_VALUE, "core.listen", NULL, "<addr>",
       "addresses to listen on, comma-separated" },
     { 'd', "-d", OB_ARGS_FIXED, "core.daemonize", "true", "",
@@ -77,16 +81,6 @@ static const ob_args_alias_t ob_args_aliases[] = {
       "chunk size growth factor" },
     { 't', "-t", OB_ARGS_VALUE, "core.threads", NULL, "<num>",
       "accepted; onebox runs one reactor thread" },
-    { 'I', "-I", OB_ARGS_SIZE, "cache.max_item_size", NULL, "<size>",
-      "largest item, bytes or with a k/m suffix (1m)" },
-    { 's', "-s", OB_ARGS_VALUE, "cache.unix_socket", NULL, "<file>",
-      "listen on this unix socket instead of TCP" },
-    { 'C', "-C", OB_ARGS_FIXED, "cache.cas", "false", "",
-      "do not keep CAS values" },
-    { 'F', "-F", OB_ARGS_FIXED, "cache.flush_enabled", "false", "",
-      "refuse flush_all" },
-    { 'M', "-M", OB_ARGS_FIXED, "cache.evictions", "false", "",
-      "fail stores when memory is full instead of evicting" },
     { 'U', "-U", OB_ARGS_UDP, NULL, NULL, "0",
       "UDP port: only 0 (off) is accepted" },
     { 'h', "-h", OB_ARGS_HELP, NULL, NULL, "",
@@ -228,19 +222,107 @@ ob_args_value(int argc, char **argv, int *i, const char *attached)
 }
 
 
-/* The alias of flag letter ch, or NULL.  borrowed. */
-static const ob_args_alias_t *
-ob_args_alias(char ch)
-{
-    const ob_args_alias_t  *al;
+/* The kinds of a module's flag, as the parser's. */
+static const ob_args_kind_t ob_args_module_kinds[] = {
+    [OB_CONF_ALIAS_VALUE] = OB_ARGS_VALUE,
+    [OB_CONF_ALIAS_SIZE]  = OB_ARGS_SIZE,
+    [OB_CONF_ALIAS_OCTAL] = OB_ARGS_OCTAL,
+    [OB_CONF_ALIAS_FIXED] = OB_ARGS_FIXED
+};
 
-    for (al = ob_args_aliases; al->ch != 0; al++) {
-        if (al->ch == ch) {
-            return al;
+
+/* The module flag ch of a compiled-in module, or NULL; *section is its
+ * section.  borrowed. */
+static const ob_conf_alias_t *
+ob_args_module_alias(char ch, const ob_conf_section_t **section /* OUT */)
+{
+    const ob_conf_alias_t  *ma;
+    size_t                  i;
+
+    for (i = 0; ob_modules[i] != NULL; i++) {
+        if (ob_modules[i]->conf == NULL
+            || ob_modules[i]->conf->aliases == NULL)
+        {
+            continue;
+        }
+        for (ma = ob_modules[i]->conf->aliases; ma->ch != 0; ma++) {
+            if (ma->ch == ch) {
+                *section = ob_modules[i]->conf;
+                return ma;
+            }
         }
     }
 
     return NULL;
+}
+
+
+/*
+ * The alias of flag letter ch, in *out: the core's, or a module's (its key
+ * then NULL and *ma, *section set, for the caller to name the key).
+ * OB_OK, or OB_DECLINED for an unknown letter.
+ */
+static int
+ob_args_alias(char ch, ob_args_alias_t *out, const ob_conf_alias_t **ma,
+    const ob_conf_section_t **section)
+{
+    const ob_args_alias_t  *al;
+
+    *ma = NULL;
+    *section = NULL;
+    for (al = ob_args_aliases; al->ch != 0; al++) {
+        if (al->ch == ch) {
+            *out = *al;
+            return OB_OK;
+        }
+    }
+
+    *ma = ob_args_module_alias(ch, section);
+    if (*ma == NULL) {
+        return OB_DECLINED;
+    }
+    memset(out, 0, sizeof(*out));
+    out->ch = ch;
+    out->kind = ob_args_module_kinds[(*ma)->kind];
+    out->fixed = (*ma)->fixed;
+    return OB_OK;
+}
+
+
+/* Names the key and flag of the set just added for a module's flag. */
+static void
+ob_args_name_module_set(ob_args_t *a, char ch, const ob_conf_alias_t *ma,
+    const ob_conf_section_t *section)
+{
+    size_t  i = a->nsets - 1;
+
+    snprintf(a->sets[i].keybuf, sizeof(a->sets[i].keybuf), "%s.%s",
+             section->name, ma->key);
+    a->sets[i].key = a->sets[i].keybuf;
+    a->sets[i].flagbuf[0] = '-';
+    a->sets[i].flagbuf[1] = ch;
+    a->sets[i].flagbuf[2] = '\0';
+    a->sets[i].flag = a->sets[i].flagbuf;
+}
+
+
+/* memcached's -a: an octal mask ("700") into decimal text in buf. */
+static int
+ob_args_octal(const char *text, char *buf, size_t size)
+{
+    char  *end;
+    long   n;
+
+    if (text[0] < '0' || text[0] > '7') {
+        return OB_ERR;
+    }
+    errno = 0;
+    n = strtol(text, &end, 8);
+    if (errno == ERANGE || *end != '\0') {
+        return OB_ERR;
+    }
+    snprintf(buf, size, "%ld", n);
+    return OB_OK;
 }
 
 
@@ -254,18 +336,26 @@ static int
 ob_args_short(ob_args_t *a, int argc, char **argv, int *i, size_t *verbose,
     int *nverbose, ob_err_t *err)
 {
-    char                   *buf;
-    const char             *p, *value;
-    const ob_args_alias_t  *al;
+    char                     *buf, flag[3];
+    const char               *p, *value;
+    ob_args_alias_t           al;
+    const ob_conf_alias_t    *ma;
+    const ob_conf_section_t  *section;
 
     for (p = argv[*i] + 1; *p != '\0'; p++) {
 
-        al = ob_args_alias(*p);
-        if (al == NULL) {
+        if (ob_args_alias(*p, &al, &ma, &section) != OB_OK) {
             return ob_err_set(err, "unknown option '-%c'", *p);
         }
+        if (ma != NULL) {
+            /* for messages; the set gets its own copy (flagbuf) */
+            flag[0] = '-';
+            flag[1] = *p;
+            flag[2] = '\0';
+            al.flag = flag;
+        }
 
-        switch (al->kind) {
+        switch (al.kind) {
 
         case OB_ARGS_HELP:
             a->help = 1;
@@ -276,14 +366,17 @@ ob_args_short(ob_args_t *a, int argc, char **argv, int *i, size_t *verbose,
             continue;
 
         case OB_ARGS_FIXED:
-            if (ob_args_add(a, al->key, al->fixed, al->flag, err) != OB_OK) {
+            if (ob_args_add(a, al.key, al.fixed, al.flag, err) != OB_OK) {
                 return OB_ERR;
+            }
+            if (ma != NULL) {
+                ob_args_name_module_set(a, *p, ma, section);
             }
             continue;
 
         case OB_ARGS_VERBOSE:
             if (*nverbose == 0) {
-                if (ob_args_add(a, al->key, "info", al->flag, err) != OB_OK) {
+                if (ob_args_add(a, al.key, "info", al.flag, err) != OB_OK) {
                     return OB_ERR;
                 }
                 *verbose = a->nsets - 1;
@@ -299,10 +392,10 @@ ob_args_short(ob_args_t *a, int argc, char **argv, int *i, size_t *verbose,
 
         value = ob_args_value(argc, argv, i, p[1] != '\0' ? p + 1 : NULL);
         if (value == NULL) {
-            return ob_err_set(err, "option '%s' needs a value", al->flag);
+            return ob_err_set(err, "option '%s' needs a value", al.flag);
         }
 
-        switch (al->kind) {
+        switch (al.kind) {
 
         case OB_ARGS_UDP:
             /* UDP is off in onebox; -U 0 says just that, so it sets nothing */
@@ -313,21 +406,40 @@ ob_args_short(ob_args_t *a, int argc, char **argv, int *i, size_t *verbose,
             return OB_OK;
 
         case OB_ARGS_SIZE:
-            if (ob_args_add(a, al->key, NULL, al->flag, err) != OB_OK) {
+        case OB_ARGS_OCTAL:
+            if (ob_args_add(a, al.key, NULL, al.flag, err) != OB_OK) {
                 return OB_ERR;
             }
             buf = a->sets[a->nsets - 1].valbuf;
-            if (ob_args_size(value, buf, sizeof(a->sets[0].valbuf)) != OB_OK) {
+            if (al.kind == OB_ARGS_SIZE
+                && ob_args_size(value, buf, sizeof(a->sets[0].valbuf))
+                   != OB_OK)
+            {
                 return ob_err_set(err, "%s: bad size '%s' (a number of "
                                     "bytes, optionally followed by k or m)",
-                                    al->flag, value);
+                                    al.flag, value);
+            }
+            if (al.kind == OB_ARGS_OCTAL
+                && ob_args_octal(value, buf, sizeof(a->sets[0].valbuf))
+                   != OB_OK)
+            {
+                return ob_err_set(err, "%s: bad mask '%s' (an octal number, "
+                                    "e.g. 700)", al.flag, value);
             }
             a->sets[a->nsets - 1].value = buf;
-            return OB_OK;
+            break;
 
         default:
-            return ob_args_add(a, al->key, value, al->flag, err);
+            if (ob_args_add(a, al.key, value, al.flag, err) != OB_OK) {
+                return OB_ERR;
+            }
+            break;
         }
+
+        if (ma != NULL) {
+            ob_args_name_module_set(a, *p, ma, section);
+        }
+        return OB_OK;
     }
 
     return OB_OK;
@@ -535,9 +647,11 @@ ob_args_usage_key(const ob_conf_section_t *s, const ob_conf_key_t *k,
 void
 ob_conf_usage(const ob_conf_t *c, FILE *out)
 {
-    size_t                    i;
+    size_t                    i, m;
+    char                      dotted[64];
     const ob_conf_key_t      *k;
     const ob_args_alias_t    *al;
+    const ob_conf_alias_t    *ma;
     const ob_conf_section_t  *s;
 
     fputs("Usage: onebox [options]\n"
@@ -556,6 +670,16 @@ ob_conf_usage(const ob_conf_t *c, FILE *out)
     for (al = ob_args_aliases; al->ch != 0; al++) {
         fprintf(out, "  %s %-9s %-24s %s\n", al->flag, al->arg,
                 al->key != NULL ? al->key : "", al->help);
+    }
+    for (m = 0; ob_modules[m] != NULL; m++) {
+        s = ob_modules[m]->conf;
+        for (ma = s != NULL ? s->aliases : NULL; ma != NULL && ma->ch != 0;
+             ma++)
+        {
+            snprintf(dotted, sizeof(dotted), "%s.%s", s->name, ma->key);
+            fprintf(out, "  -%c %-9s %-24s %s\n", ma->ch,
+                    ma->arg != NULL ? ma->arg : "", dotted, ma->help);
+        }
     }
 
     fputs("\nSettings (--section.key VALUE or --section.key=VALUE; a "

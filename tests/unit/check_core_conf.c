@@ -49,7 +49,9 @@ static const ob_conf_key_t tst_keys[] = {
     { .name = NULL }
 };
 
-static const ob_conf_section_t tst_section = { "test", tst_keys, 1 };
+static const ob_conf_section_t tst_section = {
+    .name = "test", .keys = tst_keys, .switchable = 1
+};
 
 static const ob_conf_key_t tst_cache_keys[] = {
     { .name = "port", .type = OB_CONF_INT, .imin = 1, .imax = 65535,
@@ -59,8 +61,9 @@ static const ob_conf_key_t tst_cache_keys[] = {
     { .name = NULL }
 };
 
-static const ob_conf_section_t tst_cache_section = { "cache", tst_cache_keys,
-                                                     1 };
+static const ob_conf_section_t tst_cache_section = {
+    .name = "cache", .keys = tst_cache_keys, .switchable = 1
+};
 
 static const ob_conf_section_t *const tst_sections[] = {
     &tst_section, &tst_cache_section
@@ -289,10 +292,15 @@ static const ob_conf_key_t tst_dup_keys[] = {
     { .name = "enabled", .type = OB_CONF_BOOL, .def = "true" },
     { .name = NULL }
 };
-static const ob_conf_section_t tst_bad_default = { "bad", tst_bad_default_keys,
-                                                   0 };
-static const ob_conf_section_t tst_bad_json = { "bad", tst_bad_json_keys, 0 };
-static const ob_conf_section_t tst_dup = { "dup", tst_dup_keys, 1 };
+static const ob_conf_section_t tst_bad_default = {
+    .name = "bad", .keys = tst_bad_default_keys, .switchable = 0
+};
+static const ob_conf_section_t tst_bad_json = {
+    .name = "bad", .keys = tst_bad_json_keys, .switchable = 0
+};
+static const ob_conf_section_t tst_dup = {
+    .name = "dup", .keys = tst_dup_keys, .switchable = 1
+};
 
 START_TEST(test_init_bad_schema)
 {
@@ -755,6 +763,13 @@ static const struct {
     { "-I", "1K", "cache.max_item_size", "1024", "-I" },
     { "-I", "1M", "cache.max_item_size", "1048576", "-I" },
     { "-I", "1024", "cache.max_item_size", "1024", "-I" },
+    /* the cache declares these in its own section */
+    { "-s", "/tmp/mc.sock", "cache.unix_socket", "/tmp/mc.sock", "-s" },
+    { "-a", "700", "cache.unix_mask", "448", "-a" },
+    { "-a0755", NULL, "cache.unix_mask", "493", "-a" },
+    { "-C", NULL, "cache.cas", "false", "-C" },
+    { "-F", NULL, "cache.flush_enabled", "false", "-F" },
+    { "-M", NULL, "cache.evictions", "false", "-M" },
     { "-d", NULL, "core.daemonize", "true", "-d" },
     { "-v", NULL, "core.log_level", "info", "-v" },
     { "-vv", NULL, "core.log_level", "debug", "-v" },
@@ -817,6 +832,17 @@ START_TEST(test_args_options)
     ck_assert_str_eq(args.sets[1].key, "core.log_level");
     ck_assert_str_eq(args.sets[2].value, "32");
 
+    /* core and module flags bundled: each set names its own key */
+    ck_assert_int_eq(tst_parse("-CdMp1234", NULL), OB_OK);
+    ck_assert_uint_eq(args.nsets, 4);
+    ck_assert_str_eq(args.sets[0].key, "cache.cas");
+    ck_assert_str_eq(args.sets[0].flag, "-C");
+    ck_assert_str_eq(args.sets[1].key, "core.daemonize");
+    ck_assert_str_eq(args.sets[2].key, "cache.evictions");
+    ck_assert_str_eq(args.sets[2].flag, "-M");
+    ck_assert_str_eq(args.sets[3].key, "cache.port");
+    ck_assert_str_eq(args.sets[3].value, "1234");
+
     /* -v twice raises the one set; its place is the first -v */
     ck_assert_int_eq(tst_parse("-v", "-m", "1", "-v", NULL), OB_OK);
     ck_assert_uint_eq(args.nsets, 2);
@@ -860,6 +886,9 @@ static const struct {
       "(a number of bytes, optionally followed by k or m)" },
     { "-I", "18014398509481984k", "-I: bad size '18014398509481984k' "
       "(a number of bytes, optionally followed by k or m)" },
+    { "-a", "9", "-a: bad mask '9' (an octal number, e.g. 700)" },
+    { "-a", "7x", "-a: bad mask '7x' (an octal number, e.g. 700)" },
+    { "-a", NULL, "option '-a' needs a value" },
     { "--store.a_very_long_key_name_indeed=1", NULL,
       "option '--store.a_very_long_key_name_indeed': name too long for the "
       "'=' form; write '--store.a_very_long_key_name_indeed VALUE'" },
@@ -1022,6 +1051,8 @@ START_TEST(test_usage)
     ck_assert_ptr_nonnull(strstr(text, "--version"));
     ck_assert_ptr_nonnull(strstr(text, "  -m <num>     core.memory_mb "));
     ck_assert_ptr_nonnull(strstr(text, "  -I <size>    cache.max_item_size "));
+    ck_assert_ptr_nonnull(strstr(text, "  -a <mask>    cache.unix_mask "));
+    ck_assert_ptr_nonnull(strstr(text, "  -M           cache.evictions "));
     ck_assert_ptr_nonnull(strstr(text, "  -U 0 "));
     ck_assert_ptr_nonnull(strstr(text,
         "  --core.memory_mb <int 1..1048576>  (default 64)\n"
