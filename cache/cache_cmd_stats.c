@@ -13,7 +13,7 @@
  *     slab rebalancer's rescues, segmented-LRU moves, the logger, NAPI)
  *     are left out rather than shown as zeros that look like measurements.
  *     Where onebox truly never does a thing memcached counts (disabling
- *     the listener, yielding a busy connection, SASL), the field is kept
+ *     the listener, SASL), the field is kept
  *     with its honest constant 0, because clients look for it.
  *   - Figures from outside the cache come from the cycle (process id,
  *     uptime, connection limits, threads) and the arena (budget, pages).
@@ -159,13 +159,14 @@ cache_stats_general(cache_t *c, struct evbuffer *out)
     cache_stat_u64(out, "limit_maxbytes", ast.limit);
 
     /* over max_connections the core accepts and refuses each connection;
-     * it never stops listening, and never makes a busy client yield */
+     * it never stops listening.  conn_yields: a connection stopped after
+     * reqs_per_event requests with more waiting, as memcached counts it */
     cache_stat_u64(out, "accepting_conns", 1);
     cache_stat_u64(out, "listen_disabled_num", 0);
     cache_stat_u64(out, "time_in_listen_disabled_us", 0);
     cache_stat_u64(out, "threads",
                    core != NULL ? (uint64_t) ob_conf_int(core, "threads") : 0);
-    cache_stat_u64(out, "conn_yields", 0);
+    cache_stat_u64(out, "conn_yields", s->conn_yields);
 
     /* the table grows a bucket at a time: while it does, both bucket
      * arrays exist, and hash_bytes counts both, as memcached does */

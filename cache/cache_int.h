@@ -106,6 +106,7 @@ typedef struct cache_stats_s {
     uint64_t slab_reassign_busy_items, slab_reassign_busy_deletes;
     uint64_t evicted_active, crawler_reclaimed, crawler_items_checked;
     uint64_t curr_connections, total_connections;
+    uint64_t conn_yields;       /* on_read stopped at reqs_per_event */
     uint64_t bytes_read, bytes_written;
     cache_class_stats_t classes[OB_ARENA_MAX_CLASSES + 1]; /* index = class id */
 } cache_stats_t;

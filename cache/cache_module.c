@@ -474,7 +474,12 @@ cache_on_read(void *session, ob_conn_t *conn, struct evbuffer *in)
 
         /* A new request: only within this call's share of work, and not
          * while the replies already queued are over the soft limit. */
-        if (handled >= budget || ob_conn_is_output_full(conn)) {
+        if (handled >= budget) {
+            c->stats.conn_yields++;
+            rc = OB_BUSY;
+            break;
+        }
+        if (ob_conn_is_output_full(conn)) {
             rc = OB_BUSY;
             break;
         }

@@ -314,3 +314,19 @@ def test_cache_memlimit_cannot_raise_the_process_budget(cache_server):
     assert mc.cmd("cache_memlimit 64\r\n") == b"OK"
     assert mc.stats()["limit_maxbytes"] == str(64 * 1024 * 1024)
     mc.close()
+
+
+def test_pipelined_requests_yield_after_reqs_per_event(mc):
+    """memcached handles 20 requests (-R) per turn, then lets the other
+    connections run: conn_yields counts it.  Every reply still comes, in
+    order."""
+    mc.send("set y 0 0 1\r\ny\r\n")
+    assert mc.read_line() == b"STORED"
+    n = 200
+    mc.send("".join("get y\r\nmn\r\n" if i % 2 else "get y\r\n"
+                    for i in range(n)))
+    for i in range(n):
+        assert mc.read_until() == b"VALUE y 0 1\r\ny\r\nEND\r\n"
+        if i % 2:
+            assert mc.read_line() == b"MN"
+    assert int(mc.stats()["conn_yields"]) >= 1
