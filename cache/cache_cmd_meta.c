@@ -45,6 +45,8 @@
 
 #include <event2/buffer.h>
 
+#include "ob_cycle.h"
+
 
 #define META_TOKENS_MAX        19       /* memcached's 20 has an end token */
 #define META_OPAQUE_MAX        (CACHE_OPAQUE_MAX + 1)   /* with the O */
@@ -1061,6 +1063,41 @@ meta_mc_size(const cache_t *c, const cache_item_t *it)
 
 
 /*
+ * The slab class memcached 1.6.18 would keep an item of `size` bytes
+ * (meta_mc_size) in: its classes start at 96 bytes (a 48-byte header plus
+ * -n 48), grow by -f (core.slab_growth_factor) and are 8-byte aligned,
+ * up to its 512 KiB chunk limit.  me prints this rather than our arena's
+ * class, whose sizes differ (small classes for other tenants), so that its
+ * line stays memcached's.
+ */
+static unsigned
+meta_mc_class(const cache_t *c, size_t size)
+{
+    double    factor, sz;
+    size_t    chunk;
+    unsigned  id;
+
+    factor = 1.25;
+    if (c->cycle != NULL && c->cycle->conf != NULL) {
+        factor = ob_conf_double(ob_conf_section(c->cycle->conf, "core"),
+                                "slab_growth_factor");
+    }
+
+    sz = 96;
+    for (id = 1; ; id++) {
+        chunk = (size_t) sz;
+        if (chunk % 8 != 0) {
+            chunk += 8 - chunk % 8;
+        }
+        if (chunk >= size || chunk >= 512 * 1024 / factor || id >= 63) {
+            return id;
+        }
+        sz = (double) chunk * factor;
+    }
+}
+
+
+/*
  * me <key> [b]: "ME <key> exp= la= cas= fetch= cls= size=", or EN.  b is
  * looked for as the third token only, and a key that does not decode is
  * a format error here.  The item is not bumped.  exp is memcached's
@@ -1110,7 +1147,8 @@ meta_cmd_me(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
                    (unsigned) (c->now - it->time),
                    (unsigned long long) it->cas,
                    (it->it_flags & CACHE_ITEM_FETCHED) ? "yes" : "no",
-                   (unsigned) it->clsid, meta_mc_size(c, it));
+                   meta_mc_class(c, meta_mc_size(c, it)),
+                   meta_mc_size(c, it));
     meta_put(&line, tail, (size_t) len);
     return meta_send(cc, &line);
 }
