@@ -149,9 +149,16 @@ def test_multiget_of_a_large_item_to_a_stalled_client(cache_server):
     lat = _latencies(good, 2.0)
     _assert_served(lat)
     assert rss_kb(srv.pid) < RSS_BOUND_KB or sanitized()
-    bad.close()
-    # the server is fine afterwards
-    assert good.cmd("set after 0 0 1\r\na\r\n") == b"STORED"
+    # Replacing and deleting the item while replies still point into it:
+    # the readers keep the old bytes, the others see the change.
+    assert good.cmd("set big 0 0 1\r\nb\r\n") == b"STORED"
+    good.send("get big\r\n")
+    assert good.read_until() == b"VALUE big 0 1\r\nb\r\nEND\r\n"
+    assert good.cmd("delete big\r\n") == b"DELETED"
+    # `bad` stays open: the server is stopped (by the fixture) with those
+    # replies pending, and must release them cleanly (its exit status and,
+    # in the sanitizer build, leaks and use-after-free are checked then).
+    srv.stalled = bad
     good.close()
 
 
