@@ -310,7 +310,9 @@ cache_conn_line(cache_conn_t *cc, struct evbuffer *in)
 
     have = evbuffer_get_length(in);
 
-    if (cc->searched > 0) {
+    if (cc->searched >= have) {
+        eol.pos = -1;                   /* nothing new since the last look */
+    } else if (cc->searched > 0) {
         if (evbuffer_ptr_set(in, &start, cc->searched, EVBUFFER_PTR_SET)
             != 0)
         {

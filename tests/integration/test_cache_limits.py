@@ -337,3 +337,23 @@ def test_pipelined_requests_yield_after_reqs_per_event(mc):
         if i % 2:
             assert mc.read_line() == b"MN"
     assert int(mc.stats()["conn_yields"]) >= 1
+
+
+def test_long_line_and_block_arriving_in_pieces(mc):
+    """A 3,000-key get line and a 200 KB set block, each sent in small
+    pieces: the line end is searched for in what is new only, and the block
+    goes into its item as it comes; both are answered as a whole."""
+    value = bytes(range(256)) * 800
+    req = b"set piecemeal 0 0 %d\r\n" % len(value) + value + b"\r\n"
+    for i in range(0, len(req), 4096):
+        mc.send(req[i:i + 4096])
+    assert mc.read_line() == b"STORED"
+
+    keys = [b"k%d" % i for i in range(3000)] + [b"piecemeal"]
+    line = b"get " + b" ".join(keys) + b"\r\n"
+    assert len(line) > 2048
+    for i in range(0, len(line), 100):
+        mc.send(line[i:i + 100])
+        time.sleep(0.001)
+    assert mc.read_until() == (b"VALUE piecemeal 0 %d\r\n" % len(value)
+                               + value + b"\r\nEND\r\n")
