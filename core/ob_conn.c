@@ -14,7 +14,8 @@
  *   READING    -> PAUSED      [output above output_soft, or the module asks]
  *   PAUSED     -> READING     [ob_conn_write_cb: output drained to half]
  *   any        -> FLUSHING    [on_read returned OB_DONE, ob_conn_close(c, 1),
- *                              graceful shutdown]
+ *                              graceful shutdown (a yielded connection
+ *                              first answers what it has received)]
  *   FLUSHING   -> CLOSING     [ob_conn_write_cb: output empty]
  *   any        -> CLOSING     [OB_ERR, EOF, error, idle timeout, a limit,
  *                              a failed append]
@@ -196,12 +197,14 @@ ob_conn_set_writing(ob_conn_t *c, int on)
 }
 
 
-/* Reads only in READING with no reason to hold the client back. */
+/* Reads only in READING with no reason to hold the client back, and not
+ * once shutdown has begun. */
 static void
 ob_conn_update_reading(ob_conn_t *c)
 {
     ob_conn_set_reading(c, c->state == OB_CONN_READING && !c->out_paused
-                           && !c->module_paused && !c->yielded);
+                           && !c->module_paused && !c->yielded
+                           && !c->cycle->draining);
 }
 
 
@@ -600,6 +603,11 @@ ob_conn_process(ob_conn_t *c)
         if (!c->out_paused) {
             ob_conn_schedule(c);
         }
+    } else if (c->cycle->draining) {
+        /* Shutting down: every request received is answered; now the
+         * replies go out and the connection ends. */
+        ob_conn_close(c, 1);
+        return;
     } else if (evbuffer_get_length(c->in) >= c->max_input) {
         ob_log_warning(&c->cycle->log, "%s: closing %s (conn %llu): input "
                        "buffer limit of %zu bytes reached", c->proto->name,
@@ -1079,6 +1087,13 @@ ob_conn_drain_all(ob_cycle_t *cy, int timeout)
 
     cy->draining = 1;
     for (c = cy->conns; c != NULL; c = c->next) {
+        if (c->state == OB_CONN_READING && c->yielded && !c->module_paused) {
+            /* In the middle of its received requests (a multiget half
+             * answered): it finishes them, unread, then closes
+             * (ob_conn_process), so no reply is cut short. */
+            ob_conn_update_reading(c);
+            continue;
+        }
         ob_conn_close(c, 1);
     }
     if (cy->conns == NULL || timeout <= 0) {

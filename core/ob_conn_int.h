@@ -121,7 +121,8 @@ void ob_conn_totals(struct ob_cycle_s *cy, uint64_t *in /* OUT */,
 
 /*
  * Graceful shutdown: every connection stops reading and is closed once its
- * output is written; after `timeout` seconds (or when none is left) the
+ * output is written (one that yielded first answers the requests it has
+ * already received, so no reply is cut short); after `timeout` seconds (or when none is left) the
  * loop exits and ob_cycle_fini frees the rest.  Returns OB_OK when the loop
  * should keep running to drain, OB_DONE when there was nothing to drain.
  */

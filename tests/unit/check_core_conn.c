@@ -1127,18 +1127,23 @@ END_TEST
 START_TEST(test_shutdown_drains_output)
 {
     static const char *const o[] = { "shutdown_timeout=10",
-                                     "output_buffer_soft=0", NULL };
+                                     "output_buffer_soft=1048576",
+                                     "output_buffer_hard=0", NULL };
     struct timeval t0;
     int            fd, p;
 
     p = start_tp(o);
     fd = client_connect(AF_INET, "127.0.0.1", p);
-    client_send(fd, "BIG 8388608\n");
+    /* The first reply fills the output; the two requests after it are
+     * received but not yet answered when the signal comes. */
+    client_send(fd, "BIG 8388608\nab\ncd\n");
     pump(30);
     ck_assert_uint_gt(ob_conn_output_pending(tp.conn), 0);
+    ck_assert_int_eq(tp.lines, 1);
     ob_cycle_shutdown_begin(&cy);
     ck_assert_ptr_null(cy.listeners);
-    ck_assert_uint_eq(client_drain(fd, 8388608, 5000), 8388608);
+    ck_assert_uint_eq(client_drain(fd, 8388608 + 6, 5000), 8388608 + 6);
+    ck_assert_int_eq(tp.lines, 3);
     gettimeofday(&t0, NULL);
     event_base_dispatch(cy.base);          /* returns once all is written */
     ck_assert_int_lt(ms_since(&t0), 1000);
