@@ -600,6 +600,7 @@ ob_listen_unix(ob_cycle_t *cy, const ob_proto_t *proto, void *ctx,
     struct sockaddr_un sun;
     evutil_socket_t    fd;
     struct stat        st;
+    char               tmp[sizeof(sun.sun_path)];
 
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
@@ -607,11 +608,21 @@ ob_listen_unix(ob_cycle_t *cy, const ob_proto_t *proto, void *ctx,
         return ob_err_set(err, "unix socket path too long: %s",
                  path);
     }
-    memcpy(sun.sun_path, path, strlen(path) + 1);
+
+    /* The socket is made under a temporary name and renamed into place
+     * once it listens with its final permissions: a client that waits
+     * for the path to appear never meets a socket that refuses it.  A
+     * path too long for the suffix is bound directly. */
+    if (snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long) getpid())
+        >= (int) sizeof(tmp))
+    {
+        snprintf(tmp, sizeof(tmp), "%s", path);
+    }
+    memcpy(sun.sun_path, tmp, strlen(tmp) + 1);
 
     /* A socket file left by a killed server would make bind fail. */
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-        unlink(path);
+    if (lstat(tmp, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        unlink(tmp);
     }
 
     fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -628,19 +639,28 @@ ob_listen_unix(ob_cycle_t *cy, const ob_proto_t *proto, void *ctx,
         return OB_ERR;
     }
     if (evutil_make_socket_nonblocking(fd) != 0
-        || evutil_make_socket_closeonexec(fd) != 0)
+        || evutil_make_socket_closeonexec(fd) != 0
+        || chmod(tmp, (mode_t) mode) != 0)
     {
-        ob_err_set(err, "%s: cannot make the socket non-blocking", path);
+        ob_err_set(err, "cannot bind %s: %s", path, strerror(errno));
         evutil_closesocket(fd);
-        unlink(path);
+        unlink(tmp);
         return OB_ERR;
     }
-    if (chmod(path, (mode_t) mode) != 0) {
-        ob_err_set(err, "chmod %s: %s", path,
-                 strerror(errno));
-        evutil_closesocket(fd);
-        unlink(path);
-        return OB_ERR;
+    if (strcmp(tmp, path) != 0) {
+        /* rename() would replace anything; bind() replaced nothing. */
+        if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+            ob_err_set(err, "cannot bind %s: %s", path, strerror(EEXIST));
+            evutil_closesocket(fd);
+            unlink(tmp);
+            return OB_ERR;
+        }
+        if (rename(tmp, path) != 0) {
+            ob_err_set(err, "cannot bind %s: %s", path, strerror(errno));
+            evutil_closesocket(fd);
+            unlink(tmp);
+            return OB_ERR;
+        }
     }
     return ob_listen_add(cy, proto, ctx, fd, path, 1, err);
 }

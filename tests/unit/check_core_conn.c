@@ -22,6 +22,8 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -30,6 +32,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/listener.h>
 
 #include "ob_conf.h"
 #include "ob_conn.h"
@@ -1210,6 +1213,94 @@ START_TEST(test_stats_pending)
 END_TEST
 
 
+/* A listener that is not ours (as the admin HTTP one): its accepts. */
+static int foreign_accepts;
+
+static void
+foreign_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+                  struct sockaddr *sa, int socklen, void *arg)
+{
+    (void) evl;
+    (void) sa;
+    (void) socklen;
+    (void) arg;
+    foreign_accepts++;
+    close(fd);
+}
+
+
+/*
+ * Out of descriptors: the guard (reached from a foreign listener's error
+ * callback) closes what waits in the backlog, pauses accepting, counts it
+ * once, and accepts again once descriptors are back.  (CK_FORK: the lower
+ * descriptor limit dies with this test's process.)
+ */
+START_TEST(test_emfile_guard)
+{
+    struct sockaddr_in     in;
+    socklen_t              len = sizeof(in);
+    struct evconnlistener *evl;
+    struct rlimit          rl;
+    int                    lfd, lport, waiting[3], fill[64], nfill = 0;
+    int                    i, probe, late;
+
+    start_with(NULL);
+    foreign_accepts = 0;
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&in, 0, sizeof(in));
+    in.sin_family = AF_INET;
+    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *) &in, sizeof(in)), 0);
+    ck_assert_int_eq(listen(lfd, 16), 0);
+    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *) &in, &len), 0);
+    lport = ntohs(in.sin_port);
+    evutil_make_socket_nonblocking(lfd);
+    evl = evconnlistener_new(cy.base, foreign_accept_cb, NULL,
+                             LEV_OPT_CLOSE_ON_FREE, 0, lfd);
+    ck_assert_ptr_nonnull(evl);
+    ck_assert_int_eq(ob_listen_guard(&cy, evl), OB_OK);
+
+    /* Three clients wait in the backlog; then no descriptor is left. */
+    for (i = 0; i < 3; i++) {
+        waiting[i] = client_connect(AF_INET, "127.0.0.1", lport);
+    }
+    probe = open("/dev/null", O_RDONLY);
+    ck_assert_int_ge(probe, 0);
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    rl.rlim_cur = (rlim_t) probe + 40;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    while (nfill < 64 && (fill[nfill] = dup(probe)) >= 0) {
+        nfill++;
+    }
+    ck_assert_int_eq(errno, EMFILE);
+
+    pump(50);
+    ck_assert_int_eq(foreign_accepts, 0);
+    ck_assert_uint_eq(cy.stats.listen_disabled_num, 1);
+    for (i = 0; i < 3; i++) {
+        ck_assert(client_closed(waiting[i]));       /* shed, not left hanging */
+        close(waiting[i]);
+    }
+
+    /* Descriptors back: after the pause, accepting works again. */
+    for (i = 0; i < nfill; i++) {
+        close(fill[i]);
+    }
+    close(probe);
+    pump(200);
+    late = client_connect(AF_INET, "127.0.0.1", lport);
+    pump(50);
+    ck_assert_int_eq(foreign_accepts, 1);
+    ck_assert_uint_eq(cy.stats.listen_disabled_num, 1);
+    close(late);
+
+    ob_listen_unguard(&cy, evl);
+    evconnlistener_free(evl);
+    stop();
+}
+END_TEST
+
+
 Suite *
 ob_conn_suite(void)
 {
@@ -1246,6 +1337,7 @@ ob_conn_suite(void)
     tcase_add_test(tc, test_shutdown_drains_output);
     tcase_add_test(tc, test_shutdown_timeout);
     tcase_add_test(tc, test_stats_pending);
+    tcase_add_test(tc, test_emfile_guard);
     suite_add_tcase(s, tc);
     return s;
 }
