@@ -7,6 +7,10 @@
  *   ob_cycle_start  each module's start (listeners), the admin HTTP
  *                   listener, the signal events
  *   ob_cycle_run    event_base_dispatch until SIGTERM/SIGINT
+ *   (the signal)    ob_cycle_shutdown_begin: listeners closed, each
+ *                   module's stop in reverse order, then the loop runs on
+ *                   only to write pending replies, for at most
+ *                   core.shutdown_timeout seconds (ob_conn_drain_all)
  *   ob_cycle_fini   listeners closed (no new clients), each module's stop
  *                   (flush to disk) in reverse order, connections closed,
  *                   each module's fini, then the core's own pieces
