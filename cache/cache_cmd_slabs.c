@@ -13,8 +13,10 @@
  * As in memcached, OK means the move is scheduled: the cache's clock runs
  * it on its next tick (cache_slabs_tick), through the arena's page mover
  * (ob_arena_page_move), which moves or evicts the page's items.  Class
- * ids are the arena's, as `stats slabs` shows them.  Class 0 is the
- * arena's pool of free pages, shared by every module.
+ * ids are memcached's, as `stats slabs` shows them (cache_class_id_show:
+ * the arena's small classes below core.slab_min_chunk are not the
+ * cache's).  Class 0 is the arena's pool of free pages, shared by every
+ * module.
  */
 #include "cache_int.h"
 
@@ -34,12 +36,14 @@ cache_slabs_is(const ob_str_t *t, const char *name)
 }
 
 
-/* The reply of memcached's slabs_reassign(src, dst), checks in its order. */
+/* The reply of memcached's slabs_reassign(src, dst), checks in its order.
+ * src and dst are the ids clients see (cache_class_id_show). */
 static const char *
 cache_slabs_reassign(cache_t *c, int32_t src, int32_t dst)
 {
     ob_arena_stats_t  ast;
-    unsigned          i, n, id;
+    uint32_t          n;
+    int               any;
     size_t            spare;
 
     if (c->mover.pending) {
@@ -51,18 +55,14 @@ cache_slabs_reassign(cache_t *c, int32_t src, int32_t dst)
     }
 
     ob_arena_stats(c->arena, &ast);
-    n = ast.nclasses;
+    n = ast.nclasses > c->class_base ? ast.nclasses - c->class_base : 0;
 
-    if (src == -1) {
-        /* memcached's slabs_reassign_pick_any: the next class, in turn,
-         * with more than one page, that is not dst */
-        for (i = 0; i < n; i++) {
-            id = 1 + (c->mover.any_next + i) % n;
-            if ((int32_t) id != dst && cache_slabs_pages(c, id) > 1) {
-                src = (int32_t) id;
-                c->mover.any_next = id % n;
-                break;
-            }
+    if (src == -1 && dst >= 0 && (uint32_t) dst <= n) {
+        /* memcached's slabs_reassign_pick_any */
+        any = cache_slabs_pick_any(c,
+                  (int) cache_class_id_arena(c, (unsigned) dst));
+        if (any > 0) {
+            src = (int32_t) cache_class_id_show(c, (unsigned) any);
         }
     }
 
@@ -70,14 +70,16 @@ cache_slabs_reassign(cache_t *c, int32_t src, int32_t dst)
         return "BADCLASS invalid src or dst class id";
     }
 
-    spare = src == 0 ? ast.pool_pages : cache_slabs_pages(c, (unsigned) src);
+    spare = src == 0
+            ? ast.pool_pages
+            : cache_slabs_pages(c, cache_class_id_arena(c, (unsigned) src));
     if (spare < 2) {
         return "NOSPARE source class has no spare pages";
     }
 
     c->mover.pending = 1;
-    c->mover.src = src;
-    c->mover.dst = dst;
+    c->mover.src = (int) cache_class_id_arena(c, (unsigned) src);
+    c->mover.dst = (int) cache_class_id_arena(c, (unsigned) dst);
 
     return "OK";
 }

@@ -20,7 +20,8 @@
  *     The cycle may be absent (unit tests drive the handlers without
  *     one): its figures are then 0 or what the cache itself knows.
  *   - The arena is shared by every module: `limit_maxbytes` is the whole
- *     budget; `stats slabs` shows the cache's own pages (an arena page
+ *     budget, or the cache's own limit once cache_memlimit set one below
+ *     it (cache_mem_limit); `stats slabs` shows the cache's own pages (an arena page
  *     belongs to one module).
  *   - Large items (more than a page/2) are arena blocks of their own, in
  *     class 0: `stats items` shows them as class 0; `stats slabs` cannot,
@@ -92,14 +93,12 @@ cache_stats_general(cache_t *c, struct evbuffer *out)
     const cache_stats_t  *s;
     const ob_cycle_t     *cy;
     const json_t         *core;
-    ob_arena_stats_t      ast;
     struct rusage         ru;
     long                  uptime;
 
     s = &c->stats;
     cy = c->cycle;
     core = cache_stats_core_conf(c);
-    ob_arena_stats(c->arena, &ast);
     memset(&ru, 0, sizeof(ru));
     getrusage(RUSAGE_SELF, &ru);
 
@@ -156,7 +155,7 @@ cache_stats_general(cache_t *c, struct evbuffer *out)
     cache_stat_u64(out, "auth_errors", 0);
     cache_stat_u64(out, "bytes_read", s->bytes_read);
     cache_stat_u64(out, "bytes_written", s->bytes_written);
-    cache_stat_u64(out, "limit_maxbytes", ast.limit);
+    cache_stat_u64(out, "limit_maxbytes", cache_mem_limit(c));
 
     /* over max_connections the core accepts and refuses each connection;
      * it never stops listening.  conn_yields: a connection stopped after
@@ -216,7 +215,7 @@ cache_stats_items(cache_t *c, struct evbuffer *out)
 {
     const cache_class_stats_t  *cs;
     const cache_item_t         *tail;
-    unsigned                    id;
+    unsigned                    id, shown;
     uint64_t                    age;
 
     for (id = 0; id <= OB_ARENA_MAX_CLASSES; id++) {
@@ -226,30 +225,33 @@ cache_stats_items(cache_t *c, struct evbuffer *out)
         }
 
         tail = c->tails[id];
+        shown = cache_class_id_show(c, id);     /* memcached's id */
         age = tail != NULL && c->now > tail->time ? c->now - tail->time : 0;
 
-        cache_stat_class(out, "items:", id, "number", cs->number);
-        cache_stat_class(out, "items:", id, "number_hot", 0);
-        cache_stat_class(out, "items:", id, "number_warm", 0);
-        cache_stat_class(out, "items:", id, "number_cold", cs->number);
-        cache_stat_class(out, "items:", id, "age_hot", 0);
-        cache_stat_class(out, "items:", id, "age_warm", 0);
-        cache_stat_class(out, "items:", id, "age", age);
-        cache_stat_class(out, "items:", id, "mem_requested",
+        cache_stat_class(out, "items:", shown, "number", cs->number);
+        cache_stat_class(out, "items:", shown, "number_hot", 0);
+        cache_stat_class(out, "items:", shown, "number_warm", 0);
+        cache_stat_class(out, "items:", shown, "number_cold", cs->number);
+        cache_stat_class(out, "items:", shown, "age_hot", 0);
+        cache_stat_class(out, "items:", shown, "age_warm", 0);
+        cache_stat_class(out, "items:", shown, "age", age);
+        cache_stat_class(out, "items:", shown, "mem_requested",
                          cs->mem_requested);
-        cache_stat_class(out, "items:", id, "evicted", cs->evicted);
-        cache_stat_class(out, "items:", id, "evicted_nonzero",
+        cache_stat_class(out, "items:", shown, "evicted", cs->evicted);
+        cache_stat_class(out, "items:", shown, "evicted_nonzero",
                          cs->evicted_nonzero);
-        cache_stat_class(out, "items:", id, "evicted_time", cs->evicted_time);
-        cache_stat_class(out, "items:", id, "outofmemory", cs->outofmemory);
+        cache_stat_class(out, "items:", shown, "evicted_time",
+                         cs->evicted_time);
+        cache_stat_class(out, "items:", shown, "outofmemory",
+                         cs->outofmemory);
         /* no reference counts, so no leaked tail item to repair */
-        cache_stat_class(out, "items:", id, "tailrepairs", 0);
-        cache_stat_class(out, "items:", id, "reclaimed", cs->reclaimed);
-        cache_stat_class(out, "items:", id, "expired_unfetched",
+        cache_stat_class(out, "items:", shown, "tailrepairs", 0);
+        cache_stat_class(out, "items:", shown, "reclaimed", cs->reclaimed);
+        cache_stat_class(out, "items:", shown, "expired_unfetched",
                          cs->expired_unfetched);
-        cache_stat_class(out, "items:", id, "evicted_unfetched",
+        cache_stat_class(out, "items:", shown, "evicted_unfetched",
                          cs->evicted_unfetched);
-        cache_stat_class(out, "items:", id, "crawler_reclaimed",
+        cache_stat_class(out, "items:", shown, "crawler_reclaimed",
                          cs->crawler_reclaimed);
     }
 }
@@ -263,7 +265,7 @@ cache_stats_slabs(cache_t *c, struct evbuffer *out)
     const cache_class_stats_t  *cs;
     ob_arena_class_stats_t      acs;
     ob_arena_stats_t            ast;
-    unsigned                    id, active;
+    unsigned                    id, shown, active;
 
     ob_arena_stats(c->arena, &ast);
     active = 0;
@@ -277,24 +279,26 @@ cache_stats_slabs(cache_t *c, struct evbuffer *out)
 
         active++;
         cs = &c->stats.classes[id];
+        shown = cache_class_id_show(c, id);     /* memcached's id */
 
-        cache_stat_class(out, "", id, "chunk_size", acs.chunk_size);
-        cache_stat_class(out, "", id, "chunks_per_page", acs.chunks_per_page);
-        cache_stat_class(out, "", id, "total_pages", acs.total_pages);
-        cache_stat_class(out, "", id, "total_chunks",
+        cache_stat_class(out, "", shown, "chunk_size", acs.chunk_size);
+        cache_stat_class(out, "", shown, "chunks_per_page",
+                         acs.chunks_per_page);
+        cache_stat_class(out, "", shown, "total_pages", acs.total_pages);
+        cache_stat_class(out, "", shown, "total_chunks",
                          (uint64_t) acs.total_pages * acs.chunks_per_page);
-        cache_stat_class(out, "", id, "used_chunks", acs.used_chunks);
-        cache_stat_class(out, "", id, "free_chunks", acs.free_chunks);
+        cache_stat_class(out, "", shown, "used_chunks", acs.used_chunks);
+        cache_stat_class(out, "", shown, "free_chunks", acs.free_chunks);
         /* the arena's uncarved chunks are counted in free_chunks */
-        cache_stat_class(out, "", id, "free_chunks_end", 0);
-        cache_stat_class(out, "", id, "get_hits", cs->get_hits);
-        cache_stat_class(out, "", id, "cmd_set", cs->cmd_set);
-        cache_stat_class(out, "", id, "delete_hits", cs->delete_hits);
-        cache_stat_class(out, "", id, "incr_hits", cs->incr_hits);
-        cache_stat_class(out, "", id, "decr_hits", cs->decr_hits);
-        cache_stat_class(out, "", id, "cas_hits", cs->cas_hits);
-        cache_stat_class(out, "", id, "cas_badval", cs->cas_badval);
-        cache_stat_class(out, "", id, "touch_hits", cs->touch_hits);
+        cache_stat_class(out, "", shown, "free_chunks_end", 0);
+        cache_stat_class(out, "", shown, "get_hits", cs->get_hits);
+        cache_stat_class(out, "", shown, "cmd_set", cs->cmd_set);
+        cache_stat_class(out, "", shown, "delete_hits", cs->delete_hits);
+        cache_stat_class(out, "", shown, "incr_hits", cs->incr_hits);
+        cache_stat_class(out, "", shown, "decr_hits", cs->decr_hits);
+        cache_stat_class(out, "", shown, "cas_hits", cs->cas_hits);
+        cache_stat_class(out, "", shown, "cas_badval", cs->cas_badval);
+        cache_stat_class(out, "", shown, "touch_hits", cs->touch_hits);
     }
 
     cache_stat_u64(out, "active_slabs", active);
@@ -342,7 +346,7 @@ cache_stats_settings(cache_t *c, struct evbuffer *out)
         chunk = acs.chunk_size - sizeof(cache_item_t);
     }
 
-    cache_stat_u64(out, "maxbytes", ast.limit);
+    cache_stat_u64(out, "maxbytes", cache_mem_limit(c));
     cache_stat_u64(out, "maxconns",
                    c->cycle != NULL ? c->cycle->max_connections : 0);
     cache_stat_u64(out, "tcpport", (uint64_t) c->port);

@@ -746,15 +746,16 @@ cache_cmd_shutdown(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 
 /*
  * cache_memlimit <megabytes> [noreply]: sets the cache's share of the
- * arena's budget, which is the process's (every module allocates from
- * it).  As in memcached, the number is read as a 32-bit unsigned value
- * and anything unreadable is a bare "ERROR".  Unlike memcached, the limit
- * cannot go above core.memory_mb: that is the operator's bound for the
- * whole process, not the cache's to raise from a client connection.  A
- * larger value is clamped to it and answered OK (clients such as
- * memcached's own tests expect OK for any value of 8 MB or more; an error
- * would tell them the command is unknown).  Lowering the limit frees
- * nothing at once: later allocations evict down to it.
+ * arena's budget: its arena owner limit (the budget itself, shared by
+ * every module, does not change).  As in memcached, the number is read as
+ * a 32-bit unsigned value and anything unreadable is a bare "ERROR".
+ * Unlike memcached, the limit cannot go above core.memory_mb: that is the
+ * operator's bound for the whole process, not the cache's to raise from a
+ * client connection.  A larger value is clamped to it and answered OK
+ * (clients such as memcached's own tests expect OK for any value of 8 MB
+ * or more; an error would tell them the command is unknown).  Lowering
+ * the limit frees nothing at once: later allocations evict the cache's
+ * oldest items, of any class, down to it.
  */
 static int
 cache_cmd_memlimit(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
@@ -781,7 +782,9 @@ cache_cmd_memlimit(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
         bytes = (size_t) mb * 1024 * 1024;
         core = ob_conf_section(cc->cache->cycle->conf, "core");
         cap = (size_t) ob_conf_int(core, "memory_mb") << 20;
-        ob_arena_set_limit(cc->cache->arena, OB_MIN(bytes, cap));
+        /* the cache's own share; at or above the budget, none but it */
+        ob_arena_owner_set_limit(cc->cache->arena, cc->cache->owner,
+                                 bytes < cap ? bytes : 0);
         reply = "OK";
     }
 

@@ -76,6 +76,13 @@ typedef struct cache_item_s {
     char                 data[];        /* key, then value */
 } cache_item_t;
 
+/*
+ * The arena bytes an item is allocated (and freed) with: its total, but at
+ * least c->item_min (core.slab_min_chunk, 96 by default), so that items
+ * never use the arena's small classes below it (they are for the store's
+ * 16-64 byte objects) and the classes the cache uses are memcached's.
+ */
+#define CACHE_ITEM_asize(c, total)  OB_MAX((size_t) (total), (c)->item_min)
 #define CACHE_ITEM_key(it)    ((it)->data)
 #define CACHE_ITEM_value(it)  ((it)->data + (it)->nkey)
 #define CACHE_ITEM_total(it)  (sizeof(cache_item_t) + (it)->nkey + (it)->nbytes)
@@ -139,6 +146,9 @@ struct cache_s {
     struct ob_cycle_s  *cycle;          /* borrowed */
     ob_arena_t         *arena;          /* borrowed: cy->arena */
     int                 owner;          /* our arena owner id */
+    size_t              item_min;       /* an item takes at least this many
+                                           arena bytes: core.slab_min_chunk */
+    unsigned            class_base;     /* arena class id of item_min, less 1 */
 
     /* configuration */
     int                 port;
@@ -171,6 +181,27 @@ struct cache_s {
     ob_cmd_table_t      cmds;           /* text and meta commands, by name */
     struct cache_cmd_s *cmd_entries;    /* malloc'd: both tables, joined */
 };
+
+/*
+ * memcached's class ids.  The cache's items start at the arena class of
+ * item_min (see CACHE_ITEM_asize); the ids clients see (meta `me`,
+ * `stats items`, `stats slabs`, `slabs reassign`) count from there, so
+ * that they are memcached's (1 for 96-byte chunks).  0 stays 0 (large
+ * blocks in `stats items`, the pool in `slabs reassign`).  The other way,
+ * an id a client gives; callers check the range (1..nclasses - base).
+ */
+static inline unsigned
+cache_class_id_show(const cache_t *c, unsigned arena_id)
+{
+    return arena_id > c->class_base ? arena_id - c->class_base : 0;
+}
+
+
+static inline unsigned
+cache_class_id_arena(const cache_t *c, unsigned shown_id)
+{
+    return shown_id == 0 ? 0 : shown_id + c->class_base;
+}
 
 /* ---- cache_items.c: the store --------------------------------------------- */
 
@@ -496,8 +527,18 @@ int cache_cmd_slabs(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens);
 
 /* ---- cache_items.c: the page mover ---------------------------------------- */
 
+/* What the cache may hold (memcached's limit_maxbytes): its arena owner
+ * limit (cache_memlimit) if one is set below the budget, else the whole
+ * budget, which it shares with the other modules. */
+size_t cache_mem_limit(const cache_t *c);
+
 /* Pages the cache holds in arena class id (0 for an unknown class). */
 size_t cache_slabs_pages(const cache_t *c, unsigned id);
+
+/* memcached's slabs_reassign_pick_any: the next class (arena id) after
+ * the last one picked, in turn, that holds more than one page and is not
+ * dst; -1 for none.  The mover's src and dst are arena ids. */
+int cache_slabs_pick_any(cache_t *c, int dst);
 
 /* Once a second: runs a scheduled `slabs reassign`, then (automove 1)
  * memcached's automover rule; may schedule the next move. */

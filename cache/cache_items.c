@@ -63,7 +63,7 @@
 
 static size_t cache_items_evict(void *ctx, unsigned class_id, size_t want);
 static int cache_items_evacuate(void *ctx, void *chunk, unsigned class_id);
-static uint64_t cache_items_age(void *ctx, unsigned class_id);
+static uint64_t cache_items_age(void *ctx, unsigned class_id, size_t nth);
 
 
 /* ---- the hash table's view of an item ------------------------------------ */
@@ -116,6 +116,7 @@ cache_items_init(cache_t *c, ob_err_t *err)
         .power_max = CACHE_HASHPOWER_MAX,
         .load_factor = 4.0
     };
+    ob_arena_stats_t  ast;
 
     if (ob_hash_init(&c->hash, &cache_hash_type, c, &hconf) != OB_OK) {
         return ob_err_set(err, "cache: cannot allocate the hash table");
@@ -149,6 +150,11 @@ cache_items_init(cache_t *c, ob_err_t *err)
     c->mover.automove = 1;
     c->mover.ratio = 0.8;
 
+    /* items start at memcached's smallest class (see CACHE_ITEM_asize) */
+    ob_arena_stats(c->arena, &ast);
+    c->item_min = ast.min_chunk;
+    c->class_base = ob_arena_class_of(c->arena, c->item_min) - 1;
+
     return OB_OK;
 }
 
@@ -167,7 +173,8 @@ cache_items_fini(cache_t *c)
     for (i = 0; i < CACHE_NCLASSES; i++) {
         for (it = c->heads[i]; it != NULL; it = next) {
             next = it->next;
-            ob_arena_free(c->arena, c->owner, it, CACHE_ITEM_total(it));
+            ob_arena_free(c->arena, c->owner, it,
+                          CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
         }
         c->heads[i] = NULL;
         c->tails[i] = NULL;
@@ -360,7 +367,7 @@ cache_item_unlink_free(cache_t *c, cache_item_t *it)
     cs->mem_requested -= total;
 
     if (it->refcount == 0) {
-        ob_arena_free(c->arena, c->owner, it, total);
+        ob_arena_free(c->arena, c->owner, it, CACHE_ITEM_asize(c, total));
     }
 }
 
@@ -480,9 +487,9 @@ cache_item_alloc(cache_t *c, const char *key, size_t nkey, uint32_t flags,
     /* No expired item is reclaimed here while memory lasts: as memcached
      * with its segmented LRU, expired items are reclaimed by lookups, the
      * crawler, and the eviction hook when the budget is short. */
-    id = ob_arena_class_of(c->arena, total);
+    id = ob_arena_class_of(c->arena, CACHE_ITEM_asize(c, total));
 
-    it = ob_arena_alloc(c->arena, c->owner, total);
+    it = ob_arena_alloc(c->arena, c->owner, CACHE_ITEM_asize(c, total));
     if (it == NULL) {
         c->stats.classes[id].outofmemory++;
         if (why != NULL) {
@@ -514,7 +521,8 @@ void
 cache_item_free(cache_t *c, cache_item_t *it)
 {
     if (it != NULL && it->refcount == 0) {
-        ob_arena_free(c->arena, c->owner, it, CACHE_ITEM_total(it));
+        ob_arena_free(c->arena, c->owner, it,
+                      CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
     }
 }
 
@@ -530,7 +538,8 @@ void
 cache_item_release(cache_t *c, cache_item_t *it)
 {
     if (--it->refcount == 0 && !(it->it_flags & CACHE_ITEM_LINKED)) {
-        ob_arena_free(c->arena, c->owner, it, CACHE_ITEM_total(it));
+        ob_arena_free(c->arena, c->owner, it,
+                      CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
     }
 }
 
@@ -627,7 +636,8 @@ cache_items_evict_item(cache_t *c, cache_item_t *it)
     size_t                bytes;
 
     cs = &c->stats.classes[it->clsid];
-    bytes = ob_arena_chunk_size(c->arena, CACHE_ITEM_total(it));
+    bytes = ob_arena_chunk_size(c->arena,
+                                CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
 
     if (cache_item_dead(c, it) != CACHE_MISS_ABSENT) {
         c->stats.reclaimed++;
@@ -760,7 +770,7 @@ cache_items_move(cache_t *c, cache_item_t *it, cache_item_t *nit)
     c->stats.slab_reassign_rescues++;
 
     if (it->refcount == 0) {
-        ob_arena_free(c->arena, c->owner, it, total);
+        ob_arena_free(c->arena, c->owner, it, CACHE_ITEM_asize(c, total));
     }
 }
 
@@ -799,7 +809,8 @@ cache_items_evacuate(void *ctx, void *chunk, unsigned class_id)
         return OB_OK;
     }
 
-    nit = ob_arena_alloc_nogrow(c->arena, c->owner, CACHE_ITEM_total(it));
+    nit = ob_arena_alloc_nogrow(c->arena, c->owner,
+                                CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
 
     while (nit == NULL && c->evictions_enabled) {
         tail = c->tails[class_id];
@@ -807,7 +818,8 @@ cache_items_evacuate(void *ctx, void *chunk, unsigned class_id)
             break;
         }
         cache_items_evict_item(c, tail);
-        nit = ob_arena_alloc_nogrow(c->arena, c->owner, CACHE_ITEM_total(it));
+        nit = ob_arena_alloc_nogrow(c->arena, c->owner,
+                                    CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
     }
 
     if (nit != NULL) {
@@ -836,28 +848,50 @@ cache_items_evacuate(void *ctx, void *chunk, unsigned class_id)
 
 
 /*
- * The arena's age callback (ob_arena_age_pt): how old the LRU tail of a
- * class is, larger for older.  Seconds since its last use first; within a
- * second, stores that came since it (CAS) break the tie, so that even a
- * fast burst gives up the class holding the least recent item.
+ * The arena's age callback (ob_arena_age_pt): how old the nth least
+ * recently used item of a class is, larger for older.  Seconds since its
+ * last use first; within a second, stores that came since it (CAS) break
+ * the tie, so that even a fast burst gives up the class holding the least
+ * recent item.  Walks nth items from the tail (the arena bounds nth).
  */
 static uint64_t
-cache_items_age(void *ctx, unsigned class_id)
+cache_items_age(void *ctx, unsigned class_id, size_t nth)
 {
     cache_t       *c;
-    cache_item_t  *tail;
+    cache_item_t  *it;
     uint64_t       secs, since;
 
     c = ctx;
-    tail = class_id < CACHE_NCLASSES ? c->tails[class_id] : NULL;
-    if (tail == NULL) {
+    it = class_id < CACHE_NCLASSES ? c->tails[class_id] : NULL;
+    if (it == NULL) {
         return 0;
     }
 
-    secs = c->now > tail->time ? c->now - tail->time : 0;
-    since = c->cas_next > tail->cas ? c->cas_next - tail->cas : 0;
+    for ( /* void */ ; nth > 0 && it->prev != NULL; nth--) {
+        it = it->prev;
+    }
+
+    secs = c->now > it->time ? c->now - it->time : 0;
+    since = c->cas_next > it->cas ? c->cas_next - it->cas : 0;
 
     return (secs << 40) + OB_MIN(since, (UINT64_C(1) << 40) - 1);
+}
+
+
+size_t
+cache_mem_limit(const cache_t *c)
+{
+    ob_arena_stats_t        ast;
+    ob_arena_owner_stats_t  os;
+
+    ob_arena_stats(c->arena, &ast);
+    if (ob_arena_owner_stats(c->arena, c->owner, &os) == OB_OK
+        && os.limit != 0 && os.limit < ast.limit)
+    {
+        return os.limit;
+    }
+
+    return ast.limit;
 }
 
 
@@ -874,30 +908,44 @@ cache_slabs_pages(const cache_t *c, unsigned id)
 }
 
 
+int
+cache_slabs_pick_any(cache_t *c, int dst)
+{
+    ob_arena_stats_t  ast;
+    unsigned          i, n, id;
+
+    ob_arena_stats(c->arena, &ast);
+    if (ast.nclasses <= c->class_base) {
+        return -1;
+    }
+    n = ast.nclasses - c->class_base;
+
+    for (i = 0; i < n; i++) {
+        id = c->class_base + 1 + (c->mover.any_next + i) % n;
+        if ((int) id != dst && cache_slabs_pages(c, id) > 1) {
+            c->mover.any_next = (id - c->class_base) % n;
+            return (int) id;
+        }
+    }
+
+    return -1;
+}
+
+
 /* A scheduled move: OK when done or draining (memcached's mover also
  * finishes on its own time), and in any case the schedule is cleared. */
 static void
 cache_slabs_move_run(cache_t *c)
 {
-    ob_arena_stats_t  ast;
-    unsigned          i, n, id;
-    int               src, rc;
+    int  src, rc;
 
     src = c->mover.src;
     c->mover.pending = 0;
 
     if (src < 0) {
-        /* `slabs reassign -1 dst`: any class with a spare page, in turn */
-        ob_arena_stats(c->arena, &ast);
-        n = ast.nclasses;
-        for (i = 0; i < n; i++) {
-            id = 1 + (c->mover.any_next + i) % n;
-            if ((int) id != c->mover.dst && cache_slabs_pages(c, id) > 1) {
-                src = (int) id;
-                c->mover.any_next = id % n;
-                break;
-            }
-        }
+        /* `slabs reassign -1 dst`, automove 2: any class with a spare
+         * page, in turn */
+        src = cache_slabs_pick_any(c, c->mover.dst);
         if (src < 0) {
             return;
         }

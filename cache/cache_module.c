@@ -758,13 +758,12 @@ static void
 cache_stats_json(void *state, json_t *out)
 {
     cache_t          *c = state;
-    ob_arena_stats_t  st;
     uint64_t          v;
     size_t            i;
 
-    ob_arena_stats(c->arena, &st);
     json_object_set_new(out, "port", json_integer(c->port));
-    json_object_set_new(out, "limit_maxbytes", json_integer((json_int_t) st.limit));
+    json_object_set_new(out, "limit_maxbytes",
+                        json_integer((json_int_t) cache_mem_limit(c)));
     for (i = 0; i < sizeof(cache_stats_json_fields)
                     / sizeof(cache_stats_json_fields[0]); i++)
     {

@@ -31,8 +31,12 @@
  * (the cache: ob_arena_owner_set_elastic).  An allocation that finds no
  * room, by owner O, in order:
  *   1. a pool page, or a new page while the budget has one;
- *   2. if O is elastic, O's own eviction hook, for O's class (the cache
- *      reuses the chunk of its LRU tail: memcached's behaviour);
+ *   2. if O is elastic: when another of O's classes (or its large
+ *      blocks) holds data four times as old as the class's LRU tail
+ *      (the age callback), that class gives a page to O's class, so that
+ *      O's classes share the budget as one LRU would; else O's own
+ *      eviction hook, for O's class (the cache reuses the chunk of its LRU
+ *      tail: memcached's behaviour);
  *   3. page reclaim: an elastic owner gives up ONE page (the arena picks it,
  *      the owner moves or evicts each live chunk on it through its evacuate
  *      callback), and the page goes through the pool to O.  One foreign
@@ -61,6 +65,8 @@
 #define OB_ARENA_CLASS_LARGE  0     /* class id of blocks bigger than a page/2 */
 #define OB_ARENA_POOL         0     /* as a page destination: the free pool */
 #define OB_ARENA_SPARE_PAGES  2     /* emptied pages kept in the pool */
+#define OB_ARENA_REBALANCE_CHUNKS 4096 /* live chunks per page, at most, of a
+                                          class that gives a page up by age */
 
 typedef struct ob_arena_s ob_arena_t;
 
@@ -92,12 +98,15 @@ typedef int (*ob_arena_evacuate_pt)(void *ctx, void *chunk, unsigned class_id);
 
 /*
  * An elastic owner's age callback: how long ago (in the owner's time units,
- * larger is older) the least recently used chunk of `class_id` was used,
- * or 0 when the class holds nothing.  When no class can give a page up
- * without evicting, the arena takes it from the class with the oldest
- * chunk, as one LRU over all classes would.
+ * larger is older) the `nth` least recently used chunk of `class_id` (0:
+ * its LRU tail; past its most recent, the most recent) was used, or 0 when
+ * the class holds nothing.  The arena takes pages from the class whose
+ * data is oldest, as one LRU over all classes would: before the owner
+ * evicts its own class's tail for its own allocation, and when no class
+ * can give a page up without evicting.  nth is at most about
+ * OB_ARENA_REBALANCE_CHUNKS.
  */
-typedef uint64_t (*ob_arena_age_pt)(void *ctx, unsigned class_id);
+typedef uint64_t (*ob_arena_age_pt)(void *ctx, unsigned class_id, size_t nth);
 
 typedef struct ob_arena_conf_s {
     size_t limit;          /* budget in bytes (memory_mb * 1024 * 1024) */
@@ -137,6 +146,8 @@ typedef struct ob_arena_stats_s {
     size_t   pool_pages;         /* free pages kept (counted in used) */
     size_t   spare_pages;        /* how many emptied pages the pool keeps */
     size_t   page_size;
+    size_t   min_chunk;          /* where the growth series starts (the conf's,
+                                    rounded up to 8) */
     size_t   large_bytes;        /* bytes in blocks bigger than a page/2 */
     uint64_t reclaims;           /* pages taken back from elastic owners */
     unsigned nclasses;           /* classes 1..nclasses are valid */
@@ -232,6 +243,21 @@ unsigned ob_arena_class_of(const ob_arena_t *a, size_t size);
 /* Bytes actually taken by a request of `size` bytes (its chunk size, or the
  * size itself for a large block). */
 size_t ob_arena_chunk_size(const ob_arena_t *a, size_t size);
+
+/*
+ * The page size to configure an arena of budget `limit` with: `page_size`,
+ * halved while the budget would hold fewer than OB_ARENA_BUDGET_PAGES
+ * pages, but never below 4096 nor below 2 * min_chunk.  Why: every class
+ * in use holds at least one page, and with memcached's series there are
+ * about 40 classes; a 16 MB budget of 1 MB pages cannot give each a page
+ * (memcached grants a class its first page over the limit; we keep the
+ * limit instead), so mixed sizes would keep stealing each other's only
+ * page.  At 64 pages and more (-m 64 and up, with 1 MB pages) nothing
+ * changes.  A configuration helper: ob_arena_new takes the size given.
+ */
+#define OB_ARENA_BUDGET_PAGES  64
+size_t ob_arena_page_size_fit(size_t limit, size_t page_size,
+                              size_t min_chunk);
 
 /* Changes the budget at run time (memcached's cache_memlimit).  Lowering it
  * frees pool pages down to the new limit; what owners hold is not freed:

@@ -77,8 +77,11 @@ ob_cycle_core_init(ob_cycle_t *cy, const json_t *core, ob_err_t *err)
     }
 
     ac.limit = (size_t) ob_conf_int(core, "memory_mb") * 1024 * 1024;
-    ac.page_size = (size_t) ob_conf_int(core, "slab_page_size");
     ac.min_chunk = (size_t) ob_conf_int(core, "slab_min_chunk");
+    /* smaller pages for a small -m: see ob_arena_page_size_fit */
+    ac.page_size = ob_arena_page_size_fit(ac.limit,
+                       (size_t) ob_conf_int(core, "slab_page_size"),
+                       ac.min_chunk);
     ac.growth_factor = ob_conf_double(core, "slab_growth_factor");
     cy->arena = ob_arena_new(&ac, aerr, sizeof(aerr));
     if (cy->arena == NULL) {

@@ -1696,6 +1696,344 @@ START_TEST(test_owner_limit)
 END_TEST
 
 
+/*
+ * A tenant with a few sizes (one class each), an LRU per class and one
+ * clock for all, for the rebalance between its classes: its age callback
+ * says how long ago the nth oldest item of a class was stamped.
+ */
+#define T_NSIZES  3
+
+typedef struct t_multi_s {
+    ob_arena_t  *a;
+    int          owner;
+    size_t       size[T_NSIZES];
+    void        *items[T_NSIZES][T_MAX_ITEMS];
+    uint64_t     stamp[T_NSIZES][T_MAX_ITEMS];
+    size_t       head[T_NSIZES];    /* oldest maybe-live slot */
+    size_t       n[T_NSIZES];
+    uint64_t     clock;
+    size_t       age_calls;
+} t_multi_t;
+
+
+static int
+t_multi_kind(const t_multi_t *m, unsigned class_id)
+{
+    int  k;
+
+    for (k = 0; k < T_NSIZES; k++) {
+        if (m->size[k] != 0 && ob_arena_class_of(m->a, m->size[k]) == class_id) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+
+/* The slot of the oldest live item of kind k, or -1. */
+static long
+t_multi_oldest(t_multi_t *m, int k)
+{
+    while (m->head[k] < m->n[k] && m->items[k][m->head[k]] == NULL) {
+        m->head[k]++;
+    }
+    return m->head[k] < m->n[k] ? (long) m->head[k] : -1;
+}
+
+
+static void
+t_multi_drop(t_multi_t *m, int k, size_t i)
+{
+    ob_arena_free(m->a, m->owner, m->items[k][i], m->size[k]);
+    m->items[k][i] = NULL;
+}
+
+
+static size_t
+t_multi_live(const t_multi_t *m, int k)
+{
+    size_t  i, n;
+
+    for (i = 0, n = 0; i < m->n[k]; i++) {
+        n += m->items[k][i] != NULL;
+    }
+    return n;
+}
+
+
+static int
+t_multi_evacuate(void *ctx, void *chunk, unsigned class_id)
+{
+    t_multi_t  *m;
+    void       *np;
+    long        i, old;
+    int         k;
+
+    m = ctx;
+    k = t_multi_kind(m, class_id);
+    ck_assert_int_ge(k, 0);
+    for (i = 0; i < (long) m->n[k] && m->items[k][i] != chunk; i++) {
+        /* void */
+    }
+    ck_assert_int_lt(i, (long) m->n[k]);
+
+    np = ob_arena_alloc_nogrow(m->a, m->owner, m->size[k]);
+    while (np == NULL) {
+        old = t_multi_oldest(m, k);
+        if (old < 0 || old >= i) {
+            break;
+        }
+        t_multi_drop(m, k, (size_t) old);
+        np = ob_arena_alloc_nogrow(m->a, m->owner, m->size[k]);
+    }
+
+    if (np == NULL) {
+        t_multi_drop(m, k, (size_t) i);
+        return OB_OK;
+    }
+
+    memcpy(np, chunk, m->size[k]);
+    ob_arena_free(m->a, m->owner, chunk, m->size[k]);
+    m->items[k][i] = np;
+    return OB_OK;
+}
+
+
+static size_t
+t_multi_evict(void *ctx, unsigned class_id, size_t want)
+{
+    t_multi_t  *m;
+    size_t      freed;
+    long        i;
+    int         k;
+
+    m = ctx;
+    k = t_multi_kind(m, class_id);
+    freed = 0;
+    if (k < 0) {
+        return 0;
+    }
+
+    while (freed < want && (i = t_multi_oldest(m, k)) >= 0) {
+        t_multi_drop(m, k, (size_t) i);
+        freed += ob_arena_chunk_size(m->a, m->size[k]);
+    }
+    return freed;
+}
+
+
+static uint64_t
+t_multi_age(void *ctx, unsigned class_id, size_t nth)
+{
+    t_multi_t  *m;
+    long        i, last;
+    int         k;
+
+    m = ctx;
+    m->age_calls++;
+    k = t_multi_kind(m, class_id);
+    if (k < 0 || (i = t_multi_oldest(m, k)) < 0) {
+        return 0;
+    }
+
+    for (last = i; (size_t) i < m->n[k]; i++) {
+        if (m->items[k][i] == NULL) {
+            continue;
+        }
+        last = i;
+        if (nth-- == 0) {
+            break;
+        }
+    }
+    return m->clock - m->stamp[k][last] + 1;
+}
+
+
+/* One item of kind k, stamped now; NULL when the arena refused. */
+static void *
+t_multi_alloc(t_multi_t *m, int k)
+{
+    void  *p;
+
+    ck_assert_uint_lt(m->n[k], T_MAX_ITEMS);
+    p = ob_arena_alloc(m->a, m->owner, m->size[k]);
+    if (p != NULL) {
+        memset(p, k + 1, m->size[k]);
+        m->stamp[k][m->n[k]] = m->clock;
+        m->items[k][m->n[k]++] = p;
+    }
+    return p;
+}
+
+
+static t_multi_t *
+t_multi_new(ob_arena_t *a, size_t s0, size_t s1, size_t s2)
+{
+    t_multi_t  *m;
+
+    m = calloc(1, sizeof(t_multi_t));
+    ck_assert_ptr_nonnull(m);
+    m->a = a;
+    m->size[0] = s0;
+    m->size[1] = s1;
+    m->size[2] = s2;
+    m->owner = ob_arena_owner_add(a, "cache");
+    ck_assert_int_ge(m->owner, 0);
+    ob_arena_owner_set_elastic(a, m->owner, t_multi_evacuate, t_multi_age, m);
+    ob_arena_owner_set_evict(a, m->owner, t_multi_evict, m);
+    return m;
+}
+
+
+static void
+t_multi_free(t_multi_t *m)
+{
+    size_t  i;
+    int     k;
+
+    for (k = 0; k < T_NSIZES; k++) {
+        for (i = 0; i < m->n[k]; i++) {
+            if (m->items[k][i] != NULL) {
+                t_multi_drop(m, k, i);
+            }
+        }
+    }
+    free(m);
+}
+
+
+static size_t
+t_multi_pages(const t_multi_t *m, int k)
+{
+    ob_arena_class_stats_t  cs;
+
+    ck_assert_int_eq(ob_arena_owner_class_stats(m->a, m->owner,
+                         ob_arena_class_of(m->a, m->size[k]), &cs), OB_OK);
+    return cs.total_pages;
+}
+
+
+/*
+ * Small budgets: a page costs a 16 MB budget a 16th with 1 MB pages, and
+ * memcached's ~40 classes cannot each have one; the page size is halved
+ * until the budget holds 64 pages, never below 4 KB nor 2 * min_chunk.
+ */
+START_TEST(test_page_size_fit)
+{
+    ck_assert_uint_eq(ob_arena_page_size_fit(64 * T_MIB, T_MIB, 96), T_MIB);
+    ck_assert_uint_eq(ob_arena_page_size_fit(1024 * T_MIB, T_MIB, 96), T_MIB);
+    ck_assert_uint_eq(ob_arena_page_size_fit(16 * T_MIB, T_MIB, 96),
+                      256 * T_KIB);
+    ck_assert_uint_eq(ob_arena_page_size_fit(32 * T_MIB, T_MIB, 96),
+                      512 * T_KIB);
+    ck_assert_uint_eq(ob_arena_page_size_fit(T_MIB, T_MIB, 96), 16 * T_KIB);
+    ck_assert_uint_eq(ob_arena_page_size_fit(64 * T_KIB, T_MIB, 96), 4096);
+    ck_assert_uint_eq(ob_arena_page_size_fit(16 * T_MIB, T_MIB, 200000),
+                      512 * T_KIB);
+}
+END_TEST
+
+
+/*
+ * One LRU over the elastic tenant's classes: when its own allocation in a
+ * class with recent data finds the budget full, a class whose data is far
+ * older gives it a page, instead of the class evicting its own recent
+ * items (memcached's per-class LRU).  When the ages are alike, the class
+ * evicts its own tail and the other keeps its pages.
+ */
+START_TEST(test_rebalance_by_age)
+{
+    ob_arena_t              *a;
+    ob_arena_class_stats_t   cs;
+    t_multi_t               *m;
+    size_t                   nb, per, i, pages_a;
+    int                      old;
+
+    for (old = 1; old >= 0; old--) {
+        a = t_arena(8 * T_PAGE, T_PAGE, 96, 1.25);
+        m = t_multi_new(a, 200, 3000, 0);
+
+        /* A fills 6 pages (long ago, or just now), B the other 2 */
+        m->clock = old ? 0 : 1000;
+        ck_assert_int_eq(ob_arena_class_stats(a, ob_arena_class_of(a, 200),
+                                              &cs), OB_OK);
+        for (i = 0; i < 6 * cs.chunks_per_page; i++) {
+            ck_assert_ptr_nonnull(t_multi_alloc(m, 0));
+        }
+        m->clock = 1000;
+        ck_assert_int_eq(ob_arena_class_stats(a, ob_arena_class_of(a, 3000),
+                                              &cs), OB_OK);
+        per = cs.chunks_per_page;
+        for (i = 0; i < 2 * per; i++) {
+            ck_assert_ptr_nonnull(t_multi_alloc(m, 1));
+        }
+        nb = m->n[1];
+        pages_a = t_multi_pages(m, 0);
+        ck_assert_uint_eq(pages_a, 6);
+
+        /* a page's worth of new B items, a little later */
+        m->clock = 1010;
+        for (i = 0; i < per; i++) {
+            ck_assert_ptr_nonnull(t_multi_alloc(m, 1));
+        }
+
+        if (old) {
+            ck_assert_uint_eq(t_multi_pages(m, 0), pages_a - 1);
+            ck_assert_uint_eq(t_multi_live(m, 1), nb + per);
+        } else {
+            ck_assert_uint_eq(t_multi_pages(m, 0), pages_a);
+            ck_assert_uint_eq(t_multi_live(m, 1), nb);
+        }
+        ck_assert_uint_gt(m->age_calls, 0);
+
+        t_multi_free(m);
+        t_check_consistent(a);
+        ob_arena_destroy(a);
+    }
+}
+END_TEST
+
+
+/*
+ * Over its own limit (cache_memlimit lowered it) an elastic tenant gives
+ * back its oldest bytes, whatever their class: a class it never used
+ * still gets room.
+ */
+START_TEST(test_owner_limit_evicts_oldest)
+{
+    ob_arena_t              *a;
+    ob_arena_owner_stats_t   os;
+    t_multi_t               *m;
+    size_t                   n0, i;
+
+    a = t_arena(16 * T_PAGE, T_PAGE, 96, 1.25);
+    m = t_multi_new(a, 200, 1000, 0);
+
+    m->clock = 0;
+    for (i = 0; i < 1000; i++) {
+        ck_assert_ptr_nonnull(t_multi_alloc(m, 0));
+    }
+    n0 = t_multi_live(m, 0);
+
+    ck_assert_int_eq(ob_arena_owner_stats(a, m->owner, &os), OB_OK);
+    ob_arena_owner_set_limit(a, m->owner, os.bytes / 2);
+
+    m->clock = 100;
+    for (i = 0; i < 10; i++) {
+        ck_assert_ptr_nonnull(t_multi_alloc(m, 1));
+    }
+    ck_assert_uint_eq(t_multi_live(m, 1), 10);
+    ck_assert_uint_lt(t_multi_live(m, 0), n0 / 2 + 1);
+    ck_assert_int_eq(ob_arena_owner_stats(a, m->owner, &os), OB_OK);
+    ck_assert_uint_le(os.bytes, os.limit);
+
+    t_multi_free(m);
+    t_check_consistent(a);
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
 /* A hook that claims bytes without freeing anything cannot hang the arena. */
 START_TEST(test_evict_liar)
 {
@@ -1761,6 +2099,9 @@ ob_arena_suite(void)
     tcase_add_test(tc, test_realloc);
     tcase_add_test(tc, test_spare_page);
     tcase_add_test(tc, test_owner_limit);
+    tcase_add_test(tc, test_owner_limit_evicts_oldest);
+    tcase_add_test(tc, test_rebalance_by_age);
+    tcase_add_test(tc, test_page_size_fit);
     tcase_add_test(tc, test_evict_no_recursion);
     suite_add_tcase(s, tc);
 
