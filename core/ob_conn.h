@@ -167,7 +167,8 @@ ob_conn_t *ob_conn_connect(struct ob_cycle_s *cy, const ob_proto_t *proto,
 void ob_conn_flush(ob_conn_t *c);
 
 /* Ends the connection: at once, or after the pending output is written
- * (flush != 0).  Safe to call from anywhere; the free is deferred. */
+ * (flush != 0; an outbound connection still connecting closes at once).
+ * Safe to call from anywhere; the free is deferred. */
 void ob_conn_close(ob_conn_t *c, int flush);
 
 /* Stops or resumes reading from the connection (e.g. a client blocked on

@@ -37,7 +37,12 @@ typedef struct ob_module_s {
      * start-up with exit status 1 (e.g. the port is taken). */
     int  (*start)(struct ob_cycle_s *cy, void *state, ob_err_t *err);
 
-    /* Stops accepting and flushes what must survive to disk. */
+    /* Stops accepting and flushes what must survive to disk.  On SIGTERM
+     * it runs inside the loop, before the shutdown drain: output it adds
+     * to connections (an AMQP close, a last replica flush) is still
+     * written, for up to core.shutdown_timeout seconds; connections are
+     * read no more, and one that yielded still gets on_read until its
+     * received requests are answered. */
     void (*stop)(struct ob_cycle_s *cy, void *state);
 
     /* Frees the state. */
