@@ -135,7 +135,8 @@ static const ob_conf_key_t ob_conf_core_keys[] = {
     { .name = "slab_page_size", .type = OB_CONF_INT,
       .imin = 4096, .imax = 134217728,
       .def = "1048576",
-      .help = "arena page size in bytes" },
+      .help = "arena page size in bytes; halved while memory_mb would "
+              "hold fewer than 64 pages (down to 4096)" },
 
     { .name = "slab_growth_factor", .type = OB_CONF_DOUBLE,
       .dmin = 1.01, .dmax = 100.0,
@@ -145,7 +146,9 @@ static const ob_conf_key_t ob_conf_core_keys[] = {
     { .name = "slab_min_chunk", .type = OB_CONF_INT,
       .imin = 16, .imax = 1048576,
       .def = "96",
-      .help = "smallest arena chunk in bytes" },
+      .help = "where memcached's size classes start (its -n plus a "
+              "48-byte header): the cache's smallest item chunk and class "
+              "1; below it, 8-byte classes from 16 for the store" },
 
     { .name = NULL }
 };
