@@ -131,6 +131,8 @@ typedef struct ob_arena_oclass_s {
     ob_arena_page_t  *full;       /* pages whose every chunk is in use */
     ob_arena_page_t  *draining;
     ob_arena_block_t *blocks;     /* debug: every chunk, for evacuation */
+    size_t            rebal_wait; /* own evictions left before the next
+                                     rebalance check (see ob_arena_rebalance) */
 } ob_arena_oclass_t;
 
 typedef struct ob_arena_owner_s {
@@ -147,7 +149,9 @@ typedef struct ob_arena_owner_s {
     uint64_t              failures;
     uint64_t              evict_calls;
     uint64_t              pages_given;
-    ob_arena_oclass_t     oc[OB_ARENA_MAX_CLASSES + 1];   /* [0] unused */
+    ob_arena_oclass_t     oc[OB_ARENA_MAX_CLASSES + 1];   /* [0]: only the
+                                                             large blocks'
+                                                             rebal_wait */
 } ob_arena_owner_t;
 
 struct ob_arena_s {
@@ -1391,15 +1395,30 @@ ob_arena_oldest_class(ob_arena_t *a, int o, unsigned id)
  * The rebalance step of an elastic owner's own allocation (see above).
  * OB_OK when a page (or large-block bytes) changed hands: try again;
  * OB_DECLINED when id's own tail should go (or the source could not give).
+ * The check walks LRUs (up to a page's worth of chunks of a class), so
+ * after a "no" class id evicts its own tail for a page's worth of its
+ * chunks (4 allocations for large blocks) before asking again: by then
+ * the ages have moved.  Measured at -m 64 with 300,000 pipelined sets of
+ * 10 B to 10 KB, all evicting: 6 s with a check on every eviction, 0.55 s
+ * with the wait (0.52 s without any rebalance, which kept 25% fewer items).
  */
 static int
 ob_arena_rebalance(ob_arena_t *a, int o, unsigned id)
 {
-    int       v, rc, spent;
-    uint64_t  frees;
+    int                 v, rc, spent;
+    uint64_t            frees;
+    ob_arena_oclass_t  *oc;
+
+    oc = &a->owners[o].oc[id];
+    if (oc->rebal_wait > 0) {
+        oc->rebal_wait--;
+        return OB_DECLINED;
+    }
 
     v = ob_arena_rebalance_src(a, o, id);
     if (v < 0) {
+        oc->rebal_wait = id == OB_ARENA_CLASS_LARGE
+                         ? 4 : a->classes[id].per_page;
         return OB_DECLINED;
     }
 
