@@ -185,14 +185,14 @@ struct ob_arena_s {
 
 /* 1 when `bytes` more fit in the budget; written to not overflow. */
 static int
-ob_arena_fits(const ob_arena_t *a, size_t bytes)
+ob_arena_is_within_budget(const ob_arena_t *a, size_t bytes)
 {
     return a->used <= a->limit && bytes <= a->limit - a->used;
 }
 
 
 static int
-ob_arena_owner_ok(const ob_arena_t *a, int owner)
+ob_arena_owner_is_valid(const ob_arena_t *a, int owner)
 {
     return owner >= 0 && (unsigned) owner < a->nowners;
 }
@@ -200,7 +200,7 @@ ob_arena_owner_ok(const ob_arena_t *a, int owner)
 
 /* 1 when `bytes` more would take the owner over its own limit. */
 static int
-ob_arena_over_limit(const ob_arena_owner_t *ow, size_t bytes)
+ob_arena_is_over_limit(const ob_arena_owner_t *ow, size_t bytes)
 {
     return ow->limit != 0
            && (ow->bytes > ow->limit || bytes > ow->limit - ow->bytes);
@@ -414,7 +414,7 @@ void
 ob_arena_owner_set_evict(ob_arena_t *a, int owner, ob_arena_evict_pt fn,
     void *ctx)
 {
-    if (!ob_arena_owner_ok(a, owner)) {
+    if (!ob_arena_owner_is_valid(a, owner)) {
         return;
     }
 
@@ -429,7 +429,7 @@ ob_arena_owner_set_elastic(ob_arena_t *a, int owner,
 {
     ob_arena_owner_t  *ow;
 
-    if (!ob_arena_owner_ok(a, owner)) {
+    if (!ob_arena_owner_is_valid(a, owner)) {
         return;
     }
 
@@ -443,7 +443,7 @@ ob_arena_owner_set_elastic(ob_arena_t *a, int owner,
 void
 ob_arena_owner_set_limit(ob_arena_t *a, int owner, size_t limit)
 {
-    if (ob_arena_owner_ok(a, owner)) {
+    if (ob_arena_owner_is_valid(a, owner)) {
         a->owners[owner].limit = limit;
     }
 }
@@ -456,7 +456,7 @@ ob_arena_owner_headroom(const ob_arena_t *a, int owner)
     unsigned                 o;
     const ob_arena_owner_t  *ow;
 
-    if (!ob_arena_owner_ok(a, owner)) {
+    if (!ob_arena_owner_is_valid(a, owner)) {
         return 0;
     }
 
@@ -622,7 +622,7 @@ ob_arena_page_acquire(ob_arena_t *a, ob_arena_page_t **out)
         return OB_OK;
     }
 
-    if (!ob_arena_fits(a, a->page_size)) {
+    if (!ob_arena_is_within_budget(a, a->page_size)) {
         return OB_ERR;
     }
 
@@ -648,11 +648,11 @@ ob_arena_large_take(ob_arena_t *a, int owner, size_t size)
     void  *p;
 
     /* spare pages are budget held for classes: a large block may have it */
-    while (!ob_arena_fits(a, size) && ob_arena_pool_shrink(a)) {
+    while (!ob_arena_is_within_budget(a, size) && ob_arena_pool_shrink(a)) {
         /* void */
     }
 
-    if (!ob_arena_fits(a, size)) {
+    if (!ob_arena_is_within_budget(a, size)) {
         return NULL;
     }
 
@@ -1472,7 +1472,7 @@ ob_arena_alloc_slow(ob_arena_t *a, int owner, unsigned id, size_t size,
             want = size - (a->limit - a->used);     /* the shortfall */
         }
 
-        if (ob_arena_over_limit(ow, bytes)) {
+        if (ob_arena_is_over_limit(ow, bytes)) {
             /* over its own cap an owner only frees its own: an elastic
              * one its oldest, whatever the class */
             if (a->evicting || spent) {
@@ -1531,7 +1531,7 @@ ob_arena_alloc(ob_arena_t *a, int owner, size_t size)
     unsigned           id;
     ob_arena_owner_t  *ow;
 
-    if (!ob_arena_owner_ok(a, owner) || size == 0) {
+    if (!ob_arena_owner_is_valid(a, owner) || size == 0) {
         return NULL;
     }
 
@@ -1540,7 +1540,7 @@ ob_arena_alloc(ob_arena_t *a, int owner, size_t size)
     bytes = id == OB_ARENA_CLASS_LARGE ? size : a->classes[id].chunk_size;
 
     p = NULL;
-    if (id != OB_ARENA_CLASS_LARGE && !ob_arena_over_limit(ow, bytes)) {
+    if (id != OB_ARENA_CLASS_LARGE && !ob_arena_is_over_limit(ow, bytes)) {
         p = ob_arena_chunk_take(a, owner, id, size, 1);
     }
     if (p == NULL) {
@@ -1566,7 +1566,7 @@ ob_arena_alloc_nogrow(ob_arena_t *a, int owner, size_t size)
     unsigned           id;
     ob_arena_owner_t  *ow;
 
-    if (!ob_arena_owner_ok(a, owner) || size == 0) {
+    if (!ob_arena_owner_is_valid(a, owner) || size == 0) {
         return NULL;
     }
 
@@ -1599,7 +1599,7 @@ ob_arena_realloc(ob_arena_t *a, int owner, void *p, size_t old_size,
         return ob_arena_alloc(a, owner, new_size);
     }
 
-    if (!ob_arena_owner_ok(a, owner) || new_size == 0 || old_size == 0) {
+    if (!ob_arena_owner_is_valid(a, owner) || new_size == 0 || old_size == 0) {
         return NULL;
     }
 
@@ -1639,7 +1639,7 @@ ob_arena_free(ob_arena_t *a, int owner, void *p, size_t size)
         return;
     }
 
-    assert(ob_arena_owner_ok(a, owner));
+    assert(ob_arena_owner_is_valid(a, owner));
 
     ow = &a->owners[owner];
     id = ob_arena_class_of(a, size);
@@ -1667,7 +1667,7 @@ ob_arena_page_move(ob_arena_t *a, int owner, unsigned src, unsigned dst)
     int                 rc;
     ob_arena_owner_t   *ow;
 
-    if (!ob_arena_owner_ok(a, owner) || src == OB_ARENA_CLASS_LARGE
+    if (!ob_arena_owner_is_valid(a, owner) || src == OB_ARENA_CLASS_LARGE
         || src > a->nclasses || dst > a->nclasses || src == dst)
     {
         return OB_ERR;
@@ -1823,7 +1823,7 @@ int
 ob_arena_owner_class_stats(const ob_arena_t *a, int owner, unsigned class_id,
     ob_arena_class_stats_t *out)
 {
-    if (!ob_arena_owner_ok(a, owner) || class_id == OB_ARENA_CLASS_LARGE
+    if (!ob_arena_owner_is_valid(a, owner) || class_id == OB_ARENA_CLASS_LARGE
         || class_id > a->nclasses)
     {
         return OB_ERR;
@@ -1845,7 +1845,7 @@ ob_arena_owner_stats(const ob_arena_t *a, int owner,
     const ob_arena_owner_t  *ow;
     unsigned                 i;
 
-    if (!ob_arena_owner_ok(a, owner)) {
+    if (!ob_arena_owner_is_valid(a, owner)) {
         return OB_ERR;
     }
 

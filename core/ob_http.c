@@ -113,20 +113,21 @@ ob_http_reply_json(struct evhttp_request *req, int code, const char *reason,
 }
 
 
-/* Only GET and HEAD read these pages; returns 0 after answering 405. */
+/* Only GET and HEAD read these pages: OB_OK, or OB_ERR after answering
+ * 405 (the caller just returns). */
 static int
-ob_http_method_ok(struct evhttp_request *req)
+ob_http_method_or_reply(struct evhttp_request *req)
 {
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 
     if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
-        return 1;
+        return OB_OK;
     }
     evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
                       "GET, HEAD");
     ob_http_reply_json(req, 405, "Method Not Allowed",
                        json_pack("{s:s}", "error", "method not allowed"));
-    return 0;
+    return OB_ERR;
 }
 
 
@@ -134,7 +135,7 @@ static void
 ob_http_health_cb(struct evhttp_request *req, void *arg)
 {
     (void) arg;
-    if (ob_http_method_ok(req)) {
+    if (ob_http_method_or_reply(req) == OB_OK) {
         ob_http_reply_json(req, HTTP_OK, "OK", json_pack("{s:s}", "status",
                                                          "ok"));
     }
@@ -148,7 +149,7 @@ ob_http_stats_cb(struct evhttp_request *req, void *arg)
     ob_http_stats_t  st;
     json_t          *doc;
 
-    if (!ob_http_method_ok(req)) {
+    if (ob_http_method_or_reply(req) != OB_OK) {
         return;
     }
     doc = ob_cycle_stats_json(cy);
