@@ -81,6 +81,8 @@ static const ob_args_alias_t ob_args_aliases[] = {
       "chunk size growth factor" },
     { 't', "-t", OB_ARGS_VALUE, "core.threads", NULL, "<num>",
       "accepted; onebox runs one reactor thread" },
+    { 'R', "-R", OB_ARGS_VALUE, "core.reqs_per_event", NULL, "<num>",
+      "requests handled per connection before yielding to others" },
     { 'U', "-U", OB_ARGS_UDP, NULL, NULL, "0",
       "UDP port: only 0 (off) is accepted" },
     { 'h', "-h", OB_ARGS_HELP, NULL, NULL, "",

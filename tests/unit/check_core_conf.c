@@ -753,6 +753,7 @@ static const struct {
     { "-P", "/tmp/pid", "core.pidfile", "/tmp/pid", "-P" },
     { "-u", "nobody", "core.user", "nobody", "-u" },
     { "-t", "8", "core.threads", "8", "-t" },
+    { "-R", "50", "core.reqs_per_event", "50", "-R" },
     { "-f", "1.5", "core.slab_growth_factor", "1.5", "-f" },
     { "-I", "2048", "cache.max_item_size", "2048", "-I" },
     { "-m64", NULL, "core.memory_mb", "64", "-m" },
