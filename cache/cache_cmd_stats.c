@@ -214,7 +214,6 @@ static void
 cache_stats_items(cache_t *c, struct evbuffer *out)
 {
     const cache_class_stats_t  *cs;
-    const cache_item_t         *tail;
     unsigned                    id, shown;
     uint64_t                    age;
 
@@ -224,9 +223,8 @@ cache_stats_items(cache_t *c, struct evbuffer *out)
             continue;
         }
 
-        tail = c->tails[id];
         shown = cache_class_id_show(c, id);     /* memcached's id */
-        age = tail != NULL && c->now > tail->time ? c->now - tail->time : 0;
+        age = cache_items_class_age(c, id);
 
         cache_stat_class(out, "items:", shown, "number", cs->number);
         cache_stat_class(out, "items:", shown, "number_hot", 0);

@@ -84,7 +84,7 @@
 #define OB_ARENA_MIN_PAGE     4096
 #define OB_ARENA_MIN_CHUNK    16
 #define OB_ARENA_MAX_FACTOR   100.0
-#define OB_ARENA_FINE_MAX     128    /* 8-byte steps stop here (15 classes) */
+#define OB_ARENA_FINE_MAX     192    /* 8-byte steps stop here (23 classes) */
 #define OB_ARENA_RECLAIM_TRIES 8     /* victim pages tried per reclaim */
 
 
@@ -131,6 +131,10 @@ typedef struct ob_arena_oclass_s {
     ob_arena_page_t  *full;       /* pages whose every chunk is in use */
     ob_arena_page_t  *draining;
     ob_arena_block_t *blocks;     /* debug: every chunk, for evacuation */
+    ob_arena_page_t  *hand_page;  /* the walk's hand (ob_arena_walk): this */
+    size_t            hand_idx;   /* chunk of this page next; NULL: start */
+    ob_arena_block_t *hand_block; /* debug, and [0] (large blocks): the
+                                     block next; NULL: the list's head */
     size_t            rebal_wait; /* own evictions left before the next
                                      rebalance check (see ob_arena_rebalance) */
 } ob_arena_oclass_t;
@@ -208,10 +212,11 @@ ob_arena_over_limit(const ob_arena_owner_t *ow, size_t bytes)
 
 
 /*
- * Fills classes 1..nclasses: 16, 24, ... in 8-byte steps below min_chunk
- * (up to 128 at most), so that small objects waste at most 7 bytes; then
- * from min_chunk the
- * growth series.  A size of the series is kept only while one more growth
+ * Fills classes 1..nclasses: 16, 24, ... in 8-byte steps up to
+ * OB_ARENA_FINE_MAX (192), so that small objects (the store's, and cache
+ * items of a few dozen bytes of data) waste at most 7 bytes; then the
+ * growth series, from the last fine class times the factor (240, 304, ...
+ * at 1.25), or from min_chunk when that is larger.  A size of the series is kept only while one more growth
  * step would not pass the largest class (memcached's slabs_init rule), so
  * the step to page_size / 2 is never smaller than one factor.  Every step
  * is at least 8 bytes; past OB_ARENA_MAX_CLASSES - 1 classes the rest
@@ -230,13 +235,24 @@ ob_arena_classes_init(ob_arena_t *a, size_t min_chunk, double factor)
     n = 0;
 
     for (size = OB_ARENA_MIN_CHUNK;
-         size < min_chunk && size <= OB_ARENA_FINE_MAX && size < max;
+         size <= OB_ARENA_FINE_MAX && size < max;
          size += OB_ARENA_ALIGN)
     {
         a->classes[++n].chunk_size = size;
     }
 
+    /* the growth series goes on from the last fine class, or starts at
+     * min_chunk when that is beyond the fine steps */
     size = min_chunk;
+    if (n > 0 && a->classes[n].chunk_size >= min_chunk) {
+        grown = (double) a->classes[n].chunk_size * factor;
+        next = (size_t) grown;
+        if ((double) next < grown) {
+            next++;
+        }
+        size = OB_MAX(OB_ARENA_ALIGN_UP(next),
+                      a->classes[n].chunk_size + OB_ARENA_ALIGN);
+    }
 
     while (n < OB_ARENA_MAX_CLASSES - 1 && size < max) {
         grown = (double) size * factor;
@@ -530,9 +546,21 @@ ob_arena_block_free(ob_arena_t *a, ob_arena_block_t **head, void *p,
 
     /* the caller must free with the owner and size it allocated with */
     assert(b->size == size && b->owner == owner && b->class_id == class_id);
-    (void) owner;
-    (void) class_id;
     (void) size;
+
+    /* a walk's hand resting on it moves on (any owner's, for large
+     * blocks: their list is shared) */
+    if (class_id == OB_ARENA_CLASS_LARGE) {
+        unsigned  o;
+
+        for (o = 0; o < a->nowners; o++) {
+            if (a->owners[o].oc[0].hand_block == b) {
+                a->owners[o].oc[0].hand_block = b->next;
+            }
+        }
+    } else if (a->owners[owner].oc[class_id].hand_block == b) {
+        a->owners[owner].oc[class_id].hand_block = b->next;
+    }
 
     if (b->evac_idx != 0) {
         /* a chunk of the (simulated) page being evacuated */
@@ -877,6 +905,9 @@ ob_arena_chunk_give(ob_arena_t *a, int owner, unsigned id, void *p,
 
     if (page->used == 0) {
         ob_arena_page_unlink(was_full ? &oc->full : &oc->avail, page);
+        if (oc->hand_page == page) {
+            oc->hand_page = NULL;
+        }
         oc->pages--;
         ob_arena_page_release(a, page, 0);
         return;
@@ -1106,6 +1137,9 @@ ob_arena_evacuate(ob_arena_t *a, int e, unsigned id, unsigned dst)
     }
 
     ob_arena_page_unlink(page->used == per ? &oc->full : &oc->avail, page);
+    if (oc->hand_page == page) {
+        oc->hand_page = NULL;
+    }
     ob_arena_page_link(&oc->draining, page);
     page->draining = 1;
     oc->dpages++;
@@ -1688,6 +1722,156 @@ ob_arena_page_move(ob_arena_t *a, int owner, unsigned src, unsigned dst)
     }
 
     return rc;
+}
+
+
+/* ---- the walk (a CLOCK hand) -------------------------------------------- */
+
+/* Over a list of blocks: the large ones (id 0, shared by the owners: the
+ * others' are passed over) or, under OB_DEBUG_ARENA, a class's chunks.
+ * Blocks being evacuated are passed over as draining pages are. */
+static size_t
+ob_arena_walk_blocks(int owner, ob_arena_block_t **head,
+    ob_arena_oclass_t *oc, size_t max, int move, ob_arena_walk_pt fn,
+    void *ctx)
+{
+    size_t             n, steps, limit;
+    ob_arena_block_t  *b, *next, *first;
+
+    n = 0;
+    steps = 0;
+    first = NULL;
+    b = oc->hand_block != NULL ? oc->hand_block : *head;
+    /* a bound on the blocks passed over, however the list changes */
+    limit = max * 2 + 64;
+
+    while (b != NULL && n < max && steps++ < limit) {
+        next = b->next != NULL ? b->next : *head;
+
+        if (b->owner != owner || b->evac_idx != 0) {
+            b = next;
+            if (move) {
+                oc->hand_block = b;
+            }
+            continue;
+        }
+
+        if (b == first) {
+            break;                      /* a whole round */
+        }
+        if (first == NULL) {
+            first = b;
+        }
+        n++;
+        if (move) {
+            oc->hand_block = next;
+        }
+        if (fn(ctx, (char *) b + OB_ARENA_BLOCK_HDR) == OB_DONE) {
+            break;
+        }
+        b = move ? (oc->hand_block != NULL ? oc->hand_block : *head) : next;
+    }
+
+    return n;
+}
+
+
+size_t
+ob_arena_walk(ob_arena_t *a, int owner, unsigned id, size_t max, int move,
+    ob_arena_walk_pt fn, void *ctx)
+{
+    ob_arena_oclass_t  *oc;
+#ifndef OB_DEBUG_ARENA
+    size_t              n, idx, empty, size, per, first_idx;
+    ob_arena_page_t    *page, *next, *first;
+    void               *chunk;
+#endif
+
+    if (!ob_arena_owner_ok(a, owner) || id > a->nclasses || max == 0) {
+        return 0;
+    }
+
+    oc = &a->owners[owner].oc[id];
+
+    if (id == OB_ARENA_CLASS_LARGE) {
+        return ob_arena_walk_blocks(owner, &a->blocks, oc, max, move, fn,
+                                    ctx);
+    }
+
+#ifdef OB_DEBUG_ARENA
+    return ob_arena_walk_blocks(owner, &oc->blocks, oc, max, move, fn,
+                                ctx);
+#else
+    size = a->classes[id].chunk_size;
+    per = a->classes[id].per_page;
+    page = oc->hand_page;
+    idx = oc->hand_idx;
+    if (page == NULL) {
+        page = oc->avail != NULL ? oc->avail : oc->full;
+        idx = 0;
+    }
+
+    n = 0;
+    empty = 0;
+    first = NULL;
+    first_idx = 0;
+
+    while (page != NULL && n < max) {
+        if (idx >= page->carved) {
+            /* the next page: on along its list, then the other list */
+            next = page->next;
+            if (next == NULL) {
+                next = page->used == per ? oc->avail : oc->full;
+            }
+            if (next == NULL) {
+                next = oc->avail != NULL ? oc->avail : oc->full;
+            }
+            page = next;
+            idx = 0;
+            if (move) {
+                oc->hand_page = page;
+                oc->hand_idx = 0;
+            }
+            /* pages with nothing carved: at most a round of them */
+            if (++empty > oc->pages + 2) {
+                break;
+            }
+            continue;
+        }
+
+        if (page == first && idx == first_idx) {
+            break;                      /* a whole round */
+        }
+        if (first == NULL) {
+            first = page;
+            first_idx = idx;
+        }
+        empty = 0;
+        chunk = (char *) page + a->hdr_size + idx * size;
+        idx++;
+        n++;
+        if (move) {
+            oc->hand_page = page;
+            oc->hand_idx = idx;
+        }
+
+        if (fn(ctx, chunk) == OB_DONE) {
+            break;
+        }
+
+        if (move) {
+            /* fn may have freed the chunk, and with it the page */
+            page = oc->hand_page;
+            idx = oc->hand_idx;
+            if (page == NULL) {
+                page = oc->avail != NULL ? oc->avail : oc->full;
+                idx = 0;
+            }
+        }
+    }
+
+    return n;
+#endif
 }
 
 
