@@ -95,6 +95,8 @@ typedef struct ob_arena_block_s  ob_arena_block_t;
 struct ob_arena_page_s {
     ob_arena_page_t  *prev;       /* in its owner's avail, full or draining list */
     ob_arena_page_t  *next;       /* (the pool links through next only) */
+    ob_arena_page_t  *ring_prev;  /* the class's ring of live pages, in the */
+    ob_arena_page_t  *ring_next;  /* order the walk's hand goes round */
     void             *free;       /* freed chunks, linked by first word */
     size_t            used;       /* chunks handed out and not freed */
     size_t            carved;     /* chunks ever cut from the bump area */
@@ -131,8 +133,11 @@ typedef struct ob_arena_oclass_s {
     ob_arena_page_t  *full;       /* pages whose every chunk is in use */
     ob_arena_page_t  *draining;
     ob_arena_block_t *blocks;     /* debug: every chunk, for evacuation */
+    ob_arena_page_t  *ring;       /* the live pages, circular (ring_next);
+                                     a new page goes in just behind the
+                                     hand, so that it comes round last */
     ob_arena_page_t  *hand_page;  /* the walk's hand (ob_arena_walk): this */
-    size_t            hand_idx;   /* chunk of this page next; NULL: start */
+    size_t            hand_idx;   /* chunk of this page next; NULL: ring */
     ob_arena_block_t *hand_block; /* debug, and [0] (large blocks): the
                                      block next; NULL: the list's head */
     size_t            rebal_wait; /* own evictions left before the next
@@ -500,8 +505,8 @@ ob_arena_owner_headroom(const ob_arena_t *a, int owner)
 
 /* The caller has checked the budget and does the accounting. */
 static void *
-ob_arena_block_new(ob_arena_block_t **head, int owner, unsigned class_id,
-    size_t size)
+ob_arena_block_new(ob_arena_block_t **head, ob_arena_block_t *before,
+    int owner, unsigned class_id, size_t size)
 {
     ob_arena_block_t  *b;
 
@@ -518,6 +523,21 @@ ob_arena_block_new(ob_arena_block_t **head, int owner, unsigned class_id,
     b->owner = owner;
     b->class_id = class_id;
     b->evac_idx = 0;
+
+    /* just behind `before` (a walk's hand: the new block comes round
+     * last), else at the head */
+    if (before != NULL) {
+        b->next = before;
+        b->prev = before->prev;
+        if (before->prev != NULL) {
+            before->prev->next = b;
+        } else {
+            *head = b;
+        }
+        before->prev = b;
+        return (char *) b + OB_ARENA_BLOCK_HDR;
+    }
+
     b->prev = NULL;
     b->next = *head;
     if (*head != NULL) {
@@ -684,7 +704,8 @@ ob_arena_large_take(ob_arena_t *a, int owner, size_t size)
         return NULL;
     }
 
-    p = ob_arena_block_new(&a->blocks, owner, OB_ARENA_CLASS_LARGE, size);
+    p = ob_arena_block_new(&a->blocks, a->owners[owner].oc[0].hand_block,
+                           owner, OB_ARENA_CLASS_LARGE, size);
     if (p == NULL) {
         return NULL;
     }
@@ -730,7 +751,7 @@ ob_arena_chunk_take(ob_arena_t *a, int owner, unsigned id, size_t size,
         oc->pages++;
     }
 
-    p = ob_arena_block_new(&oc->blocks, owner, id, size);
+    p = ob_arena_block_new(&oc->blocks, oc->hand_block, owner, id, size);
     if (p == NULL) {
         if (oc->pages * c->per_page - oc->used >= c->per_page) {
             oc->pages--;
@@ -792,6 +813,51 @@ ob_arena_page_unlink(ob_arena_page_t **head, ob_arena_page_t *page)
 }
 
 
+/* A page joins its class's ring just behind the hand (or at the ring's
+ * end), so that the walk comes to it last. */
+static void
+ob_arena_ring_add(ob_arena_oclass_t *oc, ob_arena_page_t *page)
+{
+    ob_arena_page_t  *at;
+
+    at = oc->hand_page != NULL ? oc->hand_page : oc->ring;
+    if (at == NULL) {
+        page->ring_prev = page;
+        page->ring_next = page;
+        oc->ring = page;
+        return;
+    }
+    page->ring_next = at;
+    page->ring_prev = at->ring_prev;
+    at->ring_prev->ring_next = page;
+    at->ring_prev = page;
+}
+
+
+/* A page leaves its class's ring (emptied, or given up); the hand, if on
+ * it, goes on to the next page. */
+static void
+ob_arena_ring_remove(ob_arena_oclass_t *oc, ob_arena_page_t *page)
+{
+    ob_arena_page_t  *next;
+
+    next = page->ring_next != page ? page->ring_next : NULL;
+    if (oc->hand_page == page) {
+        oc->hand_page = next;
+        oc->hand_idx = 0;
+    }
+    if (oc->ring == page) {
+        oc->ring = next;
+    }
+    if (next != NULL) {
+        page->ring_prev->ring_next = next;
+        next->ring_prev = page->ring_prev;
+    }
+    page->ring_prev = NULL;
+    page->ring_next = NULL;
+}
+
+
 /* A fresh page joins owner's class id, empty, on its avail list. */
 static void
 ob_arena_page_assign(ob_arena_t *a, ob_arena_page_t *page, int owner,
@@ -804,6 +870,7 @@ ob_arena_page_assign(ob_arena_t *a, ob_arena_page_t *page, int owner,
     page->class_id = id;
     page->owner = owner;
     ob_arena_page_link(&oc->avail, page);
+    ob_arena_ring_add(oc, page);
     oc->pages++;
 }
 
@@ -905,9 +972,7 @@ ob_arena_chunk_give(ob_arena_t *a, int owner, unsigned id, void *p,
 
     if (page->used == 0) {
         ob_arena_page_unlink(was_full ? &oc->full : &oc->avail, page);
-        if (oc->hand_page == page) {
-            oc->hand_page = NULL;
-        }
+        ob_arena_ring_remove(oc, page);
         oc->pages--;
         ob_arena_page_release(a, page, 0);
         return;
@@ -1137,9 +1202,7 @@ ob_arena_evacuate(ob_arena_t *a, int e, unsigned id, unsigned dst)
     }
 
     ob_arena_page_unlink(page->used == per ? &oc->full : &oc->avail, page);
-    if (oc->hand_page == page) {
-        oc->hand_page = NULL;
-    }
+    ob_arena_ring_remove(oc, page);
     ob_arena_page_link(&oc->draining, page);
     page->draining = 1;
     oc->dpages++;
@@ -1185,6 +1248,7 @@ ob_arena_evacuate(ob_arena_t *a, int e, unsigned id, unsigned dst)
         oc->dpages--;
         oc->dused -= page->used;
         ob_arena_page_link(page->used == per ? &oc->full : &oc->avail, page);
+        ob_arena_ring_add(oc, page);
         return OB_DECLINED;
     }
 
@@ -1782,8 +1846,8 @@ ob_arena_walk(ob_arena_t *a, int owner, unsigned id, size_t max, int move,
 {
     ob_arena_oclass_t  *oc;
 #ifndef OB_DEBUG_ARENA
-    size_t              n, idx, empty, size, per, first_idx;
-    ob_arena_page_t    *page, *next, *first;
+    size_t              n, idx, empty, size, first_idx;
+    ob_arena_page_t    *page, *first;
     void               *chunk;
 #endif
 
@@ -1803,11 +1867,10 @@ ob_arena_walk(ob_arena_t *a, int owner, unsigned id, size_t max, int move,
                                 ctx);
 #else
     size = a->classes[id].chunk_size;
-    per = a->classes[id].per_page;
     page = oc->hand_page;
     idx = oc->hand_idx;
     if (page == NULL) {
-        page = oc->avail != NULL ? oc->avail : oc->full;
+        page = oc->ring;
         idx = 0;
     }
 
@@ -1818,15 +1881,7 @@ ob_arena_walk(ob_arena_t *a, int owner, unsigned id, size_t max, int move,
 
     while (page != NULL && n < max) {
         if (idx >= page->carved) {
-            /* the next page: on along its list, then the other list */
-            next = page->next;
-            if (next == NULL) {
-                next = page->used == per ? oc->avail : oc->full;
-            }
-            if (next == NULL) {
-                next = oc->avail != NULL ? oc->avail : oc->full;
-            }
-            page = next;
+            page = page->ring_next;
             idx = 0;
             if (move) {
                 oc->hand_page = page;
@@ -1864,7 +1919,7 @@ ob_arena_walk(ob_arena_t *a, int owner, unsigned id, size_t max, int move,
             page = oc->hand_page;
             idx = oc->hand_idx;
             if (page == NULL) {
-                page = oc->avail != NULL ? oc->avail : oc->full;
+                page = oc->ring;
                 idx = 0;
             }
         }
