@@ -206,9 +206,11 @@ cache_stats_general(cache_t *c, struct evbuffer *out)
 /* ---- stats items -------------------------------------------------------- */
 
 /*
- * One block per class holding items.  onebox keeps one LRU per class, not
- * memcached's HOT/WARM/COLD segments; that list plays COLD's part
- * (eviction takes its tail), so every item is reported as cold.
+ * One block per class holding items.  onebox keeps one CLOCK per class,
+ * not memcached's HOT/WARM/COLD segments; it plays COLD's part, so every
+ * item is reported as cold, and `age` is that of the items the hand would
+ * evict next.  Class ids are onebox's own (README): 1 is the class of
+ * core.slab_min_chunk, then one per arena class.
  */
 static void
 cache_stats_items(cache_t *c, struct evbuffer *out)

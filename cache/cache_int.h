@@ -9,7 +9,7 @@
  *   cache_proto.c      pure parsing: line framing, tokenizer, numbers,
  *                      base64 (no I/O, no allocation)
  *   cache_items.c      the item store: hash table, items in the arena,
- *                      LRU per size class, expiry, CAS, eviction, flush
+ *                      a CLOCK per size class, expiry, CAS, eviction, flush
  *   cache_store.c      store semantics shared by text and meta commands
  *                      (set/add/replace/append/prepend/cas, incr/decr)
  *   cache_cmd_text.c   the text protocol's commands
@@ -260,7 +260,7 @@ int  cache_items_init(cache_t *c, ob_err_t *err);
 void cache_items_fini(cache_t *c);
 
 /* Puts `repl` (a copy of linked item `old`, same key) in old's place in the
- * hash table, for the page mover; the LRU and the counters are the
+ * hash table, for the page mover; the counters are the
  * caller's.  OB_OK, or OB_DECLINED if old is not in the table. */
 int  cache_hash_replace(cache_t *c, cache_item_t *old, cache_item_t *repl);
 
@@ -287,7 +287,8 @@ typedef enum {
  * cache_item_alloc, link or unlink: an alloc may evict it, so allocate
  * first and look up after), or NULL; an expired or flushed item met on the way is
  * unlinked and freed, and *why (if not NULL) says which.  Does not bump
- * the LRU or set FETCHED: the caller does, after deciding it is a hit.
+ * the item (ACTIVE) or set FETCHED: the caller does, after deciding it is
+ * a hit.
  */
 cache_item_t *cache_item_find(cache_t *c, const char *key, size_t nkey,
                               cache_miss_t *why /* OUT */);
@@ -361,8 +362,9 @@ uint64_t cache_next_cas(cache_t *c);
  * reactor however many items there are. */
 void cache_items_flush(cache_t *c, int64_t delay);
 
-/* Examines up to `max` items from the LRU tails and reclaims the expired
- * ones (the LRU crawler).  Returns how many were reclaimed. */
+/* Walks up to `max` chunks of the classes, from their CLOCK hands, and
+ * reclaims the dead items (memcached's LRU crawler).  Returns how many
+ * were reclaimed. */
 size_t cache_items_crawl(cache_t *c, size_t max);
 
 /* Seconds since the items the CLOCK hand of arena class id would evict

@@ -1,10 +1,11 @@
 /*
  * cache_items.c: the item store of the cache: a chained hash table, items in
- * the process arena, one LRU per arena size class, lazy expiry, CAS, flush,
- * eviction on behalf of any arena tenant, and the LRU crawler.
+ * the process arena, a CLOCK per arena size class, lazy expiry, CAS, flush,
+ * eviction on behalf of any arena tenant, and the crawler.
  *
- * Design (memcached's items.c and assoc.c, without threads; references only
- * from replies in flight and uploads, see cache_item_ref in cache_int.h):
+ * Design (memcached's items.c and assoc.c, without threads, and with a
+ * 30-byte item header instead of memcached's 56: see cache_item_t in
+ * cache_int.h; references only from replies in flight, see cache_item_ref):
  *
  *   - The hash table is core's ob_hash (XXH3_64bits of the key; the link
  *     is in the item header, so no allocation per item).  The bucket
@@ -18,16 +19,23 @@
  *     in 2^18 buckets (3.8 per bucket): 4 keeps our table at most that
  *     size, so that the bytes per item stay at or below memcached's, for
  *     chains of 2 to 4 items on average.
- *   - Every item is one arena chunk of exactly CACHE_ITEM_total(it) bytes,
- *     allocated for c->owner and freed with the same size.  it->clsid is the
- *     arena class of that size, and the index of the LRU the item lives in
- *     (0: large blocks).  Heads are the most recently used.
- *   - Eviction is driven by the arena: when any owner's allocation does not
- *     fit, the arena calls cache_items_evict(), which frees items from the
- *     tail of the class that needs room (a freed chunk of that class is
- *     reusable at once), else the oldest tail of any class (freeing chunks
- *     until a page empties and goes back to the budget).  The hook only
- *     frees; it never allocates.
+ *   - Every item is one arena chunk of CACHE_ITEM_asize(total) bytes,
+ *     allocated for c->owner and freed with the same size; its class
+ *     (cache_item_clsid) follows from that size (0: large blocks).
+ *   - No LRU lists: eviction is a CLOCK over the class's chunks, in the
+ *     arena's page order (ob_arena_walk; the arena keeps the hand, and puts
+ *     new pages just behind it).  A hit only sets ACTIVE (cache_item_bump:
+ *     no list to relink on the hot path).  When the arena asks for room
+ *     (cache_items_evict, for a class), the hand goes on from where it
+ *     stopped: a free chunk or an item being uploaded (not LINKED) or
+ *     referenced is passed over, a dead item is reclaimed, an ACTIVE one
+ *     loses the bit (its second chance), and the first inactive one is
+ *     evicted; its chunk, just behind the hand, takes the new item, which
+ *     the hand then meets last.  With no hits that is FIFO order, as an
+ *     LRU without hits would be.  The hook only frees; it never allocates.
+ *   - The arena's age callback (which class gives a page up) and the
+ *     automover's ages look at the items the hand would evict next
+ *     (cache_items_age), without moving it.
  *   - Time is "rel time": seconds since c->process_started.  An item is
  *     dead when it expired (exptime != 0 && exptime <= now) or was flushed
  *     (a pending flush_all delay ran out: oldest_live != 0 && oldest_live <=
@@ -35,13 +43,15 @@
  *     allocation, eviction, the crawler).
  *
  * Invariants:
- *   - An item is in the table iff it is in its class's LRU iff LINKED.
+ *   - An item is in the table iff LINKED; a chunk that is free or not yet
+ *     linked never has LINKED (unlink clears it before the free), which
+ *     is how the hand tells items from free chunks.
+ *   - REFS iff the item has a slot in c->refs.
  *   - stats.curr_items == sum of classes[].number;
  *     stats.bytes == sum of classes[].mem_requested == sum of the
  *     CACHE_ITEM_total of linked items.
- *   - c->crawl_next is NULL or a linked item of class c->crawl_class:
- *     every removal from an LRU moves the cursor off the item first, so
- *     the crawler never holds a freed pointer.
+ *   - The crawler holds no item pointer between calls: it resumes at the
+ *     class's hand, which the arena moves off any page it releases.
  *   - A pointer returned by cache_item_find is valid only until the next
  *     call that can allocate (cache_item_alloc may evict it) or unlink.
  */
@@ -909,7 +919,7 @@ cache_items_evict_one(cache_t *c, unsigned id, cache_item_t *skip)
  * `class_id` the CLOCK hand comes to until `want` bytes of chunks are
  * given back: a freed chunk of the class is reused at once.  A class
  * with no items gives nothing: the arena then moves a page from another
- * class (page reclaim), instead of this hook emptying other classes' LRUs
+ * class (page reclaim), instead of this hook emptying other classes
  * until some page happened to empty.  It must not allocate.
  */
 static size_t

@@ -20,7 +20,7 @@
  *     do_add_delta does: a reply in flight never changes under the client.
  *   - Values are stored without the protocol's "\r\n" (replies add it):
  *     the joined value of an append is old data, then the new data.
- *   - add and incr bump the item in the LRU like memcached's do_item_update,
+ *   - add and incr bump the item (ACTIVE) like memcached's do_item_update,
  *     which does not mark it fetched: the FETCHED bit is put back after
  *     cache_item_bump, so evicted_unfetched stays meaningful.
  *
@@ -35,7 +35,7 @@
 #include <string.h>
 
 
-/* Bumps an item in the LRU without marking it fetched (do_item_update). */
+/* Bumps an item (ACTIVE, time) without marking it fetched (do_item_update). */
 static void
 cache_store_touch_lru(cache_t *c, cache_item_t *it)
 {

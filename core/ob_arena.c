@@ -505,9 +505,11 @@ ob_arena_owner_headroom(const ob_arena_t *a, int owner)
 
 /* The caller has checked the budget and does the accounting. */
 static void *
-ob_arena_block_new(ob_arena_block_t **head, ob_arena_block_t *before,
+ob_arena_block_new(ob_arena_block_t **head, ob_arena_block_t **hand,
     int owner, unsigned class_id, size_t size)
 {
+    ob_arena_block_t  *before;
+
     ob_arena_block_t  *b;
 
     if (size > SIZE_MAX - OB_ARENA_BLOCK_HDR) {
@@ -524,8 +526,13 @@ ob_arena_block_new(ob_arena_block_t **head, ob_arena_block_t *before,
     b->class_id = class_id;
     b->evac_idx = 0;
 
-    /* just behind `before` (a walk's hand: the new block comes round
-     * last), else at the head */
+    /* just behind the walk's hand, so that it comes round last; with no
+     * hand yet, at the head, and the hand starts on it (the blocks after
+     * it are then the older ones, met first) */
+    before = *hand;
+    if (before == NULL) {
+        *hand = b;
+    }
     if (before != NULL) {
         b->next = before;
         b->prev = before->prev;
@@ -560,7 +567,7 @@ static void
 ob_arena_block_free(ob_arena_t *a, ob_arena_block_t **head, void *p,
     int owner, unsigned class_id, size_t size)
 {
-    ob_arena_block_t  *b;
+    ob_arena_block_t  *b, *nb;
 
     b = ob_arena_block_of(p);
 
@@ -568,18 +575,19 @@ ob_arena_block_free(ob_arena_t *a, ob_arena_block_t **head, void *p,
     assert(b->size == size && b->owner == owner && b->class_id == class_id);
     (void) size;
 
-    /* a walk's hand resting on it moves on (any owner's, for large
-     * blocks: their list is shared) */
+    /* a walk's hand resting on it moves on, round to the head past the
+     * end (any owner's, for large blocks: their list is shared) */
+    nb = b->next != NULL ? b->next : (*head != b ? *head : NULL);
     if (class_id == OB_ARENA_CLASS_LARGE) {
         unsigned  o;
 
         for (o = 0; o < a->nowners; o++) {
             if (a->owners[o].oc[0].hand_block == b) {
-                a->owners[o].oc[0].hand_block = b->next;
+                a->owners[o].oc[0].hand_block = nb;
             }
         }
     } else if (a->owners[owner].oc[class_id].hand_block == b) {
-        a->owners[owner].oc[class_id].hand_block = b->next;
+        a->owners[owner].oc[class_id].hand_block = nb;
     }
 
     if (b->evac_idx != 0) {
@@ -704,7 +712,7 @@ ob_arena_large_take(ob_arena_t *a, int owner, size_t size)
         return NULL;
     }
 
-    p = ob_arena_block_new(&a->blocks, a->owners[owner].oc[0].hand_block,
+    p = ob_arena_block_new(&a->blocks, &a->owners[owner].oc[0].hand_block,
                            owner, OB_ARENA_CLASS_LARGE, size);
     if (p == NULL) {
         return NULL;
@@ -751,7 +759,7 @@ ob_arena_chunk_take(ob_arena_t *a, int owner, unsigned id, size_t size,
         oc->pages++;
     }
 
-    p = ob_arena_block_new(&oc->blocks, oc->hand_block, owner, id, size);
+    p = ob_arena_block_new(&oc->blocks, &oc->hand_block, owner, id, size);
     if (p == NULL) {
         if (oc->pages * c->per_page - oc->used >= c->per_page) {
             oc->pages--;

@@ -2070,6 +2070,140 @@ START_TEST(test_evict_liar)
 END_TEST
 
 
+/* ---- the walk (a CLOCK hand) ---------------------------------------------- */
+
+#define T_WS  200                       /* a class of 16 per 4 KiB page */
+
+typedef struct t_walk_s {
+    ob_arena_t  *a;
+    int          owner;
+    void        *seen[256];
+    size_t       n;
+    void        *free_it;       /* freed when met (move walks only) */
+} t_walk_t;
+
+
+static int
+t_walk_visit(void *ctx, void *chunk)
+{
+    t_walk_t  *w = ctx;
+
+    ck_assert_uint_lt(w->n, 256);
+    w->seen[w->n++] = chunk;
+    if (chunk == w->free_it) {
+        ob_arena_free(w->a, w->owner, chunk, T_WS);
+        w->free_it = NULL;
+    }
+    return OB_OK;
+}
+
+
+static int
+t_walk_has(const t_walk_t *w, const void *p)
+{
+    size_t  i, k;
+
+    for (i = 0, k = 0; i < w->n; i++) {
+        k += w->seen[i] == p;
+    }
+    return (int) k;
+}
+
+
+START_TEST(test_walk)
+{
+    ob_arena_t  *a;
+    int          o;
+    void        *p[40], *q;
+    t_walk_t     w;
+    size_t       i, per;
+    ob_arena_class_stats_t  cs;
+
+    a = t_arena(T_MIB, 4096, 96, 1.25);
+    o = ob_arena_owner_add(a, "cache");
+    ck_assert_int_eq(ob_arena_owner_class_stats(a, o,
+                     ob_arena_class_of(a, T_WS), &cs), OB_OK);
+    per = cs.chunks_per_page;
+    ck_assert_uint_lt(per, 40);
+
+    /* nothing yet */
+    memset(&w, 0, sizeof(w));
+    w.a = a;
+    w.owner = o;
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 100, 1,
+                                    t_walk_visit, &w), 0);
+
+    for (i = 0; i < 40; i++) {
+        p[i] = ob_arena_alloc(a, o, T_WS);
+        ck_assert_ptr_nonnull(p[i]);
+    }
+
+    /* one round at most, each chunk once, in allocation order */
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 1000, 0,
+                                    t_walk_visit, &w), 40);
+    for (i = 0; i < 40; i++) {
+        ck_assert_ptr_eq(w.seen[i], p[i]);
+    }
+
+    /* a moving walk leaves the hand past what it saw; freeing the chunk
+     * met is allowed, and a free chunk is still met (the owner tells) */
+    w.n = 0;
+    w.free_it = p[2];
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 3, 1,
+                                    t_walk_visit, &w), 3);
+    ck_assert_ptr_eq(w.seen[2], p[2]);
+    w.n = 0;
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 1, 0,
+                                    t_walk_visit, &w), 1);
+    ck_assert_ptr_eq(w.seen[0], p[3]);
+
+    /* the freed chunk is reused just behind the hand: met last */
+    q = ob_arena_alloc(a, o, T_WS);
+#ifndef OB_DEBUG_ARENA
+    ck_assert_ptr_eq(q, p[2]);
+#endif
+    p[2] = q;
+    w.n = 0;
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 1000, 0,
+                                    t_walk_visit, &w), 40);
+    ck_assert_ptr_eq(w.seen[0], p[3]);
+    ck_assert_ptr_eq(w.seen[39], q);
+
+    /* a page emptied under the hand: the hand goes on, never to freed
+     * memory (ASan would tell) */
+    for (i = 0; i < per; i++) {
+        ob_arena_free(a, o, p[i], T_WS);
+    }
+    w.n = 0;
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 1000, 1,
+                                    t_walk_visit, &w), 40 - per);
+    for (i = 0; i < per; i++) {
+        ck_assert_int_eq(t_walk_has(&w, p[i]), 0);
+    }
+    for (i = per; i < 40; i++) {
+        ck_assert_int_eq(t_walk_has(&w, p[i]), 1);
+        ob_arena_free(a, o, p[i], T_WS);
+    }
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 1000, 1,
+                                    t_walk_visit, &w), 0);
+
+    /* large blocks: their own walk */
+    q = ob_arena_alloc(a, o, 8192);
+    ck_assert_ptr_nonnull(q);
+    w.n = 0;
+    ck_assert_uint_eq(ob_arena_walk(a, o, OB_ARENA_CLASS_LARGE, 10, 1,
+                                    t_walk_visit, &w), 1);
+    ck_assert_ptr_eq(w.seen[0], q);
+    ob_arena_free(a, o, q, 8192);
+    ck_assert_uint_eq(ob_arena_walk(a, o, OB_ARENA_CLASS_LARGE, 10, 1,
+                                    t_walk_visit, &w), 0);
+
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
+
 Suite *
 ob_arena_suite(void)
 {
@@ -2115,6 +2249,7 @@ ob_arena_suite(void)
     tcase_add_test(tc, test_rebalance_by_age);
     tcase_add_test(tc, test_page_size_fit);
     tcase_add_test(tc, test_evict_no_recursion);
+    tcase_add_test(tc, test_walk);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("random");
