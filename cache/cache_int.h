@@ -506,7 +506,8 @@ struct cache_conn_s {
 
     size_t            swallow;      /* bytes of a refused block to discard */
 
-    cache_item_t     *upload;       /* the item being filled (holds a ref) */
+    cache_item_t     *upload;       /* the item being filled (unlinked: the
+                                       CLOCK and the mover pass it over) */
     size_t            upload_got;   /* bytes of it->nbytes + 2 read so far */
     char              upload_crlf[2]; /* the block's last 2 bytes */
     cache_upload_pt   upload_done;
