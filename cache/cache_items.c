@@ -117,6 +117,50 @@ static const ob_hash_type_t cache_hash_type = {
 };
 
 
+/*
+ * Fills asize_by_8 and cls_by_8.  With 256 pages or more the arena's
+ * classes are used as they are (8-byte steps up to 192: a 14-byte key and
+ * a 100-byte value take a 144-byte chunk); with fewer, sizes up to 192 are
+ * rounded up to memcached's series from item_min, so that small items
+ * spread over 4 classes rather than 13 (see cache_t).
+ */
+static void
+cache_items_sizes_init(cache_t *c, const ob_arena_stats_t *ast)
+{
+    size_t  i, size, step;
+    double  factor, grown;
+
+    factor = 1.25;
+    if (c->cycle != NULL && c->cycle->conf != NULL) {
+        factor = ob_conf_double(ob_conf_section(c->cycle->conf, "core"),
+                                "slab_growth_factor");
+    }
+
+    for (i = 0; i < sizeof(c->asize_by_8) / sizeof(c->asize_by_8[0]); i++) {
+        size = OB_MAX(i * 8, c->item_min);
+
+        if (ast->page_size != 0 && ast->limit / ast->page_size < 256
+            && size <= 192)
+        {
+            for (step = c->item_min; step < size; /* void */ ) {
+                grown = (double) step * factor;
+                step = (size_t) grown;
+                if ((double) step < grown) {
+                    step++;
+                }
+                step = (step + 7) & ~(size_t) 7;
+            }
+            if (step <= 192) {
+                size = step;
+            }
+        }
+
+        c->asize_by_8[i] = (uint32_t) size;
+        c->cls_by_8[i] = (uint8_t) ob_arena_class_of(c->arena, size);
+    }
+}
+
+
 int
 cache_items_init(cache_t *c, ob_err_t *err)
 {
@@ -127,7 +171,6 @@ cache_items_init(cache_t *c, ob_err_t *err)
         .load_factor = 4.0
     };
     ob_arena_stats_t  ast;
-    size_t            i;
 
     if (ob_hash_init(&c->hash, &cache_hash_type, c, &hconf) != OB_OK) {
         return ob_err_set(err, "cache: cannot allocate the hash table");
@@ -165,10 +208,7 @@ cache_items_init(cache_t *c, ob_err_t *err)
     ob_arena_stats(c->arena, &ast);
     c->item_min = ast.min_chunk;
     c->class_base = ob_arena_class_of(c->arena, c->item_min) - 1;
-    for (i = 0; i < sizeof(c->cls_by_8); i++) {
-        c->cls_by_8[i] = (uint8_t) ob_arena_class_of(c->arena,
-                                                     OB_MAX(i * 8, c->item_min));
-    }
+    cache_items_sizes_init(c, &ast);
 
     return OB_OK;
 }
@@ -332,12 +372,13 @@ cache_item_dead(const cache_t *c, const cache_item_t *it)
 unsigned
 cache_item_clsid(const cache_t *c, const cache_item_t *it)
 {
-    size_t  asize;
+    size_t  total, asize;
 
-    asize = CACHE_ITEM_asize(c, CACHE_ITEM_total(it));
-    if (asize <= CACHE_CLS_SMALL) {
-        return c->cls_by_8[(asize + 7) / 8];
+    total = CACHE_ITEM_total(it);
+    if (total <= CACHE_CLS_SMALL) {
+        return c->cls_by_8[(total + 7) / 8];
     }
+    asize = CACHE_ITEM_asize(c, total);
     return ob_arena_class_of(c->arena, asize);
 }
 

@@ -936,7 +936,9 @@ START_TEST(test_incr_grow_evicts_old)
     /* a key length that puts "99" at the very end of its chunk */
     for (nkey = 1; nkey < sizeof(key); nkey++) {
         total = CACHE_ITEM_HDR + nkey + 2;
-        if (ob_arena_chunk_size(c->arena, total) == total) {
+        if (ob_arena_chunk_size(c->arena, CACHE_ITEM_asize(c, total))
+            == total)
+        {
             break;
         }
     }
@@ -951,6 +953,52 @@ START_TEST(test_incr_grow_evicts_old)
     ck_assert_uint_eq(c->stats.curr_items, 1);
     t_check_stats(c);
 
+    t_close(c);
+}
+END_TEST
+
+
+/* The header and the classes: 14-byte keys and 100-byte values take 144
+ * bytes, a class of their own with 256 pages or more; with fewer, small
+ * items go by memcached's series (152). */
+START_TEST(test_item_size)
+{
+    cache_t       *c;
+    cache_item_t  *it;
+    char           val[101];
+
+    memset(val, 'v', 100);
+    val[100] = '\0';
+
+    ck_assert_uint_eq(CACHE_ITEM_HDR, 30);
+    ck_assert_uint_eq(offsetof(cache_item_t, cas), 0);
+
+    c = t_open(16 * T_MIB, 64 * T_KIB);             /* 256 pages */
+    ck_assert_int_eq(t_set(c, "key:0000000001", val), OB_OK);
+    it = t_find(c, "key:0000000001");
+    ck_assert_uint_eq(CACHE_ITEM_total(it), 144);
+    ck_assert_uint_eq(ob_arena_chunk_size(c->arena,
+                          CACHE_ITEM_asize(c, CACHE_ITEM_total(it))), 144);
+    ck_assert_uint_eq(cache_item_flags(it), 0);
+
+    /* flags take 4 bytes only when not 0 */
+    ck_assert_int_eq(t_store(c, CACHE_OP_SET, "key:0000000002", val, 7, 0, 0,
+                             NULL), OB_OK);
+    it = t_find(c, "key:0000000002");
+    ck_assert_uint_eq(CACHE_ITEM_total(it), 148);
+    ck_assert_uint_eq(cache_item_flags(it), 7);
+    ck_assert(t_has(c, "key:0000000002", val));
+    t_check_stats(c);
+    t_close(c);
+
+    c = t_open(4 * T_MIB, 64 * T_KIB);              /* 64 pages */
+    ck_assert_int_eq(t_set(c, "key:0000000001", val), OB_OK);
+    it = t_find(c, "key:0000000001");
+    ck_assert_uint_eq(CACHE_ITEM_total(it), 144);
+    /* min_chunk 64 here: 64, 80, 104, 136, 176 */
+    ck_assert_uint_eq(ob_arena_chunk_size(c->arena,
+                          CACHE_ITEM_asize(c, CACHE_ITEM_total(it))), 176);
+    t_check_stats(c);
     t_close(c);
 }
 END_TEST
@@ -1232,6 +1280,7 @@ cache_items_suite(void)
     tcase_add_test(tc, test_replace_keeps_one);
     tcase_add_test(tc, test_cas_increments);
     tcase_add_test(tc, test_refcount);
+    tcase_add_test(tc, test_item_size);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("time");
