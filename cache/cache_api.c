@@ -43,17 +43,17 @@ cache_get(cache_t *c, const char *key, size_t nkey, const void **value,
     }
 
     c->stats.get_hits++;
-    c->stats.classes[it->clsid].get_hits++;
+    c->stats.classes[cache_item_clsid(c, it)].get_hits++;
     cache_item_bump(c, it);
 
     if (value != NULL) {
         *value = CACHE_ITEM_value(it);
     }
     if (len != NULL) {
-        *len = it->nbytes - 2;
+        *len = it->nbytes;
     }
     if (flags != NULL) {
-        *flags = it->flags;
+        *flags = cache_item_flags(it);
     }
     if (cas != NULL) {
         *cas = it->cas;
@@ -84,9 +84,9 @@ cache_set(cache_t *c, const char *key, size_t nkey, const void *value,
 
     why = CACHE_TOO_LARGE;
     it = NULL;
-    if (len <= c->max_item_size) {          /* len + 2 cannot wrap */
+    if (len <= c->max_item_size) {
         it = cache_item_alloc(c, key, nkey, flags,
-                              cache_exptime_rel(c, exptime), len + 2, &why);
+                              cache_exptime_rel(c, exptime), len, &why);
     }
     if (it == NULL) {
         if (why == CACHE_TOO_LARGE) {
@@ -106,7 +106,6 @@ cache_set(cache_t *c, const char *key, size_t nkey, const void *value,
     if (len != 0) {
         memcpy(CACHE_ITEM_value(it), value, len);
     }
-    memcpy(CACHE_ITEM_value(it) + len, "\r\n", 2);
 
     return cache_store_item(c, it, cas != 0 ? CACHE_OP_CAS : CACHE_OP_SET,
                             cas, new_cas);
@@ -131,7 +130,7 @@ cache_delete(cache_t *c, const char *key, size_t nkey)
     }
 
     c->stats.delete_hits++;
-    c->stats.classes[it->clsid].delete_hits++;
+    c->stats.classes[cache_item_clsid(c, it)].delete_hits++;
     cache_item_unlink(c, it);
 
     return OB_OK;
@@ -157,7 +156,7 @@ cache_touch(cache_t *c, const char *key, size_t nkey, int64_t exptime)
     }
 
     c->stats.touch_hits++;
-    c->stats.classes[it->clsid].touch_hits++;
+    c->stats.classes[cache_item_clsid(c, it)].touch_hits++;
     it->exptime = cache_exptime_rel(c, exptime);
     cache_item_bump(c, it);
 

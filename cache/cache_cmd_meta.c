@@ -449,12 +449,11 @@ meta_vivify(cache_t *c, const meta_req_t *req, const char *value, size_t len)
     cache_item_t  *it;
     int            why;
 
-    it = cache_item_alloc(c, req->key, req->nkey, 0, 0, len + 2, &why);
+    it = cache_item_alloc(c, req->key, req->nkey, 0, 0, len, &why);
     if (it == NULL) {
         return NULL;
     }
     memcpy(CACHE_ITEM_value(it), value, len);
-    memcpy(CACHE_ITEM_value(it) + len, "\r\n", 2);
     cache_item_link(c, it, NULL);
     return it;
 }
@@ -519,7 +518,7 @@ meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 
     if (req.opts & META_O_VALUE) {
         meta_put(&line, "VA ", 3);
-        meta_put_u64(&line, it->nbytes - 2);
+        meta_put_u64(&line, it->nbytes);
     } else {
         meta_put(&line, "HD", 2);
     }
@@ -547,7 +546,7 @@ meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
             }
             break;
         case 's':
-            meta_put_flag(&line, 's', it->nbytes - 2);
+            meta_put_flag(&line, 's', it->nbytes);
             break;
         case 't':
             meta_put_ttl(&line, c, it->exptime);
@@ -556,7 +555,7 @@ meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
             meta_put_flag(&line, 'c', it->cas);
             break;
         case 'f':
-            meta_put_flag(&line, 'f', it->flags);
+            meta_put_flag(&line, 'f', cache_item_flags(it));
             break;
         case 'l':
             meta_put_flag(&line, 'l', (uint32_t) (c->now - it->time));
@@ -612,11 +611,11 @@ meta_cmd_mg(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
     if (touched) {
         c->stats.cmd_touch++;
         c->stats.touch_hits++;
-        c->stats.classes[it->clsid].touch_hits++;
+        c->stats.classes[cache_item_clsid(c, it)].touch_hits++;
     } else {
         c->stats.cmd_get++;
         c->stats.get_hits++;
-        c->stats.classes[it->clsid].get_hits++;
+        c->stats.classes[cache_item_clsid(c, it)].get_hits++;
     }
     return OB_OK;
 }
@@ -672,9 +671,9 @@ meta_set_store(cache_t *c, const meta_req_t *req, cache_item_t *it,
         old = cache_item_get(c, req->key, req->nkey);
         if (old != NULL && req->cas < old->cas) {
             c->stats.cmd_set++;
-            c->stats.classes[it->clsid].cmd_set++;
+            c->stats.classes[cache_item_clsid(c, it)].cmd_set++;
             c->stats.cas_hits++;
-            c->stats.classes[old->clsid].cas_hits++;
+            c->stats.classes[cache_item_clsid(c, old)].cas_hits++;
 
             it->exptime = old->exptime;
             it->it_flags |= CACHE_ITEM_STALE
@@ -768,7 +767,7 @@ meta_ms_done(cache_conn_t *cc, cache_item_t *it, int bad)
     if (bad) {
         /* memcached counts the set before it checks the block */
         c->stats.cmd_set++;
-        c->stats.classes[it->clsid].cmd_set++;
+        c->stats.classes[cache_item_clsid(c, it)].cmd_set++;
         cache_item_free(c, it);
         return cache_reply(cc, "CLIENT_ERROR bad data chunk", 0);
     }
@@ -823,7 +822,7 @@ meta_cmd_ms(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 
     why = CACHE_NO_MEMORY;
     it = cache_item_alloc(c, req.key, req.nkey, req.client_flags, req.exptime,
-                          (size_t) vlen + 2, &why);
+                          (size_t) vlen, &why);
     if (it == NULL) {
         return meta_set_refused(cc, &req, why, (size_t) vlen);
     }
@@ -882,7 +881,7 @@ meta_cmd_md(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
             it->cas = c->cas_enabled ? cache_next_cas(c) : 0;
         } else {
             c->stats.delete_hits++;
-            c->stats.classes[it->clsid].delete_hits++;
+            c->stats.classes[cache_item_clsid(c, it)].delete_hits++;
             cache_item_unlink(c, it);
         }
         if (req.opts & META_O_QUIET) {
@@ -939,7 +938,7 @@ meta_cmd_ma(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
     created = 0;
     cas = 0;
     it = cache_item_get(c, req.key, req.nkey);
-    olen = it != NULL ? it->nbytes - 2 : 0;
+    olen = it != NULL ? it->nbytes : 0;
     dead = it != NULL ? it->exptime : 0;   /* the item the update replaces */
 
     if (it != NULL && olen == 0) {
@@ -1058,7 +1057,7 @@ static size_t
 meta_mc_size(const cache_t *c, const cache_item_t *it)
 {
     return 48 + (c->cas_enabled ? 8 : 0) + it->nkey + 1
-           + (it->flags != 0 ? 4 : 0) + it->nbytes;
+           + (cache_item_flags(it) != 0 ? 4 : 0) + it->nbytes + 2;
 }
 
 

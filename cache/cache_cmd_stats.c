@@ -206,15 +206,16 @@ cache_stats_general(cache_t *c, struct evbuffer *out)
 /* ---- stats items -------------------------------------------------------- */
 
 /*
- * One block per class holding items.  onebox keeps one LRU per class, not
- * memcached's HOT/WARM/COLD segments; that list plays COLD's part
- * (eviction takes its tail), so every item is reported as cold.
+ * One block per class holding items.  onebox keeps one CLOCK per class,
+ * not memcached's HOT/WARM/COLD segments; it plays COLD's part, so every
+ * item is reported as cold, and `age` is that of the items the hand would
+ * evict next.  Class ids are onebox's own (README): 1 is the class of
+ * core.slab_min_chunk, then one per arena class.
  */
 static void
 cache_stats_items(cache_t *c, struct evbuffer *out)
 {
     const cache_class_stats_t  *cs;
-    const cache_item_t         *tail;
     unsigned                    id, shown;
     uint64_t                    age;
 
@@ -224,9 +225,8 @@ cache_stats_items(cache_t *c, struct evbuffer *out)
             continue;
         }
 
-        tail = c->tails[id];
         shown = cache_class_id_show(c, id);     /* memcached's id */
-        age = tail != NULL && c->now > tail->time ? c->now - tail->time : 0;
+        age = cache_items_class_age(c, id);
 
         cache_stat_class(out, "items:", shown, "number", cs->number);
         cache_stat_class(out, "items:", shown, "number_hot", 0);

@@ -142,7 +142,7 @@ cache_store_done(cache_conn_t *cc, cache_item_t *it, int bad)
         /* memcached counts the set before it checks the terminator; the
          * old value stays */
         c->stats.cmd_set++;
-        c->stats.classes[it->clsid].cmd_set++;
+        c->stats.classes[cache_item_clsid(c, it)].cmd_set++;
         cache_item_free(c, it);
         return cache_reply(cc, CACHE_MSG_BAD_CHUNK, cc->upload_noreply);
     }
@@ -217,8 +217,7 @@ cache_store_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
 
     why = CACHE_NO_MEMORY;
     it = cache_item_alloc(c, (const char *) key->data, key->len, flags,
-                          cache_exptime_rel(c, exptime), (size_t) vlen + 2,
-                          &why);
+                          cache_exptime_rel(c, exptime), (size_t) vlen, &why);
     if (it == NULL) {
         return cache_store_refuse(cc, key, op, (size_t) vlen, why, noreply);
     }
@@ -305,7 +304,7 @@ cache_text_key_len(const uint8_t *p, const uint8_t *end)
 static int
 cache_get_value(cache_conn_t *cc, cache_item_t *it, int return_cas)
 {
-    char    head[6 + CACHE_KEY_MAX + 3 * 21 + 2 + CACHE_GET_INLINE];
+    char    head[6 + CACHE_KEY_MAX + 3 * 21 + 2 + CACHE_GET_INLINE + 2];
     size_t  n = 0;
 
     memcpy(head, "VALUE ", 6);
@@ -313,9 +312,9 @@ cache_get_value(cache_conn_t *cc, cache_item_t *it, int return_cas)
     memcpy(head + n, CACHE_ITEM_key(it), it->nkey);
     n += it->nkey;
     head[n++] = ' ';
-    n += cache_proto_u64_format(it->flags, head + n);
+    n += cache_proto_u64_format(cache_item_flags(it), head + n);
     head[n++] = ' ';
-    n += cache_proto_u64_format(it->nbytes - 2, head + n);
+    n += cache_proto_u64_format(it->nbytes, head + n);
     if (return_cas) {
         head[n++] = ' ';
         n += cache_proto_u64_format(it->cas, head + n);
@@ -323,10 +322,13 @@ cache_get_value(cache_conn_t *cc, cache_item_t *it, int return_cas)
     head[n++] = '\r';
     head[n++] = '\n';
 
-    /* the stored value already ends in "\r\n" */
+    /* the value is stored without its "\r\n" */
     if (it->nbytes <= CACHE_GET_INLINE) {
         memcpy(head + n, CACHE_ITEM_value(it), it->nbytes);
-        return cache_out(cc, head, n + it->nbytes);
+        n += it->nbytes;
+        head[n++] = '\r';
+        head[n++] = '\n';
+        return cache_out(cc, head, n);
     }
     if (cache_out(cc, head, n) != OB_OK) {
         return OB_ERR;
@@ -439,10 +441,10 @@ cache_mget_resume(cache_conn_t *cc)
         if (cc->mget_touch) {
             it->exptime = cc->mget_exptime;
             c->stats.touch_hits++;
-            c->stats.classes[it->clsid].touch_hits++;
+            c->stats.classes[cache_item_clsid(c, it)].touch_hits++;
         } else {
             c->stats.get_hits++;
-            c->stats.classes[it->clsid].get_hits++;
+            c->stats.classes[cache_item_clsid(c, it)].get_hits++;
         }
 
         cache_item_bump(c, it);
@@ -526,7 +528,7 @@ cache_cmd_touch(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 
     it->exptime = cache_exptime_rel(c, exptime);
     c->stats.touch_hits++;
-    c->stats.classes[it->clsid].touch_hits++;
+    c->stats.classes[cache_item_clsid(c, it)].touch_hits++;
     cache_item_bump(c, it);
 
     return cache_reply(cc, "TOUCHED", noreply);
@@ -570,7 +572,7 @@ cache_cmd_delete(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
     }
 
     c->stats.delete_hits++;
-    c->stats.classes[it->clsid].delete_hits++;
+    c->stats.classes[cache_item_clsid(c, it)].delete_hits++;
     cache_item_unlink(c, it);
 
     return cache_reply(cc, "DELETED", noreply);

@@ -9,7 +9,7 @@
  *   cache_proto.c      pure parsing: line framing, tokenizer, numbers,
  *                      base64 (no I/O, no allocation)
  *   cache_items.c      the item store: hash table, items in the arena,
- *                      LRU per size class, expiry, CAS, eviction, flush
+ *                      a CLOCK per size class, expiry, CAS, eviction, flush
  *   cache_store.c      store semantics shared by text and meta commands
  *                      (set/add/replace/append/prepend/cas, incr/decr)
  *   cache_cmd_text.c   the text protocol's commands
@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 #include <event2/buffer.h>
 #include "cache.h"
@@ -46,46 +47,79 @@ typedef uint32_t cache_rel_time_t;
 
 /* ---- items --------------------------------------------------------------- */
 
-#define CACHE_ITEM_LINKED   0x01    /* in the hash table and an LRU */
+#define CACHE_ITEM_LINKED   0x01    /* in the hash table */
 #define CACHE_ITEM_FETCHED  0x02    /* read at least once since stored */
 #define CACHE_ITEM_STALE    0x04    /* invalidated by meta md/ms with I */
 #define CACHE_ITEM_TOKEN    0x08    /* a meta win (W) was handed out */
 #define CACHE_ITEM_KEY_BINARY 0x10  /* stored through meta's b flag: show the key base64-encoded */
+#define CACHE_ITEM_HAS_FLAGS 0x20   /* 4 bytes of client flags follow the key */
+#define CACHE_ITEM_ACTIVE   0x40    /* hit since the CLOCK hand last passed it */
+#define CACHE_ITEM_REFS     0x80    /* referenced: its count is in c->refs */
 
 /*
- * One item, in one arena chunk: this header, then the key (nkey bytes, no
- * NUL), then the value (nbytes bytes, which include the trailing "\r\n",
- * as memcached stores it so that a hit is written with one copy).
+ * One item, in one arena chunk: this 30-byte header, then the key (nkey
+ * bytes, no NUL), then the client's flags (4 bytes, unaligned) only when
+ * they are not 0 (CACHE_ITEM_HAS_FLAGS), then the value (nbytes bytes,
+ * WITHOUT the "\r\n" of the protocol: replies add it, uploads check it).
+ * For 14-byte keys and 100-byte values that is 144 bytes, an arena class
+ * of its own (8-byte steps up to 192).
+ *
+ * What memcached keeps per item and this header does not:
+ *   - LRU links: eviction is a CLOCK over the arena's chunks of the class
+ *     (ob_arena_walk): a hit sets ACTIVE, the hand clears it (a second
+ *     chance) and evicts the first inactive item it meets;
+ *   - the reference count: few items are ever referenced (values of 1 KiB
+ *     or more in replies in flight, uploads), so counts live in c->refs,
+ *     keyed by item, and REFS says an item has one;
+ *   - the class id: the arena class of CACHE_ITEM_asize (cache_item_clsid).
+ * cas stays at offset 0 of the 8-aligned chunk (the arena's free-list
+ * word overwrites the first 8 bytes of a free chunk, and it_flags of a
+ * freed item never has LINKED: the hand tells free chunks by that).
  */
 typedef struct cache_item_s {
-    struct cache_item_s *prev, *next;   /* LRU of its class; head = newest */
-    ob_hash_link_t       hlink;         /* hash chain (c->hash) */
     uint64_t             cas;
+    ob_hash_link_t       hlink;         /* hash chain (c->hash) */
     cache_rel_time_t     time;          /* last access (rel time) */
     cache_rel_time_t     exptime;       /* 0 never; else rel time it expires at */
-    uint32_t             flags;         /* the client's 32-bit flags */
-    uint32_t             nbytes;        /* value length including "\r\n" */
+    uint32_t             nbytes;        /* value length, without "\r\n" */
     uint8_t              nkey;          /* key length, 1..250 */
     uint8_t              it_flags;      /* CACHE_ITEM_* */
-    uint8_t              clsid;         /* arena class (0: large block) */
-    uint8_t              _pad;
-    uint16_t             refcount;      /* pending replies that point into the
-                                           value (zero-copy); a referenced item
-                                           is never freed or moved, only
-                                           unlinked: the last release frees it */
-    char                 data[];        /* key, then value */
+    char                 data[];        /* key, [flags], then value */
 } cache_item_t;
+
+#define CACHE_ITEM_HDR  offsetof(cache_item_t, data)
+
+/* The header size the -I limit counts (cache_item_too_large): the 56
+ * bytes items took before, so that the largest value accepted stayed. */
+#define CACHE_ITEM_SIZE_CHECK  56
 
 /*
  * The arena bytes an item is allocated (and freed) with: its total, but at
- * least c->item_min (core.slab_min_chunk, 96 by default), so that items
- * never use the arena's small classes below it (they are for the store's
- * 16-64 byte objects) and the classes the cache uses are memcached's.
+ * least c->item_min (core.slab_min_chunk, 96 by default), as memcached's
+ * smallest chunk; with a small budget, rounded up to memcached's series
+ * below 192 (see c->asize_by_8).
  */
-#define CACHE_ITEM_asize(c, total)  OB_MAX((size_t) (total), (c)->item_min)
+#define CACHE_ITEM_asize(c, total)                                          \
+    ((size_t) (total) <= CACHE_CLS_SMALL                                    \
+     ? (size_t) (c)->asize_by_8[((size_t) (total) + 7) / 8] : (size_t) (total))
 #define CACHE_ITEM_key(it)    ((it)->data)
-#define CACHE_ITEM_value(it)  ((it)->data + (it)->nkey)
-#define CACHE_ITEM_total(it)  (sizeof(cache_item_t) + (it)->nkey + (it)->nbytes)
+#define CACHE_ITEM_flagsz(it) (((it)->it_flags & CACHE_ITEM_HAS_FLAGS) ? 4 : 0)
+#define CACHE_ITEM_value(it)  ((it)->data + (it)->nkey + CACHE_ITEM_flagsz(it))
+#define CACHE_ITEM_total(it)  (CACHE_ITEM_HDR + (it)->nkey \
+                               + CACHE_ITEM_flagsz(it) + (it)->nbytes)
+
+/* The client's 32-bit flags. */
+static inline uint32_t
+cache_item_flags(const cache_item_t *it)
+{
+    uint32_t  f;
+
+    if (!(it->it_flags & CACHE_ITEM_HAS_FLAGS)) {
+        return 0;
+    }
+    memcpy(&f, it->data + it->nkey, 4);
+    return f;
+}
 
 /* ---- statistics ---------------------------------------------------------- */
 
@@ -142,6 +176,14 @@ typedef struct cache_mover_s {
 
 /* ---- the module's state --------------------------------------------------- */
 
+#define CACHE_CLS_SMALL  4096           /* cls_by_8 covers items up to this */
+
+/* One referenced item and its count (see cache_item_ref). */
+typedef struct cache_ref_slot_s {
+    cache_item_t  *it;                  /* NULL: an empty slot */
+    uint32_t       count;
+} cache_ref_slot_t;
+
 struct cache_s {
     struct ob_cycle_s  *cycle;          /* borrowed */
     ob_arena_t         *arena;          /* borrowed: cy->arena */
@@ -163,16 +205,38 @@ struct cache_s {
     ob_hash_t           hash;           /* items by key; its bucket arrays are
                                            malloc'd, outside the budget, as in
                                            memcached (stats: hash_bytes) */
-    cache_item_t       *heads[OB_ARENA_MAX_CLASSES + 1];  /* LRU per class */
-    cache_item_t       *tails[OB_ARENA_MAX_CLASSES + 1];
+    uint32_t            asize_by_8[CACHE_CLS_SMALL / 8 + 1];
+                                        /* CACHE_ITEM_asize of an item of up
+                                           to CACHE_CLS_SMALL bytes, by size
+                                           / 8 rounded up.  Under 256 pages
+                                           in the budget the sizes up to 192
+                                           go by memcached's series (96, 120,
+                                           152, 192 at -f 1.25) rather than
+                                           the arena's 8-byte classes: each
+                                           class holds at least a page, and
+                                           with few pages, many classes of
+                                           few items would cost the large
+                                           items too many of them */
+    uint8_t             cls_by_8[CACHE_CLS_SMALL / 8 + 1];
+                                        /* arena class of an item of up to
+                                           CACHE_CLS_SMALL bytes, by size / 8
+                                           rounded up: cache_item_clsid
+                                           without a search */
+    cache_ref_slot_t   *refs;           /* malloc'd: reference counts of the
+                                           items with CACHE_ITEM_REFS, open
+                                           addressing; NULL while none */
+    size_t              refs_cap;       /* slots (a power of 2), or 0 */
+    size_t              refs_used;
     uint64_t            cas_next;       /* one counter for the server */
     cache_rel_time_t    oldest_live;    /* flush_all: once now reaches it, items last stored or
                                            read at or before it are invalid; 0 none */
     uint64_t            oldest_cas;     /* flush_all now: items with a smaller CAS are invalid; 0 none */
     time_t              process_started;/* unix time of rel time 0 */
     cache_rel_time_t    now;            /* current rel time */
-    unsigned            crawl_class;    /* where the crawler resumes */
-    cache_item_t       *crawl_next;     /* ... and at which item (NULL: tail) */
+    unsigned            crawl_class;    /* where the crawler resumes (its
+                                           place in the class is the arena
+                                           walk's hand) */
+    size_t              crawl_done;     /* chunks walked in crawl_class */
 
     cache_stats_t       stats;
     cache_mover_t       mover;          /* slabs reassign / automove */
@@ -211,7 +275,7 @@ int  cache_items_init(cache_t *c, ob_err_t *err);
 void cache_items_fini(cache_t *c);
 
 /* Puts `repl` (a copy of linked item `old`, same key) in old's place in the
- * hash table, for the page mover; the LRU and the counters are the
+ * hash table, for the page mover; the counters are the
  * caller's.  OB_OK, or OB_DECLINED if old is not in the table. */
 int  cache_hash_replace(cache_t *c, cache_item_t *old, cache_item_t *repl);
 
@@ -238,7 +302,8 @@ typedef enum {
  * cache_item_alloc, link or unlink: an alloc may evict it, so allocate
  * first and look up after), or NULL; an expired or flushed item met on the way is
  * unlinked and freed, and *why (if not NULL) says which.  Does not bump
- * the LRU or set FETCHED: the caller does, after deciding it is a hit.
+ * the item (ACTIVE) or set FETCHED: the caller does, after deciding it is
+ * a hit.
  */
 cache_item_t *cache_item_find(cache_t *c, const char *key, size_t nkey,
                               cache_miss_t *why /* OUT */);
@@ -248,17 +313,17 @@ cache_item_t *cache_item_find(cache_t *c, const char *key, size_t nkey,
  * whatever the command.  borrowed, as cache_item_find. */
 cache_item_t *cache_item_get(cache_t *c, const char *key, size_t nkey);
 
-/* Whether an item with this key length and value length (with its "\r\n")
+/* Whether an item with this key length and value length (without "\r\n")
  * is over max_item_size: cache_item_alloc's own test, for commands that
  * must decide before their data block has arrived. */
 int cache_item_too_large(const cache_t *c, size_t nkey, size_t nbytes);
 
-/* Marks a hit: FETCHED, time = now, moved to the head of its LRU. */
+/* Marks a hit: FETCHED and ACTIVE (the CLOCK's second chance), time = now. */
 void cache_item_bump(cache_t *c, cache_item_t *it);
 
 /*
  * Allocates an unlinked item for `key` with room for a value of `nbytes`
- * (including its "\r\n").  May evict.  Returns NULL with *why set to
+ * (without "\r\n"), with the client's flags.  May evict.  Returns NULL with *why set to
  * CACHE_TOO_LARGE (total over max_item_size) or CACHE_NO_MEMORY.
  * new: link it with cache_item_link or free it with cache_item_free.
  */
@@ -280,13 +345,13 @@ void cache_item_link(cache_t *c, cache_item_t *it, cache_item_t *old);
 void cache_item_unlink(cache_t *c, cache_item_t *it);
 
 /*
- * References: a pending reply that points into an item (zero-copy) or an
- * upload in progress holds one.  A referenced item may be unlinked
- * (replaced, deleted, expired, evicted, flushed) but is never freed or
- * moved: cache_item_release frees it when the last reference goes and it
- * is no longer linked.  At most CACHE_ITEM_REF_MAX references (the count
- * is 16 bits): callers copy instead past it (memcached's limited_get turns
- * such a hit into a miss).
+ * References: a pending reply that points into an item (zero-copy) holds
+ * one.  A referenced item may be unlinked (replaced, deleted, expired,
+ * flushed) but is never freed, moved or evicted: cache_item_release frees
+ * it when the last reference goes and it is no longer linked.  The counts
+ * are in c->refs (an item has CACHE_ITEM_REFS while it has one), not in
+ * the header.  At most CACHE_ITEM_REF_MAX references per item, and
+ * cache_item_ref fails when the table cannot grow: callers copy instead.
  *
  * Lifetime: replies are released when written or when their connection is
  * freed; the core frees every connection (ob_conn_close_all) after the
@@ -294,7 +359,12 @@ void cache_item_unlink(cache_t *c, cache_item_t *it);
  * cache and the arena still exist.
  */
 #define CACHE_ITEM_REF_MAX  60000
-void cache_item_ref(cache_item_t *it);
+int  cache_item_ref(cache_t *c, cache_item_t *it);   /* OB_ERR: no room */
+uint32_t cache_item_ref_count(const cache_t *c, const cache_item_t *it);
+/* Whether it has references (pending replies). */
+#define cache_item_is_referenced(it)  ((it)->it_flags & CACHE_ITEM_REFS)
+/* The arena class of an item (0: a large block). */
+unsigned cache_item_clsid(const cache_t *c, const cache_item_t *it);
 void cache_item_release(cache_t *c, cache_item_t *it);
 
 /* A fresh CAS value (for in-place changes: incr, touch-less updates). */
@@ -307,9 +377,14 @@ uint64_t cache_next_cas(cache_t *c);
  * reactor however many items there are. */
 void cache_items_flush(cache_t *c, int64_t delay);
 
-/* Examines up to `max` items from the LRU tails and reclaims the expired
- * ones (the LRU crawler).  Returns how many were reclaimed. */
+/* Walks up to `max` chunks of the classes, from their CLOCK hands, and
+ * reclaims the dead items (memcached's LRU crawler).  Returns how many
+ * were reclaimed. */
 size_t cache_items_crawl(cache_t *c, size_t max);
+
+/* Seconds since the items the CLOCK hand of arena class id would evict
+ * next were used (`stats items` age, the automover's age); 0 if empty. */
+uint64_t cache_items_class_age(cache_t *c, unsigned id);
 
 /* ---- cache_store.c: semantics shared by text and meta -------------------- */
 
@@ -402,7 +477,8 @@ typedef struct cache_conn_s cache_conn_t;
 
 /*
  * Called when the data block of a storage command has all been read into
- * `it` (unlinked, refcount 0 again): `bad` when it did not end in "\r\n"
+ * `it` (unlinked, no longer referenced by the upload): `bad` when it did
+ * not end in "\r\n"
  * (memcached's "bad data chunk"; the item is the callee's to free).  The
  * command's tokens are still in cc->tokens.  Takes `it`: links or frees it.
  * Returns OB_OK, or OB_ERR when a reply could not be appended.
@@ -445,8 +521,10 @@ struct cache_conn_s {
 
     size_t            swallow;      /* bytes of a refused block to discard */
 
-    cache_item_t     *upload;       /* the item being filled (holds a ref) */
-    size_t            upload_got;   /* bytes of it->nbytes copied so far */
+    cache_item_t     *upload;       /* the item being filled (unlinked: the
+                                       CLOCK and the mover pass it over) */
+    size_t            upload_got;   /* bytes of it->nbytes + 2 read so far */
+    char              upload_crlf[2]; /* the block's last 2 bytes */
     cache_upload_pt   upload_done;
     cache_op_t        upload_op;    /* for the text commands' completion */
     uint64_t          upload_cas;
@@ -491,8 +569,8 @@ extern const cache_cmd_t cache_text_commands[];
 extern const cache_cmd_t cache_meta_commands[];
 
 /*
- * Starts reading a data block of nbytes (the value with its "\r\n") into
- * `it`, which is then held (refcount 1) until done(cc, it, bad) runs.  If
+ * Starts reading a data block (it->nbytes of value into `it`, then the
+ * "\r\n" checked, not stored), `it` held (a reference) until done(cc, it, bad) runs.  If
  * the connection closes first, the half-filled item is freed.
  */
 void cache_conn_upload(cache_conn_t *cc, cache_item_t *it,
@@ -506,7 +584,7 @@ void cache_conn_swallow(cache_conn_t *cc, size_t nbytes);
  * set; the connection is closing and nothing more is appended). */
 int cache_out(cache_conn_t *cc, const void *data, size_t len);
 
-/* Appends a hit's value (it->nbytes bytes, "\r\n" included): large
+/* Appends a hit's value (it->nbytes bytes) and "\r\n": large
  * values by reference (the item is held until written), small ones
  * copied.  OB_OK or OB_ERR as cache_out. */
 int cache_out_value(cache_conn_t *cc, cache_item_t *it);

@@ -1,10 +1,11 @@
 /*
  * cache_items.c: the item store of the cache: a chained hash table, items in
- * the process arena, one LRU per arena size class, lazy expiry, CAS, flush,
- * eviction on behalf of any arena tenant, and the LRU crawler.
+ * the process arena, a CLOCK per arena size class, lazy expiry, CAS, flush,
+ * eviction on behalf of any arena tenant, and the crawler.
  *
- * Design (memcached's items.c and assoc.c, without threads; references only
- * from replies in flight and uploads, see cache_item_ref in cache_int.h):
+ * Design (memcached's items.c and assoc.c, without threads, and with a
+ * 30-byte item header instead of memcached's 56: see cache_item_t in
+ * cache_int.h; references only from replies in flight, see cache_item_ref):
  *
  *   - The hash table is core's ob_hash (XXH3_64bits of the key; the link
  *     is in the item header, so no allocation per item).  The bucket
@@ -18,16 +19,23 @@
  *     in 2^18 buckets (3.8 per bucket): 4 keeps our table at most that
  *     size, so that the bytes per item stay at or below memcached's, for
  *     chains of 2 to 4 items on average.
- *   - Every item is one arena chunk of exactly CACHE_ITEM_total(it) bytes,
- *     allocated for c->owner and freed with the same size.  it->clsid is the
- *     arena class of that size, and the index of the LRU the item lives in
- *     (0: large blocks).  Heads are the most recently used.
- *   - Eviction is driven by the arena: when any owner's allocation does not
- *     fit, the arena calls cache_items_evict(), which frees items from the
- *     tail of the class that needs room (a freed chunk of that class is
- *     reusable at once), else the oldest tail of any class (freeing chunks
- *     until a page empties and goes back to the budget).  The hook only
- *     frees; it never allocates.
+ *   - Every item is one arena chunk of CACHE_ITEM_asize(total) bytes,
+ *     allocated for c->owner and freed with the same size; its class
+ *     (cache_item_clsid) follows from that size (0: large blocks).
+ *   - No LRU lists: eviction is a CLOCK over the class's chunks, in the
+ *     arena's page order (ob_arena_walk; the arena keeps the hand, and puts
+ *     new pages just behind it).  A hit only sets ACTIVE (cache_item_bump:
+ *     no list to relink on the hot path).  When the arena asks for room
+ *     (cache_items_evict, for a class), the hand goes on from where it
+ *     stopped: a free chunk or an item being uploaded (not LINKED) or
+ *     referenced is passed over, a dead item is reclaimed, an ACTIVE one
+ *     loses the bit (its second chance), and the first inactive one is
+ *     evicted; its chunk, just behind the hand, takes the new item, which
+ *     the hand then meets last.  With no hits that is FIFO order, as an
+ *     LRU without hits would be.  The hook only frees; it never allocates.
+ *   - The arena's age callback (which class gives a page up) and the
+ *     automover's ages look at the items the hand would evict next
+ *     (cache_items_age), without moving it.
  *   - Time is "rel time": seconds since c->process_started.  An item is
  *     dead when it expired (exptime != 0 && exptime <= now) or was flushed
  *     (a pending flush_all delay ran out: oldest_live != 0 && oldest_live <=
@@ -35,13 +43,15 @@
  *     allocation, eviction, the crawler).
  *
  * Invariants:
- *   - An item is in the table iff it is in its class's LRU iff LINKED.
+ *   - An item is in the table iff LINKED; a chunk that is free or not yet
+ *     linked never has LINKED (unlink clears it before the free), which
+ *     is how the hand tells items from free chunks.
+ *   - REFS iff the item has a slot in c->refs.
  *   - stats.curr_items == sum of classes[].number;
  *     stats.bytes == sum of classes[].mem_requested == sum of the
  *     CACHE_ITEM_total of linked items.
- *   - c->crawl_next is NULL or a linked item of class c->crawl_class:
- *     every removal from an LRU moves the cursor off the item first, so
- *     the crawler never holds a freed pointer.
+ *   - The crawler holds no item pointer between calls: it resumes at the
+ *     class's hand, which the arena moves off any page it releases.
  *   - A pointer returned by cache_item_find is valid only until the next
  *     call that can allocate (cache_item_alloc may evict it) or unlink.
  */
@@ -107,6 +117,50 @@ static const ob_hash_type_t cache_hash_type = {
 };
 
 
+/*
+ * Fills asize_by_8 and cls_by_8.  With 256 pages or more the arena's
+ * classes are used as they are (8-byte steps up to 192: a 14-byte key and
+ * a 100-byte value take a 144-byte chunk); with fewer, sizes up to 192 are
+ * rounded up to memcached's series from item_min, so that small items
+ * spread over 4 classes rather than 13 (see cache_t).
+ */
+static void
+cache_items_sizes_init(cache_t *c, const ob_arena_stats_t *ast)
+{
+    size_t  i, size, step;
+    double  factor, grown;
+
+    factor = 1.25;
+    if (c->cycle != NULL && c->cycle->conf != NULL) {
+        factor = ob_conf_double(ob_conf_section(c->cycle->conf, "core"),
+                                "slab_growth_factor");
+    }
+
+    for (i = 0; i < sizeof(c->asize_by_8) / sizeof(c->asize_by_8[0]); i++) {
+        size = OB_MAX(i * 8, c->item_min);
+
+        if (ast->page_size != 0 && ast->limit / ast->page_size < 256
+            && size <= 192)
+        {
+            for (step = c->item_min; step < size; /* void */ ) {
+                grown = (double) step * factor;
+                step = (size_t) grown;
+                if ((double) step < grown) {
+                    step++;
+                }
+                step = (step + 7) & ~(size_t) 7;
+            }
+            if (step <= 192) {
+                size = step;
+            }
+        }
+
+        c->asize_by_8[i] = (uint32_t) size;
+        c->cls_by_8[i] = (uint8_t) ob_arena_class_of(c->arena, size);
+    }
+}
+
+
 int
 cache_items_init(cache_t *c, ob_err_t *err)
 {
@@ -129,10 +183,10 @@ cache_items_init(cache_t *c, ob_err_t *err)
         return ob_err_set(err, "cache: cannot create the rehash timer");
     }
 
-    memset(c->heads, 0, sizeof(c->heads));
-    memset(c->tails, 0, sizeof(c->tails));
+    c->refs = NULL;
+    c->refs_cap = 0;
+    c->refs_used = 0;
     c->crawl_class = 0;
-    c->crawl_next = NULL;
     c->oldest_live = 0;
 
     /* two seconds back, as memcached does, so that a rel time of 1 (the
@@ -154,36 +208,78 @@ cache_items_init(cache_t *c, ob_err_t *err)
     ob_arena_stats(c->arena, &ast);
     c->item_min = ast.min_chunk;
     c->class_base = ob_arena_class_of(c->arena, c->item_min) - 1;
+    cache_items_sizes_init(c, &ast);
 
     return OB_OK;
+}
+
+
+/* fini's scan: collects the linked items (freeing them during the scan
+ * would cut the chains it walks). */
+typedef struct cache_collect_s {
+    cache_item_t  **items;
+    size_t          n, cap;
+} cache_collect_t;
+
+
+static void
+cache_collect_one(ob_hash_link_t *l, void *arg)
+{
+    cache_collect_t  *col = arg;
+    cache_item_t    **p;
+
+    if (col->n == col->cap) {
+        p = realloc(col->items, (col->cap ? col->cap * 2 : 1024) * sizeof(*p));
+        if (p == NULL) {
+            return;                     /* leaked to the arena's destroy */
+        }
+        col->items = p;
+        col->cap = col->cap ? col->cap * 2 : 1024;
+    }
+    col->items[col->n++] = CACHE_ITEM_of_link(l);
 }
 
 
 void
 cache_items_fini(cache_t *c)
 {
-    cache_item_t  *it, *next;
-    unsigned       i;
+    cache_collect_t  col;
+    uint64_t         cursor;
+    size_t           i;
 
     if (c->arena != NULL) {
         ob_arena_owner_set_evict(c->arena, c->owner, NULL, NULL);
         ob_arena_owner_set_elastic(c->arena, c->owner, NULL, NULL, NULL);
     }
 
-    for (i = 0; i < CACHE_NCLASSES; i++) {
-        for (it = c->heads[i]; it != NULL; it = next) {
-            next = it->next;
-            ob_arena_free(c->arena, c->owner, it,
-                          CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
+    memset(&col, 0, sizeof(col));
+    cursor = 0;
+    do {
+        cursor = ob_hash_scan(&c->hash, cursor, 1024, 4096, cache_collect_one,
+                              &col);
+    } while (cursor != 0);
+
+    /* a scan may report an item twice while the table grows: LINKED is
+     * cleared at the first free */
+    for (i = 0; i < col.n; i++) {
+        if (col.items[i]->it_flags & CACHE_ITEM_LINKED) {
+            col.items[i]->it_flags &= ~CACHE_ITEM_LINKED;
+            ob_arena_free(c->arena, c->owner, col.items[i],
+                          CACHE_ITEM_asize(c, CACHE_ITEM_total(col.items[i])));
         }
-        c->heads[i] = NULL;
-        c->tails[i] = NULL;
+    }
+    free(col.items);
+
+    for (i = 0; i < CACHE_NCLASSES; i++) {
         c->stats.classes[i].number = 0;
         c->stats.classes[i].mem_requested = 0;
     }
 
     ob_hash_fini(&c->hash);
-    c->crawl_next = NULL;
+    free(c->refs);
+    c->refs = NULL;
+    c->refs_cap = 0;
+    c->refs_used = 0;
     c->stats.curr_items = 0;
     c->stats.bytes = 0;
 }
@@ -271,52 +367,102 @@ cache_item_dead(const cache_t *c, const cache_item_t *it)
 }
 
 
-/* ---- LRU lists ----------------------------------------------------------- */
+/* ---- classes and references ------------------------------------------------ */
 
-static void
-cache_lru_push_head(cache_t *c, cache_item_t *it)
+unsigned
+cache_item_clsid(const cache_t *c, const cache_item_t *it)
 {
-    unsigned  id;
+    size_t  total, asize;
 
-    id = it->clsid;
-    it->prev = NULL;
-    it->next = c->heads[id];
-    if (it->next != NULL) {
-        it->next->prev = it;
+    total = CACHE_ITEM_total(it);
+    if (total <= CACHE_CLS_SMALL) {
+        return c->cls_by_8[(total + 7) / 8];
     }
-    c->heads[id] = it;
-    if (c->tails[id] == NULL) {
-        c->tails[id] = it;
-    }
+    asize = CACHE_ITEM_asize(c, total);
+    return ob_arena_class_of(c->arena, asize);
 }
 
 
-/* Takes it out of its LRU, moving the crawler's cursor off it first. */
-static void
-cache_lru_remove(cache_t *c, cache_item_t *it)
+static size_t
+cache_ref_home(const cache_t *c, const cache_item_t *it)
 {
-    unsigned  id;
+    return (size_t) ((((uint64_t) (uintptr_t) it >> 3)
+                      * UINT64_C(0x9E3779B97F4A7C15)) >> 20)
+           & (c->refs_cap - 1);
+}
 
-    id = it->clsid;
 
-    if (c->crawl_next == it) {
-        c->crawl_next = it->prev;
+/* The slot of `it` in c->refs, or the empty slot where it would go. */
+static cache_ref_slot_t *
+cache_ref_slot(const cache_t *c, const cache_item_t *it)
+{
+    size_t  i, mask;
+
+    mask = c->refs_cap - 1;
+    i = cache_ref_home(c, it);
+    while (c->refs[i].it != NULL && c->refs[i].it != it) {
+        i = (i + 1) & mask;
     }
+    return &c->refs[i];
+}
 
-    if (it->prev != NULL) {
-        it->prev->next = it->next;
-    } else {
-        c->heads[id] = it->next;
+
+/* Doubles c->refs.  OB_ERR when calloc fails (the old table stays). */
+static int
+cache_refs_grow(cache_t *c)
+{
+    cache_ref_slot_t  *old;
+    size_t             i, ocap;
+
+    old = c->refs;
+    ocap = c->refs_cap;
+    c->refs_cap = ocap ? ocap * 2 : 64;
+    c->refs = calloc(c->refs_cap, sizeof(cache_ref_slot_t));
+    if (c->refs == NULL) {
+        c->refs = old;
+        c->refs_cap = ocap;
+        return OB_ERR;
     }
-
-    if (it->next != NULL) {
-        it->next->prev = it->prev;
-    } else {
-        c->tails[id] = it->prev;
+    for (i = 0; i < ocap; i++) {
+        if (old[i].it != NULL) {
+            *cache_ref_slot(c, old[i].it) = old[i];
+        }
     }
+    free(old);
+    return OB_OK;
+}
 
-    it->prev = NULL;
-    it->next = NULL;
+
+/* Empties a slot, moving back the entries after it that probed past it
+ * (linear probing's deletion, without tombstones). */
+static void
+cache_ref_slot_clear(cache_t *c, cache_ref_slot_t *slot)
+{
+    size_t  i, j, k, mask;
+
+    mask = c->refs_cap - 1;
+    i = (size_t) (slot - c->refs);
+    j = i;
+    c->refs_used--;
+
+    for ( ;; ) {
+        c->refs[i].it = NULL;
+        c->refs[i].count = 0;
+        for ( ;; ) {
+            j = (j + 1) & mask;
+            if (c->refs[j].it == NULL) {
+                return;
+            }
+            k = cache_ref_home(c, c->refs[j].it);
+            /* j stays where it is if its home is cyclically in (i, j] */
+            if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) {
+                continue;
+            }
+            break;
+        }
+        c->refs[i] = c->refs[j];
+        i = j;
+    }
 }
 
 
@@ -355,18 +501,17 @@ cache_item_unlink_free(cache_t *c, cache_item_t *it)
     cache_class_stats_t  *cs;
 
     total = CACHE_ITEM_total(it);
-    cs = &c->stats.classes[it->clsid];
+    cs = &c->stats.classes[cache_item_clsid(c, it)];
 
     cache_hash_delete(c, it);
-    cache_lru_remove(c, it);
-    it->it_flags &= ~CACHE_ITEM_LINKED;
+    it->it_flags &= ~(CACHE_ITEM_LINKED | CACHE_ITEM_ACTIVE);
 
     c->stats.curr_items--;
     c->stats.bytes -= total;
     cs->number--;
     cs->mem_requested -= total;
 
-    if (it->refcount == 0) {
+    if (!cache_item_is_referenced(it)) {
         ob_arena_free(c->arena, c->owner, it, CACHE_ITEM_asize(c, total));
     }
 }
@@ -378,7 +523,7 @@ cache_item_reclaim(cache_t *c, cache_item_t *it)
 {
     cache_class_stats_t  *cs;
 
-    cs = &c->stats.classes[it->clsid];
+    cs = &c->stats.classes[cache_item_clsid(c, it)];
 
     if ((it->it_flags & CACHE_ITEM_FETCHED) == 0) {
         c->stats.expired_unfetched++;
@@ -416,7 +561,7 @@ cache_item_find(cache_t *c, const char *key, size_t nkey, cache_miss_t *why)
             && (it->it_flags & CACHE_ITEM_FETCHED) == 0)
         {
             c->stats.expired_unfetched++;
-            c->stats.classes[it->clsid].expired_unfetched++;
+            c->stats.classes[cache_item_clsid(c, it)].expired_unfetched++;
         }
         cache_item_unlink_free(c, it);
         if (why != NULL) {
@@ -432,14 +577,10 @@ cache_item_find(cache_t *c, const char *key, size_t nkey, cache_miss_t *why)
 void
 cache_item_bump(cache_t *c, cache_item_t *it)
 {
-    it->it_flags |= CACHE_ITEM_FETCHED;
+    it->it_flags |= CACHE_ITEM_FETCHED | CACHE_ITEM_ACTIVE;
     it->time = c->now;
-
-    if ((it->it_flags & CACHE_ITEM_LINKED) && c->heads[it->clsid] != it) {
-        cache_lru_remove(c, it);
-        cache_lru_push_head(c, it);
-    }
 }
+
 
 cache_item_t *
 cache_item_get(cache_t *c, const char *key, size_t nkey)
@@ -462,8 +603,11 @@ cache_item_get(cache_t *c, const char *key, size_t nkey)
 int
 cache_item_too_large(const cache_t *c, size_t nkey, size_t nbytes)
 {
-    return nbytes > UINT32_MAX
-           || sizeof(cache_item_t) + nkey + nbytes > c->max_item_size;
+    /* the bound memcached's -I tests: a 56-byte header and "\r\n" (what
+     * items took before this header shrank), so that the largest value
+     * accepted does not depend on the layout */
+    return nbytes > UINT32_MAX - 2
+           || CACHE_ITEM_SIZE_CHECK + nkey + nbytes + 2 > c->max_item_size;
 }
 
 
@@ -475,7 +619,7 @@ cache_item_alloc(cache_t *c, const char *key, size_t nkey, uint32_t flags,
     size_t         total;
     unsigned       id;
 
-    total = sizeof(cache_item_t) + nkey + nbytes;
+    total = CACHE_ITEM_HDR + nkey + (flags != 0 ? 4 : 0) + nbytes;
 
     if (cache_item_too_large(c, nkey, nbytes)) {
         if (why != NULL) {
@@ -498,20 +642,18 @@ cache_item_alloc(cache_t *c, const char *key, size_t nkey, uint32_t flags,
         return NULL;
     }
 
-    it->prev = NULL;
-    it->next = NULL;
     it->hlink.next = NULL;
     it->cas = 0;
     it->time = c->now;
     it->exptime = exptime;
-    it->flags = flags;
     it->nbytes = (uint32_t) nbytes;
     it->nkey = (uint8_t) nkey;
     it->it_flags = 0;
-    it->clsid = (uint8_t) id;
-    it->_pad = 0;
-    it->refcount = 0;
     memcpy(CACHE_ITEM_key(it), key, nkey);
+    if (flags != 0) {
+        it->it_flags = CACHE_ITEM_HAS_FLAGS;
+        memcpy(it->data + nkey, &flags, 4);
+    }
 
     return it;
 }
@@ -520,27 +662,71 @@ cache_item_alloc(cache_t *c, const char *key, size_t nkey, uint32_t flags,
 void
 cache_item_free(cache_t *c, cache_item_t *it)
 {
-    if (it != NULL && it->refcount == 0) {
+    if (it != NULL && !cache_item_is_referenced(it)) {
         ob_arena_free(c->arena, c->owner, it,
                       CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
     }
 }
 
 
-void
-cache_item_ref(cache_item_t *it)
+/*
+ * References are rare (values of 1 KiB or more in replies in flight, and
+ * uploads), so their counts are kept in c->refs rather than in every
+ * header.  The table is kept at most half full; when it cannot grow
+ * (malloc failed) it still has room up to full.
+ */
+int
+cache_item_ref(cache_t *c, cache_item_t *it)
 {
-    it->refcount++;
+    cache_ref_slot_t  *slot;
+
+    if (cache_item_is_referenced(it)) {
+        cache_ref_slot(c, it)->count++;
+        return OB_OK;
+    }
+
+    if ((c->refs_used + 1) * 2 > c->refs_cap && cache_refs_grow(c) != OB_OK
+        && c->refs_used + 1 >= c->refs_cap)
+    {
+        return OB_ERR;
+    }
+
+    slot = cache_ref_slot(c, it);
+    slot->it = it;
+    slot->count = 1;
+    c->refs_used++;
+    it->it_flags |= CACHE_ITEM_REFS;
+    return OB_OK;
 }
 
 
 void
 cache_item_release(cache_t *c, cache_item_t *it)
 {
-    if (--it->refcount == 0 && !(it->it_flags & CACHE_ITEM_LINKED)) {
+    cache_ref_slot_t  *slot;
+
+    slot = cache_ref_slot(c, it);
+    if (--slot->count > 0) {
+        return;
+    }
+
+    cache_ref_slot_clear(c, slot);
+    it->it_flags &= ~CACHE_ITEM_REFS;
+
+    if (!(it->it_flags & CACHE_ITEM_LINKED)) {
         ob_arena_free(c->arena, c->owner, it,
                       CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
     }
+}
+
+
+uint32_t
+cache_item_ref_count(const cache_t *c, const cache_item_t *it)
+{
+    if (!cache_item_is_referenced(it)) {
+        return 0;
+    }
+    return cache_ref_slot(c, it)->count;
 }
 
 
@@ -562,14 +748,13 @@ cache_item_link(cache_t *c, cache_item_t *it, cache_item_t *old)
     }
 
     total = CACHE_ITEM_total(it);
-    cs = &c->stats.classes[it->clsid];
+    cs = &c->stats.classes[cache_item_clsid(c, it)];
 
     it->cas = c->cas_enabled ? cache_next_cas(c) : 0;
     it->it_flags |= CACHE_ITEM_LINKED;
     it->time = c->now;
 
     cache_hash_insert(c, it);
-    cache_lru_push_head(c, it);
 
     c->stats.curr_items++;
     c->stats.total_items++;
@@ -635,7 +820,7 @@ cache_items_evict_item(cache_t *c, cache_item_t *it)
     cache_class_stats_t  *cs;
     size_t                bytes;
 
-    cs = &c->stats.classes[it->clsid];
+    cs = &c->stats.classes[cache_item_clsid(c, it)];
     bytes = ob_arena_chunk_size(c->arena,
                                 CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
 
@@ -663,35 +848,119 @@ cache_items_evict_item(cache_t *c, cache_item_t *it)
 }
 
 
-/* Frees the tail of class id: reclaimed if dead, else an eviction unless
- * evictions are off (memcached's -M: the store fails instead).  Returns
+/* ---- the CLOCK ------------------------------------------------------------ */
+
+/* What a walk of the hand is after (the visitors below). */
+typedef struct cache_clock_s {
+    cache_t       *c;
+    cache_item_t  *skip;        /* never this item (the one being moved) */
+    size_t         freed;       /* evict: the bytes given back */
+    size_t         want;        /* age: the victims to look at */
+    size_t         seen;        /* age: victims seen; crawl: items checked */
+    uint64_t       key;         /* age: the smallest key among them */
+    uint64_t       any_key;     /* age: the key of any linked item seen */
+    size_t         reclaimed;   /* crawl */
+} cache_clock_t;
+
+
+/* The chunks (free ones too) the hand passes in one round of class id,
+ * give or take: a walk's bound. */
+static size_t
+cache_clock_round(const cache_t *c, unsigned id)
+{
+    ob_arena_class_stats_t  cs;
+
+    if (id == OB_ARENA_CLASS_LARGE) {
+        return (size_t) c->stats.classes[0].number + 8;
+    }
+    if (ob_arena_owner_class_stats(c->arena, c->owner, id, &cs) != OB_OK) {
+        return 0;
+    }
+    return cs.used_chunks + cs.free_chunks + 8;
+}
+
+
+/* An item's age for the arena: larger is older.  Seconds since its last
+ * use first; within a second, stores since it (CAS) break the tie. */
+static uint64_t
+cache_item_age_key(const cache_t *c, const cache_item_t *it)
+{
+    uint64_t  secs, since;
+
+    secs = c->now > it->time ? c->now - it->time : 0;
+    since = c->cas_next > it->cas ? c->cas_next - it->cas : 0;
+
+    return (secs << 40) + OB_MIN(since, (UINT64_C(1) << 40) - 1);
+}
+
+
+/* Eviction: the first dead item, or the first inactive one (an active one
+ * loses its bit: its second chance). */
+static int
+cache_clock_evict_visit(void *ctx, void *chunk)
+{
+    cache_clock_t  *st = ctx;
+    cache_t        *c = st->c;
+    cache_item_t   *it = chunk;
+
+    if (!(it->it_flags & CACHE_ITEM_LINKED) || it == st->skip
+        || cache_item_is_referenced(it))
+    {
+        return OB_OK;
+    }
+
+    if (cache_item_dead(c, it) == CACHE_MISS_ABSENT) {
+        if (!c->evictions_enabled) {
+            return OB_OK;
+        }
+        if (it->it_flags & CACHE_ITEM_ACTIVE) {
+            it->it_flags &= ~CACHE_ITEM_ACTIVE;
+            return OB_OK;
+        }
+    }
+
+    st->freed = cache_items_evict_item(c, it);
+    return OB_DONE;
+}
+
+
+/* Frees one item of class id the hand comes to: reclaimed if dead, else
+ * an eviction unless evictions are off (memcached's -M: the store fails
+ * instead; the hand then only looks a little way for dead items).  Returns
  * the bytes given back (the chunk size), 0 for none. */
 static size_t
-cache_items_evict_one(cache_t *c, unsigned id)
+cache_items_evict_one(cache_t *c, unsigned id, cache_item_t *skip)
 {
-    cache_item_t  *it;
+    cache_clock_t  st;
+    size_t         max;
 
-    it = c->tails[id];
-    if (it == NULL) {
-        return 0;
+    memset(&st, 0, sizeof(st));
+    st.c = c;
+    st.skip = skip;
+
+    /* two rounds at most: every active item has lost its bit after the
+     * first */
+    max = c->evictions_enabled ? cache_clock_round(c, id) : 256;
+    if (ob_arena_walk(c->arena, c->owner, id, max, 1, cache_clock_evict_visit,
+                      &st) > 0
+        && st.freed == 0 && c->evictions_enabled)
+    {
+        ob_arena_walk(c->arena, c->owner, id, max, 1,
+                      cache_clock_evict_visit, &st);
     }
 
-    if (!c->evictions_enabled && cache_item_dead(c, it) == CACHE_MISS_ABSENT) {
-        return 0;
-    }
-
-    return cache_items_evict_item(c, it);
+    return st.freed;
 }
 
 
 /*
  * The arena's eviction hook (ob_arena_evict_pt), for the cache's own
  * allocations (and, as the elastic tenant, for its large blocks when they
- * are the oldest thing the budget can take back).  Frees items from the
- * tail of `class_id` until `want` bytes of chunks are given back: a freed
- * chunk of the class is reused at once, memcached's per-class LRU.  A class
+ * are the oldest thing the budget can take back).  Frees the items of
+ * `class_id` the CLOCK hand comes to until `want` bytes of chunks are
+ * given back: a freed chunk of the class is reused at once.  A class
  * with no items gives nothing: the arena then moves a page from another
- * class (page reclaim), instead of this hook emptying other classes' LRUs
+ * class (page reclaim), instead of this hook emptying other classes
  * until some page happened to empty.  It must not allocate.
  */
 static size_t
@@ -708,7 +977,7 @@ cache_items_evict(void *ctx, unsigned class_id, size_t want)
     }
 
     while (freed < want || freed == 0) {
-        n = cache_items_evict_one(c, class_id);
+        n = cache_items_evict_one(c, class_id, NULL);
         if (n == 0) {
             break;
         }
@@ -732,8 +1001,7 @@ cache_items_evict(void *ctx, unsigned class_id, size_t want)
 
 /*
  * Moves a linked item to `nit`, a free chunk of the same class: the copy
- * takes its place in the hash table and the LRU, and the crawler's cursor
- * follows it.  The old one is no longer linked: freed now, or, if a reply
+ * takes its place in the hash table.  The old one is no longer linked: freed now, or, if a reply
  * still points into it, by its last release.
  */
 static void
@@ -743,33 +1011,17 @@ cache_items_move(cache_t *c, cache_item_t *it, cache_item_t *nit)
 
     total = CACHE_ITEM_total(it);
     memcpy(nit, it, total);
-    nit->refcount = 0;
+    nit->it_flags &= ~CACHE_ITEM_REFS;  /* the references stay with it */
 
     if (cache_hash_replace(c, it, nit) != OB_OK) {
         /* cannot happen for a linked item; keep the table consistent */
         cache_hash_insert(c, nit);
     }
 
-    if (nit->prev != NULL) {
-        nit->prev->next = nit;
-    } else {
-        c->heads[nit->clsid] = nit;
-    }
-    if (nit->next != NULL) {
-        nit->next->prev = nit;
-    } else {
-        c->tails[nit->clsid] = nit;
-    }
-    if (c->crawl_next == it) {
-        c->crawl_next = nit;
-    }
-
-    it->prev = NULL;
-    it->next = NULL;
-    it->it_flags &= ~CACHE_ITEM_LINKED;
+    it->it_flags &= ~(CACHE_ITEM_LINKED | CACHE_ITEM_ACTIVE);
     c->stats.slab_reassign_rescues++;
 
-    if (it->refcount == 0) {
+    if (!cache_item_is_referenced(it)) {
         ob_arena_free(c->arena, c->owner, it, CACHE_ITEM_asize(c, total));
     }
 }
@@ -778,10 +1030,10 @@ cache_items_move(cache_t *c, cache_item_t *it, cache_item_t *nit)
 /*
  * The arena's evacuate callback (ob_arena_evacuate_pt): the item in
  * `chunk` is on a page the cache gives up.  A live item moves to a free
- * chunk of its class on another page; when there is none, the class's LRU
- * tail is evicted to make one (so what the cache loses is its oldest data,
- * as memcached 1.6.34's mover does, not whatever shared the page), and the
- * item itself only when it is the tail.  Not linked (an upload in
+ * chunk of its class on another page; when there is none, the CLOCK hand
+ * evicts one to make one (so what the cache loses is its least recently
+ * used data, as memcached 1.6.34's mover does, not whatever shared the
+ * page), and the item itself only when the hand finds nothing.  Not linked (an upload in
  * progress, or unlinked while a reply holds it): OB_BUSY, its owner frees
  * it later.  A referenced item is copied, or unlinked when it cannot be:
  * OB_BUSY, the page drains when the reply is done.  With -M (evictions
@@ -791,7 +1043,7 @@ static int
 cache_items_evacuate(void *ctx, void *chunk, unsigned class_id)
 {
     cache_t       *c;
-    cache_item_t  *it, *nit, *tail;
+    cache_item_t  *it, *nit;
     int            busy;
 
     c = ctx;
@@ -802,7 +1054,7 @@ cache_items_evacuate(void *ctx, void *chunk, unsigned class_id)
         return OB_BUSY;
     }
 
-    busy = it->refcount > 0;
+    busy = cache_item_is_referenced(it) != 0;
 
     if (!busy && cache_item_dead(c, it) != CACHE_MISS_ABSENT) {
         cache_items_evict_item(c, it);
@@ -812,12 +1064,11 @@ cache_items_evacuate(void *ctx, void *chunk, unsigned class_id)
     nit = ob_arena_alloc_nogrow(c->arena, c->owner,
                                 CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
 
+    /* the hand walks live pages only: what it frees is elsewhere */
     while (nit == NULL && c->evictions_enabled) {
-        tail = c->tails[class_id];
-        if (tail == NULL || tail == it) {
+        if (cache_items_evict_one(c, class_id, it) == 0) {
             break;
         }
-        cache_items_evict_item(c, tail);
         nit = ob_arena_alloc_nogrow(c->arena, c->owner,
                                     CACHE_ITEM_asize(c, CACHE_ITEM_total(it)));
     }
@@ -847,34 +1098,64 @@ cache_items_evacuate(void *ctx, void *chunk, unsigned class_id)
 }
 
 
+/* The age walk: the smallest key among the first st->want victims (items
+ * the hand would evict: linked, inactive, not referenced). */
+static int
+cache_clock_age_visit(void *ctx, void *chunk)
+{
+    cache_clock_t  *st = ctx;
+    cache_item_t   *it = chunk;
+    uint64_t        key;
+
+    if (!(it->it_flags & CACHE_ITEM_LINKED)) {
+        return OB_OK;
+    }
+
+    key = cache_item_age_key(st->c, it);
+    st->any_key = key;
+    if ((it->it_flags & CACHE_ITEM_ACTIVE) || cache_item_is_referenced(it)) {
+        return OB_OK;
+    }
+
+    if (st->seen == 0 || key < st->key) {
+        st->key = key;
+    }
+    return ++st->seen > st->want ? OB_DONE : OB_OK;
+}
+
+
 /*
- * The arena's age callback (ob_arena_age_pt): how old the nth least
- * recently used item of a class is, larger for older.  Seconds since its
- * last use first; within a second, stores that came since it (CAS) break
- * the tie, so that even a fast burst gives up the class holding the least
- * recent item.  Walks nth items from the tail (the arena bounds nth).
+ * The arena's age callback (ob_arena_age_pt): how old the data is that
+ * class_id would lose, larger for older.  Without an LRU, the hand's next
+ * victims stand for its tail: the youngest of the next nth + 1 items it
+ * would evict (looking a few times that far, without moving the hand);
+ * when all it passes are active, any item's.  0 for an empty class.
  */
 static uint64_t
 cache_items_age(void *ctx, unsigned class_id, size_t nth)
 {
-    cache_t       *c;
-    cache_item_t  *it;
-    uint64_t       secs, since;
+    cache_t        *c;
+    cache_clock_t   st;
 
     c = ctx;
-    it = class_id < CACHE_NCLASSES ? c->tails[class_id] : NULL;
-    if (it == NULL) {
+    if (class_id >= CACHE_NCLASSES) {
         return 0;
     }
 
-    for ( /* void */ ; nth > 0 && it->prev != NULL; nth--) {
-        it = it->prev;
-    }
+    memset(&st, 0, sizeof(st));
+    st.c = c;
+    st.want = nth;
+    ob_arena_walk(c->arena, c->owner, class_id, (nth + 1) * 4 + 64, 0,
+                  cache_clock_age_visit, &st);
 
-    secs = c->now > it->time ? c->now - it->time : 0;
-    since = c->cas_next > it->cas ? c->cas_next - it->cas : 0;
+    return st.seen > 0 ? st.key : st.any_key;
+}
 
-    return (secs << 40) + OB_MIN(since, (UINT64_C(1) << 40) - 1);
+
+uint64_t
+cache_items_class_age(cache_t *c, unsigned id)
+{
+    return cache_items_age(c, id, 0) >> 40;
 }
 
 
@@ -980,7 +1261,6 @@ cache_slabs_automove(cache_t *c)
     ob_arena_stats_t         ast;
     ob_arena_class_stats_t   acs;
     cache_class_stats_t     *cs;
-    cache_item_t            *tail;
     unsigned                 id, k, evicted, dirty, slot;
     uint64_t                 age, sum, oldest_age, youngest_age;
     int                      oldest, youngest;
@@ -998,7 +1278,6 @@ cache_slabs_automove(cache_t *c)
             continue;
         }
         cs = &c->stats.classes[id];
-        tail = c->tails[id];
 
         m->evicted[id][slot] = cs->evicted != m->last_evicted[id];
         m->dirty[id][slot] = m->evicted[id][slot]
@@ -1007,8 +1286,7 @@ cache_slabs_automove(cache_t *c)
         m->last_evicted[id] = cs->evicted;
         m->last_oom[id] = cs->outofmemory;
         m->last_pages[id] = acs.total_pages;
-        m->age[id][slot] = tail != NULL && c->now > tail->time
-                           ? c->now - tail->time : 0;
+        m->age[id][slot] = cache_items_class_age(c, id);
 
         evicted = 0;
         dirty = 0;
@@ -1073,65 +1351,72 @@ cache_slabs_tick(cache_t *c)
 }
 
 
-/* ---- the LRU crawler ------------------------------------------------------ */
+/* ---- the crawler ---------------------------------------------------------- */
 
-static void
-cache_crawl_next_class(cache_t *c)
+static int
+cache_clock_crawl_visit(void *ctx, void *chunk)
 {
-    c->crawl_class = (c->crawl_class + 1) % CACHE_NCLASSES;
-    c->crawl_next = NULL;
+    cache_clock_t        *st = ctx;
+    cache_t              *c = st->c;
+    cache_item_t         *it = chunk;
+    cache_class_stats_t  *cs;
+
+    if (!(it->it_flags & CACHE_ITEM_LINKED)) {
+        return OB_OK;
+    }
+
+    st->seen++;
+    c->stats.crawler_items_checked++;
+
+    if (cache_item_dead(c, it) != CACHE_MISS_ABSENT) {
+        cs = &c->stats.classes[cache_item_clsid(c, it)];
+        c->stats.crawler_reclaimed++;
+        cs->crawler_reclaimed++;
+        cache_item_reclaim(c, it);
+        st->reclaimed++;
+    }
+
+    return OB_OK;
 }
 
 
 /*
- * Walks from each class's tail towards its head, `max` items at most and
- * one round of the classes at most, reclaiming dead items.  The position
- * is kept in crawl_class / crawl_next (NULL: the class's tail) between
- * calls; the cursor is moved before an item can be freed, and
- * cache_lru_remove moves it off any item leaving the LRU meanwhile.
+ * Walks each class with the CLOCK hand (which it moves on, without
+ * clearing ACTIVE bits), up to `max` chunks in all and one round of the
+ * classes at most, reclaiming dead items.  crawl_class and crawl_done
+ * (chunks walked in it) say where the next call resumes.
  */
 size_t
 cache_items_crawl(cache_t *c, size_t max)
 {
-    cache_item_t         *it;
-    cache_class_stats_t  *cs;
-    size_t                checked, reclaimed;
-    unsigned              advances;
+    cache_clock_t  st;
+    size_t         left, round, n, want;
+    unsigned       advances;
 
-    checked = 0;
-    reclaimed = 0;
+    memset(&st, 0, sizeof(st));
+    st.c = c;
+    left = max;
     advances = 0;
 
     if (c->crawl_class >= CACHE_NCLASSES) {
         c->crawl_class = 0;
-        c->crawl_next = NULL;
+        c->crawl_done = 0;
     }
 
-    while (checked < max && advances < CACHE_NCLASSES) {
-        it = c->crawl_next != NULL ? c->crawl_next : c->tails[c->crawl_class];
-        if (it == NULL) {
-            cache_crawl_next_class(c);
+    while (left > 0 && advances < CACHE_NCLASSES) {
+        /* a walk stops after one round: fewer than asked means done */
+        round = cache_clock_round(c, c->crawl_class);
+        want = c->crawl_done < round ? OB_MIN(left, round - c->crawl_done) : 0;
+        n = ob_arena_walk(c->arena, c->owner, c->crawl_class, want, 1,
+                          cache_clock_crawl_visit, &st);
+        c->crawl_done += n;
+        left -= n;
+        if (n < want || c->crawl_done >= round) {
+            c->crawl_class = (c->crawl_class + 1) % CACHE_NCLASSES;
+            c->crawl_done = 0;
             advances++;
-            continue;
-        }
-
-        c->crawl_next = it->prev;
-        if (c->crawl_next == NULL) {
-            cache_crawl_next_class(c);
-            advances++;
-        }
-
-        checked++;
-        c->stats.crawler_items_checked++;
-
-        if (cache_item_dead(c, it) != CACHE_MISS_ABSENT) {
-            cs = &c->stats.classes[it->clsid];
-            c->stats.crawler_reclaimed++;
-            cs->crawler_reclaimed++;
-            cache_item_reclaim(c, it);
-            reclaimed++;
         }
     }
 
-    return reclaimed;
+    return st.reclaimed;
 }

@@ -144,7 +144,7 @@ cache_session_close(void *session, ob_conn_t *conn)
 
     (void) conn;
     if (cc->upload != NULL) {
-        cache_item_release(cc->cache, cc->upload);
+        cache_item_free(cc->cache, cc->upload);
         cc->upload = NULL;
     }
     cc->cache->stats.curr_connections--;
@@ -410,22 +410,34 @@ cache_conn_feed(cache_conn_t *cc, struct evbuffer *in)
     size_t         n;
     int            bad;
 
-    n = OB_MIN(evbuffer_get_length(in), it->nbytes - cc->upload_got);
-    if (n > 0) {
-        if (evbuffer_remove(in, CACHE_ITEM_value(it) + cc->upload_got, n)
-            != (int) n)
+    /* the value into the item, then its "\r\n" aside: it is not stored */
+    if (cc->upload_got < it->nbytes) {
+        n = OB_MIN(evbuffer_get_length(in), it->nbytes - cc->upload_got);
+        if (n > 0) {
+            if (evbuffer_remove(in, CACHE_ITEM_value(it) + cc->upload_got, n)
+                != (int) n)
+            {
+                return OB_ERR;
+            }
+            cc->upload_got += n;
+        }
+    }
+    while (cc->upload_got >= it->nbytes && cc->upload_got < it->nbytes + 2
+           && evbuffer_get_length(in) > 0)
+    {
+        if (evbuffer_remove(in, cc->upload_crlf + (cc->upload_got
+                                                   - it->nbytes), 1) != 1)
         {
             return OB_ERR;
         }
-        cc->upload_got += n;
+        cc->upload_got++;
     }
-    if (cc->upload_got < it->nbytes) {
+    if (cc->upload_got < (size_t) it->nbytes + 2) {
         return OB_AGAIN;
     }
 
-    bad = memcmp(CACHE_ITEM_value(it) + it->nbytes - 2, "\r\n", 2) != 0;
+    bad = memcmp(cc->upload_crlf, "\r\n", 2) != 0;
     cc->upload = NULL;
-    it->refcount--;                     /* the upload's own reference */
     return cc->upload_done(cc, it, bad);
 }
 
@@ -503,7 +515,6 @@ cache_on_read(void *session, ob_conn_t *conn, struct evbuffer *in)
 void
 cache_conn_upload(cache_conn_t *cc, cache_item_t *it, cache_upload_pt done)
 {
-    cache_item_ref(it);
     cc->upload = it;
     cc->upload_got = 0;
     cc->upload_done = done;
@@ -561,20 +572,29 @@ cache_out_value(cache_conn_t *cc, cache_item_t *it)
     cache_ref_t  *ref;
 
     ref = NULL;
-    if (it->nbytes >= CACHE_REF_MIN && it->refcount < CACHE_ITEM_REF_MAX) {
+    if (it->nbytes >= CACHE_REF_MIN
+        && cache_item_ref_count(cc->cache, it) < CACHE_ITEM_REF_MAX)
+    {
         ref = malloc(sizeof(*ref));
+    }
+    if (ref != NULL && cache_item_ref(cc->cache, it) != OB_OK) {
+        free(ref);
+        ref = NULL;
     }
     if (ref == NULL) {
         /* small, too many references, or no memory for the record */
-        return cache_out(cc, CACHE_ITEM_value(it), it->nbytes);
+        if (cache_out(cc, CACHE_ITEM_value(it), it->nbytes) != OB_OK) {
+            return OB_ERR;
+        }
+        return cache_out(cc, "\r\n", 2);
     }
     if (cc->out_err) {
+        cache_item_release(cc->cache, it);
         free(ref);
         return OB_ERR;
     }
     ref->cache = cc->cache;
     ref->it = it;
-    cache_item_ref(it);
     if (ob_conn_add_ref(cc->conn, CACHE_ITEM_value(it), it->nbytes,
                         cache_ref_release, ref) != OB_OK)
     {
@@ -585,7 +605,7 @@ cache_out_value(cache_conn_t *cc, cache_item_t *it)
         return OB_ERR;
     }
     cc->cache->stats.bytes_written += it->nbytes;
-    return OB_OK;
+    return cache_out(cc, "\r\n", 2);
 }
 
 

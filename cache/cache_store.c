@@ -16,12 +16,11 @@
  *     runs inside the allocation, so the lookup finds either the very same
  *     item or nothing.
  *   - incr/decr rewrites the number in place only when no reply points
- *     into the item (refcount 0), else it links a new item, as memcached's
+ *     into the item (not referenced), else it links a new item, as memcached's
  *     do_add_delta does: a reply in flight never changes under the client.
- *   - Values are stored with their trailing "\r\n" (nbytes counts it); the
- *     joined value of an append is old data without its "\r\n", then the
- *     new data with its own.
- *   - add and incr bump the item in the LRU like memcached's do_item_update,
+ *   - Values are stored without the protocol's "\r\n" (replies add it):
+ *     the joined value of an append is old data, then the new data.
+ *   - add and incr bump the item (ACTIVE) like memcached's do_item_update,
  *     which does not mark it fetched: the FETCHED bit is put back after
  *     cache_item_bump, so evicted_unfetched stays meaningful.
  *
@@ -36,7 +35,7 @@
 #include <string.h>
 
 
-/* Bumps an item in the LRU without marking it fetched (do_item_update). */
+/* Bumps an item (ACTIVE, time) without marking it fetched (do_item_update). */
 static void
 cache_store_touch_lru(cache_t *c, cache_item_t *it)
 {
@@ -65,9 +64,9 @@ cache_store_join(cache_t *c, cache_item_t *it, cache_item_t *old,
     uint32_t           flags;
     cache_rel_time_t   exptime;
 
-    olen = old->nbytes - 2;
+    olen = old->nbytes;
     nbytes = olen + it->nbytes;
-    flags = old->flags;
+    flags = cache_item_flags(old);
     exptime = old->exptime;
 
     why = CACHE_NO_MEMORY;
@@ -93,9 +92,9 @@ cache_store_join(cache_t *c, cache_item_t *it, cache_item_t *old,
         memcpy(CACHE_ITEM_value(nit) + olen, CACHE_ITEM_value(it), it->nbytes);
 
     } else {
-        memcpy(CACHE_ITEM_value(nit), CACHE_ITEM_value(it), it->nbytes - 2);
-        memcpy(CACHE_ITEM_value(nit) + it->nbytes - 2, CACHE_ITEM_value(old),
-               old->nbytes);
+        memcpy(CACHE_ITEM_value(nit), CACHE_ITEM_value(it), it->nbytes);
+        memcpy(CACHE_ITEM_value(nit) + it->nbytes, CACHE_ITEM_value(old),
+               olen);
     }
 
     *old_out = old;
@@ -112,7 +111,7 @@ cache_store_item(cache_t *c, cache_item_t *it, cache_op_t op,
     int                   rc;
 
     c->stats.cmd_set++;
-    c->stats.classes[it->clsid].cmd_set++;
+    c->stats.classes[cache_item_clsid(c, it)].cmd_set++;
 
     /* memcached 1.6's mset: a CAS turns set and replace into cas */
     if (cas_in != 0 && (op == CACHE_OP_SET || op == CACHE_OP_REPLACE)) {
@@ -144,7 +143,7 @@ cache_store_item(cache_t *c, cache_item_t *it, cache_op_t op,
         return OB_OK;
     }
 
-    ocs = &c->stats.classes[old->clsid];
+    ocs = &c->stats.classes[cache_item_clsid(c, old)];
 
     switch (op) {
     case CACHE_OP_ADD:
@@ -217,7 +216,7 @@ cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
         return CACHE_EXISTS;
     }
 
-    olen = it->nbytes >= 2 ? it->nbytes - 2 : 0;
+    olen = it->nbytes;
     /* the protocol's own reader (memcached's safe_strtoull on the item),
      * so that a stored "-9223372036854775809" is read as memcached reads
      * it */
@@ -233,7 +232,7 @@ cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
 
     len = (size_t) snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
 
-    cs = &c->stats.classes[it->clsid];
+    cs = &c->stats.classes[cache_item_clsid(c, it)];
     if (incr) {
         c->stats.incr_hits++;
         cs->incr_hits++;
@@ -242,7 +241,7 @@ cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
         cs->decr_hits++;
     }
 
-    if (len <= olen && it->refcount == 0) {
+    if (len <= olen && !cache_item_is_referenced(it)) {
         /* in place, space-padded: "100" decr 1 is "99 ".  Not while a
          * reply points into the value (memcached's refcount test in
          * do_add_delta): a new item replaces it then. */
@@ -253,13 +252,12 @@ cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
 
     } else {
         why = CACHE_NO_MEMORY;
-        nit = cache_item_alloc(c, key, nkey, it->flags, it->exptime, len + 2,
-                               &why);
+        nit = cache_item_alloc(c, key, nkey, cache_item_flags(it), it->exptime,
+                               len, &why);
         if (nit == NULL) {
             return CACHE_NO_MEMORY;
         }
         memcpy(CACHE_ITEM_value(nit), buf, len);
-        memcpy(CACHE_ITEM_value(nit) + len, "\r\n", 2);
 
         /* the allocation may have evicted it: link over what is there now
          * (memcached's item_replace links the new item either way) */

@@ -84,7 +84,7 @@
 #define OB_ARENA_MIN_PAGE     4096
 #define OB_ARENA_MIN_CHUNK    16
 #define OB_ARENA_MAX_FACTOR   100.0
-#define OB_ARENA_FINE_MAX     128    /* 8-byte steps stop here (15 classes) */
+#define OB_ARENA_FINE_MAX     192    /* 8-byte steps stop here (23 classes) */
 #define OB_ARENA_RECLAIM_TRIES 8     /* victim pages tried per reclaim */
 
 
@@ -95,6 +95,8 @@ typedef struct ob_arena_block_s  ob_arena_block_t;
 struct ob_arena_page_s {
     ob_arena_page_t  *prev;       /* in its owner's avail, full or draining list */
     ob_arena_page_t  *next;       /* (the pool links through next only) */
+    ob_arena_page_t  *ring_prev;  /* the class's ring of live pages, in the */
+    ob_arena_page_t  *ring_next;  /* order the walk's hand goes round */
     void             *free;       /* freed chunks, linked by first word */
     size_t            used;       /* chunks handed out and not freed */
     size_t            carved;     /* chunks ever cut from the bump area */
@@ -131,6 +133,13 @@ typedef struct ob_arena_oclass_s {
     ob_arena_page_t  *full;       /* pages whose every chunk is in use */
     ob_arena_page_t  *draining;
     ob_arena_block_t *blocks;     /* debug: every chunk, for evacuation */
+    ob_arena_page_t  *ring;       /* the live pages, circular (ring_next);
+                                     a new page goes in just behind the
+                                     hand, so that it comes round last */
+    ob_arena_page_t  *hand_page;  /* the walk's hand (ob_arena_walk): this */
+    size_t            hand_idx;   /* chunk of this page next; NULL: ring */
+    ob_arena_block_t *hand_block; /* debug, and [0] (large blocks): the
+                                     block next; NULL: the list's head */
     size_t            rebal_wait; /* own evictions left before the next
                                      rebalance check (see ob_arena_rebalance) */
 } ob_arena_oclass_t;
@@ -208,10 +217,11 @@ ob_arena_is_over_limit(const ob_arena_owner_t *ow, size_t bytes)
 
 
 /*
- * Fills classes 1..nclasses: 16, 24, ... in 8-byte steps below min_chunk
- * (up to 128 at most), so that small objects waste at most 7 bytes; then
- * from min_chunk the
- * growth series.  A size of the series is kept only while one more growth
+ * Fills classes 1..nclasses: 16, 24, ... in 8-byte steps up to
+ * OB_ARENA_FINE_MAX (192), so that small objects (the store's, and cache
+ * items of a few dozen bytes of data) waste at most 7 bytes; then the
+ * growth series, from the last fine class times the factor (240, 304, ...
+ * at 1.25), or from min_chunk when that is larger.  A size of the series is kept only while one more growth
  * step would not pass the largest class (memcached's slabs_init rule), so
  * the step to page_size / 2 is never smaller than one factor.  Every step
  * is at least 8 bytes; past OB_ARENA_MAX_CLASSES - 1 classes the rest
@@ -230,13 +240,24 @@ ob_arena_classes_init(ob_arena_t *a, size_t min_chunk, double factor)
     n = 0;
 
     for (size = OB_ARENA_MIN_CHUNK;
-         size < min_chunk && size <= OB_ARENA_FINE_MAX && size < max;
+         size <= OB_ARENA_FINE_MAX && size < max;
          size += OB_ARENA_ALIGN)
     {
         a->classes[++n].chunk_size = size;
     }
 
+    /* the growth series goes on from the last fine class, or starts at
+     * min_chunk when that is beyond the fine steps */
     size = min_chunk;
+    if (n > 0 && a->classes[n].chunk_size >= min_chunk) {
+        grown = (double) a->classes[n].chunk_size * factor;
+        next = (size_t) grown;
+        if ((double) next < grown) {
+            next++;
+        }
+        size = OB_MAX(OB_ARENA_ALIGN_UP(next),
+                      a->classes[n].chunk_size + OB_ARENA_ALIGN);
+    }
 
     while (n < OB_ARENA_MAX_CLASSES - 1 && size < max) {
         grown = (double) size * factor;
@@ -484,9 +505,11 @@ ob_arena_owner_headroom(const ob_arena_t *a, int owner)
 
 /* The caller has checked the budget and does the accounting. */
 static void *
-ob_arena_block_new(ob_arena_block_t **head, int owner, unsigned class_id,
-    size_t size)
+ob_arena_block_new(ob_arena_block_t **head, ob_arena_block_t **hand,
+    int owner, unsigned class_id, size_t size)
 {
+    ob_arena_block_t  *before;
+
     ob_arena_block_t  *b;
 
     if (size > SIZE_MAX - OB_ARENA_BLOCK_HDR) {
@@ -502,6 +525,26 @@ ob_arena_block_new(ob_arena_block_t **head, int owner, unsigned class_id,
     b->owner = owner;
     b->class_id = class_id;
     b->evac_idx = 0;
+
+    /* just behind the walk's hand, so that it comes round last; with no
+     * hand yet, at the head, and the hand starts on it (the blocks after
+     * it are then the older ones, met first) */
+    before = *hand;
+    if (before == NULL) {
+        *hand = b;
+    }
+    if (before != NULL) {
+        b->next = before;
+        b->prev = before->prev;
+        if (before->prev != NULL) {
+            before->prev->next = b;
+        } else {
+            *head = b;
+        }
+        before->prev = b;
+        return (char *) b + OB_ARENA_BLOCK_HDR;
+    }
+
     b->prev = NULL;
     b->next = *head;
     if (*head != NULL) {
@@ -524,15 +567,28 @@ static void
 ob_arena_block_free(ob_arena_t *a, ob_arena_block_t **head, void *p,
     int owner, unsigned class_id, size_t size)
 {
-    ob_arena_block_t  *b;
+    ob_arena_block_t  *b, *nb;
 
     b = ob_arena_block_of(p);
 
     /* the caller must free with the owner and size it allocated with */
     assert(b->size == size && b->owner == owner && b->class_id == class_id);
-    (void) owner;
-    (void) class_id;
     (void) size;
+
+    /* a walk's hand resting on it moves on, round to the head past the
+     * end (any owner's, for large blocks: their list is shared) */
+    nb = b->next != NULL ? b->next : (*head != b ? *head : NULL);
+    if (class_id == OB_ARENA_CLASS_LARGE) {
+        unsigned  o;
+
+        for (o = 0; o < a->nowners; o++) {
+            if (a->owners[o].oc[0].hand_block == b) {
+                a->owners[o].oc[0].hand_block = nb;
+            }
+        }
+    } else if (a->owners[owner].oc[class_id].hand_block == b) {
+        a->owners[owner].oc[class_id].hand_block = nb;
+    }
 
     if (b->evac_idx != 0) {
         /* a chunk of the (simulated) page being evacuated */
@@ -656,7 +712,8 @@ ob_arena_large_take(ob_arena_t *a, int owner, size_t size)
         return NULL;
     }
 
-    p = ob_arena_block_new(&a->blocks, owner, OB_ARENA_CLASS_LARGE, size);
+    p = ob_arena_block_new(&a->blocks, &a->owners[owner].oc[0].hand_block,
+                           owner, OB_ARENA_CLASS_LARGE, size);
     if (p == NULL) {
         return NULL;
     }
@@ -702,7 +759,7 @@ ob_arena_chunk_take(ob_arena_t *a, int owner, unsigned id, size_t size,
         oc->pages++;
     }
 
-    p = ob_arena_block_new(&oc->blocks, owner, id, size);
+    p = ob_arena_block_new(&oc->blocks, &oc->hand_block, owner, id, size);
     if (p == NULL) {
         if (oc->pages * c->per_page - oc->used >= c->per_page) {
             oc->pages--;
@@ -764,6 +821,51 @@ ob_arena_page_unlink(ob_arena_page_t **head, ob_arena_page_t *page)
 }
 
 
+/* A page joins its class's ring just behind the hand (or at the ring's
+ * end), so that the walk comes to it last. */
+static void
+ob_arena_ring_add(ob_arena_oclass_t *oc, ob_arena_page_t *page)
+{
+    ob_arena_page_t  *at;
+
+    at = oc->hand_page != NULL ? oc->hand_page : oc->ring;
+    if (at == NULL) {
+        page->ring_prev = page;
+        page->ring_next = page;
+        oc->ring = page;
+        return;
+    }
+    page->ring_next = at;
+    page->ring_prev = at->ring_prev;
+    at->ring_prev->ring_next = page;
+    at->ring_prev = page;
+}
+
+
+/* A page leaves its class's ring (emptied, or given up); the hand, if on
+ * it, goes on to the next page. */
+static void
+ob_arena_ring_remove(ob_arena_oclass_t *oc, ob_arena_page_t *page)
+{
+    ob_arena_page_t  *next;
+
+    next = page->ring_next != page ? page->ring_next : NULL;
+    if (oc->hand_page == page) {
+        oc->hand_page = next;
+        oc->hand_idx = 0;
+    }
+    if (oc->ring == page) {
+        oc->ring = next;
+    }
+    if (next != NULL) {
+        page->ring_prev->ring_next = next;
+        next->ring_prev = page->ring_prev;
+    }
+    page->ring_prev = NULL;
+    page->ring_next = NULL;
+}
+
+
 /* A fresh page joins owner's class id, empty, on its avail list. */
 static void
 ob_arena_page_assign(ob_arena_t *a, ob_arena_page_t *page, int owner,
@@ -776,6 +878,7 @@ ob_arena_page_assign(ob_arena_t *a, ob_arena_page_t *page, int owner,
     page->class_id = id;
     page->owner = owner;
     ob_arena_page_link(&oc->avail, page);
+    ob_arena_ring_add(oc, page);
     oc->pages++;
 }
 
@@ -877,6 +980,7 @@ ob_arena_chunk_give(ob_arena_t *a, int owner, unsigned id, void *p,
 
     if (page->used == 0) {
         ob_arena_page_unlink(was_full ? &oc->full : &oc->avail, page);
+        ob_arena_ring_remove(oc, page);
         oc->pages--;
         ob_arena_page_release(a, page, 0);
         return;
@@ -1106,6 +1210,7 @@ ob_arena_evacuate(ob_arena_t *a, int e, unsigned id, unsigned dst)
     }
 
     ob_arena_page_unlink(page->used == per ? &oc->full : &oc->avail, page);
+    ob_arena_ring_remove(oc, page);
     ob_arena_page_link(&oc->draining, page);
     page->draining = 1;
     oc->dpages++;
@@ -1151,6 +1256,7 @@ ob_arena_evacuate(ob_arena_t *a, int e, unsigned id, unsigned dst)
         oc->dpages--;
         oc->dused -= page->used;
         ob_arena_page_link(page->used == per ? &oc->full : &oc->avail, page);
+        ob_arena_ring_add(oc, page);
         return OB_DECLINED;
     }
 
@@ -1688,6 +1794,147 @@ ob_arena_page_move(ob_arena_t *a, int owner, unsigned src, unsigned dst)
     }
 
     return rc;
+}
+
+
+/* ---- the walk (a CLOCK hand) -------------------------------------------- */
+
+/* Over a list of blocks: the large ones (id 0, shared by the owners: the
+ * others' are passed over) or, under OB_DEBUG_ARENA, a class's chunks.
+ * Blocks being evacuated are passed over as draining pages are. */
+static size_t
+ob_arena_walk_blocks(int owner, ob_arena_block_t **head,
+    ob_arena_oclass_t *oc, size_t max, int move, ob_arena_walk_pt fn,
+    void *ctx)
+{
+    size_t             n, steps, limit;
+    ob_arena_block_t  *b, *next, *first;
+
+    n = 0;
+    steps = 0;
+    first = NULL;
+    b = oc->hand_block != NULL ? oc->hand_block : *head;
+    /* a bound on the blocks passed over, however the list changes */
+    limit = max * 2 + 64;
+
+    while (b != NULL && n < max && steps++ < limit) {
+        next = b->next != NULL ? b->next : *head;
+
+        if (b->owner != owner || b->evac_idx != 0) {
+            b = next;
+            if (move) {
+                oc->hand_block = b;
+            }
+            continue;
+        }
+
+        if (b == first) {
+            break;                      /* a whole round */
+        }
+        if (first == NULL) {
+            first = b;
+        }
+        n++;
+        if (move) {
+            oc->hand_block = next;
+        }
+        if (fn(ctx, (char *) b + OB_ARENA_BLOCK_HDR) == OB_DONE) {
+            break;
+        }
+        b = move ? (oc->hand_block != NULL ? oc->hand_block : *head) : next;
+    }
+
+    return n;
+}
+
+
+size_t
+ob_arena_walk(ob_arena_t *a, int owner, unsigned id, size_t max, int move,
+    ob_arena_walk_pt fn, void *ctx)
+{
+    ob_arena_oclass_t  *oc;
+#ifndef OB_DEBUG_ARENA
+    size_t              n, idx, empty, size, first_idx;
+    ob_arena_page_t    *page, *first;
+    void               *chunk;
+#endif
+
+    if (!ob_arena_owner_ok(a, owner) || id > a->nclasses || max == 0) {
+        return 0;
+    }
+
+    oc = &a->owners[owner].oc[id];
+
+    if (id == OB_ARENA_CLASS_LARGE) {
+        return ob_arena_walk_blocks(owner, &a->blocks, oc, max, move, fn,
+                                    ctx);
+    }
+
+#ifdef OB_DEBUG_ARENA
+    return ob_arena_walk_blocks(owner, &oc->blocks, oc, max, move, fn,
+                                ctx);
+#else
+    size = a->classes[id].chunk_size;
+    page = oc->hand_page;
+    idx = oc->hand_idx;
+    if (page == NULL) {
+        page = oc->ring;
+        idx = 0;
+    }
+
+    n = 0;
+    empty = 0;
+    first = NULL;
+    first_idx = 0;
+
+    while (page != NULL && n < max) {
+        if (idx >= page->carved) {
+            page = page->ring_next;
+            idx = 0;
+            if (move) {
+                oc->hand_page = page;
+                oc->hand_idx = 0;
+            }
+            /* pages with nothing carved: at most a round of them */
+            if (++empty > oc->pages + 2) {
+                break;
+            }
+            continue;
+        }
+
+        if (page == first && idx == first_idx) {
+            break;                      /* a whole round */
+        }
+        if (first == NULL) {
+            first = page;
+            first_idx = idx;
+        }
+        empty = 0;
+        chunk = (char *) page + a->hdr_size + idx * size;
+        idx++;
+        n++;
+        if (move) {
+            oc->hand_page = page;
+            oc->hand_idx = idx;
+        }
+
+        if (fn(ctx, chunk) == OB_DONE) {
+            break;
+        }
+
+        if (move) {
+            /* fn may have freed the chunk, and with it the page */
+            page = oc->hand_page;
+            idx = oc->hand_idx;
+            if (page == NULL) {
+                page = oc->ring;
+                idx = 0;
+            }
+        }
+    }
+
+    return n;
+#endif
 }
 
 

@@ -13,12 +13,11 @@
  *     belongs to one owner and one size class while it holds chunks, and is
  *     carved into chunks of the class's size.  Owners never share a page, so
  *     a page can be handed back by the one owner that fills it.
- *   - Classes: from 16 bytes in 8-byte steps below `min_chunk` (core.
- *     slab_min_chunk, 96 by default: memcached's smallest class; the steps
- *     stop at 128 whatever min_chunk is), so that the
+ *   - Classes: from 16 bytes in 8-byte steps up to 192, so that the
  *     many 16-64 byte objects of a store waste at most 7 bytes each; from
- *     `min_chunk` up, each class is the last times `growth_factor`, rounded
- *     up to 8 (memcached's series: 96, 120, 152, ...), up to `page_size / 2`
+ *     192 up (or from `min_chunk`, core.slab_min_chunk, when larger) each
+ *     class is the last times `growth_factor`, rounded up to 8 (240, 304,
+ *     ... at 1.25), up to `page_size / 2`
  *     (slab_chunk_max).  A larger request is a block of its own, counted.
  *   - Free pages wait in a pool (memcached's class 0), the exchange point
  *     between classes and owners.  A page emptied by frees goes to the pool
@@ -107,6 +106,13 @@ typedef int (*ob_arena_evacuate_pt)(void *ctx, void *chunk, unsigned class_id);
  * OB_ARENA_REBALANCE_CHUNKS.
  */
 typedef uint64_t (*ob_arena_age_pt)(void *ctx, unsigned class_id, size_t nth);
+
+/*
+ * A walk's visitor (ob_arena_walk): `chunk` is a chunk the walk passes,
+ * in use or free (the owner tells them apart by its own contents; a free
+ * chunk's first 8 bytes are the arena's).  OB_DONE stops the walk.
+ */
+typedef int (*ob_arena_walk_pt)(void *ctx, void *chunk);
 
 typedef struct ob_arena_conf_s {
     size_t limit;          /* budget in bytes (memory_mb * 1024 * 1024) */
@@ -239,6 +245,19 @@ int ob_arena_page_move(ob_arena_t *a, int owner, unsigned src, unsigned dst);
 /* The class a request of `size` bytes falls in: 1..nclasses, or
  * OB_ARENA_CLASS_LARGE when size is bigger than the largest class. */
 unsigned ob_arena_class_of(const ob_arena_t *a, size_t size);
+
+/*
+ * A CLOCK hand over owner's chunks of class id (OB_ARENA_CLASS_LARGE: its
+ * large blocks): visits up to `max` chunks from the hand on, in page order,
+ * wrapping round, but one round at most (it stops before a chunk it
+ * visited); every chunk ever handed out on the class's live pages (not
+ * draining ones) is met, free ones included.  With `move` the hand
+ * is left past each chunk before fn sees it, so fn may free that chunk
+ * (and only that one); without, fn must not free anything.  Returns the
+ * chunks visited.
+ */
+size_t ob_arena_walk(ob_arena_t *a, int owner, unsigned id, size_t max,
+                     int move, ob_arena_walk_pt fn, void *ctx);
 
 /* Bytes actually taken by a request of `size` bytes (its chunk size, or the
  * size itself for a large block). */

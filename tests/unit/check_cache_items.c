@@ -90,12 +90,11 @@ t_store(cache_t *c, cache_op_t op, const char *key, const char *val,
 
     n = strlen(val);
     why = 0;
-    it = cache_item_alloc(c, key, strlen(key), flags, exptime, n + 2, &why);
+    it = cache_item_alloc(c, key, strlen(key), flags, exptime, n, &why);
     if (it == NULL) {
         return why;
     }
     memcpy(CACHE_ITEM_value(it), val, n);
-    memcpy(CACHE_ITEM_value(it) + n, "\r\n", 2);
 
     return cache_store_item(c, it, op, cas_in, cas_out);
 }
@@ -115,7 +114,7 @@ t_find(cache_t *c, const char *key)
 }
 
 
-/* 1 when key holds exactly val (and its "\r\n"). */
+/* 1 when key holds exactly val (stored without "\r\n"). */
 static int
 t_has(cache_t *c, const char *key, const char *val)
 {
@@ -125,35 +124,61 @@ t_has(cache_t *c, const char *key, const char *val)
     it = t_find(c, key);
     n = strlen(val);
 
-    return it != NULL && it->nbytes == n + 2
-           && memcmp(CACHE_ITEM_value(it), val, n) == 0
-           && memcmp(CACHE_ITEM_value(it) + n, "\r\n", 2) == 0;
+    return it != NULL && it->nbytes == n
+           && memcmp(CACHE_ITEM_value(it), val, n) == 0;
 }
 
 
 /* Sums the linked items and checks them against every population stat. */
+typedef struct t_sum_s {
+    cache_t   *c;
+    uint64_t   n[OB_ARENA_MAX_CLASSES + 1];
+    uint64_t   bytes[OB_ARENA_MAX_CLASSES + 1];
+} t_sum_t;
+
+
+static void
+t_sum_one(ob_hash_link_t *l, void *arg)
+{
+    t_sum_t       *sum = arg;
+    cache_item_t  *it;
+    unsigned       id;
+
+    it = OB_HASH_ENTRY(l, cache_item_t, hlink);
+    ck_assert(it->it_flags & CACHE_ITEM_LINKED);
+    id = cache_item_clsid(sum->c, it);
+    ck_assert_uint_eq(id, ob_arena_class_of(sum->c->arena,
+                          CACHE_ITEM_asize(sum->c, CACHE_ITEM_total(it))));
+    sum->n[id]++;
+    sum->bytes[id] += CACHE_ITEM_total(it);
+}
+
+
 static void
 t_check_stats(cache_t *c)
 {
-    cache_item_t  *it;
-    uint64_t       n, bytes, cn, cbytes;
-    unsigned       i;
+    static t_sum_t  sum;
+    uint64_t        n, bytes, cursor;
+    unsigned        i;
+
+    memset(&sum, 0, sizeof(sum));
+    sum.c = c;
+    /* no growth during the scan (it would report some items twice) */
+    ob_hash_pause(&c->hash);
+    cursor = 0;
+    do {
+        cursor = ob_hash_scan(&c->hash, cursor, 1 << 20, 1 << 20, t_sum_one,
+                              &sum);
+    } while (cursor != 0);
+    ob_hash_resume(&c->hash);
 
     n = 0;
     bytes = 0;
     for (i = 0; i <= OB_ARENA_MAX_CLASSES; i++) {
-        cn = 0;
-        cbytes = 0;
-        for (it = c->heads[i]; it != NULL; it = it->next) {
-            ck_assert_uint_eq(it->clsid, i);
-            ck_assert(it->it_flags & CACHE_ITEM_LINKED);
-            cn++;
-            cbytes += CACHE_ITEM_total(it);
-        }
-        ck_assert_uint_eq(cn, c->stats.classes[i].number);
-        ck_assert_uint_eq(cbytes, c->stats.classes[i].mem_requested);
-        n += cn;
-        bytes += cbytes;
+        ck_assert_uint_eq(sum.n[i], c->stats.classes[i].number);
+        ck_assert_uint_eq(sum.bytes[i], c->stats.classes[i].mem_requested);
+        n += sum.n[i];
+        bytes += sum.bytes[i];
     }
 
     ck_assert_uint_eq(n, c->stats.curr_items);
@@ -179,15 +204,14 @@ START_TEST(test_link_find_bump_unlink)
 
     a = t_find(c, "a");
     b = t_find(c, "b");
-    ck_assert_uint_eq(a->clsid, b->clsid);
-    ck_assert_ptr_eq(c->heads[a->clsid], b);
-    ck_assert_ptr_eq(c->tails[a->clsid], a);
+    ck_assert_uint_eq(cache_item_clsid(c, a), cache_item_clsid(c, b));
     ck_assert((a->it_flags & CACHE_ITEM_FETCHED) == 0);
+    ck_assert((a->it_flags & CACHE_ITEM_ACTIVE) == 0);
 
     c->now = T_NOW + 5;
     cache_item_bump(c, a);
-    ck_assert_ptr_eq(c->heads[a->clsid], a);
-    ck_assert_ptr_eq(c->tails[a->clsid], b);
+    ck_assert(a->it_flags & CACHE_ITEM_ACTIVE);
+    ck_assert((b->it_flags & CACHE_ITEM_ACTIVE) == 0);
     ck_assert(a->it_flags & CACHE_ITEM_FETCHED);
     ck_assert_uint_eq(a->time, T_NOW + 5);
 
@@ -488,14 +512,18 @@ START_TEST(test_lru_eviction)
         }
     }
 
-    /* a hit saves the oldest item: the next one goes instead */
+    /* a hit saves the oldest item (its second chance): the next one goes
+     * instead */
     snprintf(key, sizeof(key), "ev%d", first);
     cache_item_bump(c, t_find(c, key));
-    ck_assert_int_eq(t_set(c, "ev-new", "x"), OB_OK);       /* other class */
     t_fill(c, 1, 1000);                                      /* ev0 again */
     ck_assert_ptr_nonnull(t_find(c, key));
     snprintf(key, sizeof(key), "ev%d", first + 1);
     ck_assert_ptr_null(t_find(c, key));
+    ck_assert_ptr_nonnull(t_find(c, "ev0"));
+
+    /* another class takes a page from this one */
+    ck_assert_int_eq(t_set(c, "ev-new", "x"), OB_OK);
     ck_assert_ptr_nonnull(t_find(c, "ev0"));
     ck_assert_ptr_nonnull(t_find(c, "ev-new"));
     t_check_stats(c);
@@ -590,7 +618,8 @@ START_TEST(test_too_large)
     size_t         room;
 
     c = t_open(4 * T_MIB, 64 * T_KIB);
-    room = T_MIB - sizeof(cache_item_t) - 3;
+    /* the -I bound counts a 56-byte header and "\r\n" */
+    room = T_MIB - CACHE_ITEM_SIZE_CHECK - 3 - 2;
 
     why = 0;
     ck_assert_ptr_null(cache_item_alloc(c, "big", 3, 0, 0, room + 1, &why));
@@ -602,8 +631,8 @@ START_TEST(test_too_large)
     /* exactly max_item_size fits (a large block) */
     it = cache_item_alloc(c, "big", 3, 0, 0, room, &why);
     ck_assert_ptr_nonnull(it);
-    ck_assert_uint_eq(CACHE_ITEM_total(it), T_MIB);
-    ck_assert_uint_eq(it->clsid, OB_ARENA_CLASS_LARGE);
+    ck_assert_uint_eq(CACHE_ITEM_total(it), CACHE_ITEM_HDR + 3 + room);
+    ck_assert_uint_eq(cache_item_clsid(c, it), OB_ARENA_CLASS_LARGE);
     memset(CACHE_ITEM_value(it), 'x', room);
     ck_assert_int_eq(cache_store_item(c, it, CACHE_OP_SET, 0, NULL), OB_OK);
     ck_assert_uint_eq(c->stats.classes[0].number, 1);
@@ -639,8 +668,8 @@ START_TEST(test_store_ops)
                      CACHE_NOT_STORED);
     ck_assert(t_has(c, "a", "1"));
     it = t_find(c, "a");
-    ck_assert_uint_eq(it->flags, 5);
-    ck_assert_ptr_eq(c->heads[it->clsid], it);      /* bumped */
+    ck_assert_uint_eq(cache_item_flags(it), 5);
+    ck_assert(it->it_flags & CACHE_ITEM_ACTIVE);    /* bumped */
     ck_assert((it->it_flags & CACHE_ITEM_FETCHED) == 0);
 
     /* replace */
@@ -664,7 +693,7 @@ START_TEST(test_store_ops)
                              NULL), OB_OK);
     ck_assert(t_has(c, "e", "start-mid-end"));
     it = t_find(c, "e");
-    ck_assert_uint_eq(it->flags, 7);
+    ck_assert_uint_eq(cache_item_flags(it), 7);
     ck_assert_uint_eq(it->exptime, T_NOW + 50);
     ck_assert_uint_gt(it->cas, cas);
     ck_assert_uint_eq(c->stats.curr_items, 3);
@@ -704,7 +733,7 @@ START_TEST(test_store_cas)
     ck_assert_ptr_null(t_find(c, "k"));
 
     ck_assert_int_eq(t_store(c, CACHE_OP_SET, "k", "1", 0, 0, 0, &cas), OB_OK);
-    id = t_find(c, "k")->clsid;
+    id = cache_item_clsid(c, t_find(c, "k"));
 
     ck_assert_int_eq(t_store(c, CACHE_OP_CAS, "k", "2", 0, 0, cas + 100, NULL),
                      CACHE_EXISTS);
@@ -831,7 +860,7 @@ START_TEST(test_incr_cases)
     ck_assert_msg(t_has(c, "n", tc->after), "case %d \"%s\"", _i, tc->before);
 
     it = t_find(c, "n");
-    ck_assert_uint_eq(it->flags, 3);
+    ck_assert_uint_eq(cache_item_flags(it), 3);
     ck_assert_uint_eq(it->exptime, T_NOW + 100);
 
     if (tc->rc == OB_OK) {
@@ -840,7 +869,7 @@ START_TEST(test_incr_cases)
         ck_assert_uint_eq(it->cas, cas2);
         if (tc->incr) {
             ck_assert_uint_eq(c->stats.incr_hits, 1);
-            ck_assert_uint_eq(c->stats.classes[it->clsid].incr_hits, 1);
+            ck_assert_uint_eq(c->stats.classes[cache_item_clsid(c, it)].incr_hits, 1);
         } else {
             ck_assert_uint_eq(c->stats.decr_hits, 1);
         }
@@ -906,8 +935,10 @@ START_TEST(test_incr_grow_evicts_old)
 
     /* a key length that puts "99" at the very end of its chunk */
     for (nkey = 1; nkey < sizeof(key); nkey++) {
-        total = sizeof(cache_item_t) + nkey + 4;
-        if (ob_arena_chunk_size(c->arena, total) == total) {
+        total = CACHE_ITEM_HDR + nkey + 2;
+        if (ob_arena_chunk_size(c->arena, CACHE_ITEM_asize(c, total))
+            == total)
+        {
             break;
         }
     }
@@ -922,6 +953,52 @@ START_TEST(test_incr_grow_evicts_old)
     ck_assert_uint_eq(c->stats.curr_items, 1);
     t_check_stats(c);
 
+    t_close(c);
+}
+END_TEST
+
+
+/* The header and the classes: 14-byte keys and 100-byte values take 144
+ * bytes, a class of their own with 256 pages or more; with fewer, small
+ * items go by memcached's series (152). */
+START_TEST(test_item_size)
+{
+    cache_t       *c;
+    cache_item_t  *it;
+    char           val[101];
+
+    memset(val, 'v', 100);
+    val[100] = '\0';
+
+    ck_assert_uint_eq(CACHE_ITEM_HDR, 30);
+    ck_assert_uint_eq(offsetof(cache_item_t, cas), 0);
+
+    c = t_open(16 * T_MIB, 64 * T_KIB);             /* 256 pages */
+    ck_assert_int_eq(t_set(c, "key:0000000001", val), OB_OK);
+    it = t_find(c, "key:0000000001");
+    ck_assert_uint_eq(CACHE_ITEM_total(it), 144);
+    ck_assert_uint_eq(ob_arena_chunk_size(c->arena,
+                          CACHE_ITEM_asize(c, CACHE_ITEM_total(it))), 144);
+    ck_assert_uint_eq(cache_item_flags(it), 0);
+
+    /* flags take 4 bytes only when not 0 */
+    ck_assert_int_eq(t_store(c, CACHE_OP_SET, "key:0000000002", val, 7, 0, 0,
+                             NULL), OB_OK);
+    it = t_find(c, "key:0000000002");
+    ck_assert_uint_eq(CACHE_ITEM_total(it), 148);
+    ck_assert_uint_eq(cache_item_flags(it), 7);
+    ck_assert(t_has(c, "key:0000000002", val));
+    t_check_stats(c);
+    t_close(c);
+
+    c = t_open(4 * T_MIB, 64 * T_KIB);              /* 64 pages */
+    ck_assert_int_eq(t_set(c, "key:0000000001", val), OB_OK);
+    it = t_find(c, "key:0000000001");
+    ck_assert_uint_eq(CACHE_ITEM_total(it), 144);
+    /* min_chunk 64 here: 64, 80, 104, 136, 176 */
+    ck_assert_uint_eq(ob_arena_chunk_size(c->arena,
+                          CACHE_ITEM_asize(c, CACHE_ITEM_total(it))), 176);
+    t_check_stats(c);
     t_close(c);
 }
 END_TEST
@@ -953,11 +1030,12 @@ START_TEST(test_crawler)
 
     c->now = T_NOW + 5;
 
-    /* step by one, then delete the item the crawler is to look at next:
-     * the cursor must move off it (ASan would catch a stale pointer) */
+    /* step by one, then delete an item next to the hand: the hand is the
+     * arena's, and a freed chunk is only ever passed over (ASan would
+     * catch a stale pointer) */
     n = cache_items_crawl(c, 1);
     ck_assert_uint_le(n, 1);
-    it = c->crawl_next;
+    it = t_find(c, "c0");
     ck_assert_ptr_nonnull(it);
     gone_expiring = it->exptime != 0;
     cache_item_unlink(c, it);
@@ -1128,8 +1206,8 @@ START_TEST(test_refcount)
     ck_assert_int_eq(t_set(c, "r", big), OB_OK);
     it = t_find(c, "r");
     ck_assert_ptr_nonnull(it);
-    cache_item_ref(it);
-    cache_item_ref(it);
+    cache_item_ref(c, it);
+    cache_item_ref(c, it);
 
     /* deleted while referenced: gone from the table, not freed */
     cache_item_unlink(c, it);
@@ -1150,7 +1228,7 @@ START_TEST(test_refcount)
      * stays intact for its reader */
     ck_assert_int_eq(t_set(c, "r", big), OB_OK);
     it = t_find(c, "r");
-    cache_item_ref(it);
+    cache_item_ref(c, it);
     big[0] = 'n';
     ck_assert_int_eq(t_set(c, "r", big), OB_OK);
     it2 = t_find(c, "r");
@@ -1162,7 +1240,7 @@ START_TEST(test_refcount)
 
     /* flushed while referenced, then met by a lookup: unlinked only */
     it = t_find(c, "r");
-    cache_item_ref(it);
+    cache_item_ref(c, it);
     cache_items_flush(c, 0);
     ck_assert_ptr_null(t_find(c, "r"));
     ck_assert_int_eq(CACHE_ITEM_value(it)[0], 'n');
@@ -1173,13 +1251,14 @@ START_TEST(test_refcount)
     /* incr of a referenced number: a new item, the old bytes unchanged */
     ck_assert_int_eq(t_set(c, "n", "100"), OB_OK);
     it = t_find(c, "n");
-    cache_item_ref(it);
+    cache_item_ref(c, it);
     ck_assert_int_eq(cache_store_incr(c, "n", 1, 0, 1, 0, &v, NULL), OB_OK);
     ck_assert_uint_eq(v, 99);
-    ck_assert_int_eq(memcmp(CACHE_ITEM_value(it), "100\r\n", 5), 0);
+    ck_assert_int_eq(memcmp(CACHE_ITEM_value(it), "100", 3), 0);
     it2 = t_find(c, "n");
     ck_assert_ptr_ne(it, it2);
-    ck_assert_int_eq(memcmp(CACHE_ITEM_value(it2), "99\r\n", 4), 0);
+    ck_assert_int_eq(memcmp(CACHE_ITEM_value(it2), "99", 2), 0);
+    ck_assert_uint_eq(it2->nbytes, 2);
     cache_item_release(c, it);
     t_check_stats(c);
 
@@ -1201,6 +1280,7 @@ cache_items_suite(void)
     tcase_add_test(tc, test_replace_keeps_one);
     tcase_add_test(tc, test_cas_increments);
     tcase_add_test(tc, test_refcount);
+    tcase_add_test(tc, test_item_size);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("time");

@@ -25,7 +25,8 @@
 #define T_MIB         (1024u * 1024u)
 #define T_PAGE        (64u * T_KIB)      /* small pages keep the tests fast */
 #define T_MAX_ITEMS   4096
-#define T_FINE        10                 /* classes 16 .. 88 below 96 */
+#define T_FINE        23                 /* classes 16 .. 192, 8-byte steps */
+#define T_MC_FROM     4                  /* memcached's series from 240 on */
 
 
 typedef struct t_fifo_s {
@@ -231,8 +232,8 @@ START_TEST(test_classes_memcached)
     unsigned                 i, n;
 
     a = t_arena(64 * T_MIB, T_MIB, 96, 1.25);
-    /* 16 .. 88 in 8-byte steps, then memcached's series from 96 */
-    n = T_FINE + sizeof(t_mc_classes) / sizeof(t_mc_classes[0]);
+    /* 16 .. 192 in 8-byte steps, then memcached's series from 240 */
+    n = T_FINE + sizeof(t_mc_classes) / sizeof(t_mc_classes[0]) - T_MC_FROM;
 
     ob_arena_stats(a, &st);
     ck_assert_uint_eq(st.nclasses, n);
@@ -247,7 +248,8 @@ START_TEST(test_classes_memcached)
         ck_assert_int_eq(ob_arena_class_stats(a, i, &cs), OB_OK);
         ck_assert_uint_eq(cs.chunk_size, i <= T_FINE
                                          ? 16 + 8 * (i - 1)
-                                         : t_mc_classes[i - 1 - T_FINE]);
+                                         : t_mc_classes[i - 1 - T_FINE
+                                                        + T_MC_FROM]);
         ck_assert_uint_ge(cs.chunks_per_page, 1);
         ck_assert_uint_le(cs.chunks_per_page * cs.chunk_size, T_MIB);
         /* the page header is small: less than one chunk plus 256 is lost */
@@ -276,20 +278,24 @@ START_TEST(test_class_of)
     ck_assert_uint_eq(ob_arena_class_of(a, 1), 1);
     ck_assert_uint_eq(ob_arena_class_of(a, 16), 1);
     ck_assert_uint_eq(ob_arena_class_of(a, 17), 2);
-    ck_assert_uint_eq(ob_arena_class_of(a, 88), T_FINE);
-    ck_assert_uint_eq(ob_arena_class_of(a, 96), T_FINE + 1);
-    ck_assert_uint_eq(ob_arena_class_of(a, 97), T_FINE + 2);
-    ck_assert_uint_eq(ob_arena_class_of(a, 120), T_FINE + 2);
-    ck_assert_uint_eq(ob_arena_class_of(a, 121), T_FINE + 3);
-    ck_assert_uint_eq(ob_arena_class_of(a, 394840), T_FINE + 38);
-    ck_assert_uint_eq(ob_arena_class_of(a, 394841), T_FINE + 39);
-    ck_assert_uint_eq(ob_arena_class_of(a, 524288), T_FINE + 39);
+    ck_assert_uint_eq(ob_arena_class_of(a, 88), 10);
+    ck_assert_uint_eq(ob_arena_class_of(a, 96), 11);
+    ck_assert_uint_eq(ob_arena_class_of(a, 97), 12);
+    ck_assert_uint_eq(ob_arena_class_of(a, 144), 17);
+    ck_assert_uint_eq(ob_arena_class_of(a, 192), T_FINE);
+    ck_assert_uint_eq(ob_arena_class_of(a, 193), T_FINE + 1);
+    ck_assert_uint_eq(ob_arena_class_of(a, 240), T_FINE + 1);
+    ck_assert_uint_eq(ob_arena_class_of(a, 241), T_FINE + 2);
+    ck_assert_uint_eq(ob_arena_class_of(a, 394840), T_FINE + 34);
+    ck_assert_uint_eq(ob_arena_class_of(a, 394841), T_FINE + 35);
+    ck_assert_uint_eq(ob_arena_class_of(a, 524288), T_FINE + 35);
     ck_assert_uint_eq(ob_arena_class_of(a, 524289), OB_ARENA_CLASS_LARGE);
     ck_assert_uint_eq(ob_arena_class_of(a, SIZE_MAX), OB_ARENA_CLASS_LARGE);
 
     ck_assert_uint_eq(ob_arena_chunk_size(a, 1), 16);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 33), 40);
-    ck_assert_uint_eq(ob_arena_chunk_size(a, 100), 120);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 100), 104);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 200), 240);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 1000), 1184);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 524288), 524288);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 524289), 524289);
@@ -311,26 +317,32 @@ START_TEST(test_classes_shapes)
 
     a = t_arena(T_MIB, 4096, 16, 2.0);
     ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.nclasses, 8);      /* 16 .. 1024, then 2048 */
+    /* 16 .. 192 by 8, then 384, 768 (1536 would pass 2048 in one more
+     * step), then 2048 */
+    ck_assert_uint_eq(st.nclasses, T_FINE + 3);
     for (i = 1; i <= st.nclasses; i++) {
         ck_assert_int_eq(ob_arena_class_stats(a, i, &cs), OB_OK);
-        ck_assert_uint_eq(cs.chunk_size, (size_t) 16 << (i - 1));
+        ck_assert_uint_eq(cs.chunk_size, i <= T_FINE ? 16 + 8 * (i - 1)
+                                         : i == T_FINE + 1 ? 384
+                                         : i == T_FINE + 2 ? 768 : 2048);
     }
     ob_arena_destroy(a);
 
     a = t_arena(T_MIB, 4096, 17, 1.5);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 1), 16);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 17), 24);
-    ck_assert_uint_eq(ob_arena_chunk_size(a, 25), 40);   /* ceil(36) -> 40 */
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 25), 32);   /* fine steps */
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 193), 288);  /* 192 * 1.5 */
     ob_arena_destroy(a);
 
-    /* min_chunk == page_size / 2: the fine steps (16 .. 128), then one */
+    /* min_chunk == page_size / 2: the fine steps (16 .. 192), then one */
     a = t_arena(T_MIB, 4096, 2048, 1.25);
     ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.nclasses, 16);
+    ck_assert_uint_eq(st.nclasses, T_FINE + 1);
     ck_assert_uint_eq(ob_arena_chunk_size(a, 1), 16);
-    ck_assert_uint_eq(ob_arena_chunk_size(a, 128), 128);
-    ck_assert_uint_eq(ob_arena_chunk_size(a, 129), 2048);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 129), 136);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 192), 192);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 193), 2048);
     ob_arena_destroy(a);
 
     /* a factor near 1: steps of at least 8, capped at MAX_CLASSES */
@@ -348,12 +360,12 @@ START_TEST(test_classes_shapes)
     ck_assert_uint_eq(ob_arena_chunk_size(a, 17), 24);
     ob_arena_destroy(a);
 
-    /* a huge factor: 104 * 100 fits, 10400 * 100 does not */
+    /* a huge factor: 192 * 100 does not fit one more step */
     a = t_arena(T_MIB, T_MIB, 100, 100.0);
     ob_arena_stats(a, &st);
-    ck_assert_uint_eq(st.nclasses, 11 + 2);  /* 16 .. 96, 104, 524288 */
+    ck_assert_uint_eq(st.nclasses, T_FINE + 1);  /* 16 .. 192, 524288 */
     ck_assert_uint_eq(ob_arena_chunk_size(a, 104), 104);
-    ck_assert_uint_eq(ob_arena_chunk_size(a, 105), T_MIB / 2);
+    ck_assert_uint_eq(ob_arena_chunk_size(a, 193), T_MIB / 2);
     ob_arena_destroy(a);
 }
 END_TEST
@@ -471,7 +483,7 @@ START_TEST(test_owner_accounting)
     store = ob_arena_owner_add(a, "store");
 
     for (i = 0; i < 10; i++) {
-        cp[i] = ob_arena_alloc(a, cache, 100);           /* class 120 */
+        cp[i] = ob_arena_alloc(a, cache, 100);           /* class 104 */
         ck_assert_ptr_nonnull(cp[i]);
     }
     for (i = 0; i < 7; i++) {
@@ -481,7 +493,7 @@ START_TEST(test_owner_accounting)
 
     ck_assert_int_eq(ob_arena_owner_stats(a, cache, &os), OB_OK);
     ck_assert_str_eq(os.name, "cache");
-    ck_assert_uint_eq(os.bytes, 10 * 120);
+    ck_assert_uint_eq(os.bytes, 10 * 104);
     ck_assert_uint_eq(os.allocs, 10);
 
     ck_assert_int_eq(ob_arena_owner_stats(a, store, &os), OB_OK);
@@ -498,7 +510,7 @@ START_TEST(test_owner_accounting)
         ob_arena_free(a, cache, cp[i], 100);
     }
     ck_assert_int_eq(ob_arena_owner_stats(a, cache, &os), OB_OK);
-    ck_assert_uint_eq(os.bytes, 6 * 120);
+    ck_assert_uint_eq(os.bytes, 6 * 104);
     ck_assert_uint_eq(os.allocs, 10);                    /* since start */
     t_check_consistent(a);
 
@@ -2058,6 +2070,140 @@ START_TEST(test_evict_liar)
 END_TEST
 
 
+/* ---- the walk (a CLOCK hand) ---------------------------------------------- */
+
+#define T_WS  200                       /* a class of 16 per 4 KiB page */
+
+typedef struct t_walk_s {
+    ob_arena_t  *a;
+    int          owner;
+    void        *seen[256];
+    size_t       n;
+    void        *free_it;       /* freed when met (move walks only) */
+} t_walk_t;
+
+
+static int
+t_walk_visit(void *ctx, void *chunk)
+{
+    t_walk_t  *w = ctx;
+
+    ck_assert_uint_lt(w->n, 256);
+    w->seen[w->n++] = chunk;
+    if (chunk == w->free_it) {
+        ob_arena_free(w->a, w->owner, chunk, T_WS);
+        w->free_it = NULL;
+    }
+    return OB_OK;
+}
+
+
+static int
+t_walk_has(const t_walk_t *w, const void *p)
+{
+    size_t  i, k;
+
+    for (i = 0, k = 0; i < w->n; i++) {
+        k += w->seen[i] == p;
+    }
+    return (int) k;
+}
+
+
+START_TEST(test_walk)
+{
+    ob_arena_t  *a;
+    int          o;
+    void        *p[40], *q;
+    t_walk_t     w;
+    size_t       i, per;
+    ob_arena_class_stats_t  cs;
+
+    a = t_arena(T_MIB, 4096, 96, 1.25);
+    o = ob_arena_owner_add(a, "cache");
+    ck_assert_int_eq(ob_arena_owner_class_stats(a, o,
+                     ob_arena_class_of(a, T_WS), &cs), OB_OK);
+    per = cs.chunks_per_page;
+    ck_assert_uint_lt(per, 40);
+
+    /* nothing yet */
+    memset(&w, 0, sizeof(w));
+    w.a = a;
+    w.owner = o;
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 100, 1,
+                                    t_walk_visit, &w), 0);
+
+    for (i = 0; i < 40; i++) {
+        p[i] = ob_arena_alloc(a, o, T_WS);
+        ck_assert_ptr_nonnull(p[i]);
+    }
+
+    /* one round at most, each chunk once, in allocation order */
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 1000, 0,
+                                    t_walk_visit, &w), 40);
+    for (i = 0; i < 40; i++) {
+        ck_assert_ptr_eq(w.seen[i], p[i]);
+    }
+
+    /* a moving walk leaves the hand past what it saw; freeing the chunk
+     * met is allowed, and a free chunk is still met (the owner tells) */
+    w.n = 0;
+    w.free_it = p[2];
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 3, 1,
+                                    t_walk_visit, &w), 3);
+    ck_assert_ptr_eq(w.seen[2], p[2]);
+    w.n = 0;
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 1, 0,
+                                    t_walk_visit, &w), 1);
+    ck_assert_ptr_eq(w.seen[0], p[3]);
+
+    /* the freed chunk is reused just behind the hand: met last */
+    q = ob_arena_alloc(a, o, T_WS);
+#ifndef OB_DEBUG_ARENA
+    ck_assert_ptr_eq(q, p[2]);
+#endif
+    p[2] = q;
+    w.n = 0;
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 1000, 0,
+                                    t_walk_visit, &w), 40);
+    ck_assert_ptr_eq(w.seen[0], p[3]);
+    ck_assert_ptr_eq(w.seen[39], q);
+
+    /* a page emptied under the hand: the hand goes on, never to freed
+     * memory (ASan would tell) */
+    for (i = 0; i < per; i++) {
+        ob_arena_free(a, o, p[i], T_WS);
+    }
+    w.n = 0;
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 1000, 1,
+                                    t_walk_visit, &w), 40 - per);
+    for (i = 0; i < per; i++) {
+        ck_assert_int_eq(t_walk_has(&w, p[i]), 0);
+    }
+    for (i = per; i < 40; i++) {
+        ck_assert_int_eq(t_walk_has(&w, p[i]), 1);
+        ob_arena_free(a, o, p[i], T_WS);
+    }
+    ck_assert_uint_eq(ob_arena_walk(a, o, ob_arena_class_of(a, T_WS), 1000, 1,
+                                    t_walk_visit, &w), 0);
+
+    /* large blocks: their own walk */
+    q = ob_arena_alloc(a, o, 8192);
+    ck_assert_ptr_nonnull(q);
+    w.n = 0;
+    ck_assert_uint_eq(ob_arena_walk(a, o, OB_ARENA_CLASS_LARGE, 10, 1,
+                                    t_walk_visit, &w), 1);
+    ck_assert_ptr_eq(w.seen[0], q);
+    ob_arena_free(a, o, q, 8192);
+    ck_assert_uint_eq(ob_arena_walk(a, o, OB_ARENA_CLASS_LARGE, 10, 1,
+                                    t_walk_visit, &w), 0);
+
+    ob_arena_destroy(a);
+}
+END_TEST
+
+
+
 Suite *
 ob_arena_suite(void)
 {
@@ -2103,6 +2249,7 @@ ob_arena_suite(void)
     tcase_add_test(tc, test_rebalance_by_age);
     tcase_add_test(tc, test_page_size_fit);
     tcase_add_test(tc, test_evict_no_recursion);
+    tcase_add_test(tc, test_walk);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("random");
