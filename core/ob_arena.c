@@ -1859,7 +1859,7 @@ ob_arena_walk(ob_arena_t *a, int owner, unsigned id, size_t max, int move,
     void               *chunk;
 #endif
 
-    if (!ob_arena_owner_ok(a, owner) || id > a->nclasses || max == 0) {
+    if (!ob_arena_owner_is_valid(a, owner) || id > a->nclasses || max == 0) {
         return 0;
     }
 
