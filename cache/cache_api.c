@@ -17,7 +17,7 @@
 
 
 static int
-cache_api_key_ok(const cache_t *c, size_t nkey)
+cache_api_key_is_valid(const cache_t *c, size_t nkey)
 {
     return c != NULL && nkey > 0 && nkey <= CACHE_KEY_MAX;
 }
@@ -29,7 +29,7 @@ cache_get(cache_t *c, const char *key, size_t nkey, const void **value,
 {
     cache_item_t  *it;
 
-    if (!cache_api_key_ok(c, nkey)) {
+    if (!cache_api_key_is_valid(c, nkey)) {
         return OB_ERR;
     }
 
@@ -76,7 +76,7 @@ cache_set(cache_t *c, const char *key, size_t nkey, const void *value,
     cache_item_t  *it, *old;
     int            why;
 
-    if (!cache_api_key_ok(c, nkey) || (value == NULL && len != 0)) {
+    if (!cache_api_key_is_valid(c, nkey) || (value == NULL && len != 0)) {
         return OB_ERR;
     }
 
@@ -117,7 +117,7 @@ cache_delete(cache_t *c, const char *key, size_t nkey)
 {
     cache_item_t  *it;
 
-    if (!cache_api_key_ok(c, nkey)) {
+    if (!cache_api_key_is_valid(c, nkey)) {
         return OB_ERR;
     }
 
@@ -142,7 +142,7 @@ cache_touch(cache_t *c, const char *key, size_t nkey, int64_t exptime)
 {
     cache_item_t  *it;
 
-    if (!cache_api_key_ok(c, nkey)) {
+    if (!cache_api_key_is_valid(c, nkey)) {
         return OB_ERR;
     }
 

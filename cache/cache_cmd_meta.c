@@ -356,21 +356,21 @@ meta_flag_value(cache_t *c, meta_req_t *req, const meta_flag_t *f,
         return OB_OK;
 
     case META_ARG_TTL:
-        if (!cache_proto_i32(&v, &ttl)) {
+        if (cache_proto_i32(&v, &ttl) != OB_OK) {
             return OB_ERR;
         }
         *(cache_rel_time_t *) dst = cache_exptime_rel(c, ttl);
         return OB_OK;
 
     case META_ARG_U32:
-        if (!cache_proto_u32(&v, &u32)) {
+        if (cache_proto_u32(&v, &u32) != OB_OK) {
             return OB_ERR;
         }
         *(uint32_t *) dst = u32;
         return OB_OK;
 
     case META_ARG_U64:
-        if (!cache_proto_u64(&v, &u64)) {
+        if (cache_proto_u64(&v, &u64) != OB_OK) {
             return OB_ERR;
         }
         *(uint64_t *) dst = u64;
@@ -711,7 +711,7 @@ meta_ms_parse(cache_t *c, meta_req_t *req, ob_str_t *tokens, size_t ntokens,
     err = meta_req_start(req, tokens, ntokens, 3,
                          "CLIENT_ERROR options flags too long");
     if (err == NULL
-        && (ntokens < 3 || !cache_proto_i32(&tokens[2], vlen) || *vlen < 0
+        && (ntokens < 3 || cache_proto_i32(&tokens[2], vlen) != OB_OK || *vlen < 0
             || *vlen > INT_MAX - 2))
     {
         *vlen = -1;

@@ -24,18 +24,6 @@
 #include <string.h>
 
 
-/* 1 when the token is exactly `name`. */
-static int
-cache_slabs_is(const ob_str_t *t, const char *name)
-{
-    size_t  n;
-
-    n = strlen(name);
-
-    return t->len == n && memcmp(t->data, name, n) == 0;
-}
-
-
 /* The reply of memcached's slabs_reassign(src, dst), checks in its order.
  * src and dst are the ids clients see (cache_class_id_show). */
 static const char *
@@ -93,7 +81,7 @@ cache_slabs_automove(cache_t *c, ob_str_t *tokens, size_t ntokens)
     double     ratio;
     uint32_t   level;
 
-    if (cache_slabs_is(&tokens[2], "ratio")) {
+    if (cache_token_is(&tokens[2], "ratio")) {
         if (ntokens < 4 || tokens[3].len == 0 || tokens[3].len >= sizeof(buf)) {
             return "ERROR";
         }
@@ -107,7 +95,7 @@ cache_slabs_automove(cache_t *c, ob_str_t *tokens, size_t ntokens)
         return "OK";
     }
 
-    if (!cache_proto_u32(&tokens[2], &level)) {
+    if (cache_proto_u32(&tokens[2], &level) != OB_OK) {
         return "CLIENT_ERROR bad command line format";
     }
 
@@ -133,16 +121,16 @@ cache_cmd_slabs(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
     int32_t  src, dst;
 
     /* memcached counts a terminal token: its ntokens == 5 is our 4 */
-    if (ntokens == 4 && cache_slabs_is(&tokens[1], "reassign")) {
-        if (!cache_proto_i32(&tokens[2], &src)
-            || !cache_proto_i32(&tokens[3], &dst))
+    if (ntokens == 4 && cache_token_is(&tokens[1], "reassign")) {
+        if (cache_proto_i32(&tokens[2], &src) != OB_OK
+            || cache_proto_i32(&tokens[3], &dst) != OB_OK)
         {
             return cache_reply(cc, "CLIENT_ERROR bad command line format", 0);
         }
         return cache_reply(cc, cache_slabs_reassign(cc->cache, src, dst), 0);
     }
 
-    if (ntokens >= 3 && cache_slabs_is(&tokens[1], "automove")) {
+    if (ntokens >= 3 && cache_token_is(&tokens[1], "automove")) {
         return cache_reply(cc, cache_slabs_automove(cc->cache, tokens, ntokens),
                            0);
     }

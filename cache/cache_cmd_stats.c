@@ -34,6 +34,7 @@
  */
 #include "cache_int.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,27 +49,57 @@
 #include "ob_cycle.h"
 
 
+/*
+ * A stats reply is built aside in one evbuffer and appended to the
+ * connection in one checked call, so that a reply is never half-written.
+ * Every line's append is checked too: `failed` remembers a refused one, and
+ * the reply is then replaced by memcached's out-of-memory error.
+ */
+typedef struct cache_stats_out_s {
+    struct evbuffer  *buf;
+    int               failed;
+} cache_stats_out_t;
+
+
+/* Appends one formatted line, remembering a failure. */
+static void
+cache_stat_printf(cache_stats_out_t *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+cache_stat_printf(cache_stats_out_t *out, const char *fmt, ...)
+{
+    va_list  ap;
+
+    va_start(ap, fmt);
+    if (evbuffer_add_vprintf(out->buf, fmt, ap) < 0) {
+        out->failed = 1;
+    }
+    va_end(ap);
+}
+
+
 /* Appends "STAT <name> <unsigned>\r\n". */
 static void
-cache_stat_u64(struct evbuffer *out, const char *name, uint64_t v)
+cache_stat_u64(cache_stats_out_t *out, const char *name, uint64_t v)
 {
-    evbuffer_add_printf(out, "STAT %s %llu\r\n", name, (unsigned long long) v);
+    cache_stat_printf(out, "STAT %s %llu\r\n", name, (unsigned long long) v);
 }
 
 
 static void
-cache_stat_str(struct evbuffer *out, const char *name, const char *v)
+cache_stat_str(cache_stats_out_t *out, const char *name, const char *v)
 {
-    evbuffer_add_printf(out, "STAT %s %s\r\n", name, v);
+    cache_stat_printf(out, "STAT %s %s\r\n", name, v);
 }
 
 
 /* A "<prefix>:<field>" stat of one class, as items/slabs print them. */
 static void
-cache_stat_class(struct evbuffer *out, const char *prefix, unsigned id,
+cache_stat_class(cache_stats_out_t *out, const char *prefix, unsigned id,
                  const char *name, uint64_t v)
 {
-    evbuffer_add_printf(out, "STAT %s%u:%s %llu\r\n", prefix, id, name,
+    cache_stat_printf(out, "STAT %s%u:%s %llu\r\n", prefix, id, name,
                         (unsigned long long) v);
 }
 
@@ -88,7 +119,7 @@ cache_stats_core_conf(const cache_t *c)
 /* ---- stats -------------------------------------------------------------- */
 
 static void
-cache_stats_general(cache_t *c, struct evbuffer *out)
+cache_stats_general(cache_t *c, cache_stats_out_t *out)
 {
     const cache_stats_t  *s;
     const ob_cycle_t     *cy;
@@ -111,9 +142,9 @@ cache_stats_general(cache_t *c, struct evbuffer *out)
     cache_stat_str(out, "version", CACHE_PROTO_VERSION);
     cache_stat_str(out, "libevent", event_get_version());
     cache_stat_u64(out, "pointer_size", 8 * sizeof(void *));
-    evbuffer_add_printf(out, "STAT rusage_user %ld.%06ld\r\n",
+    cache_stat_printf(out, "STAT rusage_user %ld.%06ld\r\n",
                         (long) ru.ru_utime.tv_sec, (long) ru.ru_utime.tv_usec);
-    evbuffer_add_printf(out, "STAT rusage_system %ld.%06ld\r\n",
+    cache_stat_printf(out, "STAT rusage_system %ld.%06ld\r\n",
                         (long) ru.ru_stime.tv_sec, (long) ru.ru_stime.tv_usec);
 
     /* connections to the cache's listeners; the limit and the refusals
@@ -213,7 +244,7 @@ cache_stats_general(cache_t *c, struct evbuffer *out)
  * core.slab_min_chunk, then one per arena class.
  */
 static void
-cache_stats_items(cache_t *c, struct evbuffer *out)
+cache_stats_items(cache_t *c, cache_stats_out_t *out)
 {
     const cache_class_stats_t  *cs;
     unsigned                    id, shown;
@@ -260,7 +291,7 @@ cache_stats_items(cache_t *c, struct evbuffer *out)
 /* ---- stats slabs -------------------------------------------------------- */
 
 static void
-cache_stats_slabs(cache_t *c, struct evbuffer *out)
+cache_stats_slabs(cache_t *c, cache_stats_out_t *out)
 {
     const cache_class_stats_t  *cs;
     ob_arena_class_stats_t      acs;
@@ -310,7 +341,7 @@ cache_stats_slabs(cache_t *c, struct evbuffer *out)
 /* ---- stats settings ----------------------------------------------------- */
 
 static void
-cache_stats_settings(cache_t *c, struct evbuffer *out)
+cache_stats_settings(cache_t *c, cache_stats_out_t *out)
 {
     const json_t            *core, *conf;
     const char              *listen;
@@ -357,9 +388,9 @@ cache_stats_settings(cache_t *c, struct evbuffer *out)
     cache_stat_str(out, "evictions", c->evictions_enabled ? "on" : "off");
     cache_stat_str(out, "domain_socket",
                    c->unix_socket != NULL ? c->unix_socket : "NULL");
-    evbuffer_add_printf(out, "STAT umask %llo\r\n", (unsigned long long) mask);
+    cache_stat_printf(out, "STAT umask %llo\r\n", (unsigned long long) mask);
     cache_stat_str(out, "shutdown_command", "no");
-    evbuffer_add_printf(out, "STAT growth_factor %.2f\r\n", factor);
+    cache_stat_printf(out, "STAT growth_factor %.2f\r\n", factor);
     cache_stat_u64(out, "chunk_size", chunk);
     cache_stat_u64(out, "num_threads",
                    core != NULL ? (uint64_t) ob_conf_int(core, "threads") : 0);
@@ -374,7 +405,7 @@ cache_stats_settings(cache_t *c, struct evbuffer *out)
     cache_stat_str(out, "maxconns_fast", "yes");
     cache_stat_str(out, "slab_reassign", "yes");
     cache_stat_u64(out, "slab_automove", (uint64_t) c->mover.automove);
-    evbuffer_add_printf(out, "STAT slab_automove_ratio %.2f\r\n",
+    cache_stat_printf(out, "STAT slab_automove_ratio %.2f\r\n",
                         c->mover.ratio);
     cache_stat_u64(out, "slab_automove_window", CACHE_AUTOMOVE_WINDOW);
     cache_stat_u64(out, "slab_chunk_max", ast.page_size / 2);
@@ -427,16 +458,6 @@ cache_stats_reset(cache_t *c)
 }
 
 
-/* 1 when the sub-command token is exactly `name`. */
-static int
-cache_stats_is(const ob_str_t *sub, const char *name)
-{
-    size_t  n;
-
-    n = strlen(name);
-
-    return sub->len == n && memcmp(sub->data, name, n) == 0;
-}
 
 
 /* ---- the command -------------------------------------------------------- */
@@ -445,7 +466,7 @@ int
 cache_cmd_stats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 {
     cache_t          *c;
-    struct evbuffer  *buf;
+    cache_stats_out_t  out;
     const ob_str_t   *sub;
     size_t            len;
     unsigned char    *text;
@@ -454,50 +475,51 @@ cache_cmd_stats(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
     c = cc->cache;
     sub = ntokens > 1 ? &tokens[1] : NULL;
 
-    if (sub != NULL && cache_stats_is(sub, "reset")) {
+    if (sub != NULL && cache_token_is(sub, "reset")) {
         cache_stats_reset(c);
         return cache_reply(cc, "RESET", 0);
     }
 
     /* built aside, so that a reply is never half-written */
-    buf = evbuffer_new();
-    if (buf == NULL) {
+    out.buf = evbuffer_new();
+    out.failed = 0;
+    if (out.buf == NULL) {
         return cache_reply(cc, "SERVER_ERROR out of memory writing stats", 0);
     }
 
     if (sub == NULL) {
-        cache_stats_general(c, buf);
+        cache_stats_general(c, &out);
 
-    } else if (cache_stats_is(sub, "settings")) {
-        cache_stats_settings(c, buf);
+    } else if (cache_token_is(sub, "settings")) {
+        cache_stats_settings(c, &out);
 
-    } else if (cache_stats_is(sub, "items")) {
-        cache_stats_items(c, buf);
+    } else if (cache_token_is(sub, "items")) {
+        cache_stats_items(c, &out);
 
-    } else if (cache_stats_is(sub, "slabs")) {
-        cache_stats_slabs(c, buf);
+    } else if (cache_token_is(sub, "slabs")) {
+        cache_stats_slabs(c, &out);
 
-    } else if (cache_stats_is(sub, "sizes")) {
+    } else if (cache_token_is(sub, "sizes")) {
         /* memcached's item-size histogram, off unless enabled at start */
-        cache_stat_str(buf, "sizes_status", "disabled");
+        cache_stat_str(&out, "sizes_status", "disabled");
 
     } else {
         /* "stats noreply", "stats bogus": memcached's unknown sub-command */
-        evbuffer_free(buf);
+        evbuffer_free(out.buf);
         return cache_reply(cc, "ERROR", 0);
     }
 
     /* one checked append of the whole reply: the connection gets all of
      * it or, closing, none */
     rc = OB_ERR;
-    if (evbuffer_add(buf, "END\r\n", 5) == 0) {
-        len = evbuffer_get_length(buf);
-        text = evbuffer_pullup(buf, -1);
+    if (!out.failed && evbuffer_add(out.buf, "END\r\n", 5) == 0) {
+        len = evbuffer_get_length(out.buf);
+        text = evbuffer_pullup(out.buf, -1);
         if (text != NULL) {
             rc = cache_out(cc, text, len);
         }
     }
-    evbuffer_free(buf);
+    evbuffer_free(out.buf);
     if (rc != OB_OK && !cc->out_err) {
         rc = cache_reply(cc, "SERVER_ERROR out of memory writing stats", 0);
     }

@@ -69,23 +69,11 @@
 #define CACHE_VERBOSITY_MAX    2
 
 
-/* 1 when token t is exactly the string s. */
-static int
-cache_tok_is(const ob_str_t *t, const char *s)
-{
-    size_t  n;
-
-    n = strlen(s);
-
-    return t->len == n && memcmp(t->data, s, n) == 0;
-}
-
-
 /* memcached's set_noreply_maybe: the last token is exactly "noreply". */
 static int
 cache_tok_noreply(const ob_str_t *tokens, size_t ntokens)
 {
-    return ntokens > 1 && cache_tok_is(&tokens[ntokens - 1], "noreply");
+    return ntokens > 1 && cache_token_is(&tokens[ntokens - 1], "noreply");
 }
 
 
@@ -205,10 +193,10 @@ cache_store_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
     cas_in = 0;
 
     if (key->len > CACHE_KEY_MAX
-        || !cache_proto_u32(&tokens[2], &flags)
-        || !cache_proto_i32(&tokens[3], &exptime)
-        || !cache_proto_i32(&tokens[4], &vlen)
-        || (op == CACHE_OP_CAS && !cache_proto_u64(&tokens[5], &cas_in))
+        || cache_proto_u32(&tokens[2], &flags) != OB_OK
+        || cache_proto_i32(&tokens[3], &exptime) != OB_OK
+        || cache_proto_i32(&tokens[4], &vlen) != OB_OK
+        || (op == CACHE_OP_CAS && cache_proto_u64(&tokens[5], &cas_in) != OB_OK)
         || vlen < 0 || vlen > INT32_MAX - 2)
     {
         /* no swallow: the data line is then read as a command */
@@ -366,7 +354,7 @@ cache_get_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens,
 
 
     if (touch) {
-        if (!cache_proto_i32(&tokens[1], &exptime)) {
+        if (cache_proto_i32(&tokens[1], &exptime) != OB_OK) {
             return cache_reply(cc, CACHE_MSG_BAD_EXPTIME, 0);
         }
         rel = cache_exptime_rel(c, exptime);
@@ -513,7 +501,7 @@ cache_cmd_touch(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
                                 noreply);
     }
 
-    if (!cache_proto_i32(&tokens[2], &exptime)) {
+    if (cache_proto_i32(&tokens[2], &exptime) != OB_OK) {
         return cache_reply(cc, CACHE_MSG_BAD_EXPTIME,
                                 noreply);
     }
@@ -551,7 +539,7 @@ cache_cmd_delete(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 
 
     if (ntokens > 2) {
-        hold_zero = cache_tok_is(&tokens[2], "0");
+        hold_zero = cache_token_is(&tokens[2], "0");
         noreply = cache_tok_noreply(tokens, ntokens);
         valid = (ntokens == 3 && (hold_zero || noreply))
                 || (ntokens == 4 && hold_zero && noreply);
@@ -599,7 +587,7 @@ cache_incr_generic(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens, int incr)
                                 noreply);
     }
 
-    if (!cache_proto_u64(&tokens[2], &delta)) {
+    if (cache_proto_u64(&tokens[2], &delta) != OB_OK) {
         return cache_reply(cc, "CLIENT_ERROR invalid numeric delta argument",
                                 noreply);
     }
@@ -671,7 +659,7 @@ cache_cmd_flush_all(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 
     /* a delay is there unless the line is `flush_all [noreply]` */
     if (ntokens != (noreply ? 2u : 1u)
-        && !cache_proto_i32(&tokens[1], &delay))
+        && cache_proto_i32(&tokens[1], &delay) != OB_OK)
     {
         return cache_reply(cc, CACHE_MSG_BAD_EXPTIME,
                                 noreply);
@@ -709,7 +697,7 @@ cache_cmd_verbosity(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 
     noreply = cache_tok_noreply(tokens, ntokens);
 
-    if (!cache_proto_u32(&tokens[1], &level)) {
+    if (cache_proto_u32(&tokens[1], &level) != OB_OK) {
         return cache_reply(cc, CACHE_MSG_BAD_FORMAT,
                                 noreply);
     }
@@ -771,7 +759,7 @@ cache_cmd_memlimit(cache_conn_t *cc, ob_str_t *tokens, size_t ntokens)
 
     noreply = cache_tok_noreply(tokens, ntokens);
 
-    if (!cache_proto_u32(&tokens[1], &mb)) {
+    if (cache_proto_u32(&tokens[1], &mb) != OB_OK) {
         reply = "ERROR";
 
     } else if (mb < 8) {

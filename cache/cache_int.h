@@ -89,7 +89,7 @@ typedef struct cache_item_s {
 
 #define CACHE_ITEM_HDR  offsetof(cache_item_t, data)
 
-/* The header size the -I limit counts (cache_item_too_large): the 56
+/* The header size the -I limit counts (cache_item_is_too_large): the 56
  * bytes items took before, so that the largest value accepted stayed. */
 #define CACHE_ITEM_SIZE_CHECK  56
 
@@ -316,7 +316,7 @@ cache_item_t *cache_item_get(cache_t *c, const char *key, size_t nkey);
 /* Whether an item with this key length and value length (without "\r\n")
  * is over max_item_size: cache_item_alloc's own test, for commands that
  * must decide before their data block has arrived. */
-int cache_item_too_large(const cache_t *c, size_t nkey, size_t nbytes);
+int cache_item_is_too_large(const cache_t *c, size_t nkey, size_t nbytes);
 
 /* Marks a hit: FETCHED and ACTIVE (the CLOCK's second chance), time = now. */
 void cache_item_bump(cache_t *c, cache_item_t *it);
@@ -442,9 +442,12 @@ int cache_proto_line_may_grow(const uint8_t *head, size_t nhead, size_t len);
 /*
  * The decimal reader behind every unsigned number of the protocol, and of
  * incr/decr's stored value: memcached's safe_strtoull on [p, p + n).
- * Returns 1 on success.
+ * Returns OB_OK, or OB_ERR when the text is not such a number.
  */
 int cache_proto_u64_text(const char *p, size_t n, uint64_t *out /* OUT */);
+
+/* 1 when token t is exactly the string s (a sub-command, a keyword). */
+int cache_token_is(const ob_str_t *t, const char *s);
 
 /*
  * Splits a line on spaces (only 0x20, repeated spaces ignored), as
@@ -456,7 +459,7 @@ size_t cache_proto_tokenize(const char *line, size_t len, ob_str_t *tokens,
                             size_t max);
 
 /* Numbers as memcached's safe_strto* read them: the whole token must be the
- * number.  Return 1 on success, 0 otherwise. */
+ * number.  Return OB_OK, or OB_ERR (*out untouched). */
 int cache_proto_u64(const ob_str_t *t, uint64_t *out /* OUT */);
 int cache_proto_u32(const ob_str_t *t, uint32_t *out /* OUT */);   /* flags: a u64 truncated to 32 bits, no sign */
 int cache_proto_i32(const ob_str_t *t, int32_t *out /* OUT */);    /* exptime, bytes */

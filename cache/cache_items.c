@@ -601,7 +601,7 @@ cache_item_get(cache_t *c, const char *key, size_t nkey)
 
 
 int
-cache_item_too_large(const cache_t *c, size_t nkey, size_t nbytes)
+cache_item_is_too_large(const cache_t *c, size_t nkey, size_t nbytes)
 {
     /* the bound memcached's -I tests: a 56-byte header and "\r\n" (what
      * items took before this header shrank), so that the largest value
@@ -621,7 +621,7 @@ cache_item_alloc(cache_t *c, const char *key, size_t nkey, uint32_t flags,
 
     total = CACHE_ITEM_HDR + nkey + (flags != 0 ? 4 : 0) + nbytes;
 
-    if (cache_item_too_large(c, nkey, nbytes)) {
+    if (cache_item_is_too_large(c, nkey, nbytes)) {
         if (why != NULL) {
             *why = CACHE_TOO_LARGE;
         }

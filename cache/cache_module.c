@@ -211,7 +211,7 @@ cache_cmds_fini(cache_t *c)
  * m command) answer ERROR instead.
  */
 static int
-cache_looks_like_http(const ob_str_t *tokens, size_t ntokens)
+cache_is_http_request(const ob_str_t *tokens, size_t ntokens)
 {
     const ob_str_t *name, *last;
 
@@ -390,7 +390,7 @@ cache_conn_one(cache_conn_t *cc, struct evbuffer *in)
         return ((const cache_cmd_t *) cmd)->handler(cc, cc->tokens,
                                                     cc->ntokens);
     }
-    if (rc == OB_DECLINED && cache_looks_like_http(cc->tokens, cc->ntokens)) {
+    if (rc == OB_DECLINED && cache_is_http_request(cc->tokens, cc->ntokens)) {
         return OB_ERR;
     }
     /* no such command, or the wrong number of tokens */

@@ -164,16 +164,28 @@ cache_proto_tokenize(const char *line, size_t len, ob_str_t *tokens,
 
 /* isspace() in the C locale, which is what strto* and the wrappers use. */
 static int
-cache_proto_isspace(uint8_t ch)
+cache_proto_is_space(uint8_t ch)
 {
     return ch == ' ' || (ch >= '\t' && ch <= '\r');
 }
 
 
+int
+cache_token_is(const ob_str_t *t, const char *s)
+{
+    size_t  n;
+
+    n = strlen(s);
+
+    return t->len == n && memcmp(t->data, s, n) == 0;
+}
+
+
 /*
  * Scans a token as strtoull would, then applies safe_strto*'s end test.
- * Returns 1 when the token is a number by those rules (overflow is
- * reported in num->overflow, for the caller to refuse), 0 when it is not.
+ * Returns OB_OK when the token is a number by those rules (overflow is
+ * reported in num->overflow, for the caller to refuse), OB_ERR when it is
+ * not.
  */
 static int
 cache_proto_scan(const ob_str_t *t, cache_num_t *num /* OUT */)
@@ -189,7 +201,7 @@ cache_proto_scan(const ob_str_t *t, cache_num_t *num /* OUT */)
     num->overflow = 0;
     digits = 0;
 
-    while (p < end && cache_proto_isspace(*p)) {
+    while (p < end && cache_proto_is_space(*p)) {
         p++;
     }
 
@@ -211,11 +223,11 @@ cache_proto_scan(const ob_str_t *t, cache_num_t *num /* OUT */)
 
     /* no digits: strto*'s endptr == str */
     if (digits == 0) {
-        return 0;
+        return OB_ERR;
     }
 
     /* safe_strto*: what follows must be white space or the end */
-    return p == end || cache_proto_isspace(*p);
+    return (p == end || cache_proto_is_space(*p)) ? OB_OK : OB_ERR;
 }
 
 
@@ -236,8 +248,8 @@ cache_proto_u64_text(const char *p, size_t n, uint64_t *out)
     t.data = (const uint8_t *) p;
     t.len = n;
 
-    if (!cache_proto_scan(&t, &num) || num.overflow) {
-        return 0;
+    if (cache_proto_scan(&t, &num) != OB_OK || num.overflow) {
+        return OB_ERR;
     }
 
     v = num.neg ? (uint64_t) 0 - num.mag : num.mag;
@@ -245,18 +257,11 @@ cache_proto_u64_text(const char *p, size_t n, uint64_t *out)
     /* memcached's strchr(str, '-') runs over the whole token (its
      * tokenizer NUL-terminates tokens), not only up to the digits' end */
     if ((v >> 63) != 0 && memchr(t.data, '-', t.len) != NULL) {
-        return 0;
+        return OB_ERR;
     }
 
     *out = v;
-    return 1;
-}
-
-
-static int
-cache_proto_unsigned(const ob_str_t *t, uint64_t *out)
-{
-    return cache_proto_u64_text((const char *) t->data, t->len, out);
+    return OB_OK;
 }
 
 
@@ -265,12 +270,12 @@ cache_proto_u64(const ob_str_t *t, uint64_t *out)
 {
     uint64_t  v;
 
-    if (!cache_proto_unsigned(t, &v)) {
-        return 0;
+    if (cache_proto_u64_text((const char *) t->data, t->len, &v) != OB_OK) {
+        return OB_ERR;
     }
 
     *out = v;
-    return 1;
+    return OB_OK;
 }
 
 
@@ -279,13 +284,13 @@ cache_proto_u32(const ob_str_t *t, uint32_t *out)
 {
     uint64_t  v;
 
-    if (!cache_proto_unsigned(t, &v)) {
-        return 0;
+    if (cache_proto_u64_text((const char *) t->data, t->len, &v) != OB_OK) {
+        return OB_ERR;
     }
 
     /* memcached stores the unsigned long in a uint32_t: the low 32 bits */
     *out = (uint32_t) v;
-    return 1;
+    return OB_OK;
 }
 
 
@@ -294,26 +299,26 @@ cache_proto_i64(const ob_str_t *t, int64_t *out)
 {
     cache_num_t  num;
 
-    if (!cache_proto_scan(t, &num) || num.overflow) {
-        return 0;
+    if (cache_proto_scan(t, &num) != OB_OK || num.overflow) {
+        return OB_ERR;
     }
 
     /* strtol's range: ERANGE above INT64_MAX, or below INT64_MIN */
     if (num.neg) {
         if (num.mag > (uint64_t) INT64_MAX + 1) {
-            return 0;
+            return OB_ERR;
         }
         *out = num.mag == (uint64_t) INT64_MAX + 1
                ? INT64_MIN : -(int64_t) num.mag;
 
     } else {
         if (num.mag > (uint64_t) INT64_MAX) {
-            return 0;
+            return OB_ERR;
         }
         *out = (int64_t) num.mag;
     }
 
-    return 1;
+    return OB_OK;
 }
 
 
@@ -323,8 +328,8 @@ cache_proto_i32(const ob_str_t *t, int32_t *out)
     int64_t   v;
     uint32_t  u;
 
-    if (!cache_proto_i64(t, &v)) {
-        return 0;
+    if (cache_proto_i64(t, &v) != OB_OK) {
+        return OB_ERR;
     }
 
     /* memcached assigns the long to an int32_t: the low 32 bits, read as
@@ -332,7 +337,7 @@ cache_proto_i32(const ob_str_t *t, int32_t *out)
      * value to a signed type is implementation-defined in C. */
     u = (uint32_t) v;
     *out = u <= (uint32_t) INT32_MAX ? (int32_t) u : -(int32_t) ~u - 1;
-    return 1;
+    return OB_OK;
 }
 
 

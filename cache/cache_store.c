@@ -220,7 +220,7 @@ cache_store_incr(cache_t *c, const char *key, size_t nkey, int incr,
     /* the protocol's own reader (memcached's safe_strtoull on the item),
      * so that a stored "-9223372036854775809" is read as memcached reads
      * it */
-    if (olen == 0 || !cache_proto_u64_text(CACHE_ITEM_value(it), olen, &v)) {
+    if (olen == 0 || cache_proto_u64_text(CACHE_ITEM_value(it), olen, &v) != OB_OK) {
         return OB_DECLINED;
     }
 

@@ -40,12 +40,12 @@ fuzz_check_tokens(const char *line, size_t len)
         if (i + 1 < n && memchr(tokens[i].data, ' ', tokens[i].len) != NULL) {
             abort();
         }
-        if (cache_proto_u64(&tokens[i], &u64)) {
+        if (cache_proto_u64(&tokens[i], &u64) == OB_OK) {
             /* What was read formats back to a number that reads the same. */
             ob_str_t again = { cache_proto_u64_format(u64, buf),
                                (const uint8_t *) buf };
             uint64_t back;
-            if (!cache_proto_u64(&again, &back) || back != u64) {
+            if (cache_proto_u64(&again, &back) != OB_OK || back != u64) {
                 abort();
             }
         }

@@ -232,25 +232,25 @@ START_TEST(test_u64_text)
 {
     uint64_t  v;
 
-    ck_assert(cache_proto_u64_text("-9223372036854775809", 20, &v));
+    ck_assert(cache_proto_u64_text("-9223372036854775809", 20, &v) == OB_OK);
     ck_assert(v == 9223372036854775807ull);
-    ck_assert(!cache_proto_u64_text("-9223372036854775808", 20, &v));
-    ck_assert(!cache_proto_u64_text("-1", 2, &v));
-    ck_assert(cache_proto_u64_text("-0", 2, &v));
+    ck_assert(cache_proto_u64_text("-9223372036854775808", 20, &v) != OB_OK);
+    ck_assert(cache_proto_u64_text("-1", 2, &v) != OB_OK);
+    ck_assert(cache_proto_u64_text("-0", 2, &v) == OB_OK);
     ck_assert_uint_eq(v, 0);
-    ck_assert(cache_proto_u64_text("18446744073709551615", 20, &v));
+    ck_assert(cache_proto_u64_text("18446744073709551615", 20, &v) == OB_OK);
     ck_assert(v == UINT64_MAX);
-    ck_assert(!cache_proto_u64_text("18446744073709551616", 20, &v));
+    ck_assert(cache_proto_u64_text("18446744073709551616", 20, &v) != OB_OK);
     /* a stored value: space padding after an in-place decr, then the
      * slice's end (the "\r\n" is not part of it) */
-    ck_assert(cache_proto_u64_text("99 ", 3, &v));
+    ck_assert(cache_proto_u64_text("99 ", 3, &v) == OB_OK);
     ck_assert_uint_eq(v, 99);
-    ck_assert(cache_proto_u64_text("  12 ", 5, &v));
+    ck_assert(cache_proto_u64_text("  12 ", 5, &v) == OB_OK);
     ck_assert_uint_eq(v, 12);
-    ck_assert(!cache_proto_u64_text("12x", 3, &v));
-    ck_assert(!cache_proto_u64_text("", 0, &v));
+    ck_assert(cache_proto_u64_text("12x", 3, &v) != OB_OK);
+    ck_assert(cache_proto_u64_text("", 0, &v) != OB_OK);
     /* the slice ends where the value ends, even before more digits */
-    ck_assert(cache_proto_u64_text("123456", 3, &v));
+    ck_assert(cache_proto_u64_text("123456", 3, &v) == OB_OK);
     ck_assert_uint_eq(v, 123);
 }
 END_TEST
@@ -413,7 +413,7 @@ START_TEST(test_u64)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         t = t_str(cases[i].in);
         v = 777;
-        ck_assert_msg(cache_proto_u64(&t, &v) == cases[i].ok,
+        ck_assert_msg((cache_proto_u64(&t, &v) == OB_OK) == cases[i].ok,
                       "u64 \"%s\"", cases[i].in);
         if (cases[i].ok) {
             ck_assert_msg(v == cases[i].val, "u64 \"%s\" = %llu", cases[i].in,
@@ -453,7 +453,7 @@ START_TEST(test_u32)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         t = t_str(cases[i].in);
         v = 777;
-        ck_assert_msg(cache_proto_u32(&t, &v) == cases[i].ok,
+        ck_assert_msg((cache_proto_u32(&t, &v) == OB_OK) == cases[i].ok,
                       "u32 \"%s\"", cases[i].in);
         if (cases[i].ok) {
             ck_assert_msg(v == (uint32_t) cases[i].val, "u32 \"%s\" = %u",
@@ -495,7 +495,7 @@ START_TEST(test_i32)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         t = t_str(cases[i].in);
         v = 777;
-        ck_assert_msg(cache_proto_i32(&t, &v) == cases[i].ok,
+        ck_assert_msg((cache_proto_i32(&t, &v) == OB_OK) == cases[i].ok,
                       "i32 \"%s\"", cases[i].in);
         if (cases[i].ok) {
             ck_assert_msg(v == (int32_t) cases[i].val, "i32 \"%s\" = %d",
@@ -527,7 +527,7 @@ START_TEST(test_i64)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         t = t_str(cases[i].in);
         v = 777;
-        ck_assert_msg(cache_proto_i64(&t, &v) == cases[i].ok,
+        ck_assert_msg((cache_proto_i64(&t, &v) == OB_OK) == cases[i].ok,
                       "i64 \"%s\"", cases[i].in);
         if (cases[i].ok) {
             ck_assert_msg(v == cases[i].val, "i64 \"%s\" = %lld",
@@ -547,28 +547,28 @@ START_TEST(test_number_slice)
 
     t.data = (const uint8_t *) "12345";
     t.len = 2;
-    ck_assert(cache_proto_u64(&t, &u));
+    ck_assert(cache_proto_u64(&t, &u) == OB_OK);
     ck_assert_uint_eq(u, 12);
-    ck_assert(cache_proto_i32(&t, &i));
+    ck_assert(cache_proto_i32(&t, &i) == OB_OK);
     ck_assert_int_eq(i, 12);
 
     t.data = (const uint8_t *) "7x";
     t.len = 1;
-    ck_assert(cache_proto_u64(&t, &u));
+    ck_assert(cache_proto_u64(&t, &u) == OB_OK);
     ck_assert_uint_eq(u, 7);
 
     /* a '-' outside the slice does not count */
     t.data = (const uint8_t *) "18446744073709551615-";
     t.len = 20;
-    ck_assert(cache_proto_u64(&t, &u));
+    ck_assert(cache_proto_u64(&t, &u) == OB_OK);
     ck_assert(u == UINT64_MAX);
     /* inside it does, even after white space (strchr over the token) */
     t.len = 21;
-    ck_assert(!cache_proto_u64(&t, &u));
+    ck_assert(cache_proto_u64(&t, &u) != OB_OK);
     t = t_str("18446744073709551615\t-");
-    ck_assert(!cache_proto_u64(&t, &u));
+    ck_assert(cache_proto_u64(&t, &u) != OB_OK);
     t = t_str("5\t-");
-    ck_assert(cache_proto_u64(&t, &u));      /* small: no sign check */
+    ck_assert(cache_proto_u64(&t, &u) == OB_OK);      /* small: no sign check */
     ck_assert_uint_eq(u, 5);
 }
 END_TEST
@@ -649,18 +649,18 @@ START_TEST(test_numbers_vs_libc)
                 t = t_str(s);
 
                 ok = t_ref_strtoull(s, &ru);
-                ck_assert_msg(cache_proto_u64(&t, &u64) == ok,
+                ck_assert_msg((cache_proto_u64(&t, &u64) == OB_OK) == ok,
                               "u64 \"%s\"", s);
                 ck_assert_msg(!ok || u64 == ru, "u64 \"%s\"", s);
-                ck_assert_msg(cache_proto_u32(&t, &u32) == ok,
+                ck_assert_msg((cache_proto_u32(&t, &u32) == OB_OK) == ok,
                               "u32 \"%s\"", s);
                 ck_assert_msg(!ok || u32 == (uint32_t) ru, "u32 \"%s\"", s);
 
                 ok = t_ref_strtol(s, &rl);
-                ck_assert_msg(cache_proto_i64(&t, &i64) == ok,
+                ck_assert_msg((cache_proto_i64(&t, &i64) == OB_OK) == ok,
                               "i64 \"%s\"", s);
                 ck_assert_msg(!ok || i64 == rl, "i64 \"%s\"", s);
-                ck_assert_msg(cache_proto_i32(&t, &i32) == ok,
+                ck_assert_msg((cache_proto_i32(&t, &i32) == OB_OK) == ok,
                               "i32 \"%s\"", s);
                 ck_assert_msg(!ok || i32 == (int32_t) rl, "i32 \"%s\"", s);
             }
