@@ -331,6 +331,10 @@ cache_item_t *cache_item_alloc(cache_t *c, const char *key, size_t nkey,
                                uint32_t flags, cache_rel_time_t exptime,
                                size_t nbytes, int *why /* OUT */);
 
+/* A finished upload whose page was given up meanwhile moves to a live
+ * page before it is linked.  Returns the item to use: `it` or its copy. */
+cache_item_t *cache_item_settle(cache_t *c, cache_item_t *it);
+
 /* Frees an unlinked item; one still referenced is freed by its last
  * cache_item_release instead. */
 void cache_item_free(cache_t *c, cache_item_t *it);

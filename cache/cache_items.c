@@ -670,6 +670,44 @@ cache_item_free(cache_t *c, cache_item_t *it)
 
 
 /*
+ * The page mover cannot move an item that is still uploading (it is busy),
+ * so its page, once given up, waits for it; and once linked there the
+ * item would hold that page forever, out of the CLOCK's reach.  So a
+ * finished upload on such a page is copied to a chunk on a live page
+ * first (without eviction if a free chunk of its class exists), and the
+ * page can go to the pool.  Returns the item to use: `it`, or its copy
+ * (`it` is then freed).  Without memory for the copy `it` stays where it
+ * is, as before.
+ */
+cache_item_t *
+cache_item_settle(cache_t *c, cache_item_t *it)
+{
+    cache_item_t  *copy;
+    size_t         size;
+
+    size = CACHE_ITEM_asize(c, CACHE_ITEM_total(it));
+    if (!ob_arena_chunk_is_draining(c->arena, it, size)
+        || cache_item_is_referenced(it))
+    {
+        return it;
+    }
+
+    copy = ob_arena_alloc_nogrow(c->arena, c->owner, size);
+    if (copy == NULL) {
+        copy = ob_arena_alloc(c->arena, c->owner, size);
+        if (copy == NULL) {
+            return it;
+        }
+    }
+    memcpy(copy, it, CACHE_ITEM_total(it));
+    ob_arena_free(c->arena, c->owner, it, size);
+    c->stats.slab_reassign_rescues++;
+
+    return copy;
+}
+
+
+/*
  * References are rare (values of 1 KiB or more in replies in flight, and
  * uploads), so their counts are kept in c->refs rather than in every
  * header.  The table is kept at most half full; when it cannot grow

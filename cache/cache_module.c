@@ -438,6 +438,7 @@ cache_conn_feed(cache_conn_t *cc, struct evbuffer *in)
 
     bad = memcmp(cc->upload_crlf, "\r\n", 2) != 0;
     cc->upload = NULL;
+    it = cache_item_settle(cc->cache, it);
     return cc->upload_done(cc, it, bad);
 }
 

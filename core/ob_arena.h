@@ -211,6 +211,15 @@ size_t ob_arena_owner_headroom(const ob_arena_t *a, int owner);
 void *ob_arena_alloc(ob_arena_t *a, int owner, size_t size);
 
 /*
+ * 1 when the chunk at `p` (allocated with `size`) sits on a page that was
+ * given up and waits for its busy chunks; never for a large block, nor in
+ * the debug build (its pages are simulated).  An owner whose chunk was busy
+ * when its page went (an upload still arriving) moves it once it is done,
+ * so that the page can go to the pool.
+ */
+int ob_arena_chunk_is_draining(const ob_arena_t *a, const void *p, size_t size);
+
+/*
  * A chunk for `size` from a page `owner` already holds in that class: never
  * a new page, a pool page, or eviction (the evacuate callback's way to move
  * a chunk).  NULL when there is none, and always for a large size.  new.

@@ -610,6 +610,27 @@ ob_arena_rebalance(ob_arena_t *a, int o, unsigned id)
 
 
 int
+ob_arena_chunk_is_draining(const ob_arena_t *a, const void *p, size_t size)
+{
+#ifdef OB_DEBUG_ARENA
+    (void) a;
+    (void) p;
+    (void) size;
+    return 0;
+#else
+    const ob_arena_page_t  *page;
+
+    if (ob_arena_class_of(a, size) == OB_ARENA_CLASS_LARGE) {
+        return 0;
+    }
+    page = (const ob_arena_page_t *) ((uintptr_t) p & a->page_mask);
+
+    return page->draining;
+#endif
+}
+
+
+int
 ob_arena_page_move(ob_arena_t *a, int owner, unsigned src, unsigned dst)
 {
     int                 rc;

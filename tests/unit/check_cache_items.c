@@ -1188,6 +1188,71 @@ END_TEST
  * values (more than half a page) are arena blocks of their own, so the
  * arena's large_bytes shows exactly when one is freed.
  */
+/*
+ * An upload whose page is given up while its block arrives (the mover
+ * finds it busy, so the page drains) moves to a live page once the block is
+ * in (cache_item_settle), and the page can go to the pool.  The debug
+ * arena simulates pages: nothing drains there and settle keeps the item.
+ */
+START_TEST(test_settle_upload_off_draining_page)
+{
+    cache_t                 *c;
+    cache_item_t            *up, *it;
+    unsigned                 id;
+    size_t                   size;
+    int                      why;
+#ifndef OB_DEBUG_ARENA
+    ob_arena_class_stats_t   cs;
+    int                      i, rc;
+#endif
+
+    c = t_open(T_MIB, 64 * T_KIB);
+    why = 0;
+    up = cache_item_alloc(c, "up0", 3, 0, 0, 1000, &why);
+    ck_assert_ptr_nonnull(up);
+    size = CACHE_ITEM_asize(c, CACHE_ITEM_total(up));
+    id = ob_arena_class_of(c->arena, size);
+    t_fill(c, 300, 1000);                   /* "ev0".."ev299": about 5 pages */
+    it = t_find(c, "ev10");
+    ck_assert_ptr_nonnull(it);
+    ck_assert_uint_eq(ob_arena_class_of(c->arena,
+                          CACHE_ITEM_asize(c, CACHE_ITEM_total(it))), id);
+
+#ifndef OB_DEBUG_ARENA
+    for (i = 0; i < 16 && !ob_arena_chunk_is_draining(c->arena, up, size);
+         i++)
+    {
+        rc = ob_arena_page_move(c->arena, c->owner, id, OB_ARENA_POOL);
+        ck_assert_msg(rc == OB_OK || rc == OB_BUSY, "page_move: %d", rc);
+    }
+    ck_assert(ob_arena_chunk_is_draining(c->arena, up, size));
+    ck_assert_int_eq(ob_arena_class_stats(c->arena, id, &cs), OB_OK);
+    ck_assert_uint_eq(cs.draining_pages, 1);
+
+    memset(CACHE_ITEM_value(up), 'u', 1000);
+    it = cache_item_settle(c, up);
+    ck_assert_ptr_ne(it, up);
+    ck_assert(!ob_arena_chunk_is_draining(c->arena, it, size));
+    ck_assert_int_eq(ob_arena_class_stats(c->arena, id, &cs), OB_OK);
+    ck_assert_uint_eq(cs.draining_pages, 0);
+#else
+    memset(CACHE_ITEM_value(up), 'u', 1000);
+    it = cache_item_settle(c, up);
+    ck_assert_ptr_eq(it, up);
+#endif
+
+    ck_assert_int_eq(cache_store_item(c, it, CACHE_OP_SET, 0, NULL), OB_OK);
+    it = t_find(c, "up0");
+    ck_assert_ptr_nonnull(it);
+    ck_assert_uint_eq(it->nbytes, 1000);
+    ck_assert(CACHE_ITEM_value(it)[0] == 'u' && CACHE_ITEM_value(it)[999] == 'u');
+    t_check_stats(c);
+
+    t_close(c);
+}
+END_TEST
+
+
 START_TEST(test_refcount)
 {
     cache_t           *c;
@@ -1280,6 +1345,7 @@ cache_items_suite(void)
     tcase_add_test(tc, test_replace_keeps_one);
     tcase_add_test(tc, test_cas_increments);
     tcase_add_test(tc, test_refcount);
+    tcase_add_test(tc, test_settle_upload_off_draining_page);
     tcase_add_test(tc, test_item_size);
     suite_add_tcase(s, tc);
 
