@@ -119,14 +119,20 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -Icore -Icache \
 # request path (core and the cache, without main).
 FUZZ_SRC_cache_proto    := cache/cache_proto.c
 FUZZ_SRC_cache_requests := $(CORE_SRC) $(wildcard cache/*.c)
+FUZZ_SRC_store_resp     := store/store_resp.c
+FUZZ_HARNESSES          := cache_proto cache_requests store_resp
 
 fuzz:
 	@$(MAKE) --no-print-directory deps DEPS="clang libclang-rt-14-dev"
-	@set -e; for h in cache_proto cache_requests; do \
+	@set -e; for h in $(FUZZ_HARNESSES); do \
 	  mkdir -p build/fuzz/corpus-$$h; \
+	  case $$h in \
+	    cache_proto)    src="$(FUZZ_SRC_cache_proto)" ;; \
+	    cache_requests) src="$(FUZZ_SRC_cache_requests)" ;; \
+	    store_resp)     src="$(FUZZ_SRC_store_resp)" ;; \
+	  esac; \
 	  clang $(FUZZ_FLAGS) $$(pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_$$h \
-	    tests/fuzz/fuzz_$$h.c $$( [ $$h = cache_proto ] && echo "$(FUZZ_SRC_cache_proto)" \
-	                              || echo "$(FUZZ_SRC_cache_requests)" ) \
+	    tests/fuzz/fuzz_$$h.c $$src \
 	    $$(pkg-config --libs $(PKGS)); \
 	  build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$h tests/fuzz/corpus/$$h; \
