@@ -485,10 +485,13 @@ START_TEST(test_parse_linear)
     store_resp_parser_t  p;
     store_req_t          req;
     uint8_t             *buf;
-    size_t               n, len, i, consumed, calls;
+    size_t               n, len, i, consumed, calls, bad;
     double               t0, dt;
     int                  rc;
 
+    /* no ck_assert inside the timed loops: each one reports its line to
+     * the forked runner, a system call that would dwarf a parse step */
+    bad = 0;
     n = 100000;
     buf = malloc(16 + n * 7 + (1 << 20) + 64);
     ck_assert_ptr_nonnull(buf);
@@ -513,11 +516,11 @@ START_TEST(test_parse_linear)
         if (rc == OB_OK) {
             break;
         }
-        ck_assert_int_eq(rc, OB_AGAIN);
-        ck_assert_uint_eq(consumed, 0);
+        bad += (rc != OB_AGAIN || consumed != 0);
         i++;
     }
     dt = t_now() - t0;
+    ck_assert_uint_eq(bad, 0);
     ck_assert_int_eq(rc, OB_OK);
     ck_assert_uint_eq(i, len);
     ck_assert_uint_eq(req.argc, n);
@@ -539,11 +542,11 @@ START_TEST(test_parse_linear)
     t_parser_new(&p, 1);
     t0 = t_now();
     for (i = 0; i < len; i++) {
-        ck_assert_int_eq(store_resp_parse(&p, buf, i, &consumed, &req),
-                         OB_AGAIN);
+        bad += (store_resp_parse(&p, buf, i, &consumed, &req) != OB_AGAIN);
     }
     ck_assert_int_eq(store_resp_parse(&p, buf, len, &consumed, &req), OB_OK);
     dt = t_now() - t0;
+    ck_assert_uint_eq(bad, 0);
     ck_assert_uint_eq(req.argv[0].len, n);
     ck_assert_msg(dt < 1.0, "1 MiB bulk byte by byte: %.3f s", dt);
     free(p.argv);
@@ -567,10 +570,11 @@ START_TEST(test_parse_linear)
         if (rc == OB_OK) {
             break;
         }
-        ck_assert_int_eq(rc, OB_AGAIN);
+        bad += (rc != OB_AGAIN);
         i++;
     }
     dt = t_now() - t0;
+    ck_assert_uint_eq(bad, 0);
     ck_assert_int_eq(rc, OB_OK);
     ck_assert_uint_eq(req.argc, n / 2);
     ck_assert_int_eq(req.is_inline, 1);
