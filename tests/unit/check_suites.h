@@ -18,5 +18,6 @@ Suite *ob_wakeup_suite(void);    /* check_core_wakeup.c: helper threads -> react
 Suite *cache_items_suite(void);  /* check_cache_items.c: items, LRU, store semantics */
 Suite *cache_proto_suite(void);  /* check_cache_proto.c: framing, tokens, numbers, base64 */
 Suite *store_resp_suite(void);   /* check_store_resp.c: RESP parser, reply writers */
+Suite *store_db_suite(void);     /* check_store_db.c: objects, glob, keyspace, expiry */
 
 #endif /* OB_CHECK_SUITES_H */

@@ -1,0 +1,307 @@
+/*
+ * store_object.c: the store's value objects (see store_object.h).
+ *
+ * Why three string encodings, as Redis has them: most values are short
+ * (ids, counters, flags), so an embstr puts header and bytes in one arena
+ * chunk (one allocation, one cache line for the smallest); a counter costs
+ * no bytes at all beyond its header; long values keep their bytes apart so
+ * that APPEND and SETRANGE can grow them (ob_arena_realloc) without moving
+ * the header that the keyspace points to.
+ *
+ * The int encoding is chosen exactly where Redis chooses it
+ * (tryObjectEncoding: a string2ll-canonical value of at most 20 bytes), so
+ * that OBJECT ENCODING answers as redis-server 7.0 does: "0123", "+1",
+ * " 1" and "-0" are strings, "-9223372036854775808" is an int.
+ */
+#include "store_object.h"
+
+#include <stdio.h>
+#include <string.h>
+
+
+int
+store_str_is_ll(const char *p, size_t len, long long *out)
+{
+    unsigned long long  v = 0, lim;
+    size_t              i = 0;
+    int                 neg = 0;
+
+    if (len == 0 || len > 20) {
+        return 0;
+    }
+    if (len == 1 && p[0] == '0') {
+        *out = 0;
+        return 1;
+    }
+    if (p[0] == '-') {
+        neg = 1;
+        i = 1;
+        if (len == 1) {
+            return 0;
+        }
+    }
+    /* no leading zero: this also refuses "-0" */
+    if (p[i] < '1' || p[i] > '9') {
+        return 0;
+    }
+    lim = neg ? (unsigned long long) INT64_MAX + 1 : (unsigned long long)
+          INT64_MAX;
+    for (; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return 0;
+        }
+        if (v > (lim - (unsigned long long) (p[i] - '0')) / 10) {
+            return 0;
+        }
+        v = v * 10 + (unsigned long long) (p[i] - '0');
+    }
+
+    if (neg) {
+        *out = v == (unsigned long long) INT64_MAX + 1
+               ? INT64_MIN : -(long long) v;
+    } else {
+        *out = (long long) v;
+    }
+    return 1;
+}
+
+
+/* An embstr's allocation: header word plus bytes, never under 16 so that
+ * the whole struct is addressable (and 16 is the arena's smallest class). */
+static size_t
+store_obj_embstr_size(size_t len)
+{
+    return OB_MAX(sizeof(store_obj_t), STORE_OBJ_HDR + len);
+}
+
+
+static char *
+store_obj_embstr_bytes(const store_obj_t *o)
+{
+    return (char *) o + STORE_OBJ_HDR;
+}
+
+
+store_obj_t *
+store_obj_ll_new(ob_arena_t *a, int owner, long long v)
+{
+    store_obj_t  *o;
+
+    o = ob_arena_alloc(a, owner, sizeof(store_obj_t));
+    if (o == NULL) {
+        return NULL;
+    }
+    o->type = STORE_OBJ_STRING;
+    o->encoding = STORE_ENC_INT;
+    o->lru = 0;
+    o->len = 0;
+    o->v.ll = v;
+    return o;
+}
+
+
+store_obj_t *
+store_obj_string_new(ob_arena_t *a, int owner, const void *p, size_t len)
+{
+    store_obj_t  *o;
+    void         *bytes;
+    long long     ll;
+
+    if (len > UINT32_MAX) {
+        return NULL;             /* proto-max-bulk-len stops this earlier */
+    }
+    if (store_str_is_ll(p, len, &ll)) {
+        return store_obj_ll_new(a, owner, ll);
+    }
+
+    if (len <= STORE_OBJ_EMBSTR_MAX) {
+        o = ob_arena_alloc(a, owner, store_obj_embstr_size(len));
+        if (o == NULL) {
+            return NULL;
+        }
+        o->type = STORE_OBJ_STRING;
+        o->encoding = STORE_ENC_EMBSTR;
+        o->lru = 0;
+        o->len = (uint32_t) len;
+        if (len > 0) {
+            memcpy(store_obj_embstr_bytes(o), p, len);
+        }
+        return o;
+    }
+
+    bytes = ob_arena_alloc(a, owner, len);
+    if (bytes == NULL) {
+        return NULL;
+    }
+    o = ob_arena_alloc(a, owner, sizeof(store_obj_t));
+    if (o == NULL) {
+        ob_arena_free(a, owner, bytes, len);
+        return NULL;
+    }
+    memcpy(bytes, p, len);
+    o->type = STORE_OBJ_STRING;
+    o->encoding = STORE_ENC_RAW;
+    o->lru = 0;
+    o->len = (uint32_t) len;
+    o->v.ptr = bytes;
+    return o;
+}
+
+
+store_obj_t *
+store_obj_payload_new(ob_arena_t *a, int owner, store_obj_type_t type,
+    store_obj_enc_t enc, void *payload)
+{
+    store_obj_t  *o;
+
+    o = ob_arena_alloc(a, owner, sizeof(store_obj_t));
+    if (o == NULL) {
+        return NULL;
+    }
+    o->type = type;
+    o->encoding = enc;
+    o->lru = 0;
+    o->len = 0;
+    o->v.ptr = payload;
+    return o;
+}
+
+
+const char *
+store_obj_string_bytes(const store_obj_t *o, char buf[STORE_OBJ_INTBUF],
+    size_t *len)
+{
+    int  n;
+
+    switch (o->encoding) {
+    case STORE_ENC_INT:
+        n = snprintf(buf, STORE_OBJ_INTBUF, "%lld", o->v.ll);
+        *len = (size_t) n;
+        return buf;
+    case STORE_ENC_EMBSTR:
+        *len = o->len;
+        return store_obj_embstr_bytes(o);
+    default:
+        *len = o->len;
+        return o->v.ptr;
+    }
+}
+
+
+size_t
+store_obj_string_len(const store_obj_t *o)
+{
+    unsigned long long  u;
+    size_t              n;
+
+    if (o->encoding != STORE_ENC_INT) {
+        return o->len;
+    }
+    /* digits of |ll|, computed unsigned so that INT64_MIN is fine */
+    n = o->v.ll < 0 ? 1 : 0;
+    u = o->v.ll < 0 ? 0ULL - (unsigned long long) o->v.ll
+                    : (unsigned long long) o->v.ll;
+    do {
+        n++;
+        u /= 10;
+    } while (u != 0);
+    return n;
+}
+
+
+void
+store_obj_free(ob_arena_t *a, int owner, store_obj_t *o)
+{
+    if (o == NULL) {
+        return;
+    }
+    if (o->type == STORE_OBJ_STRING && o->encoding == STORE_ENC_EMBSTR) {
+        ob_arena_free(a, owner, o, store_obj_embstr_size(o->len));
+        return;
+    }
+    if (o->type == STORE_OBJ_STRING && o->encoding == STORE_ENC_RAW
+        && o->v.ptr != NULL)
+    {
+        ob_arena_free(a, owner, o->v.ptr, o->len);
+    }
+    ob_arena_free(a, owner, o, sizeof(store_obj_t));
+}
+
+
+store_obj_t *
+store_obj_dup(ob_arena_t *a, int owner, const store_obj_t *o)
+{
+    store_obj_t  *d;
+    const char   *p;
+    size_t        len;
+    char          buf[STORE_OBJ_INTBUF];
+
+    if (o->type != STORE_OBJ_STRING) {
+        return NULL;
+    }
+    p = store_obj_string_bytes(o, buf, &len);
+    d = store_obj_string_new(a, owner, p, len);
+    if (d != NULL) {
+        d->lru = o->lru;
+    }
+    return d;
+}
+
+
+const char *
+store_obj_type_name_of(store_obj_type_t type)
+{
+    static const char *const  names[STORE_OBJ_NTYPES] = {
+        "string", "list", "hash", "set", "zset", "stream"
+    };
+
+    return (unsigned) type < STORE_OBJ_NTYPES ? names[type] : "unknown";
+}
+
+
+const char *
+store_obj_type_name(const store_obj_t *o)
+{
+    return store_obj_type_name_of((store_obj_type_t) o->type);
+}
+
+
+const char *
+store_obj_encoding_name(const store_obj_t *o)
+{
+    static const char *const  names[STORE_ENC_NENCODINGS] = {
+        "raw", "int", "embstr", "hashtable", "listpack", "quicklist",
+        "intset", "skiplist", "stream"
+    };
+
+    return o->encoding < STORE_ENC_NENCODINGS ? names[o->encoding]
+                                              : "unknown";
+}
+
+
+size_t
+store_obj_mem(const ob_arena_t *a, const store_obj_t *o)
+{
+    if (o->type == STORE_OBJ_STRING && o->encoding == STORE_ENC_EMBSTR) {
+        return ob_arena_chunk_size(a, store_obj_embstr_size(o->len));
+    }
+    if (o->type == STORE_OBJ_STRING && o->encoding == STORE_ENC_RAW) {
+        return ob_arena_chunk_size(a, sizeof(store_obj_t))
+               + ob_arena_chunk_size(a, o->len);
+    }
+    return ob_arena_chunk_size(a, sizeof(store_obj_t));
+}
+
+
+unsigned
+store_lru_clock(int64_t now_ms)
+{
+    return (unsigned) ((uint64_t) now_ms / 1000) & STORE_LRU_MAX;
+}
+
+
+void
+store_obj_touch(store_obj_t *o, int64_t now_ms)
+{
+    o->lru = store_lru_clock(now_ms);
+}
