@@ -488,6 +488,15 @@ store_db_expire_get(store_db_t *db, const void *key, size_t nkey,
 }
 
 
+int64_t
+store_db_entry_expire(store_db_t *db, const store_entry_t *e)
+{
+    store_expire_t  *x = store_expire_of(db, e);
+
+    return x != NULL ? x->when : -1;
+}
+
+
 int
 store_db_persist(store_db_t *db, const void *key, size_t nkey,
     int64_t now_ms)

@@ -182,6 +182,10 @@ int store_db_expire_set(store_db_t *db, const void *key, size_t nkey,
 int64_t store_db_expire_get(store_db_t *db, const void *key, size_t nkey,
                             int64_t now_ms);
 
+/* The absolute expiry of an entry in hand (a SCAN visitor's, for
+ * persistence), or -1 with none; expired or not. */
+int64_t store_db_entry_expire(store_db_t *db, const store_entry_t *e);
+
 /* PERSIST: OB_OK removed a TTL; OB_DECLINED no key or no TTL. */
 int store_db_persist(store_db_t *db, const void *key, size_t nkey,
                      int64_t now_ms);

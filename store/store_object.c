@@ -104,7 +104,6 @@ store_obj_t *
 store_obj_string_new(ob_arena_t *a, int owner, const void *p, size_t len)
 {
     store_obj_t  *o;
-    void         *bytes;
     long long     ll;
 
     if (len > UINT32_MAX) {
@@ -129,16 +128,37 @@ store_obj_string_new(ob_arena_t *a, int owner, const void *p, size_t len)
         return o;
     }
 
-    bytes = ob_arena_alloc(a, owner, len);
-    if (bytes == NULL) {
+    return store_obj_raw_new(a, owner, p, len);
+}
+
+
+store_obj_t *
+store_obj_raw_new(ob_arena_t *a, int owner, const void *p, size_t len)
+{
+    store_obj_t  *o;
+    void         *bytes = NULL;
+
+    if (len > UINT32_MAX) {
         return NULL;
+    }
+    /* the empty raw string has no bytes allocated (the arena takes no
+     * zero-size requests) */
+    if (len > 0) {
+        bytes = ob_arena_alloc(a, owner, len);
+        if (bytes == NULL) {
+            return NULL;
+        }
     }
     o = ob_arena_alloc(a, owner, sizeof(store_obj_t));
     if (o == NULL) {
-        ob_arena_free(a, owner, bytes, len);
+        if (bytes != NULL) {
+            ob_arena_free(a, owner, bytes, len);
+        }
         return NULL;
     }
-    memcpy(bytes, p, len);
+    if (len > 0) {
+        memcpy(bytes, p, len);
+    }
     o->type = STORE_OBJ_STRING;
     o->encoding = STORE_ENC_RAW;
     o->lru = 0;
@@ -183,7 +203,7 @@ store_obj_string_bytes(const store_obj_t *o, char buf[STORE_OBJ_INTBUF],
         return store_obj_embstr_bytes(o);
     default:
         *len = o->len;
-        return o->v.ptr;
+        return o->v.ptr != NULL ? (const char *) o->v.ptr : "";
     }
 }
 
@@ -239,8 +259,15 @@ store_obj_dup(ob_arena_t *a, int owner, const store_obj_t *o)
     if (o->type != STORE_OBJ_STRING) {
         return NULL;
     }
-    p = store_obj_string_bytes(o, buf, &len);
-    d = store_obj_string_new(a, owner, p, len);
+    /* the copy keeps the encoding, as Redis's dupStringObject does */
+    if (o->encoding == STORE_ENC_INT) {
+        d = store_obj_ll_new(a, owner, o->v.ll);
+    } else {
+        p = store_obj_string_bytes(o, buf, &len);
+        d = o->encoding == STORE_ENC_RAW ? store_obj_raw_new(a, owner, p, len)
+                                         : store_obj_string_new(a, owner, p,
+                                                                len);
+    }
     if (d != NULL) {
         d->lru = o->lru;
     }
@@ -287,7 +314,7 @@ store_obj_mem(const ob_arena_t *a, const store_obj_t *o)
     }
     if (o->type == STORE_OBJ_STRING && o->encoding == STORE_ENC_RAW) {
         return ob_arena_chunk_size(a, sizeof(store_obj_t))
-               + ob_arena_chunk_size(a, o->len);
+               + (o->len > 0 ? ob_arena_chunk_size(a, o->len) : 0);
     }
     return ob_arena_chunk_size(a, sizeof(store_obj_t));
 }

@@ -84,9 +84,15 @@ typedef struct store_obj_s {
 int store_str_is_ll(const char *p, size_t len, long long *out);
 
 /* A string object from bytes, encoded int, embstr or raw.  NULL when the
- * arena refuses (nothing is left allocated).  new. */
+ * arena refuses (nothing is left allocated) or len > UINT32_MAX.  new. */
 store_obj_t *store_obj_string_new(ob_arena_t *a, int owner, const void *p,
                                   size_t len);
+
+/* A raw-encoded string whatever its bytes, as Redis leaves the result of
+ * APPEND and SETRANGE (OBJECT ENCODING says "raw" even for "ab"), so
+ * that it can grow in place.  NULL on OOM.  new. */
+store_obj_t *store_obj_raw_new(ob_arena_t *a, int owner, const void *p,
+                               size_t len);
 
 /* An int-encoded string of v.  NULL on OOM.  new. */
 store_obj_t *store_obj_ll_new(ob_arena_t *a, int owner, long long v);

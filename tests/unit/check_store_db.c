@@ -180,6 +180,26 @@ START_TEST(test_obj_encodings)
         store_obj_free(f.a, f.owner, d);
     }
 
+    /* raw whatever the bytes (APPEND's result), and copies keep it */
+    o = store_obj_raw_new(f.a, f.owner, "ab", 2);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_str_eq(store_obj_encoding_name(o), "raw");
+    d = store_obj_dup(f.a, f.owner, o);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(store_obj_encoding_name(d), "raw");
+    p = store_obj_string_bytes(d, buf, &len);
+    ck_assert_uint_eq(len, 2);
+    ck_assert(memcmp(p, "ab", 2) == 0);
+    store_obj_free(f.a, f.owner, o);
+    store_obj_free(f.a, f.owner, d);
+    o = store_obj_raw_new(f.a, f.owner, "", 0);
+    ck_assert_ptr_nonnull(o);
+    p = store_obj_string_bytes(o, buf, &len);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(len, 0);
+    ck_assert_uint_eq(store_obj_string_len(o), 0);
+    store_obj_free(f.a, f.owner, o);
+
     o = store_obj_ll_new(f.a, f.owner, -42);
     ck_assert_ptr_nonnull(o);
     ck_assert_str_eq(store_obj_encoding_name(o), "int");
@@ -332,6 +352,8 @@ START_TEST(test_db_expiry_lazy)
     ck_assert_int_eq(store_db_ttl(f.db, "k", 1, T_NOW), 10);
     ck_assert_int_eq(store_db_ttl(f.db, "k", 1, T_NOW + 1600), 8);
     ck_assert_int_eq(store_db_expire_get(f.db, "k", 1, T_NOW), T_NOW + 10000);
+    ck_assert_int_eq(store_db_entry_expire(f.db,
+                     store_db_find(f.db, "k", 1, T_NOW)), T_NOW + 10000);
     ck_assert_uint_eq(store_db_expires_count(f.db), 1);
     /* at the instant itself the key still lives (now > when expires) */
     ck_assert(t_is(f.db, "k", "v", T_NOW + 10000));
@@ -360,6 +382,8 @@ START_TEST(test_db_expiry_lazy)
                      OB_OK);
     ck_assert_int_eq(store_db_persist(f.db, "p", 1, T_NOW), OB_OK);
     ck_assert_int_eq(store_db_pttl(f.db, "p", 1, T_NOW), -1);
+    ck_assert_int_eq(store_db_entry_expire(f.db,
+                     store_db_find(f.db, "p", 1, T_NOW)), -1);
     ck_assert(t_is(f.db, "p", "v", T_NOW + 100));
     ck_assert_int_eq(store_db_persist(f.db, "zz", 2, T_NOW), OB_DECLINED);
 
