@@ -17,6 +17,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 
 int
@@ -283,6 +284,22 @@ store_obj_type_name_of(store_obj_type_t type)
     };
 
     return (unsigned) type < STORE_OBJ_NTYPES ? names[type] : "unknown";
+}
+
+
+int
+store_obj_type_by_name(const char *name, size_t len)
+{
+    const char  *t;
+    int          i;
+
+    for (i = 0; i < STORE_OBJ_NTYPES; i++) {
+        t = store_obj_type_name_of((store_obj_type_t) i);
+        if (strlen(t) == len && strncasecmp(t, name, len) == 0) {
+            return i;
+        }
+    }
+    return -1;
 }
 
 

@@ -124,6 +124,9 @@ store_obj_t *store_obj_dup(ob_arena_t *a, int owner, const store_obj_t *o);
 const char *store_obj_type_name(const store_obj_t *o);
 const char *store_obj_type_name_of(store_obj_type_t type);
 
+/* The type named `name` (SCAN ... TYPE, any letter case), or -1. */
+int store_obj_type_by_name(const char *name, size_t len);
+
 /* OBJECT ENCODING's name: "int", "embstr", "raw", "listpack", ...
  * borrowed (static). */
 const char *store_obj_encoding_name(const store_obj_t *o);

@@ -200,6 +200,19 @@ START_TEST(test_obj_encodings)
     ck_assert_uint_eq(store_obj_string_len(o), 0);
     store_obj_free(f.a, f.owner, o);
 
+    /* compact: an int or an 8-byte string is one 16-byte chunk, a 44-byte
+     * string one 56-byte chunk */
+    o = store_obj_string_new(f.a, f.owner, "12345678", 8);
+    ck_assert_uint_eq(store_obj_mem(f.a, o), 16);
+    store_obj_free(f.a, f.owner, o);
+    o = store_obj_string_new(f.a, f.owner, "abcdefgh", 8);
+    ck_assert_str_eq(store_obj_encoding_name(o), "embstr");
+    ck_assert_uint_eq(store_obj_mem(f.a, o), 16);
+    store_obj_free(f.a, f.owner, o);
+    o = store_obj_string_new(f.a, f.owner, cases[18].s, 44);
+    ck_assert_uint_eq(store_obj_mem(f.a, o), 56);
+    store_obj_free(f.a, f.owner, o);
+
     o = store_obj_ll_new(f.a, f.owner, -42);
     ck_assert_ptr_nonnull(o);
     ck_assert_str_eq(store_obj_encoding_name(o), "int");
@@ -219,6 +232,10 @@ START_TEST(test_obj_encodings)
     ck_assert_str_eq(store_obj_type_name_of(STORE_OBJ_SET), "set");
     ck_assert_str_eq(store_obj_type_name_of(STORE_OBJ_ZSET), "zset");
     ck_assert_str_eq(store_obj_type_name_of(STORE_OBJ_STREAM), "stream");
+    ck_assert_int_eq(store_obj_type_by_name("ZSet", 4), STORE_OBJ_ZSET);
+    ck_assert_int_eq(store_obj_type_by_name("string", 6), STORE_OBJ_STRING);
+    ck_assert_int_eq(store_obj_type_by_name("strin", 5), -1);
+    ck_assert_int_eq(store_obj_type_by_name("none", 4), -1);
 
     t_fix_fini(&f);
 }
