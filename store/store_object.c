@@ -14,6 +14,7 @@
  * " 1" and "-0" are strings, "-9223372036854775808" is an int.
  */
 #include "store_object.h"
+#include "store_resp.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,47 +24,8 @@
 int
 store_str_is_ll(const char *p, size_t len, long long *out)
 {
-    unsigned long long  v = 0, lim;
-    size_t              i = 0;
-    int                 neg = 0;
-
-    if (len == 0 || len > 20) {
-        return 0;
-    }
-    if (len == 1 && p[0] == '0') {
-        *out = 0;
-        return 1;
-    }
-    if (p[0] == '-') {
-        neg = 1;
-        i = 1;
-        if (len == 1) {
-            return 0;
-        }
-    }
-    /* no leading zero: this also refuses "-0" */
-    if (p[i] < '1' || p[i] > '9') {
-        return 0;
-    }
-    lim = neg ? (unsigned long long) INT64_MAX + 1 : (unsigned long long)
-          INT64_MAX;
-    for (; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return 0;
-        }
-        if (v > (lim - (unsigned long long) (p[i] - '0')) / 10) {
-            return 0;
-        }
-        v = v * 10 + (unsigned long long) (p[i] - '0');
-    }
-
-    if (neg) {
-        *out = v == (unsigned long long) INT64_MAX + 1
-               ? INT64_MIN : -(long long) v;
-    } else {
-        *out = (long long) v;
-    }
-    return 1;
+    /* one string2ll for the store: the parser's */
+    return store_resp_ll((const uint8_t *) p, len, out) == OB_OK;
 }
 
 
