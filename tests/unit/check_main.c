@@ -13,6 +13,7 @@ main(void)
     int      failed;
 
     sr = srunner_create(ob_arena_suite());
+    srunner_add_suite(sr, ob_arena_reclaim_suite());
     srunner_add_suite(sr, ob_conf_suite());
     srunner_add_suite(sr, ob_conn_suite());
     srunner_add_suite(sr, ob_cycle_suite());

@@ -9,6 +9,7 @@
 #include <check.h>
 
 Suite *ob_arena_suite(void);     /* check_core_arena.c */
+Suite *ob_arena_reclaim_suite(void); /* check_core_arena_reclaim.c: page reclaim */
 Suite *ob_conf_suite(void);      /* check_core_conf.c */
 Suite *ob_conn_suite(void);      /* check_core_conn.c: listeners, buffers, limits */
 Suite *ob_cycle_suite(void);     /* check_core_cycle.c: module lifecycle */
