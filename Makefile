@@ -15,7 +15,8 @@
 DEPS_BUILD := gcc make pkg-config libevent-dev libjansson-dev libsqlite3-dev \
               check libsubunit-dev libxxhash-dev
 DEPS_TEST  := python3 python3-pytest curl procps memcached libmemcached-tools \
-              python3-memcache python3-pymemcache
+              python3-memcache python3-pymemcache \
+              redis-server redis-tools python3-redis
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 PKGS   := libevent jansson libxxhash

@@ -14,6 +14,7 @@
  * " 1" and "-0" are strings, "-9223372036854775808" is an int.
  */
 #include "store_object.h"
+#include "store_types.h"
 #include "store_resp.h"
 
 #include <stdio.h>
@@ -207,6 +208,9 @@ store_obj_free(ob_arena_t *a, int owner, store_obj_t *o)
     {
         ob_arena_free(a, owner, o->v.ptr, o->len);
     }
+    if (o->type != STORE_OBJ_STRING) {
+        store_type_free(a, owner, o);
+    }
     ob_arena_free(a, owner, o, sizeof(store_obj_t));
 }
 
@@ -220,7 +224,7 @@ store_obj_dup(ob_arena_t *a, int owner, const store_obj_t *o)
     char          buf[STORE_OBJ_INTBUF];
 
     if (o->type != STORE_OBJ_STRING) {
-        return NULL;
+        return store_type_dup(a, owner, o);
     }
     /* the copy keeps the encoding, as Redis's dupStringObject does */
     if (o->encoding == STORE_ENC_INT) {
@@ -294,6 +298,9 @@ store_obj_mem(const ob_arena_t *a, const store_obj_t *o)
     if (o->type == STORE_OBJ_STRING && o->encoding == STORE_ENC_RAW) {
         return ob_arena_chunk_size(a, sizeof(store_obj_t))
                + (o->len > 0 ? ob_arena_chunk_size(a, o->len) : 0);
+    }
+    if (o->type != STORE_OBJ_STRING) {
+        return store_type_mem(a, o);
     }
     return ob_arena_chunk_size(a, sizeof(store_obj_t));
 }

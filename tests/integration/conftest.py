@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from obtest import (McConn, ServerProcess, cache_argv, free_port,  # noqa: E402
-                    module_port_args, onebox_bin)
+                    module_port_args, onebox_bin, store_argv)
 
 
 def pytest_addoption(parser):
@@ -99,3 +99,32 @@ def mc(cache_server):
     conn.server = srv
     yield conn
     conn.close()
+
+
+@pytest.fixture
+def store_server(servers, target, tmp_path):
+    """Starts a Redis-protocol server (onebox's store, or redis-server with
+    --target real); `conf` maps Redis option names to values.  Returns its
+    ServerProcess with `.port`."""
+    def start(**conf):
+        port = free_port()
+        data = tmp_path / "store-data"
+        data.mkdir(exist_ok=True)
+        conf = {k.replace("_", "-"): v for k, v in conf.items()}
+        proc = servers(store_argv(target, port, data, conf), (port,))
+        proc.port = port
+        return proc
+    return start
+
+
+@pytest.fixture
+def r(store_server):
+    """A redis-py client (decode_responses=False) on a fresh server on its
+    defaults; `.server` is the ServerProcess."""
+    import redis
+    srv = store_server()
+    client = redis.Redis(host="127.0.0.1", port=srv.port,
+                         socket_timeout=10)
+    client.server = srv
+    yield client
+    client.close()

@@ -320,3 +320,27 @@ def module_port_args(free=True):
         if section != "core" and "port" in keys:
             args += ["--%s.port" % section, str(free_port() if free else 0)]
     return args
+
+
+def store_argv(target, port, data_dir, conf=None):
+    """The command line of a Redis-protocol server on 127.0.0.1:port:
+    onebox (only its store listening), or Debian's redis-server for
+    --target real.  `conf` maps Redis's option names (requirepass,
+    maxmemory-policy ...) to values; onebox takes them as
+    --store.<name with _ for -> <value>."""
+    conf = dict(conf or {})
+    if target == "real":
+        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", str(data_dir),
+                "--daemonize", "no", "--logfile", ""]
+        for name, value in conf.items():
+            argv += ["--" + name, str(value)]
+        return argv
+    argv = [onebox_bin(), "--core.http_port", "0",
+            "--core.data_dir", str(data_dir), "--store.port", str(port)]
+    for section in onebox_sections():
+        if section not in ("core", "store"):
+            argv += ["--%s.enabled" % section, "false"]
+    for name, value in conf.items():
+        argv += ["--store." + name.replace("-", "_"), str(value)]
+    return argv
