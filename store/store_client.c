@@ -657,6 +657,11 @@ store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
         if (buf == NULL) {
             return OB_ERR;
         }
+        /*
+         * Redis reads proto-max-bulk-len while parsing, so a CONFIG SET
+         * applies to the clients already connected, this one included.
+         */
+        x->parser.bulk_max = st->proto_max_bulk_len;
         rc = store_resp_parse(&x->parser, buf, avail, &consumed, &req);
         if (rc == OB_AGAIN) {
             evbuffer_drain(in, consumed);
