@@ -380,7 +380,13 @@ FIELDS = {
 
 
 def test_info_sections_and_fields(srv, r):
-    text = info_text(srv)
+    # The fixture's port probe may not be gone yet: wait for it.
+    deadline = time.time() + 5
+    while True:
+        text = info_text(srv)
+        if "connected_clients:1\r\n" in text or time.time() > deadline:
+            break
+        time.sleep(0.05)
     assert text.endswith("\r\n") and not text.endswith("\r\n\r\n")
     sections = info_dict(text)
     assert list(sections) == DEFAULT_SECTIONS
