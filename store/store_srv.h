@@ -222,7 +222,7 @@ struct store_client_ext_s {
     int64_t              created_ms;
     int64_t              last_ms;           /* last command */
     const char          *last_cmd;          /* its name, for CLIENT LIST */
-    int                  closing;
+    int                  postponed;         /* held by CLIENT PAUSE */
 
     /* MULTI */
     store_queued_t      *queue;
