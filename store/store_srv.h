@@ -98,6 +98,8 @@ struct store_s {
     int                  lfu_decay_time;
     long long            timeout;           /* idle clients (seconds) */
 
+    ob_proto_t           proto;             /* RESP, for the listeners */
+
     /* the command table, joined from the files' tables */
     store_cmd_t         *cmd_entries;
     size_t               ncmds;
