@@ -395,16 +395,16 @@ store_lp_dup(ob_arena_t *a, int owner, const uint8_t *lp)
 static int
 lp_in_place(ob_arena_t *a, size_t from, size_t to)
 {
+#ifdef OB_DEBUG_ARENA
+    /* the debug arena moves on every realloc */
+    (void) a;
+    return from == to;
+#else
     unsigned  id;
 
     if (from == to) {
         return 1;
     }
-#ifdef OB_DEBUG_ARENA
-    /* the debug arena moves on every realloc */
-    (void) a;
-    return 0;
-#else
     id = ob_arena_class_of(a, from);
     return id != OB_ARENA_CLASS_LARGE && id == ob_arena_class_of(a, to);
 #endif
