@@ -39,7 +39,7 @@
 
 /* An entry's value: a string (s != NULL, len bytes, borrowed from the
  * listpack, or from `buf` for an integer asked as a string) or an
- * integer (s == NULL, ll). */
+ * integer (s == NULL, ll).  Also what store_lp_splice inserts. */
 typedef struct store_lp_val_s {
     const uint8_t *s;
     size_t         len;
@@ -100,6 +100,22 @@ int store_lp_replace(ob_arena_t *a, int owner, uint8_t **lp,
                      store_lp_pos_t pos, const void *s, size_t len);
 int store_lp_replace_ll(ob_arena_t *a, int owner, uint8_t **lp,
                         store_lp_pos_t pos, long long v);
+
+/*
+ * The general edit, in one allocation: the ndel entries from pos on
+ * (fewer when the listpack ends first) are replaced by items[0..n) (each
+ * a string s[0..len), stored as an integer when canonical, or with
+ * s == NULL the integer ll: a value store_lp_get read can go in as is).
+ * pos 0 means the end: an append.  *newpos (may be NULL) gets the first
+ * new entry's position (or, with n == 0, the entry that followed the
+ * deleted ones; 0 at the end).  OB_OK, or OB_ERR with the listpack as it
+ * was: HSET's field and value or ZADD's member and score go in together,
+ * so that a refusal cannot leave half a pair.
+ */
+int store_lp_splice(ob_arena_t *a, int owner, uint8_t **lp,
+                    store_lp_pos_t pos, size_t ndel,
+                    const store_lp_val_t *items, size_t n,
+                    store_lp_pos_t *newpos /* OUT */);
 
 /*
  * Deletes `n` entries from pos on (fewer when the listpack ends first).
