@@ -1056,6 +1056,51 @@ store_lp_delete_range(ob_arena_t *a, int owner, uint8_t **lp, size_t start,
 }
 
 
+int
+store_lp_concat(ob_arena_t *a, int owner, uint8_t **dst, const uint8_t *src)
+{
+    uint8_t  *lp, *nb;
+    size_t    old, add, new, n;
+
+    lp = *dst;
+    old = store_lp_bytes(lp);
+    add = store_lp_bytes(src) - STORE_LP_EMPTY_SIZE;
+
+    if (add == 0) {
+        return OB_OK;
+    }
+    if (old > UINT32_MAX - add) {
+        return OB_ERR;
+    }
+    new = old + add;
+
+    if (lp_numele(lp) == LP_NUMELE_UNKNOWN
+        || lp_numele(src) == LP_NUMELE_UNKNOWN)
+    {
+        n = LP_NUMELE_UNKNOWN;
+    } else {
+        n = (size_t) lp_numele(lp) + lp_numele(src);
+    }
+
+    /* growing at the end: realloc's copy is all the moving there is */
+    nb = ob_arena_realloc(a, owner, lp, old, new);
+    if (nb == NULL) {
+        return OB_ERR;
+    }
+    lp = nb;
+
+    /* src's entries over the EOF, then the EOF again */
+    memcpy(lp + old - 1, src + STORE_LP_HDR, add);
+    lp[new - 1] = STORE_LP_EOF;
+    lp_wr32(lp, (uint32_t) new);
+    lp_set_numele(lp, n >= LP_NUMELE_UNKNOWN ? LP_NUMELE_UNKNOWN
+                                             : (unsigned) n);
+
+    *dst = lp;
+    return OB_OK;
+}
+
+
 /* ---- validation ---------------------------------------------------------- */
 
 int

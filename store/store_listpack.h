@@ -139,6 +139,12 @@ store_lp_pos_t store_lp_delete(ob_arena_t *a, int owner, uint8_t **lp,
 int store_lp_delete_range(ob_arena_t *a, int owner, uint8_t **lp,
                           size_t start, size_t n);
 
+/* Appends all of src's entries to *dst (a quicklist merging two nodes,
+ * as Redis's lpMerge; src is not changed and must not be *dst).  OB_OK,
+ * or OB_ERR with *dst as it was. */
+int store_lp_concat(ob_arena_t *a, int owner, uint8_t **dst,
+                    const uint8_t *src);
+
 /* The first entry from pos on (every `skip`+1-th entry: 1 for a hash's
  * fields, skipping values) equal to s[0..len), or 0. */
 store_lp_pos_t store_lp_find(const uint8_t *lp, store_lp_pos_t pos,
