@@ -12,9 +12,13 @@
  *
  * Positions are byte offsets of an entry from the start (the first entry
  * is at STORE_LP_HDR), so they stay meaningful across a realloc; a
- * function that may reallocate takes `lp` by pointer.  Every allocation is
- * the arena's under the caller's owner; OB_ERR on a refusal leaves the
- * listpack as it was.
+ * function that may reallocate takes `lp` by pointer (and the strings
+ * store_lp_get borrowed from it are stale after it).  Every allocation is
+ * the arena's under the caller's owner, of exactly store_lp_bytes() bytes;
+ * OB_ERR on a refusal leaves the listpack as it was.  A delete may be
+ * refused too (it needs a chunk of a smaller class): see store_lp_remove.
+ * Functions that take a position want an entry's (not 0), unless they
+ * say otherwise.
  *
  *   uint8_t *lp = store_lp_new(a, owner);
  *   store_lp_append(a, owner, &lp, "x", 1);
