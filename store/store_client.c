@@ -630,7 +630,7 @@ store_client_exec(store_client_t *c)
         return;
     }
     if (store_client_must_pause(c, cmd)) {
-        c->ext->closing = 2;            /* store_session_read waits */
+        c->ext->postponed = 1;          /* store_session_read waits */
         return;
     }
     if ((c->flags & STORE_CLIENT_MULTI)
@@ -647,22 +647,6 @@ store_client_exec(store_client_t *c)
     if (!st->serving_ready && st->ready_head != NULL) {
         store_serve_ready(st);
     }
-}
-
-
-/* Whether CLIENT PAUSE holds the request in c->argv: every command, or
- * (WRITE) those that may change data. */
-static int
-store_client_paused(store_client_t *c)
-{
-    const ob_cmd_t *cmd;
-
-    if (!c->st->pause_write_only) {
-        return 1;
-    }
-    cmd = ob_cmd_find(&c->st->cmds, c->argv[0].data, c->argv[0].len);
-    return cmd != NULL
-           && (cmd->flags & (OB_CMD_WRITE | STORE_CMD_MAY_REPLICATE));
 }
 
 
@@ -750,7 +734,7 @@ store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
         if (c->flags & STORE_CLIENT_CLOSE_AFTER) {
             return OB_DONE;
         }
-        if (x->closing == 2) {
+        if (x->postponed) {
             return OB_OK;           /* paused: store_pause_end resumes */
         }
         if (c->flags & STORE_CLIENT_BLOCKED) {
@@ -799,13 +783,6 @@ store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
         if (store_client_argv(c, buf, &req) != OB_OK) {
             return OB_ERR;
         }
-        if (st->pause_until_ms > st->now_ms && store_client_paused(c)) {
-            /* CLIENT PAUSE: the request stays in the input (not drained)
-             * and is parsed again when the pause ends. */
-            x->postponed = 1;
-            ob_conn_pause_read(conn, 1);
-            return OB_OK;
-        }
         x->last_ms = st->now_ms;
         if (c->flags & STORE_CLIENT_REPLY_SKIP_NEXT) {
             /* CLIENT REPLY SKIP: this command's reply is not sent */
@@ -813,7 +790,7 @@ store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
             c->flags |= STORE_CLIENT_REPLY_SKIP;
         }
         store_client_exec(c);
-        if (x->closing == 2) {
+        if (x->postponed) {
             /* Postponed by CLIENT PAUSE: the request is parsed again
              * from the undrained input once the pause ends. */
             if (c->flags & STORE_CLIENT_REPLY_SKIP) {
