@@ -136,7 +136,7 @@ rps() {
                END { print (v == "" ? "n/a" : v) }'
 }
 
-declare -A RPS CPU ERRS
+declare -A RPS=() CPU=() ERRS=()
 ALL_TESTS=("${TESTS[@]}" xadd)
 for target in redis onebox; do
     port=$(free_port)
