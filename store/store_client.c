@@ -297,6 +297,7 @@ store_lookup_subcommand(store_client_t *c, const store_cmd_t *parent)
         }
         if (rc == OB_PROTO_ERR) {
             store_count_rejected(c, (const store_cmd_t *) sub);
+            c->ext->last_cmd = sub->name;
             store_add_err_arity(c, sub->name);
             return NULL;
         }
@@ -496,10 +497,15 @@ store_client_call(store_client_t *c, const store_cmd_t *cmd)
     store_t            *st = c->st;
     store_cmd_stats_t  *cs = &st->cmd_stats[cmd - st->cmd_entries];
     uint64_t            start, usec, errs;
+    int                 feed;
 
-    if (!(cmd->base.flags & (STORE_CMD_SKIP_MONITOR | OB_CMD_ADMIN))) {
-        store_feed_monitors(c);
-    }
+    /*
+     * MONITOR sees a command once it has run, as Redis 7.0's call(): so
+     * SELECT shows its new db and EXEC comes after the commands it ran;
+     * a blocked command shows when it blocks, not again when re-run.
+     */
+    feed = !(cmd->base.flags & (STORE_CMD_SKIP_MONITOR | OB_CMD_ADMIN))
+           && !(c->flags & STORE_CLIENT_RETRY);
     c->cmd = cmd;
     c->ext->last_cmd = cmd->base.name;
     errs = st->total_error_replies;
@@ -512,6 +518,9 @@ store_client_call(store_client_t *c, const store_cmd_t *cmd)
         cs->failed++;
     }
     st->total_commands++;
+    if (feed) {
+        store_feed_monitors(c);
+    }
     if (st->slowlog_slower_than >= 0
         && usec >= (uint64_t) st->slowlog_slower_than
         && !(cmd->base.flags & STORE_CMD_BLOCKING && c->flags
@@ -590,6 +599,8 @@ store_client_exec(store_client_t *c)
         return;
     }
     cmd = (const store_cmd_t *) base;
+    c->ext->last_cmd = cmd->base.name;      /* Redis's lastcmd: even a
+                                               queued or refused one */
     if (rc == OB_OK && (cmd->base.flags & STORE_CMD_SUBCMDS)) {
         cmd = store_lookup_subcommand(c, cmd);
         if (cmd == NULL) {
@@ -607,6 +618,7 @@ store_client_exec(store_client_t *c)
         return;
     }
     c->cmd = cmd;
+    c->ext->last_cmd = cmd->base.name;
 
     if (!(c->flags & STORE_CLIENT_AUTHED)
         && !(cmd->base.flags & STORE_CMD_NOAUTH))

@@ -344,8 +344,7 @@ const store_cmd_t store_cmds_multi[] = {
       .handler = store_cmd_multi, .acl = "@fast @transaction" },
     { .base = { .name = "exec", .arity_min = 1, .arity_max = 1,
                 .flags = STORE_CMD_NOMULTI | STORE_CMD_NOSCRIPT
-                         | STORE_CMD_LOADING | STORE_CMD_STALE
-                         | STORE_CMD_SKIP_MONITOR },
+                         | STORE_CMD_LOADING | STORE_CMD_STALE },
       .handler = store_cmd_exec, .acl = "@slow @transaction" },
     { .base = { .name = "discard", .arity_min = 1, .arity_max = 1,
                 .flags = OB_CMD_FAST | STORE_CMD_NOMULTI | STORE_CMD_NOSCRIPT
