@@ -319,3 +319,65 @@ def test_redis_py_watch_error(srv, r):
         with pytest.raises(redis.WatchError):
             pipe.execute()
     assert r.get("w") == b"1"
+
+
+# ------------------------------------------------- MULTI and the rest
+
+def test_blocking_and_subscribe_inside_multi(conn):
+    assert conn.cmd("MULTI") == b"+OK\r\n"
+    assert conn.cmd("SET", "a", "1") == b"+QUEUED\r\n"
+    assert conn.cmd("BLPOP", "nolist", "0") == b"+QUEUED\r\n"
+    assert conn.cmd("SUBSCRIBE", "ch") == b"+QUEUED\r\n"
+    # BLPOP never blocks inside EXEC; SUBSCRIBE runs and its
+    # confirmation is an element of the array.
+    assert conn.cmd("EXEC") == (
+        b"*3\r\n+OK\r\n*-1\r\n*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n")
+    assert conn.cmd("PING") == b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+
+
+def test_client_list_shows_multi(srv, conn):
+    other = RespConn(srv.port)
+    assert conn.cmd("MULTI") == b"+OK\r\n"
+    assert conn.cmd("SET", "a", "1") == b"+QUEUED\r\n"
+    assert conn.cmd("PING") == b"+QUEUED\r\n"
+    listing = other.cmd("CLIENT", "LIST").decode()
+    mine = [l for l in listing.split("\n")
+            if "laddr=" in l and " flags=x " in l]
+    assert len(mine) == 1
+    assert " multi=2 " in mine[0] and " cmd=ping " in mine[0]
+    assert conn.cmd("DISCARD") == b"+OK\r\n"
+
+
+def test_watch_is_per_database(srv, conn):
+    other = RespConn(srv.port)
+    assert conn.cmd("SELECT", "2") == b"+OK\r\n"
+    assert conn.cmd("WATCH", "k") == b"+OK\r\n"
+    assert other.cmd("SET", "k", "x") == b"+OK\r\n"     # in db 0
+    assert conn.cmd("MULTI") == b"+OK\r\n"
+    assert conn.cmd("PING") == b"+QUEUED\r\n"
+    assert conn.cmd("EXEC") == RAN
+    assert conn.cmd("WATCH", "k") == b"+OK\r\n"
+    assert other.cmd("SELECT", "2") == b"+OK\r\n"
+    assert other.cmd("SET", "k", "x") == b"+OK\r\n"
+    assert conn.cmd("MULTI") == b"+OK\r\n"
+    assert conn.cmd("PING") == b"+QUEUED\r\n"
+    assert conn.cmd("EXEC") == ABORTED
+
+
+def test_monitor_shows_transactions_at_exec(srv, conn):
+    mon = RespConn(srv.port)
+    assert mon.cmd("MONITOR") == b"+OK\r\n"
+    assert conn.cmd("MULTI") == b"+OK\r\n"
+    assert conn.cmd("SET", "a", "1") == b"+QUEUED\r\n"
+    assert conn.cmd("DISCARD") == b"+OK\r\n"
+    assert conn.cmd("MULTI") == b"+OK\r\n"
+    assert conn.cmd("SET", "b", "2") == b"+QUEUED\r\n"
+    assert conn.cmd("PING") == b"+QUEUED\r\n"
+    assert conn.cmd("EXEC") == b"*2\r\n+OK\r\n+PONG\r\n"
+    lines = []
+    for _ in range(6):
+        line = mon.reply()
+        lines.append(line.split(b"] ", 1)[1])
+    assert lines == [b'"MULTI"\r\n', b'"DISCARD"\r\n', b'"MULTI"\r\n',
+                     b'"SET" "b" "2"\r\n', b'"PING"\r\n', b'"EXEC"\r\n']
+    assert mon.nothing_pending(0.2)
