@@ -131,15 +131,23 @@ int
 store_evict_for(store_client_t *c)
 {
     store_t  *st = c->st;
-    size_t    limit = store_maxmemory(st);
+    size_t    limit = store_maxmemory(st), args = 0, i;
 
-    if (store_used_memory(st) <= limit) {
+    /*
+     * Redis's used_memory includes the query buffer that holds the
+     * command being checked, so a big write at the limit is refused even
+     * when a small one would pass: count the arguments in.
+     */
+    for (i = 0; i < c->argc; i++) {
+        args += c->argv[i].len;
+    }
+    if (store_used_memory(st) + args <= limit) {
         return OB_OK;
     }
     if (st->maxmemory_policy == STORE_MAXMEM_NOEVICTION) {
         return OB_ERR;
     }
-    while (store_used_memory(st) > limit) {
+    while (store_used_memory(st) + args > limit) {
         if (store_evict_one(st) != OB_OK) {
             return OB_ERR;
         }
