@@ -155,17 +155,23 @@ store_blocking_fini(store_t *st)
 }
 
 
-static void
-store_block_timeout_cb(evutil_socket_t fd, short what, void *arg)
+/*
+ * Ends a client's wait as its timeout would (error == 0: the command's
+ * timeout reply) or with Redis's UNBLOCKED error (CLIENT UNBLOCK id
+ * ERROR), and lets its next requests run.  0 if it was not blocked.
+ */
+int
+store_block_abort(store_client_t *c, int error)
 {
-    store_client_t             *c = arg;
     struct store_client_ext_s  *x = c->ext;
     void                      (*reply)(store_client_t *) = x->blk_timeout_reply;
 
-    (void) fd;
-    (void) what;
-    store_client_refresh_time(c->st);
-    if (reply != NULL) {
+    if (!(c->flags & STORE_CLIENT_BLOCKED)) {
+        return 0;
+    }
+    if (error) {
+        store_add_err(c, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    } else if (reply != NULL) {
         reply(c);
     } else {
         store_reply_null_array(&c->r);
@@ -173,6 +179,19 @@ store_block_timeout_cb(evutil_socket_t fd, short what, void *arg)
     store_unblock(c);
     ob_conn_flush(c->conn);
     ob_conn_pause_read(c->conn, 0);
+    return 1;
+}
+
+
+static void
+store_block_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    store_client_t *c = arg;
+
+    (void) fd;
+    (void) what;
+    store_client_refresh_time(c->st);
+    store_block_abort(c, 0);
 }
 
 

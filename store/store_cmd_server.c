@@ -676,6 +676,42 @@ store_cmd_client_reply(store_client_t *c)
 }
 
 
+/* store_block.c (declared here: store_srv.h is not this file's). */
+int store_block_abort(store_client_t *c, int error);
+
+
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR]: :1 if that client was blocked (and
+ * now is not), else :0. */
+static void
+store_cmd_client_unblock(store_client_t *c)
+{
+    store_t    *st = c->st;
+    long long   id;
+    int         error = 0;
+    size_t      i;
+
+    if (store_get_ll_or_reply(c, &c->argv[2], &id, NULL) != OB_OK) {
+        return;
+    }
+    if (c->argc == 4) {
+        if (store_arg_is(&c->argv[3], "ERROR")) {
+            error = 1;
+        } else if (!store_arg_is(&c->argv[3], "TIMEOUT")) {
+            store_add_err(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT "
+                          "or ERROR");
+            return;
+        }
+    }
+    for (i = 0; i < st->nclients; i++) {
+        if (st->clients[i]->id == (uint64_t) id && id > 0) {
+            store_reply_int(&c->r, store_block_abort(st->clients[i], error));
+            return;
+        }
+    }
+    store_reply_int(&c->r, 0);
+}
+
+
 static void
 store_cmd_client_no_evict(store_client_t *c)
 {
@@ -1234,6 +1270,8 @@ const store_cmd_t store_cmds_server[] = {
         "@slow @connection"),
     SUB("client", "no-evict", 3, 3, OB_CMD_ADMIN | SRV_FLAGS_CONN,
         store_cmd_client_no_evict, "@admin @slow @dangerous @connection"),
+    SUB("client", "unblock", 3, 4, OB_CMD_ADMIN | SRV_FLAGS_CONN,
+        store_cmd_client_unblock, "@admin @slow @dangerous @connection"),
 
     { .base = { .name = "slowlog", .arity_min = 2, .arity_max = -1,
                 .flags = STORE_CMD_SUBCMDS }, .acl = "@slow" },
