@@ -661,3 +661,78 @@ def test_monitor_redis_py(srv, r):
     t.join(10)
     assert seen[-1]["command"] == "ECHO stop"
     assert seen[-1]["db"] == 0 and seen[-1]["client_type"] == "tcp"
+
+
+# ------------------------------------------------- blocked clients
+
+def wait_blocked(conn, n):
+    deadline = time.time() + 5
+    while True:
+        text = conn.cmd("INFO", "clients")
+        if b"blocked_clients:%d\r\n" % n in text:
+            return
+        assert time.time() < deadline, text
+        time.sleep(0.02)
+
+
+def test_client_unblock(srv, conn):
+    b = RespConn(srv.port)
+    bid = int(b.cmd("CLIENT", "ID")[1:])
+    assert conn.cmd("CLIENT", "UNBLOCK", str(bid)) == b":0\r\n"
+    b.send(encode("BLPOP", "nolist", "0"))
+    wait_blocked(conn, 1)
+    listing = conn.cmd("CLIENT", "LIST", "ID", str(bid))
+    assert b" flags=b " in listing and b" cmd=blpop " in listing
+    assert conn.cmd("CLIENT", "UNBLOCK", str(bid), "foo") == (
+        b"-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n")
+    assert conn.cmd("CLIENT", "UNBLOCK", "abc") == (
+        b"-ERR value is not an integer or out of range\r\n")
+    assert conn.cmd("CLIENT", "UNBLOCK", str(bid)) == b":1\r\n"
+    assert b.reply() == b"*-1\r\n"
+    wait_blocked(conn, 0)
+    assert b.cmd("PING") == b"+PONG\r\n"
+    b.send(encode("BLPOP", "nolist", "0") + encode("ECHO", "after"))
+    wait_blocked(conn, 1)
+    assert conn.cmd("CLIENT", "UNBLOCK", str(bid), "ERROR") == b":1\r\n"
+    assert b.reply() == (b"-UNBLOCKED client unblocked via CLIENT "
+                         b"UNBLOCK\r\n")
+    # The request that waited behind the blocked one runs now.
+    assert b.reply() == b"$5\r\nafter\r\n"
+    assert conn.cmd("CLIENT", "UNBLOCK", "999999") == b":0\r\n"
+
+
+def test_kill_blocked_client(srv, conn):
+    b = RespConn(srv.port)
+    bid = int(b.cmd("CLIENT", "ID")[1:])
+    b.send(encode("BLPOP", "nolist", "0"))
+    wait_blocked(conn, 1)
+    assert conn.cmd("CLIENT", "KILL", "ID", str(bid)) == b":1\r\n"
+    assert b.is_closed()
+    wait_blocked(conn, 0)
+    # A blocked client that goes away is no longer a waiter.
+    b2 = RespConn(srv.port)
+    b2.send(encode("BLPOP", "l2", "0"))
+    wait_blocked(conn, 1)
+    b2.close()
+    wait_blocked(conn, 0)
+    assert conn.cmd("RPUSH", "l2", "x") == b":1\r\n"
+    assert conn.cmd("LLEN", "l2") == b":1\r\n"
+
+
+def test_blocked_clients_fifo_and_timeout(srv, conn):
+    waiters = [RespConn(srv.port) for _ in range(3)]
+    for w in waiters:
+        w.send(encode("BLPOP", "q", "0"))
+        time.sleep(0.05)
+    wait_blocked(conn, 3)
+    assert conn.cmd("RPUSH", "q", "x1", "x2") == b":2\r\n"
+    assert waiters[0].reply() == b"*2\r\n$1\r\nq\r\n$2\r\nx1\r\n"
+    assert waiters[1].reply() == b"*2\r\n$1\r\nq\r\n$2\r\nx2\r\n"
+    assert waiters[2].nothing_pending(0.2)
+    wait_blocked(conn, 1)
+    t = RespConn(srv.port)
+    t0 = time.time()
+    assert t.cmd("BLPOP", "empty", "0.2") == b"*-1\r\n"
+    assert 0.15 < time.time() - t0 < 3
+    assert t.cmd("HELLO", "3").startswith(b"%7")
+    assert t.cmd("BLPOP", "empty", "0.1") == b"_\r\n"
