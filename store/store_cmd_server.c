@@ -725,6 +725,32 @@ store_cmd_client_no_evict(store_client_t *c)
 
 /* ---- SLOWLOG -------------------------------------------------------------- */
 
+void store_reply_subcommand_syntax(store_client_t *c);
+
+/*
+ * Redis's addReplySubcommandSyntaxError, for subcommands whose declared
+ * arity (SLOWLOG GET, PUBSUB CHANNELS: -2) admits more arguments than
+ * they take.
+ */
+void
+store_reply_subcommand_syntax(store_client_t *c)
+{
+    char   upper[32];
+    size_t i;
+
+    for (i = 0; i < c->argv[0].len && i < sizeof(upper) - 1; i++) {
+        upper[i] = (char) (c->argv[0].data[i] >= 'a'
+                           && c->argv[0].data[i] <= 'z'
+                           ? c->argv[0].data[i] - 32 : c->argv[0].data[i]);
+    }
+    upper[i] = '\0';
+    store_add_errf(c, "ERR unknown subcommand or wrong number of arguments "
+                   "for '%.*s'. Try %s HELP.",
+                   (int) OB_MIN(c->argv[1].len, 128),
+                   (const char *) c->argv[1].data, upper);
+}
+
+
 static void
 store_cmd_slowlog_get(store_client_t *c)
 {
@@ -732,6 +758,10 @@ store_cmd_slowlog_get(store_client_t *c)
     long long   count = 10;
     size_t      n, i, k;
 
+    if (c->argc > 3) {
+        store_reply_subcommand_syntax(c);
+        return;
+    }
     if (c->argc == 3) {
         /* Redis gives the range message for a non-integer too. */
         if (store_parse_ll(&c->argv[2], &count) != OB_OK || count < -1) {
@@ -798,13 +828,26 @@ static void
 store_cmd_memory_usage(store_client_t *c)
 {
     store_entry_t *e;
-    size_t         bytes;
+    size_t         bytes, j;
+    long long      samples;
 
-    if (c->argc != 3 && !(c->argc == 5 && store_arg_is(&c->argv[3],
-                                                       "SAMPLES")))
-    {
-        store_add_err(c, STORE_ERR_SYNTAX);
-        return;
+    /* Options first, as Redis: SAMPLES takes an integer >= 0. */
+    for (j = 3; j < c->argc; j++) {
+        if (store_arg_is(&c->argv[j], "SAMPLES") && j + 1 < c->argc) {
+            if (store_get_ll_or_reply(c, &c->argv[j + 1], &samples, NULL)
+                != OB_OK)
+            {
+                return;
+            }
+            if (samples < 0) {
+                store_add_err(c, STORE_ERR_SYNTAX);
+                return;
+            }
+            j++;
+        } else {
+            store_add_err(c, STORE_ERR_SYNTAX);
+            return;
+        }
     }
     e = store_db_find(c->db, c->argv[2].data, c->argv[2].len,
                       c->st->now_ms);
@@ -958,14 +1001,15 @@ store_reply_tips(store_client_t *c, const char *name)
             break;
         }
     }
+    /* A set under RESP3, as Redis's addReplyCommandTips. */
     if (i == sizeof(store_cmd_tips) / sizeof(store_cmd_tips[0])) {
-        store_reply_array(&c->r, 0);
+        store_reply_set(&c->r, 0);
         return;
     }
     for (p = store_cmd_tips[i].tips; p != NULL; p = strchr(p + 1, ' ')) {
         n++;
     }
-    store_reply_array(&c->r, n);
+    store_reply_set(&c->r, n);
     for (p = store_cmd_tips[i].tips; *p != '\0'; p = q) {
         q = strchr(p, ' ');
         if (q == NULL) {
@@ -1033,11 +1077,13 @@ store_reply_command_info(store_client_t *c, const store_cmd_t *cmd)
         }
     }
     store_reply_tips(c, cmd->base.name);
-    store_reply_array(&c->r, 0);          /* key specs */
-    if (strchr(cmd->base.name, '|') == NULL) {
+    store_reply_set(&c->r, 0);            /* key specs (a set, RESP3) */
+    /* Redis: a container's subcommands are an array, a leaf's none an
+     * empty set (they differ under RESP3). */
+    if (cmd->base.flags & STORE_CMD_SUBCMDS) {
         store_reply_subcommands(c, cmd);
     } else {
-        store_reply_array(&c->r, 0);
+        store_reply_set(&c->r, 0);
     }
 }
 
@@ -1128,18 +1174,52 @@ store_cmd_command_docs(store_client_t *c)
 }
 
 
+/* Whether the command's ACL categories ("@read @fast") name `cat`
+ * (without its "@", any case). */
+static int
+store_cmd_in_category(const store_cmd_t *cmd, const ob_str_t *cat)
+{
+    const char *p, *q;
+
+    for (p = cmd->acl; p != NULL && *p != '\0'; p = q) {
+        while (*p == ' ') {
+            p++;
+        }
+        q = p;
+        while (*q != '\0' && *q != ' ') {
+            q++;
+        }
+        if (*p == '@' && (size_t) (q - p - 1) == cat->len
+            && strncasecmp(p + 1, (const char *) cat->data, cat->len) == 0)
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
 static void
 store_cmd_command_list(store_client_t *c)
 {
     store_t *st = c->st;
     size_t   i, n = 0;
     int      pass;
-    const ob_str_t *pattern = NULL;
+    const ob_str_t *pattern = NULL, *aclcat = NULL;
+    int             module = 0;
 
     if (c->argc == 5 && store_arg_is(&c->argv[2], "FILTERBY")
         && store_arg_is(&c->argv[3], "PATTERN"))
     {
         pattern = &c->argv[4];
+    } else if (c->argc == 5 && store_arg_is(&c->argv[2], "FILTERBY")
+               && store_arg_is(&c->argv[3], "ACLCAT"))
+    {
+        aclcat = &c->argv[4];
+    } else if (c->argc == 5 && store_arg_is(&c->argv[2], "FILTERBY")
+               && store_arg_is(&c->argv[3], "MODULE"))
+    {
+        module = 1;             /* no modules: nothing is listed */
     } else if (c->argc != 2) {
         store_add_err(c, STORE_ERR_SYNTAX);
         return;
@@ -1154,9 +1234,13 @@ store_cmd_command_list(store_client_t *c)
             if (st->cmd_entries[i].base.flags & STORE_CMD_SUBCMDS) {
                 /* containers are listed by their subcommands too */
             }
-            if (pattern != NULL
-                && !store_glob_match((const char *) pattern->data,
-                                     pattern->len, name, strlen(name), 1))
+            if (module
+                || (pattern != NULL
+                    && !store_glob_match((const char *) pattern->data,
+                                         pattern->len, name, strlen(name),
+                                         1))
+                || (aclcat != NULL
+                    && !store_cmd_in_category(&st->cmd_entries[i], aclcat)))
             {
                 continue;
             }
@@ -1275,7 +1359,7 @@ const store_cmd_t store_cmds_server[] = {
 
     { .base = { .name = "slowlog", .arity_min = 2, .arity_max = -1,
                 .flags = STORE_CMD_SUBCMDS }, .acl = "@slow" },
-    SUB("slowlog", "get", 2, 3, OB_CMD_ADMIN | STORE_CMD_LOADING
+    SUB("slowlog", "get", 2, -1, OB_CMD_ADMIN | STORE_CMD_LOADING
         | STORE_CMD_STALE, store_cmd_slowlog_get,
         "@admin @slow @dangerous"),
     SUB("slowlog", "len", 2, 2, OB_CMD_ADMIN | STORE_CMD_LOADING

@@ -449,6 +449,10 @@ store_cmd_publish(store_client_t *c)
 }
 
 
+/* store_cmd_server.c (declared here: store_srv.h is not this file's). */
+void store_reply_subcommand_syntax(store_client_t *c);
+
+
 static void
 store_cmd_pubsub_channels(store_client_t *c)
 {
@@ -459,6 +463,10 @@ store_cmd_pubsub_channels(store_client_t *c)
     store_client_t   *cl;
     size_t            k;
 
+    if (c->argc > 3) {
+        store_reply_subcommand_syntax(c);
+        return;
+    }
     /* Channels are found through their subscribers (the table has no
      * iterator); each channel once: its first subscriber reports it. */
     store_reply_init(&r, c->r.proto, store_reply_buf_write, &out);
@@ -603,7 +611,7 @@ const store_cmd_t store_cmds_pubsub[] = {
     { .base = { .name = "pubsub", .arity_min = 2, .arity_max = -1,
                 .flags = STORE_CMD_SUBCMDS },
       .acl = "@slow" },
-    { .base = { .name = "pubsub|channels", .arity_min = 2, .arity_max = 3,
+    { .base = { .name = "pubsub|channels", .arity_min = 2, .arity_max = -1,
                 .flags = STORE_CMD_PUBSUB | STORE_CMD_LOADING
                          | STORE_CMD_STALE },
       .handler = store_cmd_pubsub_channels, .acl = "@pubsub @slow" },
