@@ -736,3 +736,48 @@ def test_blocked_clients_fifo_and_timeout(srv, conn):
     assert 0.15 < time.time() - t0 < 3
     assert t.cmd("HELLO", "3").startswith(b"%7")
     assert t.cmd("BLPOP", "empty", "0.1") == b"_\r\n"
+
+
+def test_subcommand_argument_errors(conn):
+    assert conn.cmd("SLOWLOG", "GET", "1", "2") == (
+        b"-ERR unknown subcommand or wrong number of arguments for 'GET'. "
+        b"Try SLOWLOG HELP.\r\n")
+    assert conn.cmd("pubsub", "channels", "a", "b") == (
+        b"-ERR unknown subcommand or wrong number of arguments for "
+        b"'channels'. Try PUBSUB HELP.\r\n")
+    assert conn.cmd("MEMORY", "USAGE", "k", "SAMPLES", "abc") == (
+        b"-ERR value is not an integer or out of range\r\n")
+    assert conn.cmd("MEMORY", "USAGE", "k", "SAMPLES", "-1") == (
+        b"-ERR syntax error\r\n")
+    assert conn.cmd("MEMORY", "USAGE", "k", "SAMPLES", "0") == b"$-1\r\n"
+    assert conn.cmd("MEMORY", "USAGE", "k", "SAMPLES") == (
+        b"-ERR syntax error\r\n")
+
+
+def test_command_list_filters(conn, r):
+    names = r.execute_command("COMMAND LIST", "FILTERBY", "ACLCAT",
+                              "connection")
+    for n in (b"ping", b"echo", b"hello", b"auth", b"client|list",
+              b"command|count"):
+        assert n in names
+    assert b"config|get" not in names
+    assert r.execute_command("COMMAND LIST", "FILTERBY", "MODULE",
+                             "nosuch") == []
+    assert conn.cmd("COMMAND", "LIST", "FILTERBY", "BAD", "x") == (
+        b"-ERR syntax error\r\n")
+
+
+def test_command_info_resp3(conn):
+    conn.cmd("HELLO", "3")
+    assert conn.cmd("COMMAND", "INFO", "ping") == (
+        b"*1\r\n*10\r\n$4\r\nping\r\n:-1\r\n~1\r\n+fast\r\n:0\r\n:0\r\n:0\r\n"
+        b"~2\r\n+@fast\r\n+@connection\r\n~2\r\n"
+        b"$25\r\nrequest_policy:all_shards\r\n"
+        b"$29\r\nresponse_policy:all_succeeded\r\n~0\r\n~0\r\n")
+    reply = conn.cmd("COMMAND", "INFO", "config")
+    assert reply.startswith(
+        b"*1\r\n*10\r\n$6\r\nconfig\r\n:-2\r\n~0\r\n:0\r\n:0\r\n:0\r\n"
+        b"~1\r\n+@slow\r\n~0\r\n~0\r\n*")
+    assert b"$10\r\nconfig|get\r\n:-3\r\n~4\r\n+admin\r\n+noscript\r\n" \
+        b"+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n~3\r\n+@admin\r\n+@slow\r\n" \
+        b"+@dangerous\r\n~0\r\n~0\r\n~0\r\n" in reply
