@@ -50,7 +50,7 @@ store_keys_is_same(const ob_str_t *a, const ob_str_t *b)
 }
 
 
-/* getIntFromObjectOrReply: an int argument, `msg` (or "not an integer")
+/* getIntFromObjectOrReply: an int argument; `msg` (or Redis's texts)
  * otherwise.  OB_ERR: replied. */
 static int
 store_keys_int_or_reply(store_client_t *c, const ob_str_t *a, int *v,
@@ -62,7 +62,10 @@ store_keys_int_or_reply(store_client_t *c, const ob_str_t *a, int *v,
         return OB_ERR;
     }
     if (ll < INT_MIN || ll > INT_MAX) {
-        store_add_err(c, msg != NULL ? msg : STORE_ERR_NOT_INT);
+        /* Redis's getRangeLongFromObjectOrReply under getIntFromObject */
+        store_add_err(c, msg != NULL ? msg
+                                     : "ERR value is out of range, value must "
+                                       "between -2147483648 and 2147483647");
         return OB_ERR;
     }
     *v = (int) ll;
