@@ -13,7 +13,7 @@
  * which deletes keys: COPY measures its source, allocates the copy, and
  * looks the source up again before reading it.
  */
-#include "store_int.h"
+#include "store_srv.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -22,21 +22,11 @@
 #include <string.h>
 
 /*
- * Provided by the lead (store_client.c / store_module.c) until
- * store_int.h declares them:
- *   store_dbs: the module's databases (SELECT, MOVE, SWAPDB, COPY DB);
- *   store_watch_touch_db: WATCHed keys of db `dbid` that exist now are
- *       marked dirty (FLUSHDB, FLUSHALL, SWAPDB; called before the flush
- *       and on both sides of a swap);
- *   store_maxmemory_policy: the maxmemory-policy name ("noeviction",
- *       "allkeys-lfu" ...) and store_maxmemory its byte limit (0: none),
- *       for OBJECT FREQ / IDLETIME / REFCOUNT.
+ * The generic commands reach past store_int.h into the server's struct
+ * (store_srv.h): the databases (SELECT, MOVE, SWAPDB, COPY DB), WATCH's
+ * flush hook (FLUSHDB, FLUSHALL, SWAPDB) and the maxmemory policy (OBJECT
+ * FREQ, IDLETIME, REFCOUNT).
  */
-store_dbs_t *store_dbs(store_client_t *c);
-void store_watch_touch_db(store_client_t *c, int dbid);
-const char *store_maxmemory_policy(store_client_t *c);
-unsigned long long store_maxmemory(store_client_t *c);
-
 #define KEY(a)  (a)->data, (a)->len
 
 /* Redis's OBJ_SHARED_INTEGERS: OBJECT REFCOUNT of such ints is INT_MAX */
@@ -881,24 +871,28 @@ static const char *const store_object_help[] = {
 
 
 static int
-store_object_policy_has(store_client_t *c, const char *what)
+store_object_lfu(const store_client_t *c)
 {
-    const char  *p = store_maxmemory_policy(c);
-
-    return p != NULL && strstr(p, what) != NULL;
+    return c->st->maxmemory_policy == STORE_MAXMEM_ALLKEYS_LFU
+           || c->st->maxmemory_policy == STORE_MAXMEM_VOLATILE_LFU;
 }
 
 
 /* Redis's OBJECT REFCOUNT: small non-negative ints are its shared
- * objects (INT_MAX) unless an LRU/LFU maxmemory policy disables them. */
+ * objects (INT_MAX) unless maxmemory with an LRU/LFU policy disables
+ * them (MAXMEMORY_FLAG_NO_SHARED_INTEGERS). */
 static long long
-store_object_refcount(store_client_t *c, const store_obj_t *o)
+store_object_refcount(const store_client_t *c, const store_obj_t *o)
 {
+    store_maxmem_policy_t  p = c->st->maxmemory_policy;
+    int                    no_shared;
+
+    no_shared = c->st->maxmemory != 0
+                && (p == STORE_MAXMEM_ALLKEYS_LRU || p == STORE_MAXMEM_ALLKEYS_LFU
+                    || p == STORE_MAXMEM_VOLATILE_LRU
+                    || p == STORE_MAXMEM_VOLATILE_LFU);
     if (o->type == STORE_OBJ_STRING && o->encoding == STORE_ENC_INT
-        && o->v.ll >= 0 && o->v.ll < STORE_SHARED_INTEGERS
-        && !(store_maxmemory(c) != 0
-             && (store_object_policy_has(c, "lru")
-                 || store_object_policy_has(c, "lfu"))))
+        && o->v.ll >= 0 && o->v.ll < STORE_SHARED_INTEGERS && !no_shared)
     {
         return INT_MAX;
     }
@@ -907,92 +901,104 @@ store_object_refcount(store_client_t *c, const store_obj_t *o)
 
 
 static void
-store_cmd_object(store_client_t *c)
+store_cmd_object_help(store_client_t *c)
 {
-    const ob_str_t  *sub = &c->argv[1];
-    store_obj_t     *o;
-    const char      *name;
-    unsigned         now_clock, idle;
-    size_t           i;
-    int              n;
-    char             up[16];
+    size_t  n;
 
-    if (store_arg_is(sub, "help")) {
-        if (c->argc != 2) {
-            store_add_err_arity(c, "object|help");
-            return;
-        }
-        for (n = 0; store_object_help[n] != NULL; n++) {
-            /* counted first */
-        }
-        store_reply_array(&c->r, (size_t) n);
-        for (n = 0; store_object_help[n] != NULL; n++) {
-            store_reply_simple(&c->r, store_object_help[n],
-                               strlen(store_object_help[n]));
-        }
-        return;
+    for (n = 0; store_object_help[n] != NULL; n++) {
+        /* counted first */
     }
+    store_reply_array(&c->r, n);
+    for (n = 0; store_object_help[n] != NULL; n++) {
+        store_reply_simple(&c->r, store_object_help[n],
+                           strlen(store_object_help[n]));
+    }
+}
 
-    if (store_arg_is(sub, "encoding")) {
-        name = "object|encoding";
-    } else if (store_arg_is(sub, "refcount")) {
-        name = "object|refcount";
-    } else if (store_arg_is(sub, "idletime")) {
-        name = "object|idletime";
-    } else if (store_arg_is(sub, "freq")) {
-        name = "object|freq";
-    } else {
-        /* the name as sent, upper-cased, as Redis's dispatcher says it */
-        for (i = 0; i < c->argv[0].len && i < sizeof(up) - 1; i++) {
-            up[i] = (char) ((c->argv[0].data[i] >= 'a'
-                             && c->argv[0].data[i] <= 'z')
-                            ? c->argv[0].data[i] - 32 : c->argv[0].data[i]);
-        }
-        up[i] = '\0';
-        store_add_errf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
-                       (int) OB_MIN(sub->len, 128), (const char *) sub->data,
-                       up);
-        return;
-    }
-    if (c->argc != 3) {
-        store_add_err_arity(c, name);
-        return;
-    }
+
+/* OBJECT's lookup: no LRU touch; a missing key is the null bulk. */
+static store_obj_t *
+store_object_lookup_or_reply(store_client_t *c)
+{
+    store_obj_t  *o;
 
     o = store_db_lookup_read(c->db, KEY(&c->argv[2]), store_now_ms(c),
                              STORE_LOOKUP_NOTOUCH);
     if (o == NULL) {
         store_reply_null(&c->r);
+    }
+    return o;
+}
+
+
+static void
+store_cmd_object_encoding(store_client_t *c)
+{
+    store_obj_t  *o = store_object_lookup_or_reply(c);
+
+    if (o != NULL) {
+        store_reply_str(c, store_obj_encoding_name(o));
+    }
+}
+
+
+static void
+store_cmd_object_refcount(store_client_t *c)
+{
+    store_obj_t  *o = store_object_lookup_or_reply(c);
+
+    if (o != NULL) {
+        store_reply_int(&c->r, store_object_refcount(c, o));
+    }
+}
+
+
+static void
+store_cmd_object_idletime(store_client_t *c)
+{
+    store_obj_t  *o = store_object_lookup_or_reply(c);
+    unsigned      now_clock, idle;
+
+    if (o == NULL) {
         return;
     }
-
-    if (name[7] == 'e') {                       /* encoding */
-        store_reply_str(c, store_obj_encoding_name(o));
-    } else if (name[7] == 'r') {                /* refcount */
-        store_reply_int(&c->r, store_object_refcount(c, o));
-    } else if (name[7] == 'i') {                /* idletime */
-        if (store_object_policy_has(c, "lfu")) {
-            store_add_err(c, "ERR An LFU maxmemory policy is selected, idle "
-                "time not tracked. Please note that when switching between "
-                "policies at runtime LRU and LFU data will take some time to "
-                "adjust.");
-            return;
-        }
-        now_clock = store_lru_clock(store_now_ms(c));
-        idle = now_clock >= o->lru ? now_clock - o->lru
-                                   : now_clock + (STORE_LRU_MAX - o->lru);
-        store_reply_int(&c->r, idle);
-    } else {                                    /* freq */
-        if (!store_object_policy_has(c, "lfu")) {
-            store_add_err(c, "ERR An LFU maxmemory policy is not selected, "
-                "access frequency not tracked. Please note that when "
-                "switching between policies at runtime LRU and LFU data will "
-                "take some time to adjust.");
-            return;
-        }
-        /* the counter byte of Redis's LFU packing (no decay applied) */
-        store_reply_int(&c->r, o->lru & 0xff);
+    if (store_object_lfu(c)) {
+        store_add_err(c, "ERR An LFU maxmemory policy is selected, idle "
+            "time not tracked. Please note that when switching between "
+            "policies at runtime LRU and LFU data will take some time to "
+            "adjust.");
+        return;
     }
+    /* Redis's estimateObjectIdleTime, in seconds */
+    now_clock = store_lru_clock(store_now_ms(c));
+    idle = now_clock >= o->lru ? now_clock - o->lru
+                               : now_clock + (STORE_LRU_MAX - o->lru);
+    store_reply_int(&c->r, idle);
+}
+
+
+/* Redis's LFU_INIT_VAL: what a key's counter starts at */
+#define STORE_LFU_INIT_VAL  5
+
+static void
+store_cmd_object_freq(store_client_t *c)
+{
+    store_obj_t  *o = store_object_lookup_or_reply(c);
+
+    if (o == NULL) {
+        return;
+    }
+    if (!store_object_lfu(c)) {
+        store_add_err(c, "ERR An LFU maxmemory policy is not selected, "
+            "access frequency not tracked. Please note that when "
+            "switching between policies at runtime LRU and LFU data will "
+            "take some time to adjust.");
+        return;
+    }
+    /* The store keeps the LRU clock under the LFU policies too (see
+     * store_evict.c): no counter is tracked, so every key answers the
+     * counter Redis gives a new key. */
+    store_reply_int(&c->r, STORE_LFU_INIT_VAL);
 }
 
 
@@ -1106,8 +1112,27 @@ const store_cmd_t store_cmds_keys[] = {
       .acl = "@keyspace @write @slow" },
     { .base = { .name = "object", .arity_min = 2, .arity_max = -1,
                 .flags = STORE_CMD_SUBCMDS },
-      .handler = store_cmd_object, .keys = { 0, 0, 0 },
       .acl = "@slow" },
+    { .base = { .name = "object|encoding", .arity_min = 3, .arity_max = 3,
+                .flags = RO },
+      .handler = store_cmd_object_encoding, .keys = { 2, 2, 1 },
+      .acl = "@keyspace @read @slow" },
+    { .base = { .name = "object|freq", .arity_min = 3, .arity_max = 3,
+                .flags = RO },
+      .handler = store_cmd_object_freq, .keys = { 2, 2, 1 },
+      .acl = "@keyspace @read @slow" },
+    { .base = { .name = "object|idletime", .arity_min = 3, .arity_max = 3,
+                .flags = RO },
+      .handler = store_cmd_object_idletime, .keys = { 2, 2, 1 },
+      .acl = "@keyspace @read @slow" },
+    { .base = { .name = "object|refcount", .arity_min = 3, .arity_max = 3,
+                .flags = RO },
+      .handler = store_cmd_object_refcount, .keys = { 2, 2, 1 },
+      .acl = "@keyspace @read @slow" },
+    { .base = { .name = "object|help", .arity_min = 2, .arity_max = 2,
+                .flags = STORE_CMD_LOADING | STORE_CMD_STALE },
+      .handler = store_cmd_object_help, .keys = { 0, 0, 0 },
+      .acl = "@keyspace @slow" },
     { .base = { .name = "touch", .arity_min = 2, .arity_max = -1,
                 .flags = RO | F },
       .handler = store_cmd_touch, .keys = { 1, -1, 1 },
