@@ -105,6 +105,35 @@ store_str_raw_alloc(store_client_t *c, size_t len)
 }
 
 
+/*
+ * A string object of p[0..len) that is never int-encoded: embstr up to
+ * STORE_OBJ_EMBSTR_MAX bytes (store_object.h's layout: the bytes at
+ * STORE_OBJ_HDR, an allocation of at least the header's size), raw
+ * above.  INCRBYFLOAT's result, which Redis creates as a plain string
+ * ("1" is an embstr there).  NULL on OOM.  new.
+ */
+static store_obj_t *
+store_str_plain_new(store_client_t *c, const char *p, size_t len)
+{
+    store_obj_t  *o;
+
+    if (len > STORE_OBJ_EMBSTR_MAX) {
+        return store_obj_raw_new(store_str_arena(c), store_owner(c), p, len);
+    }
+    o = ob_arena_alloc(store_str_arena(c), store_owner(c),
+                       OB_MAX(sizeof(store_obj_t), STORE_OBJ_HDR + len));
+    if (o == NULL) {
+        return NULL;
+    }
+    o->type = STORE_OBJ_STRING;
+    o->encoding = STORE_ENC_EMBSTR;
+    o->lru = 0;
+    o->len = (uint32_t) len;
+    memcpy((char *) o + STORE_OBJ_HDR, p, len);
+    return o;
+}
+
+
 static void
 store_str_free(store_client_t *c, store_obj_t *o)
 {
@@ -753,7 +782,7 @@ store_cmd_incrbyfloat(store_client_t *c)
         }
         len = store_format_long_double(value, buf);
 
-        n = store_obj_string_new(store_str_arena(c), store_owner(c), buf, len);
+        n = store_str_plain_new(c, buf, len);
         if (n == NULL) {
             store_add_err(c, STORE_ERR_OOM);
             return;

@@ -585,3 +585,56 @@ def test_object_idletime_grows(r):
     assert r.object("idletime", "k") >= 1
     r.get("k")
     assert r.object("idletime", "k") == 0
+
+
+# ---- keyspace events ---------------------------------------------------------------
+
+def test_keyspace_events(store_server):
+    """The events the string, keyspace and SORT commands publish, in
+    order, as __keyevent@<db>__:<event> <key>."""
+    srv = store_server(notify_keyspace_events="KEA")
+    r = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    p = r.pubsub()
+    p.psubscribe("__keyevent@*__:*")
+    assert p.get_message(timeout=5)["type"] == "psubscribe"
+
+    r.set("a", "1")
+    r.set("b", "x", ex=100)
+    r.incr("a")
+    r.incrbyfloat("a", "1.5")
+    r.append("b", "y")
+    r.setrange("b", 0, "z")
+    r.expire("a", 100)
+    r.persist("a")
+    r.rename("a", "c")
+    r.copy("c", "d")
+    r.move("d", 1)
+    r.getdel("b")
+    r.delete("c", "nokey")
+    r.rpush("l", 2, 1)
+    r.execute_command("SORT", "l", "STORE", "s")
+    r.expire("s", 0)
+
+    want = [
+        ("0", "set", "a"), ("0", "set", "b"), ("0", "expire", "b"),
+        ("0", "incrby", "a"), ("0", "incrbyfloat", "a"),
+        ("0", "append", "b"), ("0", "setrange", "b"),
+        ("0", "expire", "a"), ("0", "persist", "a"),
+        ("0", "rename_from", "a"), ("0", "rename_to", "c"),
+        ("0", "copy_to", "d"),
+        ("0", "move_from", "d"), ("1", "move_to", "d"),
+        ("0", "del", "b"), ("0", "del", "c"),
+        ("0", "rpush", "l"), ("0", "sortstore", "s"), ("0", "del", "s"),
+    ]
+    got = []
+    while len(got) < len(want):
+        m = p.get_message(timeout=5)
+        assert m is not None, got
+        if m["type"] != "pmessage":
+            continue
+        ch = m["channel"].decode()
+        db = ch[len("__keyevent@"):ch.index("__:")]
+        got.append((db, ch[ch.index("__:") + 3:], m["data"].decode()))
+    assert got == want
+    p.close()
+    r.close()

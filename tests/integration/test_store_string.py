@@ -305,6 +305,26 @@ def test_incrbyfloat_formatting(r, start, incr, want):
     assert got == float(want)
 
 
+def test_incrbyfloat_result_is_a_plain_string(r):
+    r.set("f", 0)
+    assert r.incrbyfloat("f", 1) == 1.0
+    assert r.object("encoding", "f") == b"embstr"
+    assert r.object("refcount", "f") == 1
+    r.incrbyfloat("g", "1e40")
+    assert r.object("encoding", "g") == b"embstr"
+    r.incrbyfloat("h", "1e50")
+    assert r.object("encoding", "h") == b"raw"
+    assert r.incr("f") == 2
+    assert r.object("encoding", "f") == b"int"
+
+
+def test_object_refcount_of_counters(r):
+    assert r.incrby("q", 5) == 5
+    assert r.object("refcount", "q") == 2147483647
+    assert r.incrby("q", 100000) == 100005
+    assert r.object("refcount", "q") == 1
+
+
 def test_incrbyfloat_errors(r):
     assert err(r, "INCRBYFLOAT", "f", "abc") == \
         "ERR value is not a valid float"
