@@ -80,6 +80,57 @@ store_keys_dbid_or_reply(store_client_t *c, const ob_str_t *a, int *id,
 }
 
 
+/*
+ * A key that came into db `dbid` by RENAME, MOVE, COPY or SWAPDB may be
+ * a list, sorted set or stream that clients of that db wait on (Redis's
+ * dbAdd signals it): store_key_ready serves the client's own db, so it
+ * runs with the target db for the call.
+ */
+static void
+store_keys_ready_in(store_client_t *c, int dbid, const ob_str_t *key)
+{
+    store_db_t   *db = store_dbs_db(store_dbs(c), dbid);
+    store_obj_t  *o;
+    int           saved = c->dbid;
+
+    if (c->st->blocked_clients == 0 || db == NULL) {
+        return;
+    }
+    o = store_db_lookup_read(db, KEY(key), store_now_ms(c),
+                             STORE_LOOKUP_NOTOUCH);
+    if (o == NULL || (o->type != STORE_OBJ_LIST && o->type != STORE_OBJ_ZSET
+                      && o->type != STORE_OBJ_STREAM))
+    {
+        return;
+    }
+    c->dbid = dbid;
+    store_key_ready(c, key);
+    c->dbid = saved;
+}
+
+
+typedef struct store_keys_swap_ctx_s {
+    store_client_t  *c;
+    int              a, b;
+} store_keys_swap_ctx_t;
+
+
+static void
+store_keys_swap_ready(ob_hash_link_t *l, void *arg)
+{
+    store_keys_swap_ctx_t  *x = arg;
+    store_keyref_t         *ref = OB_HASH_ENTRY(l, store_keyref_t, hlink);
+    ob_str_t                key;
+
+    if (ref->nwaiters == 0 || (ref->dbid != x->a && ref->dbid != x->b)) {
+        return;
+    }
+    key.data = (const uint8_t *) ref->key;
+    key.len = ref->nkey;
+    store_keys_ready_in(x->c, ref->dbid, &key);
+}
+
+
 /* ---- DEL, UNLINK, EXISTS, TOUCH, TYPE ------------------------------------ */
 
 static void
@@ -355,6 +406,7 @@ store_keys_rename_generic(store_client_t *c, int nx)
     case OB_OK:
         store_key_changed(c, src, STORE_NOTIFY_GENERIC, "rename_from");
         store_key_changed(c, dst, STORE_NOTIFY_GENERIC, "rename_to");
+        store_keys_ready_in(c, c->dbid, dst);
         if (nx) {
             store_reply_int(&c->r, 1);
         } else {
@@ -620,6 +672,7 @@ store_cmd_move(store_client_t *c)
     }
     store_key_changed(c, key, STORE_NOTIFY_GENERIC, "move_from");
     store_key_changed_db(c, to, key, STORE_NOTIFY_GENERIC, "move_to");
+    store_keys_ready_in(c, to, key);
     store_reply_int(&c->r, 1);
 }
 
@@ -650,6 +703,16 @@ store_cmd_swapdb(store_client_t *c)
         (void) store_dbs_swap(store_dbs(c), a, b);
         store_watch_touch_db(c, a);
         store_watch_touch_db(c, b);
+        /* clients blocked in either db may find their keys now */
+        if (c->st->blocked_clients > 0) {
+            store_keys_swap_ctx_t  x = { c, a, b };
+            uint64_t               cursor = 0;
+
+            do {
+                cursor = ob_hash_scan(&c->st->blocking, cursor, SIZE_MAX,
+                                      SIZE_MAX, store_keys_swap_ready, &x);
+            } while (cursor != 0);
+        }
     }
     store_add_ok(c);
 }
@@ -839,6 +902,7 @@ store_cmd_copy(store_client_t *c)
         return;
     }
     store_key_changed_db(c, dbid, dst, STORE_NOTIFY_GENERIC, "copy_to");
+    store_keys_ready_in(c, dbid, dst);
     store_reply_int(&c->r, 1);
 }
 

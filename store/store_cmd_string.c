@@ -316,7 +316,9 @@ store_str_set_generic(store_client_t *c, unsigned flags, const ob_str_t *key,
         }
     }
 
-    found = store_lookup_write(c, key) != NULL;
+    /* only NX and XX ask whether the key exists (one lookup saved on a
+     * plain SET) */
+    found = (flags & (STR_NX | STR_XX)) && store_lookup_write(c, key) != NULL;
     if (((flags & STR_NX) && found) || ((flags & STR_XX) && !found)) {
         store_str_free(c, o);
         if (flags & STR_GET) {

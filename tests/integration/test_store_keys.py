@@ -638,3 +638,73 @@ def test_keyspace_events(store_server):
     assert got == want
     p.close()
     r.close()
+
+
+# ---- blocked clients served by keys that arrive ----------------------------------
+
+def _blpop_waiter(r, db, key):
+    s = socket.create_connection(("127.0.0.1", r.server.port), timeout=10)
+    if db:
+        s.sendall(_encode(["SELECT", db]))
+        assert s.recv(100) == b"+OK\r\n"
+    s.sendall(_encode(["BLPOP", key, "5"]))
+    time.sleep(0.2)                       # blocked by now
+    return s
+
+
+def _reply_of(s):
+    data = b""
+    while data.count(b"\r\n") < 5:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data
+
+
+@pytest.mark.parametrize("how", ["rename", "move", "copy", "swapdb"])
+def test_blocked_client_served_by_arriving_key(r, how):
+    r1 = client(r, 1)
+    s = _blpop_waiter(r, 0, "q")
+    if how == "rename":
+        r.rpush("tmp", "x")
+        r.rename("tmp", "q")
+    elif how == "move":
+        r1.rpush("q", "x")
+        r1.move("q", 0)
+    elif how == "copy":
+        r.rpush("tmp", "x")
+        r.copy("tmp", "q")
+    else:
+        r1.rpush("q", "x")
+        r.swapdb(0, 1)
+    t0 = time.monotonic()
+    assert _reply_of(s) == b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n"
+    assert time.monotonic() - t0 < 2
+
+
+# ---- RESP3 shapes ------------------------------------------------------------------
+
+def test_resp3_shapes(r):
+    with socket.create_connection(("127.0.0.1", r.server.port),
+                                  timeout=10) as s:
+        def cmd(*args):
+            s.sendall(_encode(args))
+            time.sleep(0.05)
+            return s.recv(65536)
+        assert cmd("HELLO", "3").startswith(b"%7\r\n")
+        assert cmd("GET", "nokey") == b"_\r\n"
+        assert cmd("RANDOMKEY") == b"_\r\n"
+        assert cmd("OBJECT", "ENCODING", "nokey") == b"_\r\n"
+        assert cmd("MSET", "a", "ohmytext", "b", "mynewtext") == b"+OK\r\n"
+        assert cmd("LCS", "a", "b", "IDX", "MINMATCHLEN", "4") == (
+            b"%2\r\n$7\r\nmatches\r\n*1\r\n*2\r\n*2\r\n:4\r\n:7\r\n"
+            b"*2\r\n:5\r\n:8\r\n$3\r\nlen\r\n:6\r\n")
+        assert cmd("SCAN", "0", "MATCH", "a") == \
+            b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"
+        assert cmd("INCRBYFLOAT", "f", "1.5") == b"$3\r\n1.5\r\n"
+        assert cmd("EXISTS", "a") == b":1\r\n"
+        assert cmd("RPUSH", "l", "1") == b":1\r\n"
+        assert cmd("SORT", "l", "GET", "nokey*") == b"*1\r\n_\r\n"
+        assert cmd("SET", "a", "x", "NX", "GET") == b"$8\r\nohmytext\r\n"
