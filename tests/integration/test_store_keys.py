@@ -526,6 +526,26 @@ def test_copy_list(r):
     assert r.lrange("l2", 0, -1) == [b"a", b"b"]
 
 
+def test_copy_other_types(r):
+    r.hset("h", mapping={"f": "v", "g": "w"})
+    r.sadd("s", "a", "b", 1)
+    r.sadd("si", 1, 2, 3)
+    r.zadd("z", {"m": 1.5, "n": 2})
+    for k in ["h", "s", "si", "z"]:
+        assert r.copy(k, k + "2") is True
+        assert r.type(k + "2") == r.type(k)
+        assert r.object("encoding", k + "2") == r.object("encoding", k)
+    assert r.hgetall("h2") == {b"f": b"v", b"g": b"w"}
+    assert r.smembers("s2") == {b"a", b"b", b"1"}
+    assert r.smembers("si2") == {b"1", b"2", b"3"}
+    assert r.zrange("z2", 0, -1, withscores=True) == [(b"m", 1.5), (b"n", 2.0)]
+    r.hset("h", "f", "changed")
+    assert r.hget("h2", "f") == b"v"
+    r1 = client(r, 1)
+    assert r.copy("z", "z", destination_db=1) is True
+    assert r1.zscore("z", "n") == 2.0
+
+
 # ---- OBJECT -----------------------------------------------------------------------
 
 def test_object(r):
