@@ -806,7 +806,7 @@ store_keys_copy_value(store_client_t *c, const ob_str_t *key, int *gone)
         return NULL;
     }
     if (len > 0) {
-        d->v.ptr = ob_arena_alloc(a, owner, len);
+        d->v.ptr = ob_arena_alloc(a, owner, store_obj_raw_cap(len));
         if (d->v.ptr == NULL) {
             store_obj_free(a, owner, d);
             return NULL;

@@ -84,7 +84,7 @@ store_str_raw_alloc(store_client_t *c, size_t len)
         return NULL;
     }
     if (len > 0) {
-        bytes = ob_arena_alloc(a, owner, len);
+        bytes = ob_arena_alloc(a, owner, store_obj_raw_cap(len));
         if (bytes == NULL) {
             return NULL;
         }
@@ -92,7 +92,7 @@ store_str_raw_alloc(store_client_t *c, size_t len)
     o = ob_arena_alloc(a, owner, sizeof(store_obj_t));
     if (o == NULL) {
         if (bytes != NULL) {
-            ob_arena_free(a, owner, bytes, len);
+            ob_arena_free(a, owner, bytes, store_obj_raw_cap(len));
         }
         return NULL;
     }
@@ -832,16 +832,27 @@ store_str_write(store_client_t *c, const ob_str_t *key, store_obj_t *o,
 
     oldlen = store_obj_string_len(o);
 
-    if (o->encoding == STORE_ENC_RAW && oldlen > 0 && newlen >= oldlen
-        && ob_arena_class_of(a, oldlen) == ob_arena_class_of(a, newlen)
-        && ob_arena_class_of(a, newlen) != OB_ARENA_CLASS_LARGE)
-    {
-        /* the same chunk class: the realloc keeps the chunk and takes
-         * nothing from the arena (no eviction can run) */
-        q = ob_arena_realloc(a, owner, o->v.ptr, oldlen, newlen);
-        if (q == NULL) {
-            return OB_ERR;
+    q = NULL;
+    if (o->encoding == STORE_ENC_RAW && oldlen > 0 && newlen >= oldlen) {
+        if (newlen == oldlen) {
+            q = o->v.ptr;                 /* a SETRANGE inside the string */
+        } else if (newlen > STORE_OBJ_RAW_EXACT) {
+            /* a big string has room up to its capacity */
+            if (store_obj_raw_cap(newlen) == store_obj_raw_cap(oldlen)) {
+                q = o->v.ptr;
+            }
+        } else if (ob_arena_class_of(a, oldlen) == ob_arena_class_of(a, newlen)
+                   && ob_arena_class_of(a, newlen) != OB_ARENA_CLASS_LARGE)
+        {
+            /* the same chunk class: the realloc keeps the chunk and takes
+             * nothing from the arena (the debug build moves it) */
+            q = ob_arena_realloc(a, owner, o->v.ptr, oldlen, newlen);
+            if (q == NULL) {
+                return OB_ERR;
+            }
         }
+    }
+    if (q != NULL) {
         o->v.ptr = q;
         o->len = (uint32_t) newlen;
         if (offset > oldlen) {
