@@ -127,58 +127,145 @@ store_list_range_reply(store_client_t *c, store_list_t *l, long long start,
 }
 
 
-/*
- * Pops up to `count` elements from one end of a non-empty list and
- * replies them as an array (LPOP k n, LMPOP, BLMPOP); with `key` the
- * array is [key, [elements]].  Then signals the change and deletes an
- * emptied key.
- */
+/* Writes bytes already formatted as RESP (a reply built aside). */
 static void
-store_list_pop_range_reply(store_client_t *c, const ob_str_t *key,
-    store_obj_t *o, int where, long long count, int with_key)
+store_list_reply_raw(store_client_t *c, const void *data, size_t len)
 {
-    store_list_t  *l = store_list_of(o);
-    long long      llen = (long long) store_list_len(l);
-    long long      n = count > llen ? llen : count;
-
-    if (with_key) {
-        store_reply_array(&c->r, 2);
-        store_reply_bulk(&c->r, key->data, key->len);
+    if (len > 0 && !c->r.failed && c->r.write(c->r.ctx, data, len) != OB_OK) {
+        c->r.failed = 1;
     }
-    if (where == STORE_LIST_HEAD) {
-        store_list_range_reply(c, l, 0, n - 1, 0);
-        store_list_del_range(store_list_arena(c), store_list_owner(c), l, 0,
-                             (size_t) n);
-    } else {
-        store_list_range_reply(c, l, -n, -1, 1);
-        store_list_del_range(store_list_arena(c), store_list_owner(c), l,
-                             (size_t) (llen - n), (size_t) n);
-    }
-    store_key_changed(c, key, STORE_NOTIFY_LIST, store_list_pop_event(where));
-    store_list_drop_if_empty(c, key, o);
 }
 
 
-/* Pops one element of a non-empty list and replies it, as a bulk or, with
- * `key`, as [key, element] (BLPOP). */
-static void
-store_list_pop_one_reply(store_client_t *c, const ob_str_t *key,
-    store_obj_t *o, int where, int with_key)
+/*
+ * Pops up to `count` elements from one end of a non-empty list and
+ * replies them as an array (LPOP k n, LMPOP, BLMPOP); with `with_key` the
+ * array is [key, [elements]].  Then signals the change and deletes an
+ * emptied key.  OB_ERR: OOM was replied and the list is as it was.
+ *
+ * Whole nodes at that end go without fail; the elements beyond them sit
+ * in one node whose listpack must shrink, which the arena may refuse.  So
+ * those few (one node's worth at most) are replied into a buffer aside
+ * and deleted first; only then is anything sent.
+ */
+static int
+store_list_pop_range_reply(store_client_t *c, const ob_str_t *key,
+    store_obj_t *o, int where, long long count, int with_key)
 {
-    store_list_t   *l = store_list_of(o);
-    const uint8_t  *p;
-    size_t          len;
-    char            buf[STORE_LIST_INTBUF];
+    ob_arena_t         *a = store_list_arena(c);
+    int                 owner = store_list_owner(c);
+    store_list_t       *l = store_list_of(o);
+    store_list_iter_t   it;
+    store_reply_buf_t   aside = { 0 };
+    store_reply_t       r;
+    size_t              llen = store_list_len(l), n, whole, i, len;
+    const uint8_t      *p;
+    char                buf[STORE_LIST_INTBUF];
+    int                 dir = where == STORE_LIST_HEAD ? STORE_LIST_TAIL
+                                                       : STORE_LIST_HEAD;
+
+    n = (unsigned long long) count > llen ? llen : (size_t) count;
+    whole = store_list_end_whole(l, where, n);
+    if (whole < n) {
+        store_reply_init(&r, c->r.proto, store_reply_buf_write, &aside);
+        store_list_iter_init(l, where == STORE_LIST_HEAD
+                                ? (long long) whole : -1 - (long long) whole,
+                             dir, &it);
+        for (i = whole; i < n && store_list_iter_get(&it, buf, &p, &len); i++) {
+            store_reply_bulk(&r, p, len);
+            store_list_iter_next(&it);
+        }
+        if (r.failed
+            || store_list_del_range(a, owner, l,
+                                    where == STORE_LIST_HEAD ? whole
+                                                             : llen - n,
+                                    n - whole) != OB_OK)
+        {
+            store_reply_buf_free(&aside);
+            store_add_err(c, STORE_ERR_OOM);
+            return OB_ERR;
+        }
+    }
 
     if (with_key) {
         store_reply_array(&c->r, 2);
         store_reply_bulk(&c->r, key->data, key->len);
     }
-    p = store_list_peek(l, where, buf, &len);
-    store_reply_bulk(&c->r, p, len);
-    store_list_pop(store_list_arena(c), store_list_owner(c), l, where);
+    store_reply_array(&c->r, n);
+    store_list_iter_init(l, where == STORE_LIST_HEAD ? 0 : -1, dir, &it);
+    for (i = 0; i < whole && store_list_iter_get(&it, buf, &p, &len); i++) {
+        store_reply_bulk(&c->r, p, len);
+        store_list_iter_next(&it);
+    }
+    store_list_reply_raw(c, aside.data, aside.len);
+    store_reply_buf_free(&aside);
+    (void) store_list_del_range(a, owner, l,
+                                where == STORE_LIST_HEAD
+                                ? 0 : store_list_len(l) - whole, whole);
+
     store_key_changed(c, key, STORE_NOTIFY_LIST, store_list_pop_event(where));
     store_list_drop_if_empty(c, key, o);
+    return OB_OK;
+}
+
+
+/*
+ * Pops one element of a non-empty list and replies it, as a bulk or, with
+ * `with_key`, as [key, element] (BLPOP).  OB_ERR: OOM was replied and the
+ * list is as it was.  The last element of a node goes without fail and is
+ * replied before it goes; any other is copied aside first, because its
+ * listpack shrinks (and may move, or be refused) before the reply.
+ */
+static int
+store_list_pop_one_reply(store_client_t *c, const ob_str_t *key,
+    store_obj_t *o, int where, int with_key)
+{
+    ob_arena_t          *a = store_list_arena(c);
+    int                  owner = store_list_owner(c);
+    store_list_t        *l = store_list_of(o);
+    store_list_node_t   *end = where == STORE_LIST_HEAD ? l->head : l->tail;
+    const uint8_t       *p;
+    uint8_t             *copy = NULL;
+    uint8_t              stack[STORE_LIST_MOVE_STACK];
+    size_t               len;
+    char                 buf[STORE_LIST_INTBUF];
+    int                  last;
+
+    p = store_list_peek(l, where, buf, &len);
+    last = end->count == 1;
+    if (!last) {
+        if ((const char *) p != buf) {
+            copy = len <= sizeof(stack) ? stack : malloc(len);
+            if (copy == NULL) {
+                store_add_err(c, STORE_ERR_OOM);
+                return OB_ERR;
+            }
+            memcpy(copy, p, len);
+            p = copy;
+        }
+        if (store_list_pop(a, owner, l, where) != OB_OK) {
+            if (copy != stack) {
+                free(copy);
+            }
+            store_add_err(c, STORE_ERR_OOM);
+            return OB_ERR;
+        }
+    }
+    if (with_key) {
+        store_reply_array(&c->r, 2);
+        store_reply_bulk(&c->r, key->data, key->len);
+    }
+    store_reply_bulk(&c->r, p, len);
+    if (last) {
+        /* the node's own bytes were replied; now the node goes */
+        (void) store_list_pop(a, owner, l, where);
+    }
+    if (copy != NULL && copy != stack) {
+        free(copy);
+    }
+    store_key_changed(c, key, STORE_NOTIFY_LIST, store_list_pop_event(where));
+    store_list_drop_if_empty(c, key, o);
+    return OB_OK;
 }
 
 
@@ -235,7 +322,7 @@ store_list_push_generic(store_client_t *c, int where, int xx)
             store_obj_free(a, owner, o);
         } else {
             for (; j > 2; j--) {
-                store_list_pop(a, owner, l, where);
+                (void) store_list_pop(a, owner, l, where);
             }
         }
         store_add_err(c, STORE_ERR_OOM);
@@ -633,7 +720,7 @@ store_cmd_lrem(store_client_t *c)
     store_obj_t        *o;
     store_list_iter_t   it;
     long long           toremove, removed = 0;
-    int                 wrong, dir = STORE_LIST_TAIL;
+    int                 wrong, dir = STORE_LIST_TAIL, oom = 0;
 
     if (store_get_ll_or_reply(c, &c->argv[2], &toremove, NULL) != OB_OK) {
         return;
@@ -657,7 +744,12 @@ store_cmd_lrem(store_client_t *c)
             store_list_iter_next(&it);
             continue;
         }
-        store_list_iter_del(store_list_arena(c), store_list_owner(c), &it);
+        if (store_list_iter_del(store_list_arena(c), store_list_owner(c), &it)
+            != OB_OK)
+        {
+            oom = 1;
+            break;
+        }
         removed++;
         if (toremove != 0 && removed == toremove) {
             break;
@@ -667,6 +759,11 @@ store_cmd_lrem(store_client_t *c)
         store_key_changed(c, &c->argv[1], STORE_NOTIFY_LIST, "lrem");
     }
     store_list_drop_if_empty(c, &c->argv[1], o);
+    if (oom) {
+        /* what went before the refusal stays gone, as a partial LREM */
+        store_add_err(c, STORE_ERR_OOM);
+        return;
+    }
     store_reply_int(&c->r, removed);
 }
 
@@ -678,7 +775,7 @@ store_cmd_ltrim(store_client_t *c)
     store_obj_t   *o;
     store_list_t  *l;
     long long      start, end, llen, ltrim, rtrim;
-    int            wrong;
+    int            wrong, oom = 0;
 
     if (store_get_ll_or_reply(c, &c->argv[2], &start, NULL) != OB_OK
         || store_get_ll_or_reply(c, &c->argv[3], &end, NULL) != OB_OK)
@@ -713,15 +810,26 @@ store_cmd_ltrim(store_client_t *c)
         ltrim = start;
         rtrim = llen - end - 1;
     }
-    store_list_del_range(store_list_arena(c), store_list_owner(c), l, 0,
-                         (size_t) ltrim);
-    if (rtrim > 0) {
-        store_list_del_range(store_list_arena(c), store_list_owner(c), l,
-                             store_list_len(l) - (size_t) rtrim,
-                             (size_t) rtrim);
+    /* each range reaches an end: each is all or nothing */
+    if (store_list_del_range(store_list_arena(c), store_list_owner(c), l, 0,
+                             (size_t) ltrim) != OB_OK)
+    {
+        store_add_err(c, STORE_ERR_OOM);
+        return;
+    }
+    if (rtrim > 0
+        && store_list_del_range(store_list_arena(c), store_list_owner(c), l,
+                                store_list_len(l) - (size_t) rtrim,
+                                (size_t) rtrim) != OB_OK)
+    {
+        oom = 1;
     }
     store_key_changed(c, &c->argv[1], STORE_NOTIFY_LIST, "ltrim");
     store_list_drop_if_empty(c, &c->argv[1], o);
+    if (oom) {
+        store_add_err(c, STORE_ERR_OOM);
+        return;
+    }
     store_add_ok(c);
 }
 
@@ -732,8 +840,9 @@ store_cmd_ltrim(store_client_t *c)
  * The common part of LMOVE, RPOPLPUSH and their blocking forms once the
  * source is known to be a non-empty list: checks the destination's type,
  * pushes a copy of the source's end element there (creating the list),
- * and only then pops the source, so a refused allocation changes nothing.
- * Replies the element.
+ * and only then pops the source (undoing the push if that pop is
+ * refused), so a refused allocation changes nothing.  Replies the
+ * element.
  */
 static void
 store_list_move(store_client_t *c, store_obj_t *src, int wherefrom,
@@ -777,7 +886,7 @@ store_list_move(store_client_t *c, store_obj_t *src, int wherefrom,
         && store_db_set(c->db, dkey->data, dkey->len, dst, 0, store_now_ms(c))
            != OB_OK)
     {
-        store_list_pop(a, owner, store_list_of(dst), whereto);
+        (void) store_list_pop(a, owner, store_list_of(dst), whereto);
         rc = OB_ERR;
     }
     if (rc != OB_OK) {
@@ -787,8 +896,20 @@ store_list_move(store_client_t *c, store_obj_t *src, int wherefrom,
         goto oom;
     }
 
+    if (store_list_pop(a, owner, store_list_of(src), wherefrom) != OB_OK) {
+        /* undo the push: a shrink back to the block just given up */
+        (void) store_list_pop(a, owner, store_list_of(dst), whereto);
+        if (created) {
+            (void) store_db_delete(c->db, dkey->data, dkey->len,
+                                   store_now_ms(c));
+        }
+        goto oom;
+    }
+    if (dst != src) {
+        /* the source's bytes may be gone: the copy just pushed is not */
+        p = store_list_peek(store_list_of(dst), whereto, buf, &len);
+    }
     store_reply_bulk(&c->r, p, len);
-    store_list_pop(a, owner, store_list_of(src), wherefrom);
     if (copy != NULL && copy != stack) {
         free(copy);
     }

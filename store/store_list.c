@@ -13,9 +13,14 @@
  * Out of memory.  Each change allocates everything it needs before it
  * touches the list: a push into a full node builds the new node first; an
  * insert into the middle of a full node splits it by copying the node,
- * putting the element into the copy and only then cutting both halves
- * (cutting never fails).  So OB_ERR always means "nothing changed", which
- * is what the commands promise for -OOM.
+ * putting the element into the copy and only then cutting the original.
+ * Deletions may be refused too: a listpack that shrinks into a smaller
+ * arena class needs a block of that class first.  Dropping a whole node
+ * never fails, so a pop of a node's last element, and any deletion of
+ * whole nodes, always succeeds; deletions inside a node are done before
+ * the whole-node ones so that a refusal comes before any change.  So
+ * OB_ERR means "nothing changed", which is what the commands promise for
+ * -OOM (the one exception is noted at store_list_del_range).
  *
  * Nodes are never merged back after deletions (Redis 7.0's LREM and LTRIM
  * do not either): a node emptied by a deletion is freed at once, so there
@@ -278,7 +283,7 @@ store_list_peek(const store_list_t *l, int where, char buf[STORE_LIST_INTBUF],
 }
 
 
-void
+int
 store_list_pop(ob_arena_t *a, int owner, store_list_t *l, int where)
 {
     store_list_node_t  *node;
@@ -286,52 +291,118 @@ store_list_pop(ob_arena_t *a, int owner, store_list_t *l, int where)
 
     node = where == STORE_LIST_HEAD ? l->head : l->tail;
     if (node == NULL) {
-        return;
+        return OB_OK;
     }
-    l->count--;
     if (node->count == 1) {
         store_list_node_drop(a, owner, l, node);
-        return;
+    } else {
+        pos = where == STORE_LIST_HEAD ? store_lp_first(node->lp)
+                                       : store_lp_last(node->lp);
+        if (store_lp_remove(a, owner, &node->lp, pos, 1, NULL) != OB_OK) {
+            return OB_ERR;
+        }
+        node->count--;
     }
-    pos = where == STORE_LIST_HEAD ? store_lp_first(node->lp)
-                                   : store_lp_last(node->lp);
-    (void) store_lp_delete(a, owner, &node->lp, pos, 1);
-    node->count--;
+    l->count--;
+    return OB_OK;
 }
 
 
 size_t
+store_list_end_whole(const store_list_t *l, int where, size_t n)
+{
+    const store_list_node_t  *node;
+    size_t                    whole = 0;
+
+    node = where == STORE_LIST_HEAD ? l->head : l->tail;
+    while (node != NULL && whole + node->count <= n) {
+        whole += node->count;
+        node = where == STORE_LIST_HEAD ? node->next : node->prev;
+    }
+    return whole;
+}
+
+
+/*
+ * Deletes from a node's listpack; when that takes all its elements the
+ * node goes instead (which cannot fail).
+ */
+static int
+store_list_node_del(ob_arena_t *a, int owner, store_list_t *l,
+    store_list_node_t *node, size_t off, size_t k)
+{
+    if (off == 0 && k >= node->count) {
+        store_list_node_drop(a, owner, l, node);
+        return OB_OK;
+    }
+    if (store_lp_delete_range(a, owner, &node->lp, off, k) != OB_OK) {
+        return OB_ERR;
+    }
+    node->count -= (uint32_t) k;
+    return OB_OK;
+}
+
+
+int
 store_list_del_range(ob_arena_t *a, int owner, store_list_t *l, size_t start,
     size_t n)
 {
-    store_list_node_t  *node, *next;
-    size_t              off, left, k;
+    store_list_node_t  *first, *last, *node, *next;
+    size_t              off, k, left;
 
     if (start >= l->count || n == 0) {
-        return 0;
+        return OB_OK;
     }
     if (n > l->count - start) {
         n = l->count - start;
     }
-    node = store_list_locate(l, start, &off);
-    for (left = n; left > 0; node = next, off = 0) {
-        next = node->next;
-        if (off == 0 && left >= node->count) {
-            /* the whole node goes: no listpack work at all */
-            left -= node->count;
-            store_list_node_drop(a, owner, l, node);
-            continue;
+    first = store_list_locate(l, start, &off);
+    k = first->count - off;
+    if (k >= n) {
+        /* inside one node */
+        if (store_list_node_del(a, owner, l, first, off, n) != OB_OK) {
+            return OB_ERR;
         }
-        k = node->count - off;
-        if (k > left) {
-            k = left;
-        }
-        store_lp_delete_range(a, owner, &node->lp, off, k);
-        node->count -= (uint32_t) k;
-        left -= k;
+        l->count -= n;
+        return OB_OK;
     }
-    l->count -= n;
-    return n;
+
+    /*
+     * Across nodes: the partly deleted nodes (at most the first and the
+     * last) go first, since a listpack that shrinks may be refused; the
+     * whole nodes between them cannot fail.  So a range that reaches
+     * either end of the list is all or nothing.
+     */
+    left = n - k;
+    last = first->next;
+    while (left >= last->count && left > 0) {
+        left -= last->count;
+        last = last->next;
+        if (last == NULL) {
+            break;
+        }
+    }
+    if (last != NULL && left > 0) {
+        if (store_lp_delete_range(a, owner, &last->lp, 0, left) != OB_OK) {
+            return OB_ERR;
+        }
+        last->count -= (uint32_t) left;
+        l->count -= left;
+    }
+    if (off > 0) {
+        if (store_lp_delete_range(a, owner, &first->lp, off, k) != OB_OK) {
+            return OB_ERR;
+        }
+        first->count -= (uint32_t) k;
+        l->count -= k;
+        first = first->next;
+    }
+    for (node = first; node != NULL && node != last; node = next) {
+        next = node->next;
+        l->count -= node->count;
+        store_list_node_drop(a, owner, l, node);
+    }
+    return OB_OK;
 }
 
 
@@ -431,28 +502,31 @@ store_list_iter_next(store_list_iter_t *it)
 }
 
 
-void
+int
 store_list_iter_del(ob_arena_t *a, int owner, store_list_iter_t *it)
 {
     store_list_node_t  *node = it->node;
     store_lp_pos_t      after;
 
-    it->l->count--;
     if (node->count == 1) {
         store_list_iter_enter(it, it->dir == STORE_LIST_TAIL ? node->next
                                                               : node->prev);
         store_list_node_drop(a, owner, it->l, node);
-        return;
+        it->l->count--;
+        return OB_OK;
     }
-    after = store_lp_delete(a, owner, &node->lp, it->pos, 1);
+    if (store_lp_remove(a, owner, &node->lp, it->pos, 1, &after) != OB_OK) {
+        return OB_ERR;
+    }
     node->count--;
+    it->l->count--;
     if (it->dir == STORE_LIST_TAIL) {
         if (after == 0) {
             store_list_iter_enter(it, node->next);
         } else {
             it->pos = after;
         }
-        return;
+        return OB_OK;
     }
     /* Walking back: the element before the deleted one kept its offset,
      * and it is the one before whatever now follows. */
@@ -461,6 +535,7 @@ store_list_iter_del(ob_arena_t *a, int owner, store_list_iter_t *it)
     if (it->pos == 0) {
         store_list_iter_enter(it, node->prev);
     }
+    return OB_OK;
 }
 
 
@@ -468,7 +543,8 @@ store_list_iter_del(ob_arena_t *a, int owner, store_list_iter_t *it)
  * Inserts into the middle of a node too full to take it: the node is
  * copied, the copy loses the entries before the split point and gets the
  * element as its first, and only then does the original lose what the
- * copy kept, so a refused allocation changes nothing.
+ * copy kept (a shrink that may be refused too: the copy then goes), so a
+ * refused allocation changes nothing.
  */
 static int
 store_list_split_insert(ob_arena_t *a, int owner, store_list_t *l,
@@ -486,13 +562,15 @@ store_list_split_insert(ob_arena_t *a, int owner, store_list_t *l,
         ob_arena_free(a, owner, fresh, sizeof(store_list_node_t));
         return OB_ERR;
     }
-    store_lp_delete_range(a, owner, &lp, 0, k);
-    if (store_lp_prepend(a, owner, &lp, s, len) != OB_OK) {
+    if (store_lp_delete_range(a, owner, &lp, 0, k) != OB_OK
+        || store_lp_prepend(a, owner, &lp, s, len) != OB_OK
+        || store_lp_delete_range(a, owner, &node->lp, k, node->count - k)
+           != OB_OK)
+    {
         store_lp_free(a, owner, lp);
         ob_arena_free(a, owner, fresh, sizeof(store_list_node_t));
         return OB_ERR;
     }
-    store_lp_delete_range(a, owner, &node->lp, k, node->count - k);
     fresh->lp = lp;
     fresh->count = node->count - (uint32_t) k + 1;
     node->count = (uint32_t) k;

@@ -10,8 +10,9 @@
  *
  * Positions: "where" is STORE_LIST_HEAD or STORE_LIST_TAIL.  Indexes are
  * LINDEX's: 0 the first, -1 the last.  Every function that allocates
- * returns OB_ERR when the arena refuses and leaves the list as it was;
- * deletions never fail.
+ * returns OB_ERR when the arena refuses and leaves the list as it was.
+ * Deletions allocate too (a listpack that shrinks moves to a smaller arena
+ * class), but a deletion that takes whole nodes never fails.
  *
  *   store_list_t      *l = store_list_new(a, owner);
  *   store_list_iter_t  it;
@@ -96,13 +97,20 @@ int store_list_push(ob_arena_t *a, int owner, store_list_t *l,
 const uint8_t *store_list_peek(const store_list_t *l, int where,
                                char buf[STORE_LIST_INTBUF], size_t *len);
 
-/* Removes the element at an end (nothing when empty). */
-void store_list_pop(ob_arena_t *a, int owner, store_list_t *l, int where);
+/* Removes the element at an end (nothing when empty).  OB_OK, or OB_ERR
+ * (OOM: nothing changed; never when it is the last of its node). */
+int store_list_pop(ob_arena_t *a, int owner, store_list_t *l, int where);
+
+/* Of the first n elements from an end, how many fill whole nodes: their
+ * deletion cannot fail (LPOP k n deletes the rest first). */
+size_t store_list_end_whole(const store_list_t *l, int where, size_t n);
 
 /* Removes the elements of index range [start, start+n), start >= 0; n is
- * clamped to what exists.  Returns how many went. */
-size_t store_list_del_range(ob_arena_t *a, int owner, store_list_t *l,
-                            size_t start, size_t n);
+ * clamped to what exists.  OB_OK; OB_ERR on OOM, with nothing changed when
+ * the range is inside one node or reaches an end of the list (else its
+ * last node's part may be gone). */
+int store_list_del_range(ob_arena_t *a, int owner, store_list_t *l,
+                         size_t start, size_t n);
 
 /* Replaces the element at index (negative from the end).  OB_OK;
  * OB_DECLINED out of range; OB_ERR OOM. */
@@ -129,8 +137,9 @@ int  store_list_iter_eq(const store_list_iter_t *it, const void *s,
 void store_list_iter_next(store_list_iter_t *it);
 
 /* Removes the current element; the iterator moves to the next one in its
- * direction. */
-void store_list_iter_del(ob_arena_t *a, int owner, store_list_iter_t *it);
+ * direction.  OB_OK, or OB_ERR (OOM: nothing changed, the iterator
+ * stays). */
+int  store_list_iter_del(ob_arena_t *a, int owner, store_list_iter_t *it);
 
 /* Inserts s[0..len) before (after = 0) or after (after = 1) the current
  * element, in head-to-tail terms.  The iterator is invalid afterwards.
