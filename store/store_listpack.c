@@ -24,12 +24,21 @@
  * canonical integer, and comparing an integer entry with a string by its
  * decimal form is comparing numbers.
  *
- * Every change is one splice: at byte `off`, `del` bytes go and an encoded
- * entry (or nothing) comes.  When the new size falls in the allocation's
+ * Every change is one splice: at byte `off`, `del` bytes go and encoded
+ * entries (or nothing) come.  When the new size falls in the allocation's
  * class the block is changed in place (ob_arena_realloc returns it as it
  * is); otherwise a new block is taken first and the pieces are copied to
- * it, so that a refusal leaves the listpack untouched.  The debug arena
- * moves on every realloc, so there every size change copies.
+ * it, so that a refusal leaves the listpack untouched.  That holds for a
+ * shrink too: a delete that takes the block to a smaller class needs a
+ * chunk of that class, and the arena may refuse it when the budget is
+ * full (store_lp_remove's OB_ERR).  The debug arena moves on every
+ * realloc, so there every size change copies.
+ *
+ * The count: the header's u16 says 65535 once the entries reach it, and
+ * then the entries are counted by walking.  Redis's lpLength writes the
+ * count back once a walk finds fewer, and HDEL, LREM and the like call it
+ * after their deletes; we recount after every delete from a saturated
+ * listpack, so that the header reads as Redis's would.
  *
  * Positions are byte offsets, not pointers, so that a caller's position
  * survives a move of the block.
@@ -609,8 +618,9 @@ store_lp_last(const uint8_t *lp)
 store_lp_pos_t
 store_lp_seek(const uint8_t *lp, long long index)
 {
-    size_t          n, i, k;
-    store_lp_pos_t  pos;
+    size_t              n, i, k;
+    unsigned long long  steps;
+    store_lp_pos_t      pos;
 
     n = lp_numele(lp);
 
@@ -618,15 +628,15 @@ store_lp_seek(const uint8_t *lp, long long index)
         /* the count is not known: walk from the end the index counts
          * from, without counting first */
         if (index >= 0) {
+            steps = (unsigned long long) index;
             pos = store_lp_first(lp);
-            for (i = 0; pos != 0 && i < (unsigned long long) index; i++) {
+            while (pos != 0 && steps-- > 0) {
                 pos = store_lp_next(lp, pos);
             }
         } else {
+            steps = (unsigned long long) -(index + 1);
             pos = store_lp_last(lp);
-            for (i = 1; pos != 0 && i < (unsigned long long) -(index + 1) + 1;
-                 i++)
-            {
+            while (pos != 0 && steps-- > 0) {
                 pos = store_lp_prev(lp, pos);
             }
         }
@@ -1053,6 +1063,51 @@ store_lp_delete_range(ob_arena_t *a, int owner, uint8_t **lp, size_t start,
     }
 
     return store_lp_remove(a, owner, lp, pos, n, NULL);
+}
+
+
+int
+store_lp_concat(ob_arena_t *a, int owner, uint8_t **dst, const uint8_t *src)
+{
+    uint8_t  *lp, *nb;
+    size_t    old, add, new, n;
+
+    lp = *dst;
+    old = store_lp_bytes(lp);
+    add = store_lp_bytes(src) - STORE_LP_EMPTY_SIZE;
+
+    if (add == 0) {
+        return OB_OK;
+    }
+    if (old > UINT32_MAX - add) {
+        return OB_ERR;
+    }
+    new = old + add;
+
+    if (lp_numele(lp) == LP_NUMELE_UNKNOWN
+        || lp_numele(src) == LP_NUMELE_UNKNOWN)
+    {
+        n = LP_NUMELE_UNKNOWN;
+    } else {
+        n = (size_t) lp_numele(lp) + lp_numele(src);
+    }
+
+    /* growing at the end: realloc's copy is all the moving there is */
+    nb = ob_arena_realloc(a, owner, lp, old, new);
+    if (nb == NULL) {
+        return OB_ERR;
+    }
+    lp = nb;
+
+    /* src's entries over the EOF, then the EOF again */
+    memcpy(lp + old - 1, src + STORE_LP_HDR, add);
+    lp[new - 1] = STORE_LP_EOF;
+    lp_wr32(lp, (uint32_t) new);
+    lp_set_numele(lp, n >= LP_NUMELE_UNKNOWN ? LP_NUMELE_UNKNOWN
+                                             : (unsigned) n);
+
+    *dst = lp;
+    return OB_OK;
 }
 
 

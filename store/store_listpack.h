@@ -12,9 +12,13 @@
  *
  * Positions are byte offsets of an entry from the start (the first entry
  * is at STORE_LP_HDR), so they stay meaningful across a realloc; a
- * function that may reallocate takes `lp` by pointer.  Every allocation is
- * the arena's under the caller's owner; OB_ERR on a refusal leaves the
- * listpack as it was.
+ * function that may reallocate takes `lp` by pointer (and the strings
+ * store_lp_get borrowed from it are stale after it).  Every allocation is
+ * the arena's under the caller's owner, of exactly store_lp_bytes() bytes;
+ * OB_ERR on a refusal leaves the listpack as it was.  A delete may be
+ * refused too (it needs a chunk of a smaller class): see store_lp_remove.
+ * Functions that take a position want an entry's (not 0), unless they
+ * say otherwise.
  *
  *   uint8_t *lp = store_lp_new(a, owner);
  *   store_lp_append(a, owner, &lp, "x", 1);
@@ -138,6 +142,12 @@ store_lp_pos_t store_lp_delete(ob_arena_t *a, int owner, uint8_t **lp,
  * clamped to the end).  OB_OK, or OB_ERR as store_lp_remove. */
 int store_lp_delete_range(ob_arena_t *a, int owner, uint8_t **lp,
                           size_t start, size_t n);
+
+/* Appends all of src's entries to *dst (a quicklist merging two nodes,
+ * as Redis's lpMerge; src is not changed and must not be *dst).  OB_OK,
+ * or OB_ERR with *dst as it was. */
+int store_lp_concat(ob_arena_t *a, int owner, uint8_t **dst,
+                    const uint8_t *src);
 
 /* The first entry from pos on (every `skip`+1-th entry: 1 for a hash's
  * fields, skipping values) equal to s[0..len), or 0. */

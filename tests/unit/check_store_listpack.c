@@ -908,6 +908,58 @@ START_TEST(test_splice)
 END_TEST
 
 
+START_TEST(test_concat)
+{
+    t_fix_t          f;
+    uint8_t         *x, *y, *e, *want;
+    const char      *all[2 * T_NMIX];
+    size_t           i;
+
+    t_fix_init(&f, 64 * T_MIB, T_MIB);
+
+    for (i = 0; i < T_NMIX; i++) {
+        all[i] = t_mix[i];
+        all[T_NMIX + i] = t_mix[T_NMIX - 1 - i];
+    }
+
+    x = t_from(&f, all, T_NMIX);
+    y = t_from(&f, all + T_NMIX, T_NMIX);
+    want = t_from(&f, all, 2 * T_NMIX);
+    ck_assert_int_eq(store_lp_concat(f.a, f.owner, &x, y), OB_OK);
+    t_bytes_eq(x, want, store_lp_bytes(want));
+    t_same(x, all, 2 * T_NMIX);
+
+    /* empty on either side */
+    e = store_lp_new(f.a, f.owner);
+    ck_assert_int_eq(store_lp_concat(f.a, f.owner, &x, e), OB_OK);
+    t_bytes_eq(x, want, store_lp_bytes(want));
+    ck_assert_int_eq(store_lp_concat(f.a, f.owner, &e, y), OB_OK);
+    t_same(e, all + T_NMIX, T_NMIX);
+    store_lp_free(f.a, f.owner, e);
+    store_lp_free(f.a, f.owner, want);
+    store_lp_free(f.a, f.owner, x);
+    store_lp_free(f.a, f.owner, y);
+
+    /* the count saturates as Redis's lpMerge sets it */
+    x = store_lp_new(f.a, f.owner);
+    for (i = 0; i < 40000; i++) {
+        ck_assert_int_eq(store_lp_append_ll(f.a, f.owner, &x, (long long) i),
+                         OB_OK);
+    }
+    y = store_lp_dup(f.a, f.owner, x);
+    ck_assert_int_eq(store_lp_concat(f.a, f.owner, &x, y), OB_OK);
+    ck_assert_uint_eq(x[4] | x[5] << 8, 65535);
+    ck_assert_uint_eq(store_lp_count(x), 80000);
+    t_check(x);
+    store_lp_free(f.a, f.owner, x);
+    store_lp_free(f.a, f.owner, y);
+
+    ck_assert_uint_eq(t_owner_bytes(&f), 0);
+    t_fix_done(&f);
+}
+END_TEST
+
+
 START_TEST(test_delete_range)
 {
     t_fix_t    f;
@@ -1253,7 +1305,7 @@ END_TEST
 START_TEST(test_oom)
 {
     t_fix_t          f;
-    uint8_t         *lp, *copy;
+    uint8_t         *lp, *copy, *src;
     void            *hog[16384];
     size_t           nhog, n, i;
     char            *big;
@@ -1283,6 +1335,8 @@ START_TEST(test_oom)
                                       300 * 1024), OB_ERR);
     ck_assert_uint_eq(store_lp_bytes(lp), n);
     ck_assert_int_eq(memcmp(lp, copy, n), 0);
+
+    src = t_from(&f, t_mix, T_NMIX);
 
     /* fill the budget to the last byte with chunks of another class, so
      * that any growth out of the listpack's class is refused */
@@ -1316,6 +1370,7 @@ START_TEST(test_oom)
                                              2, NULL), OB_ERR);
         }
     }
+    ck_assert_int_eq(store_lp_concat(f.a, f.owner, &lp, src), OB_ERR);
     ck_assert_uint_eq(store_lp_bytes(lp), n);
     ck_assert_int_eq(memcmp(lp, copy, n), 0);
 
@@ -1336,6 +1391,7 @@ START_TEST(test_oom)
         ob_arena_free(f.a, f.owner, hog[i], 40);
     }
     store_lp_free(f.a, f.owner, lp);
+    store_lp_free(f.a, f.owner, src);
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
 
     /* a string longer than any encoding */
@@ -1437,6 +1493,7 @@ store_listpack_suite(void)
     tcase_add_test(tc, test_edit_model);
     tcase_add_test(tc, test_edit_random);
     tcase_add_test(tc, test_splice);
+    tcase_add_test(tc, test_concat);
     tcase_add_test(tc, test_delete_range);
     tcase_add_test(tc, test_seek);
     tcase_add_test(tc, test_find_skip);
