@@ -381,8 +381,11 @@ store_list_pop_generic(store_client_t *c, int where)
         store_add_err_arity(c, where == STORE_LIST_HEAD ? "lpop" : "rpop");
         return;
     }
+    /* Redis's getPositiveLongFromObjectOrReply: "must be positive" also
+     * for what is not a number at all */
     if (hascount
-        && store_get_positive_ll_or_reply(c, &c->argv[2], &count) != OB_OK)
+        && store_get_range_ll_or_reply(c, &c->argv[2], 0, LLONG_MAX, &count,
+                                       STORE_ERR_POSITIVE) != OB_OK)
     {
         return;
     }
