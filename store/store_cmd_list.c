@@ -58,13 +58,20 @@ store_list_where_or_reply(store_client_t *c, const ob_str_t *a, int *where)
 }
 
 
-/* Deletes the key of a list that a command left empty. */
+/*
+ * Deletes the key of a list that a command left empty, with Redis's "del"
+ * event after the command's own (listElementsRemoved): the key's change
+ * was already signalled, so this is the notification alone.
+ */
 static void
 store_list_drop_if_empty(store_client_t *c, const ob_str_t *key,
     store_obj_t *o)
 {
-    if (store_list_len(store_list_of(o)) == 0) {
-        (void) store_db_delete(c->db, key->data, key->len, store_now_ms(c));
+    if (store_list_len(store_list_of(o)) == 0
+        && store_db_delete(c->db, key->data, key->len, store_now_ms(c))
+           == OB_OK)
+    {
+        store_notify(c->st, c->dbid, key, STORE_NOTIFY_GENERIC, "del");
     }
 }
 

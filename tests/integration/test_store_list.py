@@ -727,3 +727,40 @@ def test_random_commands_match_redis(r, raw, servers, tmp_path, seed):
         for a, o, w in zip(batch, ours, want):
             assert o == w, (a[:6], o[:200], w[:200])
     ref.close()
+
+
+def test_keyspace_events(r):
+    r.config_set("notify-keyspace-events", "KEA")
+    sub = client(r).pubsub()
+    sub.psubscribe("__keyevent@0__:*")
+    assert sub.get_message(timeout=2)["type"] == "psubscribe"
+    r.rpush("l", "a", "b", "c", "d")
+    r.lpush("l", "z")
+    r.lpop("l")
+    r.rpop("l", 2)
+    r.linsert("l", "BEFORE", "b", "x")
+    r.linsert("l", "BEFORE", "nope", "x")      # no event
+    r.lset("l", 0, "y")
+    r.lrem("l", 0, "nope")                      # no event
+    r.lrem("l", 0, "y")
+    r.ltrim("l", 0, -1)
+    r.lmove("l", "m", "LEFT", "RIGHT")
+    r.rpoplpush("m", "m")
+    r.rpop("l")                                 # emptied: deleted
+    r.lpushx("nosuch", "a")                     # no event
+    r.blpop(["m"], timeout=1)
+    expect = [("rpush", "l"), ("lpush", "l"), ("lpop", "l"), ("rpop", "l"),
+              ("linsert", "l"), ("lset", "l"), ("lrem", "l"), ("ltrim", "l"),
+              ("rpush", "m"), ("lpop", "l"),
+              ("lpush", "m"), ("rpop", "m"), ("rpop", "l"), ("del", "l"),
+              ("lpop", "m"), ("del", "m")]
+    got = []
+    while len(got) < len(expect):
+        m = sub.get_message(timeout=2)
+        if m is None:
+            break
+        got.append((m["channel"].decode().split(":", 1)[1],
+                    m["data"].decode()))
+    assert got == expect
+    assert sub.get_message(timeout=0.2) is None
+    sub.close()
