@@ -3,9 +3,9 @@
  *
  * Listpack.  Fields and values alternate, field first, in insertion
  * order; a lookup walks the fields only (store_lp_find with a skip of 1).
- * With at most 128 pairs of at most 64 bytes the whole hash is a couple
- * of cache-friendly KiB at worst, cheaper to walk than to hash, which is
- * why Redis keeps small hashes this way.  A canonical integer is stored as
+ * With at most 512 pairs of at most 64 bytes the whole hash is a few
+ * contiguous KiB at worst (a short hash a few dozen bytes), walked with
+ * no pointer chasing, which is why Redis keeps small hashes this way.  A canonical integer is stored as
  * one (the listpack's own choice), so a value read back may need a buffer.
  *
  * Hashtable.  An ob_hash (incremental rehash, Redis's reverse-binary
@@ -18,13 +18,14 @@
  *
  * When the hash converts.  Exactly where Redis 7.0 converts, so that
  * OBJECT ENCODING agrees with redis-server: store_hash_set converts before
- * storing a field or value longer than 64 bytes and before adding a 129th
- * field; commands that set several arguments at once (HSET, HMSET,
- * HSETNX) first call store_hash_try_convert over all of them, as Redis's
- * hashTypeTryConversion does (so HSETNX of a long value over an existing
- * field converts although it sets nothing, as in Redis).  A conversion
- * builds the whole table before it frees the listpack, so running out of
- * memory halfway leaves the listpack as it was.
+ * storing a field or value longer than 64 bytes and before adding a 513th
+ * field; HSET and HMSET first call store_hash_try_convert over all their
+ * arguments, as Redis's hashTypeTryConversion does, so one long value
+ * converts the hash before any field goes in.  HSETNX over an existing
+ * field converts nothing, whatever the value's length (7.0.15 checks
+ * existence first).  A conversion builds the whole table before it
+ * frees the listpack, so running out of memory halfway leaves the
+ * listpack as it was.
  *
  * Randomness.  ob_hash has no "random entry" call, so a pick starts a
  * one-step SCAN at a random cursor and keeps one entry of the chains that
@@ -388,20 +389,22 @@ store_hash_set(ob_arena_t *a, int owner, store_obj_t *o, const void *f,
     store_lp_pos_t  fpos;
 
     if (o->encoding == STORE_ENC_LISTPACK) {
+        fpos = store_lph_find(o->v.ptr, f, nf);
+        if (fpos != 0 && (flags & STORE_HASH_SET_NX)) {
+            /* before any conversion: HSETNX over an existing field
+             * leaves a listpack one (redis-server 7.0.15 does) */
+            return 0;
+        }
         if (nf > STORE_HASH_LP_VALUE || nv > STORE_HASH_LP_VALUE) {
             if (store_hash_convert(a, owner, o) != OB_OK) {
                 return OB_ERR;
             }
             return store_ht_set(a, owner, o->v.ptr, f, nf, v, nv, flags);
         }
-        fpos = store_lph_find(o->v.ptr, f, nf);
-        if (fpos != 0 && (flags & STORE_HASH_SET_NX)) {
-            return 0;
-        }
         if (fpos != 0 || store_hash_len(o) < STORE_HASH_LP_ENTRIES) {
             return store_lph_set(a, owner, o, fpos, f, nf, v, nv);
         }
-        /* a 129th field: Redis adds it, then converts; converting first
+        /* a 513th field: Redis adds it, then converts; converting first
          * ends the same and cannot fail after the field went in */
         if (store_hash_convert(a, owner, o) != OB_OK) {
             return OB_ERR;
@@ -690,12 +693,12 @@ store_hash_sample_one(void *arg, const uint8_t *f, size_t nf,
 }
 
 
-int
+void
 store_hash_random_distinct(const store_obj_t *o, uint64_t *rng, size_t count,
     store_hash_visit_pt fn, void *arg)
 {
     store_hash_sample_t   s;
-    store_hfield_t      **seen, *e;
+    store_hfield_t      **seen = NULL, *e;
     size_t                len, cap, i, got;
 
     len = store_hash_len(o);
@@ -703,28 +706,30 @@ store_hash_random_distinct(const store_obj_t *o, uint64_t *rng, size_t count,
         count = len;
     }
     if (count == 0) {
-        return OB_OK;
+        return;
     }
-    if (o->encoding == STORE_ENC_LISTPACK || count * 3 > len) {
+    if (o->encoding != STORE_ENC_LISTPACK && count * 3 <= len) {
+        cap = 16;
+        while (cap < count * 2) {
+            cap *= 2;
+        }
+        seen = calloc(cap, sizeof(*seen));
+    }
+    if (seen == NULL) {
+        /* a listpack, a count near the size, or no memory for the set:
+         * one pass over the whole hash, which needs none */
         s.need = count;
         s.left = len;
         s.rng = rng;
         s.fn = fn;
         s.arg = arg;
         store_hash_foreach(o, store_hash_sample_one, &s);
-        return OB_OK;
+        return;
     }
 
-    /* count < len / 3: random picks, each new one given once; an open
-     * addressing set at most half full keeps the probes short */
-    cap = 16;
-    while (cap < count * 2) {
-        cap *= 2;
-    }
-    seen = calloc(cap, sizeof(*seen));
-    if (seen == NULL) {
-        return OB_ERR;
-    }
+    /* count <= len / 3: random picks, each new one given once; an open
+     * addressing set at most half full keeps the probes short, and at
+     * most a third of the fields taken keeps the repeats few */
     for (got = 0; got < count; ) {
         e = store_ht_random(o->v.ptr, rng);
         i = (size_t) (((uintptr_t) e >> 4) * 0x9e3779b97f4a7c15ULL) & (cap - 1);
@@ -739,7 +744,6 @@ store_hash_random_distinct(const store_obj_t *o, uint64_t *rng, size_t count,
         fn(arg, e->data, e->nfield, e->data + e->nfield, e->nval);
     }
     free(seen);
-    return OB_OK;
 }
 
 

@@ -6,7 +6,7 @@
  *                (store_listpack.h) while the hash has at most
  *                STORE_HASH_LP_ENTRIES fields and no field or value is
  *                longer than STORE_HASH_LP_VALUE bytes (Redis's
- *                hash-max-listpack-entries 128 and -value 64);
+ *                hash-max-listpack-entries 512 and -value 64);
  *   "hashtable"  an ob_hash of fields (one arena chunk per field, its
  *                value after it), once either limit is crossed.
  * A hash is converted once and never back, as in Redis, so OBJECT
@@ -32,7 +32,9 @@
 #include "ob_arena.h"
 #include "store_object.h"
 
-#define STORE_HASH_LP_ENTRIES  128   /* hash-max-listpack-entries */
+/* Redis 7.0's defaults (CONFIG GET on redis-server 7.0.15: 512 entries,
+ * not the 128 of zsets) */
+#define STORE_HASH_LP_ENTRIES  512   /* hash-max-listpack-entries */
 #define STORE_HASH_LP_VALUE    64    /* hash-max-listpack-value */
 #define STORE_HASH_INTBUF      24    /* a listpack integer as text */
 
@@ -109,17 +111,17 @@ void store_hash_random(const store_obj_t *o, uint64_t *rng,
                        store_hash_visit_pt fn, void *arg);
 
 /*
- * `count` distinct fields chosen at random, count < store_hash_len(o)
- * (the caller serves count >= len with foreach): HRANDFIELD's positive
- * count.  A listpack, or a count over a third of the hash, is sampled
- * in one pass (Knuth's selection sampling: the fields come in the hash's
- * order, as Redis's do there); otherwise random picks are deduplicated in
- * a malloc'd set of `count` pointers.  Returns OB_ERR when that malloc
- * fails (nothing given), else OB_OK.
+ * `count` distinct fields chosen at random (count is clamped to the
+ * hash's length; the caller serves count >= len with foreach, in order):
+ * HRANDFIELD's positive count.  A listpack, or a count over a third of
+ * the hash, is sampled in one pass (Knuth's selection sampling: the
+ * fields come in the hash's order, as Redis's do there); otherwise random
+ * picks are deduplicated in a malloc'd set of about 2 * count pointers
+ * (falling back to the one pass if that malloc fails).  Never fails.
  */
-int store_hash_random_distinct(const store_obj_t *o, uint64_t *rng,
-                               size_t count, store_hash_visit_pt fn,
-                               void *arg);
+void store_hash_random_distinct(const store_obj_t *o, uint64_t *rng,
+                                size_t count, store_hash_visit_pt fn,
+                                void *arg);
 
 /* A random 64-bit number from the xorshift state *rng. */
 uint64_t store_hash_rand(uint64_t *rng);
