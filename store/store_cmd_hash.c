@@ -321,7 +321,7 @@ store_cmd_hdel(store_client_t *c)
     store_obj_t  *o;
     size_t        i;
     long long     deleted = 0;
-    int           wrong, removed = 0;
+    int           wrong, rc, removed = 0;
 
     o = store_lookup_typed(c, &c->argv[1], STORE_OBJ_HASH, 1, &wrong);
     if (o == NULL) {
@@ -331,8 +331,16 @@ store_cmd_hdel(store_client_t *c)
         return;
     }
     for (i = 2; i < c->argc; i++) {
-        deleted += store_hash_del(store_arena(c), store_owner(c), o,
-                                  c->argv[i].data, c->argv[i].len);
+        rc = store_hash_del(store_arena(c), store_owner(c), o,
+                            c->argv[i].data, c->argv[i].len);
+        if (rc == OB_ERR) {
+            if (deleted > 0) {
+                store_key_changed(c, &c->argv[1], STORE_NOTIFY_HASH, "hdel");
+            }
+            store_add_err(c, STORE_ERR_OOM);
+            return;
+        }
+        deleted += rc;
         if (store_hash_len(o) == 0) {
             (void) store_db_delete(c->db, c->argv[1].data, c->argv[1].len,
                                    store_now_ms(c));

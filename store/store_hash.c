@@ -301,9 +301,12 @@ store_lph_set(ob_arena_t *a, int owner, store_obj_t *o, store_lp_pos_t fpos,
         return OB_ERR;
     }
     if (store_lp_append(a, owner, &lp, v, nv) != OB_OK) {
-        /* take the lone field back out: the pairs stay whole */
+        /* Take the lone field back out so the pairs stay whole.  Only a
+         * shrink across an arena class can be refused, and the field's
+         * append just grew the block: the old size's class is the one
+         * the budget gave back a moment ago. */
         last = store_lp_last(lp);
-        (void) store_lp_delete(a, owner, &lp, last, 1);
+        (void) store_lp_remove(a, owner, &lp, last, 1, NULL);
         o->v.ptr = lp;
         return OB_ERR;
     }
@@ -429,7 +432,11 @@ store_hash_del(ob_arena_t *a, int owner, store_obj_t *o, const void *f,
         if (pos == 0) {
             return 0;
         }
-        (void) store_lp_delete(a, owner, &lp, pos, 2);
+        /* the listpack shrinks: across an arena class that takes a
+         * smaller block, which a full budget may refuse */
+        if (store_lp_remove(a, owner, &lp, pos, 2, NULL) != OB_OK) {
+            return OB_ERR;
+        }
         o->v.ptr = lp;
         return 1;
     }

@@ -72,7 +72,8 @@ int store_hash_set(ob_arena_t *a, int owner, store_obj_t *o,
                    const void *f, size_t nf, const void *v, size_t nv,
                    int flags);
 
-/* Deletes field f: 1 deleted, 0 absent.  Never allocates.  An emptied
+/* Deletes field f: 1 deleted, 0 absent, OB_ERR when a listpack's shrink
+ * into a smaller arena class is refused (nothing changed).  An emptied
  * hash stays (the caller deletes the key). */
 int store_hash_del(ob_arena_t *a, int owner, store_obj_t *o,
                    const void *f, size_t nf);

@@ -21,5 +21,6 @@ Suite *cache_proto_suite(void);  /* check_cache_proto.c: framing, tokens, number
 Suite *store_resp_suite(void);   /* check_store_resp.c: RESP parser, reply writers */
 Suite *store_db_suite(void);     /* check_store_db.c: objects, glob, keyspace, expiry */
 Suite *store_listpack_suite(void); /* check_store_listpack.c: Redis's listpack */
+Suite *store_hash_suite(void);   /* check_store_hash.c: the hash type, both encodings */
 
 #endif /* OB_CHECK_SUITES_H */
