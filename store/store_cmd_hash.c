@@ -576,9 +576,8 @@ store_hrandfield_count(store_client_t *c, long long l, int withvalues)
         count = l < 0 ? (unsigned long long) -l : 1;
         store_reply_array(&c->r, withvalues && c->r.proto == 2
                                  ? count * 2 : count);
-        while (count-- > 0 && !c->r.failed) {
-            store_hash_random(o, &store_hash_rng, store_hash_out_one, &out);
-        }
+        store_hash_random_many(o, &store_hash_rng, count, store_hash_out_one,
+                               &out, &c->r.failed);
         return;
     }
 

@@ -675,6 +675,52 @@ store_hash_random(const store_obj_t *o, uint64_t *rng, store_hash_visit_pt fn,
 }
 
 
+void
+store_hash_random_many(const store_obj_t *o, uint64_t *rng, uint64_t count,
+    store_hash_visit_pt fn, void *arg, const int *stop)
+{
+    const uint8_t   *lp;
+    store_lp_pos_t   stack[STORE_HASH_LP_ENTRIES], *pos = stack, p;
+    size_t           n, i;
+
+    if (store_hash_len(o) == 0) {
+        return;
+    }
+    if (o->encoding != STORE_ENC_LISTPACK) {
+        while (count-- > 0 && !(stop != NULL && *stop)) {
+            store_hash_random(o, rng, fn, arg);
+        }
+        return;
+    }
+
+    /* the fields' positions once, so that each pick is one index (a
+     * seek per pick would walk half the listpack every time) */
+    lp = o->v.ptr;
+    n = store_lp_count(lp) / 2;
+    if (n > STORE_HASH_LP_ENTRIES) {
+        pos = malloc(n * sizeof(*pos));      /* a listpack from elsewhere */
+    }
+    if (pos == NULL) {
+        while (count-- > 0 && !(stop != NULL && *stop)) {
+            store_hash_random(o, rng, fn, arg);
+        }
+        return;
+    }
+    i = 0;
+    for (p = store_lp_first(lp); p != 0 && i < n; i++) {
+        pos[i] = p;
+        p = store_lp_next(lp, store_lp_next(lp, p));
+    }
+    while (count-- > 0 && !(stop != NULL && *stop)) {
+        (void) store_lph_visit(lp, pos[store_hash_rand_below(rng, n)], fn,
+                               arg);
+    }
+    if (pos != stack) {
+        free(pos);
+    }
+}
+
+
 typedef struct store_hash_sample_s {
     size_t               need;       /* still to choose */
     size_t               left;       /* fields not yet looked at */

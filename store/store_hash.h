@@ -111,6 +111,13 @@ uint64_t store_hash_scan(const store_obj_t *o, uint64_t cursor, size_t count,
 void store_hash_random(const store_obj_t *o, uint64_t *rng,
                        store_hash_visit_pt fn, void *arg);
 
+/* `count` fields chosen at random, with repeats (HRANDFIELD's negative
+ * count), each given to fn as it is drawn; stops early once *stop (may be
+ * NULL) is set, e.g. by a reply writer that failed. */
+void store_hash_random_many(const store_obj_t *o, uint64_t *rng,
+                            uint64_t count, store_hash_visit_pt fn, void *arg,
+                            const int *stop);
+
 /*
  * `count` distinct fields chosen at random (count is clamped to the
  * hash's length; the caller serves count >= len with foreach, in order):

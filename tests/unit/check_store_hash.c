@@ -526,6 +526,16 @@ t_random_all(t_fix_t *f, size_t n)
     }
     free(s.hits);
 
+    /* picks with repeats, all at once: as many as asked, every field */
+    t_seen_init(&s, n);
+    store_hash_random_many(o, &rng, n * 60, t_seen_one, &s, NULL);
+    ck_assert_uint_eq(s.n, n * 60);
+    ck_assert(s.values_ok);
+    for (i = 0; i < n; i++) {
+        ck_assert_uint_gt(s.hits[i], 0);
+    }
+    free(s.hits);
+
     /* distinct picks: exactly count, no repeats, from the hash */
     counts[5] = n / 3;
     counts[6] = n / 3 + 1;
@@ -562,6 +572,53 @@ t_random_all(t_fix_t *f, size_t n)
     free(s.hits);
     store_obj_free(f->a, f->owner, o);
 }
+
+
+typedef struct t_stop_s {
+    size_t  n;
+    int     stop;
+} t_stop_t;
+
+
+static void
+t_stop_one(void *arg, const uint8_t *fs, size_t nf, const uint8_t *vs,
+    size_t nv)
+{
+    t_stop_t  *s = arg;
+
+    (void) fs;
+    (void) nf;
+    (void) vs;
+    (void) nv;
+    if (++s->n == 5) {
+        s->stop = 1;             /* as a reply writer that failed */
+    }
+}
+
+
+START_TEST(test_hash_random_stop)
+{
+    t_fix_t       f;
+    store_obj_t  *o;
+    t_stop_t      s;
+    uint64_t      rng = 3;
+
+    /* a huge count stops as soon as the flag is set */
+    t_fix_init(&f, 64 * 1024 * 1024, 65536);
+    o = t_new(&f);
+    t_fill(&f, o, 0, 10);
+    memset(&s, 0, sizeof(s));
+    store_hash_random_many(o, &rng, UINT64_MAX, t_stop_one, &s, &s.stop);
+    ck_assert_uint_eq(s.n, 5);
+    t_fill(&f, o, 10, STORE_HASH_LP_ENTRIES);
+    ck_assert_int_eq(o->encoding, STORE_ENC_HASHTABLE);
+    memset(&s, 0, sizeof(s));
+    store_hash_random_many(o, &rng, UINT64_MAX, t_stop_one, &s, &s.stop);
+    ck_assert_uint_eq(s.n, 5);
+    store_obj_free(f.a, f.owner, o);
+    t_fix_fini(&f);
+}
+END_TEST
 
 
 START_TEST(test_hash_random)
@@ -771,6 +828,7 @@ store_hash_suite(void)
     tcase_add_test(tc, test_hash_scan_guarantee);
     tcase_add_test(tc, test_hash_random);
     tcase_add_test(tc, test_hash_random_sparse);
+    tcase_add_test(tc, test_hash_random_stop);
     tcase_add_test(tc, test_hash_dup_mem);
     suite_add_tcase(s, tc);
 
