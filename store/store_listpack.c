@@ -24,12 +24,21 @@
  * canonical integer, and comparing an integer entry with a string by its
  * decimal form is comparing numbers.
  *
- * Every change is one splice: at byte `off`, `del` bytes go and an encoded
- * entry (or nothing) comes.  When the new size falls in the allocation's
+ * Every change is one splice: at byte `off`, `del` bytes go and encoded
+ * entries (or nothing) come.  When the new size falls in the allocation's
  * class the block is changed in place (ob_arena_realloc returns it as it
  * is); otherwise a new block is taken first and the pieces are copied to
- * it, so that a refusal leaves the listpack untouched.  The debug arena
- * moves on every realloc, so there every size change copies.
+ * it, so that a refusal leaves the listpack untouched.  That holds for a
+ * shrink too: a delete that takes the block to a smaller class needs a
+ * chunk of that class, and the arena may refuse it when the budget is
+ * full (store_lp_remove's OB_ERR).  The debug arena moves on every
+ * realloc, so there every size change copies.
+ *
+ * The count: the header's u16 says 65535 once the entries reach it, and
+ * then the entries are counted by walking.  Redis's lpLength writes the
+ * count back once a walk finds fewer, and HDEL, LREM and the like call it
+ * after their deletes; we recount after every delete from a saturated
+ * listpack, so that the header reads as Redis's would.
  *
  * Positions are byte offsets, not pointers, so that a caller's position
  * survives a move of the block.
@@ -411,23 +420,51 @@ lp_in_place(ob_arena_t *a, size_t from, size_t to)
 }
 
 
+static int
+lp_encode_item(const store_lp_val_t *it, lp_enc_t *e)
+{
+    if (it->s == NULL) {
+        lp_encode_ll(it->ll, e);
+        return OB_OK;
+    }
+    return lp_encode_str(it->s, it->len, e);
+}
+
+
 /*
- * The one change: at byte offset off, del bytes go and e's entry (e may
- * be NULL) takes their place; the header's count moves by delta (unless
- * it is saturated).  OB_ERR (the listpack unchanged) when the arena
- * refuses or the total would not fit 32 bits.
+ * The one change: at byte offset off, del bytes go and new entries take
+ * their place: e's (when not NULL), else items[0..nitems), each encoded
+ * twice (once to size the block, once to write it: cheaper than room for
+ * the encodings); the header's count moves by delta (unless it is
+ * saturated).  OB_ERR (the listpack unchanged) when the arena refuses, a
+ * string is too long, or the total would not fit 32 bits.
  */
 static int
 lp_splice(ob_arena_t *a, int owner, uint8_t **lpp, size_t off, size_t del,
-    const lp_enc_t *e, long delta)
+    const lp_enc_t *e, const store_lp_val_t *items, size_t nitems,
+    long delta)
 {
-    uint8_t  *lp, *nb;
-    size_t    old, new, ins, tail, at;
-    long      n;
+    uint8_t   *lp, *nb;
+    size_t     old, new, ins, tail, at, i;
+    long       n;
+    lp_enc_t   ie;
 
     lp = *lpp;
     old = store_lp_bytes(lp);
-    ins = e != NULL ? e->size : 0;
+
+    if (e != NULL) {
+        ins = e->size;
+    } else {
+        ins = 0;
+        for (i = 0; i < nitems; i++) {
+            if (lp_encode_item(&items[i], &ie) != OB_OK
+                || ie.size > UINT32_MAX - ins)
+            {
+                return OB_ERR;
+            }
+            ins += ie.size;
+        }
+    }
 
     if (ins > UINT32_MAX || old - del > UINT32_MAX - ins) {
         return OB_ERR;
@@ -460,6 +497,13 @@ lp_splice(ob_arena_t *a, int owner, uint8_t **lpp, size_t off, size_t del,
 
     if (e != NULL) {
         lp_enc_write(lp + off, e);
+    } else {
+        at = off;
+        for (i = 0; i < nitems; i++) {
+            (void) lp_encode_item(&items[i], &ie);
+            lp_enc_write(lp + at, &ie);
+            at += ie.size;
+        }
     }
 
     lp_wr32(lp, (uint32_t) new);
@@ -574,8 +618,9 @@ store_lp_last(const uint8_t *lp)
 store_lp_pos_t
 store_lp_seek(const uint8_t *lp, long long index)
 {
-    size_t          n, i, k;
-    store_lp_pos_t  pos;
+    size_t              n, i, k;
+    unsigned long long  steps;
+    store_lp_pos_t      pos;
 
     n = lp_numele(lp);
 
@@ -583,15 +628,15 @@ store_lp_seek(const uint8_t *lp, long long index)
         /* the count is not known: walk from the end the index counts
          * from, without counting first */
         if (index >= 0) {
+            steps = (unsigned long long) index;
             pos = store_lp_first(lp);
-            for (i = 0; pos != 0 && i < (unsigned long long) index; i++) {
+            while (pos != 0 && steps-- > 0) {
                 pos = store_lp_next(lp, pos);
             }
         } else {
+            steps = (unsigned long long) -(index + 1);
             pos = store_lp_last(lp);
-            for (i = 1; pos != 0 && i < (unsigned long long) -(index + 1) + 1;
-                 i++)
-            {
+            while (pos != 0 && steps-- > 0) {
                 pos = store_lp_prev(lp, pos);
             }
         }
@@ -806,7 +851,7 @@ store_lp_append(ob_arena_t *a, int owner, uint8_t **lp, const void *s,
     if (lp_encode_str(s, len, &e) != OB_OK) {
         return OB_ERR;
     }
-    return lp_splice(a, owner, lp, store_lp_bytes(*lp) - 1, 0, &e, 1);
+    return lp_splice(a, owner, lp, store_lp_bytes(*lp) - 1, 0, &e, NULL, 0, 1);
 }
 
 
@@ -819,7 +864,7 @@ store_lp_prepend(ob_arena_t *a, int owner, uint8_t **lp, const void *s,
     if (lp_encode_str(s, len, &e) != OB_OK) {
         return OB_ERR;
     }
-    return lp_splice(a, owner, lp, STORE_LP_HDR, 0, &e, 1);
+    return lp_splice(a, owner, lp, STORE_LP_HDR, 0, &e, NULL, 0, 1);
 }
 
 
@@ -829,7 +874,7 @@ store_lp_append_ll(ob_arena_t *a, int owner, uint8_t **lp, long long v)
     lp_enc_t  e;
 
     lp_encode_ll(v, &e);
-    return lp_splice(a, owner, lp, store_lp_bytes(*lp) - 1, 0, &e, 1);
+    return lp_splice(a, owner, lp, store_lp_bytes(*lp) - 1, 0, &e, NULL, 0, 1);
 }
 
 
@@ -839,7 +884,7 @@ store_lp_prepend_ll(ob_arena_t *a, int owner, uint8_t **lp, long long v)
     lp_enc_t  e;
 
     lp_encode_ll(v, &e);
-    return lp_splice(a, owner, lp, STORE_LP_HDR, 0, &e, 1);
+    return lp_splice(a, owner, lp, STORE_LP_HDR, 0, &e, NULL, 0, 1);
 }
 
 
@@ -856,7 +901,7 @@ store_lp_insert(ob_arena_t *a, int owner, uint8_t **lp, store_lp_pos_t pos,
 
     off = after ? pos + lp_entry_size(*lp + pos) : pos;
 
-    if (lp_splice(a, owner, lp, off, 0, &e, 1) != OB_OK) {
+    if (lp_splice(a, owner, lp, off, 0, &e, NULL, 0, 1) != OB_OK) {
         return OB_ERR;
     }
     if (newpos != NULL) {
@@ -881,7 +926,7 @@ store_lp_insert_ll(ob_arena_t *a, int owner, uint8_t **lp,
     lp_encode_ll(v, &e);
     off = after ? pos + lp_entry_size(*lp + pos) : pos;
 
-    if (lp_splice(a, owner, lp, off, 0, &e, 1) != OB_OK) {
+    if (lp_splice(a, owner, lp, off, 0, &e, NULL, 0, 1) != OB_OK) {
         return OB_ERR;
     }
     if (newpos != NULL) {
@@ -901,7 +946,7 @@ store_lp_replace(ob_arena_t *a, int owner, uint8_t **lp, store_lp_pos_t pos,
     if (pos == 0 || lp_encode_str(s, len, &e) != OB_OK) {
         return OB_ERR;
     }
-    return lp_splice(a, owner, lp, pos, lp_entry_size(*lp + pos), &e, 0);
+    return lp_splice(a, owner, lp, pos, lp_entry_size(*lp + pos), &e, NULL, 0, 0);
 }
 
 
@@ -915,7 +960,45 @@ store_lp_replace_ll(ob_arena_t *a, int owner, uint8_t **lp,
         return OB_ERR;
     }
     lp_encode_ll(v, &e);
-    return lp_splice(a, owner, lp, pos, lp_entry_size(*lp + pos), &e, 0);
+    return lp_splice(a, owner, lp, pos, lp_entry_size(*lp + pos), &e, NULL, 0, 0);
+}
+
+
+int
+store_lp_splice(ob_arena_t *a, int owner, uint8_t **lp, store_lp_pos_t pos,
+    size_t ndel, const store_lp_val_t *items, size_t n,
+    store_lp_pos_t *newpos)
+{
+    size_t  end, k;
+
+    if (pos == 0) {
+        pos = store_lp_bytes(*lp) - 1;      /* the EOF: an append */
+    }
+
+    end = pos;
+    for (k = 0; k < ndel && (*lp)[end] != STORE_LP_EOF; k++) {
+        end += lp_entry_size(*lp + end);
+    }
+
+    if (k == 0 && n == 0) {
+        if (newpos != NULL) {
+            *newpos = (*lp)[pos] == STORE_LP_EOF ? 0 : pos;
+        }
+        return OB_OK;
+    }
+
+    if (lp_splice(a, owner, lp, pos, end - pos, NULL, items, n,
+                  (long) n - (long) k)
+        != OB_OK)
+    {
+        return OB_ERR;
+    }
+
+    if (newpos != NULL) {
+        *newpos = (*lp)[pos] == STORE_LP_EOF ? 0 : pos;
+    }
+
+    return OB_OK;
 }
 
 
@@ -937,7 +1020,9 @@ store_lp_remove(ob_arena_t *a, int owner, uint8_t **lp, store_lp_pos_t pos,
         end += lp_entry_size(*lp + end);
     }
 
-    if (lp_splice(a, owner, lp, pos, end - pos, NULL, -(long) k) != OB_OK) {
+    if (lp_splice(a, owner, lp, pos, end - pos, NULL, NULL, 0, -(long) k)
+        != OB_OK)
+    {
         return OB_ERR;
     }
 
@@ -978,6 +1063,51 @@ store_lp_delete_range(ob_arena_t *a, int owner, uint8_t **lp, size_t start,
     }
 
     return store_lp_remove(a, owner, lp, pos, n, NULL);
+}
+
+
+int
+store_lp_concat(ob_arena_t *a, int owner, uint8_t **dst, const uint8_t *src)
+{
+    uint8_t  *lp, *nb;
+    size_t    old, add, new, n;
+
+    lp = *dst;
+    old = store_lp_bytes(lp);
+    add = store_lp_bytes(src) - STORE_LP_EMPTY_SIZE;
+
+    if (add == 0) {
+        return OB_OK;
+    }
+    if (old > UINT32_MAX - add) {
+        return OB_ERR;
+    }
+    new = old + add;
+
+    if (lp_numele(lp) == LP_NUMELE_UNKNOWN
+        || lp_numele(src) == LP_NUMELE_UNKNOWN)
+    {
+        n = LP_NUMELE_UNKNOWN;
+    } else {
+        n = (size_t) lp_numele(lp) + lp_numele(src);
+    }
+
+    /* growing at the end: realloc's copy is all the moving there is */
+    nb = ob_arena_realloc(a, owner, lp, old, new);
+    if (nb == NULL) {
+        return OB_ERR;
+    }
+    lp = nb;
+
+    /* src's entries over the EOF, then the EOF again */
+    memcpy(lp + old - 1, src + STORE_LP_HDR, add);
+    lp[new - 1] = STORE_LP_EOF;
+    lp_wr32(lp, (uint32_t) new);
+    lp_set_numele(lp, n >= LP_NUMELE_UNKNOWN ? LP_NUMELE_UNKNOWN
+                                             : (unsigned) n);
+
+    *dst = lp;
+    return OB_OK;
 }
 
 

@@ -12,9 +12,13 @@
  *
  * Positions are byte offsets of an entry from the start (the first entry
  * is at STORE_LP_HDR), so they stay meaningful across a realloc; a
- * function that may reallocate takes `lp` by pointer.  Every allocation is
- * the arena's under the caller's owner; OB_ERR on a refusal leaves the
- * listpack as it was.
+ * function that may reallocate takes `lp` by pointer (and the strings
+ * store_lp_get borrowed from it are stale after it).  Every allocation is
+ * the arena's under the caller's owner, of exactly store_lp_bytes() bytes;
+ * OB_ERR on a refusal leaves the listpack as it was.  A delete may be
+ * refused too (it needs a chunk of a smaller class): see store_lp_remove.
+ * Functions that take a position want an entry's (not 0), unless they
+ * say otherwise.
  *
  *   uint8_t *lp = store_lp_new(a, owner);
  *   store_lp_append(a, owner, &lp, "x", 1);
@@ -39,7 +43,7 @@
 
 /* An entry's value: a string (s != NULL, len bytes, borrowed from the
  * listpack, or from `buf` for an integer asked as a string) or an
- * integer (s == NULL, ll). */
+ * integer (s == NULL, ll).  Also what store_lp_splice inserts. */
 typedef struct store_lp_val_s {
     const uint8_t *s;
     size_t         len;
@@ -102,6 +106,22 @@ int store_lp_replace_ll(ob_arena_t *a, int owner, uint8_t **lp,
                         store_lp_pos_t pos, long long v);
 
 /*
+ * The general edit, in one allocation: the ndel entries from pos on
+ * (fewer when the listpack ends first) are replaced by items[0..n) (each
+ * a string s[0..len), stored as an integer when canonical, or with
+ * s == NULL the integer ll: a value store_lp_get read can go in as is).
+ * pos 0 means the end: an append.  *newpos (may be NULL) gets the first
+ * new entry's position (or, with n == 0, the entry that followed the
+ * deleted ones; 0 at the end).  OB_OK, or OB_ERR with the listpack as it
+ * was: HSET's field and value or ZADD's member and score go in together,
+ * so that a refusal cannot leave half a pair.
+ */
+int store_lp_splice(ob_arena_t *a, int owner, uint8_t **lp,
+                    store_lp_pos_t pos, size_t ndel,
+                    const store_lp_val_t *items, size_t n,
+                    store_lp_pos_t *newpos /* OUT */);
+
+/*
  * Deletes `n` entries from pos on (fewer when the listpack ends first).
  * The block shrinks to the exact size: in the same arena class it stays
  * where it is and this cannot fail; across classes a smaller block is
@@ -122,6 +142,12 @@ store_lp_pos_t store_lp_delete(ob_arena_t *a, int owner, uint8_t **lp,
  * clamped to the end).  OB_OK, or OB_ERR as store_lp_remove. */
 int store_lp_delete_range(ob_arena_t *a, int owner, uint8_t **lp,
                           size_t start, size_t n);
+
+/* Appends all of src's entries to *dst (a quicklist merging two nodes,
+ * as Redis's lpMerge; src is not changed and must not be *dst).  OB_OK,
+ * or OB_ERR with *dst as it was. */
+int store_lp_concat(ob_arena_t *a, int owner, uint8_t **dst,
+                    const uint8_t *src);
 
 /* The first entry from pos on (every `skip`+1-th entry: 1 for a hash's
  * fields, skipping values) equal to s[0..len), or 0. */

@@ -674,6 +674,292 @@ START_TEST(test_edit_model)
 END_TEST
 
 
+/* Random edits of every kind against the model, checked after each. */
+START_TEST(test_edit_random)
+{
+    t_fix_t          f;
+    uint8_t         *lp;
+    t_model_t        m;
+    uint64_t         rnd = 88172645463325252ULL;
+    size_t           step, at, k, j;
+    store_lp_pos_t   pos, np;
+    store_lp_val_t   items[3];
+    const char      *s;
+
+    t_fix_init(&f, 16 * T_MIB, T_MIB);
+    memset(&m, 0, sizeof(m));
+    lp = store_lp_new(f.a, f.owner);
+
+#define T_RND()  (rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17, rnd)
+
+    for (step = 0; step < 3000; step++) {
+        s = t_mix[T_RND() % T_NMIX];
+        at = m.n > 0 ? (size_t) (T_RND() % m.n) : 0;
+        pos = store_lp_seek(lp, (long long) at);
+
+        switch (T_RND() % 7) {
+        case 0:
+            if (m.n + 1 >= T_MODEL_MAX) {
+                break;
+            }
+            ck_assert_int_eq(store_lp_append(f.a, f.owner, &lp, s,
+                                             strlen(s)), OB_OK);
+            t_model_ins(&m, m.n, s);
+            break;
+        case 1:
+            if (m.n + 1 >= T_MODEL_MAX) {
+                break;
+            }
+            ck_assert_int_eq(store_lp_prepend(f.a, f.owner, &lp, s,
+                                              strlen(s)), OB_OK);
+            t_model_ins(&m, 0, s);
+            break;
+        case 2:
+            if (m.n == 0 || m.n + 1 >= T_MODEL_MAX) {
+                break;
+            }
+            k = T_RND() & 1;
+            ck_assert_int_eq(store_lp_insert(f.a, f.owner, &lp, pos, (int) k,
+                                             s, strlen(s), &np), OB_OK);
+            t_model_ins(&m, at + k, s);
+            ck_assert_uint_eq(np, store_lp_seek(lp, (long long) (at + k)));
+            break;
+        case 3:
+            if (m.n == 0) {
+                break;
+            }
+            ck_assert_int_eq(store_lp_replace(f.a, f.owner, &lp, pos, s,
+                                              strlen(s)), OB_OK);
+            ck_assert_uint_eq(pos, store_lp_seek(lp, (long long) at));
+            m.v[at] = s;
+            break;
+        case 4:
+            if (m.n == 0) {
+                break;
+            }
+            k = 1 + T_RND() % 3;
+            np = store_lp_delete(f.a, f.owner, &lp, pos, k);
+            t_model_del(&m, at, k);
+            ck_assert_uint_eq(np, at < m.n ? pos : 0);
+            break;
+        case 5:
+            /* splice: k deleted, up to 3 items in, at a position or the
+             * end (pos 0) */
+            k = m.n > 0 ? T_RND() % 3 : 0;
+            j = T_RND() % 4;
+            if (m.n + j >= T_MODEL_MAX) {
+                break;
+            }
+            if (m.n == 0 || (T_RND() & 3) == 0) {
+                pos = 0;
+                at = m.n;
+                k = 0;
+            }
+            {
+                size_t  q;
+
+                for (q = 0; q < j; q++) {
+                    const char  *e = t_mix[(T_RND() + q) % T_NMIX];
+
+                    items[q].s = (const uint8_t *) e;
+                    items[q].len = strlen(e);
+                    items[q].ll = 0;
+                }
+                ck_assert_int_eq(store_lp_splice(f.a, f.owner, &lp, pos, k,
+                                                 items, j, &np), OB_OK);
+                t_model_del(&m, at, k);
+                for (q = 0; q < j; q++) {
+                    t_model_ins(&m, at + q,
+                                (const char *) items[q].s);
+                }
+                ck_assert_uint_eq(np, at < m.n
+                                      ? store_lp_seek(lp, (long long) at)
+                                      : 0);
+            }
+            break;
+        default:
+            if (m.n == 0) {
+                break;
+            }
+            k = T_RND() % (m.n + 1);
+            ck_assert_int_eq(store_lp_delete_range(f.a, f.owner, &lp, at, k),
+                             OB_OK);
+            t_model_del(&m, at, k);
+            break;
+        }
+
+        t_same(lp, m.v, m.n);
+    }
+#undef T_RND
+
+    store_lp_free(f.a, f.owner, lp);
+    ck_assert_uint_eq(t_owner_bytes(&f), 0);
+    t_fix_done(&f);
+}
+END_TEST
+
+
+/* Pairs go in together; values read from one listpack go into another
+ * as they are; integers through store_lp_val_t. */
+START_TEST(test_splice)
+{
+    t_fix_t          f;
+    uint8_t         *lp, *to;
+    store_lp_val_t   it[3], v;
+    store_lp_pos_t   pos, np;
+    static const char *want1[] = { "f1", "v1", "f2", "-77" };
+    static const char *want2[] = { "f0", "1", "f1", "v1", "f2", "-77" };
+    static const char *want3[] = { "f0", "1", "f1", "new", "f2", "-77" };
+    static const char *want4[] = { "f0", "1", "f2", "-77" };
+
+    t_fix_init(&f, 16 * T_MIB, T_MIB);
+    lp = store_lp_new(f.a, f.owner);
+
+    it[0].s = (const uint8_t *) "f1"; it[0].len = 2;
+    it[1].s = (const uint8_t *) "v1"; it[1].len = 2;
+    ck_assert_int_eq(store_lp_splice(f.a, f.owner, &lp, 0, 0, it, 2, &np),
+                     OB_OK);
+    ck_assert_uint_eq(np, STORE_LP_HDR);
+    it[0].s = (const uint8_t *) "f2"; it[0].len = 2;
+    it[1].s = NULL; it[1].ll = -77;
+    ck_assert_int_eq(store_lp_splice(f.a, f.owner, &lp, 0, 0, it, 2, &np),
+                     OB_OK);
+    ck_assert_uint_eq(np, store_lp_seek(lp, 2));
+    t_same(lp, want1, 4);
+
+    /* a pair before the first entry */
+    it[0].s = (const uint8_t *) "f0"; it[0].len = 2;
+    it[1].s = (const uint8_t *) "1"; it[1].len = 1;
+    ck_assert_int_eq(store_lp_splice(f.a, f.owner, &lp, store_lp_first(lp), 0,
+                                     it, 2, &np), OB_OK);
+    ck_assert_uint_eq(np, STORE_LP_HDR);
+    t_same(lp, want2, 6);
+    store_lp_get(lp, store_lp_seek(lp, 1), &v);
+    ck_assert_ptr_null(v.s);
+    ck_assert_int_eq(v.ll, 1);
+
+    /* replace a pair in place */
+    pos = store_lp_find(lp, store_lp_first(lp), "f1", 2, 1);
+    it[0].s = (const uint8_t *) "f1"; it[0].len = 2;
+    it[1].s = (const uint8_t *) "new"; it[1].len = 3;
+    ck_assert_int_eq(store_lp_splice(f.a, f.owner, &lp, pos, 2, it, 2, &np),
+                     OB_OK);
+    ck_assert_uint_eq(np, pos);
+    t_same(lp, want3, 6);
+
+    /* delete a pair */
+    ck_assert_int_eq(store_lp_splice(f.a, f.owner, &lp, pos, 2, NULL, 0, &np),
+                     OB_OK);
+    ck_assert_uint_eq(np, pos);
+    t_same(lp, want4, 4);
+    ck_assert_int_eq(store_lp_splice(f.a, f.owner, &lp, store_lp_seek(lp, 2),
+                                     5, NULL, 0, &np), OB_OK);
+    ck_assert_uint_eq(np, 0);
+    t_same(lp, want4, 2);
+    /* nothing to do */
+    ck_assert_int_eq(store_lp_splice(f.a, f.owner, &lp, 0, 3, NULL, 0, &np),
+                     OB_OK);
+    ck_assert_uint_eq(np, 0);
+    t_same(lp, want4, 2);
+
+    /* values read out of one listpack, in the other: the same bytes */
+    store_lp_free(f.a, f.owner, lp);
+    lp = t_from(&f, t_mix, T_NMIX);
+    to = store_lp_new(f.a, f.owner);
+    for (pos = store_lp_first(lp); pos != 0; pos = store_lp_next(lp, pos)) {
+        store_lp_get(lp, pos, &v);
+        ck_assert_int_eq(store_lp_splice(f.a, f.owner, &to, 0, 0, &v, 1,
+                                         NULL), OB_OK);
+    }
+    ck_assert_uint_eq(store_lp_bytes(to), store_lp_bytes(lp));
+    ck_assert_int_eq(memcmp(to, lp, store_lp_bytes(lp)), 0);
+
+    /* an over-long string fails the whole splice */
+    it[0].s = (const uint8_t *) "ok"; it[0].len = 2;
+    it[1].s = (const uint8_t *) "x"; it[1].len = (size_t) UINT32_MAX + 1;
+    ck_assert_int_eq(store_lp_splice(f.a, f.owner, &to, 0, 0, it, 2, NULL),
+                     OB_ERR);
+    ck_assert_int_eq(memcmp(to, lp, store_lp_bytes(lp)), 0);
+
+    /* insert_ll before and after */
+    pos = store_lp_seek(to, 3);
+    ck_assert_int_eq(store_lp_insert_ll(f.a, f.owner, &to, pos, 0, LLONG_MIN,
+                                        &np), OB_OK);
+    ck_assert_uint_eq(np, pos);
+    ck_assert_int_eq(store_lp_insert_ll(f.a, f.owner, &to, np, 1, 5000,
+                                        &np), OB_OK);
+    ck_assert_uint_eq(np, store_lp_seek(to, 4));
+    store_lp_get(to, store_lp_seek(to, 3), &v);
+    ck_assert(v.s == NULL && v.ll == LLONG_MIN);
+    store_lp_get(to, store_lp_seek(to, 4), &v);
+    ck_assert(v.s == NULL && v.ll == 5000);
+    ck_assert_uint_eq(store_lp_count(to), T_NMIX + 2);
+    t_check(to);
+    ck_assert_int_eq(store_lp_insert_ll(f.a, f.owner, &to, 0, 0, 1, NULL),
+                     OB_ERR);
+    ck_assert_int_eq(store_lp_insert(f.a, f.owner, &to, 0, 0, "a", 1, NULL),
+                     OB_ERR);
+
+    store_lp_free(f.a, f.owner, to);
+    store_lp_free(f.a, f.owner, lp);
+    ck_assert_uint_eq(t_owner_bytes(&f), 0);
+    t_fix_done(&f);
+}
+END_TEST
+
+
+START_TEST(test_concat)
+{
+    t_fix_t          f;
+    uint8_t         *x, *y, *e, *want;
+    const char      *all[2 * T_NMIX];
+    size_t           i;
+
+    t_fix_init(&f, 64 * T_MIB, T_MIB);
+
+    for (i = 0; i < T_NMIX; i++) {
+        all[i] = t_mix[i];
+        all[T_NMIX + i] = t_mix[T_NMIX - 1 - i];
+    }
+
+    x = t_from(&f, all, T_NMIX);
+    y = t_from(&f, all + T_NMIX, T_NMIX);
+    want = t_from(&f, all, 2 * T_NMIX);
+    ck_assert_int_eq(store_lp_concat(f.a, f.owner, &x, y), OB_OK);
+    t_bytes_eq(x, want, store_lp_bytes(want));
+    t_same(x, all, 2 * T_NMIX);
+
+    /* empty on either side */
+    e = store_lp_new(f.a, f.owner);
+    ck_assert_int_eq(store_lp_concat(f.a, f.owner, &x, e), OB_OK);
+    t_bytes_eq(x, want, store_lp_bytes(want));
+    ck_assert_int_eq(store_lp_concat(f.a, f.owner, &e, y), OB_OK);
+    t_same(e, all + T_NMIX, T_NMIX);
+    store_lp_free(f.a, f.owner, e);
+    store_lp_free(f.a, f.owner, want);
+    store_lp_free(f.a, f.owner, x);
+    store_lp_free(f.a, f.owner, y);
+
+    /* the count saturates as Redis's lpMerge sets it */
+    x = store_lp_new(f.a, f.owner);
+    for (i = 0; i < 40000; i++) {
+        ck_assert_int_eq(store_lp_append_ll(f.a, f.owner, &x, (long long) i),
+                         OB_OK);
+    }
+    y = store_lp_dup(f.a, f.owner, x);
+    ck_assert_int_eq(store_lp_concat(f.a, f.owner, &x, y), OB_OK);
+    ck_assert_uint_eq(x[4] | x[5] << 8, 65535);
+    ck_assert_uint_eq(store_lp_count(x), 80000);
+    t_check(x);
+    store_lp_free(f.a, f.owner, x);
+    store_lp_free(f.a, f.owner, y);
+
+    ck_assert_uint_eq(t_owner_bytes(&f), 0);
+    t_fix_done(&f);
+}
+END_TEST
+
+
 START_TEST(test_delete_range)
 {
     t_fix_t    f;
@@ -1019,7 +1305,7 @@ END_TEST
 START_TEST(test_oom)
 {
     t_fix_t          f;
-    uint8_t         *lp, *copy;
+    uint8_t         *lp, *copy, *src;
     void            *hog[16384];
     size_t           nhog, n, i;
     char            *big;
@@ -1050,6 +1336,8 @@ START_TEST(test_oom)
     ck_assert_uint_eq(store_lp_bytes(lp), n);
     ck_assert_int_eq(memcmp(lp, copy, n), 0);
 
+    src = t_from(&f, t_mix, T_NMIX);
+
     /* fill the budget to the last byte with chunks of another class, so
      * that any growth out of the listpack's class is refused */
     nhog = 0;
@@ -1069,7 +1357,20 @@ START_TEST(test_oom)
                                          sizeof(s), NULL), OB_ERR);
         ck_assert_int_eq(store_lp_replace(f.a, f.owner, &lp, pos, s,
                                           sizeof(s)), OB_ERR);
+        {
+            store_lp_val_t  pair[2];
+
+            pair[0].s = (const uint8_t *) "field";
+            pair[0].len = 5;
+            pair[1].s = (const uint8_t *) s;
+            pair[1].len = sizeof(s);
+            ck_assert_int_eq(store_lp_splice(f.a, f.owner, &lp, 0, 0, pair,
+                                             2, NULL), OB_ERR);
+            ck_assert_int_eq(store_lp_splice(f.a, f.owner, &lp, pos, 1, pair,
+                                             2, NULL), OB_ERR);
+        }
     }
+    ck_assert_int_eq(store_lp_concat(f.a, f.owner, &lp, src), OB_ERR);
     ck_assert_uint_eq(store_lp_bytes(lp), n);
     ck_assert_int_eq(memcmp(lp, copy, n), 0);
 
@@ -1090,6 +1391,7 @@ START_TEST(test_oom)
         ob_arena_free(f.a, f.owner, hog[i], 40);
     }
     store_lp_free(f.a, f.owner, lp);
+    store_lp_free(f.a, f.owner, src);
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
 
     /* a string longer than any encoding */
@@ -1103,6 +1405,71 @@ START_TEST(test_oom)
 
     free(copy);
     free(big);
+    t_fix_done(&f);
+}
+END_TEST
+
+
+/*
+ * A shrink to another class when the budget is full: in a fresh arena
+ * the listpack jumps from the empty one's class to a 2 KiB one at once,
+ * the budget is then filled with chunks of a third class, and deleting
+ * the entry needs a chunk of the smallest class again.  The delete is
+ * refused and the listpack is as it was; with room again it goes through.
+ * Same class shrinks never allocate (release build) and so never fail.
+ */
+START_TEST(test_oom_shrink)
+{
+    t_fix_t          f;
+    uint8_t         *lp, *copy;
+    static void     *hog[65536];
+    size_t           nhog, n, i;
+    char             s[2000];
+    store_lp_pos_t   np;
+
+    t_fix_init(&f, 128 * 1024, 4096);
+    memset(s, 'z', sizeof(s));
+
+    lp = store_lp_new(f.a, f.owner);
+    ck_assert_int_eq(store_lp_append(f.a, f.owner, &lp, "a", 1), OB_OK);
+    ck_assert_int_eq(store_lp_append(f.a, f.owner, &lp, s, sizeof(s)),
+                     OB_OK);
+    n = store_lp_bytes(lp);
+    copy = malloc(n);
+    memcpy(copy, lp, n);
+
+    /* every free page, of the pool or the budget, goes to the hogs */
+    nhog = 0;
+    while (nhog < 65536
+           && (hog[nhog] = ob_arena_alloc(f.a, f.owner, 40)) != NULL)
+    {
+        nhog++;
+    }
+    ck_assert_uint_lt(nhog, 65536);
+
+    np = store_lp_delete(f.a, f.owner, &lp, store_lp_last(lp), 1);
+    ck_assert_uint_eq(np, STORE_LP_NOMEM);
+    ck_assert_uint_eq(store_lp_bytes(lp), n);
+    ck_assert_int_eq(memcmp(lp, copy, n), 0);
+    ck_assert_int_eq(store_lp_delete_range(f.a, f.owner, &lp, 0, 2), OB_ERR);
+    ck_assert_int_eq(memcmp(lp, copy, n), 0);
+    ck_assert_int_eq(store_lp_remove(f.a, f.owner, &lp, store_lp_first(lp), 2,
+                                     &np), OB_ERR);
+    ck_assert_int_eq(memcmp(lp, copy, n), 0);
+    t_check(lp);
+
+    /* room again: the same delete goes through */
+    for (i = 0; i < nhog; i++) {
+        ob_arena_free(f.a, f.owner, hog[i], 40);
+    }
+    ck_assert_uint_eq(store_lp_delete(f.a, f.owner, &lp, store_lp_last(lp), 1),
+                      0);
+    ck_assert_uint_eq(store_lp_bytes(lp), 7 + 3);
+    t_check(lp);
+
+    store_lp_free(f.a, f.owner, lp);
+    ck_assert_uint_eq(t_owner_bytes(&f), 0);
+    free(copy);
     t_fix_done(&f);
 }
 END_TEST
@@ -1124,12 +1491,16 @@ store_listpack_suite(void)
     tcase_add_test(tc, test_int_not_canonical);
     tcase_add_test(tc, test_str_boundaries);
     tcase_add_test(tc, test_edit_model);
+    tcase_add_test(tc, test_edit_random);
+    tcase_add_test(tc, test_splice);
+    tcase_add_test(tc, test_concat);
     tcase_add_test(tc, test_delete_range);
     tcase_add_test(tc, test_seek);
     tcase_add_test(tc, test_find_skip);
     tcase_add_test(tc, test_count_saturation);
     tcase_add_test(tc, test_validate);
     tcase_add_test(tc, test_oom);
+    tcase_add_test(tc, test_oom_shrink);
     suite_add_tcase(s, tc);
 
     return s;
