@@ -27,10 +27,10 @@
  * frees the listpack, so running out of memory halfway leaves the
  * listpack as it was.
  *
- * Randomness.  ob_hash has no "random entry" call, so a pick starts a
- * one-step SCAN at a random cursor and keeps one entry of the chains that
- * step visits (reservoir sampling), as store_db.c's RANDOMKEY does; with
- * a load factor between 0.1 and 1 most steps find a chain at once.
+ * Randomness.  ob_hash has no "random entry" call, so a pick is a
+ * one-step SCAN at a random cursor (one bucket), one entry of its chain,
+ * and a rejection step that makes every entry as likely as any other
+ * (store_ht_random).
  */
 #include "store_hash.h"
 
@@ -56,9 +56,6 @@ typedef struct store_hfield_s {
 } store_hfield_t;
 
 #define STORE_HFIELD_of(l)  OB_HASH_ENTRY(l, store_hfield_t, hlink)
-
-/* buckets a random pick may step over before it walks the whole table */
-#define STORE_HASH_PICK_STEPS  1024
 
 
 /* ---- the hashtable encoding -------------------------------------------- */
@@ -595,11 +592,14 @@ store_hash_scan(const store_obj_t *o, uint64_t cursor, size_t count,
 uint64_t
 store_hash_rand(uint64_t *rng)
 {
-    /* xorshift64*, as store_db.c's: plenty for picking fields */
-    *rng ^= *rng >> 12;
-    *rng ^= *rng << 25;
-    *rng ^= *rng >> 27;
-    return *rng * 0x2545f4914f6cdd1dULL;
+    uint64_t  z;
+
+    /* splitmix64: every bit of the output is good, the low ones too,
+     * which pick the bucket */
+    z = (*rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
 }
 
 
@@ -632,19 +632,47 @@ store_hash_pick_one(ob_hash_link_t *l, void *arg)
 }
 
 
-/* A random field of a non-empty table.  borrowed. */
+/*
+ * A random field of a non-empty table.  borrowed.
+ *
+ * A bucket chosen at random, then an entry of its chain: an entry alone
+ * in its chain would be L times likelier than one of a chain of L, so a
+ * chain is taken with probability L / STORE_HASH_PICK_CHAIN (always past
+ * that, which a load factor of at most 1 makes rare), and an empty
+ * bucket draws again.  That keeps HRANDFIELD's picks even: stepping from
+ * a random bucket to the next non-empty one, as RANDOMKEY does, favours
+ * the entries after long empty runs several times over.
+ */
+#define STORE_HASH_PICK_CHAIN  8
+#define STORE_HASH_PICK_TRIES  1000
+
 static store_hfield_t *
 store_ht_random(store_hash_t *h, uint64_t *rng)
 {
-    store_hash_pick_t  p = { NULL, 0, rng };
+    store_hash_pick_t  p;
+    int                tries;
 
-    (void) ob_hash_scan(&h->fields, store_hash_rand(rng), 1,
-                        STORE_HASH_PICK_STEPS, store_hash_pick_one, &p);
-    if (p.e == NULL) {
-        /* a long run of empty buckets: walk it all, still uniform */
-        (void) ob_hash_scan(&h->fields, 0, SIZE_MAX, SIZE_MAX,
+    for (tries = 0; tries < STORE_HASH_PICK_TRIES; tries++) {
+        p.e = NULL;
+        p.seen = 0;
+        p.rng = rng;
+        /* one step: one bucket (and, while rehashing, its extensions) */
+        (void) ob_hash_scan(&h->fields, store_hash_rand(rng), SIZE_MAX, 1,
                             store_hash_pick_one, &p);
+        if (p.e == NULL) {
+            continue;
+        }
+        if (p.seen >= STORE_HASH_PICK_CHAIN
+            || store_hash_rand_below(rng, STORE_HASH_PICK_CHAIN) < p.seen)
+        {
+            return p.e;
+        }
     }
+    /* unlucky for a long time: one uniform pick over the whole table */
+    p.e = NULL;
+    p.seen = 0;
+    (void) ob_hash_scan(&h->fields, 0, SIZE_MAX, SIZE_MAX,
+                        store_hash_pick_one, &p);
     return p.e;
 }
 

@@ -106,8 +106,9 @@ void store_hash_foreach(const store_obj_t *o, store_hash_visit_pt fn,
 uint64_t store_hash_scan(const store_obj_t *o, uint64_t cursor, size_t count,
                          store_hash_visit_pt fn, void *arg);
 
-/* One field chosen at random (hash not empty), given to fn.  *rng is the
- * caller's xorshift state (not 0). */
+/* One field chosen at random, every field as likely (nothing when the
+ * hash is empty), given to fn.  *rng is the caller's generator state
+ * (store_hash_rand's; any value). */
 void store_hash_random(const store_obj_t *o, uint64_t *rng,
                        store_hash_visit_pt fn, void *arg);
 
@@ -131,7 +132,7 @@ void store_hash_random_distinct(const store_obj_t *o, uint64_t *rng,
                                 size_t count, store_hash_visit_pt fn,
                                 void *arg);
 
-/* A random 64-bit number from the xorshift state *rng. */
+/* A random 64-bit number (splitmix64) from the state *rng. */
 uint64_t store_hash_rand(uint64_t *rng);
 
 #endif /* STORE_HASH_H */

@@ -636,6 +636,44 @@ START_TEST(test_hash_random)
 END_TEST
 
 
+START_TEST(test_hash_random_even)
+{
+    t_fix_t       f;
+    store_obj_t  *o;
+    t_seen_t      s;
+    uint64_t      rng = 11;
+    size_t        i, lo = SIZE_MAX, hi = 0;
+    size_t       *hits;
+
+    /* 1000 fields, 200 picks each on average: with even picks no field
+     * strays 5 standard deviations (about 70) from 200 */
+    t_fix_init(&f, 64 * 1024 * 1024, 65536);
+    o = t_new(&f);
+    t_fill(&f, o, 0, 1000);
+    ck_assert_int_eq(o->encoding, STORE_ENC_HASHTABLE);
+    hits = calloc(1000, sizeof(*hits));
+    ck_assert_ptr_nonnull(hits);
+    for (i = 0; i < 200; i++) {
+        t_seen_init(&s, 1000);
+        store_hash_random_many(o, &rng, 1000, t_seen_one, &s, NULL);
+        for (size_t j = 0; j < 1000; j++) {
+            hits[j] += s.hits[j];
+        }
+        free(s.hits);
+    }
+    for (i = 0; i < 1000; i++) {
+        lo = hits[i] < lo ? hits[i] : lo;
+        hi = hits[i] > hi ? hits[i] : hi;
+    }
+    ck_assert_msg(lo > 130 && hi < 270, "picks per field from %zu to %zu",
+                  lo, hi);
+    free(hits);
+    store_obj_free(f.a, f.owner, o);
+    t_fix_fini(&f);
+}
+END_TEST
+
+
 START_TEST(test_hash_random_sparse)
 {
     t_fix_t       f;
@@ -828,6 +866,7 @@ store_hash_suite(void)
     tcase_add_test(tc, test_hash_scan_guarantee);
     tcase_add_test(tc, test_hash_random);
     tcase_add_test(tc, test_hash_random_sparse);
+    tcase_add_test(tc, test_hash_random_even);
     tcase_add_test(tc, test_hash_random_stop);
     tcase_add_test(tc, test_hash_dup_mem);
     suite_add_tcase(s, tc);
