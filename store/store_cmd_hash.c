@@ -94,15 +94,12 @@ store_hash_commit(store_client_t *c, store_obj_t *o, int created)
 }
 
 
-/* A write refused for memory: a new hash goes, an old one that changed
- * before the refusal is signalled as changed. */
+/* A write refused for memory (the hash is as it was): a new hash goes. */
 static void
-store_hash_oom(store_client_t *c, store_obj_t *o, int created, int changed)
+store_hash_oom(store_client_t *c, store_obj_t *o, int created)
 {
     if (created) {
         store_obj_free(store_arena(c), store_owner(c), o);
-    } else if (changed) {
-        store_key_changed(c, &c->argv[1], STORE_NOTIFY_HASH, "hset");
     }
     store_add_err(c, STORE_ERR_OOM);
 }
@@ -126,9 +123,8 @@ store_hash_set_generic(store_client_t *c, int hmset)
     ob_arena_t   *a = store_arena(c);
     int           owner = store_owner(c);
     store_obj_t  *o;
-    size_t        i;
     long long     added = 0;
-    int           created, rc;
+    int           created;
 
     if (c->argc % 2 == 1) {
         store_add_err_arity(c, hmset ? "hmset" : "hset");
@@ -141,17 +137,14 @@ store_hash_set_generic(store_client_t *c, int hmset)
     if (store_hash_try_convert(a, owner, o, &c->argv[2], c->argc - 2)
         != OB_OK)
     {
-        store_hash_oom(c, o, created, 0);
+        store_hash_oom(c, o, created);
         return;
     }
-    for (i = 2; i < c->argc; i += 2) {
-        rc = store_hash_set(a, owner, o, c->argv[i].data, c->argv[i].len,
-                            c->argv[i + 1].data, c->argv[i + 1].len, 0);
-        if (rc == OB_ERR) {
-            store_hash_oom(c, o, created, i > 2);
-            return;
-        }
-        added += rc;
+    if (store_hash_set_many(a, owner, o, &c->argv[2], c->argc - 2, &added)
+        != OB_OK)
+    {
+        store_hash_oom(c, o, created);
+        return;
     }
     if (store_hash_commit(c, o, created) != OB_OK) {
         return;
@@ -193,7 +186,7 @@ store_cmd_hsetnx(store_client_t *c)
                         c->argv[2].len, c->argv[3].data, c->argv[3].len,
                         STORE_HASH_SET_NX);
     if (rc == OB_ERR) {
-        store_hash_oom(c, o, created, 0);
+        store_hash_oom(c, o, created);
         return;
     }
     if (rc == 0) {
@@ -449,7 +442,7 @@ store_hash_incr_store(store_client_t *c, store_obj_t *o, int created,
     if (store_hash_set(store_arena(c), store_owner(c), o, c->argv[2].data,
                        c->argv[2].len, v, nv, 0) == OB_ERR)
     {
-        store_hash_oom(c, o, created, 0);
+        store_hash_oom(c, o, created);
         return OB_ERR;
     }
     return store_hash_commit(c, o, created);

@@ -414,6 +414,102 @@ store_hash_set(ob_arena_t *a, int owner, store_obj_t *o, const void *f,
 }
 
 
+/* set_many over a hashtable: every chunk first, then the links, which
+ * cannot fail. */
+static int
+store_ht_set_many(ob_arena_t *a, int owner, store_hash_t *h,
+    const ob_str_t *args, size_t npairs, long long *added)
+{
+    store_hfield_t   *stack[16], **pre = stack, *e, *old;
+    size_t            i;
+
+    if (npairs > sizeof(stack) / sizeof(stack[0])) {
+        pre = malloc(npairs * sizeof(*pre));
+        if (pre == NULL) {
+            return OB_ERR;
+        }
+    }
+    for (i = 0; i < npairs; i++) {
+        pre[i] = store_hfield_new(a, owner, args[2 * i].data, args[2 * i].len,
+                                  args[2 * i + 1].data, args[2 * i + 1].len);
+        if (pre[i] == NULL) {
+            while (i-- > 0) {
+                ob_arena_free(a, owner, pre[i], store_hfield_size_of(pre[i]));
+            }
+            if (pre != stack) {
+                free(pre);
+            }
+            return OB_ERR;
+        }
+    }
+    for (i = 0; i < npairs; i++) {
+        e = pre[i];
+        old = store_ht_find(h, e->data, e->nfield);
+        if (old == NULL) {
+            store_ht_link(a, h, e);
+            (*added)++;
+            continue;
+        }
+        (void) ob_hash_replace(&h->fields, &old->hlink, &e->hlink);
+        h->bytes += ob_arena_chunk_size(a, store_hfield_size_of(e));
+        h->bytes -= ob_arena_chunk_size(a, store_hfield_size_of(old));
+        ob_arena_free(a, owner, old, store_hfield_size_of(old));
+    }
+    if (pre != stack) {
+        free(pre);
+    }
+    return OB_OK;
+}
+
+
+int
+store_hash_set_many(ob_arena_t *a, int owner, store_obj_t *o,
+    const ob_str_t *args, size_t n, long long *added)
+{
+    store_obj_t  shadow;
+    size_t       i;
+    int          rc;
+
+    *added = 0;
+    if (n == 2) {
+        /* one pair: store_hash_set is all or nothing already */
+        rc = store_hash_set(a, owner, o, args[0].data, args[0].len,
+                            args[1].data, args[1].len, 0);
+        if (rc == OB_ERR) {
+            return OB_ERR;
+        }
+        *added = rc;
+        return OB_OK;
+    }
+    if (o->encoding == STORE_ENC_HASHTABLE) {
+        return store_ht_set_many(a, owner, o->v.ptr, args, n / 2, added);
+    }
+
+    /* A listpack: the pairs go into a copy (a few KiB at most), which
+     * replaces the hash only once all of them are in.  The copy may turn
+     * into a hashtable on its way, which is what the hash would do. */
+    shadow = *o;
+    shadow.v.ptr = store_lp_dup(a, owner, o->v.ptr);
+    if (shadow.v.ptr == NULL) {
+        return OB_ERR;
+    }
+    for (i = 0; i + 1 < n; i += 2) {
+        rc = store_hash_set(a, owner, &shadow, args[i].data, args[i].len,
+                            args[i + 1].data, args[i + 1].len, 0);
+        if (rc == OB_ERR) {
+            store_hash_free(a, owner, &shadow);
+            *added = 0;
+            return OB_ERR;
+        }
+        *added += rc;
+    }
+    store_hash_free(a, owner, o);
+    o->v.ptr = shadow.v.ptr;
+    o->encoding = shadow.encoding;
+    return OB_OK;
+}
+
+
 int
 store_hash_del(ob_arena_t *a, int owner, store_obj_t *o, const void *f,
     size_t nf)

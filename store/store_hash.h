@@ -72,6 +72,16 @@ int store_hash_set(ob_arena_t *a, int owner, store_obj_t *o,
                    const void *f, size_t nf, const void *v, size_t nv,
                    int flags);
 
+/*
+ * HSET's pairs args[0..n) (field, value, field, value ...; n even): all
+ * of them or, on OOM (OB_ERR), none, the hash as it was.  *added gets the
+ * fields that were new.  A hashtable allocates every new chunk before it
+ * links any; a listpack is edited in a copy that replaces it at the end.
+ */
+int store_hash_set_many(ob_arena_t *a, int owner, store_obj_t *o,
+                        const ob_str_t *args, size_t n,
+                        long long *added /* OUT */);
+
 /* Deletes field f: 1 deleted, 0 absent, OB_ERR when a listpack's shrink
  * into a smaller arena class is refused (nothing changed).  An emptied
  * hash stays (the caller deletes the key). */

@@ -382,6 +382,196 @@ START_TEST(test_hash_convert_lengths)
 END_TEST
 
 
+/* ---- several pairs at once ----------------------------------------------- */
+
+/* args for fields from..from+n-1 (field:i -> value-7i); the strings live
+ * in bufs, which the caller frees. */
+static ob_str_t *
+t_pairs(size_t from, size_t n, char **bufs)
+{
+    ob_str_t  *args;
+    char      *p;
+    size_t     i;
+
+    args = calloc(2 * n, sizeof(*args));
+    *bufs = p = calloc(n, 64);
+    ck_assert_ptr_nonnull(args);
+    ck_assert_ptr_nonnull(p);
+    for (i = 0; i < n; i++, p += 64) {
+        t_field(p, 32, from + i);
+        t_value(p + 32, 32, from + i);
+        args[2 * i].data = (const uint8_t *) p;
+        args[2 * i].len = strlen(p);
+        args[2 * i + 1].data = (const uint8_t *) p + 32;
+        args[2 * i + 1].len = strlen(p + 32);
+    }
+    return args;
+}
+
+
+START_TEST(test_hash_set_many)
+{
+    t_fix_t       f;
+    store_obj_t  *o;
+    ob_str_t     *args, dup[6];
+    char         *bufs;
+    long long     added;
+    t_seen_t      s;
+    size_t        i;
+
+    t_fix_init(&f, 64 * 1024 * 1024, 65536);
+    o = t_new(&f);
+
+    /* the same field twice: counted once, the last value stays */
+    dup[0].data = (const uint8_t *) "a";
+    dup[0].len = 1;
+    dup[1].data = (const uint8_t *) "1";
+    dup[1].len = 1;
+    dup[2] = dup[0];
+    dup[3].data = (const uint8_t *) "2";
+    dup[3].len = 1;
+    dup[4].data = (const uint8_t *) "b";
+    dup[4].len = 1;
+    dup[5] = dup[1];
+    ck_assert_int_eq(store_hash_set_many(f.a, f.owner, o, dup, 6, &added),
+                     OB_OK);
+    ck_assert_int_eq(added, 2);
+    ck_assert(t_is(o, "a", "2"));
+    ck_assert(t_is(o, "b", "1"));
+    ck_assert_int_eq(store_hash_set_many(f.a, f.owner, o, dup, 2, &added),
+                     OB_OK);
+    ck_assert_int_eq(added, 0);
+    ck_assert(t_is(o, "a", "1"));
+
+    /* a call that crosses the entries limit converts on the way */
+    args = t_pairs(0, STORE_HASH_LP_ENTRIES + 5, &bufs);
+    ck_assert_int_eq(store_hash_set_many(f.a, f.owner, o, args,
+                                         2 * (STORE_HASH_LP_ENTRIES + 5),
+                                         &added), OB_OK);
+    ck_assert_int_eq(added, STORE_HASH_LP_ENTRIES + 5);
+    ck_assert_int_eq(o->encoding, STORE_ENC_HASHTABLE);
+
+    /* over a hashtable: updates and new fields, the same field twice */
+    ck_assert_int_eq(store_hash_set_many(f.a, f.owner, o, args, 40, &added),
+                     OB_OK);
+    ck_assert_int_eq(added, 0);
+    ck_assert_int_eq(store_hash_set_many(f.a, f.owner, o, dup, 6, &added),
+                     OB_OK);
+    ck_assert_int_eq(added, 0);
+    ck_assert(t_is(o, "a", "2"));
+    free(args);
+    free(bufs);
+    args = t_pairs(STORE_HASH_LP_ENTRIES + 5, 100, &bufs);
+    ck_assert_int_eq(store_hash_set_many(f.a, f.owner, o, args, 200, &added),
+                     OB_OK);
+    ck_assert_int_eq(added, 100);
+    free(args);
+    free(bufs);
+    t_seen_init(&s, 1000);
+    store_hash_foreach(o, t_seen_one, &s);
+    ck_assert_uint_eq(s.n, STORE_HASH_LP_ENTRIES + 105 + 2);
+    ck_assert(s.values_ok);
+    for (i = 0; i < STORE_HASH_LP_ENTRIES + 105; i++) {
+        ck_assert_uint_eq(s.hits[i], 1);
+    }
+    free(s.hits);
+    store_obj_free(f.a, f.owner, o);
+    t_fix_fini(&f);
+}
+END_TEST
+
+
+/* Takes every byte the arena will give, in blocks from 4 KiB down to 16
+ * bytes (so no class keeps a free chunk); t_release gives them back. */
+typedef struct t_hog_s {
+    void    *p[40000];
+    size_t   size[40000];
+    size_t   n;
+} t_hog_t;
+
+
+static void
+t_exhaust(t_fix_t *f, t_hog_t *h)
+{
+    size_t  size;
+
+    h->n = 0;
+    for (size = 4096; size >= 16; size /= 2) {
+        while (h->n < 40000) {
+            h->p[h->n] = ob_arena_alloc(f->a, f->owner, size);
+            if (h->p[h->n] == NULL) {
+                break;
+            }
+            h->size[h->n++] = size;
+        }
+    }
+    ck_assert_uint_lt(h->n, 40000);
+}
+
+
+static void
+t_release(t_fix_t *f, t_hog_t *h)
+{
+    while (h->n > 0) {
+        h->n--;
+        ob_arena_free(f->a, f->owner, h->p[h->n], h->size[h->n]);
+    }
+}
+
+
+START_TEST(test_hash_set_many_oom)
+{
+    t_fix_t       f;
+    store_obj_t  *o[2];
+    t_hog_t      *hog;
+    ob_str_t     *args;
+    char         *bufs;
+    long long     added;
+    size_t        k, len[2];
+    size_t        sizes[2] = { 100, STORE_HASH_LP_ENTRIES + 10 };
+    t_seen_t      s;
+
+    /* both encodings, then no room at all: a call of 200 new pairs is
+     * refused whole, and the hash is as it was */
+    t_fix_init(&f, 256 * 1024, 4096);
+    for (k = 0; k < 2; k++) {
+        o[k] = t_new(&f);
+        t_fill(&f, o[k], 0, sizes[k]);
+        len[k] = store_hash_len(o[k]);
+    }
+    ck_assert_int_eq(o[0]->encoding, STORE_ENC_LISTPACK);
+    ck_assert_int_eq(o[1]->encoding, STORE_ENC_HASHTABLE);
+    args = t_pairs(5000, 200, &bufs);
+    hog = malloc(sizeof(*hog));
+    ck_assert_ptr_nonnull(hog);
+    t_exhaust(&f, hog);
+    for (k = 0; k < 2; k++) {
+        ck_assert_int_eq(store_hash_set_many(f.a, f.owner, o[k], args, 400,
+                                             &added), OB_ERR);
+        ck_assert_uint_eq(store_hash_len(o[k]), len[k]);
+        ck_assert(t_is(o[k], "field:5000", NULL));
+        ck_assert(t_is(o[k], "field:5199", NULL));
+        t_seen_init(&s, 10000);
+        store_hash_foreach(o[k], t_seen_one, &s);
+        ck_assert_uint_eq(s.n, len[k]);
+        ck_assert(s.values_ok);
+        free(s.hits);
+    }
+    t_release(&f, hog);
+    free(hog);
+    for (k = 0; k < 2; k++) {
+        ck_assert_int_eq(store_hash_set_many(f.a, f.owner, o[k], args, 400,
+                                             &added), OB_OK);
+        ck_assert_int_eq(added, 200);
+        store_obj_free(f.a, f.owner, o[k]);
+    }
+    free(args);
+    free(bufs);
+    t_fix_fini(&f);
+}
+END_TEST
+
+
 /* ---- the hashtable ---------------------------------------------------------- */
 
 START_TEST(test_hash_table_values)
@@ -802,40 +992,36 @@ END_TEST
 START_TEST(test_hash_oom_convert)
 {
     t_fix_t       f;
-    store_obj_t  *o, *fill[4096];
-    size_t        nfill = 0, i, n;
+    store_obj_t  *o;
+    t_hog_t      *hog;
+    size_t        n;
     char          v65[66];
-    int           rc;
 
-    /* a listpack hash near the limit, then a budget with no room: the
-     * conversion fails whole and the listpack stays as it was */
+    /* a listpack hash, then a budget with no room: the conversion fails
+     * whole and the listpack stays as it was; a delete that needs no
+     * smaller block works */
     t_fix_init(&f, 64 * 1024, 4096);
     o = t_new(&f);
     t_fill(&f, o, 0, 200);
     ck_assert_int_eq(o->encoding, STORE_ENC_LISTPACK);
-    while (nfill < 4096) {
-        fill[nfill] = store_obj_string_new(f.a, f.owner, "0123456789abcdef"
-                                           "0123456789abcdef", 32);
-        if (fill[nfill] == NULL) {
-            break;
-        }
-        nfill++;
-    }
+    hog = malloc(sizeof(*hog));
+    ck_assert_ptr_nonnull(hog);
+    t_exhaust(&f, hog);
     memset(v65, 'z', 65);
     v65[65] = '\0';
     n = store_hash_len(o);
-    rc = t_set(&f, o, "long", v65);
-    if (rc == OB_ERR) {
-        ck_assert_int_eq(o->encoding, STORE_ENC_LISTPACK);
-        ck_assert_uint_eq(store_hash_len(o), n);
-        ck_assert(t_is(o, "field:7", "value-49"));
-    }
-    for (i = 0; i < nfill; i++) {
-        store_obj_free(f.a, f.owner, fill[i]);
-    }
-    ck_assert_int_eq(t_set(&f, o, "long", v65), rc == OB_ERR ? 1 : 0);
+    ck_assert_int_eq(t_set(&f, o, "long", v65), OB_ERR);
+    ck_assert_int_eq(store_hash_convert(f.a, f.owner, o), OB_ERR);
+    ck_assert_int_eq(o->encoding, STORE_ENC_LISTPACK);
+    ck_assert_uint_eq(store_hash_len(o), n);
+    ck_assert(t_is(o, "field:7", "value-49"));
+    ck_assert(t_is(o, "long", NULL));
+    t_release(&f, hog);
+    free(hog);
+    ck_assert_int_eq(t_set(&f, o, "long", v65), 1);
     ck_assert_int_eq(o->encoding, STORE_ENC_HASHTABLE);
     ck_assert_uint_eq(store_hash_len(o), n + 1);
+    ck_assert(t_is(o, "field:7", "value-49"));
     store_obj_free(f.a, f.owner, o);
     t_fix_fini(&f);
 }
@@ -858,6 +1044,11 @@ store_hash_suite(void)
     tc = tcase_create("convert");
     tcase_add_test(tc, test_hash_convert_entries);
     tcase_add_test(tc, test_hash_convert_lengths);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("set_many");
+    tcase_add_test(tc, test_hash_set_many);
+    tcase_add_test(tc, test_hash_set_many_oom);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hashtable");
