@@ -20,6 +20,9 @@ store_type_free(ob_arena_t *a, int owner, store_obj_t *o)
         store_list_free(a, owner, o);
         return;
 
+    case STORE_OBJ_HASH:
+        store_hash_free(a, owner, o);
+        break;
     default:
         break;
     }
@@ -34,6 +37,8 @@ store_type_dup(ob_arena_t *a, int owner, const store_obj_t *o)
     case STORE_OBJ_LIST:
         return store_list_dup(a, owner, o);
 
+    case STORE_OBJ_HASH:
+        return store_hash_dup(a, owner, o);
     default:
         break;
     }
@@ -52,6 +57,8 @@ store_type_mem(const ob_arena_t *a, const store_obj_t *o)
     case STORE_OBJ_LIST:
         return store_list_mem(a, o);
 
+    case STORE_OBJ_HASH:
+        return store_hash_mem(a, o);
     default:
         break;
     }

@@ -22,5 +22,6 @@ Suite *store_resp_suite(void);   /* check_store_resp.c: RESP parser, reply write
 Suite *store_db_suite(void);     /* check_store_db.c: objects, glob, keyspace, expiry */
 Suite *store_list_suite(void);   /* check_store_list.c: the quicklist */
 Suite *store_listpack_suite(void); /* check_store_listpack.c: Redis's listpack */
+Suite *store_hash_suite(void);   /* check_store_hash.c: the hash type, both encodings */
 
 #endif /* OB_CHECK_SUITES_H */
