@@ -16,6 +16,9 @@ store_type_free(ob_arena_t *a, int owner, store_obj_t *o)
     (void) a;
     (void) owner;
     switch ((store_obj_type_t) o->type) {
+    case STORE_OBJ_SET:
+        store_set_free(a, owner, o);
+        break;
 
     default:
         break;
@@ -28,6 +31,8 @@ store_obj_t *
 store_type_dup(ob_arena_t *a, int owner, const store_obj_t *o)
 {
     switch ((store_obj_type_t) o->type) {
+    case STORE_OBJ_SET:
+        return store_set_dup(a, owner, o);
 
     default:
         break;
@@ -44,6 +49,8 @@ size_t
 store_type_mem(const ob_arena_t *a, const store_obj_t *o)
 {
     switch ((store_obj_type_t) o->type) {
+    case STORE_OBJ_SET:
+        return store_set_mem(a, o);
 
     default:
         break;
