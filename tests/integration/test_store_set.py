@@ -15,6 +15,8 @@ import time
 import pytest
 import redis
 
+from obtest import free_port, store_argv
+
 WRONGTYPE = (b"-WRONGTYPE Operation against a key holding the wrong kind "
              b"of value\r\n")
 
@@ -333,6 +335,37 @@ def test_srandmember_count_errors(r, raw):
         b"-ERR value is not an integer or out of range\r\n")
     assert raw.cmd("SRANDMEMBER", "s", "9223372036854775807") == (
         b"*1\r\n$1\r\na\r\n")
+
+
+@pytest.mark.onebox_only
+def test_srandmember_huge_negative_count_is_bounded(servers, tmp_path):
+    # Redis 7.0 tries to send 2^63-1 members and dies of it; onebox writes
+    # them one by one and stops at the output limit, closing that client.
+    port = free_port()
+    argv = store_argv("onebox", port, tmp_path, {}) + [
+        "--core.output_buffer_hard", "1048576"]
+    servers(argv, (port,))
+    raw = Raw(port)
+    assert raw.cmd("SADD", "k", "a", "b") == b":2\r\n"
+    started = time.monotonic()
+    raw.send("SRANDMEMBER", "k", "-9223372036854775807")
+    got = 0
+    while True:
+        chunk = raw.sock.recv(65536)
+        if not chunk:
+            break
+        got += len(chunk)
+    assert got <= 1048576 + 65536
+    assert time.monotonic() - started < 10
+    raw.close()
+    other = Raw(port)
+    assert other.cmd("SCARD", "k") == b":2\r\n"
+    # a large but legal count is answered whole
+    other.send("SRANDMEMBER", "k", "-100000")
+    reply = other.reply()
+    assert reply.startswith(b"*100000\r\n")
+    assert reply.count(b"$1\r\n") == 100000
+    other.close()
 
 
 def test_srandmember_distribution(r):
