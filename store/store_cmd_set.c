@@ -688,6 +688,20 @@ store_cmd_srandmember_count(store_client_t *c)
         store_set_batch_flush(&b);
         return;
     }
+    if (size > STORE_SET_MAX_INTSET_ENTRIES) {
+        /* Intsets never grow past this (store_set.c converts them), but
+         * should one, selection sampling needs no room: each position is
+         * taken with probability still-needed / still-left. */
+        for (i = 0, j = (size_t) count; i < size && j > 0; i++) {
+            if (store_set_rand_below(size - i) < j) {
+                store_set_get(o, i, &e);
+                store_set_batch_elem(&b, &e);
+                j--;
+            }
+        }
+        store_set_batch_flush(&b);
+        return;
+    }
     for (i = 0; i < size; i++) {
         idx[i] = (uint16_t) i;
     }

@@ -315,3 +315,33 @@ store_intset_remove(ob_arena_t *a, int owner, uint8_t **is, size_t *alloc,
     store_intset_remove_at(a, owner, is, alloc, pos);
     return 1;
 }
+
+
+int
+store_intset_valid(const uint8_t *blob, size_t len)
+{
+    uint32_t  enc, n, i;
+    int64_t   prev = 0, cur;
+
+    if (len < STORE_INTSET_HDR) {
+        return 0;
+    }
+    enc = store_intset_encoding(blob);
+    n = store_intset_len(blob);
+    if (enc != STORE_INTSET_ENC_INT16 && enc != STORE_INTSET_ENC_INT32
+        && enc != STORE_INTSET_ENC_INT64)
+    {
+        return 0;
+    }
+    if ((uint64_t) n * enc != (uint64_t) (len - STORE_INTSET_HDR)) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        cur = store_intset_get_enc(blob, i, enc);
+        if (i > 0 && cur <= prev) {
+            return 0;
+        }
+        prev = cur;
+    }
+    return 1;
+}

@@ -70,4 +70,12 @@ size_t   store_intset_blob_len(const uint8_t *is);
 /* The element at pos (< length). */
 int64_t  store_intset_get(const uint8_t *is, uint32_t pos);
 
+/*
+ * 1 when blob[0..len) is a well-formed intset (Redis's
+ * intsetValidateIntegrity): encoding 2, 4 or 8, a length that accounts
+ * for every byte, elements strictly ascending.  For bytes from outside
+ * (an RDB file) before they are used as an intset.
+ */
+int store_intset_valid(const uint8_t *blob, size_t len);
+
 #endif /* STORE_INTSET_H */

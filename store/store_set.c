@@ -575,6 +575,61 @@ store_set_maybe_intset(ob_arena_t *a, int owner, store_obj_t *o)
 }
 
 
+const uint8_t *
+store_set_intset_blob(const store_obj_t *o, size_t *len)
+{
+    if (o->encoding == STORE_ENC_HASHTABLE) {
+        *len = 0;
+        return NULL;
+    }
+    *len = store_intset_blob_len(store_set_is(o));
+    return store_set_is(o);
+}
+
+
+store_obj_t *
+store_set_from_intset_blob(ob_arena_t *a, int owner, const uint8_t *blob,
+    size_t len, int *bad)
+{
+    store_obj_t  *o;
+    uint8_t      *is;
+    uint32_t      i, n;
+    char          buf[STORE_OBJ_INTBUF];
+    size_t        blen;
+    int           added;
+
+    *bad = 0;
+    if (!store_intset_valid(blob, len)) {
+        *bad = 1;
+        return NULL;
+    }
+    n = store_intset_len(blob);
+    if (n > STORE_SET_MAX_INTSET_ENTRIES) {
+        o = store_set_new(a, owner, 0);
+        for (i = 0; o != NULL && i < n; i++) {
+            blen = store_reply_ll_format(store_intset_get(blob, i), buf);
+            if (store_set_add(a, owner, o, buf, blen, &added) != OB_OK) {
+                store_obj_free(a, owner, o);
+                o = NULL;
+            }
+        }
+        return o;
+    }
+    is = ob_arena_alloc(a, owner, len);
+    if (is == NULL) {
+        return NULL;
+    }
+    memcpy(is, blob, len);
+    o = store_obj_payload_new(a, owner, STORE_OBJ_SET, STORE_ENC_INTSET, is);
+    if (o == NULL) {
+        ob_arena_free(a, owner, is, len);
+        return NULL;
+    }
+    o->len = (uint32_t) len;
+    return o;
+}
+
+
 typedef struct store_set_scan_ctx_s {
     store_set_scan_pt  fn;
     void              *arg;

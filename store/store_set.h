@@ -111,6 +111,23 @@ int store_set_elem_ll(const store_set_elem_t *e, long long *ll /* OUT */);
  */
 int store_set_maybe_intset(ob_arena_t *a, int owner, store_obj_t *o);
 
+/* An intset-encoded set's bytes (Redis's intset layout, what RDB's
+ * intset encoding writes) and their length; NULL for a hashtable.
+ * borrowed. */
+const uint8_t *store_set_intset_blob(const store_obj_t *o,
+                                     size_t *len /* OUT */);
+
+/*
+ * A set object from intset bytes read from outside (RDB), validated
+ * (store_intset_valid).  More than STORE_SET_MAX_INTSET_ENTRIES members
+ * give a hashtable, as Redis's loader converts them; an empty intset
+ * gives an empty set (Redis's loader skips such a key).  NULL with *bad 1
+ * for malformed bytes, with *bad 0 on OOM.  new.
+ */
+store_obj_t *store_set_from_intset_blob(ob_arena_t *a, int owner,
+                                        const uint8_t *blob, size_t len,
+                                        int *bad /* OUT */);
+
 /*
  * One SSCAN step over a hashtable set: ob_hash_scan's cursor, visiting
  * about `count` members (at most count * 10 buckets), each given to fn.

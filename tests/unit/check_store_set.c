@@ -516,6 +516,77 @@ START_TEST(test_set_dup_mem_maybe_intset)
 END_TEST
 
 
+/* RDB's intset bytes: out as they are, in after validation; more than
+ * 512 members load as a hashtable. */
+START_TEST(test_set_intset_blob)
+{
+    t_fix_t        f;
+    store_obj_t   *o, *l;
+    const uint8_t *blob;
+    uint8_t        big[8 + 600 * 2], bad[16];
+    size_t         len, i;
+    int            isbad;
+    static const uint8_t  want[] = {
+        2, 0, 0, 0,  3, 0, 0, 0,  0xfb, 0xff,  1, 0,  5, 0
+    };
+
+    t_fix_init(&f, 16 * T_MIB, 65536);
+    o = store_set_new(f.a, f.owner, 1);
+    t_add(&f, o, "5");
+    t_add(&f, o, "-5");
+    t_add(&f, o, "1");
+    blob = store_set_intset_blob(o, &len);
+    ck_assert_ptr_nonnull(blob);
+    ck_assert_uint_eq(len, sizeof(want));
+    ck_assert_mem_eq(blob, want, sizeof(want));
+
+    l = store_set_from_intset_blob(f.a, f.owner, want, sizeof(want), &isbad);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_str_eq(t_enc(l), "intset");
+    ck_assert_uint_eq(store_set_size(l), 3);
+    ck_assert(t_has(l, "-5"));
+    ck_assert_uint_eq(store_obj_mem(f.a, l), store_obj_mem(f.a, o));
+    store_obj_free(f.a, f.owner, l);
+
+    /* malformed: short, bad encoding, length mismatch, not ascending */
+    ck_assert_ptr_null(store_set_from_intset_blob(f.a, f.owner, want, 7,
+                                                  &isbad));
+    ck_assert_int_eq(isbad, 1);
+    memcpy(bad, want, sizeof(want));
+    bad[0] = 3;
+    ck_assert_ptr_null(store_set_from_intset_blob(f.a, f.owner, bad,
+                                                  sizeof(want), &isbad));
+    ck_assert_int_eq(isbad, 1);
+    ck_assert_ptr_null(store_set_from_intset_blob(f.a, f.owner, want,
+                                                  sizeof(want) - 2, &isbad));
+    memcpy(bad, want, sizeof(want));
+    bad[12] = 1;                          /* 1, 1: not strictly ascending */
+    ck_assert_ptr_null(store_set_from_intset_blob(f.a, f.owner, bad,
+                                                  sizeof(want), &isbad));
+    ck_assert_int_eq(isbad, 1);
+
+    /* 600 members (a server with a larger set-max-intset-entries) */
+    big[0] = 2; big[1] = big[2] = big[3] = 0;
+    big[4] = 600 & 0xff; big[5] = 600 >> 8; big[6] = big[7] = 0;
+    for (i = 0; i < 600; i++) {
+        big[8 + 2 * i] = (uint8_t) (i & 0xff);
+        big[9 + 2 * i] = (uint8_t) (i >> 8);
+    }
+    l = store_set_from_intset_blob(f.a, f.owner, big, sizeof(big), &isbad);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_str_eq(t_enc(l), "hashtable");
+    ck_assert_uint_eq(store_set_size(l), 600);
+    ck_assert(t_has(l, "599"));
+    ck_assert_ptr_null(store_set_intset_blob(l, &len));
+    store_obj_free(f.a, f.owner, l);
+
+    store_obj_free(f.a, f.owner, o);
+    ck_assert_uint_eq(t_owner_bytes(&f), 0);
+    t_fix_fini(&f);
+}
+END_TEST
+
+
 typedef struct t_scan_s {
     unsigned char  *seen;
     size_t          calls;
@@ -667,6 +738,7 @@ store_set_suite(void)
     tcase_add_test(tc, test_set_hashtable_model);
     tcase_add_test(tc, test_set_elem_cross);
     tcase_add_test(tc, test_set_dup_mem_maybe_intset);
+    tcase_add_test(tc, test_set_intset_blob);
     tcase_add_test(tc, test_set_scan);
     tcase_add_test(tc, test_set_oom);
     suite_add_tcase(s, tc);
