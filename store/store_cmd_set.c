@@ -51,7 +51,7 @@
                                "9223372036854775807"
 
 
-/* ---- helpers ---------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------- */
 
 /*
  * The random source of SPOP and SRANDMEMBER: splitmix64, seeded once from
@@ -321,7 +321,7 @@ store_set_store_result(store_client_t *c, const ob_str_t *dst, store_obj_t *o,
 }
 
 
-/* ---- single-key commands ------------------------------------------------ */
+/* ---- single-key commands ----------------------------------------------- */
 
 /*
  * SADD key member [member ...].  A new key's set starts in the encoding
@@ -814,7 +814,7 @@ store_cmd_smove(store_client_t *c)
 }
 
 
-/* ---- intersection ---------------------------------------------------------- */
+/* ---- intersection ------------------------------------------------------ */
 
 static int
 store_set_cmp_size(const void *x, const void *y)
@@ -988,7 +988,7 @@ store_cmd_sintercard(store_client_t *c)
 }
 
 
-/* ---- union and difference -------------------------------------------------- */
+/* ---- union and difference ---------------------------------------------- */
 
 #define STORE_SET_OP_UNION  0
 #define STORE_SET_OP_DIFF   1
@@ -1108,7 +1108,7 @@ store_cmd_sdiffstore(store_client_t *c)
 }
 
 
-/* ---- SSCAN ------------------------------------------------------------------- */
+/* ---- SSCAN ------------------------------------------------------------- */
 
 /*
  * A SCAN cursor as Redis's parseScanCursorOrReply reads it: strtoul, so
@@ -1240,7 +1240,7 @@ store_cmd_sscan(store_client_t *c)
 }
 
 
-/* ---- the table ------------------------------------------------------------- */
+/* ---- the table --------------------------------------------------------- */
 
 const store_cmd_t store_cmds_set[] = {
     { .base = { .name = "sadd", .arity_min = 3, .arity_max = -1,

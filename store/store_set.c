@@ -49,7 +49,7 @@ typedef struct store_set_ht_s {
 #define STORE_SET_VEC_MIN       4
 
 
-/* ---- the member table ----------------------------------------------------- */
+/* ---- the member table -------------------------------------------------- */
 
 static uint64_t
 store_set_hash_key(const void *key, size_t nkey, void *ctx)
@@ -240,7 +240,7 @@ store_set_ht_from_intset(ob_arena_t *a, int owner, const uint8_t *is)
 }
 
 
-/* ---- the set object ------------------------------------------------------- */
+/* ---- the set object ---------------------------------------------------- */
 
 static uint8_t *
 store_set_is(const store_obj_t *o)
@@ -667,7 +667,7 @@ store_set_scan(store_obj_t *o, uint64_t cursor, size_t count,
 }
 
 
-/* ---- payload operations (store_types.c) ----------------------------------- */
+/* ---- payload operations (store_types.c) -------------------------------- */
 
 void
 store_set_free(ob_arena_t *a, int owner, store_obj_t *o)
