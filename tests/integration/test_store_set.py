@@ -662,6 +662,26 @@ def test_keyspace_events(store_server):
     r.close()
 
 
+def test_copy_rename_expire(r):
+    r.sadd("i", *ints(10))
+    r.sadd("h", "a", *ints(10))
+    for key in ("i", "h"):
+        assert r.copy(key, key + "2") is True
+        assert r.object("encoding", key + "2") == r.object("encoding", key)
+        assert r.smembers(key + "2") == r.smembers(key)
+        # the copy is deep: changing it leaves the original
+        r.sadd(key + "2", "new")
+        r.srem(key + "2", "0")
+        assert b"new" not in r.smembers(key)
+        assert r.sismember(key, "0") is True
+    assert r.rename("h", "h3") is True
+    assert r.scard("h3") == 11 and r.exists("h") == 0
+    r.pexpire("h3", 1)
+    time.sleep(0.05)
+    assert r.scard("h3") == 0 and r.exists("h3") == 0
+    assert r.type("i") == b"set"
+
+
 def test_watch_sees_set_changes(r):
     r.sadd("s", "a")
     with r.pipeline() as pipe:
