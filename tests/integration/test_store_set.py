@@ -682,6 +682,122 @@ def test_copy_rename_expire(r):
     assert r.type("i") == b"set"
 
 
+def _is_int(m):
+    """Redis's string2ll: canonical 64-bit integers only."""
+    try:
+        v = int(m)
+    except ValueError:
+        return False
+    return (str(v).encode() == m and -2**63 <= v < 2**63)
+
+
+class SetModel:
+    """Sets with the encoding Redis 7.0 would give them: a new set is an
+    intset when its first member is an integer; a non-integer or a 513th
+    member makes it a hashtable, which never goes back; the STORE forms
+    and SPOP's rebuild build sets anew."""
+
+    def __init__(self):
+        self.sets, self.enc = {}, {}
+
+    def fresh(self, key, members):
+        members = list(members)
+        if not members:
+            self.sets.pop(key, None)
+            self.enc.pop(key, None)
+            return
+        self.sets[key] = set()
+        self.enc[key] = "intset" if _is_int(members[0]) else "hashtable"
+        self.add(key, members)
+
+    def add(self, key, members):
+        if key not in self.sets:
+            self.fresh(key, members)
+            return
+        for m in members:
+            self.sets[key].add(m)
+            if not _is_int(m) or len(self.sets[key]) > 512:
+                self.enc[key] = "hashtable"
+
+    def rebuilt(self, key):
+        members = sorted(self.sets[key])
+        self.fresh(key, sorted(members, key=lambda m: not _is_int(m)))
+
+    def remove(self, key, members):
+        for m in members:
+            self.sets.get(key, set()).discard(m)
+        if key in self.sets and not self.sets[key]:
+            del self.sets[key], self.enc[key]
+
+
+@pytest.mark.parametrize("seed", [1234, 7, 2026])
+def test_random_operations_against_a_model(r, seed):
+    import random
+    rnd = random.Random(seed)
+    model = SetModel()
+    keys = ["k0", "k1", "k2", "k3"]
+    pool = ([str(i).encode() for i in range(700)]
+            + [b"-5", b"9223372036854775807", b"01", b"a", b"b", b"c", b""])
+
+    def member():
+        return rnd.choice(pool[:40] if rnd.random() < 0.4 else pool)
+
+    for step in range(3000):
+        op = rnd.random()
+        k = rnd.choice(keys)
+        cur = model.sets.get(k, set())
+        if op < 0.35:
+            ms = [member() for _ in range(rnd.choice((1, 3, 50, 300)))]
+            want = len(set(ms) - cur)
+            assert r.sadd(k, *ms) == want
+            model.add(k, ms)
+        elif op < 0.5:
+            ms = [member() for _ in range(rnd.choice((1, 5)))]
+            assert r.srem(k, *ms) == len(set(ms) & cur)
+            model.remove(k, ms)
+        elif op < 0.58 and cur:
+            n = rnd.choice((1, 2, len(cur) - 1, len(cur) + 1))
+            got = r.spop(k, n)
+            assert len(got) == min(n, len(cur)) and set(got) <= cur
+            rebuild = (len(cur) - n) * 5 <= n
+            model.remove(k, got)
+            if k in model.sets and rebuild:
+                model.rebuilt(k)
+        elif op < 0.64:
+            dst, m = rnd.choice(keys), member()
+            moved = r.smove(k, dst, m)
+            assert moved == (m in cur)
+            if moved and dst != k:
+                model.remove(k, [m])
+                model.add(dst, [m])
+        elif op < 0.76:
+            a, b = rnd.sample(keys, 2)
+            sa, sb = model.sets.get(a, set()), model.sets.get(b, set())
+            which = rnd.choice(("inter", "union", "diff"))
+            want = {"inter": sa & sb, "union": sa | sb, "diff": sa - sb}[which]
+            if rnd.random() < 0.5:
+                assert getattr(r, "s" + which)(a, b) == want
+            else:
+                assert getattr(r, "s" + which + "store")(k, a, b) == len(want)
+                model.fresh(k, sorted(want, key=lambda m: not _is_int(m)))
+        elif op < 0.8:
+            other = rnd.choice(keys)
+            assert r.sintercard(2, [k, other]) == len(
+                cur & model.sets.get(other, set()))
+        else:
+            assert r.scard(k) == len(cur)
+            m = member()
+            assert r.sismember(k, m) is (m in cur)
+        if step % 50 == 0:
+            for key in keys:
+                assert r.smembers(key) == model.sets.get(key, set()), key
+                if key in model.sets:
+                    assert r.object("encoding", key).decode() == \
+                        model.enc[key], (step, key)
+                else:
+                    assert r.exists(key) == 0
+
+
 def test_watch_sees_set_changes(r):
     r.sadd("s", "a")
     with r.pipeline() as pipe:
