@@ -23,5 +23,6 @@ Suite *store_db_suite(void);     /* check_store_db.c: objects, glob, keyspace, e
 Suite *store_list_suite(void);   /* check_store_list.c: the quicklist */
 Suite *store_listpack_suite(void); /* check_store_listpack.c: Redis's listpack */
 Suite *store_hash_suite(void);   /* check_store_hash.c: the hash type, both encodings */
+Suite *store_set_suite(void);    /* check_store_set.c: intset, set encodings */
 
 #endif /* OB_CHECK_SUITES_H */
