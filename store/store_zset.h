@@ -188,4 +188,32 @@ int store_zset_to_skiplist(ob_arena_t *a, int owner, store_obj_t *o);
  * integer when it is one, else %.17g).  Returns the length. */
 size_t store_zset_d2s(double d, char *buf /* [STORE_REPLY_DOUBLE_MAX] */);
 
+
+/* ---- shared by the command files (store_cmd_zset.c, store_cmd_zsetop.c) -- */
+
+struct store_client_s;
+
+/* A member list's array header and one member: RESP2 flat m, s pairs,
+ * RESP3 [m, s] arrays when withscores. */
+void store_zset_reply_begin(struct store_client_s *c, size_t n,
+                            int withscores);
+void store_zset_reply_elem(struct store_client_s *c, const void *ele,
+                           size_t len, double score, int withscores);
+
+/* ZRANGEBYSCORE's and ZRANGEBYLEX's bounds (Redis's zslParseRange and
+ * zslParseLexRange).  OB_ERR: not valid (the caller replies). */
+int store_zset_parse_range(const ob_str_t *min, const ob_str_t *max,
+                           store_zrange_t *r /* OUT */);
+int store_zset_parse_lex(const ob_str_t *min, const ob_str_t *max,
+                         store_zlex_t *r /* OUT */);
+
+/* The set operations' handlers (store_cmd_zsetop.c). */
+void store_cmd_zunionstore(struct store_client_s *c);
+void store_cmd_zinterstore(struct store_client_s *c);
+void store_cmd_zdiffstore(struct store_client_s *c);
+void store_cmd_zunion(struct store_client_s *c);
+void store_cmd_zinter(struct store_client_s *c);
+void store_cmd_zdiff(struct store_client_s *c);
+void store_cmd_zintercard(struct store_client_s *c);
+
 #endif /* STORE_ZSET_H */
