@@ -14,6 +14,8 @@
  */
 #include "store_zset.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -709,7 +711,7 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
                 return;
             }
             j += 2;
-        } else if (rev_auto && store_arg_is(&c->argv[j], "rev")) {
+        } else if (rev_auto && !rev && store_arg_is(&c->argv[j], "rev")) {
             rev = 1;
         } else if (type == ZRANGE_AUTO && store_arg_is(&c->argv[j], "bylex")) {
             type = ZRANGE_LEX;
@@ -1427,13 +1429,16 @@ store_cmd_zscan(store_client_t *c)
     const uint8_t    *s;
     char              ebuf[STORE_LP_INTBUF];
 
-    /* Redis's parseScanCursorOrReply: strtoull over the whole argument. */
+    /* Redis's parseScanCursorOrReply: strtoul over the whole argument,
+     * so "-1" is ULONG_MAX and "" is 0, but no leading space and no
+     * overflow. */
     n = c->argv[2].len < sizeof(cbuf) - 1 ? c->argv[2].len : sizeof(cbuf) - 1;
     memcpy(cbuf, c->argv[2].data, n);
     cbuf[n] = '\0';
+    errno = 0;
     cursor = strtoull(cbuf, &end, 10);
-    if (n == 0 || *end != '\0' || n != c->argv[2].len || cbuf[0] == '-'
-        || cbuf[0] == ' ' || cbuf[0] == '+')
+    if (*end != '\0' || n != c->argv[2].len || errno == ERANGE
+        || isspace((unsigned char) cbuf[0]))
     {
         store_add_err(c, STORE_ERR_CURSOR);
         return;

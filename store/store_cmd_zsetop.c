@@ -312,10 +312,7 @@ zop_generic(store_client_t *c, const ob_str_t *dstkey, size_t nkidx, zop_t op,
         {
             j++;
             remaining--;
-            if (store_get_ll_or_reply(c, &c->argv[j], &limit, NULL) != OB_OK) {
-                goto done;
-            }
-            if (limit < 0) {
+            if (store_parse_ll(&c->argv[j], &limit) != OB_OK || limit < 0) {
                 store_add_err(c, "ERR LIMIT can't be negative");
                 goto done;
             }
