@@ -1419,7 +1419,7 @@ store_cmd_zscan(store_client_t *c)
     const ob_str_t   *pat = NULL;
     long long         count = 10;
     unsigned long long cursor, next = 0;
-    char              cbuf[32], ldbuf[STORE_LDBL_MAX], *end;
+    char              cbuf[32], dbuf[STORE_REPLY_DOUBLE_MAX], *end;
     size_t            j, i, n, len;
     int               wrong;
     zscan_acc_t       acc = { NULL, 0, 0, 0 };
@@ -1534,11 +1534,9 @@ store_cmd_zscan(store_client_t *c)
         }
         store_reply_bulk(&c->r, STORE_ZSL_ELE(acc.nodes[i]),
                          acc.nodes[i]->len);
-        /* Redis 7.0 formats a skiplist's scores for SCAN as long doubles
-         * (ld2string's human form), not as %.17g. */
-        len = store_format_long_double((long double) acc.nodes[i]->score,
-                                       ldbuf);
-        store_reply_bulk(&c->r, ldbuf, len);
+        /* a bulk string even in RESP3, as Redis's SCAN replies */
+        len = store_reply_double_format(acc.nodes[i]->score, dbuf);
+        store_reply_bulk(&c->r, dbuf, len);
     }
     free(acc.nodes);
 }
