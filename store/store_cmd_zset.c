@@ -1165,7 +1165,7 @@ zmpop_generic(store_client_t *c, size_t nkidx, int block)
     {
         return;
     }
-    if ((unsigned long long) numkeys >= c->argc - nkidx) {
+    if ((unsigned long long) numkeys >= c->argc - nkidx - 1) {
         store_add_err(c, STORE_ERR_SYNTAX);
         return;
     }

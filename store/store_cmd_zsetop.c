@@ -28,7 +28,7 @@ typedef enum { ZOP_UNION, ZOP_INTER, ZOP_DIFF } zop_t;
 typedef enum { ZOP_SUM, ZOP_MIN, ZOP_MAX } zop_aggr_t;
 
 typedef struct zop_src_s {
-    const store_obj_t  *o;        /* NULL: a missing key */
+    store_obj_t        *o;        /* NULL: a missing key */
     double              weight;
 } zop_src_t;
 
