@@ -8,8 +8,9 @@
  * after its levels.
  *
  * Invariants: members are unique; nodes are sorted by (score, member
- * bytes); no score is NaN; -0 is stored as 0 (Redis replies "0" for it);
- * a listpack holds member, score pairs in the same order.
+ * bytes); no score is NaN; a listpack holds member, score pairs in the
+ * same order, its scores as text (so -0 reads back as 0 there, while a
+ * skiplist keeps -0, as in Redis).
  */
 #include "store_zset.h"
 
@@ -908,9 +909,6 @@ store_zset_add(ob_arena_t *a, int owner, store_obj_t *o, double score,
             *out_flags = STORE_ZADD_NOP;
             return OB_OK;
         }
-        if (score == 0) {
-            score = 0;          /* -0 is stored as 0 */
-        }
         if (newscore != NULL) {
             *newscore = score;
         }
@@ -947,9 +945,6 @@ store_zset_add(ob_arena_t *a, int owner, store_obj_t *o, double score,
     if (xx) {
         *out_flags = STORE_ZADD_NOP;
         return OB_OK;
-    }
-    if (score == 0) {
-        score = 0;
     }
     if (o->encoding == STORE_ENC_LISTPACK
         && (store_lp_count(o->v.ptr) / 2 + 1 > STORE_ZSET_LP_ENTRIES

@@ -196,6 +196,23 @@ def test_score_formatting(r, raw2):
         (b"y", 10.0), (b"x", 16.0), (b"z", float("inf"))]
 
 
+def test_negative_zero(r, raw2):
+    # a listpack keeps scores as text: -0 reads back as 0; a skiplist (and
+    # the results ZUNION builds in one) keeps -0
+    r.zadd("z", {"a": 0})
+    assert raw2.cmd("ZADD", "z", "-0", "b") == b":1\r\n"
+    assert raw2.cmd("ZSCORE", "z", "b") == b"$1\r\n0\r\n"
+    assert raw2.cmd("ZUNION", 1, "z", "WEIGHTS", -1, "WITHSCORES") == (
+        b"*4\r\n$1\r\na\r\n$2\r\n-0\r\n$1\r\nb\r\n$2\r\n-0\r\n")
+    assert raw2.cmd("ZUNIONSTORE", "o", 1, "z", "WEIGHTS", -1) == b":2\r\n"
+    assert raw2.cmd("ZSCORE", "o", "a") == b"$1\r\n0\r\n"
+    r.zadd("big", {"m%d" % i: 0 for i in range(130)})
+    assert raw2.cmd("ZADD", "big", "-0", "new") == b":1\r\n"
+    assert raw2.cmd("ZSCORE", "big", "new") == b"$2\r\n-0\r\n"
+    assert raw2.cmd("ZADD", "big", "-0", "m1") == b":0\r\n"
+    assert raw2.cmd("ZSCORE", "big", "m1") == b"$1\r\n0\r\n"
+
+
 # ---- ZREM, lookups ----------------------------------------------------------------
 
 def test_zrem_and_lookups(r):
