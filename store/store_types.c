@@ -17,6 +17,9 @@ store_type_free(ob_arena_t *a, int owner, store_obj_t *o)
     (void) owner;
     switch ((store_obj_type_t) o->type) {
 
+    case STORE_OBJ_STREAM:
+        store_stream_free(a, owner, o);
+        break;
     default:
         break;
     }
@@ -29,6 +32,8 @@ store_type_dup(ob_arena_t *a, int owner, const store_obj_t *o)
 {
     switch ((store_obj_type_t) o->type) {
 
+    case STORE_OBJ_STREAM:
+        return store_stream_dup(a, owner, o);
     default:
         break;
     }
@@ -45,6 +50,8 @@ store_type_mem(const ob_arena_t *a, const store_obj_t *o)
 {
     switch ((store_obj_type_t) o->type) {
 
+    case STORE_OBJ_STREAM:
+        return store_stream_mem(a, o);
     default:
         break;
     }

@@ -1,0 +1,1615 @@
+/*
+ * store_stream.c: the stream data structure (see store_stream.h).
+ *
+ * Nodes.  A node is one arena block: a header and `used` bytes of packed
+ * entries, grown by doubling up to STORE_STREAM_NODE_BYTES (an entry
+ * bigger than that gets a node of its own).  Only the last node takes
+ * appends, and nodes are never split, so the nodes' first IDs (`master`)
+ * increase along the index and every entry of node i is below node
+ * i+1's master: a bisection of the index finds the node of any ID.  The
+ * index is an array whose live part starts at `head`, so that trimming
+ * drops head nodes in O(1); it is compacted when it must grow.
+ *
+ * An entry, packed (varints are LEB128, 7 bits a byte):
+ *
+ *   flags:u8  ms-delta:varint  seq:varint  npairs:varint
+ *   (len:varint bytes){2 * npairs}  backlen
+ *
+ * ms-delta is the entry's ms minus the node's master ms (IDs grow, so it
+ * is >= 0 and usually one byte).  backlen is the entry's length up to
+ * it, written as a varint whose bytes are reversed, so that it reads from
+ * right to left: the reverse iterator (XREVRANGE) steps back by it, as
+ * listpack's backlen does.  flags bit 0 marks a deleted entry (XDEL):
+ * the node keeps its bytes until all its entries are deleted, then it is
+ * freed (Redis's listpack nodes behave the same way).
+ *
+ * PELs.  A skiplist keyed by ID (store_smap_t), each node one arena
+ * chunk sized by its level, with p = 1/4 and a per-map xorshift state.
+ */
+#include "store_stream.h"
+
+#include <string.h>
+
+#include "store_int.h"
+
+#define SNODE_DELETED  0x01
+#define SMAP_MAXLEVEL  24
+
+
+struct store_snode_s {
+    store_sid_t  master;      /* the ID of the node's first entry ever */
+    uint32_t     used;        /* bytes of data[] in use */
+    uint32_t     cap;         /* bytes of data[] allocated */
+    uint32_t     count;       /* entries, deleted ones included */
+    uint32_t     live;        /* entries not deleted */
+    uint8_t      data[];
+};
+
+typedef struct smap_node_s  smap_node_t;
+
+struct smap_node_s {
+    store_sid_t   id;
+    void         *val;
+    unsigned      level;
+    smap_node_t  *next[];
+};
+
+struct store_smap_s {
+    size_t        count;
+    unsigned      level;
+    uint64_t      rnd;
+    smap_node_t   head;       /* followed by its SMAP_MAXLEVEL pointers */
+};
+
+#define SMAP_SIZE  (sizeof(store_smap_t) + SMAP_MAXLEVEL * sizeof(void *))
+
+
+/* ---- IDs ------------------------------------------------------------------- */
+
+int
+store_sid_cmp(const store_sid_t *a, const store_sid_t *b)
+{
+    if (a->ms != b->ms) {
+        return a->ms < b->ms ? -1 : 1;
+    }
+    if (a->seq != b->seq) {
+        return a->seq < b->seq ? -1 : 1;
+    }
+    return 0;
+}
+
+
+int
+store_sid_incr(store_sid_t *id)
+{
+    if (id->seq == UINT64_MAX) {
+        if (id->ms == UINT64_MAX) {
+            return OB_ERR;
+        }
+        id->ms++;
+        id->seq = 0;
+        return OB_OK;
+    }
+    id->seq++;
+    return OB_OK;
+}
+
+
+int
+store_sid_decr(store_sid_t *id)
+{
+    if (id->seq == 0) {
+        if (id->ms == 0) {
+            return OB_ERR;
+        }
+        id->ms--;
+        id->seq = UINT64_MAX;
+        return OB_OK;
+    }
+    id->seq--;
+    return OB_OK;
+}
+
+
+static size_t
+sid_u64(uint64_t v, char *buf)
+{
+    char    tmp[21];
+    size_t  n = 0, i;
+
+    do {
+        tmp[n++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (i = 0; i < n; i++) {
+        buf[i] = tmp[n - 1 - i];
+    }
+    return n;
+}
+
+
+size_t
+store_sid_format(const store_sid_t *id, char *buf)
+{
+    size_t  n;
+
+    n = sid_u64(id->ms, buf);
+    buf[n++] = '-';
+    n += sid_u64(id->seq, buf + n);
+    buf[n] = '\0';
+    return n;
+}
+
+
+/* strtoull's rules as Redis's string2ull applies them: digits only (no
+ * sign, no spaces), at most 20, no overflow.  Redis accepts leading
+ * zeros here ("01-1" is 1-1). */
+static int
+sid_parse_u64(const char *p, size_t len, uint64_t *out)
+{
+    uint64_t  v = 0;
+    size_t    i;
+
+    if (len == 0 || len > 20) {
+        return OB_ERR;
+    }
+    for (i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return OB_ERR;
+        }
+        if (v > (UINT64_MAX - (uint64_t) (p[i] - '0')) / 10) {
+            return OB_ERR;
+        }
+        v = v * 10 + (uint64_t) (p[i] - '0');
+    }
+    *out = v;
+    return OB_OK;
+}
+
+
+int
+store_sid_parse(const void *data, size_t len, uint64_t missing_seq,
+                store_sid_t *id, int *seq_given)
+{
+    const char  *p = data, *dash;
+
+    if (len > 127) {
+        return OB_ERR;
+    }
+    if (len == 1 && p[0] == '-') {
+        id->ms = 0;
+        id->seq = 0;
+        if (seq_given != NULL) {
+            *seq_given = 1;
+        }
+        return OB_OK;
+    }
+    if (len == 1 && p[0] == '+') {
+        id->ms = UINT64_MAX;
+        id->seq = UINT64_MAX;
+        if (seq_given != NULL) {
+            *seq_given = 1;
+        }
+        return OB_OK;
+    }
+    dash = memchr(p, '-', len);
+    if (dash == NULL) {
+        if (sid_parse_u64(p, len, &id->ms) != OB_OK) {
+            return OB_ERR;
+        }
+        id->seq = missing_seq;
+        if (seq_given != NULL) {
+            *seq_given = 0;
+        }
+        return OB_OK;
+    }
+    if (sid_parse_u64(p, (size_t) (dash - p), &id->ms) != OB_OK
+        || sid_parse_u64(dash + 1, len - (size_t) (dash - p) - 1, &id->seq)
+           != OB_OK)
+    {
+        return OB_ERR;
+    }
+    if (seq_given != NULL) {
+        *seq_given = 1;
+    }
+    return OB_OK;
+}
+
+
+/* ---- varints ----------------------------------------------------------- */
+
+static size_t
+vint_size(uint64_t v)
+{
+    size_t  n = 1;
+
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+
+static size_t
+vint_put(uint8_t *p, uint64_t v)
+{
+    size_t  n = 0;
+
+    while (v >= 0x80) {
+        p[n++] = (uint8_t) (v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t) v;
+    return n;
+}
+
+
+static uint64_t
+vint_get(const uint8_t **pp)
+{
+    const uint8_t  *p = *pp;
+    uint64_t        v = 0;
+    unsigned        shift = 0;
+
+    for ( ;; ) {
+        v |= (uint64_t) (*p & 0x7f) << shift;
+        if ((*p++ & 0x80) == 0) {
+            break;
+        }
+        shift += 7;
+    }
+    *pp = p;
+    return v;
+}
+
+
+/* The backlen: a varint written right to left; p points past it. */
+static void
+backlen_put(uint8_t *end, uint64_t v)
+{
+    uint8_t  tmp[10];
+    size_t   n = vint_put(tmp, v), i;
+
+    for (i = 0; i < n; i++) {
+        end[-1 - (long) i] = tmp[i];
+    }
+}
+
+
+static uint64_t
+backlen_get(const uint8_t *end, size_t *size)
+{
+    uint64_t  v = 0;
+    unsigned  shift = 0;
+    size_t    n = 0;
+
+    for ( ;; ) {
+        uint8_t  b = end[-1 - (long) n];
+
+        n++;
+        v |= (uint64_t) (b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            break;
+        }
+        shift += 7;
+    }
+    *size = n;
+    return v;
+}
+
+
+/* ---- nodes ----------------------------------------------------------------- */
+
+static size_t
+snode_alloc_size(uint32_t cap)
+{
+    return sizeof(store_snode_t) + cap;
+}
+
+
+/*
+ * Reads the entry at data[pos]: its ID, flags, pairs and where its fields
+ * start; returns the offset of the next entry.
+ */
+static size_t
+snode_entry(const store_snode_t *n, size_t pos, store_sentry_t *e,
+            unsigned *flags)
+{
+    const uint8_t  *p = n->data + pos, *start = p;
+    size_t          i, len, blen;
+
+    *flags = *p++;
+    e->id.ms = n->master.ms + vint_get(&p);
+    e->id.seq = vint_get(&p);
+    e->nfields = (size_t) vint_get(&p);
+    e->p = p;
+    for (i = 0; i < e->nfields * 2; i++) {
+        len = (size_t) vint_get(&p);
+        p += len;
+    }
+    blen = vint_size((uint64_t) (p - start));
+    return (size_t) (p - n->data) + blen;
+}
+
+
+/* The start of the entry that ends at data[end]. */
+static size_t
+snode_prev(const store_snode_t *n, size_t end)
+{
+    size_t    blen;
+    uint64_t  len = backlen_get(n->data + end, &blen);
+
+    return end - blen - (size_t) len;
+}
+
+
+const uint8_t *
+store_stream_field_next(const uint8_t **pp, size_t *len)
+{
+    const uint8_t  *p = *pp;
+
+    *len = (size_t) vint_get(&p);
+    *pp = p + *len;
+    return p;
+}
+
+
+/* The index (absolute) of the node that would hold id: the last whose
+ * master <= id, or head when id is below them all.  nn must be > 0. */
+static size_t
+stream_node_find(const store_stream_t *s, const store_sid_t *id)
+{
+    size_t  lo = s->head, hi = s->head + s->nn;    /* [lo, hi) */
+
+    while (hi - lo > 1) {
+        size_t  mid = lo + (hi - lo) / 2;
+
+        if (store_sid_cmp(&s->nodes[mid]->master, id) <= 0) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+
+static void
+stream_node_free(store_stream_t *s, store_snode_t *n)
+{
+    ob_arena_free(s->a, s->owner, n, snode_alloc_size(n->cap));
+}
+
+
+/* Unlinks and frees the node at absolute index i. */
+static void
+stream_node_remove(store_stream_t *s, size_t i)
+{
+    stream_node_free(s, s->nodes[i]);
+    if (i == s->head) {
+        s->head++;
+        s->nn--;
+        if (s->nn == 0) {
+            s->head = 0;
+        }
+        return;
+    }
+    memmove(&s->nodes[i], &s->nodes[i + 1],
+            (s->head + s->nn - i - 1) * sizeof(s->nodes[0]));
+    s->nn--;
+}
+
+
+/* Room for one more node pointer at the end of the index. */
+static int
+stream_index_reserve(store_stream_t *s)
+{
+    store_snode_t  **nodes;
+    size_t           ncap;
+
+    if (s->head + s->nn < s->ncap) {
+        return OB_OK;
+    }
+    if (s->head > 0 && s->head >= s->ncap / 4) {
+        memmove(s->nodes, &s->nodes[s->head], s->nn * sizeof(s->nodes[0]));
+        s->head = 0;
+        return OB_OK;
+    }
+    ncap = s->ncap == 0 ? 4 : s->ncap * 2;
+    if (s->ncap == 0) {
+        nodes = ob_arena_alloc(s->a, s->owner, ncap * sizeof(nodes[0]));
+    } else {
+        nodes = ob_arena_realloc(s->a, s->owner, s->nodes,
+                                 s->ncap * sizeof(nodes[0]),
+                                 ncap * sizeof(nodes[0]));
+    }
+    if (nodes == NULL) {
+        return OB_ERR;
+    }
+    s->nodes = nodes;
+    s->ncap = ncap;
+    return OB_OK;
+}
+
+
+/* ---- the stream --------------------------------------------------------- */
+
+store_stream_t *
+store_stream_new(ob_arena_t *a, int owner)
+{
+    store_stream_t  *s = ob_arena_alloc(a, owner, sizeof(*s));
+
+    if (s == NULL) {
+        return NULL;
+    }
+    memset(s, 0, sizeof(*s));
+    s->a = a;
+    s->owner = owner;
+    return s;
+}
+
+
+static void smap_free(store_stream_t *s, store_smap_t *m, int free_vals);
+
+
+static void
+consumer_free(store_stream_t *s, store_sconsumer_t *c)
+{
+    smap_free(s, c->pel, 0);
+    if (c->nname > 0) {
+        ob_arena_free(s->a, s->owner, c->name, c->nname);
+    }
+    ob_arena_free(s->a, s->owner, c, sizeof(*c));
+}
+
+
+static void
+group_free(store_stream_t *s, store_sgroup_t *g)
+{
+    size_t  i;
+
+    for (i = 0; i < g->nconsumers; i++) {
+        consumer_free(s, g->consumers[i]);
+    }
+    if (g->ccap > 0) {
+        ob_arena_free(s->a, s->owner, g->consumers,
+                      g->ccap * sizeof(g->consumers[0]));
+    }
+    smap_free(s, g->pel, 1);
+    if (g->nname > 0) {
+        ob_arena_free(s->a, s->owner, g->name, g->nname);
+    }
+    ob_arena_free(s->a, s->owner, g, sizeof(*g));
+}
+
+
+void
+store_stream_destroy(store_stream_t *s)
+{
+    size_t  i;
+
+    if (s == NULL) {
+        return;
+    }
+    for (i = s->head; i < s->head + s->nn; i++) {
+        stream_node_free(s, s->nodes[i]);
+    }
+    if (s->ncap > 0) {
+        ob_arena_free(s->a, s->owner, s->nodes, s->ncap * sizeof(s->nodes[0]));
+    }
+    for (i = 0; i < s->ngroups; i++) {
+        group_free(s, s->groups[i]);
+    }
+    if (s->gcap > 0) {
+        ob_arena_free(s->a, s->owner, s->groups,
+                      s->gcap * sizeof(s->groups[0]));
+    }
+    ob_arena_free(s->a, s->owner, s, sizeof(*s));
+}
+
+
+int
+store_stream_append(store_stream_t *s, const store_sid_t *id,
+                    const void *const *fv, const size_t *fvlen, size_t nfv)
+{
+    store_snode_t  *n = NULL, *nn;
+    size_t          need, body, i, pos;
+    uint32_t        cap;
+    uint8_t        *p;
+    uint64_t        delta;
+    int             fresh = 0;
+
+    if (s->nn > 0) {
+        n = s->nodes[s->head + s->nn - 1];
+        if (n->count >= STORE_STREAM_NODE_ENTRIES
+            || n->used >= STORE_STREAM_NODE_BYTES)
+        {
+            n = NULL;
+        }
+    }
+    delta = n != NULL ? id->ms - n->master.ms : 0;
+    body = 1 + vint_size(delta) + vint_size(id->seq) + vint_size(nfv / 2);
+    for (i = 0; i < nfv; i++) {
+        body += vint_size(fvlen[i]) + fvlen[i];
+    }
+    need = body + vint_size(body);
+
+    if (n != NULL && n->used + need > STORE_STREAM_NODE_BYTES
+        && n->used > 0)
+    {
+        n = NULL;
+        body -= vint_size(delta) - 1;
+        delta = 0;
+        need = body + vint_size(body);
+    }
+
+    if (n == NULL) {
+        if (stream_index_reserve(s) != OB_OK) {
+            return OB_ERR;
+        }
+        cap = need < 256 ? 256 : (uint32_t) need;
+        if (cap > UINT32_MAX - sizeof(store_snode_t)) {
+            return OB_ERR;
+        }
+        n = ob_arena_alloc(s->a, s->owner, snode_alloc_size(cap));
+        if (n == NULL) {
+            return OB_ERR;
+        }
+        n->master = *id;
+        n->used = 0;
+        n->cap = cap;
+        n->count = 0;
+        n->live = 0;
+        fresh = 1;
+
+    } else if (n->used + need > n->cap) {
+        cap = n->cap * 2;
+        while (cap < n->used + need) {
+            cap *= 2;
+        }
+        if (cap > STORE_STREAM_NODE_BYTES && n->used + need
+                                             <= STORE_STREAM_NODE_BYTES)
+        {
+            cap = STORE_STREAM_NODE_BYTES;
+        }
+        nn = ob_arena_realloc(s->a, s->owner, n, snode_alloc_size(n->cap),
+                              snode_alloc_size(cap));
+        if (nn == NULL) {
+            return OB_ERR;
+        }
+        n = nn;
+        n->cap = cap;
+        s->nodes[s->head + s->nn - 1] = n;
+    }
+
+    pos = n->used;
+    p = n->data + pos;
+    *p++ = 0;
+    p += vint_put(p, delta);
+    p += vint_put(p, id->seq);
+    p += vint_put(p, nfv / 2);
+    for (i = 0; i < nfv; i++) {
+        p += vint_put(p, fvlen[i]);
+        if (fvlen[i] > 0) {
+            memcpy(p, fv[i], fvlen[i]);
+        }
+        p += fvlen[i];
+    }
+    backlen_put(n->data + pos + need, body);
+    n->used += (uint32_t) need;
+    n->count++;
+    n->live++;
+
+    if (fresh) {
+        s->nodes[s->head + s->nn] = n;
+        s->nn++;
+    }
+    s->length++;
+    s->entries_added++;
+    s->last_id = *id;
+    if (s->length == 1) {
+        s->first_id = *id;
+    }
+    return OB_OK;
+}
+
+
+/* ---- iteration ----------------------------------------------------------- */
+
+void
+store_stream_iter_start(const store_stream_t *s, store_stream_iter_t *it,
+                        const store_sid_t *min, const store_sid_t *max,
+                        int rev)
+{
+    memset(it, 0, sizeof(*it));
+    it->s = s;
+    it->rev = rev;
+    it->min = *min;
+    it->max = *max;
+    if (s->nn == 0 || store_sid_cmp(min, max) > 0) {
+        it->done = 1;
+        return;
+    }
+    if (!rev) {
+        it->node = stream_node_find(s, min);
+        it->pos = 0;
+    } else {
+        it->node = stream_node_find(s, max);
+        it->pos = s->nodes[it->node]->used;
+    }
+}
+
+
+int
+store_stream_iter_next(store_stream_iter_t *it, store_sentry_t *e)
+{
+    const store_stream_t  *s = it->s;
+    const store_snode_t   *n;
+    unsigned               flags;
+    size_t                 next, start;
+
+    while (!it->done) {
+        n = s->nodes[it->node];
+        if (!it->rev) {
+            if (it->pos >= n->used) {
+                if (it->node + 1 >= s->head + s->nn) {
+                    it->done = 1;
+                    break;
+                }
+                it->node++;
+                it->pos = 0;
+                continue;
+            }
+            start = it->pos;
+            next = snode_entry(n, it->pos, e, &flags);
+            it->pos = next;
+            if (store_sid_cmp(&e->id, &it->max) > 0) {
+                it->done = 1;
+                break;
+            }
+            if ((flags & SNODE_DELETED)
+                || store_sid_cmp(&e->id, &it->min) < 0)
+            {
+                continue;
+            }
+        } else {
+            if (it->pos == 0) {
+                if (it->node == s->head) {
+                    it->done = 1;
+                    break;
+                }
+                it->node--;
+                it->pos = s->nodes[it->node]->used;
+                continue;
+            }
+            start = snode_prev(n, it->pos);
+            it->pos = start;
+            (void) snode_entry(n, start, e, &flags);
+            if (store_sid_cmp(&e->id, &it->min) < 0) {
+                it->done = 1;
+                break;
+            }
+            if ((flags & SNODE_DELETED)
+                || store_sid_cmp(&e->id, &it->max) > 0)
+            {
+                continue;
+            }
+        }
+        it->last_node = it->node;
+        it->last_pos = start;
+        return 1;
+    }
+    return 0;
+}
+
+
+int
+store_stream_lookup(const store_stream_t *s, const store_sid_t *id,
+                    store_sentry_t *e)
+{
+    store_stream_iter_t  it;
+
+    store_stream_iter_start(s, &it, id, id, 0);
+    return store_stream_iter_next(&it, e);
+}
+
+
+int
+store_stream_edge(const store_stream_t *s, int last, store_sid_t *id)
+{
+    static const store_sid_t  lo = { 0, 0 };
+    static const store_sid_t  hi = { UINT64_MAX, UINT64_MAX };
+    store_stream_iter_t       it;
+    store_sentry_t            e;
+
+    store_stream_iter_start(s, &it, &lo, &hi, last);
+    if (!store_stream_iter_next(&it, &e)) {
+        return 0;
+    }
+    *id = e.id;
+    return 1;
+}
+
+
+/* Marks the entry at (node i, pos) deleted; frees the node if it
+ * emptied.  Returns 1 when the node was freed. */
+static int
+stream_mark_deleted(store_stream_t *s, size_t i, size_t pos)
+{
+    store_snode_t  *n = s->nodes[i];
+
+    n->data[pos] |= SNODE_DELETED;
+    n->live--;
+    s->length--;
+    if (n->live == 0) {
+        stream_node_remove(s, i);
+        return 1;
+    }
+    return 0;
+}
+
+
+int
+store_stream_delete(store_stream_t *s, const store_sid_t *id)
+{
+    store_stream_iter_t  it;
+    store_sentry_t       e;
+    store_sid_t          first;
+    int                  was_first;
+
+    store_stream_iter_start(s, &it, id, id, 0);
+    if (!store_stream_iter_next(&it, &e)) {
+        return 0;
+    }
+    was_first = store_sid_cmp(id, &s->first_id) == 0;
+    stream_mark_deleted(s, it.last_node, it.last_pos);
+    if (store_sid_cmp(id, &s->max_deleted) > 0) {
+        s->max_deleted = *id;
+    }
+    if (s->length == 0) {
+        s->first_id.ms = 0;
+        s->first_id.seq = 0;
+    } else if (was_first && store_stream_edge(s, 0, &first)) {
+        s->first_id = first;
+    }
+    return 1;
+}
+
+
+/* The node's last entry's ID, deleted or not. */
+static void
+snode_last_id(const store_snode_t *n, store_sid_t *id)
+{
+    store_sentry_t  e;
+    unsigned        flags;
+
+    (void) snode_entry(n, snode_prev(n, n->used), &e, &flags);
+    *id = e.id;
+}
+
+
+uint64_t
+store_stream_trim(store_stream_t *s, int strategy, uint64_t maxlen,
+                  const store_sid_t *minid, int approx, long long limit)
+{
+    uint64_t        deleted = 0;
+    store_snode_t  *n;
+    store_sid_t     last;
+    store_sentry_t  e;
+    unsigned        flags;
+    size_t          pos, next;
+    int             remove_node;
+
+    while (s->nn > 0) {
+        if (strategy == STORE_STREAM_TRIM_MAXLEN && s->length <= maxlen) {
+            break;
+        }
+        n = s->nodes[s->head];
+        if (limit > 0 && (long long) (deleted + n->live) > limit) {
+            break;
+        }
+        if (strategy == STORE_STREAM_TRIM_MAXLEN) {
+            remove_node = s->length - n->live >= maxlen;
+        } else {
+            snode_last_id(n, &last);
+            remove_node = store_sid_cmp(&last, minid) < 0;
+        }
+        if (remove_node) {
+            s->length -= n->live;
+            deleted += n->live;
+            stream_node_remove(s, s->head);
+            continue;
+        }
+        if (approx) {
+            break;
+        }
+        /* Entries one by one from this node's head: it stays (it keeps
+         * at least one live entry by the test above). */
+        for (pos = 0; pos < n->used; pos = next) {
+            next = snode_entry(n, pos, &e, &flags);
+            if (flags & SNODE_DELETED) {
+                continue;
+            }
+            if (strategy == STORE_STREAM_TRIM_MAXLEN) {
+                if (s->length <= maxlen) {
+                    break;
+                }
+            } else if (store_sid_cmp(&e.id, minid) >= 0) {
+                break;
+            }
+            n->data[pos] |= SNODE_DELETED;
+            n->live--;
+            s->length--;
+            deleted++;
+        }
+        break;
+    }
+    if (s->length > 0 && deleted > 0) {
+        (void) store_stream_edge(s, 0, &s->first_id);
+    }
+    return deleted;
+}
+
+
+size_t
+store_stream_nodes(const store_stream_t *s)
+{
+    return s->nn;
+}
+
+
+/* ---- ordered maps of IDs ------------------------------------------------ */
+
+static store_smap_t *
+smap_new(store_stream_t *s)
+{
+    store_smap_t  *m = ob_arena_alloc(s->a, s->owner, SMAP_SIZE);
+
+    if (m == NULL) {
+        return NULL;
+    }
+    memset(m, 0, SMAP_SIZE);
+    m->level = 1;
+    m->rnd = 0x9e3779b97f4a7c15ULL ^ (uintptr_t) m;
+    m->head.level = SMAP_MAXLEVEL;
+    return m;
+}
+
+
+static size_t
+smap_node_size(unsigned level)
+{
+    return sizeof(smap_node_t) + level * sizeof(smap_node_t *);
+}
+
+
+static void
+smap_free(store_stream_t *s, store_smap_t *m, int free_vals)
+{
+    smap_node_t  *x, *next;
+
+    if (m == NULL) {
+        return;
+    }
+    for (x = m->head.next[0]; x != NULL; x = next) {
+        next = x->next[0];
+        if (free_vals) {
+            ob_arena_free(s->a, s->owner, x->val, sizeof(store_snack_t));
+        }
+        ob_arena_free(s->a, s->owner, x, smap_node_size(x->level));
+    }
+    ob_arena_free(s->a, s->owner, m, SMAP_SIZE);
+}
+
+
+static unsigned
+smap_random_level(store_smap_t *m)
+{
+    unsigned  level = 1;
+    uint64_t  x = m->rnd;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    m->rnd = x;
+    while (level < SMAP_MAXLEVEL && (x & 3) == 0) {
+        level++;
+        x >>= 2;
+    }
+    return level;
+}
+
+
+/* update[i]: the last node at level i whose id < id. */
+static smap_node_t *
+smap_search(const store_smap_t *m, const store_sid_t *id,
+            smap_node_t **update)
+{
+    smap_node_t  *x = (smap_node_t *) &m->head;
+    int           i;
+
+    for (i = (int) m->level - 1; i >= 0; i--) {
+        while (x->next[i] != NULL && store_sid_cmp(&x->next[i]->id, id) < 0) {
+            x = x->next[i];
+        }
+        if (update != NULL) {
+            update[i] = x;
+        }
+    }
+    return x->next[0];
+}
+
+
+static void *
+smap_find(const store_smap_t *m, const store_sid_t *id)
+{
+    smap_node_t  *x = smap_search(m, id, NULL);
+
+    if (x != NULL && store_sid_cmp(&x->id, id) == 0) {
+        return x->val;
+    }
+    return NULL;
+}
+
+
+static int
+smap_insert(store_stream_t *s, store_smap_t *m, const store_sid_t *id,
+            void *val)
+{
+    smap_node_t  *update[SMAP_MAXLEVEL], *x;
+    unsigned      level, i;
+
+    (void) smap_search(m, id, update);
+    level = smap_random_level(m);
+    x = ob_arena_alloc(s->a, s->owner, smap_node_size(level));
+    if (x == NULL) {
+        return OB_ERR;
+    }
+    if (level > m->level) {
+        for (i = m->level; i < level; i++) {
+            update[i] = &m->head;
+        }
+        m->level = level;
+    }
+    x->id = *id;
+    x->val = val;
+    x->level = level;
+    for (i = 0; i < level; i++) {
+        x->next[i] = update[i]->next[i];
+        update[i]->next[i] = x;
+    }
+    m->count++;
+    return OB_OK;
+}
+
+
+static void *
+smap_delete(store_stream_t *s, store_smap_t *m, const store_sid_t *id)
+{
+    smap_node_t  *update[SMAP_MAXLEVEL], *x;
+    void         *val;
+    unsigned      i;
+
+    x = smap_search(m, id, update);
+    if (x == NULL || store_sid_cmp(&x->id, id) != 0) {
+        return NULL;
+    }
+    for (i = 0; i < m->level; i++) {
+        if (update[i]->next[i] != x) {
+            break;
+        }
+        update[i]->next[i] = x->next[i];
+    }
+    while (m->level > 1 && m->head.next[m->level - 1] == NULL) {
+        m->level--;
+    }
+    val = x->val;
+    ob_arena_free(s->a, s->owner, x, smap_node_size(x->level));
+    m->count--;
+    return val;
+}
+
+
+void
+store_smap_seek(const store_smap_t *m, const store_sid_t *start,
+                store_smap_iter_t *it)
+{
+    it->m = m;
+    it->node = smap_search(m, start, NULL);
+}
+
+
+int
+store_smap_next(store_smap_iter_t *it, store_sid_t *id, void **val)
+{
+    smap_node_t  *x = it->node;
+
+    if (x == NULL) {
+        return 0;
+    }
+    *id = x->id;
+    *val = x->val;
+    it->node = x->next[0];
+    return 1;
+}
+
+
+size_t
+store_smap_count(const store_smap_t *m)
+{
+    return m->count;
+}
+
+
+int
+store_smap_last(const store_smap_t *m, store_sid_t *id)
+{
+    const smap_node_t  *x = &m->head;
+    int                 i;
+
+    if (m->count == 0) {
+        return 0;
+    }
+    for (i = (int) m->level - 1; i >= 0; i--) {
+        while (x->next[i] != NULL) {
+            x = x->next[i];
+        }
+    }
+    *id = x->id;
+    return 1;
+}
+
+
+/* ---- consumer groups ---------------------------------------------------- */
+
+static int
+name_cmp(const char *a, size_t na, const char *b, size_t nb)
+{
+    size_t  n = na < nb ? na : nb;
+    int     rc = n > 0 ? memcmp(a, b, n) : 0;
+
+    if (rc != 0) {
+        return rc;
+    }
+    return na < nb ? -1 : (na > nb ? 1 : 0);
+}
+
+
+/* Groups and consumers both begin with their name, so that one
+ * bisection serves their sorted arrays (Redis keeps both in a rax, which
+ * lists them in byte order: XINFO GROUPS and CONSUMERS show that order). */
+typedef struct named_s {
+    char    *name;
+    size_t   nname;
+} named_t;
+
+
+static size_t
+named_bsearch(void *const *arr, size_t count, const void *name, size_t len,
+              int *found /* OUT */)
+{
+    size_t  lo = 0, hi = count;
+
+    *found = 0;
+    while (lo < hi) {
+        size_t          mid = lo + (hi - lo) / 2;
+        const named_t  *x = arr[mid];
+        int             c = name_cmp(x->name, x->nname, name, len);
+
+        if (c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+
+static int
+copy_name(store_stream_t *s, const void *name, size_t len, char **out)
+{
+    *out = NULL;
+    if (len == 0) {
+        return OB_OK;
+    }
+    *out = ob_arena_alloc(s->a, s->owner, len);
+    if (*out == NULL) {
+        return OB_ERR;
+    }
+    memcpy(*out, name, len);
+    return OB_OK;
+}
+
+
+/* Room for one more pointer in a growable array. */
+static int
+ptrs_reserve(store_stream_t *s, void ***arr, size_t n, size_t *cap)
+{
+    size_t   ncap;
+    void   **p;
+
+    if (n < *cap) {
+        return OB_OK;
+    }
+    ncap = *cap == 0 ? 4 : *cap * 2;
+    if (*cap == 0) {
+        p = ob_arena_alloc(s->a, s->owner, ncap * sizeof(void *));
+    } else {
+        p = ob_arena_realloc(s->a, s->owner, *arr, *cap * sizeof(void *),
+                             ncap * sizeof(void *));
+    }
+    if (p == NULL) {
+        return OB_ERR;
+    }
+    *arr = p;
+    *cap = ncap;
+    return OB_OK;
+}
+
+
+store_sgroup_t *
+store_stream_group_find(const store_stream_t *s, const void *name, size_t len)
+{
+    int     found;
+    size_t  i = named_bsearch((void *const *) s->groups, s->ngroups, name, len, &found);
+
+    return found ? s->groups[i] : NULL;
+}
+
+
+store_sgroup_t *
+store_stream_group_create(store_stream_t *s, const void *name, size_t len,
+                          const store_sid_t *id, long long entries_read)
+{
+    store_sgroup_t  *g;
+    int              found;
+    size_t           i = named_bsearch((void *const *) s->groups, s->ngroups, name, len,
+                                       &found);
+
+    if (found) {
+        return NULL;
+    }
+    if (ptrs_reserve(s, (void ***) &s->groups, s->ngroups, &s->gcap)
+        != OB_OK)
+    {
+        return NULL;
+    }
+    g = ob_arena_alloc(s->a, s->owner, sizeof(*g));
+    if (g == NULL) {
+        return NULL;
+    }
+    memset(g, 0, sizeof(*g));
+    g->pel = smap_new(s);
+    if (g->pel == NULL || copy_name(s, name, len, &g->name) != OB_OK) {
+        if (g->pel != NULL) {
+            smap_free(s, g->pel, 1);
+        }
+        ob_arena_free(s->a, s->owner, g, sizeof(*g));
+        return NULL;
+    }
+    g->nname = len;
+    g->last_id = *id;
+    g->entries_read = entries_read;
+    memmove(&s->groups[i + 1], &s->groups[i],
+            (s->ngroups - i) * sizeof(s->groups[0]));
+    s->groups[i] = g;
+    s->ngroups++;
+    return g;
+}
+
+
+void
+store_stream_group_destroy(store_stream_t *s, store_sgroup_t *g)
+{
+    size_t  i;
+
+    for (i = 0; i < s->ngroups; i++) {
+        if (s->groups[i] == g) {
+            memmove(&s->groups[i], &s->groups[i + 1],
+                    (s->ngroups - i - 1) * sizeof(s->groups[0]));
+            s->ngroups--;
+            break;
+        }
+    }
+    group_free(s, g);
+}
+
+
+store_sconsumer_t *
+store_sgroup_consumer_find(const store_sgroup_t *g, const void *name,
+                           size_t len)
+{
+    int     found;
+    size_t  i = named_bsearch((void *const *) g->consumers, g->nconsumers, name, len, &found);
+
+    return found ? g->consumers[i] : NULL;
+}
+
+
+store_sconsumer_t *
+store_sgroup_consumer_create(store_stream_t *s, store_sgroup_t *g,
+                             const void *name, size_t len, int64_t now_ms)
+{
+    store_sconsumer_t  *c;
+    int                 found;
+    size_t              i = named_bsearch((void *const *) g->consumers, g->nconsumers, name,
+                                          len, &found);
+
+    if (found) {
+        return NULL;
+    }
+    if (ptrs_reserve(s, (void ***) &g->consumers, g->nconsumers, &g->ccap)
+        != OB_OK)
+    {
+        return NULL;
+    }
+    c = ob_arena_alloc(s->a, s->owner, sizeof(*c));
+    if (c == NULL) {
+        return NULL;
+    }
+    memset(c, 0, sizeof(*c));
+    c->pel = smap_new(s);
+    if (c->pel == NULL || copy_name(s, name, len, &c->name) != OB_OK) {
+        if (c->pel != NULL) {
+            smap_free(s, c->pel, 0);
+        }
+        ob_arena_free(s->a, s->owner, c, sizeof(*c));
+        return NULL;
+    }
+    c->nname = len;
+    c->seen_time = now_ms;
+    memmove(&g->consumers[i + 1], &g->consumers[i],
+            (g->nconsumers - i) * sizeof(g->consumers[0]));
+    g->consumers[i] = c;
+    g->nconsumers++;
+    return c;
+}
+
+
+size_t
+store_sgroup_consumer_delete(store_stream_t *s, store_sgroup_t *g,
+                             store_sconsumer_t *c)
+{
+    store_smap_iter_t  it;
+    store_sid_t        id, zero = { 0, 0 };
+    void              *val;
+    size_t             n = c->pel->count, i;
+
+    store_smap_seek(c->pel, &zero, &it);
+    while (store_smap_next(&it, &id, &val)) {
+        val = smap_delete(s, g->pel, &id);
+        if (val != NULL) {
+            ob_arena_free(s->a, s->owner, val, sizeof(store_snack_t));
+        }
+    }
+    for (i = 0; i < g->nconsumers; i++) {
+        if (g->consumers[i] == c) {
+            memmove(&g->consumers[i], &g->consumers[i + 1],
+                    (g->nconsumers - i - 1) * sizeof(g->consumers[0]));
+            g->nconsumers--;
+            break;
+        }
+    }
+    consumer_free(s, c);
+    return n;
+}
+
+
+store_snack_t *
+store_sgroup_pel_add(store_stream_t *s, store_sgroup_t *g,
+                     store_sconsumer_t *c, const store_sid_t *id,
+                     int64_t now_ms)
+{
+    store_snack_t  *n = ob_arena_alloc(s->a, s->owner, sizeof(*n));
+
+    if (n == NULL) {
+        return NULL;
+    }
+    n->delivery_time = now_ms;
+    n->delivery_count = 1;
+    n->consumer = c;
+    if (smap_insert(s, g->pel, id, n) != OB_OK) {
+        ob_arena_free(s->a, s->owner, n, sizeof(*n));
+        return NULL;
+    }
+    if (smap_insert(s, c->pel, id, n) != OB_OK) {
+        (void) smap_delete(s, g->pel, id);
+        ob_arena_free(s->a, s->owner, n, sizeof(*n));
+        return NULL;
+    }
+    return n;
+}
+
+
+store_snack_t *
+store_sgroup_pel_find(const store_sgroup_t *g, const store_sid_t *id)
+{
+    return smap_find(g->pel, id);
+}
+
+
+int
+store_sgroup_pel_move(store_stream_t *s, store_sgroup_t *g,
+                      const store_sid_t *id, store_snack_t *n,
+                      store_sconsumer_t *c)
+{
+    (void) g;
+    if (n->consumer == c) {
+        return OB_OK;
+    }
+    if (smap_insert(s, c->pel, id, n) != OB_OK) {
+        return OB_ERR;
+    }
+    (void) smap_delete(s, n->consumer->pel, id);
+    n->consumer = c;
+    return OB_OK;
+}
+
+
+int
+store_sgroup_pel_ack(store_stream_t *s, store_sgroup_t *g,
+                     const store_sid_t *id)
+{
+    store_snack_t  *n = smap_delete(s, g->pel, id);
+
+    if (n == NULL) {
+        return 0;
+    }
+    (void) smap_delete(s, n->consumer->pel, id);
+    ob_arena_free(s->a, s->owner, n, sizeof(*n));
+    return 1;
+}
+
+
+size_t
+store_sgroup_pel_count(const store_sgroup_t *g)
+{
+    return g->pel->count;
+}
+
+
+size_t
+store_sconsumer_pel_count(const store_sconsumer_t *c)
+{
+    return c->pel->count;
+}
+
+
+/* ---- lag (Redis 7.0's rules) ---------------------------------------------- */
+
+static int
+sid_is_zero(const store_sid_t *id)
+{
+    return id->ms == 0 && id->seq == 0;
+}
+
+
+long long
+store_stream_estimate_read(const store_stream_t *s, const store_sid_t *id)
+{
+    int  cmp_last, cmp_first;
+
+    if (s->entries_added == 0) {
+        return 0;
+    }
+    if (s->length == 0 && store_sid_cmp(id, &s->last_id) < 1) {
+        return (long long) s->entries_added;
+    }
+    cmp_last = store_sid_cmp(id, &s->last_id);
+    if (cmp_last == 0) {
+        return (long long) s->entries_added;
+    }
+    if (cmp_last > 0) {
+        return STORE_STREAM_ENTRIES_INVALID;
+    }
+    cmp_first = store_sid_cmp(id, &s->first_id);
+    if (sid_is_zero(&s->max_deleted)
+        || store_sid_cmp(&s->max_deleted, &s->first_id) < 0)
+    {
+        if (cmp_first < 0) {
+            return (long long) (s->entries_added - s->length);
+        }
+        if (cmp_first == 0) {
+            return (long long) (s->entries_added - s->length + 1);
+        }
+    }
+    return STORE_STREAM_ENTRIES_INVALID;
+}
+
+
+int
+store_stream_range_has_tombstones(const store_stream_t *s,
+                                  const store_sid_t *start,
+                                  const store_sid_t *end)
+{
+    store_sid_t  lo = { 0, 0 }, hi = { UINT64_MAX, UINT64_MAX };
+
+    if (s->length == 0 || sid_is_zero(&s->max_deleted)) {
+        return 0;
+    }
+    if (store_sid_cmp(&s->first_id, &s->max_deleted) > 0) {
+        return 0;
+    }
+    if (start != NULL) {
+        lo = *start;
+    }
+    if (end != NULL) {
+        hi = *end;
+    }
+    return store_sid_cmp(&lo, &s->max_deleted) <= 0
+           && store_sid_cmp(&s->max_deleted, &hi) <= 0;
+}
+
+
+/* ---- copies and accounting ------------------------------------------------ */
+
+store_stream_t *
+store_stream_copy(const store_stream_t *s)
+{
+    store_stream_t     *d = store_stream_new(s->a, s->owner);
+    store_sgroup_t     *g, *dg;
+    store_sconsumer_t  *c, *dc;
+    store_smap_iter_t   it;
+    store_snack_t      *n, *dn;
+    store_sid_t         id, zero = { 0, 0 };
+    void               *val;
+    size_t              i, j;
+
+    if (d == NULL) {
+        return NULL;
+    }
+    d->ncap = s->nn > 0 ? s->nn : 0;
+    if (d->ncap > 0) {
+        d->nodes = ob_arena_alloc(s->a, s->owner, d->ncap * sizeof(void *));
+        if (d->nodes == NULL) {
+            d->ncap = 0;
+            goto fail;
+        }
+    }
+    for (i = 0; i < s->nn; i++) {
+        const store_snode_t  *sn = s->nodes[s->head + i];
+        store_snode_t        *dnode;
+
+        dnode = ob_arena_alloc(s->a, s->owner, snode_alloc_size(sn->cap));
+        if (dnode == NULL) {
+            goto fail;
+        }
+        memcpy(dnode, sn, sizeof(*sn) + sn->used);
+        d->nodes[d->nn++] = dnode;
+    }
+    d->length = s->length;
+    d->last_id = s->last_id;
+    d->first_id = s->first_id;
+    d->max_deleted = s->max_deleted;
+    d->entries_added = s->entries_added;
+
+    for (i = 0; i < s->ngroups; i++) {
+        g = s->groups[i];
+        dg = store_stream_group_create(d, g->name, g->nname, &g->last_id,
+                                       g->entries_read);
+        if (dg == NULL) {
+            goto fail;
+        }
+        for (j = 0; j < g->nconsumers; j++) {
+            c = g->consumers[j];
+            dc = store_sgroup_consumer_create(d, dg, c->name, c->nname,
+                                              c->seen_time);
+            if (dc == NULL) {
+                goto fail;
+            }
+        }
+        store_smap_seek(g->pel, &zero, &it);
+        while (store_smap_next(&it, &id, &val)) {
+            n = val;
+            dc = store_sgroup_consumer_find(dg, n->consumer->name,
+                                            n->consumer->nname);
+            dn = store_sgroup_pel_add(d, dg, dc, &id, n->delivery_time);
+            if (dn == NULL) {
+                goto fail;
+            }
+            dn->delivery_count = n->delivery_count;
+        }
+    }
+    return d;
+
+fail:
+    store_stream_destroy(d);
+    return NULL;
+}
+
+
+static size_t
+smap_mem(const store_stream_t *s, const store_smap_t *m, int vals)
+{
+    const smap_node_t  *x;
+    size_t              sum = ob_arena_chunk_size(s->a, SMAP_SIZE);
+
+    for (x = m->head.next[0]; x != NULL; x = x->next[0]) {
+        sum += ob_arena_chunk_size(s->a, smap_node_size(x->level));
+        if (vals) {
+            sum += ob_arena_chunk_size(s->a, sizeof(store_snack_t));
+        }
+    }
+    return sum;
+}
+
+
+size_t
+store_stream_bytes(const store_stream_t *s)
+{
+    size_t  sum = ob_arena_chunk_size(s->a, sizeof(*s)), i, j;
+
+    if (s->ncap > 0) {
+        sum += ob_arena_chunk_size(s->a, s->ncap * sizeof(void *));
+    }
+    for (i = s->head; i < s->head + s->nn; i++) {
+        sum += ob_arena_chunk_size(s->a, snode_alloc_size(s->nodes[i]->cap));
+    }
+    if (s->gcap > 0) {
+        sum += ob_arena_chunk_size(s->a, s->gcap * sizeof(void *));
+    }
+    for (i = 0; i < s->ngroups; i++) {
+        const store_sgroup_t  *g = s->groups[i];
+
+        sum += ob_arena_chunk_size(s->a, sizeof(*g)) + smap_mem(s, g->pel, 1);
+        if (g->nname > 0) {
+            sum += ob_arena_chunk_size(s->a, g->nname);
+        }
+        if (g->ccap > 0) {
+            sum += ob_arena_chunk_size(s->a, g->ccap * sizeof(void *));
+        }
+        for (j = 0; j < g->nconsumers; j++) {
+            const store_sconsumer_t  *c = g->consumers[j];
+
+            sum += ob_arena_chunk_size(s->a, sizeof(*c))
+                   + smap_mem(s, c->pel, 0);
+            if (c->nname > 0) {
+                sum += ob_arena_chunk_size(s->a, c->nname);
+            }
+        }
+    }
+    return sum;
+}
+
+
+/* ---- the object type's hooks (store_types.c) ------------------------------ */
+
+void
+store_stream_free(ob_arena_t *a, int owner, store_obj_t *o)
+{
+    (void) a;
+    (void) owner;
+    store_stream_destroy(o->v.ptr);
+    o->v.ptr = NULL;
+}
+
+
+store_obj_t *
+store_stream_dup(ob_arena_t *a, int owner, const store_obj_t *o)
+{
+    store_stream_t  *d = store_stream_copy(o->v.ptr);
+    store_obj_t     *n;
+
+    if (d == NULL) {
+        return NULL;
+    }
+    n = store_obj_payload_new(a, owner, STORE_OBJ_STREAM, STORE_ENC_STREAM, d);
+    if (n == NULL) {
+        store_stream_destroy(d);
+    }
+    return n;
+}
+
+
+size_t
+store_stream_mem(const ob_arena_t *a, const store_obj_t *o)
+{
+    return ob_arena_chunk_size(a, sizeof(*o))
+           + store_stream_bytes(o->v.ptr);
+}
