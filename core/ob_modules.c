@@ -10,9 +10,11 @@
 #include <stddef.h>
 
 #include "cache/cache.h"
+#include "store/store.h"
 
 
 const ob_module_t *const ob_modules[] = {
     &cache_module,
+    &store_module,
     NULL
 };

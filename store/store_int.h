@@ -157,6 +157,7 @@ extern const store_cmd_t store_cmds_pubsub[];   /* store_pubsub.c */
 #define STORE_CLIENT_REPLY_OFF    0x0200  /* CLIENT REPLY OFF / SKIP */
 #define STORE_CLIENT_REPLY_SKIP   0x0400
 #define STORE_CLIENT_PUBSUB       0x0800  /* has channels or patterns */
+#define STORE_CLIENT_REPLY_SKIP_NEXT 0x1000 /* CLIENT REPLY SKIP */
 
 struct store_client_s {
     store_t         *st;

@@ -611,3 +611,13 @@ store_resp_busy(store_resp_parser_t *p)
 
     return OB_BUSY;
 }
+
+
+size_t
+store_resp_need(const store_resp_parser_t *p)
+{
+    if (p->state == sw_bulk_data) {
+        return p->pos + (size_t) p->bulklen + 2;
+    }
+    return 0;
+}

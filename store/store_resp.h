@@ -126,6 +126,14 @@ int store_resp_parse(store_resp_parser_t *p, const uint8_t *buf, size_t len,
 size_t store_resp_arg_unquote(const uint8_t *raw, size_t len, uint8_t *out);
 
 /*
+ * After OB_AGAIN: the bytes (from the head of the request) that must be
+ * there before another call can make progress, when the parser knows it
+ * (the rest of a bulk string), else 0.  The caller waits for them instead
+ * of re-offering a growing big argument at every read.
+ */
+size_t store_resp_need(const store_resp_parser_t *p);
+
+/*
  * Redis's string2ll: an optional "-", then "0" alone or a digit 1-9 and
  * more digits, within int64.  OB_OK with *v set, or OB_ERR.
  */

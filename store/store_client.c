@@ -1,0 +1,699 @@
+/*
+ * store_client.c: one RESP connection, from bytes to a command call.
+ *
+ * Per connection (store_session_read), a loop over these steps:
+ *
+ *   WAIT     a blocked client (BLPOP ...) reads nothing: its input waits
+ *            until it is served or times out (store_block.c)
+ *   NEED     the parser waits for the rest of a bulk string of known
+ *            size: nothing is parsed until that many bytes are in
+ *   PARSE    store_resp_parse over the input (made contiguous): one
+ *            request, or "more", or a protocol error (answered, then the
+ *            connection closes once the reply is written, as Redis)
+ *   EXEC     store_client_exec: lookup and arity (one ob_cmd table,
+ *            containers such as CONFIG resolved to "config|get"), then
+ *            Redis's processCommand checks in its order: authentication,
+ *            maxmemory, the RESP2 pub/sub context, MULTI queueing; then
+ *            the call (store_client_call), timed for INFO commandstats
+ *            and SLOWLOG, fed to MONITORs, and followed by serving the
+ *            clients that the command's writes unblocked
+ *
+ * Work per call is bounded like the cache's: at most
+ * ob_conn_reqs_per_event() requests, none once the output is above its
+ * soft limit; on_read then returns OB_BUSY and the core calls again.
+ */
+#include "store_srv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <sys/time.h>
+
+#include <event2/buffer.h>
+
+#include "store_glob.h"
+
+/* Arguments the parser's array starts with; it grows on demand. */
+#define STORE_ARGV_INIT  16
+
+
+static int
+tolower_ascii(int ch)
+{
+    return (ch >= 'A' && ch <= 'Z') ? ch + 32 : ch;
+}
+
+
+void
+store_client_refresh_time(store_t *st)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    st->now_ms = (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+
+static uint64_t
+store_usec_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+
+/* The reply sink of a connection: appends to its output, unless the
+ * client asked for no replies (CLIENT REPLY OFF / SKIP). */
+static int
+store_client_write(void *ctx, const void *data, size_t len)
+{
+    store_client_t *c = ctx;
+
+    if (c->flags & (STORE_CLIENT_REPLY_OFF | STORE_CLIENT_REPLY_SKIP)) {
+        return OB_OK;
+    }
+    c->st->total_net_output += len;
+    return ob_conn_add(c->conn, data, len);
+}
+
+
+void *
+store_session_new(ob_conn_t *conn, void *ctx)
+{
+    store_t                    *st = ctx;
+    store_client_t             *c;
+    struct store_client_ext_s  *x;
+    store_client_t            **grown;
+
+    c = calloc(1, sizeof(*c));
+    x = calloc(1, sizeof(*x));
+    if (c == NULL || x == NULL) {
+        goto failed;
+    }
+    c->ext = x;
+    c->st = st;
+    c->conn = conn;
+    c->id = st->next_client_id++;
+    c->dbid = 0;
+    c->db = store_dbs_db(st->dbs, 0);
+    if (st->requirepass == NULL) {
+        c->flags |= STORE_CLIENT_AUTHED;
+    }
+    store_reply_init(&c->r, 2, store_client_write, c);
+
+    store_resp_parser_init(&x->parser);
+    x->parser.bulk_max = st->proto_max_bulk_len;
+    x->parser.authenticated = (c->flags & STORE_CLIENT_AUTHED) != 0;
+    x->args = malloc(STORE_ARGV_INIT * sizeof(store_arg_t));
+    x->argv = malloc(STORE_ARGV_INIT * sizeof(ob_str_t));
+    if (x->args == NULL || x->argv == NULL) {
+        goto failed;
+    }
+    x->parser.argv = x->args;
+    x->parser.argv_cap = STORE_ARGV_INIT;
+    x->argv_cap = STORE_ARGV_INIT;
+    x->created_ms = st->now_ms;
+    x->last_ms = st->now_ms;
+
+    if (st->nclients == st->clients_cap) {
+        size_t cap = st->clients_cap ? st->clients_cap * 2 : 64;
+
+        grown = realloc(st->clients, cap * sizeof(*grown));
+        if (grown == NULL) {
+            goto failed;
+        }
+        st->clients = grown;
+        st->clients_cap = cap;
+    }
+    st->clients[st->nclients++] = c;
+    st->total_connections++;
+    return c;
+
+failed:
+    if (x != NULL) {
+        free(x->args);
+        free(x->argv);
+    }
+    free(x);
+    free(c);
+    return NULL;
+}
+
+
+static void
+store_client_unlist(store_client_t *c)
+{
+    store_t *st = c->st;
+    size_t   i;
+
+    for (i = 0; i < st->nclients; i++) {
+        if (st->clients[i] == c) {
+            st->clients[i] = st->clients[--st->nclients];
+            break;
+        }
+    }
+    for (i = 0; i < st->nmonitors; i++) {
+        if (st->monitors[i] == c) {
+            st->monitors[i] = st->monitors[--st->nmonitors];
+            break;
+        }
+    }
+}
+
+
+void
+store_session_close(void *session, ob_conn_t *conn)
+{
+    store_client_t             *c = session;
+    struct store_client_ext_s  *x = c->ext;
+
+    (void) conn;
+    c->flags |= STORE_CLIENT_REPLY_OFF;     /* nothing more is written */
+    if (c->flags & STORE_CLIENT_BLOCKED) {
+        store_unblock(c);
+    }
+    store_multi_discard(c);
+    store_unwatch_all(c);
+    store_pubsub_client_free(c);
+    store_client_unlist(c);
+    free(x->queue);
+    free(x->watches);
+    free(x->chans);
+    free(x->args);
+    free(x->argv);
+    free(x->scratch);
+    free(x->name);
+    free(x->lib_name);
+    free(x->lib_ver);
+    free(x);
+    free(c);
+}
+
+
+ob_str_t *
+store_argv_copy(const ob_str_t *argv, size_t argc)
+{
+    ob_str_t  *copy;
+    uint8_t   *p;
+    size_t     bytes = argc * sizeof(ob_str_t), i;
+
+    for (i = 0; i < argc; i++) {
+        bytes += argv[i].len + 1;
+    }
+    copy = malloc(bytes);
+    if (copy == NULL) {
+        return NULL;
+    }
+    p = (uint8_t *) (copy + argc);
+    for (i = 0; i < argc; i++) {
+        memcpy(p, argv[i].data, argv[i].len);
+        p[argv[i].len] = '\0';
+        copy[i].data = p;
+        copy[i].len = argv[i].len;
+        p += argv[i].len + 1;
+    }
+    return copy;
+}
+
+
+int
+store_client_select(store_client_t *c, int dbid)
+{
+    store_db_t *db = store_dbs_db(c->st->dbs, dbid);
+
+    if (db == NULL) {
+        return OB_ERR;
+    }
+    c->db = db;
+    c->dbid = dbid;
+    return OB_OK;
+}
+
+
+/* The name as Redis's error messages quote it, lower case (c->cmd's). */
+static void
+store_reply_unknown(store_client_t *c)
+{
+    char    args[160];
+    size_t  n = 0, i;
+    int     w;
+
+    args[0] = '\0';
+    for (i = 1; i < c->argc && n < 128; i++) {
+        w = snprintf(args + n, sizeof(args) - n, "'%.*s' ",
+                     (int) OB_MIN(c->argv[i].len, 128 - n),
+                     (const char *) c->argv[i].data);
+        if (w < 0) {
+            break;
+        }
+        n += (size_t) w;
+        if (n >= sizeof(args)) {
+            n = sizeof(args) - 1;
+        }
+    }
+    store_add_errf(c, "ERR unknown command '%.*s', with args beginning "
+                   "with: %s", (int) OB_MIN(c->argv[0].len, 128),
+                   (const char *) c->argv[0].data, args);
+}
+
+
+/* A container's subcommand ("config" + "get" -> "config|get"), or NULL
+ * with the error replied. */
+static const store_cmd_t *
+store_lookup_subcommand(store_client_t *c, const store_cmd_t *parent)
+{
+    char            name[OB_CMD_NAME_MAX];
+    size_t          plen = strlen(parent->base.name), i;
+    const ob_cmd_t *sub;
+    int             rc;
+
+    if (c->argc < 2) {
+        store_add_err_arity(c, parent->base.name);
+        return NULL;
+    }
+    if (plen + 1 + c->argv[1].len < sizeof(name)) {
+        memcpy(name, parent->base.name, plen);
+        name[plen] = '|';
+        for (i = 0; i < c->argv[1].len; i++) {
+            name[plen + 1 + i] = (char) tolower_ascii(c->argv[1].data[i]);
+        }
+        rc = ob_cmd_lookup(&c->st->cmds, name, plen + 1 + c->argv[1].len,
+                           c->argc, &sub);
+        if (rc == OB_OK) {
+            return (const store_cmd_t *) sub;
+        }
+        if (rc == OB_PROTO_ERR) {
+            store_add_err_arity(c, sub->name);
+            return NULL;
+        }
+    }
+    {
+        char upper[32];
+        size_t k;
+
+        for (k = 0; k < plen && k < sizeof(upper) - 1; k++) {
+            upper[k] = (char) (parent->base.name[k] >= 'a'
+                               && parent->base.name[k] <= 'z'
+                               ? parent->base.name[k] - 32
+                               : parent->base.name[k]);
+        }
+        upper[k] = '\0';
+        store_add_errf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                       (int) OB_MIN(c->argv[1].len, 128),
+                       (const char *) c->argv[1].data, upper);
+    }
+    return NULL;
+}
+
+
+/* For a command that is also a container (COMMAND, COMMAND INFO ...):
+ * runs the subcommand named by argv[1]. */
+void
+store_dispatch_subcommand(store_client_t *c, const store_cmd_t *parent)
+{
+    const store_cmd_t *sub = store_lookup_subcommand(c, parent);
+
+    if (sub != NULL) {
+        c->cmd = sub;
+        sub->handler(c);
+        c->cmd = parent;
+    }
+}
+
+
+/* Slowlog: Redis keeps at most 32 arguments, each cut at 128 bytes. */
+static void
+store_slowlog_add(store_client_t *c, uint64_t usec)
+{
+    store_t          *st = c->st;
+    store_slowlog_t  *e;
+    ob_str_t          args[32];
+    size_t            argc = OB_MIN(c->argc, 32), i;
+
+    if (st->slowlog_max_len == 0) {
+        return;
+    }
+    if (st->slowlog_cap != (size_t) st->slowlog_max_len) {
+        /* resized by CONFIG SET: start again */
+        for (i = 0; i < st->slowlog_len; i++) {
+            e = &st->slowlog[(st->slowlog_head + i) % st->slowlog_cap];
+            free(e->argv);
+            free(e->peer);
+            free(e->name);
+        }
+        free(st->slowlog);
+        st->slowlog = calloc((size_t) st->slowlog_max_len, sizeof(*e));
+        st->slowlog_cap = st->slowlog == NULL ? 0
+                                              : (size_t) st->slowlog_max_len;
+        st->slowlog_len = 0;
+        st->slowlog_head = 0;
+        if (st->slowlog == NULL) {
+            return;
+        }
+    }
+    for (i = 0; i < argc; i++) {
+        args[i] = c->argv[i];
+        if (args[i].len > 128) {
+            args[i].len = 128;
+        }
+    }
+    if (st->slowlog_len == st->slowlog_cap) {
+        /* the oldest goes */
+        e = &st->slowlog[st->slowlog_head];
+        free(e->argv);
+        free(e->peer);
+        free(e->name);
+        st->slowlog_head = (st->slowlog_head + 1) % st->slowlog_cap;
+        st->slowlog_len--;
+    }
+    e = &st->slowlog[(st->slowlog_head + st->slowlog_len) % st->slowlog_cap];
+    memset(e, 0, sizeof(*e));
+    e->id = st->slowlog_next_id++;
+    e->time = st->now_ms / 1000;
+    e->usec = (int64_t) usec;
+    e->argv = store_argv_copy(args, argc);
+    e->argc = e->argv != NULL ? argc : 0;
+    e->peer = strdup(ob_conn_peer(c->conn));
+    e->name = strdup(c->ext->name != NULL ? c->ext->name : "");
+    st->slowlog_len++;
+}
+
+
+/* MONITOR's line: +<time> [<db> <peer>] "arg" "arg"... */
+static void
+store_feed_monitors(store_client_t *c)
+{
+    store_t  *st = c->st;
+    char      head[128];
+    size_t    i, k, j;
+    int       n;
+
+    if (st->nmonitors == 0) {
+        return;
+    }
+    n = snprintf(head, sizeof(head), "+%lld.%06lld [%d %s]",
+                 (long long) (st->now_ms / 1000),
+                 (long long) (st->now_ms % 1000) * 1000, c->dbid,
+                 ob_conn_peer(c->conn));
+    for (k = 0; k < st->nmonitors; k++) {
+        store_client_t *m = st->monitors[k];
+
+        if (m == c) {
+            continue;
+        }
+        m->r.write(m->r.ctx, head, (size_t) n);
+        for (i = 0; i < c->argc; i++) {
+            m->r.write(m->r.ctx, " \"", 2);
+            for (j = 0; j < c->argv[i].len; j++) {
+                unsigned char ch = c->argv[i].data[j];
+                char          esc[5];
+
+                if (ch == '\\' || ch == '"') {
+                    esc[0] = '\\';
+                    esc[1] = (char) ch;
+                    m->r.write(m->r.ctx, esc, 2);
+                } else if (ch == '\n' || ch == '\r' || ch == '\t'
+                           || ch == '\a' || ch == '\b')
+                {
+                    esc[0] = '\\';
+                    esc[1] = ch == '\n' ? 'n' : ch == '\r' ? 'r'
+                             : ch == '\t' ? 't' : ch == '\a' ? 'a' : 'b';
+                    m->r.write(m->r.ctx, esc, 2);
+                } else if (ch < 32 || ch > 126) {
+                    snprintf(esc, sizeof(esc), "\\x%02x", ch);
+                    m->r.write(m->r.ctx, esc, 4);
+                } else {
+                    m->r.write(m->r.ctx, &ch, 1);
+                }
+            }
+            m->r.write(m->r.ctx, "\"", 1);
+        }
+        m->r.write(m->r.ctx, "\r\n", 2);
+        ob_conn_flush(m->conn);
+    }
+}
+
+
+void
+store_client_call(store_client_t *c, const store_cmd_t *cmd)
+{
+    store_t            *st = c->st;
+    store_cmd_stats_t  *cs = &st->cmd_stats[cmd - st->cmd_entries];
+    uint64_t            start, usec, errs;
+
+    if (!(cmd->base.flags & (STORE_CMD_SKIP_MONITOR | OB_CMD_ADMIN))) {
+        store_feed_monitors(c);
+    }
+    c->cmd = cmd;
+    c->ext->last_cmd = cmd->base.name;
+    errs = st->total_error_replies;
+    start = store_usec_now();
+    cmd->handler(c);
+    usec = store_usec_now() - start;
+    cs->calls++;
+    cs->usec += usec;
+    if (st->total_error_replies != errs) {
+        cs->failed++;
+    }
+    st->total_commands++;
+    if (st->slowlog_slower_than >= 0
+        && usec >= (uint64_t) st->slowlog_slower_than
+        && !(cmd->base.flags & STORE_CMD_BLOCKING && c->flags
+             & STORE_CLIENT_BLOCKED))
+    {
+        store_slowlog_add(c, usec);
+    }
+}
+
+
+/* The error for a command refused before it ran; inside MULTI it also
+ * dooms the transaction (EXECABORT), as Redis's rejectCommand. */
+static void
+store_reject(store_client_t *c, const char *msg)
+{
+    if (c->flags & STORE_CLIENT_MULTI) {
+        c->flags |= STORE_CLIENT_DIRTY_EXEC;
+    }
+    store_add_err(c, msg);
+}
+
+
+void
+store_client_exec(store_client_t *c)
+{
+    store_t            *st = c->st;
+    const ob_cmd_t     *base;
+    const store_cmd_t  *cmd;
+    int                 rc;
+    char                msg[200];
+
+    rc = ob_cmd_lookup(&st->cmds, c->argv[0].data, c->argv[0].len, c->argc,
+                       &base);
+    if (rc != OB_DECLINED && strchr(base->name, '|') != NULL) {
+        rc = OB_DECLINED;               /* "config|get" is not a name */
+    }
+    if (rc == OB_DECLINED) {
+        if (c->flags & STORE_CLIENT_MULTI) {
+            c->flags |= STORE_CLIENT_DIRTY_EXEC;
+        }
+        store_reply_unknown(c);
+        return;
+    }
+    cmd = (const store_cmd_t *) base;
+    if (rc == OB_OK && (cmd->base.flags & STORE_CMD_SUBCMDS)) {
+        cmd = store_lookup_subcommand(c, cmd);
+        if (cmd == NULL) {
+            if (c->flags & STORE_CLIENT_MULTI) {
+                c->flags |= STORE_CLIENT_DIRTY_EXEC;
+            }
+            return;
+        }
+    } else if (rc == OB_PROTO_ERR) {
+        if (c->flags & STORE_CLIENT_MULTI) {
+            c->flags |= STORE_CLIENT_DIRTY_EXEC;
+        }
+        store_add_err_arity(c, cmd->base.name);
+        return;
+    }
+    c->cmd = cmd;
+
+    if (!(c->flags & STORE_CLIENT_AUTHED)
+        && !(cmd->base.flags & STORE_CMD_NOAUTH))
+    {
+        store_reject(c, "NOAUTH Authentication required.");
+        return;
+    }
+    if ((cmd->base.flags & STORE_CMD_DENYOOM)
+        && store_evict_for(c) != OB_OK)
+    {
+        store_reject(c, STORE_ERR_OOM);
+        return;
+    }
+    if (c->r.proto == 2 && (c->flags & STORE_CLIENT_PUBSUB)
+        && !(cmd->base.flags & STORE_CMD_PUBSUB_OK))
+    {
+        snprintf(msg, sizeof(msg), "ERR Can't execute '%s': only (P|S)"
+                 "SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                 "allowed in this context", cmd->base.name);
+        store_reject(c, msg);
+        return;
+    }
+    if ((c->flags & STORE_CLIENT_MULTI)
+        && !(cmd->base.flags & STORE_CMD_NOMULTI))
+    {
+        if (store_multi_queue(c) == OB_OK) {
+            store_reply_simple(&c->r, "QUEUED", 6);
+        } else {
+            store_reject(c, STORE_ERR_OOM);
+        }
+        return;
+    }
+    store_client_call(c, cmd);
+    if (!st->serving_ready && st->ready_head != NULL) {
+        store_serve_ready(st);
+    }
+}
+
+
+/* Grows the argument arrays to `want` entries. */
+static int
+store_client_grow_argv(struct store_client_ext_s *x, size_t want)
+{
+    store_arg_t  *args;
+    ob_str_t     *argv;
+
+    args = realloc(x->args, want * sizeof(*args));
+    if (args == NULL) {
+        return OB_ERR;
+    }
+    x->args = args;
+    x->parser.argv = args;
+    x->parser.argv_cap = want;
+    argv = realloc(x->argv, want * sizeof(*argv));
+    if (argv == NULL) {
+        return OB_ERR;
+    }
+    x->argv = argv;
+    x->argv_cap = want;
+    return OB_OK;
+}
+
+
+/* The request's arguments as byte slices: quoted inline tokens are
+ * decoded into the scratch buffer (never longer than the line). */
+static int
+store_client_argv(store_client_t *c, const uint8_t *buf,
+                  const store_req_t *req)
+{
+    struct store_client_ext_s  *x = c->ext;
+    size_t                      i, need = 0, used = 0;
+    uint8_t                    *grown;
+
+    for (i = 0; i < req->argc; i++) {
+        if (req->argv[i].flags & STORE_ARG_QUOTED) {
+            need += req->argv[i].len;
+        }
+    }
+    if (need > x->scratch_cap) {
+        grown = realloc(x->scratch, need);
+        if (grown == NULL) {
+            return OB_ERR;
+        }
+        x->scratch = grown;
+        x->scratch_cap = need;
+    }
+    for (i = 0; i < req->argc; i++) {
+        const store_arg_t *a = &req->argv[i];
+
+        if (a->flags & STORE_ARG_QUOTED) {
+            x->argv[i].data = x->scratch + used;
+            x->argv[i].len = store_resp_arg_unquote(buf + a->off, a->len,
+                                                    x->scratch + used);
+            used += x->argv[i].len;
+        } else {
+            x->argv[i].data = buf + a->off;
+            x->argv[i].len = a->len;
+        }
+    }
+    c->argv = x->argv;
+    c->argc = req->argc;
+    return OB_OK;
+}
+
+
+int
+store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
+{
+    store_client_t             *c = session;
+    struct store_client_ext_s  *x = c->ext;
+    store_t                    *st = c->st;
+    unsigned                    handled = 0;
+    unsigned                    max = ob_conn_reqs_per_event(conn);
+    size_t                      avail, consumed;
+    const uint8_t              *buf;
+    store_req_t                 req;
+    int                         rc;
+
+    store_client_refresh_time(st);
+    for (;;) {
+        if (c->flags & STORE_CLIENT_CLOSE_AFTER) {
+            return OB_DONE;
+        }
+        if (c->flags & STORE_CLIENT_BLOCKED) {
+            return OB_OK;           /* the input waits (store_block.c) */
+        }
+        avail = evbuffer_get_length(in);
+        if (avail == 0 || (x->need != 0 && avail < x->need)) {
+            return OB_OK;
+        }
+        if (handled >= max || ob_conn_is_output_full(conn)) {
+            return OB_BUSY;
+        }
+        buf = evbuffer_pullup(in, -1);
+        if (buf == NULL) {
+            return OB_ERR;
+        }
+        rc = store_resp_parse(&x->parser, buf, avail, &consumed, &req);
+        if (rc == OB_AGAIN) {
+            evbuffer_drain(in, consumed);
+            x->need = store_resp_need(&x->parser);
+            return OB_OK;
+        }
+        x->need = 0;
+        if (rc == OB_BUSY) {
+            evbuffer_drain(in, consumed);
+            if (store_client_grow_argv(x, x->parser.argv_want) != OB_OK) {
+                return OB_ERR;
+            }
+            continue;
+        }
+        if (rc == OB_PROTO_ERR) {
+            store_add_err(c, req.err);
+            return OB_DONE;
+        }
+        st->total_net_input += consumed;
+        if (req.argc > x->argv_cap
+            && store_client_grow_argv(x, req.argc) != OB_OK)
+        {
+            return OB_ERR;
+        }
+        if (store_client_argv(c, buf, &req) != OB_OK) {
+            return OB_ERR;
+        }
+        x->last_ms = st->now_ms;
+        if (c->flags & STORE_CLIENT_REPLY_SKIP_NEXT) {
+            /* CLIENT REPLY SKIP: this command's reply is not sent */
+            c->flags &= ~STORE_CLIENT_REPLY_SKIP_NEXT;
+            c->flags |= STORE_CLIENT_REPLY_SKIP;
+        }
+        store_client_exec(c);
+        c->flags &= ~STORE_CLIENT_REPLY_SKIP;
+        /* The arguments pointed into the input: drain only now. */
+        evbuffer_drain(in, consumed);
+        handled++;
+    }
+}

@@ -1,0 +1,1131 @@
+/*
+ * store_cmd_server.c: the connection and server commands: PING, ECHO,
+ * QUIT, RESET, HELLO, AUTH, SELECT's neighbours (TIME, MONITOR), CLIENT,
+ * SLOWLOG, MEMORY USAGE, COMMAND.  CONFIG and INFO are in
+ * store_cmd_config.c and store_cmd_info.c.
+ */
+#include "store_srv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "store_glob.h"
+
+
+static void
+store_cmd_ping(store_client_t *c)
+{
+    if (c->argc > 2) {
+        store_add_err_arity(c, "ping");
+        return;
+    }
+    /* RESP2 subscribers get an array, as in Redis's pingCommand */
+    if (c->r.proto == 2 && (c->flags & STORE_CLIENT_PUBSUB)) {
+        store_reply_array(&c->r, 2);
+        store_reply_bulk(&c->r, "pong", 4);
+        if (c->argc == 2) {
+            store_reply_bulk(&c->r, c->argv[1].data, c->argv[1].len);
+        } else {
+            store_reply_bulk(&c->r, "", 0);
+        }
+        return;
+    }
+    if (c->argc == 2) {
+        store_reply_bulk(&c->r, c->argv[1].data, c->argv[1].len);
+    } else {
+        store_reply_simple(&c->r, "PONG", 4);
+    }
+}
+
+
+static void
+store_cmd_echo(store_client_t *c)
+{
+    store_reply_bulk(&c->r, c->argv[1].data, c->argv[1].len);
+}
+
+
+static void
+store_cmd_quit(store_client_t *c)
+{
+    store_add_ok(c);
+    c->flags |= STORE_CLIENT_CLOSE_AFTER;
+}
+
+
+/* What a client is after RESET or at connect: db 0, RESP2, no name, no
+ * transaction, no watches, no subscriptions, replies on, and (with a
+ * password) not authenticated. */
+static void
+store_client_reset(store_client_t *c)
+{
+    struct store_client_ext_s *x = c->ext;
+
+    store_multi_discard(c);
+    store_unwatch_all(c);
+    store_pubsub_client_free(c);
+    store_client_select(c, 0);
+    c->r.proto = 2;
+    free(x->name);
+    x->name = NULL;
+    c->flags &= ~(STORE_CLIENT_REPLY_OFF | STORE_CLIENT_REPLY_SKIP
+                  | STORE_CLIENT_REPLY_SKIP_NEXT | STORE_CLIENT_MONITOR);
+    if (c->st->requirepass != NULL) {
+        c->flags &= ~STORE_CLIENT_AUTHED;
+        x->parser.authenticated = 0;
+    }
+}
+
+
+static void
+store_cmd_reset(store_client_t *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->st->nmonitors; i++) {
+        if (c->st->monitors[i] == c) {
+            c->st->monitors[i] = c->st->monitors[--c->st->nmonitors];
+            break;
+        }
+    }
+    store_client_reset(c);
+    store_reply_simple(&c->r, "RESET", 5);
+}
+
+
+/* Checks a user/password pair against the default user; OB_OK logs in. */
+static int
+store_auth_check(store_client_t *c, const ob_str_t *user,
+                 const ob_str_t *pass)
+{
+    const char *want = c->st->requirepass;
+
+    if (user != NULL && !(user->len == 7
+                          && memcmp(user->data, "default", 7) == 0))
+    {
+        return OB_ERR;
+    }
+    if (want != NULL && (strlen(want) != pass->len
+                         || memcmp(want, pass->data, pass->len) != 0))
+    {
+        return OB_ERR;
+    }
+    c->flags |= STORE_CLIENT_AUTHED;
+    c->ext->parser.authenticated = 1;
+    return OB_OK;
+}
+
+
+static void
+store_cmd_auth(store_client_t *c)
+{
+    if (c->argc > 3) {
+        store_add_err(c, STORE_ERR_SYNTAX);
+        return;
+    }
+    if (c->argc == 2 && c->st->requirepass == NULL) {
+        store_add_err(c, "ERR AUTH <password> called without any password "
+                      "configured for the default user. Are you sure your "
+                      "configuration is correct?");
+        return;
+    }
+    if (store_auth_check(c, c->argc == 3 ? &c->argv[1] : NULL,
+                         &c->argv[c->argc - 1]) != OB_OK)
+    {
+        store_add_err(c, "WRONGPASS invalid username-password pair or user "
+                      "is disabled.");
+        return;
+    }
+    store_add_ok(c);
+}
+
+
+/* Redis's validateClientName: printable ASCII but space. */
+static int
+store_client_name_ok(const ob_str_t *name)
+{
+    size_t i;
+
+    for (i = 0; i < name->len; i++) {
+        if (name->data[i] < '!' || name->data[i] > '~') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
+static int
+store_client_set_name(store_client_t *c, const ob_str_t *name)
+{
+    char *copy = NULL;
+
+    if (!store_client_name_ok(name)) {
+        store_add_err(c, "ERR Client names cannot contain spaces, newlines "
+                      "or special characters.");
+        return OB_ERR;
+    }
+    if (name->len > 0) {
+        copy = strndup((const char *) name->data, name->len);
+        if (copy == NULL) {
+            store_add_err(c, STORE_ERR_OOM);
+            return OB_ERR;
+        }
+    }
+    free(c->ext->name);
+    c->ext->name = copy;
+    return OB_OK;
+}
+
+
+static void
+store_cmd_hello(store_client_t *c)
+{
+    long long  ver = c->r.proto;
+    size_t     i;
+    int        authed = 0;
+
+    if (c->argc >= 2) {
+        if (store_parse_ll(&c->argv[1], &ver) != OB_OK) {
+            store_add_err(c, "ERR Protocol version is not an integer or out "
+                          "of range");
+            return;
+        }
+        if (ver < 2 || ver > 3) {
+            store_add_err(c, "NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    for (i = 2; i < c->argc; i++) {
+        size_t more = c->argc - i - 1;
+
+        if (store_arg_is(&c->argv[i], "AUTH") && more >= 2) {
+            if (store_auth_check(c, &c->argv[i + 1], &c->argv[i + 2])
+                != OB_OK)
+            {
+                store_add_err(c, "WRONGPASS invalid username-password pair "
+                              "or user is disabled.");
+                return;
+            }
+            authed = 1;
+            i += 2;
+        } else if (store_arg_is(&c->argv[i], "SETNAME") && more >= 1) {
+            if (!store_client_name_ok(&c->argv[i + 1])) {
+                store_add_err(c, "ERR Client names cannot contain spaces, "
+                              "newlines or special characters.");
+                return;
+            }
+            i++;
+        } else {
+            store_add_errf(c, "ERR Syntax error in HELLO option '%.*s'",
+                           (int) OB_MIN(c->argv[i].len, 128),
+                           (const char *) c->argv[i].data);
+            return;
+        }
+    }
+    if (!(c->flags & STORE_CLIENT_AUTHED) && !authed) {
+        store_add_err(c, "NOAUTH HELLO must be called with the client "
+                      "already authenticated, otherwise the HELLO AUTH "
+                      "<user> <pass> option can be used to authenticate the "
+                      "client and select the RESP protocol version at the "
+                      "same time");
+        return;
+    }
+    for (i = 2; i < c->argc; i++) {
+        if (store_arg_is(&c->argv[i], "AUTH")) {
+            i += 2;
+        } else if (store_arg_is(&c->argv[i], "SETNAME")) {
+            store_client_set_name(c, &c->argv[i + 1]);
+            i++;
+        }
+    }
+    c->r.proto = (int) ver;
+    store_reply_map(&c->r, 7);
+    store_reply_str(c, "server");
+    store_reply_str(c, "redis");
+    store_reply_str(c, "version");
+    store_reply_str(c, STORE_REDIS_VERSION);
+    store_reply_str(c, "proto");
+    store_reply_int(&c->r, ver);
+    store_reply_str(c, "id");
+    store_reply_int(&c->r, (long long) c->id);
+    store_reply_str(c, "mode");
+    store_reply_str(c, "standalone");
+    store_reply_str(c, "role");
+    store_reply_str(c, "master");
+    store_reply_str(c, "modules");
+    store_reply_array(&c->r, 0);
+}
+
+
+static void
+store_cmd_time(store_client_t *c)
+{
+    struct timeval  tv;
+    char            buf[32];
+    int             n;
+
+    gettimeofday(&tv, NULL);
+    store_reply_array(&c->r, 2);
+    n = snprintf(buf, sizeof(buf), "%ld", (long) tv.tv_sec);
+    store_reply_bulk(&c->r, buf, (size_t) n);
+    n = snprintf(buf, sizeof(buf), "%ld", (long) tv.tv_usec);
+    store_reply_bulk(&c->r, buf, (size_t) n);
+}
+
+
+static void
+store_cmd_monitor(store_client_t *c)
+{
+    store_t          *st = c->st;
+    store_client_t  **grown;
+
+    if (c->flags & STORE_CLIENT_MONITOR) {
+        return;                         /* Redis answers nothing */
+    }
+    if (st->nmonitors == st->monitors_cap) {
+        size_t cap = st->monitors_cap ? st->monitors_cap * 2 : 4;
+
+        grown = realloc(st->monitors, cap * sizeof(*grown));
+        if (grown == NULL) {
+            store_add_err(c, STORE_ERR_OOM);
+            return;
+        }
+        st->monitors = grown;
+        st->monitors_cap = cap;
+    }
+    st->monitors[st->nmonitors++] = c;
+    c->flags |= STORE_CLIENT_MONITOR;
+    store_add_ok(c);
+}
+
+
+/* ---- CLIENT --------------------------------------------------------------- */
+
+static void
+store_cmd_client_id(store_client_t *c)
+{
+    store_reply_int(&c->r, (long long) c->id);
+}
+
+
+static void
+store_cmd_client_setname(store_client_t *c)
+{
+    if (store_client_set_name(c, &c->argv[2]) == OB_OK) {
+        store_add_ok(c);
+    }
+}
+
+
+static void
+store_cmd_client_getname(store_client_t *c)
+{
+    if (c->ext->name == NULL) {
+        store_reply_null(&c->r);
+    } else {
+        store_reply_str(c, c->ext->name);
+    }
+}
+
+
+/* One line of CLIENT LIST / CLIENT INFO, with Redis's field names. */
+static int
+store_client_line(store_client_t *cl, int64_t now_ms, char *buf, size_t cap)
+{
+    struct store_client_ext_s  *x = cl->ext;
+    char                        flags[8];
+    size_t                      nf = 0;
+
+    if (cl->flags & STORE_CLIENT_MULTI) {
+        flags[nf++] = 'x';
+    }
+    if (cl->flags & STORE_CLIENT_BLOCKED) {
+        flags[nf++] = 'b';
+    }
+    if (cl->flags & STORE_CLIENT_PUBSUB) {
+        flags[nf++] = 'P';
+    }
+    if (cl->flags & STORE_CLIENT_MONITOR) {
+        flags[nf++] = 'O';
+    }
+    if (nf == 0) {
+        flags[nf++] = 'N';
+    }
+    flags[nf] = '\0';
+    return snprintf(buf, cap,
+        "id=%llu addr=%s laddr=127.0.0.1:%d fd=-1 name=%s age=%lld "
+        "idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=0 multi=%lld "
+        "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 "
+        "oll=0 omem=%zu tot-mem=0 events=r cmd=%s user=default "
+        "redir=-1 resp=%d\n",
+        (unsigned long long) cl->id, ob_conn_peer(cl->conn), cl->st->port,
+        x->name != NULL ? x->name : "",
+        (long long) ((now_ms - x->created_ms) / 1000),
+        (long long) ((now_ms - x->last_ms) / 1000), flags, cl->dbid,
+        x->nchans, x->npatterns,
+        (cl->flags & STORE_CLIENT_MULTI) ? (long long) x->nqueue : -1LL,
+        ob_conn_output_pending(cl->conn),
+        x->last_cmd != NULL ? x->last_cmd : "NULL", cl->r.proto);
+}
+
+
+static void
+store_reply_text(store_client_t *c, const char *text, size_t len)
+{
+    store_reply_verbatim(&c->r, "txt", text, len);
+}
+
+
+static void
+store_cmd_client_list(store_client_t *c)
+{
+    store_t  *st = c->st;
+    char     *text = NULL, *grown;
+    size_t    len = 0, cap = 0, i;
+    char      line[1024];
+    int       n;
+    long long id;
+    size_t    k;
+
+    if (c->argc > 2 && !(c->argc >= 4 && store_arg_is(&c->argv[2], "ID"))
+        && !(c->argc == 4 && store_arg_is(&c->argv[2], "TYPE")))
+    {
+        store_add_err(c, STORE_ERR_SYNTAX);
+        return;
+    }
+    if (c->argc == 4 && store_arg_is(&c->argv[2], "TYPE")
+        && !store_arg_is(&c->argv[3], "normal")
+        && !store_arg_is(&c->argv[3], "master")
+        && !store_arg_is(&c->argv[3], "replica")
+        && !store_arg_is(&c->argv[3], "slave")
+        && !store_arg_is(&c->argv[3], "pubsub"))
+    {
+        store_add_errf(c, "ERR Unknown client type '%.*s'",
+                       (int) OB_MIN(c->argv[3].len, 64),
+                       (const char *) c->argv[3].data);
+        return;
+    }
+    for (i = 0; i < st->nclients; i++) {
+        store_client_t *cl = st->clients[i];
+
+        if (c->argc >= 4 && store_arg_is(&c->argv[2], "ID")) {
+            for (k = 3; k < c->argc; k++) {
+                if (store_parse_ll(&c->argv[k], &id) != OB_OK || id <= 0) {
+                    free(text);
+                    store_add_err(c, "ERR Invalid client ID");
+                    return;
+                }
+                if ((uint64_t) id == cl->id) {
+                    break;
+                }
+            }
+            if (k == c->argc) {
+                continue;
+            }
+        }
+        if (c->argc == 4 && store_arg_is(&c->argv[2], "TYPE")) {
+            int is_pubsub = (cl->flags & STORE_CLIENT_PUBSUB) != 0;
+
+            if (store_arg_is(&c->argv[3], "pubsub") != is_pubsub
+                || !(store_arg_is(&c->argv[3], "normal")
+                     || store_arg_is(&c->argv[3], "pubsub")))
+            {
+                continue;
+            }
+        }
+        n = store_client_line(cl, st->now_ms, line, sizeof(line));
+        if (n < 0) {
+            continue;
+        }
+        if (len + (size_t) n > cap) {
+            cap = (len + (size_t) n) * 2;
+            grown = realloc(text, cap);
+            if (grown == NULL) {
+                free(text);
+                store_add_err(c, STORE_ERR_OOM);
+                return;
+            }
+            text = grown;
+        }
+        memcpy(text + len, line, OB_MIN((size_t) n, sizeof(line) - 1));
+        len += OB_MIN((size_t) n, sizeof(line) - 1);
+    }
+    store_reply_text(c, text != NULL ? text : "", len);
+    free(text);
+}
+
+
+static void
+store_cmd_client_info(store_client_t *c)
+{
+    char line[1024];
+    int  n = store_client_line(c, c->st->now_ms, line, sizeof(line));
+
+    store_reply_text(c, line, OB_MIN((size_t) n, sizeof(line) - 1));
+}
+
+
+static void
+store_cmd_client_kill(store_client_t *c)
+{
+    store_t   *st = c->st;
+    size_t     i, k, killed = 0;
+    long long  id = 0;
+    const ob_str_t *addr = NULL;
+    int        skipme = 1, new_form = c->argc > 3;
+
+    if (!new_form) {
+        addr = &c->argv[2];
+    } else {
+        if ((c->argc - 2) % 2 != 0) {
+            store_add_err(c, STORE_ERR_SYNTAX);
+            return;
+        }
+        for (k = 2; k < c->argc; k += 2) {
+            if (store_arg_is(&c->argv[k], "ID")) {
+                if (store_parse_ll(&c->argv[k + 1], &id) != OB_OK
+                    || id <= 0)
+                {
+                    store_add_err(c, "ERR client-id should be greater "
+                                  "than 0");
+                    return;
+                }
+            } else if (store_arg_is(&c->argv[k], "ADDR")) {
+                addr = &c->argv[k + 1];
+            } else if (store_arg_is(&c->argv[k], "SKIPME")) {
+                if (store_arg_is(&c->argv[k + 1], "yes")) {
+                    skipme = 1;
+                } else if (store_arg_is(&c->argv[k + 1], "no")) {
+                    skipme = 0;
+                } else {
+                    store_add_err(c, STORE_ERR_SYNTAX);
+                    return;
+                }
+            } else if (store_arg_is(&c->argv[k], "TYPE")
+                       || store_arg_is(&c->argv[k], "USER")
+                       || store_arg_is(&c->argv[k], "LADDR"))
+            {
+                /* accepted; every client is a normal one of "default" */
+            } else {
+                store_add_err(c, STORE_ERR_SYNTAX);
+                return;
+            }
+        }
+    }
+    for (i = 0; i < st->nclients; i++) {
+        store_client_t *cl = st->clients[i];
+        const char     *peer = ob_conn_peer(cl->conn);
+
+        if (id != 0 && cl->id != (uint64_t) id) {
+            continue;
+        }
+        if (addr != NULL && (strlen(peer) != addr->len
+                             || memcmp(peer, addr->data, addr->len) != 0))
+        {
+            continue;
+        }
+        if (new_form && skipme && cl == c) {
+            continue;
+        }
+        if (cl == c) {
+            c->flags |= STORE_CLIENT_CLOSE_AFTER;
+        } else {
+            ob_conn_close(cl->conn, 0);
+        }
+        killed++;
+    }
+    if (!new_form) {
+        if (killed == 0) {
+            store_add_err(c, "ERR No such client");
+        } else {
+            store_add_ok(c);
+        }
+        return;
+    }
+    store_reply_int(&c->r, (long long) killed);
+}
+
+
+static void
+store_pause_end(store_t *st)
+{
+    size_t i;
+
+    st->pause_until_ms = 0;
+    if (st->pause_ev != NULL) {
+        event_free(st->pause_ev);
+        st->pause_ev = NULL;
+    }
+    for (i = 0; i < st->nclients; i++) {
+        if (st->clients[i]->ext->closing == 2) {
+            st->clients[i]->ext->closing = 0;
+            ob_conn_pause_read(st->clients[i]->conn, 0);
+        }
+    }
+}
+
+
+static void
+store_pause_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    store_pause_end(arg);
+}
+
+
+static void
+store_cmd_client_pause(store_client_t *c)
+{
+    store_t        *st = c->st;
+    long long       ms;
+    struct timeval  tv;
+
+    if (store_get_ll_or_reply(c, &c->argv[2], &ms,
+                              "ERR timeout is not an integer or out of range")
+        != OB_OK)
+    {
+        return;
+    }
+    if (ms < 0) {
+        store_add_err(c, STORE_ERR_TIMEOUT_NEG);
+        return;
+    }
+    if (c->argc == 4 && !store_arg_is(&c->argv[3], "WRITE")
+        && !store_arg_is(&c->argv[3], "ALL"))
+    {
+        store_add_err(c, STORE_ERR_SYNTAX);
+        return;
+    }
+    st->pause_write_only = c->argc == 4 && store_arg_is(&c->argv[3],
+                                                        "WRITE");
+    st->pause_until_ms = st->now_ms + ms;
+    if (st->pause_ev == NULL) {
+        st->pause_ev = evtimer_new(st->cy->base, store_pause_cb, st);
+    }
+    if (st->pause_ev != NULL) {
+        tv.tv_sec = ms / 1000;
+        tv.tv_usec = (ms % 1000) * 1000;
+        evtimer_add(st->pause_ev, &tv);
+    }
+    store_add_ok(c);
+}
+
+
+static void
+store_cmd_client_unpause(store_client_t *c)
+{
+    store_pause_end(c->st);
+    store_add_ok(c);
+}
+
+
+static void
+store_cmd_client_reply(store_client_t *c)
+{
+    if (store_arg_is(&c->argv[2], "ON")) {
+        c->flags &= ~(STORE_CLIENT_REPLY_OFF | STORE_CLIENT_REPLY_SKIP_NEXT);
+        store_add_ok(c);
+    } else if (store_arg_is(&c->argv[2], "OFF")) {
+        c->flags |= STORE_CLIENT_REPLY_OFF;
+    } else if (store_arg_is(&c->argv[2], "SKIP")) {
+        if (!(c->flags & STORE_CLIENT_REPLY_OFF)) {
+            c->flags |= STORE_CLIENT_REPLY_SKIP_NEXT;
+        }
+    } else {
+        store_add_err(c, STORE_ERR_SYNTAX);
+    }
+}
+
+
+static void
+store_cmd_client_no_evict(store_client_t *c)
+{
+    if (store_arg_is(&c->argv[2], "ON") || store_arg_is(&c->argv[2], "OFF")) {
+        store_add_ok(c);
+    } else {
+        store_add_err(c, STORE_ERR_SYNTAX);
+    }
+}
+
+
+/* ---- SLOWLOG -------------------------------------------------------------- */
+
+static void
+store_cmd_slowlog_get(store_client_t *c)
+{
+    store_t    *st = c->st;
+    long long   count = 10;
+    size_t      n, i, k;
+
+    if (c->argc == 3) {
+        if (store_get_ll_or_reply(c, &c->argv[2], &count, NULL) != OB_OK) {
+            return;
+        }
+        if (count < -1) {
+            store_add_err(c, "ERR count should be greater than or equal to "
+                          "-1");
+            return;
+        }
+        if (count == -1) {
+            count = (long long) st->slowlog_len;
+        }
+    }
+    n = OB_MIN((size_t) count, st->slowlog_len);
+    store_reply_array(&c->r, n);
+    for (i = 0; i < n; i++) {
+        /* newest first */
+        store_slowlog_t *e = &st->slowlog[(st->slowlog_head
+                                           + st->slowlog_len - 1 - i)
+                                          % st->slowlog_cap];
+
+        store_reply_array(&c->r, 6);
+        store_reply_int(&c->r, (long long) e->id);
+        store_reply_int(&c->r, e->time);
+        store_reply_int(&c->r, e->usec);
+        store_reply_array(&c->r, e->argc);
+        for (k = 0; k < e->argc; k++) {
+            store_reply_bulk(&c->r, e->argv[k].data, e->argv[k].len);
+        }
+        store_reply_str(c, e->peer != NULL ? e->peer : "");
+        store_reply_str(c, e->name != NULL ? e->name : "");
+    }
+}
+
+
+static void
+store_cmd_slowlog_len(store_client_t *c)
+{
+    store_reply_int(&c->r, (long long) c->st->slowlog_len);
+}
+
+
+static void
+store_cmd_slowlog_reset(store_client_t *c)
+{
+    store_t *st = c->st;
+    size_t   i;
+
+    for (i = 0; i < st->slowlog_len; i++) {
+        store_slowlog_t *e = &st->slowlog[(st->slowlog_head + i)
+                                          % st->slowlog_cap];
+
+        free(e->argv);
+        free(e->peer);
+        free(e->name);
+    }
+    st->slowlog_len = 0;
+    st->slowlog_head = 0;
+    store_add_ok(c);
+}
+
+
+/* ---- MEMORY USAGE --------------------------------------------------------- */
+
+static void
+store_cmd_memory_usage(store_client_t *c)
+{
+    store_entry_t *e;
+    size_t         bytes;
+
+    if (c->argc != 3 && !(c->argc == 5 && store_arg_is(&c->argv[3],
+                                                       "SAMPLES")))
+    {
+        store_add_err(c, STORE_ERR_SYNTAX);
+        return;
+    }
+    e = store_db_find(c->db, c->argv[2].data, c->argv[2].len,
+                      c->st->now_ms);
+    if (e == NULL) {
+        store_reply_null(&c->r);
+        return;
+    }
+    bytes = store_obj_mem(c->st->arena, e->val)
+            + ob_arena_chunk_size(c->st->arena,
+                                  sizeof(store_entry_t) + e->nkey);
+    store_reply_int(&c->r, (long long) bytes);
+}
+
+
+/* ---- COMMAND -------------------------------------------------------------- */
+
+static const struct {
+    unsigned    flag;
+    const char *name;
+} store_cmd_flag_names[] = {
+    { OB_CMD_WRITE, "write" }, { OB_CMD_READONLY, "readonly" },
+    { STORE_CMD_DENYOOM, "denyoom" }, { OB_CMD_ADMIN, "admin" },
+    { STORE_CMD_PUBSUB, "pubsub" }, { STORE_CMD_NOSCRIPT, "noscript" },
+    { STORE_CMD_BLOCKING, "blocking" }, { STORE_CMD_LOADING, "loading" },
+    { STORE_CMD_STALE, "stale" }, { STORE_CMD_SKIP_MONITOR, "skip_monitor" },
+    { OB_CMD_FAST, "fast" }, { STORE_CMD_NOAUTH, "no_auth" },
+    { STORE_CMD_MAY_REPLICATE, "may_replicate" },
+    { STORE_CMD_NOMULTI, "no_multi" },
+    { STORE_CMD_MOVABLEKEYS, "movablekeys" },
+    { STORE_CMD_ALLOW_BUSY, "allow_busy" }
+};
+
+
+static int
+store_cmd_arity(const store_cmd_t *cmd)
+{
+    return cmd->base.arity_max == -1 ? -cmd->base.arity_min
+                                     : cmd->base.arity_min;
+}
+
+
+static void store_reply_command_info(store_client_t *c,
+                                     const store_cmd_t *cmd);
+
+
+/* The subcommands of a container, as COMMAND INFO's tenth element. */
+static void
+store_reply_subcommands(store_client_t *c, const store_cmd_t *parent)
+{
+    store_t  *st = c->st;
+    size_t    plen = strlen(parent->base.name), i, n = 0;
+
+    for (i = 0; i < st->ncmds; i++) {
+        if (strncmp(st->cmd_entries[i].base.name, parent->base.name, plen)
+            == 0 && st->cmd_entries[i].base.name[plen] == '|')
+        {
+            n++;
+        }
+    }
+    store_reply_array(&c->r, n);
+    for (i = 0; i < st->ncmds; i++) {
+        if (strncmp(st->cmd_entries[i].base.name, parent->base.name, plen)
+            == 0 && st->cmd_entries[i].base.name[plen] == '|')
+        {
+            store_reply_command_info(c, &st->cmd_entries[i]);
+        }
+    }
+}
+
+
+static void
+store_reply_command_info(store_client_t *c, const store_cmd_t *cmd)
+{
+    size_t       nflags = 0, i, nacl = 0;
+    const char  *p, *q;
+
+    store_reply_array(&c->r, 10);
+    store_reply_str(c, cmd->base.name);
+    store_reply_int(&c->r, store_cmd_arity(cmd));
+    for (i = 0; i < sizeof(store_cmd_flag_names)
+                    / sizeof(store_cmd_flag_names[0]); i++)
+    {
+        if (cmd->base.flags & store_cmd_flag_names[i].flag) {
+            nflags++;
+        }
+    }
+    store_reply_set(&c->r, nflags);
+    for (i = 0; i < sizeof(store_cmd_flag_names)
+                    / sizeof(store_cmd_flag_names[0]); i++)
+    {
+        if (cmd->base.flags & store_cmd_flag_names[i].flag) {
+            store_reply_simple(&c->r, store_cmd_flag_names[i].name,
+                               strlen(store_cmd_flag_names[i].name));
+        }
+    }
+    store_reply_int(&c->r, cmd->keys.first);
+    store_reply_int(&c->r, cmd->keys.last);
+    store_reply_int(&c->r, cmd->keys.step);
+    for (p = cmd->acl; p != NULL && *p != '\0'; p = q) {
+        while (*p == ' ') {
+            p++;
+        }
+        q = p;
+        while (*q != '\0' && *q != ' ') {
+            q++;
+        }
+        if (q > p) {
+            nacl++;
+        }
+    }
+    store_reply_set(&c->r, nacl);
+    for (p = cmd->acl; p != NULL && *p != '\0'; p = q) {
+        while (*p == ' ') {
+            p++;
+        }
+        q = p;
+        while (*q != '\0' && *q != ' ') {
+            q++;
+        }
+        if (q > p) {
+            store_reply_simple(&c->r, p, (size_t) (q - p));
+        }
+    }
+    store_reply_array(&c->r, 0);          /* tips */
+    store_reply_array(&c->r, 0);          /* key specs */
+    if (strchr(cmd->base.name, '|') == NULL) {
+        store_reply_subcommands(c, cmd);
+    } else {
+        store_reply_array(&c->r, 0);
+    }
+}
+
+
+/* Top-level commands (not "parent|sub"). */
+static size_t
+store_cmd_toplevel_count(const store_t *st)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < st->ncmds; i++) {
+        if (strchr(st->cmd_entries[i].base.name, '|') == NULL) {
+            n++;
+        }
+    }
+    return n;
+}
+
+
+static void
+store_cmd_command(store_client_t *c)
+{
+    store_t *st = c->st;
+    size_t   i;
+
+    if (c->argc > 1) {
+        store_dispatch_subcommand(c, c->cmd);
+        return;
+    }
+    store_reply_array(&c->r, store_cmd_toplevel_count(st));
+    for (i = 0; i < st->ncmds; i++) {
+        if (strchr(st->cmd_entries[i].base.name, '|') == NULL) {
+            store_reply_command_info(c, &st->cmd_entries[i]);
+        }
+    }
+}
+
+
+static void
+store_cmd_command_count(store_client_t *c)
+{
+    store_reply_int(&c->r, (long long) store_cmd_toplevel_count(c->st));
+}
+
+
+static const store_cmd_t *
+store_cmd_by_name(store_t *st, const ob_str_t *name)
+{
+    const ob_cmd_t *cmd = ob_cmd_find(&st->cmds, name->data, name->len);
+
+    if (cmd == NULL) {
+        return NULL;
+    }
+    return (const store_cmd_t *) cmd;
+}
+
+
+static void
+store_cmd_command_info(store_client_t *c)
+{
+    const store_cmd_t *cmd;
+    size_t             i;
+
+    if (c->argc == 2) {
+        c->argc = 1;
+        store_cmd_command(c);
+        return;
+    }
+    store_reply_array(&c->r, c->argc - 2);
+    for (i = 2; i < c->argc; i++) {
+        cmd = store_cmd_by_name(c->st, &c->argv[i]);
+        if (cmd == NULL) {
+            store_reply_null(&c->r);
+        } else {
+            store_reply_command_info(c, cmd);
+        }
+    }
+}
+
+
+/* COMMAND DOCS: onebox carries no documentation text, so every command
+ * is left out, as Redis leaves out unknown names; redis-cli then uses its
+ * built-in help. */
+static void
+store_cmd_command_docs(store_client_t *c)
+{
+    store_reply_map(&c->r, 0);
+}
+
+
+static void
+store_cmd_command_list(store_client_t *c)
+{
+    store_t *st = c->st;
+    size_t   i, n = 0;
+    int      pass;
+    const ob_str_t *pattern = NULL;
+
+    if (c->argc == 5 && store_arg_is(&c->argv[2], "FILTERBY")
+        && store_arg_is(&c->argv[3], "PATTERN"))
+    {
+        pattern = &c->argv[4];
+    } else if (c->argc != 2) {
+        store_add_err(c, STORE_ERR_SYNTAX);
+        return;
+    }
+    for (pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            store_reply_array(&c->r, n);
+        }
+        for (i = 0; i < st->ncmds; i++) {
+            const char *name = st->cmd_entries[i].base.name;
+
+            if (st->cmd_entries[i].base.flags & STORE_CMD_SUBCMDS) {
+                /* containers are listed by their subcommands too */
+            }
+            if (pattern != NULL
+                && !store_glob_match((const char *) pattern->data,
+                                     pattern->len, name, strlen(name), 1))
+            {
+                continue;
+            }
+            if (pass == 0) {
+                n++;
+            } else {
+                store_reply_str(c, name);
+            }
+        }
+    }
+}
+
+
+static void
+store_cmd_command_getkeys(store_client_t *c)
+{
+    const store_cmd_t *cmd = store_cmd_by_name(c->st, &c->argv[2]);
+    size_t             argc = c->argc - 2, i, n = 0;
+    long long          first, last, step;
+
+    if (cmd == NULL) {
+        store_add_err(c, "ERR Invalid command specified");
+        return;
+    }
+    if (!ob_cmd_arity_is_ok(&cmd->base, argc)) {
+        store_add_err(c, "ERR Invalid number of arguments specified for "
+                      "command");
+        return;
+    }
+    if (cmd->keys.first == 0 || (cmd->base.flags & STORE_CMD_MOVABLEKEYS)) {
+        store_add_err(c, "ERR The command has no key arguments");
+        return;
+    }
+    first = cmd->keys.first;
+    last = cmd->keys.last < 0 ? (long long) argc + cmd->keys.last
+                              : cmd->keys.last;
+    step = cmd->keys.step > 0 ? cmd->keys.step : 1;
+    for (i = (size_t) first; (long long) i <= last && i < argc;
+         i += (size_t) step)
+    {
+        n++;
+    }
+    store_reply_array(&c->r, n);
+    for (i = (size_t) first; (long long) i <= last && i < argc;
+         i += (size_t) step)
+    {
+        store_reply_bulk(&c->r, c->argv[i + 2].data, c->argv[i + 2].len);
+    }
+}
+
+
+#define SRV_FLAGS_CONN  (STORE_CMD_NOSCRIPT | STORE_CMD_LOADING \
+                         | STORE_CMD_STALE)
+#define SUB(parent, sub, amin, amax, fl, fn, acl_) \
+    { .base = { .name = parent "|" sub, .arity_min = amin, \
+                .arity_max = amax, .flags = fl }, \
+      .handler = fn, .acl = acl_ }
+
+const store_cmd_t store_cmds_server[] = {
+    { .base = { .name = "ping", .arity_min = 1, .arity_max = -1,
+                .flags = OB_CMD_FAST | STORE_CMD_PUBSUB_OK },
+      .handler = store_cmd_ping, .acl = "@fast @connection" },
+    { .base = { .name = "echo", .arity_min = 2, .arity_max = 2,
+                .flags = OB_CMD_FAST | SRV_FLAGS_CONN },
+      .handler = store_cmd_echo, .acl = "@fast @connection" },
+    { .base = { .name = "quit", .arity_min = 1, .arity_max = -1,
+                .flags = STORE_CMD_NOAUTH | SRV_FLAGS_CONN | OB_CMD_FAST
+                         | STORE_CMD_NOMULTI | STORE_CMD_PUBSUB_OK
+                         | STORE_CMD_ALLOW_BUSY },
+      .handler = store_cmd_quit, .acl = "@fast @connection" },
+    { .base = { .name = "reset", .arity_min = 1, .arity_max = 1,
+                .flags = STORE_CMD_NOAUTH | SRV_FLAGS_CONN | OB_CMD_FAST
+                         | STORE_CMD_NOMULTI | STORE_CMD_PUBSUB_OK
+                         | STORE_CMD_ALLOW_BUSY },
+      .handler = store_cmd_reset, .acl = "@fast @connection" },
+    { .base = { .name = "hello", .arity_min = 1, .arity_max = -1,
+                .flags = STORE_CMD_NOAUTH | SRV_FLAGS_CONN | OB_CMD_FAST
+                         | STORE_CMD_ALLOW_BUSY },
+      .handler = store_cmd_hello, .acl = "@fast @connection" },
+    { .base = { .name = "auth", .arity_min = 2, .arity_max = -1,
+                .flags = STORE_CMD_NOAUTH | SRV_FLAGS_CONN | OB_CMD_FAST
+                         | STORE_CMD_ALLOW_BUSY },
+      .handler = store_cmd_auth, .acl = "@fast @connection" },
+    { .base = { .name = "time", .arity_min = 1, .arity_max = 1,
+                .flags = OB_CMD_FAST | STORE_CMD_LOADING | STORE_CMD_STALE },
+      .handler = store_cmd_time, .acl = "@fast" },
+    { .base = { .name = "monitor", .arity_min = 1, .arity_max = 1,
+                .flags = OB_CMD_ADMIN | SRV_FLAGS_CONN },
+      .handler = store_cmd_monitor, .acl = "@admin @slow @dangerous" },
+
+    { .base = { .name = "client", .arity_min = 2, .arity_max = -1,
+                .flags = STORE_CMD_SUBCMDS }, .acl = "@slow" },
+    SUB("client", "id", 2, 2, SRV_FLAGS_CONN, store_cmd_client_id,
+        "@slow @connection"),
+    SUB("client", "setname", 3, 3, SRV_FLAGS_CONN, store_cmd_client_setname,
+        "@slow @connection"),
+    SUB("client", "getname", 2, 2, SRV_FLAGS_CONN, store_cmd_client_getname,
+        "@slow @connection"),
+    SUB("client", "list", 2, -1, OB_CMD_ADMIN | SRV_FLAGS_CONN,
+        store_cmd_client_list, "@admin @slow @dangerous @connection"),
+    SUB("client", "info", 2, 2, SRV_FLAGS_CONN, store_cmd_client_info,
+        "@slow @connection"),
+    SUB("client", "kill", 3, -1, OB_CMD_ADMIN | SRV_FLAGS_CONN,
+        store_cmd_client_kill, "@admin @slow @dangerous @connection"),
+    SUB("client", "pause", 3, 4, OB_CMD_ADMIN | SRV_FLAGS_CONN,
+        store_cmd_client_pause, "@admin @slow @dangerous @connection"),
+    SUB("client", "unpause", 2, 2, OB_CMD_ADMIN | SRV_FLAGS_CONN,
+        store_cmd_client_unpause, "@admin @slow @dangerous @connection"),
+    SUB("client", "reply", 3, 3, SRV_FLAGS_CONN, store_cmd_client_reply,
+        "@slow @connection"),
+    SUB("client", "no-evict", 3, 3, OB_CMD_ADMIN | SRV_FLAGS_CONN,
+        store_cmd_client_no_evict, "@admin @slow @dangerous @connection"),
+
+    { .base = { .name = "slowlog", .arity_min = 2, .arity_max = -1,
+                .flags = STORE_CMD_SUBCMDS }, .acl = "@slow" },
+    SUB("slowlog", "get", 2, 3, OB_CMD_ADMIN | STORE_CMD_LOADING
+        | STORE_CMD_STALE, store_cmd_slowlog_get,
+        "@admin @slow @dangerous"),
+    SUB("slowlog", "len", 2, 2, OB_CMD_ADMIN | STORE_CMD_LOADING
+        | STORE_CMD_STALE, store_cmd_slowlog_len, "@admin @slow @dangerous"),
+    SUB("slowlog", "reset", 2, 2, OB_CMD_ADMIN | STORE_CMD_LOADING
+        | STORE_CMD_STALE, store_cmd_slowlog_reset,
+        "@admin @slow @dangerous"),
+
+    { .base = { .name = "memory", .arity_min = 2, .arity_max = -1,
+                .flags = STORE_CMD_SUBCMDS }, .acl = "@slow" },
+    SUB("memory", "usage", 3, -1, OB_CMD_READONLY, store_cmd_memory_usage,
+        "@read @slow"),
+
+    { .base = { .name = "command", .arity_min = 1, .arity_max = -1,
+                .flags = STORE_CMD_LOADING | STORE_CMD_STALE },
+      .handler = store_cmd_command, .acl = "@slow @connection" },
+    SUB("command", "count", 2, 2, STORE_CMD_LOADING | STORE_CMD_STALE,
+        store_cmd_command_count, "@slow @connection"),
+    SUB("command", "info", 2, -1, STORE_CMD_LOADING | STORE_CMD_STALE,
+        store_cmd_command_info, "@slow @connection"),
+    SUB("command", "docs", 2, -1, STORE_CMD_LOADING | STORE_CMD_STALE,
+        store_cmd_command_docs, "@slow @connection"),
+    SUB("command", "list", 2, -1, STORE_CMD_LOADING | STORE_CMD_STALE,
+        store_cmd_command_list, "@slow @connection"),
+    SUB("command", "getkeys", 4, -1, STORE_CMD_LOADING | STORE_CMD_STALE,
+        store_cmd_command_getkeys, "@slow @connection"),
+    { .base = { .name = NULL } }
+};
