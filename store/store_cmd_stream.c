@@ -1438,6 +1438,14 @@ store_cmd_xinfo(store_client_t *c)
 
 /* ---- the table --------------------------------------------------------------- */
 
+/* XINFO's and XGROUP's subcommands: the dispatcher finds "xgroup|create"
+ * from "xgroup create" and checks its arity; one handler serves each
+ * container. */
+#define SX_SUB(name_, amin, amax, fl, fn, acl_) \
+    { .base = { .name = name_, .arity_min = amin, .arity_max = amax, \
+                .flags = fl }, \
+      .handler = fn, .keys = { 2, 2, 1 }, .acl = acl_ }
+
 const store_cmd_t store_cmds_stream[] = {
     { .base = { .name = "xadd", .arity_min = 5, .arity_max = -1,
                 .flags = OB_CMD_WRITE | STORE_CMD_DENYOOM | OB_CMD_FAST },
@@ -1478,13 +1486,29 @@ const store_cmd_t store_cmds_stream[] = {
       .handler = store_cmd_xsetid, .keys = { 1, 1, 1 },
       .acl = "@write @stream @fast" },
     { .base = { .name = "xinfo", .arity_min = 2, .arity_max = -1,
-                .flags = 0 },
-      .handler = store_cmd_xinfo, .keys = { 0, 0, 0 },
-      .acl = "@slow" },
+                .flags = STORE_CMD_SUBCMDS }, .acl = "@slow" },
+    SX_SUB("xinfo|consumers", 4, 4, OB_CMD_READONLY, store_cmd_xinfo,
+           "@read @stream @slow"),
+    SX_SUB("xinfo|groups", 3, 3, OB_CMD_READONLY, store_cmd_xinfo,
+           "@read @stream @slow"),
+    SX_SUB("xinfo|stream", 3, -1, OB_CMD_READONLY, store_cmd_xinfo,
+           "@read @stream @slow"),
+    SX_SUB("xinfo|help", 2, 2, STORE_CMD_LOADING | STORE_CMD_STALE,
+           store_cmd_xinfo, "@stream @slow"),
     { .base = { .name = "xgroup", .arity_min = 2, .arity_max = -1,
-                .flags = 0 },
-      .handler = store_cmd_xgroup, .keys = { 0, 0, 0 },
-      .acl = "@slow" },
+                .flags = STORE_CMD_SUBCMDS }, .acl = "@slow" },
+    SX_SUB("xgroup|create", 5, -1, OB_CMD_WRITE | STORE_CMD_DENYOOM,
+           store_cmd_xgroup, "@write @stream @slow"),
+    SX_SUB("xgroup|setid", 5, -1, OB_CMD_WRITE, store_cmd_xgroup,
+           "@write @stream @slow"),
+    SX_SUB("xgroup|destroy", 4, 4, OB_CMD_WRITE, store_cmd_xgroup,
+           "@write @stream @slow"),
+    SX_SUB("xgroup|createconsumer", 5, 5, OB_CMD_WRITE | STORE_CMD_DENYOOM,
+           store_cmd_xgroup, "@write @stream @slow"),
+    SX_SUB("xgroup|delconsumer", 5, 5, OB_CMD_WRITE, store_cmd_xgroup,
+           "@write @stream @slow"),
+    SX_SUB("xgroup|help", 2, 2, STORE_CMD_LOADING | STORE_CMD_STALE,
+           store_cmd_xgroup, "@stream @slow"),
     { .base = { .name = "xack", .arity_min = 4, .arity_max = -1,
                 .flags = OB_CMD_WRITE | OB_CMD_FAST },
       .handler = store_cmd_xack, .keys = { 1, 1, 1 },
