@@ -1280,8 +1280,10 @@ sx_info_stream(store_client_t *c, const store_stream_t *s)
         if ((optc != 1 && optc != 3) || !store_arg_is(&c->argv[3], "full")
             || (optc == 3 && !store_arg_is(&c->argv[4], "count")))
         {
-            store_add_err(c, "ERR unknown subcommand or wrong number of "
-                             "arguments for 'stream'. Try XINFO HELP.");
+            store_add_errf(c, "ERR unknown subcommand or wrong number of "
+                              "arguments for '%.*s'. Try XINFO HELP.",
+                           (int) (c->argv[1].len > 128 ? 128
+                                  : c->argv[1].len), c->argv[1].data);
             return;
         }
         if (optc == 3) {
