@@ -792,7 +792,9 @@ sx_read_generic(store_client_t *c, int xreadgroup)
 {
     long long     count = 0;
     int64_t       deadline = 0;
-    int           block = 0, noack = 0, wrong, created;
+    int           block = 0, noack = 0, created;
+    int           retry = (c->flags & STORE_CLIENT_RETRY) != 0;
+    store_obj_t  *o;
     size_t        i, streams_arg = 0, nstreams = 0, served = 0;
     ob_str_t     *group = NULL, *consumer = NULL, *a;
     sx_read_t    *rd = NULL, rd1;
@@ -871,15 +873,34 @@ sx_read_generic(store_client_t *c, int xreadgroup)
         const ob_str_t  *key = &c->argv[streams_arg + i];
         const ob_str_t  *ida = &c->argv[streams_arg + nstreams + i];
 
-        rd[i].s = store_sx_lookup(c, key, xreadgroup, &wrong);
-        if (wrong) {
+        o = xreadgroup ? store_lookup_write(c, key) : store_lookup_read(c, key);
+        if (o != NULL && o->type != STORE_OBJ_STREAM) {
+            if (retry) {
+                /* Another type's readiness (a list on that key now) does
+                 * not serve a stream reader: it stays blocked. */
+                store_block(c, &c->argv[streams_arg], nstreams, deadline,
+                            NULL);
+            } else {
+                (void) store_check_type_or_reply(c, o, STORE_OBJ_STREAM);
+            }
             goto done;
         }
+        rd[i].s = o != NULL ? o->v.ptr : NULL;
         if (group != NULL) {
-            if (rd[i].s == NULL
-                || (rd[i].g = store_stream_group_find(rd[i].s, group->data,
-                                                      group->len)) == NULL)
+            if (retry && rd[i].s == NULL) {
+                store_add_err(c, "UNBLOCKED the stream key no longer exists");
+                goto done;
+            }
+            if (rd[i].s != NULL
+                && (rd[i].g = store_stream_group_find(rd[i].s, group->data,
+                                                      group->len)) == NULL
+                && retry)
             {
+                store_add_err(c, "NOGROUP the consumer group this client was "
+                                 "blocked on no longer exists");
+                goto done;
+            }
+            if (rd[i].s == NULL || rd[i].g == NULL) {
                 store_add_errf(c, "NOGROUP No such key '%.*s' or consumer "
                                   "group '%.*s' in XREADGROUP with GROUP "
                                   "option", (int) key->len, key->data,

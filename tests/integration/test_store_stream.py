@@ -725,3 +725,39 @@ def test_xpending_errors(r, raw):
         "NOGROUP No such key 'nokey' or consumer group 'g'")
     assert raw.cmd("XACK", "s", "g", "1-0", "abc") == err(
         "ERR Invalid stream ID specified as stream command argument")
+
+
+def test_xreadgroup_blocked_group_destroyed(r):
+    r.xgroup_create("s", "g", id="$", mkstream=True)
+    other = client(r)
+    t = _later(lambda: other.xgroup_destroy("s", "g"))
+    with pytest.raises(redis.ResponseError) as e:
+        r.xreadgroup("g", "c", {"s": ">"}, block=5000)
+    t.join()
+    assert str(e.value) == ("NOGROUP the consumer group this client was "
+                            "blocked on no longer exists")
+    other.close()
+
+
+def test_keyspace_events(r):
+    r.config_set("notify-keyspace-events", "KEA")
+    p = r.pubsub()
+    p.psubscribe("__keyspace@0__:s")
+    assert p.get_message(timeout=2)["type"] == "psubscribe"
+    r.xadd("s", {"a": "1"}, id="1-0")
+    r.xadd("s", {"a": "2"}, id="2-0", maxlen=1, approximate=False)
+    r.xgroup_create("s", "g", id="0")
+    r.xreadgroup("g", "c", {"s": ">"})
+    r.xdel("s", "2-0")
+    r.execute_command("XSETID", "s", "5-0")
+    r.xgroup_destroy("s", "g")
+    events = []
+    while True:
+        m = p.get_message(timeout=0.5)
+        if m is None:
+            break
+        events.append(m["data"])
+    assert events == [b"xadd", b"xadd", b"xtrim", b"xgroup-create",
+                      b"xgroup-createconsumer", b"xdel", b"xsetid",
+                      b"xgroup-destroy"]
+    p.close()
