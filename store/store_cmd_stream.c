@@ -162,15 +162,18 @@ store_sx_reply_id(store_client_t *c, const store_sid_t *id)
 void
 store_sx_reply_entry(store_client_t *c, const store_sentry_t *e)
 {
-    const uint8_t  *p = e->p, *b;
-    size_t          i, len;
+    store_spairs_t  it;
+    const uint8_t  *f, *v;
+    size_t          i, flen, vlen;
 
     store_reply_array(&c->r, 2);
     store_sx_reply_id(c, &e->id);
     store_reply_array(&c->r, e->nfields * 2);
-    for (i = 0; i < e->nfields * 2; i++) {
-        b = store_stream_field_next(&p, &len);
-        store_reply_bulk(&c->r, b, len);
+    store_sentry_pairs(e, &it);
+    for (i = 0; i < e->nfields; i++) {
+        store_spairs_next(&it, &f, &flen, &v, &vlen);
+        store_reply_bulk(&c->r, f, flen);
+        store_reply_bulk(&c->r, v, vlen);
     }
 }
 

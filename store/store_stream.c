@@ -32,12 +32,15 @@
 
 #include "store_int.h"
 
-#define SNODE_DELETED  0x01
+#define SNODE_DELETED    0x01
+#define SNODE_SAMEFIELDS 0x02
 #define SMAP_MAXLEVEL  24
 
 
 struct store_snode_s {
     store_sid_t  master;      /* the ID of the node's first entry ever */
+    uint32_t     first;       /* offset of the first entry: the master
+                                 fields come before it */
     uint32_t     used;        /* bytes of data[] in use */
     uint32_t     cap;         /* bytes of data[] allocated */
     uint32_t     count;       /* entries, deleted ones included */
@@ -316,15 +319,24 @@ static size_t
 snode_entry(const store_snode_t *n, size_t pos, store_sentry_t *e,
             unsigned *flags)
 {
-    const uint8_t  *p = n->data + pos, *start = p;
-    size_t          i, len, blen;
+    const uint8_t  *p = n->data + pos, *start = p, *m;
+    size_t          i, len, blen, nskip;
 
     *flags = *p++;
     e->id.ms = n->master.ms + vint_get(&p);
     e->id.seq = vint_get(&p);
-    e->nfields = (size_t) vint_get(&p);
+    if (*flags & SNODE_SAMEFIELDS) {
+        m = n->data;
+        e->nfields = (size_t) vint_get(&m);
+        e->fields = m;
+        nskip = e->nfields;
+    } else {
+        e->nfields = (size_t) vint_get(&p);
+        e->fields = NULL;
+        nskip = e->nfields * 2;
+    }
     e->p = p;
-    for (i = 0; i < e->nfields * 2; i++) {
+    for (i = 0; i < nskip; i++) {
         len = (size_t) vint_get(&p);
         p += len;
     }
@@ -344,14 +356,83 @@ snode_prev(const store_snode_t *n, size_t end)
 }
 
 
-const uint8_t *
-store_stream_field_next(const uint8_t **pp, size_t *len)
+static const uint8_t *
+field_next(const uint8_t **pp, size_t *len)
 {
     const uint8_t  *p = *pp;
 
     *len = (size_t) vint_get(&p);
     *pp = p + *len;
     return p;
+}
+
+
+void
+store_sentry_pairs(const store_sentry_t *e, store_spairs_t *it)
+{
+    it->f = e->fields;
+    it->v = e->p;
+}
+
+
+void
+store_spairs_next(store_spairs_t *it, const uint8_t **f, size_t *flen,
+                  const uint8_t **v, size_t *vlen)
+{
+    if (it->f != NULL) {
+        *f = field_next(&it->f, flen);
+    } else {
+        *f = field_next(&it->v, flen);
+    }
+    *v = field_next(&it->v, vlen);
+}
+
+
+/* 1 when the entry's fields are the node's master fields, in order. */
+static int
+snode_same_fields(const store_snode_t *n, const void *const *fv,
+                  const size_t *fvlen, size_t nfv)
+{
+    const uint8_t  *p = n->data;
+    size_t          i, len;
+
+    if ((size_t) vint_get(&p) != nfv / 2) {
+        return 0;
+    }
+    for (i = 0; i < nfv; i += 2) {
+        len = (size_t) vint_get(&p);
+        if (len != fvlen[i] || (len > 0 && memcmp(p, fv[i], len) != 0)) {
+            return 0;
+        }
+        p += len;
+    }
+    return 1;
+}
+
+
+/* An entry's size in node n (NULL: a new node, whose master fields are
+ * the entry's own); *body: its size before the backlen. */
+static size_t
+snode_entry_size(const store_snode_t *n, const store_sid_t *id,
+                 const void *const *fv, const size_t *fvlen, size_t nfv,
+                 int *same, size_t *body)
+{
+    uint64_t  delta = n != NULL ? id->ms - n->master.ms : 0;
+    size_t    b, i;
+
+    *same = n != NULL ? snode_same_fields(n, fv, fvlen, nfv) : 1;
+    b = 1 + vint_size(delta) + vint_size(id->seq);
+    if (!*same) {
+        b += vint_size(nfv / 2);
+    }
+    for (i = 0; i < nfv; i++) {
+        if (*same && i % 2 == 0) {
+            continue;
+        }
+        b += vint_size(fvlen[i]) + fvlen[i];
+    }
+    *body = b;
+    return b + vint_size(b);
 }
 
 
@@ -509,16 +590,33 @@ store_stream_destroy(store_stream_t *s)
 }
 
 
+/* A node that takes no more appends gives back its slack. */
+static void
+stream_node_close(store_stream_t *s, size_t i)
+{
+    store_snode_t  *n = s->nodes[i], *nn;
+
+    if (n->cap == n->used || n->used == 0) {
+        return;
+    }
+    nn = ob_arena_realloc(s->a, s->owner, n, snode_alloc_size(n->cap),
+                          snode_alloc_size(n->used));
+    if (nn != NULL) {
+        nn->cap = nn->used;
+        s->nodes[i] = nn;
+    }
+}
+
+
 int
 store_stream_append(store_stream_t *s, const store_sid_t *id,
                     const void *const *fv, const size_t *fvlen, size_t nfv)
 {
     store_snode_t  *n = NULL, *nn;
-    size_t          need, body, i, pos;
+    size_t          need, body, mblock = 0, i, pos;
     uint32_t        cap;
     uint8_t        *p;
-    uint64_t        delta;
-    int             fresh = 0;
+    int             same, fresh = 0;
 
     if (s->nn > 0) {
         n = s->nodes[s->head + s->nn - 1];
@@ -528,39 +626,45 @@ store_stream_append(store_stream_t *s, const store_sid_t *id,
             n = NULL;
         }
     }
-    delta = n != NULL ? id->ms - n->master.ms : 0;
-    body = 1 + vint_size(delta) + vint_size(id->seq) + vint_size(nfv / 2);
-    for (i = 0; i < nfv; i++) {
-        body += vint_size(fvlen[i]) + fvlen[i];
-    }
-    need = body + vint_size(body);
-
-    if (n != NULL && n->used + need > STORE_STREAM_NODE_BYTES
-        && n->used > 0)
-    {
-        n = NULL;
-        body -= vint_size(delta) - 1;
-        delta = 0;
-        need = body + vint_size(body);
+    if (n != NULL) {
+        need = snode_entry_size(n, id, fv, fvlen, nfv, &same, &body);
+        if (n->used + need > STORE_STREAM_NODE_BYTES) {
+            n = NULL;
+        }
     }
 
     if (n == NULL) {
+        need = snode_entry_size(NULL, id, fv, fvlen, nfv, &same, &body);
+        mblock = vint_size(nfv / 2);
+        for (i = 0; i < nfv; i += 2) {
+            mblock += vint_size(fvlen[i]) + fvlen[i];
+        }
+        if (mblock + need > UINT32_MAX - sizeof(store_snode_t)) {
+            return OB_ERR;
+        }
         if (stream_index_reserve(s) != OB_OK) {
             return OB_ERR;
         }
-        cap = need < 256 ? 256 : (uint32_t) need;
-        if (cap > UINT32_MAX - sizeof(store_snode_t)) {
-            return OB_ERR;
-        }
+        cap = mblock + need < 256 ? 256 : (uint32_t) (mblock + need);
         n = ob_arena_alloc(s->a, s->owner, snode_alloc_size(cap));
         if (n == NULL) {
             return OB_ERR;
         }
         n->master = *id;
-        n->used = 0;
         n->cap = cap;
         n->count = 0;
         n->live = 0;
+        p = n->data;
+        p += vint_put(p, nfv / 2);
+        for (i = 0; i < nfv; i += 2) {
+            p += vint_put(p, fvlen[i]);
+            if (fvlen[i] > 0) {
+                memcpy(p, fv[i], fvlen[i]);
+            }
+            p += fvlen[i];
+        }
+        n->first = (uint32_t) mblock;
+        n->used = (uint32_t) mblock;
         fresh = 1;
 
     } else if (n->used + need > n->cap) {
@@ -568,9 +672,7 @@ store_stream_append(store_stream_t *s, const store_sid_t *id,
         while (cap < n->used + need) {
             cap *= 2;
         }
-        if (cap > STORE_STREAM_NODE_BYTES && n->used + need
-                                             <= STORE_STREAM_NODE_BYTES)
-        {
+        if (cap > STORE_STREAM_NODE_BYTES) {
             cap = STORE_STREAM_NODE_BYTES;
         }
         nn = ob_arena_realloc(s->a, s->owner, n, snode_alloc_size(n->cap),
@@ -585,11 +687,16 @@ store_stream_append(store_stream_t *s, const store_sid_t *id,
 
     pos = n->used;
     p = n->data + pos;
-    *p++ = 0;
-    p += vint_put(p, delta);
+    *p++ = same ? SNODE_SAMEFIELDS : 0;
+    p += vint_put(p, id->ms - n->master.ms);
     p += vint_put(p, id->seq);
-    p += vint_put(p, nfv / 2);
+    if (!same) {
+        p += vint_put(p, nfv / 2);
+    }
     for (i = 0; i < nfv; i++) {
+        if (same && i % 2 == 0) {
+            continue;
+        }
         p += vint_put(p, fvlen[i]);
         if (fvlen[i] > 0) {
             memcpy(p, fv[i], fvlen[i]);
@@ -602,6 +709,9 @@ store_stream_append(store_stream_t *s, const store_sid_t *id,
     n->live++;
 
     if (fresh) {
+        if (s->nn > 0) {
+            stream_node_close(s, s->head + s->nn - 1);
+        }
         s->nodes[s->head + s->nn] = n;
         s->nn++;
     }
@@ -633,7 +743,7 @@ store_stream_iter_start(const store_stream_t *s, store_stream_iter_t *it,
     }
     if (!rev) {
         it->node = stream_node_find(s, min);
-        it->pos = 0;
+        it->pos = s->nodes[it->node]->first;
     } else {
         it->node = stream_node_find(s, max);
         it->pos = s->nodes[it->node]->used;
@@ -658,7 +768,7 @@ store_stream_iter_next(store_stream_iter_t *it, store_sentry_t *e)
                     break;
                 }
                 it->node++;
-                it->pos = 0;
+                it->pos = s->nodes[it->node]->first;
                 continue;
             }
             start = it->pos;
@@ -674,7 +784,7 @@ store_stream_iter_next(store_stream_iter_t *it, store_sentry_t *e)
                 continue;
             }
         } else {
-            if (it->pos == 0) {
+            if (it->pos <= n->first) {
                 if (it->node == s->head) {
                     it->done = 1;
                     break;
@@ -826,7 +936,7 @@ store_stream_trim(store_stream_t *s, int strategy, uint64_t maxlen,
         }
         /* Entries one by one from this node's head: it stays (it keeps
          * at least one live entry by the test above). */
-        for (pos = 0; pos < n->used; pos = next) {
+        for (pos = n->first; pos < n->used; pos = next) {
             next = snode_entry(n, pos, &e, &flags);
             if (flags & SNODE_DELETED) {
                 continue;

@@ -90,12 +90,21 @@ typedef struct store_stream_s {
 } store_stream_t;
 
 /* One entry as an iterator yields it: its fields and values are packed
- * (read them with store_stream_field_next). */
+ * (read them with store_sentry_pairs / store_spairs_next).  An entry
+ * whose fields are its node's first entry's ("master fields", Redis's
+ * SAMEFIELDS) stores its values only. */
 typedef struct store_sentry_s {
     store_sid_t     id;
     size_t          nfields;         /* field-value pairs */
-    const uint8_t  *p;               /* borrowed: the first field */
+    const uint8_t  *fields;          /* borrowed: the master fields, or
+                                        NULL: p holds field, value, ... */
+    const uint8_t  *p;               /* borrowed: the first value/field */
 } store_sentry_t;
+
+typedef struct store_spairs_s {
+    const uint8_t  *f;
+    const uint8_t  *v;
+} store_spairs_t;
 
 typedef struct store_stream_iter_s {
     const store_stream_t *s;
@@ -145,8 +154,11 @@ int store_stream_append(store_stream_t *s, const store_sid_t *id,
                         const void *const *fv, const size_t *fvlen,
                         size_t nfv);
 
-/* The next field or value of an entry: *p advances past it. */
-const uint8_t *store_stream_field_next(const uint8_t **p, size_t *len);
+/* Walks an entry's pairs: store_sentry_pairs, then nfields times
+ * store_spairs_next (borrowed bytes). */
+void store_sentry_pairs(const store_sentry_t *e, store_spairs_t *it /* OUT */);
+void store_spairs_next(store_spairs_t *it, const uint8_t **f, size_t *flen,
+                       const uint8_t **v, size_t *vlen);
 
 /* Iterates entries with min <= id <= max, forward (rev 0) or back. */
 void store_stream_iter_start(const store_stream_t *s, store_stream_iter_t *it,

@@ -126,8 +126,9 @@ START_TEST(test_stream_append_range)
     uint64_t         out[2000];
     size_t           i, n;
     store_sentry_t   e;
-    const uint8_t   *p, *b;
-    size_t           len;
+    const uint8_t   *b, *v;
+    size_t           len, vlen;
+    store_spairs_t   pairs;
     store_sid_t      id;
 
     t_fix_init(&f, 64 * T_MIB);
@@ -163,12 +164,11 @@ START_TEST(test_stream_append_range)
     id.seq = 0;
     ck_assert_int_eq(store_stream_lookup(s, &id, &e), 1);
     ck_assert_uint_eq(e.nfields, 1);
-    p = e.p;
-    b = store_stream_field_next(&p, &len);
+    store_sentry_pairs(&e, &pairs);
+    store_spairs_next(&pairs, &b, &len, &v, &vlen);
     ck_assert_uint_eq(len, 5);
     ck_assert_int_eq(memcmp(b, "f5000", 5), 0);
-    b = store_stream_field_next(&p, &len);
-    ck_assert_uint_eq(len, 6000);
+    ck_assert_uint_eq(vlen, 6000);
     id.ms = 5001;
     ck_assert_int_eq(store_stream_lookup(s, &id, &e), 0);
 
@@ -178,6 +178,82 @@ START_TEST(test_stream_append_range)
     ck_assert_uint_eq(id.ms, 10000);
     ck_assert_uint_gt(store_stream_bytes(s), 10000);
     store_stream_destroy(s);
+    t_fix_fini(&f);
+}
+END_TEST
+
+
+/* Entries with the node's first fields store only values (SAMEFIELDS);
+ * others keep their own; both read back the same way. */
+START_TEST(test_stream_samefields)
+{
+    t_fix_t          f;
+    store_stream_t  *s;
+    store_stream_iter_t  it;
+    store_sentry_t   e;
+    store_spairs_t   pairs;
+    const uint8_t   *b, *v;
+    size_t           len, vlen, i, n = 0;
+    store_sid_t      id, lo = { 0, 0 }, hi = { UINT64_MAX, UINT64_MAX };
+    const void      *fv1[4] = { "name", "ann", "age", "7" };
+    size_t           len1[4] = { 4, 3, 3, 1 };
+    const void      *fv2[2] = { "other", "" };
+    size_t           len2[2] = { 5, 0 };
+    size_t           bytes_same, bytes_diff;
+
+    t_fix_init(&f, 64 * T_MIB);
+    s = store_stream_new(f.a, f.owner);
+    for (i = 1; i <= 300; i++) {
+        id.ms = i;
+        id.seq = 7;
+        if (i % 3 == 0) {
+            ck_assert_int_eq(store_stream_append(s, &id, fv2, len2, 2), OB_OK);
+        } else {
+            ck_assert_int_eq(store_stream_append(s, &id, fv1, len1, 4), OB_OK);
+        }
+    }
+    store_stream_iter_start(s, &it, &lo, &hi, 1);
+    while (store_stream_iter_next(&it, &e)) {
+        n++;
+        store_sentry_pairs(&e, &pairs);
+        if (e.id.ms % 3 == 0) {
+            ck_assert_uint_eq(e.nfields, 1);
+            store_spairs_next(&pairs, &b, &len, &v, &vlen);
+            ck_assert(len == 5 && memcmp(b, "other", 5) == 0 && vlen == 0);
+        } else {
+            ck_assert_uint_eq(e.nfields, 2);
+            store_spairs_next(&pairs, &b, &len, &v, &vlen);
+            ck_assert(len == 4 && memcmp(b, "name", 4) == 0);
+            ck_assert(vlen == 3 && memcmp(v, "ann", 3) == 0);
+            store_spairs_next(&pairs, &b, &len, &v, &vlen);
+            ck_assert(len == 3 && memcmp(b, "age", 3) == 0);
+            ck_assert(vlen == 1 && memcmp(v, "7", 1) == 0);
+        }
+        ck_assert_uint_eq(e.id.seq, 7);
+    }
+    ck_assert_uint_eq(n, 300);
+    store_stream_destroy(s);
+
+    /* the same fields cost less than changing ones */
+    s = store_stream_new(f.a, f.owner);
+    for (i = 1; i <= 1000; i++) {
+        id.ms = i;
+        ck_assert_int_eq(store_stream_append(s, &id, fv1, len1, 4), OB_OK);
+    }
+    bytes_same = store_stream_bytes(s);
+    store_stream_destroy(s);
+    s = store_stream_new(f.a, f.owner);
+    for (i = 1; i <= 1000; i++) {
+        id.ms = i;
+        ck_assert_int_eq(store_stream_append(s, &id, i % 2 ? fv1 : fv2,
+                                             i % 2 ? len1 : len2,
+                                             i % 2 ? 4 : 2), OB_OK);
+    }
+    bytes_diff = store_stream_bytes(s);
+    store_stream_destroy(s);
+    /* about 13 bytes an entry of name/age, index and headers included */
+    ck_assert_uint_lt(bytes_same, 1000 * 16);
+    ck_assert_uint_gt(bytes_diff, 0);
     t_fix_fini(&f);
 }
 END_TEST
@@ -393,6 +469,7 @@ store_stream_suite(void)
 
     tcase_add_test(tc, test_stream_ids);
     tcase_add_test(tc, test_stream_append_range);
+    tcase_add_test(tc, test_stream_samefields);
     tcase_add_test(tc, test_stream_delete);
     tcase_add_test(tc, test_stream_trim);
     tcase_add_test(tc, test_stream_groups);
