@@ -876,7 +876,7 @@ sx_read_generic(store_client_t *c, int xreadgroup)
         const ob_str_t  *key = &c->argv[streams_arg + i];
         const ob_str_t  *ida = &c->argv[streams_arg + nstreams + i];
 
-        o = xreadgroup ? store_lookup_write(c, key) : store_lookup_read(c, key);
+        o = store_lookup_read(c, key);
         if (o != NULL && o->type != STORE_OBJ_STREAM) {
             if (retry) {
                 /* Another type's readiness (a list on that key now) does
@@ -1140,7 +1140,8 @@ store_cmd_xsetid(store_client_t *c)
         s->max_deleted = max_del;
     }
     store_add_ok(c);
-    store_key_changed(c, &c->argv[1], STORE_NOTIFY_STREAM, "xsetid");
+    /* a notification only: Redis 7.0 does not touch WATCHers here */
+    store_notify(c->st, c->dbid, &c->argv[1], STORE_NOTIFY_STREAM, "xsetid");
 }
 
 

@@ -206,7 +206,15 @@ store_cmd_xgroup(store_client_t *c)
             return;
         }
         store_add_ok(c);
-        store_key_changed(c, key, STORE_NOTIFY_STREAM, "xgroup-create");
+        /* Redis signals a modified key only when MKSTREAM made it; the
+         * other group changes are notifications alone (WATCH ignores
+         * them). */
+        if (o != NULL) {
+            store_key_changed(c, key, STORE_NOTIFY_STREAM, "xgroup-create");
+        } else {
+            store_notify(c->st, c->dbid, key, STORE_NOTIFY_STREAM,
+                         "xgroup-create");
+        }
 
     } else if (setid) {
         if (c->argv[4].len == 1 && c->argv[4].data[0] == '$') {
@@ -219,7 +227,8 @@ store_cmd_xgroup(store_client_t *c)
         g->last_id = id;
         g->entries_read = entries_read;
         store_add_ok(c);
-        store_key_changed(c, key, STORE_NOTIFY_STREAM, "xgroup-setid");
+        store_notify(c->st, c->dbid, key, STORE_NOTIFY_STREAM,
+                     "xgroup-setid");
 
     } else if (store_arg_is(sub, "destroy")) {
         if (g == NULL) {
@@ -228,7 +237,8 @@ store_cmd_xgroup(store_client_t *c)
         }
         store_stream_group_destroy(s, g);
         store_reply_int(&c->r, 1);
-        store_key_changed(c, key, STORE_NOTIFY_STREAM, "xgroup-destroy");
+        store_notify(c->st, c->dbid, key, STORE_NOTIFY_STREAM,
+                     "xgroup-destroy");
         /* Blocked XREADGROUPs on it wake up to their NOGROUP error. */
         store_key_ready(c, key);
 
@@ -244,8 +254,8 @@ store_cmd_xgroup(store_client_t *c)
             return;
         }
         store_reply_int(&c->r, 1);
-        store_key_changed(c, key, STORE_NOTIFY_STREAM,
-                          "xgroup-createconsumer");
+        store_notify(c->st, c->dbid, key, STORE_NOTIFY_STREAM,
+                         "xgroup-createconsumer");
 
     } else {
         long long  pending = 0;
@@ -256,8 +266,8 @@ store_cmd_xgroup(store_client_t *c)
         }
         store_reply_int(&c->r, pending);
         if (sc != NULL) {
-            store_key_changed(c, key, STORE_NOTIFY_STREAM,
-                              "xgroup-delconsumer");
+            store_notify(c->st, c->dbid, key, STORE_NOTIFY_STREAM,
+                         "xgroup-delconsumer");
         }
     }
 }

@@ -761,3 +761,67 @@ def test_keyspace_events(r):
                       b"xgroup-createconsumer", b"xdel", b"xsetid",
                       b"xgroup-destroy"]
     p.close()
+
+
+def test_watch(r):
+    """Which stream commands abort a WATCHer's EXEC (Redis signals only
+    data changes: XADD, XDEL, XTRIM, MKSTREAM; not group bookkeeping)."""
+    other = client(r)
+    r.xadd("w", {"a": "1"}, id="1-0")
+    r.xadd("w", {"a": "2"}, id="2-0")
+
+    def watched(fn):
+        p = r.pipeline()
+        p.watch("w")
+        fn()
+        p.multi()
+        p.ping()
+        try:
+            p.execute()
+            return "ok"
+        except redis.WatchError:
+            return "aborted"
+
+    steps = [
+        ("create", lambda: other.xgroup_create("w", "g", "0"), "ok"),
+        ("readgroup", lambda: other.xreadgroup("g", "c", {"w": ">"},
+                                               count=1), "ok"),
+        ("ack", lambda: other.xack("w", "g", "1-0"), "ok"),
+        ("claim", lambda: other.xclaim("w", "g", "c2", 0, ["2-0"]), "ok"),
+        ("autoclaim", lambda: other.xautoclaim("w", "g", "c3", 0, "0"), "ok"),
+        ("createconsumer",
+         lambda: other.xgroup_createconsumer("w", "g", "c9"), "ok"),
+        ("delconsumer", lambda: other.xgroup_delconsumer("w", "g", "c9"),
+         "ok"),
+        ("setid", lambda: other.xgroup_setid("w", "g", "0"), "ok"),
+        ("xsetid", lambda: other.execute_command("XSETID", "w", "9-0"), "ok"),
+        ("trim nothing", lambda: other.xtrim("w", maxlen=100), "ok"),
+        ("del nothing", lambda: other.xdel("w", "7-0"), "ok"),
+        ("destroy", lambda: other.xgroup_destroy("w", "g"), "ok"),
+        ("xadd", lambda: other.xadd("w", {"a": "1"}), "aborted"),
+        ("xdel", lambda: other.xdel("w", "1-0"), "aborted"),
+        ("xtrim", lambda: other.xtrim("w", maxlen=0, approximate=False),
+         "aborted"),
+    ]
+    for name, fn, want in steps:
+        assert (name, watched(fn)) == (name, want)
+    other.close()
+
+
+def test_oom(store_server):
+    """Over maxmemory (noeviction) XADD is refused whole, and the stream
+    stays readable."""
+    srv = store_server(maxmemory="3mb")
+    c = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    added = 0
+    with pytest.raises(redis.ResponseError) as e:
+        for i in range(1, 20001):
+            c.xadd("s", {"v": "x" * 1000}, id="%d-0" % i)
+            added += 1
+    assert str(e.value) == ("OOM command not allowed when used memory > "
+                            "'maxmemory'.")
+    assert 0 < added < 20000
+    assert c.xlen("s") == added
+    assert c.xrevrange("s", count=1)[0][0] == b"%d-0" % added
+    assert c.xtrim("s", maxlen=0, approximate=False) == added
+    c.close()
