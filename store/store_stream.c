@@ -957,6 +957,9 @@ store_stream_trim(store_stream_t *s, int strategy, uint64_t maxlen,
     }
     if (s->length > 0 && deleted > 0) {
         (void) store_stream_edge(s, 0, &s->first_id);
+    } else if (s->length == 0) {
+        s->first_id.ms = 0;
+        s->first_id.seq = 0;
     }
     return deleted;
 }

@@ -262,6 +262,11 @@ def test_xtrim(r, raw):
     assert raw.cmd("XTRIM", "s", "MAXLEN", "~", "90", "LIMIT", "0") == \
         b":91\r\n"
     assert raw.cmd("XLEN", "s") == b":100\r\n"
+    # emptied by a trim: the recorded first ID goes back to 0-0
+    assert raw.cmd("XTRIM", "s", "MAXLEN", "0") == b":100\r\n"
+    info = r.xinfo_stream("s")
+    assert (info["length"], info["recorded-first-entry-id"]) == (0, b"0-0")
+    assert info["first-entry"] is None and info["last-entry"] is None
 
 
 def test_xdel(r, raw):
