@@ -559,6 +559,22 @@ store_client_exec(store_client_t *c)
 }
 
 
+/* Whether CLIENT PAUSE holds the request in c->argv: every command, or
+ * (WRITE) those that may change data. */
+static int
+store_client_paused(store_client_t *c)
+{
+    const ob_cmd_t *cmd;
+
+    if (!c->st->pause_write_only) {
+        return 1;
+    }
+    cmd = ob_cmd_find(&c->st->cmds, c->argv[0].data, c->argv[0].len);
+    return cmd != NULL
+           && (cmd->flags & (OB_CMD_WRITE | STORE_CMD_MAY_REPLICATE));
+}
+
+
 /* Grows the argument arrays to `want` entries. */
 static int
 store_client_grow_argv(struct store_client_ext_s *x, size_t want)
@@ -683,6 +699,13 @@ store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
         }
         if (store_client_argv(c, buf, &req) != OB_OK) {
             return OB_ERR;
+        }
+        if (st->pause_until_ms > st->now_ms && store_client_paused(c)) {
+            /* CLIENT PAUSE: the request stays in the input (not drained)
+             * and is parsed again when the pause ends. */
+            x->postponed = 1;
+            ob_conn_pause_read(conn, 1);
+            return OB_OK;
         }
         x->last_ms = st->now_ms;
         if (c->flags & STORE_CLIENT_REPLY_SKIP_NEXT) {

@@ -561,8 +561,8 @@ store_pause_end(store_t *st)
         st->pause_ev = NULL;
     }
     for (i = 0; i < st->nclients; i++) {
-        if (st->clients[i]->ext->closing == 2) {
-            st->clients[i]->ext->closing = 0;
+        if (st->clients[i]->ext->postponed) {
+            st->clients[i]->ext->postponed = 0;
             ob_conn_pause_read(st->clients[i]->conn, 0);
         }
     }
