@@ -231,6 +231,11 @@ int store_sgroup_pel_ack(store_stream_t *s, store_sgroup_t *g,
 size_t store_sgroup_pel_count(const store_sgroup_t *g);
 size_t store_sconsumer_pel_count(const store_sconsumer_t *c);
 
+/* Frees a group (consumers, PEL, NACKs) that is no longer listed, and the
+ * bytes a group holds (store_stream_bytes). */
+void   store_sgroup_free(store_stream_t *s, store_sgroup_t *g);
+size_t store_sgroup_bytes(const store_stream_t *s, const store_sgroup_t *g);
+
 /* ---- ordered maps of IDs (PELs) ------------------------------------------ */
 
 typedef struct store_smap_iter_s {
