@@ -1,7 +1,8 @@
 /*
  * store_cmd_stream.h: what the stream command files share
- * (store_cmd_stream.c: XADD, ranges, XREAD/XREADGROUP, XINFO, XSETID;
- * store_cmd_xgroup.c: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM).
+ * (store_cmd_stream.c: XADD, ranges, XREAD/XREADGROUP, XSETID;
+ * store_cmd_xinfo.c: XINFO; store_cmd_xgroup.c: XGROUP, XACK, XPENDING,
+ * XCLAIM, XAUTOCLAIM).
  */
 #ifndef STORE_CMD_STREAM_H
 #define STORE_CMD_STREAM_H
@@ -36,6 +37,12 @@ void store_sx_reply_id(store_client_t *c, const store_sid_t *id);
 /* [id, [f1, v1, ...]] for a stream entry. */
 void store_sx_reply_entry(store_client_t *c, const store_sentry_t *e);
 
+/* Sends the entries in [start, end] as an array, at most count (0: all),
+ * forward or back (rev); returns how many. */
+size_t store_sx_reply_range(store_client_t *c, const store_stream_t *s,
+                            const store_sid_t *start, const store_sid_t *end,
+                            size_t count, int rev);
+
 /* The stream at key: NULL when missing (*wrong 0) or of another type
  * (*wrong 1, WRONGTYPE replied). */
 store_stream_t *store_sx_lookup(store_client_t *c, const ob_str_t *key,
@@ -47,6 +54,9 @@ store_stream_t *store_sx_lookup(store_client_t *c, const ob_str_t *key,
 store_sconsumer_t *store_sx_consumer(store_client_t *c, store_stream_t *s,
                                      store_sgroup_t *g, const ob_str_t *name,
                                      int refresh, int *created /* OUT */);
+
+/* store_cmd_xinfo.c */
+void store_cmd_xinfo(store_client_t *c);
 
 /* store_cmd_xgroup.c */
 void store_cmd_xgroup(store_client_t *c);

@@ -28,7 +28,7 @@ xg_nogroup(store_client_t *c, const ob_str_t *key, const ob_str_t *group)
 }
 
 
-/* ---- XGROUP ------------------------------------------------------------------- */
+/* ---- XGROUP ------------------------------------------------------------- */
 
 static void
 xg_syntax(store_client_t *c, const ob_str_t *sub)
@@ -273,7 +273,7 @@ store_cmd_xgroup(store_client_t *c)
 }
 
 
-/* ---- XACK ------------------------------------------------------------------------ */
+/* ---- XACK --------------------------------------------------------------- */
 
 void
 store_cmd_xack(store_client_t *c)
@@ -319,7 +319,7 @@ done:
 }
 
 
-/* ---- XPENDING ---------------------------------------------------------------------- */
+/* ---- XPENDING ----------------------------------------------------------- */
 
 static void
 xg_pending_summary(store_client_t *c, const store_sgroup_t *g)
@@ -475,7 +475,7 @@ store_cmd_xpending(store_client_t *c)
 }
 
 
-/* ---- XCLAIM ------------------------------------------------------------------------ */
+/* ---- XCLAIM ------------------------------------------------------------- */
 
 /* Gives the pending entry n (id) to sc, with Redis's delivery rules. */
 static int
@@ -665,7 +665,7 @@ done:
 }
 
 
-/* ---- XAUTOCLAIM ---------------------------------------------------------------------- */
+/* ---- XAUTOCLAIM --------------------------------------------------------- */
 
 void
 store_cmd_xautoclaim(store_client_t *c)

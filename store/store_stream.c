@@ -50,7 +50,7 @@ struct store_snode_s {
 };
 
 
-/* ---- IDs ------------------------------------------------------------------- */
+/* ---- IDs ---------------------------------------------------------------- */
 
 int
 store_sid_cmp(const store_sid_t *a, const store_sid_t *b)
@@ -202,7 +202,7 @@ store_sid_parse(const void *data, size_t len, uint64_t missing_seq,
 }
 
 
-/* ---- varints ----------------------------------------------------------- */
+/* ---- varints ------------------------------------------------------------ */
 
 static size_t
 vint_size(uint64_t v)
@@ -285,7 +285,7 @@ backlen_get(const uint8_t *end, size_t *size)
 }
 
 
-/* ---- nodes ----------------------------------------------------------------- */
+/* ---- nodes -------------------------------------------------------------- */
 
 static size_t
 snode_alloc_size(uint32_t cap)
@@ -674,7 +674,7 @@ store_stream_append(store_stream_t *s, const store_sid_t *id,
 }
 
 
-/* ---- iteration ----------------------------------------------------------- */
+/* ---- iteration ---------------------------------------------------------- */
 
 void
 store_stream_iter_start(const store_stream_t *s, store_stream_iter_t *it,
@@ -921,7 +921,7 @@ store_stream_nodes(const store_stream_t *s)
 }
 
 
-/* ---- lag (Redis 7.0's rules) ---------------------------------------------- */
+/* ---- lag (Redis 7.0's rules) -------------------------------------------- */
 
 static int
 sid_is_zero(const store_sid_t *id)
@@ -987,7 +987,7 @@ store_stream_range_has_tombstones(const store_stream_t *s,
 }
 
 
-/* ---- copies and accounting ------------------------------------------------ */
+/* ---- copies and accounting ---------------------------------------------- */
 
 store_stream_t *
 store_stream_copy(const store_stream_t *s)
@@ -1085,7 +1085,7 @@ store_stream_bytes(const store_stream_t *s)
 }
 
 
-/* ---- the object type's hooks (store_types.c) ------------------------------ */
+/* ---- the object type's hooks (store_types.c) ---------------------------- */
 
 void
 store_stream_free(ob_arena_t *a, int owner, store_obj_t *o)

@@ -120,7 +120,7 @@ typedef struct store_stream_iter_s {
 } store_stream_iter_t;
 
 
-/* ---- IDs ------------------------------------------------------------------- */
+/* ---- IDs ---------------------------------------------------------------- */
 
 int  store_sid_cmp(const store_sid_t *a, const store_sid_t *b);
 /* a + 1 / a - 1; OB_ERR when it would wrap (the max / the 0-0 ID). */
@@ -236,7 +236,7 @@ size_t store_sconsumer_pel_count(const store_sconsumer_t *c);
 void   store_sgroup_free(store_stream_t *s, store_sgroup_t *g);
 size_t store_sgroup_bytes(const store_stream_t *s, const store_sgroup_t *g);
 
-/* ---- ordered maps of IDs (PELs) ------------------------------------------ */
+/* ---- ordered maps of IDs (PELs) ----------------------------------------- */
 
 typedef struct store_smap_iter_s {
     const store_smap_t *m;

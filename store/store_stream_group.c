@@ -238,7 +238,7 @@ store_smap_last(const store_smap_t *m, store_sid_t *id)
 }
 
 
-/* ---- freeing --------------------------------------------------------------- */
+/* ---- freeing ------------------------------------------------------------ */
 
 static void
 consumer_free(store_stream_t *s, store_sconsumer_t *c)
@@ -367,7 +367,8 @@ store_sgroup_t *
 store_stream_group_find(const store_stream_t *s, const void *name, size_t len)
 {
     int     found;
-    size_t  i = named_bsearch((void *const *) s->groups, s->ngroups, name, len, &found);
+    size_t  i = named_bsearch((void *const *) s->groups, s->ngroups, name,
+                              len, &found);
 
     return found ? s->groups[i] : NULL;
 }
@@ -379,8 +380,8 @@ store_stream_group_create(store_stream_t *s, const void *name, size_t len,
 {
     store_sgroup_t  *g;
     int              found;
-    size_t           i = named_bsearch((void *const *) s->groups, s->ngroups, name, len,
-                                       &found);
+    size_t           i = named_bsearch((void *const *) s->groups,
+                                       s->ngroups, name, len, &found);
 
     if (found) {
         return NULL;
@@ -436,7 +437,8 @@ store_sgroup_consumer_find(const store_sgroup_t *g, const void *name,
                            size_t len)
 {
     int     found;
-    size_t  i = named_bsearch((void *const *) g->consumers, g->nconsumers, name, len, &found);
+    size_t  i = named_bsearch((void *const *) g->consumers, g->nconsumers,
+                              name, len, &found);
 
     return found ? g->consumers[i] : NULL;
 }
@@ -448,8 +450,8 @@ store_sgroup_consumer_create(store_stream_t *s, store_sgroup_t *g,
 {
     store_sconsumer_t  *c;
     int                 found;
-    size_t              i = named_bsearch((void *const *) g->consumers, g->nconsumers, name,
-                                          len, &found);
+    size_t              i = named_bsearch((void *const *) g->consumers,
+                                          g->nconsumers, name, len, &found);
 
     if (found) {
         return NULL;
@@ -591,7 +593,7 @@ store_sconsumer_pel_count(const store_sconsumer_t *c)
 }
 
 
-/* ---- accounting ------------------------------------------------------------- */
+/* ---- accounting --------------------------------------------------------- */
 
 static size_t
 smap_mem(const store_stream_t *s, const store_smap_t *m, int vals)

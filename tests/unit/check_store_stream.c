@@ -98,8 +98,9 @@ START_TEST(test_stream_ids)
     ck_assert(id.ms == 12 && id.seq == 3 && given == 1);
     ck_assert_int_eq(store_sid_parse("12", 2, UINT64_MAX, &id, &given), OB_OK);
     ck_assert(id.ms == 12 && id.seq == UINT64_MAX && given == 0);
-    ck_assert_int_eq(store_sid_parse("18446744073709551615-18446744073709551615",
-                                     41, 0, &id, NULL), OB_OK);
+    ck_assert_int_eq(store_sid_parse("18446744073709551615-"
+                                     "18446744073709551615", 41, 0, &id,
+                                     NULL), OB_OK);
     ck_assert(id.ms == UINT64_MAX && id.seq == UINT64_MAX);
     ck_assert_int_eq(store_sid_format(&id, buf), 41);
     ck_assert_str_eq(buf, "18446744073709551615-18446744073709551615");
