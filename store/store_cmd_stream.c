@@ -429,12 +429,10 @@ store_cmd_xadd(store_client_t *c)
 {
     sx_trim_args_t   ta;
     int              idpos, wrong, created = 0;
-    size_t           fpos, nfv, i;
+    size_t           fpos;
     store_stream_t  *s;
     store_obj_t     *o = NULL;
     store_sid_t      id;
-    const void     **fv;
-    size_t          *fvlen;
     const ob_str_t  *key = &c->argv[1];
     uint64_t         ms;
 
@@ -501,23 +499,12 @@ store_cmd_xadd(store_client_t *c)
         goto smaller;
     }
 
-    nfv = c->argc - fpos;
-    fv = malloc(nfv * (sizeof(void *) + sizeof(size_t)));
-    if (fv == NULL) {
+    if (store_stream_append(s, &id, &c->argv[fpos], c->argc - fpos)
+        != OB_OK)
+    {
         store_add_err(c, STORE_ERR_OOM);
         goto fail;
     }
-    fvlen = (size_t *) (fv + nfv);
-    for (i = 0; i < nfv; i++) {
-        fv[i] = c->argv[fpos + i].data;
-        fvlen[i] = c->argv[fpos + i].len;
-    }
-    if (store_stream_append(s, &id, fv, fvlen, nfv) != OB_OK) {
-        free(fv);
-        store_add_err(c, STORE_ERR_OOM);
-        goto fail;
-    }
-    free(fv);
     if (created && sx_bind(c, key, o) != OB_OK) {
         return;
     }

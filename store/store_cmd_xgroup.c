@@ -680,7 +680,7 @@ store_cmd_xautoclaim(store_client_t *c)
     store_smap_iter_t   it;
     long long           minidle, count = 100, attempts;
     int64_t             now = store_now_ms(c);
-    int                 justid = 0, wrong, more_left;
+    int                 justid = 0, wrong;
     size_t              j, nclaimed = 0, ndeleted = 0, cap, k;
     void               *val;
 
@@ -737,7 +737,6 @@ store_cmd_xautoclaim(store_client_t *c)
     }
     attempts = count * SX_AUTOCLAIM_ATTEMPTS;
     store_smap_seek(g->pel, &start, &it);
-    more_left = 0;
     while (attempts-- > 0 && count > 0) {
         if (!store_smap_next(&it, &id, &val)) {
             break;
@@ -774,9 +773,7 @@ store_cmd_xautoclaim(store_client_t *c)
     next.seq = 0;
     if (store_smap_next(&it, &id, &val)) {
         next = id;
-        more_left = 1;
     }
-    (void) more_left;
 
     store_reply_array(&c->r, 3);
     store_sx_reply_id(c, &next);

@@ -100,16 +100,15 @@ store_sid_decr(store_sid_t *id)
 static size_t
 sid_u64(uint64_t v, char *buf)
 {
-    char    tmp[21];
-    size_t  n = 0, i;
+    char    tmp[20], *p = tmp + sizeof(tmp);
+    size_t  n;
 
     do {
-        tmp[n++] = (char) ('0' + v % 10);
+        *--p = (char) ('0' + v % 10);
         v /= 10;
     } while (v != 0);
-    for (i = 0; i < n; i++) {
-        buf[i] = tmp[n - 1 - i];
-    }
+    n = (size_t) (tmp + sizeof(tmp) - p);
+    memcpy(buf, p, n);
     return n;
 }
 
@@ -373,8 +372,7 @@ store_spairs_next(store_spairs_t *it, const uint8_t **f, size_t *flen,
 
 /* 1 when the entry's fields are the node's master fields, in order. */
 static int
-snode_same_fields(const store_snode_t *n, const void *const *fv,
-                  const size_t *fvlen, size_t nfv)
+snode_same_fields(const store_snode_t *n, const ob_str_t *fv, size_t nfv)
 {
     const uint8_t  *p = n->data;
     size_t          i, len;
@@ -384,7 +382,7 @@ snode_same_fields(const store_snode_t *n, const void *const *fv,
     }
     for (i = 0; i < nfv; i += 2) {
         len = (size_t) vint_get(&p);
-        if (len != fvlen[i] || (len > 0 && memcmp(p, fv[i], len) != 0)) {
+        if (len != fv[i].len || (len > 0 && memcmp(p, fv[i].data, len) != 0)) {
             return 0;
         }
         p += len;
@@ -397,13 +395,12 @@ snode_same_fields(const store_snode_t *n, const void *const *fv,
  * the entry's own); *body: its size before the backlen. */
 static size_t
 snode_entry_size(const store_snode_t *n, const store_sid_t *id,
-                 const void *const *fv, const size_t *fvlen, size_t nfv,
-                 int *same, size_t *body)
+                 const ob_str_t *fv, size_t nfv, int *same, size_t *body)
 {
     uint64_t  delta = n != NULL ? id->ms - n->master.ms : 0;
     size_t    b, i;
 
-    *same = n != NULL ? snode_same_fields(n, fv, fvlen, nfv) : 1;
+    *same = n != NULL ? snode_same_fields(n, fv, nfv) : 1;
     b = 1 + vint_size(delta) + vint_size(id->seq);
     if (!*same) {
         b += vint_size(nfv / 2);
@@ -412,7 +409,7 @@ snode_entry_size(const store_snode_t *n, const store_sid_t *id,
         if (*same && i % 2 == 0) {
             continue;
         }
-        b += vint_size(fvlen[i]) + fvlen[i];
+        b += vint_size(fv[i].len) + fv[i].len;
     }
     *body = b;
     return b + vint_size(b);
@@ -559,7 +556,7 @@ stream_node_close(store_stream_t *s, size_t i)
 
 int
 store_stream_append(store_stream_t *s, const store_sid_t *id,
-                    const void *const *fv, const size_t *fvlen, size_t nfv)
+                    const ob_str_t *fv, size_t nfv)
 {
     store_snode_t  *n = NULL, *nn;
     size_t          need, body, mblock = 0, i, pos;
@@ -576,17 +573,17 @@ store_stream_append(store_stream_t *s, const store_sid_t *id,
         }
     }
     if (n != NULL) {
-        need = snode_entry_size(n, id, fv, fvlen, nfv, &same, &body);
+        need = snode_entry_size(n, id, fv, nfv, &same, &body);
         if (n->used + need > STORE_STREAM_NODE_BYTES) {
             n = NULL;
         }
     }
 
     if (n == NULL) {
-        need = snode_entry_size(NULL, id, fv, fvlen, nfv, &same, &body);
+        need = snode_entry_size(NULL, id, fv, nfv, &same, &body);
         mblock = vint_size(nfv / 2);
         for (i = 0; i < nfv; i += 2) {
-            mblock += vint_size(fvlen[i]) + fvlen[i];
+            mblock += vint_size(fv[i].len) + fv[i].len;
         }
         if (mblock + need > UINT32_MAX - sizeof(store_snode_t)) {
             return OB_ERR;
@@ -606,11 +603,11 @@ store_stream_append(store_stream_t *s, const store_sid_t *id,
         p = n->data;
         p += vint_put(p, nfv / 2);
         for (i = 0; i < nfv; i += 2) {
-            p += vint_put(p, fvlen[i]);
-            if (fvlen[i] > 0) {
-                memcpy(p, fv[i], fvlen[i]);
+            p += vint_put(p, fv[i].len);
+            if (fv[i].len > 0) {
+                memcpy(p, fv[i].data, fv[i].len);
             }
-            p += fvlen[i];
+            p += fv[i].len;
         }
         n->first = (uint32_t) mblock;
         n->used = (uint32_t) mblock;
@@ -646,11 +643,11 @@ store_stream_append(store_stream_t *s, const store_sid_t *id,
         if (same && i % 2 == 0) {
             continue;
         }
-        p += vint_put(p, fvlen[i]);
-        if (fvlen[i] > 0) {
-            memcpy(p, fv[i], fvlen[i]);
+        p += vint_put(p, fv[i].len);
+        if (fv[i].len > 0) {
+            memcpy(p, fv[i].data, fv[i].len);
         }
-        p += fvlen[i];
+        p += fv[i].len;
     }
     backlen_put(n->data + pos + need, body);
     n->used += (uint32_t) need;

@@ -17,7 +17,7 @@
  *
  *   store_stream_t *s = store_stream_new(a, owner);
  *   store_sid_t     id = { 0, 0 };
- *   store_stream_append(s, &id, 1, fv, 2, now)     id: the top ID + 1
+ *   store_stream_append(s, &id, fv, 2)     fv: field, value (ob_str_t)
  *   store_stream_iter_t it;
  *   store_stream_iter_start(s, &it, &min, &max, 0);
  *   while (store_stream_iter_next(&it, &e)) { e.id, e.nfields ... }
@@ -146,13 +146,13 @@ store_stream_t *store_stream_copy(const store_stream_t *s);   /* new */
 size_t          store_stream_bytes(const store_stream_t *s);
 
 /*
- * Appends an entry of nfv/2 field-value pairs (fv: 2*n pointers and
- * lengths) with the ID *id, which must be greater than the top ID (the
- * caller checked).  OB_ERR: out of memory, nothing changed.
+ * Appends an entry of nfv/2 field-value pairs (fv[0] field, fv[1] value
+ * ...; the command's arguments as they are) with the ID *id, which must
+ * be greater than the top ID (the caller checked).  OB_ERR: out of
+ * memory, nothing changed.
  */
 int store_stream_append(store_stream_t *s, const store_sid_t *id,
-                        const void *const *fv, const size_t *fvlen,
-                        size_t nfv);
+                        const ob_str_t *fv, size_t nfv);
 
 /* Walks an entry's pairs: store_sentry_pairs, then nfields times
  * store_spairs_next (borrowed bytes). */

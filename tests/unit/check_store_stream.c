@@ -14,6 +14,7 @@
 #include "store/store_stream.h"
 
 #define T_MIB   (1024 * 1024)
+#define T_STR(s) { sizeof(s) - 1, (const uint8_t *) (s) }
 
 
 typedef struct t_fix_s {
@@ -54,16 +55,18 @@ t_fix_fini(t_fix_t *f)
 static int
 t_add(store_stream_t *s, uint64_t ms, uint64_t seq, size_t vlen)
 {
-    char         f[32], v[8192];
-    const void  *fv[2] = { f, v };
-    size_t       fvlen[2];
-    store_sid_t  id = { ms, seq };
+    static uint8_t  v[8192];
+    char            f[32];
+    ob_str_t        fv[2];
+    store_sid_t     id = { ms, seq };
 
-    fvlen[0] = (size_t) snprintf(f, sizeof(f), "f%llu",
-                                 (unsigned long long) ms);
+    fv[0].len = (size_t) snprintf(f, sizeof(f), "f%llu",
+                                  (unsigned long long) ms);
+    fv[0].data = (const uint8_t *) f;
     memset(v, 'v', vlen);
-    fvlen[1] = vlen;
-    return store_stream_append(s, &id, fv, fvlen, 2);
+    fv[1].len = vlen;
+    fv[1].data = v;
+    return store_stream_append(s, &id, fv, 2);
 }
 
 
@@ -196,10 +199,9 @@ START_TEST(test_stream_samefields)
     const uint8_t   *b, *v;
     size_t           len, vlen, i, n = 0;
     store_sid_t      id, lo = { 0, 0 }, hi = { UINT64_MAX, UINT64_MAX };
-    const void      *fv1[4] = { "name", "ann", "age", "7" };
-    size_t           len1[4] = { 4, 3, 3, 1 };
-    const void      *fv2[2] = { "other", "" };
-    size_t           len2[2] = { 5, 0 };
+    const ob_str_t   fv1[4] = { T_STR("name"), T_STR("ann"), T_STR("age"),
+                                T_STR("7") };
+    const ob_str_t   fv2[2] = { T_STR("other"), T_STR("") };
     size_t           bytes_same, bytes_diff;
 
     t_fix_init(&f, 64 * T_MIB);
@@ -208,9 +210,9 @@ START_TEST(test_stream_samefields)
         id.ms = i;
         id.seq = 7;
         if (i % 3 == 0) {
-            ck_assert_int_eq(store_stream_append(s, &id, fv2, len2, 2), OB_OK);
+            ck_assert_int_eq(store_stream_append(s, &id, fv2, 2), OB_OK);
         } else {
-            ck_assert_int_eq(store_stream_append(s, &id, fv1, len1, 4), OB_OK);
+            ck_assert_int_eq(store_stream_append(s, &id, fv1, 4), OB_OK);
         }
     }
     store_stream_iter_start(s, &it, &lo, &hi, 1);
@@ -239,7 +241,7 @@ START_TEST(test_stream_samefields)
     s = store_stream_new(f.a, f.owner);
     for (i = 1; i <= 1000; i++) {
         id.ms = i;
-        ck_assert_int_eq(store_stream_append(s, &id, fv1, len1, 4), OB_OK);
+        ck_assert_int_eq(store_stream_append(s, &id, fv1, 4), OB_OK);
     }
     bytes_same = store_stream_bytes(s);
     store_stream_destroy(s);
@@ -247,7 +249,6 @@ START_TEST(test_stream_samefields)
     for (i = 1; i <= 1000; i++) {
         id.ms = i;
         ck_assert_int_eq(store_stream_append(s, &id, i % 2 ? fv1 : fv2,
-                                             i % 2 ? len1 : len2,
                                              i % 2 ? 4 : 2), OB_OK);
     }
     bytes_diff = store_stream_bytes(s);
