@@ -830,3 +830,34 @@ def test_oom(store_server):
     assert c.xrevrange("s", count=1)[0][0] == b"%d-0" % added
     assert c.xtrim("s", maxlen=0, approximate=False) == added
     c.close()
+
+
+def test_rq_result_calls(r):
+    """RQ 1.13's Result: XADD MAXLEN ~ 10 with EXPIRE in a MULTI pipeline,
+    fetch_latest's XREAD BLOCK from 0-0 (woken by the save) and its
+    XREVRANGE + - COUNT 1, count's XLEN."""
+    key = "rq:results:job1"
+    got = {}
+
+    def waiter():
+        c = client(r)
+        got["r"] = c.xread({key: "0-0"}, block=5000)
+        c.close()
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    time.sleep(0.2)
+    for i in range(12):
+        with r.pipeline() as pipe:
+            pipe.xadd(key, {"type": "1", "return_value": "v%d" % i},
+                      maxlen=10)
+            pipe.expire(key, 500)
+            res = pipe.execute()
+        assert res[1] is True
+    t.join(5)
+    assert got["r"][0][0] == key.encode()
+    assert got["r"][0][1][-1][1][b"return_value"] == b"v0"
+    latest = r.xrevrange(key, "+", "-", count=1)
+    assert latest[0][1] == {b"type": b"1", b"return_value": b"v11"}
+    assert r.xlen(key) == 12          # ~: no node is full yet
+    assert 0 < r.ttl(key) <= 500
