@@ -27,6 +27,8 @@ store_type_free(ob_arena_t *a, int owner, store_obj_t *o)
         store_hash_free(a, owner, o);
     case STORE_OBJ_ZSET:
         store_zset_free(a, owner, o);
+    case STORE_OBJ_STREAM:
+        store_stream_free(a, owner, o);
         break;
     default:
         break;
@@ -48,6 +50,8 @@ store_type_dup(ob_arena_t *a, int owner, const store_obj_t *o)
         return store_hash_dup(a, owner, o);
     case STORE_OBJ_ZSET:
         return store_zset_dup(a, owner, o);
+    case STORE_OBJ_STREAM:
+        return store_stream_dup(a, owner, o);
     default:
         break;
     }
@@ -72,6 +76,8 @@ store_type_mem(const ob_arena_t *a, const store_obj_t *o)
         return store_hash_mem(a, o);
     case STORE_OBJ_ZSET:
         return store_zset_mem(a, o);
+    case STORE_OBJ_STREAM:
+        return store_stream_mem(a, o);
     default:
         break;
     }
