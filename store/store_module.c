@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -344,6 +345,8 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
         st->run_id[i] = "0123456789abcdef"[(unsigned) rand() % 16];
     }
     st->run_id[40] = '\0';
+    st->rng = ((uint64_t) st->now_ms << 20) ^ (uint64_t) getpid()
+              ^ (uint64_t) (uintptr_t) st;
     *state = st;
     return OB_OK;
 }
