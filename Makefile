@@ -119,9 +119,10 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -Icore -Icache \
 # The harnesses and what each links: the pure parser alone, or the whole
 # request path (core and the cache, without main).
 FUZZ_SRC_cache_proto    := cache/cache_proto.c
-FUZZ_SRC_cache_requests := $(CORE_SRC) $(wildcard cache/*.c)
+FUZZ_SRC_cache_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
 FUZZ_SRC_store_resp     := store/store_resp.c
-FUZZ_HARNESSES          := cache_proto cache_requests store_resp
+FUZZ_SRC_store_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
+FUZZ_HARNESSES          := cache_proto cache_requests store_resp store_requests
 
 fuzz:
 	@$(MAKE) --no-print-directory deps DEPS="clang libclang-rt-14-dev"
@@ -131,6 +132,7 @@ fuzz:
 	    cache_proto)    src="$(FUZZ_SRC_cache_proto)" ;; \
 	    cache_requests) src="$(FUZZ_SRC_cache_requests)" ;; \
 	    store_resp)     src="$(FUZZ_SRC_store_resp)" ;; \
+	    store_requests) src="$(FUZZ_SRC_store_requests)" ;; \
 	  esac; \
 	  clang $(FUZZ_FLAGS) $$(pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_$$h \
 	    tests/fuzz/fuzz_$$h.c $$src \

@@ -198,13 +198,15 @@ ob_conn_set_writing(ob_conn_t *c, int on)
 
 
 /* Reads only in READING with no reason to hold the client back, and not
- * once shutdown has begun. */
+ * once shutdown has begun.  A connection the module paused is still read
+ * (into its input, up to the input limit) so that a peer that goes away
+ * is noticed at once, as Redis notices a blocked client's disconnect; its
+ * requests wait in the input until the module resumes it. */
 static void
 ob_conn_update_reading(ob_conn_t *c)
 {
     ob_conn_set_reading(c, c->state == OB_CONN_READING && !c->out_paused
-                           && !c->module_paused && !c->yielded
-                           && !c->cycle->draining);
+                           && !c->yielded && !c->cycle->draining);
 }
 
 
@@ -633,9 +635,7 @@ ob_conn_read_cb(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
-    if (c->state != OB_CONN_READING || c->out_paused || c->module_paused
-        || c->yielded)
-    {
+    if (c->state != OB_CONN_READING || c->out_paused || c->yielded) {
         ob_conn_update_reading(c);      /* not ours to read now */
         return;
     }
@@ -680,6 +680,17 @@ ob_conn_read_cb(evutil_socket_t fd, short what, void *arg)
         c->cycle->stats.bytes_in += (uint64_t) n;
     }
 
+    if (c->module_paused) {
+        /* Held by the module: the input waits, within its limit. */
+        if (evbuffer_get_length(c->in) >= c->max_input) {
+            ob_log_warning(&c->cycle->log, "%s: closing %s (conn %llu): "
+                           "input buffer limit of %zu bytes reached while "
+                           "paused", c->proto->name, c->peer,
+                           (unsigned long long) c->id, c->max_input);
+            ob_conn_close(c, 0);
+        }
+        return;
+    }
     ob_conn_process(c);
 }
 

@@ -171,9 +171,11 @@ void ob_conn_flush(ob_conn_t *c);
  * Safe to call from anywhere; the free is deferred. */
 void ob_conn_close(ob_conn_t *c, int flush);
 
-/* Stops or resumes reading from the connection (e.g. a client blocked on
- * a list pop, or an AMQP connection under flow control).  Resuming also
- * hands the module the input that waited meanwhile. */
+/* Stops or resumes handing the connection's input to the module (e.g. a
+ * client blocked on a list pop, or an AMQP connection under flow control).
+ * While paused the socket is still read into the input buffer, up to the
+ * input limit (over it the connection is closed), so that a peer that
+ * closes is noticed; resuming hands the module what waited meanwhile. */
 void ob_conn_pause_read(ob_conn_t *c, int pause);
 
 uint64_t                ob_conn_id(const ob_conn_t *c);

@@ -34,6 +34,14 @@ store_text_add(store_text_t *t, const char *fmt, ...)
     if (t->failed) {
         return;
     }
+    if (t->data == NULL) {
+        t->data = malloc(1024);
+        if (t->data == NULL) {
+            t->failed = 1;
+            return;
+        }
+        t->cap = 1024;
+    }
     for (;;) {
         va_start(ap, fmt);
         n = vsnprintf(t->data + t->len, t->cap - t->len, fmt, ap);

@@ -311,6 +311,13 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
     st->lfu_decay_time = (int) ob_conf_int(conf, "lfu_decay_time");
     st->timeout = ob_conf_int(conf, "timeout");
     st->next_client_id = 1;
+    st->proto.name = "resp";
+    st->proto.reject_reply = "-ERR max number of clients reached\r\n";
+    /* client-query-buffer-limit: a client's unparsed input */
+    st->proto.max_input = (size_t) st->query_buffer_limit;
+    st->proto.session_new = store_session_new;
+    st->proto.on_read = store_session_read;
+    st->proto.on_close = store_session_close;
 
     st->dbs = store_dbs_new(&(store_dbs_conf_t) {
         .arena = st->arena, .owner = owner, .ndb = st->databases,
@@ -340,16 +347,6 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
 }
 
 
-static const ob_proto_t store_proto = {
-    .name = "resp",
-    .reject_reply = "-ERR max number of clients reached\r\n",
-    .max_input = 0,
-    .session_new = store_session_new,
-    .on_read = store_session_read,
-    .on_close = store_session_close
-};
-
-
 static int
 store_start(ob_cycle_t *cy, void *state, ob_err_t *err)
 {
@@ -360,7 +357,7 @@ store_start(ob_cycle_t *cy, void *state, ob_err_t *err)
     size_t          i;
 
     if (st->port != 0
-        && ob_listen_tcp(cy, &store_proto, st, ob_conf_str(core, "listen"),
+        && ob_listen_tcp(cy, &st->proto, st, ob_conf_str(core, "listen"),
                          st->port, NULL, &inner) != OB_OK)
     {
         return ob_err_set(err, "store.port: %.480s", inner.msg);

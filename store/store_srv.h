@@ -98,6 +98,8 @@ struct store_s {
     int                  lfu_decay_time;
     long long            timeout;           /* idle clients (seconds) */
 
+    ob_proto_t           proto;             /* RESP, for the listeners */
+
     /* the command table, joined from the files' tables */
     store_cmd_t         *cmd_entries;
     size_t               ncmds;
@@ -222,7 +224,7 @@ struct store_client_ext_s {
     int64_t              created_ms;
     int64_t              last_ms;           /* last command */
     const char          *last_cmd;          /* its name, for CLIENT LIST */
-    int                  closing;
+    int                  postponed;         /* held by CLIENT PAUSE */
 
     /* MULTI */
     store_queued_t      *queue;

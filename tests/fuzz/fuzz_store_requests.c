@@ -1,0 +1,139 @@
+/*
+ * fuzz_store_requests.c: libFuzzer harness for the whole request path of
+ * the store: RESP framing, dispatch, every command handler, transactions,
+ * blocking, pub/sub.
+ *
+ * One onebox cycle with the store module runs in the process for the whole
+ * session (so keys written by one input are there for the next, as on a
+ * real server).  Inputs that would pause every client (CLIENT PAUSE) are
+ * skipped: a pause is the server doing what it was told, not a hang.  Each input is sent on a fresh loopback connection, which
+ * is then half-closed; the reactor runs until the server has answered
+ * everything and closed.  The input is sent in pieces whose size its first
+ * byte picks, so that requests arrive split everywhere.  ASan/UBSan catch memory errors in any handler;
+ * the harness itself checks that the server always ends the connection
+ * (no hang) and that the cycle's accounting stays consistent.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "store/store_srv.h"
+#include "store/store.h"
+#include "ob_cycle.h"
+
+static ob_conf_t   fuzz_conf;
+static ob_cycle_t  fuzz_cycle;
+static int         fuzz_port;
+
+
+static void
+fuzz_setup(void)
+{
+    static const ob_module_t *const mods[] = { &store_module, NULL };
+    const ob_conf_section_t *sections[2] = {
+        &ob_conf_core_section, store_module.conf
+    };
+    static const char *const sets[][2] = {
+        { "core.http_port", "0" }, { "core.log_level", "error" },
+        { "core.memory_mb", "16" }, { "store.port", "0" }
+    };
+    ob_err_t  err;
+    store_t  *st;
+    size_t    i;
+
+    if (ob_conf_init(&fuzz_conf, sections, 2, &err) != OB_OK) {
+        abort();
+    }
+    for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+        if (ob_conf_set_text(&fuzz_conf, sets[i][0], sets[i][1], &err)
+            != OB_OK)
+        {
+            abort();
+        }
+    }
+    if (ob_cycle_init(&fuzz_cycle, &fuzz_conf, mods, &err) != OB_OK
+        || ob_cycle_start(&fuzz_cycle, &err) != OB_OK)
+    {
+        abort();
+    }
+    st = ob_cycle_module_state(&fuzz_cycle, "store");
+    if (ob_listen_tcp(&fuzz_cycle, &st->proto, st, "127.0.0.1", 0, &fuzz_port,
+                      &err) != OB_OK)
+    {
+        abort();
+    }
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct sockaddr_in  sin;
+    char                buf[65536];
+    ssize_t             n;
+    size_t              sent = 0, piece;
+    int                 fd, rounds;
+
+    if (fuzz_port == 0) {
+        fuzz_setup();
+    }
+    if (memmem(data, size, "pause", 5) != NULL
+        || memmem(data, size, "PAUSE", 5) != NULL
+        || memmem(data, size, "Pause", 5) != NULL)
+    {
+        return 0;
+    }
+
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t) fuzz_port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *) &sin, sizeof(sin)) != 0) {
+        abort();
+    }
+
+    /* Send, read and run the reactor in turns until the server closes.
+     * The input goes in pieces of `piece` bytes (from its first byte), so
+     * that requests arrive split at every place and the resumable parser
+     * and the wait for big bulks are exercised. */
+    piece = size > 0 ? 1 + (size_t) (data[0] % 64) * (data[0] % 3 + 1) : 1;
+    if (size > 0 && data[0] >= 192) {
+        piece = size;                   /* a quarter of inputs: all at once */
+    }
+    for (rounds = 0; rounds < 100000; rounds++) {
+        if (sent < size) {
+            n = send(fd, data + sent, OB_MIN(piece, size - sent),
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) {
+                sent += (size_t) n;
+            }
+            if (sent == size) {
+                shutdown(fd, SHUT_WR);
+            }
+        } else if (size == 0 && rounds == 0) {
+            shutdown(fd, SHUT_WR);
+        }
+        event_base_loop(fuzz_cycle.base, EVLOOP_NONBLOCK);
+        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            break;
+        }
+    }
+    if (rounds == 100000) {
+        abort();                       /* the server never finished */
+    }
+    close(fd);
+    event_base_loop(fuzz_cycle.base, EVLOOP_NONBLOCK);   /* reap */
+    if (fuzz_cycle.stats.conns_current != 0) {
+        abort();
+    }
+    return 0;
+}
