@@ -97,6 +97,7 @@ extern const store_cmd_t store_cmds_hash[] STORE_WEAK;
 extern const store_cmd_t store_cmds_set[] STORE_WEAK;
 extern const store_cmd_t store_cmds_zset[] STORE_WEAK;
 extern const store_cmd_t store_cmds_stream[] STORE_WEAK;
+extern const store_cmd_t store_cmds_sort[] STORE_WEAK;
 
 static int
 store_cmds_init(store_t *st, ob_err_t *err)
@@ -105,7 +106,8 @@ store_cmds_init(store_t *st, ob_err_t *err)
         store_cmds_server, store_cmds_config, store_cmds_info,
         store_cmds_multi, store_cmds_pubsub,
         store_cmds_string, store_cmds_keys, store_cmds_list,
-        store_cmds_hash, store_cmds_set, store_cmds_zset, store_cmds_stream
+        store_cmds_hash, store_cmds_set, store_cmds_zset, store_cmds_stream,
+        store_cmds_sort
     };
     size_t  ntables = sizeof(tables) / sizeof(tables[0]);
     size_t  n = 0, i, k;
