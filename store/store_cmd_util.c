@@ -44,6 +44,24 @@ store_dbs(store_client_t *c)
 }
 
 
+uint64_t *
+store_random_state(store_client_t *c)
+{
+    return &c->st->rng;
+}
+
+
+uint64_t
+store_random(store_client_t *c)
+{
+    uint64_t z = (c->st->rng += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+
 /* INFO errorstats counts errors by their first word ("ERR", "WRONGTYPE"). */
 void
 store_errstat_count(store_t *st, const char *msg, size_t len)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -97,6 +98,7 @@ extern const store_cmd_t store_cmds_hash[] STORE_WEAK;
 extern const store_cmd_t store_cmds_set[] STORE_WEAK;
 extern const store_cmd_t store_cmds_zset[] STORE_WEAK;
 extern const store_cmd_t store_cmds_stream[] STORE_WEAK;
+extern const store_cmd_t store_cmds_sort[] STORE_WEAK;
 
 static int
 store_cmds_init(store_t *st, ob_err_t *err)
@@ -105,7 +107,8 @@ store_cmds_init(store_t *st, ob_err_t *err)
         store_cmds_server, store_cmds_config, store_cmds_info,
         store_cmds_multi, store_cmds_pubsub,
         store_cmds_string, store_cmds_keys, store_cmds_list,
-        store_cmds_hash, store_cmds_set, store_cmds_zset, store_cmds_stream
+        store_cmds_hash, store_cmds_set, store_cmds_zset, store_cmds_stream,
+        store_cmds_sort
     };
     size_t  ntables = sizeof(tables) / sizeof(tables[0]);
     size_t  n = 0, i, k;
@@ -342,6 +345,8 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
         st->run_id[i] = "0123456789abcdef"[(unsigned) rand() % 16];
     }
     st->run_id[40] = '\0';
+    st->rng = ((uint64_t) st->now_ms << 20) ^ (uint64_t) getpid()
+              ^ (uint64_t) (uintptr_t) st;
     *state = st;
     return OB_OK;
 }
