@@ -261,6 +261,11 @@ store_reply_unknown(store_client_t *c)
 }
 
 
+/* store_cmd_info.c: samples the instantaneous rates (declared here:
+ * store_srv.h is not this file's). */
+void store_info_track(store_t *st);
+
+
 /* INFO commandstats' rejected_calls: a known command refused before it
  * ran (arity, authentication, OOM, context), as Redis's rejectCommand. */
 static void
@@ -518,6 +523,7 @@ store_client_call(store_client_t *c, const store_cmd_t *cmd)
         cs->failed++;
     }
     st->total_commands++;
+    store_info_track(st);
     if (feed) {
         store_feed_monitors(c);
     }

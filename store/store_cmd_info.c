@@ -98,6 +98,68 @@ store_rss_bytes(void)
 }
 
 
+/*
+ * instantaneous_ops_per_sec and the kbps figures: as Redis's
+ * trackInstantaneousMetric, a rate sampled every 100 ms and averaged
+ * over the last 16 samples.  Sampled lazily (by each command and by
+ * INFO) instead of from the cron; after a pause of more than the window
+ * the old samples are dropped, so an idle server reads 0.
+ */
+#define STORE_INST_SAMPLES  16
+
+typedef struct {
+    int64_t   last_ms;
+    uint64_t  last_value;
+    uint64_t  samples[STORE_INST_SAMPLES];
+    unsigned  idx;
+} store_inst_metric_t;
+
+static struct {
+    store_inst_metric_t  ops, in, out;
+} store_inst;
+
+
+static void
+store_inst_sample(store_inst_metric_t *m, int64_t now_ms, uint64_t value)
+{
+    int64_t dt = now_ms - m->last_ms;
+
+    if (m->last_ms != 0 && dt > 100 * STORE_INST_SAMPLES) {
+        memset(m->samples, 0, sizeof(m->samples));
+    } else if (m->last_ms != 0 && dt > 0) {
+        m->samples[m->idx] = (value - m->last_value) * 1000 / (uint64_t) dt;
+        m->idx = (m->idx + 1) % STORE_INST_SAMPLES;
+    }
+    m->last_ms = now_ms;
+    m->last_value = value;
+}
+
+
+void
+store_info_track(store_t *st)
+{
+    if (st->now_ms - store_inst.ops.last_ms < 100) {
+        return;
+    }
+    store_inst_sample(&store_inst.ops, st->now_ms, st->total_commands);
+    store_inst_sample(&store_inst.in, st->now_ms, st->total_net_input);
+    store_inst_sample(&store_inst.out, st->now_ms, st->total_net_output);
+}
+
+
+static uint64_t
+store_info_rate(const store_inst_metric_t *m)
+{
+    uint64_t  sum = 0;
+    size_t    i;
+
+    for (i = 0; i < STORE_INST_SAMPLES; i++) {
+        sum += m->samples[i];
+    }
+    return sum / STORE_INST_SAMPLES;
+}
+
+
 static int
 store_section_wanted(const char *name, const ob_str_t *want, size_t nwant,
                      int is_default, int in_all)
@@ -169,57 +231,130 @@ store_info_text(store_t *st, store_client_t *c, const ob_str_t *want,
     }
     SECTION("memory", 1, 1) {
         size_t rss = store_rss_bytes();
+        double sysmem = (double) sysconf(_SC_PHYS_PAGES)
+                        * (double) sysconf(_SC_PAGESIZE);
+        char   h3[32], h4[32];
 
         store_bytes_human(h1, sizeof(h1), (double) used);
         store_bytes_human(h2, sizeof(h2), (double) st->used_memory_peak);
+        store_bytes_human(h3, sizeof(h3), (double) rss);
+        store_bytes_human(h4, sizeof(h4), sysmem);
+        /* No Lua, no functions, no allocator of its own: Redis's fields
+         * with the values that say so (Lua's are an empty VM's). */
         store_text_add(&t, "# Memory\r\nused_memory:%zu\r\n"
             "used_memory_human:%s\r\nused_memory_rss:%zu\r\n"
-            "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n",
-            used, h1, rss, st->used_memory_peak, h2);
+            "used_memory_rss_human:%s\r\n"
+            "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n"
+            "used_memory_peak_perc:%.2f%%\r\nused_memory_overhead:0\r\n"
+            "used_memory_startup:0\r\nused_memory_dataset:%zu\r\n"
+            "used_memory_dataset_perc:100.00%%\r\n"
+            "allocator_allocated:%zu\r\nallocator_active:%zu\r\n"
+            "allocator_resident:%zu\r\ntotal_system_memory:%.0f\r\n"
+            "total_system_memory_human:%s\r\nused_memory_lua:31744\r\n"
+            "used_memory_vm_eval:31744\r\nused_memory_lua_human:31.00K\r\n"
+            "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\n"
+            "number_of_functions:0\r\nnumber_of_libraries:0\r\n"
+            "used_memory_vm_functions:32768\r\n"
+            "used_memory_vm_total:64512\r\n"
+            "used_memory_vm_total_human:63.00K\r\n"
+            "used_memory_functions:0\r\nused_memory_scripts:0\r\n"
+            "used_memory_scripts_human:0B\r\n",
+            used, h1, rss, h3, st->used_memory_peak, h2,
+            st->used_memory_peak ? (double) used * 100
+                                   / (double) st->used_memory_peak : 0.0,
+            used, used, used, rss, sysmem, h4);
         store_bytes_human(h1, sizeof(h1), (double) st->maxmemory);
         store_text_add(&t, "maxmemory:%lld\r\nmaxmemory_human:%s\r\n"
-            "maxmemory_policy:%s\r\nmem_fragmentation_ratio:%.2f\r\n"
-            "mem_allocator:onebox-arena\r\n",
+            "maxmemory_policy:%s\r\nallocator_frag_ratio:1.00\r\n"
+            "allocator_frag_bytes:0\r\nallocator_rss_ratio:%.2f\r\n"
+            "allocator_rss_bytes:%lld\r\nrss_overhead_ratio:1.00\r\n"
+            "rss_overhead_bytes:0\r\nmem_fragmentation_ratio:%.2f\r\n"
+            "mem_fragmentation_bytes:%lld\r\nmem_not_counted_for_evict:0\r\n"
+            "mem_replication_backlog:0\r\n"
+            "mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\n"
+            "mem_clients_normal:0\r\nmem_cluster_links:0\r\n"
+            "mem_aof_buffer:0\r\nmem_allocator:onebox-arena\r\n"
+            "active_defrag_running:0\r\nlazyfree_pending_objects:0\r\n"
+            "lazyfreed_objects:0\r\n",
             st->maxmemory, h1,
             (const char *[]) { "noeviction", "allkeys-lru", "allkeys-lfu",
                                "allkeys-random", "volatile-lru",
                                "volatile-lfu", "volatile-random",
                                "volatile-ttl" }[st->maxmemory_policy],
-            used ? (double) rss / (double) used : 0.0);
+            used ? (double) rss / (double) used : 0.0,
+            (long long) rss - (long long) used,
+            used ? (double) rss / (double) used : 0.0,
+            (long long) rss - (long long) used);
     }
     SECTION("persistence", 1, 1) {
         store_text_add(&t, "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"
             "current_cow_peak:0\r\ncurrent_cow_size:0\r\n"
+            "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
+            "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
             "rdb_changes_since_last_save:%llu\r\n"
             "rdb_bgsave_in_progress:0\r\nrdb_last_save_time:%lld\r\n"
             "rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
-            "rdb_current_bgsave_time_sec:-1\r\nrdb_last_cow_size:0\r\n"
+            "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\n"
+            "rdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n"
+            "rdb_last_load_keys_loaded:0\r\n"
             "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n"
             "aof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
             "aof_current_rewrite_time_sec:-1\r\n"
-            "aof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n",
+            "aof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
+            "aof_rewrites_consecutive_failures:0\r\n"
+            "aof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
+            "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
             (unsigned long long) st->dirty, (long long) st->last_save_time);
     }
     SECTION("stats", 1, 1) {
+        store_info_track(st);
         store_text_add(&t, "# Stats\r\ntotal_connections_received:%llu\r\n"
-            "total_commands_processed:%llu\r\ninstantaneous_ops_per_sec:0\r\n"
+            "total_commands_processed:%llu\r\n"
+            "instantaneous_ops_per_sec:%llu\r\n"
             "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
-            "rejected_connections:%llu\r\nexpired_keys:%llu\r\n"
+            "total_net_repl_input_bytes:0\r\n"
+            "total_net_repl_output_bytes:0\r\n"
+            "instantaneous_input_kbps:%.2f\r\n"
+            "instantaneous_output_kbps:%.2f\r\n"
+            "instantaneous_input_repl_kbps:0.00\r\n"
+            "instantaneous_output_repl_kbps:0.00\r\n"
+            "rejected_connections:%llu\r\nsync_full:0\r\n"
+            "sync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:%llu\r\n"
             "expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n"
-            "evicted_keys:%llu\r\nkeyspace_hits:%llu\r\n"
+            "expire_cycle_cpu_milliseconds:0\r\n"
+            "evicted_keys:%llu\r\nevicted_clients:0\r\n"
+            "total_eviction_exceeded_time:0\r\n"
+            "current_eviction_exceeded_time:0\r\nkeyspace_hits:%llu\r\n"
             "keyspace_misses:%llu\r\npubsub_channels:%zu\r\n"
-            "pubsub_patterns:%zu\r\ntotal_error_replies:%llu\r\n",
+            "pubsub_patterns:%zu\r\npubsubshard_channels:0\r\n"
+            "latest_fork_usec:0\r\ntotal_forks:0\r\n"
+            "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
+            "active_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
+            "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n"
+            "total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n"
+            "tracking_total_keys:0\r\ntracking_total_items:0\r\n"
+            "tracking_total_prefixes:0\r\nunexpected_error_replies:0\r\n"
+            "total_error_replies:%llu\r\ndump_payload_sanitizations:0\r\n"
+            "total_reads_processed:%llu\r\ntotal_writes_processed:%llu\r\n"
+            "io_threaded_reads_processed:0\r\n"
+            "io_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\n"
+            "reply_buffer_expands:0\r\n",
             (unsigned long long) st->total_connections,
             (unsigned long long) st->total_commands,
+            (unsigned long long) store_info_rate(&store_inst.ops),
             (unsigned long long) st->total_net_input,
             (unsigned long long) st->total_net_output,
+            (double) store_info_rate(&store_inst.in) / 1024,
+            (double) store_info_rate(&store_inst.out) / 1024,
             (unsigned long long) st->rejected_connections,
             (unsigned long long) st->dbs->expired_keys,
             (unsigned long long) st->evicted_keys,
             (unsigned long long) st->keyspace_hits,
             (unsigned long long) st->keyspace_misses,
             ob_hash_count(&st->channels), st->npatterns,
-            (unsigned long long) st->total_error_replies);
+            (unsigned long long) st->total_error_replies,
+            (unsigned long long) st->total_commands,
+            (unsigned long long) st->total_commands);
     }
     SECTION("replication", 1, 1) {
         store_text_add(&t, "# Replication\r\nrole:master\r\n"
@@ -235,6 +370,16 @@ store_info_text(store_t *st, store_client_t *c, const ob_str_t *want,
         getrusage(RUSAGE_SELF, &ru);
         store_text_add(&t, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\n"
             "used_cpu_user:%ld.%06ld\r\n",
+            (long) ru.ru_stime.tv_sec, (long) ru.ru_stime.tv_usec,
+            (long) ru.ru_utime.tv_sec, (long) ru.ru_utime.tv_usec);
+        getrusage(RUSAGE_CHILDREN, &ru);
+        store_text_add(&t, "used_cpu_sys_children:%ld.%06ld\r\n"
+            "used_cpu_user_children:%ld.%06ld\r\n",
+            (long) ru.ru_stime.tv_sec, (long) ru.ru_stime.tv_usec,
+            (long) ru.ru_utime.tv_sec, (long) ru.ru_utime.tv_usec);
+        getrusage(RUSAGE_THREAD, &ru);
+        store_text_add(&t, "used_cpu_sys_main_thread:%ld.%06ld\r\n"
+            "used_cpu_user_main_thread:%ld.%06ld\r\n",
             (long) ru.ru_stime.tv_sec, (long) ru.ru_stime.tv_usec,
             (long) ru.ru_utime.tv_sec, (long) ru.ru_utime.tv_usec);
     }
@@ -265,6 +410,11 @@ store_info_text(store_t *st, store_client_t *c, const ob_str_t *want,
                            st->errstats[i].code,
                            (unsigned long long) st->errstats[i].count);
         }
+    }
+    SECTION("latencystats", 0, 1) {
+        /* No latency histograms are kept: the section is what Redis
+         * shows with latency-tracking off. */
+        store_text_add(&t, "# Latencystats\r\n");
     }
     SECTION("cluster", 1, 1) {
         store_text_add(&t, "# Cluster\r\ncluster_enabled:0\r\n");
