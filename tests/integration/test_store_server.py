@@ -781,3 +781,29 @@ def test_command_info_resp3(conn):
     assert b"$10\r\nconfig|get\r\n:-3\r\n~4\r\n+admin\r\n+noscript\r\n" \
         b"+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n~3\r\n+@admin\r\n+@slow\r\n" \
         b"+@dangerous\r\n~0\r\n~0\r\n~0\r\n" in reply
+
+
+def test_info_all_sections_and_instantaneous_ops(srv, conn):
+    text = info_text(srv, "everything")
+    assert list(info_dict(text)) == [
+        "Server", "Clients", "Memory", "Persistence", "Stats", "Replication",
+        "CPU", "Modules", "Commandstats", "Errorstats", "Latencystats",
+        "Cluster", "Keyspace"]
+    fields = info_dict(text)
+    for name in ("used_memory_rss_human", "total_system_memory",
+                 "mem_fragmentation_bytes", "used_memory_lua"):
+        assert name in fields["Memory"], name
+    for name in ("instantaneous_input_kbps", "instantaneous_output_kbps",
+                 "total_error_replies", "pubsubshard_channels"):
+        assert name in fields["Stats"], name
+    assert "rdb_saves" in fields["Persistence"]
+    assert "used_cpu_user_main_thread" in fields["CPU"]
+    # Under load the rate is sampled; pipelined PINGs for a second.
+    deadline = time.time() + 1.2
+    while time.time() < deadline:
+        conn.send(encode("PING") * 200)
+        for _ in range(200):
+            conn.reply()
+    ops = int(info_dict(info_text(srv, "stats"))["Stats"]
+              ["instantaneous_ops_per_sec"])
+    assert ops > 100
