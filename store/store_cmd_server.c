@@ -723,6 +723,197 @@ store_cmd_client_no_evict(store_client_t *c)
 }
 
 
+/* ---- HELP ----------------------------------------------------------------- */
+
+/* Redis 7.0.15's HELP texts, word for word (they name what Redis has). */
+static const char *const store_help_client[] = {
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "HELP",
+    "    Prints this help.",
+    NULL
+};
+
+static const char *const store_help_command[] = {
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
+    "HELP",
+    "    Prints this help.",
+    NULL
+};
+
+static const char *const store_help_slowlog[] = {
+    "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET [<count>]",
+    "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+    "    Entries are made of:",
+    "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+    "    client name",
+    "LEN",
+    "    Return the length of the slowlog.",
+    "RESET",
+    "    Reset the slowlog.",
+    "HELP",
+    "    Prints this help.",
+    NULL
+};
+
+static const char *const store_help_memory[] = {
+    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return memory problems reports.",
+    "MALLOC-STATS",
+    "    Return internal statistics report from the memory allocator.",
+    "PURGE",
+    "    Attempt to purge dirty pages for reclamation by the allocator.",
+    "STATS",
+    "    Return information about the memory usage of the server.",
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+    "HELP",
+    "    Prints this help.",
+    NULL
+};
+
+
+/* One HELP reply: the lines as simple strings, in an array. */
+void
+store_reply_help(store_client_t *c, const char *const *lines)
+{
+    size_t n;
+
+    for (n = 0; lines[n] != NULL; n++) {
+        /* count */
+    }
+    store_reply_array(&c->r, n);
+    for (n = 0; lines[n] != NULL; n++) {
+        store_reply_simple(&c->r, lines[n], strlen(lines[n]));
+    }
+}
+
+
+static void
+store_cmd_client_help(store_client_t *c)
+{
+    store_reply_help(c, store_help_client);
+}
+
+
+static void
+store_cmd_command_help(store_client_t *c)
+{
+    store_reply_help(c, store_help_command);
+}
+
+
+static void
+store_cmd_slowlog_help(store_client_t *c)
+{
+    store_reply_help(c, store_help_slowlog);
+}
+
+
+static void
+store_cmd_memory_help(store_client_t *c)
+{
+    store_reply_help(c, store_help_memory);
+}
+
+
+/* No client tracking: CLIENT GETREDIR and TRACKINGINFO answer as Redis
+ * does for a client that has not turned it on. */
+static void
+store_cmd_client_getredir(store_client_t *c)
+{
+    store_reply_int(&c->r, -1);
+}
+
+
+static void
+store_cmd_client_trackinginfo(store_client_t *c)
+{
+    store_reply_map(&c->r, 3);
+    store_reply_str(c, "flags");
+    store_reply_set(&c->r, 1);
+    store_reply_str(c, "off");
+    store_reply_str(c, "redirect");
+    store_reply_int(&c->r, -1);
+    store_reply_str(c, "prefixes");
+    store_reply_array(&c->r, 0);
+}
+
+
+static void
+store_cmd_client_caching(store_client_t *c)
+{
+    store_add_err(c, "ERR CLIENT CACHING can be called only when the "
+                  "client is in tracking mode with OPTIN or OPTOUT mode "
+                  "enabled");
+}
+
+
 /* ---- SLOWLOG -------------------------------------------------------------- */
 
 void store_reply_subcommand_syntax(store_client_t *c);
@@ -1334,6 +1525,14 @@ const store_cmd_t store_cmds_server[] = {
 
     { .base = { .name = "client", .arity_min = 2, .arity_max = -1,
                 .flags = STORE_CMD_SUBCMDS }, .acl = "@slow" },
+    SUB("client", "help", 2, 2, STORE_CMD_LOADING | STORE_CMD_STALE,
+        store_cmd_client_help, "@slow @connection"),
+    SUB("client", "getredir", 2, 2, SRV_FLAGS_CONN, store_cmd_client_getredir,
+        "@slow @connection"),
+    SUB("client", "trackinginfo", 2, 2, SRV_FLAGS_CONN,
+        store_cmd_client_trackinginfo, "@slow @connection"),
+    SUB("client", "caching", 3, 3, SRV_FLAGS_CONN, store_cmd_client_caching,
+        "@slow @connection"),
     SUB("client", "id", 2, 2, SRV_FLAGS_CONN, store_cmd_client_id,
         "@slow @connection"),
     SUB("client", "setname", 3, 3, SRV_FLAGS_CONN, store_cmd_client_setname,
@@ -1362,6 +1561,8 @@ const store_cmd_t store_cmds_server[] = {
     SUB("slowlog", "get", 2, -1, OB_CMD_ADMIN | STORE_CMD_LOADING
         | STORE_CMD_STALE, store_cmd_slowlog_get,
         "@admin @slow @dangerous"),
+    SUB("slowlog", "help", 2, 2, STORE_CMD_LOADING | STORE_CMD_STALE,
+        store_cmd_slowlog_help, "@slow"),
     SUB("slowlog", "len", 2, 2, OB_CMD_ADMIN | STORE_CMD_LOADING
         | STORE_CMD_STALE, store_cmd_slowlog_len, "@admin @slow @dangerous"),
     SUB("slowlog", "reset", 2, 2, OB_CMD_ADMIN | STORE_CMD_LOADING
@@ -1370,12 +1571,16 @@ const store_cmd_t store_cmds_server[] = {
 
     { .base = { .name = "memory", .arity_min = 2, .arity_max = -1,
                 .flags = STORE_CMD_SUBCMDS }, .acl = "@slow" },
+    SUB("memory", "help", 2, 2, STORE_CMD_LOADING | STORE_CMD_STALE,
+        store_cmd_memory_help, "@slow"),
     SUB("memory", "usage", 3, -1, OB_CMD_READONLY, store_cmd_memory_usage,
         "@read @slow"),
 
     { .base = { .name = "command", .arity_min = 1, .arity_max = -1,
                 .flags = STORE_CMD_LOADING | STORE_CMD_STALE },
       .handler = store_cmd_command, .acl = "@slow @connection" },
+    SUB("command", "help", 2, 2, STORE_CMD_LOADING | STORE_CMD_STALE,
+        store_cmd_command_help, "@slow @connection"),
     SUB("command", "count", 2, 2, STORE_CMD_LOADING | STORE_CMD_STALE,
         store_cmd_command_count, "@slow @connection"),
     SUB("command", "info", 2, -1, STORE_CMD_LOADING | STORE_CMD_STALE,

@@ -451,6 +451,34 @@ store_cmd_publish(store_client_t *c)
 
 /* store_cmd_server.c (declared here: store_srv.h is not this file's). */
 void store_reply_subcommand_syntax(store_client_t *c);
+void store_reply_help(store_client_t *c, const char *const *lines);
+
+/* Redis 7.0.15's PUBSUB HELP, word for word. */
+static const char *const store_help_pubsub[] = {
+    "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CHANNELS [<pattern>]",
+    "    Return the currently active channels matching a <pattern> (default: '*').",
+    "NUMPAT",
+    "    Return number of subscriptions to patterns.",
+    "NUMSUB [<channel> ...]",
+    "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]",
+    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]",
+    "    Return the number of subscribers for the specified shard level channel(s)",
+    "HELP",
+    "    Prints this help.",
+    NULL
+};
+
+
+static void
+store_cmd_pubsub_help(store_client_t *c)
+{
+    store_reply_help(c, store_help_pubsub);
+}
+
 
 
 static void
@@ -619,6 +647,9 @@ const store_cmd_t store_cmds_pubsub[] = {
                 .flags = STORE_CMD_PUBSUB | STORE_CMD_LOADING
                          | STORE_CMD_STALE },
       .handler = store_cmd_pubsub_numsub, .acl = "@pubsub @slow" },
+    { .base = { .name = "pubsub|help", .arity_min = 2, .arity_max = 2,
+                .flags = STORE_CMD_LOADING | STORE_CMD_STALE },
+      .handler = store_cmd_pubsub_help, .acl = "@slow" },
     { .base = { .name = "pubsub|numpat", .arity_min = 2, .arity_max = 2,
                 .flags = STORE_CMD_PUBSUB | STORE_CMD_LOADING
                          | STORE_CMD_STALE },
