@@ -93,6 +93,13 @@ store_param_get_pass(store_t *st, const store_param_t *p, char *buf,
 }
 
 
+/*
+ * 'd' (Redis's module key-type events): no module raises any here, but
+ * CONFIG GET shows the class back as Redis does.  A bit no event class
+ * uses (store_int.h's STORE_NOTIFY_* stop at 0x0400).
+ */
+#define STORE_NOTIFY_MODULE_  0x8000
+
 /* Redis shows the classes back in its canonical order. */
 static size_t
 store_param_get_notify(store_t *st, const store_param_t *p, char *buf,
@@ -103,8 +110,8 @@ store_param_get_notify(store_t *st, const store_param_t *p, char *buf,
         { STORE_NOTIFY_LIST, 'l' }, { STORE_NOTIFY_SET, 's' },
         { STORE_NOTIFY_HASH, 'h' }, { STORE_NOTIFY_ZSET, 'z' },
         { STORE_NOTIFY_EXPIRED, 'x' }, { STORE_NOTIFY_EVICTED, 'e' },
-        { STORE_NOTIFY_STREAM, 't' }, { STORE_NOTIFY_KEY_MISS, 'm' },
-        { STORE_NOTIFY_NEW, 'n' }
+        { STORE_NOTIFY_STREAM, 't' }, { STORE_NOTIFY_MODULE_, 'd' },
+        { STORE_NOTIFY_KEY_MISS, 'm' }, { STORE_NOTIFY_NEW, 'n' }
     };
     unsigned all = STORE_NOTIFY_GENERIC | STORE_NOTIFY_STRING
                    | STORE_NOTIFY_LIST | STORE_NOTIFY_SET | STORE_NOTIFY_HASH
@@ -121,24 +128,24 @@ store_param_get_notify(store_t *st, const store_param_t *p, char *buf,
     } else {
         for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
             if ((st->notify_flags & order[i].flag)
-                && order[i].flag != STORE_NOTIFY_KEY_MISS
-                && order[i].flag != STORE_NOTIFY_NEW)
+                && order[i].flag != STORE_NOTIFY_KEY_MISS)
             {
                 buf[n++] = order[i].ch;
             }
         }
     }
-    if (st->notify_flags & STORE_NOTIFY_KEY_MISS) {
-        buf[n++] = 'm';
-    }
-    if (st->notify_flags & STORE_NOTIFY_NEW) {
-        buf[n++] = 'n';
-    }
+    /*
+     * As keyspaceEventsFlagsToString: n is one of the classes (so "A"
+     * hides it), m comes after K and E.
+     */
     if (st->notify_keyspace) {
         buf[n++] = 'K';
     }
     if (st->notify_keyevent) {
         buf[n++] = 'E';
+    }
+    if (st->notify_flags & STORE_NOTIFY_KEY_MISS) {
+        buf[n++] = 'm';
     }
     buf[n] = '\0';
     return n;
@@ -255,15 +262,48 @@ static const char *
 store_param_set_notify(store_t *st, const store_param_t *p, const char *value,
                        char *why, size_t cap)
 {
+    char      *classes;
+    size_t     i, n = 0;
+    int        k = 0, e = 0, ks, ke;
+    unsigned   flags, module = 0;
+    const char *err = NULL;
+
     (void) p;
     (void) why;
     (void) cap;
-    if (store_notify_parse(value, &st->notify_flags, &st->notify_keyspace,
-                           &st->notify_keyevent) != OB_OK)
-    {
-        return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+    /*
+     * store_notify_parse drops the classes when neither K nor E is given;
+     * Redis keeps them (CONFIG GET shows them, and nothing is sent either
+     * way): parse with a K added, and take K and E from the value.  'd'
+     * (module key types) is valid in Redis and means nothing here.
+     */
+    classes = malloc(strlen(value) + 2);
+    if (classes == NULL) {
+        return "out of memory";
     }
-    return NULL;
+    for (i = 0; value[i] != '\0'; i++) {
+        if (value[i] == 'K') {
+            k = 1;
+        } else if (value[i] == 'E') {
+            e = 1;
+        } else if (value[i] == 'd' || value[i] == 'A') {
+            module = STORE_NOTIFY_MODULE_;
+        }
+        if (value[i] != 'd') {
+            classes[n++] = value[i];
+        }
+    }
+    classes[n++] = 'K';
+    classes[n] = '\0';
+    if (store_notify_parse(classes, &flags, &ks, &ke) != OB_OK) {
+        err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+    } else {
+        st->notify_flags = flags | module;
+        st->notify_keyspace = k;
+        st->notify_keyevent = e;
+    }
+    free(classes);
+    return err;
 }
 
 
@@ -397,7 +437,7 @@ static void
 store_cmd_config_set(store_client_t *c)
 {
     const store_param_t *p;
-    size_t               i;
+    size_t               i, k;
     char                *value;
     const char          *err;
     char                 why[128];
@@ -422,6 +462,16 @@ store_cmd_config_set(store_client_t *c)
                            p->name);
             return;
         }
+        for (k = 2; k < i; k += 2) {
+            if (store_param_find(&c->argv[k]) == p) {
+                /* Redis names the repeated one as it was typed. */
+                store_add_errf(c, "ERR CONFIG SET failed (possibly related "
+                               "to argument '%.*s') - duplicate parameter",
+                               (int) OB_MIN(c->argv[i].len, 128),
+                               (const char *) c->argv[i].data);
+                return;
+            }
+        }
     }
     for (i = 2; i < c->argc; i += 2) {
         p = store_param_find(&c->argv[i]);
@@ -441,6 +491,42 @@ store_cmd_config_set(store_client_t *c)
         free(value);
     }
     store_add_ok(c);
+}
+
+
+/* store_cmd_server.c (declared here: store_srv.h is not this file's). */
+void store_reply_help(store_client_t *c, const char *const *lines);
+
+/* Redis 7.0.15's CONFIG HELP, word for word. */
+static const char *const store_help_config[] = {
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
+    "HELP",
+    "    Prints this help.",
+    NULL
+};
+
+
+static void
+store_cmd_config_help(store_client_t *c)
+{
+    store_reply_help(c, store_help_config);
+}
+
+
+/* onebox's configuration is JSON (--config) and flags, never a
+ * redis.conf to rewrite: Redis's answer when it has no config file. */
+static void
+store_cmd_config_rewrite(store_client_t *c)
+{
+    store_add_err(c, "ERR The server is running without a config file");
 }
 
 
@@ -478,5 +564,9 @@ const store_cmd_t store_cmds_config[] = {
     CFG("get", 3, -1, store_cmd_config_get),
     CFG("set", 4, -1, store_cmd_config_set),
     CFG("resetstat", 2, 2, store_cmd_config_resetstat),
+    CFG("rewrite", 2, 2, store_cmd_config_rewrite),
+    { .base = { .name = "config|help", .arity_min = 2, .arity_max = 2,
+                .flags = STORE_CMD_LOADING | STORE_CMD_STALE },
+      .handler = store_cmd_config_help, .acl = "@slow" },
     { .base = { .name = NULL } }
 };
