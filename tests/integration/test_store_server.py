@@ -807,3 +807,69 @@ def test_info_all_sections_and_instantaneous_ops(srv, conn):
     ops = int(info_dict(info_text(srv, "stats"))["Stats"]
               ["instantaneous_ops_per_sec"])
     assert ops > 100
+
+
+def test_help_subcommands(conn):
+    for cmd, first, n in (
+            ("CLIENT", b"CLIENT <subcommand> [<arg> [value] [opt] ...]. "
+                       b"Subcommands are:", 48),
+            ("CONFIG", b"CONFIG <subcommand> [<arg> [value] [opt] ...]. "
+                       b"Subcommands are:", 11),
+            ("COMMAND", b"COMMAND <subcommand> [<arg> [value] [opt] ...]. "
+                        b"Subcommands are:", 21),
+            ("SLOWLOG", b"SLOWLOG <subcommand> [<arg> [value] [opt] ...]. "
+                        b"Subcommands are:", 12),
+            ("MEMORY", b"MEMORY <subcommand> [<arg> [value] [opt] ...]. "
+                       b"Subcommands are:", 14),
+            ("PUBSUB", b"PUBSUB <subcommand> [<arg> [value] [opt] ...]. "
+                       b"Subcommands are:", 14)):
+        reply = conn.cmd(cmd, "help")
+        assert reply.startswith(b"*%d\r\n+%s\r\n" % (n, first)), cmd
+        assert reply.endswith(b"+HELP\r\n+    Prints this help.\r\n"), cmd
+        assert reply.count(b"\r\n") == n + 1
+
+
+def test_client_tracking_queries(conn):
+    assert conn.cmd("CLIENT", "GETREDIR") == b":-1\r\n"
+    assert conn.cmd("CLIENT", "TRACKINGINFO") == (
+        b"*6\r\n$5\r\nflags\r\n*1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n"
+        b"$8\r\nprefixes\r\n*0\r\n")
+    assert conn.cmd("CLIENT", "CACHING", "yes") == (
+        b"-ERR CLIENT CACHING can be called only when the client is in "
+        b"tracking mode with OPTIN or OPTOUT mode enabled\r\n")
+
+
+def test_config_set_details(conn, r):
+    assert conn.cmd("CONFIG", "SET", "maxmemory", "1gb", "MAXMEMORY",
+                    "2gb") == (
+        b"-ERR CONFIG SET failed (possibly related to argument 'MAXMEMORY')"
+        b" - duplicate parameter\r\n")
+    assert r.config_get("maxmemory") == {"maxmemory": "0"}
+    assert conn.cmd("CONFIG", "REWRITE") == (
+        b"-ERR The server is running without a config file\r\n")
+    # Classes without K or E are kept (and shown), though nothing is sent.
+    for value, shown in (("Ag$", "A"), ("Kx", "xK"), ("Elg", "glE"),
+                         ("KEA", "AKE"), ("AKEm", "AKEm"), ("nEm", "nEm"),
+                         ("An", "A"), ("ng$", "g$n"), ("d$K", "$dK"),
+                         ("", "")):
+        assert r.config_set("notify-keyspace-events", value) is True
+        assert r.config_get("notify-keyspace-events") == {
+            "notify-keyspace-events": shown}, value
+    assert conn.cmd("CONFIG", "SET", "notify-keyspace-events", "Q") == (
+        b"-ERR CONFIG SET failed (possibly related to argument "
+        b"'notify-keyspace-events') - Invalid event class character. Use "
+        b"'Ag$lshzxeKEtmdn'.\r\n")
+    for name, value, error in (
+            ("proto-max-bulk-len", "5", b"argument must be between 1048576 "
+             b"and 9223372036854775807 inclusive"),
+            ("proto-max-bulk-len", "x", b"argument must be a memory value"),
+            ("slowlog-max-len", "-5", b"argument must be between 0 and "
+             b"9223372036854775807 inclusive"),
+            ("maxmemory-samples", "0", b"argument must be between 1 and "
+             b"2147483647 inclusive"),
+            ("timeout", "-1", b"argument must be between 0 and 2147483647 "
+             b"inclusive"),
+            ("maxmemory", "-1", b"argument must be a memory value")):
+        assert conn.cmd("CONFIG", "SET", name, value) == (
+            b"-ERR CONFIG SET failed (possibly related to argument '%s') - "
+            b"%s\r\n" % (name.encode(), error)), name
