@@ -4,7 +4,8 @@
 #   1. throughput: redis-benchmark runs each test of TESTS (and XADD) with
 #      N requests from 50 clients, once without pipelining and once with
 #      -P 16, against redis-server and against onebox (only its store
-#      enabled); requests/s for both and onebox's ratio;
+#      enabled), both running, taking turns test by test, ROUNDS times
+#      (the median is reported); requests/s for both and onebox's ratio;
 #   2. server CPU per request: the server's user + system time during each
 #      run (from /proc/<pid>/stat) divided by the requests of that run
 #      (lrange_100 also runs the LPUSHes that fill its list: 2N);
@@ -18,12 +19,13 @@
 # load generator to CPU 1 (taskset).  Servers bind 127.0.0.1 on free
 # ports and are stopped by PID.
 #
-# Usage: bench/store.sh [N] [KEYS]   (defaults 100000, 1000000)
+# Usage: bench/store.sh [N] [KEYS] [ROUNDS]   (defaults 100000, 1000000, 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${1:-100000}
 KEYS=${2:-1000000}
+ROUNDS=${3:-1}
 MEM_MB=2048
 PY=/usr/bin/python3
 TESTS=(set get incr lpush rpush lpop rpop sadd hset spop zadd zpopmin
@@ -136,35 +138,54 @@ rps() {
                END { print (v == "" ? "n/a" : v) }'
 }
 
-declare -A RPS=() CPU=() ERRS=()
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Both servers run side by side and take turns on each test, so that the
+# load of the machine at any moment weighs on both alike; each figure is
+# the median of ROUNDS runs.
+declare -A RPS=() CPU=() ERRS=() PORT=() PID=() RUNS=() CPUS=()
 ALL_TESTS=("${TESTS[@]}" xadd)
 for target in redis onebox; do
-    port=$(free_port)
-    start "$target" "$port"
-    pid=$SERVER_PID
-    for test in "${ALL_TESTS[@]}"; do
-        err=$(probe "$port" "$test")
+    PORT[$target]=$(free_port)
+    start "$target" "${PORT[$target]}"
+    PID[$target]=$SERVER_PID
+done
+for test in "${ALL_TESTS[@]}"; do
+    for target in redis onebox; do
+        err=$(probe "${PORT[$target]}" "$test")
         if [ -n "$err" ]; then
             ERRS[$target,$test]=$err
             echo "$target $test: $err" >&2
-            for p in 1 16; do RPS[$target,$test,$p]=n/a; CPU[$target,$test,$p]=n/a; done
-            continue
         fi
-        for p in 1 16; do
-            t0=$(cpu_ticks "$pid")
-            RPS[$target,$test,$p]=$(rps "$port" "$test" "$p")
-            t1=$(cpu_ticks "$pid")
-            reqs=$N; [ "$test" = lrange_100 ] && reqs=$((2 * N))
-            CPU[$target,$test,$p]=$(( (t1 - t0) * 1000000000 / TICKS_PER_SEC / reqs ))
-            if ! kill -0 "$pid" 2>/dev/null; then
-                echo "$target died during $test -P $p; see $WORK/$target.log" >&2
-                cat "$WORK/$target.log" >&2
-                exit 1
+    done
+    for p in 1 16; do
+        for round in $(seq "$ROUNDS"); do
+            for target in redis onebox; do
+                [ -n "${ERRS[$target,$test]:-}" ] && continue
+                pid=${PID[$target]}
+                t0=$(cpu_ticks "$pid")
+                RUNS[$target,$test,$p]+="$(rps "${PORT[$target]}" "$test" "$p") "
+                t1=$(cpu_ticks "$pid")
+                reqs=$N; [ "$test" = lrange_100 ] && reqs=$((2 * N))
+                CPUS[$target,$test,$p]+="$(( (t1 - t0) * 1000000000 / TICKS_PER_SEC / reqs )) "
+                if ! kill -0 "$pid" 2>/dev/null; then
+                    echo "$target died during $test -P $p; see $WORK/$target.log" >&2
+                    cat "$WORK/$target.log" >&2
+                    exit 1
+                fi
+            done
+        done
+        for target in redis onebox; do
+            if [ -n "${ERRS[$target,$test]:-}" ]; then
+                RPS[$target,$test,$p]=n/a; CPU[$target,$test,$p]=n/a
+            else
+                RPS[$target,$test,$p]=$(tr ' ' '\n' <<<"${RUNS[$target,$test,$p]}" | grep . | median)
+                CPU[$target,$test,$p]=$(tr ' ' '\n' <<<"${CPUS[$target,$test,$p]}" | grep . | median)
             fi
         done
     done
-    stop "$pid"
 done
+for target in redis onebox; do stop "${PID[$target]}"; done
 
 # Memory: KEYS keys "key:%010d" with 100-byte values through redis-cli --pipe.
 load() {
@@ -213,7 +234,7 @@ ratio() {
 }
 
 echo
-echo "redis-benchmark: $N requests per test, 50 clients; onebox/redis ratios"
+echo "redis-benchmark: $N requests per test, 50 clients, median of $ROUNDS; onebox/redis ratios"
 echo "(requests/s: higher is better; CPU ns per request: lower is better)"
 for p in 1 16; do
     echo
