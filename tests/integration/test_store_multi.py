@@ -381,3 +381,67 @@ def test_monitor_shows_transactions_at_exec(srv, conn):
     assert lines == [b'"MULTI"\r\n', b'"DISCARD"\r\n', b'"MULTI"\r\n',
                      b'"SET" "b" "2"\r\n', b'"PING"\r\n', b'"EXEC"\r\n']
     assert mon.nothing_pending(0.2)
+
+
+def test_watch_flushdb_of_another_db_does_not_abort(srv, conn):
+    other = RespConn(srv.port)
+    conn.cmd("SET", "k", "1")
+    assert other.cmd("SELECT", "3") == b"+OK\r\n"
+    assert other.cmd("SET", "k", "x") == b"+OK\r\n"
+    assert watch_then_exec(conn, "k",
+                           lambda: other.cmd("FLUSHDB")) == RAN
+    assert watch_then_exec(conn, "k",
+                           lambda: conn.cmd("FLUSHDB")) == ABORTED
+
+
+def test_watch_swapdb_aborts(srv, conn):
+    other = RespConn(srv.port)
+    conn.cmd("SET", "k", "1")
+    assert watch_then_exec(conn, "k",
+                           lambda: other.cmd("SWAPDB", "0", "1")) == ABORTED
+
+
+def test_watch_rename_and_expire_touch_both_keys(srv, conn):
+    other = RespConn(srv.port)
+    conn.cmd("SET", "src", "1")
+    assert watch_then_exec(conn, "dst",
+                           lambda: other.cmd("RENAME", "src", "dst")) \
+        == ABORTED
+    assert watch_then_exec(conn, "dst",
+                           lambda: other.cmd("PERSIST", "dst")) == RAN
+    assert watch_then_exec(conn, "dst",
+                           lambda: other.cmd("PEXPIRE", "dst", "100000")) \
+        == ABORTED
+
+
+def test_watch_survives_a_failed_command_and_a_read(srv, conn):
+    other = RespConn(srv.port)
+    conn.cmd("SET", "k", "1")
+    # A write that fails (wrong type) or changes nothing does not touch it.
+    assert watch_then_exec(conn, "k",
+                           lambda: other.cmd("LPUSH", "k", "x")) == RAN
+    assert watch_then_exec(conn, "k",
+                           lambda: other.cmd("SETNX", "k", "2")) == RAN
+    assert watch_then_exec(conn, "k",
+                           lambda: other.cmd("APPEND", "k", "")) == ABORTED
+
+
+def test_watch_then_disconnect_leaves_no_trace(srv, conn):
+    for i in range(50):
+        c = RespConn(srv.port)
+        assert c.cmd("WATCH", "k", "k%d" % i) == b"+OK\r\n"
+        c.close()
+    conn.cmd("SET", "k", "v")
+    assert watch_then_exec(conn, "k", lambda: None) == RAN
+
+
+def test_exec_with_many_queued_commands(conn):
+    assert conn.cmd("MULTI") == b"+OK\r\n"
+    conn.send(b"".join(b"*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$%d\r\n%d\r\n"
+                       % (len(str(i)), i) for i in range(10000)))
+    for _ in range(10000):
+        assert conn.reply() == b"+QUEUED\r\n"
+    reply = conn.cmd("EXEC")
+    assert reply.startswith(b"*10000\r\n:1\r\n:2\r\n")
+    assert reply.endswith(b":10000\r\n")
+    assert conn.cmd("LLEN", "l") == b":10000\r\n"
