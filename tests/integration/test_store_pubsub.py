@@ -357,3 +357,58 @@ def test_slow_subscriber_disconnected(limited):
     except ConnectionResetError:
         pass
     assert got < 64 * len(payload)
+
+
+def test_keyspace_miss_and_other_db(srv, r):
+    sub = RespConn(srv.port)
+    assert sub.cmd("PSUBSCRIBE", "__key*@*") == arr("psubscribe",
+                                                    "__key*@*", 1)
+    # (The "new" class, n, is not raised by onebox yet: not tested.)
+    r.config_set("notify-keyspace-events", "Em")
+    r.get("missing")
+    assert sub.reply() == arr("pmessage", "__key*@*",
+                              "__keyevent@0__:keymiss", "missing")
+    r.set("missing", "1")
+    assert r.get("missing") == b"1"     # a hit: no event
+    assert sub.nothing_pending()
+    r.config_set("notify-keyspace-events", "K$")
+    other = RespConn(srv.port)
+    assert other.cmd("SELECT", "5") == b"+OK\r\n"
+    assert other.cmd("SET", "k5", "v") == b"+OK\r\n"
+    assert sub.reply() == arr("pmessage", "__key*@*",
+                              "__keyspace@5__:k5", "set")
+    assert other.cmd("APPEND", "k5", "w") == b":2\r\n"
+    assert sub.reply() == arr("pmessage", "__key*@*",
+                              "__keyspace@5__:k5", "append")
+    assert sub.nothing_pending()
+
+
+def test_publish_inside_multi_and_pattern_escapes(srv, conn):
+    sub = RespConn(srv.port)
+    assert sub.cmd("PSUBSCRIBE", r"a\*b", "h[ae]llo") == arr(
+        "psubscribe", r"a\*b", 1)
+    assert sub.reply() == arr("psubscribe", "h[ae]llo", 2)
+    assert conn.cmd("MULTI") == b"+OK\r\n"
+    assert conn.cmd("PUBLISH", "a*b", "1") == b"+QUEUED\r\n"
+    assert conn.cmd("PUBLISH", "axb", "2") == b"+QUEUED\r\n"
+    assert conn.cmd("PUBLISH", "hallo", "3") == b"+QUEUED\r\n"
+    assert conn.cmd("PUBLISH", "hillo", "4") == b"+QUEUED\r\n"
+    assert conn.cmd("EXEC") == b"*4\r\n:1\r\n:0\r\n:1\r\n:0\r\n"
+    assert sub.reply() == arr("pmessage", r"a\*b", "a*b", "1")
+    assert sub.reply() == arr("pmessage", "h[ae]llo", "hallo", "3")
+    assert sub.nothing_pending()
+
+
+def test_many_subscribers_and_channels(srv, conn):
+    subs = [RespConn(srv.port) for _ in range(20)]
+    for i, s in enumerate(subs):
+        chans = ["c%d" % j for j in range(i, i + 50)]
+        s.send(encode("SUBSCRIBE", *chans))
+        for k, ch in enumerate(chans):
+            assert s.reply() == arr("subscribe", ch, k + 1)
+    assert conn.cmd("PUBSUB", "NUMSUB", "c0", "c19", "c49", "c68") == (
+        arr("c0", 1, "c19", 20, "c49", 20, "c68", 1))
+    assert conn.cmd("PUBLISH", "c30", "x") == b":20\r\n"
+    for s in subs:
+        assert s.reply() == arr("message", "c30", "x")
+    assert conn.cmd("PUBSUB", "CHANNELS").startswith(b"*69\r\n")
