@@ -13,6 +13,7 @@
  */
 #include "store_srv.h"
 #include "store.h"
+#include "store_sort.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -85,21 +86,7 @@ static const ob_conf_section_t store_conf_section = {
 };
 
 
-/*
- * The command files' tables, joined into one.  A file not linked yet
- * leaves its table's address NULL (weak), so the store builds while the
- * type files land one by one.
- */
-#define STORE_WEAK __attribute__((weak))
-extern const store_cmd_t store_cmds_string[] STORE_WEAK;
-extern const store_cmd_t store_cmds_keys[] STORE_WEAK;
-extern const store_cmd_t store_cmds_list[] STORE_WEAK;
-extern const store_cmd_t store_cmds_hash[] STORE_WEAK;
-extern const store_cmd_t store_cmds_set[] STORE_WEAK;
-extern const store_cmd_t store_cmds_zset[] STORE_WEAK;
-extern const store_cmd_t store_cmds_stream[] STORE_WEAK;
-extern const store_cmd_t store_cmds_sort[] STORE_WEAK;
-
+/* The command files' tables, joined into one (store_int.h lists them). */
 static int
 store_cmds_init(store_t *st, ob_err_t *err)
 {
@@ -114,9 +101,7 @@ store_cmds_init(store_t *st, ob_err_t *err)
     size_t  n = 0, i, k;
 
     for (i = 0; i < ntables; i++) {
-        for (k = 0; tables[i] != NULL && tables[i][k].base.name != NULL;
-             k++)
-        {
+        for (k = 0; tables[i][k].base.name != NULL; k++) {
             n++;
         }
     }
@@ -127,9 +112,7 @@ store_cmds_init(store_t *st, ob_err_t *err)
     }
     n = 0;
     for (i = 0; i < ntables; i++) {
-        for (k = 0; tables[i] != NULL && tables[i][k].base.name != NULL;
-             k++)
-        {
+        for (k = 0; tables[i][k].base.name != NULL; k++) {
             st->cmd_entries[n++] = tables[i][k];
         }
     }
