@@ -83,15 +83,13 @@ store_keys_dbid_or_reply(store_client_t *c, const ob_str_t *a, int *id,
 /*
  * A key that came into db `dbid` by RENAME, MOVE, COPY or SWAPDB may be
  * a list, sorted set or stream that clients of that db wait on (Redis's
- * dbAdd signals it): store_key_ready serves the client's own db, so it
- * runs with the target db for the call.
+ * dbAdd signals it).
  */
 static void
 store_keys_ready_in(store_client_t *c, int dbid, const ob_str_t *key)
 {
     store_db_t   *db = store_dbs_db(store_dbs(c), dbid);
     store_obj_t  *o;
-    int           saved = c->dbid;
 
     if (c->st->blocked_clients == 0 || db == NULL) {
         return;
@@ -103,9 +101,7 @@ store_keys_ready_in(store_client_t *c, int dbid, const ob_str_t *key)
     {
         return;
     }
-    c->dbid = dbid;
-    store_key_ready(c, key);
-    c->dbid = saved;
+    store_key_ready_db(c, dbid, key);
 }
 
 
