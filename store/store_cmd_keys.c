@@ -1037,9 +1037,6 @@ store_cmd_object_idletime(store_client_t *c)
 }
 
 
-/* Redis's LFU_INIT_VAL: what a key's counter starts at */
-#define STORE_LFU_INIT_VAL  5
-
 static void
 store_cmd_object_freq(store_client_t *c)
 {
@@ -1055,10 +1052,8 @@ store_cmd_object_freq(store_client_t *c)
             "take some time to adjust.");
         return;
     }
-    /* The store keeps the LRU clock under the LFU policies too (see
-     * store_evict.c): no counter is tracked, so every key answers the
-     * counter Redis gives a new key. */
-    store_reply_int(&c->r, STORE_LFU_INIT_VAL);
+    store_reply_int(&c->r, (long long) store_obj_lfu_counter(
+                               o, store_now_ms(c), &store_dbs(c)->lfu_conf));
 }
 
 

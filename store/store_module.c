@@ -229,6 +229,19 @@ store_on_del(void *ctx, int dbid, const store_entry_t *e, store_del_why_t why)
 }
 
 
+void
+store_conf_apply(store_t *st)
+{
+    store_lfu_conf_t lfu = { .log_factor = st->lfu_log_factor,
+                             .decay_time = st->lfu_decay_time };
+
+    store_dbs_set_lfu(st->dbs,
+                      st->maxmemory_policy == STORE_MAXMEM_ALLKEYS_LFU
+                      || st->maxmemory_policy == STORE_MAXMEM_VOLATILE_LFU,
+                      &lfu);
+}
+
+
 static void
 store_cron_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -321,6 +334,7 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
         store_fini(st);
         return ob_err_set(err, "store: out of memory");
     }
+    store_conf_apply(st);
     store_client_refresh_time(st);
     st->start_ms = st->now_ms;
     st->last_save_time = st->now_ms / 1000;
