@@ -295,6 +295,8 @@ void store_notify(store_t *st, int dbid, const ob_str_t *key,
  * blocked), each by re-running its blocked command (see store_block).
  */
 void store_key_ready(store_client_t *c, const ob_str_t *key);
+/* The same for a key in db `dbid` (RENAME, MOVE, COPY ... into another). */
+void store_key_ready_db(store_client_t *c, int dbid, const ob_str_t *key);
 
 /*
  * The blocking half of BLPOP, BZPOPMIN, XREAD BLOCK ...: the handler found

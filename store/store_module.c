@@ -13,6 +13,7 @@
  */
 #include "store_srv.h"
 #include "store.h"
+#include "store_sort.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -85,21 +86,7 @@ static const ob_conf_section_t store_conf_section = {
 };
 
 
-/*
- * The command files' tables, joined into one.  A file not linked yet
- * leaves its table's address NULL (weak), so the store builds while the
- * type files land one by one.
- */
-#define STORE_WEAK __attribute__((weak))
-extern const store_cmd_t store_cmds_string[] STORE_WEAK;
-extern const store_cmd_t store_cmds_keys[] STORE_WEAK;
-extern const store_cmd_t store_cmds_list[] STORE_WEAK;
-extern const store_cmd_t store_cmds_hash[] STORE_WEAK;
-extern const store_cmd_t store_cmds_set[] STORE_WEAK;
-extern const store_cmd_t store_cmds_zset[] STORE_WEAK;
-extern const store_cmd_t store_cmds_stream[] STORE_WEAK;
-extern const store_cmd_t store_cmds_sort[] STORE_WEAK;
-
+/* The command files' tables, joined into one (store_int.h lists them). */
 static int
 store_cmds_init(store_t *st, ob_err_t *err)
 {
@@ -114,9 +101,7 @@ store_cmds_init(store_t *st, ob_err_t *err)
     size_t  n = 0, i, k;
 
     for (i = 0; i < ntables; i++) {
-        for (k = 0; tables[i] != NULL && tables[i][k].base.name != NULL;
-             k++)
-        {
+        for (k = 0; tables[i][k].base.name != NULL; k++) {
             n++;
         }
     }
@@ -127,9 +112,7 @@ store_cmds_init(store_t *st, ob_err_t *err)
     }
     n = 0;
     for (i = 0; i < ntables; i++) {
-        for (k = 0; tables[i] != NULL && tables[i][k].base.name != NULL;
-             k++)
-        {
+        for (k = 0; tables[i][k].base.name != NULL; k++) {
             st->cmd_entries[n++] = tables[i][k];
         }
     }
@@ -246,6 +229,19 @@ store_on_del(void *ctx, int dbid, const store_entry_t *e, store_del_why_t why)
 }
 
 
+void
+store_conf_apply(store_t *st)
+{
+    store_lfu_conf_t lfu = { .log_factor = st->lfu_log_factor,
+                             .decay_time = st->lfu_decay_time };
+
+    store_dbs_set_lfu(st->dbs,
+                      st->maxmemory_policy == STORE_MAXMEM_ALLKEYS_LFU
+                      || st->maxmemory_policy == STORE_MAXMEM_VOLATILE_LFU,
+                      &lfu);
+}
+
+
 static void
 store_cron_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -338,6 +334,7 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
         store_fini(st);
         return ob_err_set(err, "store: out of memory");
     }
+    store_conf_apply(st);
     store_client_refresh_time(st);
     st->start_ms = st->now_ms;
     st->last_save_time = st->now_ms / 1000;

@@ -298,6 +298,10 @@ store_keyref_t *store_keyref_get(ob_hash_t *h, int dbid, const void *key,
                                  size_t nkey, int create);
 void            store_keyref_put(ob_hash_t *h, store_keyref_t *ref);
 
+/* store_module.c: applies settings that live outside store_t (the
+ * keyspace's LFU tracking) after init and after CONFIG SET. */
+void  store_conf_apply(store_t *st);
+
 /* store_evict.c: makes room under maxmemory before a command that may
  * grow memory; OB_ERR when the policy cannot (noeviction, nothing left). */
 int   store_evict_for(store_client_t *c);
