@@ -1445,6 +1445,105 @@ store_cmd_command_list(store_client_t *c)
 }
 
 
+/*
+ * Keys of the commands whose keys move (COMMAND GETKEYS), found as
+ * Redis's getkeys procs find them: after a numkeys argument (ZUNIONSTORE's
+ * destination first), SORT's STORE target, the first half of what follows
+ * XREAD's STREAMS.  Bad counts: Redis's "Invalid arguments".
+ */
+static void
+store_getkeys_movable(store_client_t *c, const store_cmd_t *cmd,
+                      const ob_str_t *argv, size_t argc)
+{
+    static const struct {
+        const char  *name;
+        int          numkeys;      /* index of numkeys; 0: other rule */
+        int          dest;         /* a destination key before them */
+    } rules[] = {
+        { "zunionstore", 2, 1 }, { "zinterstore", 2, 1 },
+        { "zdiffstore", 2, 1 }, { "zunion", 1, 0 }, { "zinter", 1, 0 },
+        { "zdiff", 1, 0 }, { "zintercard", 1, 0 }, { "sintercard", 1, 0 },
+        { "lmpop", 1, 0 }, { "zmpop", 1, 0 }, { "blmpop", 2, 0 },
+        { "bzmpop", 2, 0 }, { "sort", 0, 0 }, { "sort_ro", 0, 0 },
+        { "xread", 0, 0 }, { "xreadgroup", 0, 0 }
+    };
+    const char  *name = cmd->base.name;
+    size_t       r, i, n = 0, from = 0, count = 0, store_at = 0;
+    long long    numkeys;
+
+    for (r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {
+        if (strcmp(rules[r].name, name) == 0) {
+            break;
+        }
+    }
+    if (r == sizeof(rules) / sizeof(rules[0])) {
+        store_add_err(c, "ERR The command has no key arguments");
+        return;
+    }
+    if (rules[r].numkeys > 0) {
+        if ((size_t) rules[r].numkeys >= argc
+            || store_parse_ll(&argv[rules[r].numkeys], &numkeys) != OB_OK
+            || numkeys <= 0
+            || (size_t) numkeys > argc - (size_t) rules[r].numkeys - 1)
+        {
+            store_add_err(c, "ERR Invalid arguments specified for command");
+            return;
+        }
+        from = (size_t) rules[r].numkeys + 1;
+        count = (size_t) numkeys;
+        n = count + (rules[r].dest ? 1 : 0);
+        store_reply_array(&c->r, n);
+        if (rules[r].dest) {
+            store_reply_bulk(&c->r, argv[rules[r].dest].data,
+                             argv[rules[r].dest].len);
+        }
+        for (i = 0; i < count; i++) {
+            store_reply_bulk(&c->r, argv[from + i].data, argv[from + i].len);
+        }
+        return;
+    }
+    if (name[0] == 's') {
+        /* SORT key [BY p] [LIMIT o c] [GET p ...] [ASC|DESC] [ALPHA]
+         * [STORE dst]: the key, and the last STORE's target */
+        for (i = 2; i < argc; i++) {
+            if (store_arg_is(&argv[i], "LIMIT")) {
+                i += 2;
+            } else if (store_arg_is(&argv[i], "GET")
+                       || store_arg_is(&argv[i], "BY"))
+            {
+                i += 1;
+            } else if (store_arg_is(&argv[i], "STORE") && i + 1 < argc) {
+                store_at = i + 1;
+                i += 1;
+            }
+        }
+        store_reply_array(&c->r, store_at ? 2 : 1);
+        store_reply_bulk(&c->r, argv[1].data, argv[1].len);
+        if (store_at) {
+            store_reply_bulk(&c->r, argv[store_at].data, argv[store_at].len);
+        }
+        return;
+    }
+    /* XREAD / XREADGROUP ... STREAMS k1 k2 id1 id2 */
+    for (i = 1; i < argc; i++) {
+        if (store_arg_is(&argv[i], "STREAMS")) {
+            from = i + 1;
+            break;
+        }
+    }
+    /* Redis's key spec: half of what follows, rounded down. */
+    count = from == 0 ? 0 : (argc - from) / 2;
+    if (count == 0) {
+        store_add_err(c, "ERR Invalid arguments specified for command");
+        return;
+    }
+    store_reply_array(&c->r, count);
+    for (i = 0; i < count; i++) {
+        store_reply_bulk(&c->r, argv[from + i].data, argv[from + i].len);
+    }
+}
+
+
 static void
 store_cmd_command_getkeys(store_client_t *c)
 {
@@ -1457,13 +1556,17 @@ store_cmd_command_getkeys(store_client_t *c)
         return;
     }
     /* Redis checks for keys before the arity. */
-    if (cmd->keys.first == 0 || (cmd->base.flags & STORE_CMD_MOVABLEKEYS)) {
+    if (cmd->keys.first == 0 && !(cmd->base.flags & STORE_CMD_MOVABLEKEYS)) {
         store_add_err(c, "ERR The command has no key arguments");
         return;
     }
     if (!ob_cmd_arity_is_ok(&cmd->base, argc)) {
         store_add_err(c, "ERR Invalid number of arguments specified for "
                       "command");
+        return;
+    }
+    if (cmd->base.flags & STORE_CMD_MOVABLEKEYS) {
+        store_getkeys_movable(c, cmd, c->argv + 2, argc);
         return;
     }
     first = cmd->keys.first;
