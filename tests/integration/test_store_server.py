@@ -873,3 +873,37 @@ def test_config_set_details(conn, r):
         assert conn.cmd("CONFIG", "SET", name, value) == (
             b"-ERR CONFIG SET failed (possibly related to argument '%s') - "
             b"%s\r\n" % (name.encode(), error)), name
+
+
+@pytest.mark.parametrize("args,keys", [
+    (("zunionstore", "d", "2", "a", "b"), [b"d", b"a", b"b"]),
+    (("zinter", "2", "a", "b", "WEIGHTS", "1", "2"), [b"a", b"b"]),
+    (("zdiff", "1", "a"), [b"a"]),
+    (("sintercard", "2", "a", "b", "LIMIT", "3"), [b"a", b"b"]),
+    (("lmpop", "2", "a", "b", "LEFT"), [b"a", b"b"]),
+    (("blmpop", "0", "2", "a", "b", "LEFT"), [b"a", b"b"]),
+    (("zmpop", "1", "z", "MIN"), [b"z"]),
+    (("bzmpop", "1.5", "2", "a", "b", "MAX"), [b"a", b"b"]),
+    (("sort", "k", "BY", "w*", "LIMIT", "0", "5", "GET", "#", "STORE",
+      "dst"), [b"k", b"dst"]),
+    (("sort", "k", "STORE", "a", "STORE", "b"), [b"k", b"b"]),
+    (("sort_ro", "k", "ALPHA"), [b"k"]),
+    (("xread", "COUNT", "2", "STREAMS", "s1", "s2", "0", "0"),
+     [b"s1", b"s2"]),
+    (("xread", "STREAMS", "s1", "s2", "0"), [b"s1"]),
+    (("xreadgroup", "GROUP", "g", "c", "STREAMS", "s", ">"), [b"s"]),
+    (("zunionstore", "d", "3", "a", "b"), None),
+    (("zunionstore", "d", "0", "a"), None),
+    (("zunionstore", "d", "x", "a"), None),
+    (("xread", "BLOCK", "0", "STREAMS"), None),
+])
+def test_command_getkeys_movable(r, args, keys):
+    if keys is None:
+        with pytest.raises(redis.ResponseError,
+                           match="^Invalid arguments specified for "
+                                 "command$"):
+            r.execute_command("COMMAND GETKEYS", *args)
+    else:
+        # (redis-py decodes COMMAND GETKEYS' reply itself)
+        assert r.execute_command("COMMAND GETKEYS", *args) == [
+            k.decode() for k in keys]
