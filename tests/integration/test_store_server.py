@@ -907,3 +907,35 @@ def test_command_getkeys_movable(r, args, keys):
         # (redis-py decodes COMMAND GETKEYS' reply itself)
         assert r.execute_command("COMMAND GETKEYS", *args) == [
             k.decode() for k in keys]
+
+
+def test_client_list_flags_and_counts(srv, conn):
+    mon = RespConn(srv.port)
+    mid = int(mon.cmd("CLIENT", "ID")[1:])
+    mon.cmd("MONITOR")
+    sub = RespConn(srv.port)
+    sid = int(sub.cmd("CLIENT", "ID")[1:])
+    sub.send(encode("SUBSCRIBE", "a", "b"))
+    sub.reply(), sub.reply()
+    sub.cmd("PSUBSCRIBE", "p*")
+    r3 = RespConn(srv.port)
+    rid = int(r3.cmd("CLIENT", "ID")[1:])
+    r3.cmd("HELLO", "3", "SETNAME", "three")
+    r3.cmd("SELECT", "4")
+    time.sleep(1.1)
+    r3.cmd("PING")
+
+    def entry(cid):
+        reply = conn.cmd("CLIENT", "LIST", "ID", str(cid))
+        return parse_client_line(reply.split(b"\r\n", 1)[1][:-3].decode())
+
+    m = entry(mid)
+    assert m["flags"] == "O" and m["cmd"] == "monitor"
+    s = entry(sid)
+    assert s["flags"] == "P" and s["sub"] == "2" and s["psub"] == "1"
+    assert s["cmd"] == "psubscribe" and int(s["age"]) >= 1
+    t = entry(rid)
+    assert t["name"] == "three" and t["db"] == "4" and t["resp"] == "3"
+    assert t["cmd"] == "ping" and t["idle"] == "0" and int(t["age"]) >= 1
+    assert int(s["idle"]) >= 1
+    assert conn.cmd("CLIENT", "LIST", "TYPE", "pubsub").count(b"id=") == 1
