@@ -32,6 +32,7 @@
 #include <sys/time.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "store_glob.h"
 
@@ -78,6 +79,60 @@ store_client_write(void *ctx, const void *data, size_t len)
     }
     c->st->total_net_output += len;
     return ob_conn_add(c->conn, data, len);
+}
+
+
+/*
+ * The "timeout" option (Redis's maxidletime): clients idle longer are
+ * closed, except pub/sub, blocked, paused and MONITOR clients, as
+ * clientsCronHandleTimeout.  The store's cron is not this file's, so a
+ * timer of its own runs once a second while there are clients.
+ */
+static struct event  *store_idle_ev;
+
+
+static void
+store_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+    store_t  *st = arg;
+    size_t    i;
+
+    (void) fd;
+    (void) what;
+    if (st->timeout <= 0) {
+        return;
+    }
+    store_client_refresh_time(st);
+    for (i = st->nclients; i-- > 0; ) {
+        store_client_t *cl = st->clients[i];
+
+        if ((cl->flags & (STORE_CLIENT_PUBSUB | STORE_CLIENT_BLOCKED
+                          | STORE_CLIENT_MONITOR))
+            || cl->ext->postponed
+            || st->now_ms - cl->ext->last_ms <= st->timeout * 1000)
+        {
+            continue;
+        }
+        ob_conn_close(cl->conn, 0);
+    }
+}
+
+
+static void
+store_idle_timer(store_t *st, int on)
+{
+    struct timeval tv = { 1, 0 };
+
+    if (on && store_idle_ev == NULL) {
+        store_idle_ev = event_new(st->cy->base, -1, EV_PERSIST,
+                                  store_idle_cb, st);
+        if (store_idle_ev != NULL) {
+            event_add(store_idle_ev, &tv);
+        }
+    } else if (!on && store_idle_ev != NULL) {
+        event_free(store_idle_ev);
+        store_idle_ev = NULL;
+    }
 }
 
 
@@ -131,6 +186,7 @@ store_session_new(ob_conn_t *conn, void *ctx)
     }
     st->clients[st->nclients++] = c;
     st->total_connections++;
+    store_idle_timer(st, 1);
     return c;
 
 failed:
@@ -180,6 +236,9 @@ store_session_close(void *session, ob_conn_t *conn)
     store_unwatch_all(c);
     store_pubsub_client_free(c);
     store_client_unlist(c);
+    if (c->st->nclients == 0) {
+        store_idle_timer(c->st, 0);
+    }
     free(x->queue);
     free(x->watches);
     free(x->chans);
