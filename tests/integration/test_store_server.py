@@ -939,3 +939,24 @@ def test_client_list_flags_and_counts(srv, conn):
     assert t["cmd"] == "ping" and t["idle"] == "0" and int(t["age"]) >= 1
     assert int(s["idle"]) >= 1
     assert conn.cmd("CLIENT", "LIST", "TYPE", "pubsub").count(b"id=") == 1
+
+
+def test_idle_timeout(srv, conn):
+    assert conn.cmd("CONFIG", "SET", "timeout", "1") == b"+OK\r\n"
+    idle = RespConn(srv.port)
+    assert idle.cmd("PING") == b"+PONG\r\n"
+    sub = RespConn(srv.port)
+    assert sub.cmd("SUBSCRIBE", "c") == (
+        b"*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n")
+    blocked = RespConn(srv.port)
+    blocked.send(encode("BLPOP", "nolist", "0"))
+    deadline = time.time() + 6
+    while time.time() < deadline:
+        assert conn.cmd("PING") == b"+PONG\r\n"     # conn stays active
+        time.sleep(0.2)
+    # The idle client is gone; pub/sub and blocked clients are spared.
+    assert idle.is_closed(1)
+    assert conn.cmd("PUBLISH", "c", "m") == b":1\r\n"
+    assert sub.reply() == b"*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n"
+    assert conn.cmd("RPUSH", "nolist", "x") == b":1\r\n"
+    assert blocked.reply() == b"*2\r\n$6\r\nnolist\r\n$1\r\nx\r\n"
