@@ -307,6 +307,83 @@ store_param_set_notify(store_t *st, const store_param_t *p, const char *value,
 }
 
 
+/*
+ * client-output-buffer-limit: onebox limits only pub/sub clients, by a
+ * hard limit (pubsub_output_limit); normal clients have none and there
+ * are no replicas.  CONFIG GET shows that truth in Redis's format, and
+ * CONFIG SET takes Redis's "<class> <hard> <soft> <seconds>" groups,
+ * keeping the pubsub class's hard limit (soft limits are not enforced).
+ */
+static size_t
+store_param_get_obuf(store_t *st, const store_param_t *p, char *buf,
+                     size_t cap)
+{
+    (void) p;
+    return (size_t) snprintf(buf, cap, "normal 0 0 0 slave 0 0 0 pubsub "
+                             "%lld 0 0", st->pubsub_output_limit);
+}
+
+
+static const char *
+store_param_set_obuf(store_t *st, const store_param_t *p, const char *value,
+                     char *why, size_t cap)
+{
+    char        *copy, *tok[64], *save = NULL, *t;
+    size_t       n = 0, i;
+    long long    hard = -1, soft, secs;
+    const char  *err = NULL;
+    ob_str_t     a;
+
+    (void) p;
+    (void) why;
+    (void) cap;
+    copy = strdup(value);
+    if (copy == NULL) {
+        return "out of memory";
+    }
+    for (t = strtok_r(copy, " ", &save); t != NULL && n < 64;
+         t = strtok_r(NULL, " ", &save))
+    {
+        tok[n++] = t;
+    }
+    if (n == 0 || n % 4 != 0 || t != NULL) {
+        err = "Wrong number of arguments in buffer limit configuration.";
+        goto done;
+    }
+    for (i = 0; i < n; i += 4) {
+        if (strcasecmp(tok[i], "normal") != 0
+            && strcasecmp(tok[i], "slave") != 0
+            && strcasecmp(tok[i], "replica") != 0
+            && strcasecmp(tok[i], "pubsub") != 0)
+        {
+            err = "Invalid client class specified in buffer limit "
+                  "configuration.";
+            goto done;
+        }
+        a.data = (const uint8_t *) tok[i + 3];
+        a.len = strlen(tok[i + 3]);
+        if (store_memory_parse(tok[i + 1], &hard) != OB_OK || hard < 0
+            || store_memory_parse(tok[i + 2], &soft) != OB_OK || soft < 0
+            || store_parse_ll(&a, &secs) != OB_OK || secs < 0)
+        {
+            err = "Error in hard, soft or soft_seconds setting in buffer "
+                  "limit configuration.";
+            goto done;
+        }
+    }
+    for (i = 0; i < n; i += 4) {
+        if (strcasecmp(tok[i], "pubsub") == 0) {
+            store_memory_parse(tok[i + 1], &hard);
+            st->pubsub_output_limit = hard;
+        }
+    }
+
+done:
+    free(copy);
+    return err;
+}
+
+
 #define LL_MAX  9223372036854775807LL
 #define INT_MAX_ 2147483647LL
 
@@ -351,6 +428,8 @@ static const store_param_t store_params[] = {
       .offset = offsetof(store_t, databases) },
     { .name = "hz", .get = store_param_get_int,
       .offset = offsetof(store_t, hz) },
+    { .name = "client-output-buffer-limit", .get = store_param_get_obuf,
+      .set = store_param_set_obuf },
     P_FIXED("save", ""),
     P_FIXED("appendonly", "no"),
     P_FIXED("bind", "127.0.0.1"),
