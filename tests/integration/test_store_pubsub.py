@@ -318,6 +318,29 @@ def limited(store_server, target):
 
 
 def test_slow_subscriber_disconnected(limited):
+    check_slow_subscriber_disconnected(limited)
+
+
+def test_output_limit_by_config_set(srv, r):
+    """The same limit set at run time, the same way on both servers."""
+    assert r.config_set("client-output-buffer-limit",
+                        "pubsub 1mb 0 0") is True
+    value = r.config_get("client-output-buffer-limit")[
+        "client-output-buffer-limit"]
+    assert value.startswith("normal 0 0 0 slave ")
+    assert value.endswith(" pubsub 1048576 0 0")
+    with pytest.raises(redis.ResponseError,
+                       match="Wrong number of arguments in buffer limit "
+                             "configuration."):
+        r.config_set("client-output-buffer-limit", "pubsub 1mb 0")
+    with pytest.raises(redis.ResponseError,
+                       match="Invalid client class specified in buffer "
+                             "limit configuration."):
+        r.config_set("client-output-buffer-limit", "foo 1mb 0 0")
+    check_slow_subscriber_disconnected(srv)
+
+
+def check_slow_subscriber_disconnected(limited):
     slow = socket.socket()
     slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     slow.connect(("127.0.0.1", limited.port))
