@@ -16,11 +16,18 @@
  * with STORE_CLIENT_RETRY: it then serves from the first non-empty list
  * or stays blocked.  On a re-run a key of another type is passed over
  * instead of answered WRONGTYPE: Redis 7.0 never wakes a waiter for a key
- * that is no longer a list, it just leaves it waiting.
+ * that is no longer a list, it just leaves it waiting.  One difference
+ * stays: when several of a waiter's keys become ready in one command (a
+ * transaction), the re-run serves the first of them in argument order,
+ * where Redis 7.0 serves the one made ready first (the re-run does not
+ * know which key woke it).
  *
  * Out of memory.  A push of several elements that the arena stops half
- * way is undone (the pushed elements are popped again: pops never
- * allocate), so -OOM always leaves the key as it was.
+ * way is undone (the pushed elements are popped again), so -OOM leaves the
+ * key as it was.  Deletions can be refused too (a listpack that shrinks
+ * needs a block of a smaller class; see store_list.c), so pops reply only
+ * once the deletion succeeded.  LREM and LTRIM refused half way keep what
+ * they had already removed (and answer -OOM).
  */
 #include "store_int.h"
 
