@@ -119,6 +119,7 @@ struct store_s {
     int64_t              now_ms;
     int64_t              start_ms;
     char                 run_id[41];
+    uint64_t             rng;               /* store_random's state */
 
     /* blocking: (db, key) -> waiters; keys made ready by the command that
      * just ran, served after it */
