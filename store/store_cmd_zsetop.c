@@ -149,14 +149,21 @@ static void
 zop_union_one(void *arg, const void *ele, size_t len, double score)
 {
     zop_ctx_t  *x = arg;
-    double      cur, s = x->weight * score;
+    double      cur, prev, s = x->weight * score;
 
     if (isnan(s)) {
         s = 0;
     }
     if (store_zset_score(x->dst, ele, len, &cur)) {
+        prev = cur;
         zop_aggregate(&cur, s, x->aggr);
         s = cur;
+        /* Redis overwrites the accumulated score, so 0 replaces -0 (an
+         * update by value would see them equal and keep -0). */
+        if (s == prev && signbit(s) != signbit(prev)) {
+            (void) store_zset_del(store_arena(x->c), store_owner(x->c),
+                                  x->dst, ele, len);
+        }
     }
     zop_put(x, ele, len, s);
 }
