@@ -806,11 +806,11 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
         }
     }
     if (store) {
-        /* Redis 7.0 makes the destination a listpack only when the rank
-         * range's length is known to fit; by score or lex it is a
-         * skiplist from the start. */
+        /* Redis 7.0 sizes the destination by the rank range's length
+         * (a skiplist at once when it will not fit); by score or lex the
+         * length is unknown and it starts as a listpack. */
         out.dst = store_zset_new(store_arena(c), store_owner(c),
-                                 type == ZRANGE_RANK ? n : SIZE_MAX, 0);
+                                 type == ZRANGE_RANK ? n : 0, 0);
         if (out.dst == NULL) {
             store_add_err(c, STORE_ERR_OOM);
             return;

@@ -657,6 +657,11 @@ def test_encoding_of_results(r):
     assert r.object("encoding", "s") == b"listpack"
     assert r.zrangestore("s", "big2", 0, 150) == 151
     assert r.object("encoding", "s") == b"skiplist"
+    # by score the length is unknown: a listpack that grows into a skiplist
+    assert r.zrangestore("s", "big2", 0, 9, byscore=True) == 10
+    assert r.object("encoding", "s") == b"listpack"
+    assert r.zrangestore("s", "big2", 0, 150, byscore=True) == 151
+    assert r.object("encoding", "s") == b"skiplist"
 
 
 def test_big_set_operations(r):
