@@ -207,7 +207,7 @@ int store_zset_parse_range(const ob_str_t *min, const ob_str_t *max,
 int store_zset_parse_lex(const ob_str_t *min, const ob_str_t *max,
                          store_zlex_t *r /* OUT */);
 
-/* The set operations' handlers (store_cmd_zsetop.c). */
+/* The whole-set commands' handlers (store_cmd_zsetop.c). */
 void store_cmd_zunionstore(struct store_client_s *c);
 void store_cmd_zinterstore(struct store_client_s *c);
 void store_cmd_zdiffstore(struct store_client_s *c);
@@ -215,5 +215,7 @@ void store_cmd_zunion(struct store_client_s *c);
 void store_cmd_zinter(struct store_client_s *c);
 void store_cmd_zdiff(struct store_client_s *c);
 void store_cmd_zintercard(struct store_client_s *c);
+void store_cmd_zrandmember(struct store_client_s *c);
+void store_cmd_zscan(struct store_client_s *c);
 
 #endif /* STORE_ZSET_H */
