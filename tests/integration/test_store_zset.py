@@ -485,6 +485,50 @@ def test_bzmpop_served_by_zincrby(r):
         c.close()
 
 
+def test_bzpop_served_by_store_commands(r):
+    r.zadd("src", {"a": 1, "b": 2})
+    c = Raw(r.server.port)
+    try:
+        c.s.sendall(_enc("BZPOPMAX", "dst", 5))
+        time.sleep(0.1)
+        assert r.zunionstore("dst", ["src"]) == 2
+        assert c.read() == b"*3\r\n$3\r\ndst\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        c.s.sendall(_enc("BZPOPMIN", "dst2", 5))
+        time.sleep(0.1)
+        assert r.zrangestore("dst2", "src", 1, 1) == 1
+        assert c.read() == \
+            b"*3\r\n$4\r\ndst2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        assert r.zrange("dst", 0, -1) == [b"a"]
+    finally:
+        c.close()
+
+
+def test_watch_sees_zset_changes(r):
+    r.zadd("z", {"a": 1})
+    for change in (lambda o: o.zadd("z", {"b": 2}),
+                   lambda o: o.zincrby("z", 1, "a"),
+                   lambda o: o.zrem("z", "b"),
+                   lambda o: o.zpopmin("z")):
+        with r.pipeline() as p:
+            p.watch("z")
+            other = redis.Redis(port=r.server.port)
+            change(other)
+            other.close()
+            p.multi()
+            p.zcard("z")
+            with pytest.raises(redis.WatchError):
+                p.execute()
+    # a change that changes nothing does not abort
+    r.zadd("z", {"a": 1})
+    with r.pipeline() as p:
+        p.watch("z")
+        assert r.zadd("z", {"a": 1}) == 0
+        assert r.zrem("z", "nope") == 0
+        p.multi()
+        p.zcard("z")
+        assert p.execute() == [1]
+
+
 # ---- set operations --------------------------------------------------------------
 
 def test_zunion_inter_diff_store(r):
