@@ -94,6 +94,17 @@ store_obj_t *store_obj_string_new(ob_arena_t *a, int owner, const void *p,
 store_obj_t *store_obj_raw_new(ob_arena_t *a, int owner, const void *p,
                                size_t len);
 
+/*
+ * The bytes a raw string of `len` bytes holds in the arena: `len` itself
+ * up to STORE_OBJ_RAW_EXACT, then rounded up to an eighth of its power of
+ * two, so that APPEND and SETRANGE growing a big string copy it only
+ * every ~12% of growth (the arena's chunk classes do the same below),
+ * as Redis's sds keeps spare room.  A function of len alone: allocation
+ * and free agree without storing a capacity.
+ */
+#define STORE_OBJ_RAW_EXACT  (1024 * 1024)
+size_t store_obj_raw_cap(size_t len);
+
 /* An int-encoded string of v.  NULL on OOM.  new. */
 store_obj_t *store_obj_ll_new(ob_arena_t *a, int owner, long long v);
 

@@ -33,12 +33,12 @@ def test_noeviction_refuses_writes_with_the_oom_error(store_server):
     errors = fill(r, 20000, 1000)
     assert errors, "20 MB of writes under a 4 MB maxmemory all succeeded"
     assert all(e == OOM for e in errors), errors[:3]
-    # reads and deletes still work at the limit
-    assert r.get("k:0") == b"x" * 1000
-    assert r.delete("k:0") == 1
     with pytest.raises(redis.exceptions.ResponseError) as exc:
         r.execute_command("SET", "another", "x" * 100000)
     assert str(exc.value) == OOM
+    # reads and deletes still work at the limit
+    assert r.get("k:0") == b"x" * 1000
+    assert r.delete("k:0") == 1
     info = r.info("memory")
     assert info["maxmemory"] == 4 * 1024 * 1024
     assert info["maxmemory_policy"] == "noeviction"
