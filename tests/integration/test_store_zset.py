@@ -793,3 +793,34 @@ def test_keyspace_events(r):
         events.append(m["data"])
     assert events == [b"zadd", b"zincr", b"zrem", b"zpopmin", b"del"]
     p.close()
+
+
+def test_keyspace_events_ranges_and_stores(r):
+    r.config_set("notify-keyspace-events", "KEA")
+    r.zadd("z", {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5})
+    r.zadd("l", {"a": 0, "b": 0})
+    p = r.pubsub()
+    p.psubscribe("__keyevent@0__:*")
+    assert p.get_message(timeout=1)["type"] == "psubscribe"
+    r.zremrangebyrank("z", 0, 0)
+    r.zremrangebyscore("z", 2, 2)
+    r.zremrangebylex("l", "-", "+")           # empties l: then "del"
+    r.zpopmax("z")
+    r.zrangestore("d1", "z", 0, -1)
+    r.zunionstore("d2", ["z"])
+    r.zinterstore("d3", ["z", "z"])
+    r.zdiffstore("d4", ["z", "d1"])           # empty: nothing to delete
+    r.zrangestore("d1", "z", 10, 20)          # empty: deletes d1
+    r.execute_command("ZMPOP", 1, "d2", "MIN")
+    got = []
+    for _ in range(20):
+        m = p.get_message(timeout=0.5)
+        if m is None:
+            break
+        got.append((m["channel"].split(b":", 1)[1], m["data"]))
+    assert got == [
+        (b"zremrangebyrank", b"z"), (b"zremrangebyscore", b"z"),
+        (b"zremrangebylex", b"l"), (b"del", b"l"), (b"zpopmax", b"z"),
+        (b"zrangestore", b"d1"), (b"zunionstore", b"d2"),
+        (b"zinterstore", b"d3"), (b"del", b"d1"), (b"zpopmin", b"d2")]
+    p.close()
