@@ -418,6 +418,70 @@ START_TEST(test_zset_convert)
 END_TEST
 
 
+/* The model of t_build's set: e000.. with score i / 2. */
+static void
+t_build_model(t_el_t *m, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        m[i].len = (size_t) snprintf(m[i].ele, sizeof(m[i].ele), "e%03zu", i);
+        m[i].score = (double) i / 2;
+    }
+}
+
+
+/* With the owner at its limit, whatever needs more memory fails and
+ * leaves the set as it was (both encodings, and the conversion). */
+START_TEST(test_zset_oom)
+{
+    t_fix_t                 f;
+    store_obj_t            *o;
+    ob_arena_owner_stats_t  os;
+    t_el_t                  m[200];
+    char                    big[200];
+    size_t                  i;
+    int                     out, rc;
+    int                     enc = _i == 0 ? STORE_ENC_LISTPACK
+                                          : STORE_ENC_SKIPLIST;
+    size_t                  n = _i == 0 ? 128 : 200;
+
+    t_fix_init(&f);
+    o = t_build(&f, n, enc);
+    t_build_model(m, n);
+    ck_assert_int_eq(ob_arena_owner_stats(f.a, f.owner, &os), OB_OK);
+    ob_arena_owner_set_limit(f.a, f.owner, os.bytes);
+
+    /* a member too long for a listpack: a new node, or the conversion */
+    memset(big, 'x', sizeof(big));
+    rc = store_zset_add(f.a, f.owner, o, 1, big, sizeof(big), 0, &out, NULL);
+    ck_assert_int_eq(rc, OB_ERR);
+    ck_assert_int_eq(out & STORE_ZADD_NAN, 0);
+    if (enc == STORE_ENC_LISTPACK) {
+        /* the 129th member could not turn it into a skiplist */
+        ck_assert_int_eq(o->encoding, STORE_ENC_LISTPACK);
+    }
+    ck_assert_uint_eq(store_zset_len(o), n);
+    t_check(o, m, n);
+
+    /* moving a member far (score 0 to 1000): done or refused, never half */
+    rc = store_zset_add(f.a, f.owner, o, 1000, "e000", 4, 0, &out, NULL);
+    if (rc == OB_OK) {
+        for (i = 0; i < n; i++) {
+            if (m[i].len == 4 && memcmp(m[i].ele, "e000", 4) == 0) {
+                m[i].score = 1000;
+            }
+        }
+    }
+    t_check(o, m, n);
+
+    ob_arena_owner_set_limit(f.a, f.owner, 0);
+    t_zfree(&f, o);
+    t_fix_fini(&f);
+}
+END_TEST
+
+
 START_TEST(test_zset_d2s)
 {
     char  buf[STORE_REPLY_DOUBLE_MAX];
@@ -448,6 +512,7 @@ store_zset_suite(void)
     tcase_add_loop_test(tc, test_zset_ranges, 0, 2);
     tcase_add_test(tc, test_zset_flags);
     tcase_add_test(tc, test_zset_convert);
+    tcase_add_loop_test(tc, test_zset_oom, 0, 2);
     tcase_add_test(tc, test_zset_d2s);
     suite_add_tcase(s, tc);
     return s;
