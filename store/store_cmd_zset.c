@@ -38,15 +38,64 @@ store_zset_reply_begin(store_client_t *c, size_t n, int withscores)
 
 
 void
-store_zset_reply_elem(store_client_t *c, const void *ele, size_t len,
+store_zset_reply_elem(store_reply_t *r, const void *ele, size_t len,
     double score, int withscores)
 {
-    if (withscores && c->r.proto > 2) {
-        store_reply_array(&c->r, 2);
+    if (withscores && r->proto > 2) {
+        store_reply_array(r, 2);
     }
-    store_reply_bulk(&c->r, ele, len);
+    store_reply_bulk(r, ele, len);
     if (withscores) {
-        store_reply_double(&c->r, score);
+        store_reply_double(r, score);
+    }
+}
+
+
+static int
+zset_batch_write(void *ctx, const void *data, size_t len)
+{
+    store_zset_batch_t  *b = ctx;
+
+    if (len > sizeof(b->buf) - b->n) {
+        store_zset_batch_flush(b);
+        if (b->dst->failed) {
+            return OB_ERR;
+        }
+        if (len > sizeof(b->buf)) {
+            if (b->dst->write(b->dst->ctx, data, len) != OB_OK) {
+                b->dst->failed = 1;
+                return OB_ERR;
+            }
+            return OB_OK;
+        }
+    }
+    memcpy(b->buf + b->n, data, len);
+    b->n += len;
+    return OB_OK;
+}
+
+
+void
+store_zset_batch_init(store_zset_batch_t *b, store_reply_t *dst)
+{
+    b->dst = dst;
+    b->n = 0;
+    store_reply_init(&b->r, dst->proto, zset_batch_write, b);
+    b->r.failed = dst->failed;
+}
+
+
+void
+store_zset_batch_flush(store_zset_batch_t *b)
+{
+    if (b->n > 0 && !b->dst->failed
+        && b->dst->write(b->dst->ctx, b->buf, b->n) != OB_OK)
+    {
+        b->dst->failed = 1;
+    }
+    b->n = 0;
+    if (b->dst->failed) {
+        b->r.failed = 1;
     }
 }
 
@@ -564,6 +613,7 @@ typedef enum {
 typedef struct zrange_out_s {
     store_client_t  *c;
     store_obj_t     *dst;         /* ZRANGESTORE's set, else NULL */
+    store_reply_t   *r;           /* where replies go (a batch's) */
     int              withscores;
     int              oom;
 } zrange_out_t;
@@ -575,7 +625,7 @@ zrange_emit(zrange_out_t *out, const void *ele, size_t len, double score)
     int  f;
 
     if (out->dst == NULL) {
-        store_zset_reply_elem(out->c, ele, len, score, out->withscores);
+        store_zset_reply_elem(out->r, ele, len, score, out->withscores);
         return;
     }
     if (!out->oom
@@ -689,6 +739,7 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
     store_obj_t     *o;
     store_zset_it_t  it;
     zrange_out_t     out;
+    store_zset_batch_t  batch;
 
     if (rev_auto) {
         rev = 0;
@@ -770,6 +821,7 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
     }
     out.c = c;
     out.dst = NULL;
+    out.r = &batch.r;
     out.withscores = withscores;
     out.oom = 0;
     if (o == NULL) {
@@ -820,8 +872,10 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
             n = zrange_walk(&it, offset, limit, &r, NULL, 0, NULL);
             store_zset_reply_begin(c, n, withscores);
         }
+        store_zset_batch_init(&batch, &c->r);
         store_zset_it_score(&it, o, &r, rev);
         zrange_walk(&it, offset, limit, &r, NULL, 0, &out);
+        store_zset_batch_flush(&batch);
         break;
     case ZRANGE_LEX:
         if (!store) {
@@ -829,16 +883,20 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
             n = zrange_walk(&it, offset, limit, NULL, &lx, 0, NULL);
             store_zset_reply_begin(c, n, 0);
         }
+        store_zset_batch_init(&batch, &c->r);
         store_zset_it_lex(&it, o, &lx, rev);
         zrange_walk(&it, offset, limit, NULL, &lx, 0, &out);
+        store_zset_batch_flush(&batch);
         break;
     default:
         if (!store) {
             store_zset_reply_begin(c, n, withscores);
         }
         if (n > 0) {
+            store_zset_batch_init(&batch, &c->r);
             store_zset_it_rank(&it, o, (size_t) start, rev);
             zrange_walk(&it, 0, -1, NULL, NULL, n, &out);
+            store_zset_batch_flush(&batch);
         }
         break;
     }

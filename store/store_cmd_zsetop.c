@@ -243,6 +243,7 @@ zop_generic(store_client_t *c, const ob_str_t *dstkey, size_t nkidx, zop_t op,
     int                withscores = 0;
     store_obj_t       *o;
     store_zset_it_t    it;
+    store_zset_batch_t batch;
     static const char *events[] = { "zunionstore", "zinterstore",
                                     "zdiffstore" };
 
@@ -402,11 +403,14 @@ zop_generic(store_client_t *c, const ob_str_t *dstkey, size_t nkidx, zop_t op,
         goto done;
     }
     store_zset_reply_begin(c, n, withscores);
+    store_zset_batch_init(&batch, &c->r);
     for (store_zset_it_rank(&it, x.dst, 0, 0); store_zset_it_valid(&it);
          store_zset_it_next(&it))
     {
-        store_zset_reply_elem(c, it.ele, it.len, it.score, withscores);
+        store_zset_reply_elem(&batch.r, it.ele, it.len, it.score,
+                              withscores);
     }
+    store_zset_batch_flush(&batch);
     store_zset_free(a, owner, x.dst);
     store_obj_free(a, owner, x.dst);
 
@@ -493,10 +497,11 @@ zrand(size_t n)
 static void
 zrandmember_count(store_client_t *c, long long l, int withscores)
 {
-    store_obj_t      *o;
-    store_zset_it_t   it;
-    size_t            size, count, i, mask, *tab, need, left;
-    int               wrong, uniq = l >= 0;
+    store_obj_t         *o;
+    store_zset_it_t      it;
+    size_t               size, count, i, mask, *tab = NULL, need, left;
+    int                  wrong, uniq = l >= 0;
+    store_zset_batch_t   b;
 
     o = store_lookup_typed(c, &c->argv[1], STORE_OBJ_ZSET, 0, &wrong);
     if (wrong) {
@@ -509,27 +514,44 @@ zrandmember_count(store_client_t *c, long long l, int withscores)
     size = store_zset_len(o);
     count = (size_t) (l < 0 ? -l : l);
 
-    /* Repeats allowed: pick `count` times, written as picked. */
+    /* Repeats allowed: pick `count` times, written as picked (a huge
+     * count ends at the client's output limit, r.failed). */
     if (!uniq || count == 1) {
         store_zset_reply_begin(c, count, withscores);
-        for (i = 0; i < count && !c->r.failed; i++) {
+        store_zset_batch_init(&b, &c->r);
+        for (i = 0; i < count && !b.r.failed; i++) {
             store_zset_it_rank(&it, o, zrand(size), 0);
             store_zset_it_valid(&it);
-            store_zset_reply_elem(c, it.ele, it.len, it.score, withscores);
+            store_zset_reply_elem(&b.r, it.ele, it.len, it.score, withscores);
         }
+        store_zset_batch_flush(&b);
         return;
     }
     if (count >= size) {
         store_zset_reply_begin(c, size, withscores);
+        store_zset_batch_init(&b, &c->r);
         for (store_zset_it_rank(&it, o, 0, 0); store_zset_it_valid(&it);
              store_zset_it_next(&it))
         {
-            store_zset_reply_elem(c, it.ele, it.len, it.score, withscores);
+            store_zset_reply_elem(&b.r, it.ele, it.len, it.score, withscores);
         }
+        store_zset_batch_flush(&b);
         return;
     }
+    if (count * 3 <= size) {
+        for (mask = 1; mask < 2 * count; mask <<= 1) {
+        }
+        tab = malloc(mask * sizeof(size_t));
+        if (tab == NULL) {
+            store_add_err(c, STORE_ERR_OOM);
+            return;
+        }
+        memset(tab, 0xFF, mask * sizeof(size_t));
+        mask--;
+    }
     store_zset_reply_begin(c, count, withscores);
-    if (count * 3 > size) {
+    store_zset_batch_init(&b, &c->r);
+    if (tab == NULL) {
         /* Most of the set: one ordered pass choosing each member with the
          * probability that leaves exactly `count` (Knuth's selection
          * sampling). */
@@ -539,36 +561,29 @@ zrandmember_count(store_client_t *c, long long l, int withscores)
              need > 0 && store_zset_it_valid(&it); store_zset_it_next(&it))
         {
             if (zrand(left) < need) {
-                store_zset_reply_elem(c, it.ele, it.len, it.score,
+                store_zset_reply_elem(&b.r, it.ele, it.len, it.score,
                                       withscores);
                 need--;
             }
             left--;
         }
-        return;
-    }
-    /* A small part of a large set: random ranks, without repeats. */
-    for (mask = 1; mask < 2 * count; mask <<= 1) {
-    }
-    tab = malloc(mask * sizeof(size_t));
-    if (tab == NULL) {
-        c->r.failed = 1;
-        return;
-    }
-    memset(tab, 0xFF, mask * sizeof(size_t));
-    mask--;
-    for (i = 0; i < count; ) {
-        size_t  rank = zrand(size);
+    } else {
+        /* A small part of a large set: random ranks, without repeats. */
+        for (i = 0; i < count; ) {
+            size_t  rank = zrand(size);
 
-        if (zrand_seen(tab, mask, rank)) {
-            continue;
+            if (zrand_seen(tab, mask, rank)) {
+                continue;
+            }
+            store_zset_it_rank(&it, o, rank, 0);
+            store_zset_it_valid(&it);
+            store_zset_reply_elem(&b.r, it.ele, it.len, it.score,
+                                  withscores);
+            i++;
         }
-        store_zset_it_rank(&it, o, rank, 0);
-        store_zset_it_valid(&it);
-        store_zset_reply_elem(c, it.ele, it.len, it.score, withscores);
-        i++;
+        free(tab);
     }
-    free(tab);
+    store_zset_batch_flush(&b);
 }
 
 
