@@ -1134,7 +1134,11 @@ zpop_cmd(store_client_t *c, int max)
         return;
     }
     if (c->argc == 3) {
-        if (store_get_positive_ll_or_reply(c, &c->argv[2], &count) != OB_OK) {
+        /* Redis's getPositiveLongFromObjectOrReply: "must be positive"
+         * for anything but a count >= 0, a non-number too */
+        if (store_get_range_ll_or_reply(c, &c->argv[2], 0, LLONG_MAX, &count,
+                                        STORE_ERR_POSITIVE) != OB_OK)
+        {
             return;
         }
         if (count == 0) {

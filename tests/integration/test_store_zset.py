@@ -403,6 +403,8 @@ def test_zpop(r, raw2):
     assert raw2.cmd("ZPOPMIN", "z", 3) == b"*0\r\n"
     assert raw2.cmd("ZPOPMIN", "z", -1) == \
         b"-ERR value is out of range, must be positive\r\n"
+    assert raw2.cmd("ZPOPMIN", "z", "x") == \
+        b"-ERR value is out of range, must be positive\r\n"
     assert raw2.cmd("ZPOPMIN", "z", 1, 2) == b"-ERR syntax error\r\n"
 
 
