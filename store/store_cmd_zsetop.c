@@ -754,6 +754,10 @@ store_cmd_zscan(store_client_t *c)
         }
         return;
     }
+    /* a huge COUNT is the whole set; keep count * 10 from wrapping */
+    if ((unsigned long long) count > store_zset_len(o)) {
+        count = (long long) store_zset_len(o);
+    }
     next = ob_hash_scan(&((store_zsl_t *) o->v.ptr)->h, cursor,
                         (size_t) count, (size_t) count * 10, zscan_visit,
                         &acc);
