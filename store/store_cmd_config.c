@@ -440,6 +440,7 @@ store_cmd_config_set(store_client_t *c)
         }
         free(value);
     }
+    store_conf_apply(c->st);
     store_add_ok(c);
 }
 

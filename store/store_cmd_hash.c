@@ -39,12 +39,6 @@
                                   "between -9223372036854775807 and " \
                                   "9223372036854775807"
 
-/*
- * HRANDFIELD's generator.  One per process, as Redis's random() is: the
- * choice only has to look random, and the reactor thread is the only one
- * that runs commands.
- */
-static uint64_t  store_hash_rng = 0x853c49e6748fea9bULL;
 
 
 /* ---- shared steps ------------------------------------------------------- */
@@ -569,7 +563,7 @@ store_hrandfield_count(store_client_t *c, long long l, int withvalues)
         count = l < 0 ? (unsigned long long) -l : 1;
         store_reply_array(&c->r, withvalues && c->r.proto == 2
                                  ? count * 2 : count);
-        store_hash_random_many(o, &store_hash_rng, count, store_hash_out_one,
+        store_hash_random_many(o, store_random_state(c), count, store_hash_out_one,
                                &out, &c->r.failed);
         return;
     }
@@ -581,7 +575,7 @@ store_hrandfield_count(store_client_t *c, long long l, int withvalues)
         store_hash_foreach(o, store_hash_out_one, &out);
         return;
     }
-    store_hash_random_distinct(o, &store_hash_rng, n, store_hash_out_one,
+    store_hash_random_distinct(o, store_random_state(c), n, store_hash_out_one,
                                &out);
 }
 
@@ -628,7 +622,7 @@ store_cmd_hrandfield(store_client_t *c)
         store_reply_null(&c->r);
         return;
     }
-    store_hash_random(o, &store_hash_rng, store_hash_out_one, &out);
+    store_hash_random(o, store_random_state(c), store_hash_out_one, &out);
 }
 
 

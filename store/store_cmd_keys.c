@@ -83,15 +83,13 @@ store_keys_dbid_or_reply(store_client_t *c, const ob_str_t *a, int *id,
 /*
  * A key that came into db `dbid` by RENAME, MOVE, COPY or SWAPDB may be
  * a list, sorted set or stream that clients of that db wait on (Redis's
- * dbAdd signals it): store_key_ready serves the client's own db, so it
- * runs with the target db for the call.
+ * dbAdd signals it).
  */
 static void
 store_keys_ready_in(store_client_t *c, int dbid, const ob_str_t *key)
 {
     store_db_t   *db = store_dbs_db(store_dbs(c), dbid);
     store_obj_t  *o;
-    int           saved = c->dbid;
 
     if (c->st->blocked_clients == 0 || db == NULL) {
         return;
@@ -103,9 +101,7 @@ store_keys_ready_in(store_client_t *c, int dbid, const ob_str_t *key)
     {
         return;
     }
-    c->dbid = dbid;
-    store_key_ready(c, key);
-    c->dbid = saved;
+    store_key_ready_db(c, dbid, key);
 }
 
 
@@ -1041,9 +1037,6 @@ store_cmd_object_idletime(store_client_t *c)
 }
 
 
-/* Redis's LFU_INIT_VAL: what a key's counter starts at */
-#define STORE_LFU_INIT_VAL  5
-
 static void
 store_cmd_object_freq(store_client_t *c)
 {
@@ -1059,10 +1052,8 @@ store_cmd_object_freq(store_client_t *c)
             "take some time to adjust.");
         return;
     }
-    /* The store keeps the LRU clock under the LFU policies too (see
-     * store_evict.c): no counter is tracked, so every key answers the
-     * counter Redis gives a new key. */
-    store_reply_int(&c->r, STORE_LFU_INIT_VAL);
+    store_reply_int(&c->r, (long long) store_obj_lfu_counter(
+                               o, store_now_ms(c), &store_dbs(c)->lfu_conf));
 }
 
 

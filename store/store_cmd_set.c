@@ -53,39 +53,15 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/*
- * The random source of SPOP and SRANDMEMBER: splitmix64, seeded once from
- * the clock and the pid.  One stream for the process, like Redis's
- * random(); only the reactor thread runs commands.
- */
-static uint64_t
-store_set_rand(void)
-{
-    static uint64_t  state;
-    struct timespec  ts;
-    uint64_t         z;
-
-    if (state == 0) {
-        clock_gettime(CLOCK_REALTIME, &ts);
-        state = ((uint64_t) ts.tv_sec * 1000000007u)
-                ^ (uint64_t) ts.tv_nsec ^ ((uint64_t) getpid() << 32) ^ 1u;
-    }
-    z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-
 /* A uniform integer in [0, n), n > 0 (rejection sampling, no modulo
  * bias). */
 static size_t
-store_set_rand_below(size_t n)
+store_set_rand_below(store_client_t *c, size_t n)
 {
     uint64_t  r, lim = UINT64_MAX - UINT64_MAX % (uint64_t) n;
 
     do {
-        r = store_set_rand();
+        r = store_random(c);
     } while (r >= lim);
     return (size_t) (r % (uint64_t) n);
 }
@@ -555,7 +531,7 @@ store_cmd_spop_count(store_client_t *c)
     b.c = c;
     b.n = 0;
     for (i = 0; i < (size_t) count; i++) {
-        pos = store_set_rand_below(size - i);
+        pos = store_set_rand_below(c, size - i);
         store_set_get(o, pos, &e);
         store_set_batch_elem(&b, &e);       /* copies the bytes */
         store_set_remove_at(a, owner, o, pos);
@@ -594,7 +570,7 @@ store_cmd_spop(store_client_t *c)
         }
         return;
     }
-    pos = store_set_rand_below(store_set_size(o));
+    pos = store_set_rand_below(c, store_set_size(o));
     store_set_get(o, pos, &e);
     store_set_reply_elem(c, &e);
     store_set_remove_at(store_arena(c), store_owner(c), o, pos);
@@ -664,7 +640,7 @@ store_cmd_srandmember_count(store_client_t *c)
         b.c = c;
         b.n = 0;
         while (count-- > 0 && !c->r.failed) {
-            store_set_get(o, store_set_rand_below(size), &e);
+            store_set_get(o, store_set_rand_below(c, size), &e);
             store_set_batch_elem(&b, &e);
         }
         store_set_batch_flush(&b);
@@ -681,7 +657,7 @@ store_cmd_srandmember_count(store_client_t *c)
     b.n = 0;
     if (o->encoding == STORE_ENC_HASHTABLE) {
         for (i = 0; i < count; i++) {
-            store_set_swap(o, i, i + store_set_rand_below(size - i));
+            store_set_swap(o, i, i + store_set_rand_below(c, size - i));
             store_set_get(o, i, &e);
             store_set_batch_elem(&b, &e);
         }
@@ -693,7 +669,7 @@ store_cmd_srandmember_count(store_client_t *c)
          * should one, selection sampling needs no room: each position is
          * taken with probability still-needed / still-left. */
         for (i = 0, j = (size_t) count; i < size && j > 0; i++) {
-            if (store_set_rand_below(size - i) < j) {
+            if (store_set_rand_below(c, size - i) < j) {
                 store_set_get(o, i, &e);
                 store_set_batch_elem(&b, &e);
                 j--;
@@ -706,7 +682,7 @@ store_cmd_srandmember_count(store_client_t *c)
         idx[i] = (uint16_t) i;
     }
     for (i = 0; i < count; i++) {
-        j = i + store_set_rand_below(size - i);
+        j = i + store_set_rand_below(c, size - i);
         t = idx[i];
         idx[i] = idx[j];
         idx[j] = t;
@@ -740,7 +716,7 @@ store_cmd_srandmember(store_client_t *c)
         }
         return;
     }
-    store_set_get(o, store_set_rand_below(store_set_size(o)), &e);
+    store_set_get(o, store_set_rand_below(c, store_set_size(o)), &e);
     store_set_reply_elem(c, &e);
 }
 

@@ -8,7 +8,7 @@
  * across an allocation: it allocates first (the new value, the grown
  * bytes), then looks the key up again, and starts over when the key is no
  * longer the object it measured (store_str_still).  Nothing is changed
- * before every allocation a command needs has succeeded, so that an
+ * before every allocation a command needs has succeeded, so that a
  * refusal answers -OOM and leaves the key as it was.
  *
  * Encodings follow Redis: a value written by SET, GETSET, MSET is encoded

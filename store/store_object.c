@@ -334,3 +334,50 @@ store_obj_touch(store_obj_t *o, int64_t now_ms)
 {
     o->lru = store_lru_clock(now_ms);
 }
+
+
+/* Minutes, 16 bits, wrapping (Redis's LFUGetTimeInMinutes). */
+static unsigned
+store_lfu_minutes(int64_t now_ms)
+{
+    return (unsigned) ((uint64_t) now_ms / 60000) & 0xFFFF;
+}
+
+
+void
+store_obj_lfu_init(store_obj_t *o, int64_t now_ms)
+{
+    o->lru = (store_lfu_minutes(now_ms) << 8) | STORE_LFU_INIT_VAL;
+}
+
+
+unsigned
+store_obj_lfu_counter(const store_obj_t *o, int64_t now_ms,
+                      const store_lfu_conf_t *conf)
+{
+    unsigned  last = o->lru >> 8, now = store_lfu_minutes(now_ms);
+    unsigned  counter = o->lru & 0xFF, elapsed, periods;
+
+    elapsed = now >= last ? now - last : 0xFFFF - last + now;
+    periods = conf->decay_time > 0 ? elapsed / (unsigned) conf->decay_time
+                                   : 0;
+    return periods >= counter ? 0 : counter - periods;
+}
+
+
+void
+store_obj_lfu_touch(store_obj_t *o, int64_t now_ms,
+                    const store_lfu_conf_t *conf, double rnd)
+{
+    unsigned  counter = store_obj_lfu_counter(o, now_ms, conf);
+    double    base;
+
+    if (counter < 255) {
+        base = counter > STORE_LFU_INIT_VAL
+               ? (double) (counter - STORE_LFU_INIT_VAL) : 0.0;
+        if (rnd < 1.0 / (base * conf->log_factor + 1.0)) {
+            counter++;
+        }
+    }
+    o->lru = (store_lfu_minutes(now_ms) << 8) | counter;
+}

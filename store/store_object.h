@@ -149,4 +149,28 @@ size_t store_obj_mem(const ob_arena_t *a, const store_obj_t *o);
 unsigned store_lru_clock(int64_t now_ms);
 void     store_obj_touch(store_obj_t *o, int64_t now_ms);
 
+/*
+ * LFU, as Redis packs it in the same 24 bits: the minute of the last
+ * decrement (16 bits) and a logarithmic access counter (8 bits) that
+ * starts at STORE_LFU_INIT_VAL, grows with probability
+ * 1 / ((counter - 5) * log_factor + 1) per access and loses one per
+ * decay_time minutes without access.
+ */
+#define STORE_LFU_INIT_VAL  5
+
+typedef struct store_lfu_conf_s {
+    int         log_factor;      /* lfu-log-factor */
+    int         decay_time;      /* lfu-decay-time, minutes */
+} store_lfu_conf_t;
+
+/* A new value's LFU data (counter STORE_LFU_INIT_VAL). */
+void     store_obj_lfu_init(store_obj_t *o, int64_t now_ms);
+/* An access: decay, then the probabilistic increment; `rnd` is a uniform
+ * number in [0, 1). */
+void     store_obj_lfu_touch(store_obj_t *o, int64_t now_ms,
+                             const store_lfu_conf_t *conf, double rnd);
+/* The counter after decay, without changing o (OBJECT FREQ, eviction). */
+unsigned store_obj_lfu_counter(const store_obj_t *o, int64_t now_ms,
+                               const store_lfu_conf_t *conf);
+
 #endif /* STORE_OBJECT_H */

@@ -327,7 +327,7 @@ def test_expire_options(r):
     assert r.expire("k", 100, lt=True) is True
     assert r.expire("k", 200, lt=True) is False
     assert r.expire("k", 50, lt=True) is True
-    assert r.expire("k", 50, gt=True) is False
+    assert r.expire("k", 40, gt=True) is False     # 40 s < the 50 s left
     assert r.expire("k", 60, gt=True) is True
     assert 59 <= r.ttl("k") <= 60
     assert raw(r, "EXPIRE", "k", "70", "XX", "GT") == b":1\r\n"

@@ -167,3 +167,26 @@ def test_store_maxmemory_below_budget_leaves_the_cache_alone(servers,
     stats = _cache_stats(mc_port)
     assert int(stats["curr_items"]) == items
     assert int(stats["evictions"]) == 0
+
+
+def test_lfu_counts_accesses_and_keeps_hot_keys(store_server):
+    srv = store_server(maxmemory="4mb", maxmemory_policy="allkeys-lfu")
+    r = redis.Redis(port=srv.port)
+    r.set("fresh", "v")
+    assert r.object("freq", "fresh") == 5          # LFU_INIT_VAL
+    value = b"h" * 1000
+    for i in range(200):
+        r.set("hot:%d" % i, value)
+    for _ in range(30):
+        pipe = r.pipeline(transaction=False)
+        for i in range(200):
+            pipe.get("hot:%d" % i)
+        pipe.execute()
+    assert 5 < r.object("freq", "hot:0") <= 255
+    assert fill(r, 20000, 1000, prefix="cold") == []
+    assert r.info("stats")["evicted_keys"] > 0
+    hot = sum(r.exists("hot:%d" % i) for i in range(200))
+    assert hot >= 160, hot
+    with pytest.raises(redis.exceptions.ResponseError) as exc:
+        r.object("idletime", "hot:0")
+    assert "An LFU maxmemory policy is selected" in str(exc.value)

@@ -24,6 +24,7 @@ main(void)
     srunner_add_suite(sr, cache_proto_suite());
     srunner_add_suite(sr, store_resp_suite());
     srunner_add_suite(sr, store_db_suite());
+    srunner_add_suite(sr, store_string_suite());
     srunner_add_suite(sr, store_list_suite());
     srunner_add_suite(sr, store_listpack_suite());
     srunner_add_suite(sr, store_hash_suite());
