@@ -1101,24 +1101,22 @@ zpop_generic(store_client_t *c, const ob_str_t *keys, size_t nkeys, int max,
         store_reply_bulk(&c->r, key->data, key->len);
         store_reply_array(&c->r, n);
     }
-    for (i = 0; i < n; i++) {
-        store_zset_it_rank(&it, o, 0, max);
-        if (!store_zset_it_valid(&it)) {
-            break;
-        }
+    /* The members are replied first, then removed in one go: a refused
+     * listpack shrink (the only way removing can fail) then leaves them
+     * in the set, but the reply stays well formed. */
+    store_zset_it_rank(&it, o, 0, max);
+    for (i = 0; i < n && store_zset_it_valid(&it); i++) {
         if (nested) {
             store_reply_array(&c->r, 2);
         }
         store_reply_bulk(&c->r, it.ele, it.len);
         store_reply_double(&c->r, it.score);
-        len = store_zset_len(o) - 1;
-        /* Removing an end never grows the block; a refused shrink is the
-         * only failure and leaves the member: stop there. */
-        if (store_zset_del_rank(store_arena(c), store_owner(c), o,
-                                max ? len : 0, max ? len : 0) < 0)
-        {
-            break;
-        }
+        store_zset_it_next(&it);
+    }
+    if (store_zset_del_rank(store_arena(c), store_owner(c), o,
+                            max ? len - n : 0, max ? len - 1 : n - 1) < 0)
+    {
+        return;
     }
     zset_removed(c, key, o, max ? "zpopmax" : "zpopmin");
 }
