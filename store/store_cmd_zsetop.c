@@ -488,9 +488,9 @@ zrand_seen(size_t *tab, size_t mask, size_t rank)
 
 
 static size_t
-zrand(size_t n)
+zrand(store_client_t *c, size_t n)
 {
-    return (size_t) (((uint64_t) random() << 31 ^ (uint64_t) random()) % n);
+    return (size_t) (store_random(c) % n);
 }
 
 
@@ -520,7 +520,7 @@ zrandmember_count(store_client_t *c, long long l, int withscores)
         store_zset_reply_begin(c, count, withscores);
         store_zset_batch_init(&b, &c->r);
         for (i = 0; i < count && !b.r.failed; i++) {
-            store_zset_it_rank(&it, o, zrand(size), 0);
+            store_zset_it_rank(&it, o, zrand(c, size), 0);
             store_zset_it_valid(&it);
             store_zset_reply_elem(&b.r, it.ele, it.len, it.score, withscores);
         }
@@ -560,7 +560,7 @@ zrandmember_count(store_client_t *c, long long l, int withscores)
         for (store_zset_it_rank(&it, o, 0, 0);
              need > 0 && store_zset_it_valid(&it); store_zset_it_next(&it))
         {
-            if (zrand(left) < need) {
+            if (zrand(c, left) < need) {
                 store_zset_reply_elem(&b.r, it.ele, it.len, it.score,
                                       withscores);
                 need--;
@@ -570,7 +570,7 @@ zrandmember_count(store_client_t *c, long long l, int withscores)
     } else {
         /* A small part of a large set: random ranks, without repeats. */
         for (i = 0; i < count; ) {
-            size_t  rank = zrand(size);
+            size_t  rank = zrand(c, size);
 
             if (zrand_seen(tab, mask, rank)) {
                 continue;
@@ -622,7 +622,7 @@ store_cmd_zrandmember(store_client_t *c)
         store_reply_null(&c->r);
         return;
     }
-    store_zset_it_rank(&it, o, zrand(store_zset_len(o)), 0);
+    store_zset_it_rank(&it, o, zrand(c, store_zset_len(o)), 0);
     store_zset_it_valid(&it);
     store_reply_bulk(&c->r, it.ele, it.len);
 }
