@@ -1022,6 +1022,15 @@ sx_read_generic(store_client_t *c, int xreadgroup)
             }
         }
         store_block(c, &c->argv[streams_arg], nstreams, deadline, NULL);
+        /* store_block copied the arguments; what runs after the handler
+         * (the slowlog, a MULTI queue) must not see freed bytes. */
+        for (i = 0; i < nstreams; i++) {
+            if (rd[i].is_dollar) {
+                a = &c->argv[streams_arg + nstreams + i];
+                a->data = (const uint8_t *) "$";
+                a->len = 1;
+            }
+        }
         free(bufs);
         goto done;
     }
