@@ -876,3 +876,20 @@ def test_nodes_like_redis(r):
     for i in range(1, 301):
         r.xadd("ints", {"n": str(i * 99991)}, id="%d-0" % i)
     assert r.xinfo_stream("ints")["radix-tree-keys"] == 3
+
+
+def test_slowlog_sees_dollar(r):
+    """XREAD BLOCK with $ (run inside MULTI, so it does not block) shows
+    its arguments as sent in the slowlog."""
+    r.config_set("slowlog-log-slower-than", 0)
+    r.slowlog_reset()
+    r.xadd("s", {"a": "1"})
+    p = r.pipeline()
+    p.xread({"s": "$"}, block=0)
+    p.xread({"s": "$", "t": "$"}, block=10)
+    assert p.execute() == [[], []]
+    r.config_set("slowlog-log-slower-than", 10000)
+    reads = [e["command"] for e in r.slowlog_get(10)
+             if e["command"].startswith(b"XREAD")]
+    assert reads == [b"XREAD BLOCK 10 STREAMS s t $ $",
+                     b"XREAD BLOCK 0 STREAMS s $"]
