@@ -311,13 +311,20 @@ store_unblock(store_client_t *c)
 void
 store_key_ready(store_client_t *c, const ob_str_t *key)
 {
+    store_key_ready_db(c, c->dbid, key);
+}
+
+
+void
+store_key_ready_db(store_client_t *c, int dbid, const ob_str_t *key)
+{
     store_t        *st = c->st;
     store_keyref_t *ref;
 
     if (st->blocked_clients == 0) {
         return;
     }
-    ref = store_keyref_get(&st->blocking, c->dbid, key->data, key->len, 0);
+    ref = store_keyref_get(&st->blocking, dbid, key->data, key->len, 0);
     if (ref == NULL || ref->ready || ref->nwaiters == 0) {
         return;
     }

@@ -261,6 +261,15 @@ store_reply_unknown(store_client_t *c)
 }
 
 
+/* INFO commandstats' rejected_calls: a known command refused before it
+ * ran (arity, authentication, OOM, context), as Redis's rejectCommand. */
+static void
+store_count_rejected(store_client_t *c, const store_cmd_t *cmd)
+{
+    c->st->cmd_stats[cmd - c->st->cmd_entries].rejected++;
+}
+
+
 /* A container's subcommand ("config" + "get" -> "config|get"), or NULL
  * with the error replied. */
 static const store_cmd_t *
@@ -287,6 +296,7 @@ store_lookup_subcommand(store_client_t *c, const store_cmd_t *parent)
             return (const store_cmd_t *) sub;
         }
         if (rc == OB_PROTO_ERR) {
+            store_count_rejected(c, (const store_cmd_t *) sub);
             store_add_err_arity(c, sub->name);
             return NULL;
         }
@@ -325,14 +335,18 @@ store_dispatch_subcommand(store_client_t *c, const store_cmd_t *parent)
 }
 
 
-/* Slowlog: Redis keeps at most 32 arguments, each cut at 128 bytes. */
+/* Slowlog: Redis keeps at most 32 arguments (the last one then says
+ * "... (N more arguments)"), each cut at 128 bytes and followed by
+ * "... (N more bytes)". */
 static void
 store_slowlog_add(store_client_t *c, uint64_t usec)
 {
     store_t          *st = c->st;
     store_slowlog_t  *e;
     ob_str_t          args[32];
+    char              more[32][176];
     size_t            argc = OB_MIN(c->argc, 32), i;
+    int               n;
 
     if (st->slowlog_max_len == 0) {
         return;
@@ -357,8 +371,17 @@ store_slowlog_add(store_client_t *c, uint64_t usec)
     }
     for (i = 0; i < argc; i++) {
         args[i] = c->argv[i];
-        if (args[i].len > 128) {
-            args[i].len = 128;
+        if (argc != c->argc && i == argc - 1) {
+            n = snprintf(more[i], sizeof(more[i]), "... (%zu more arguments)",
+                         c->argc - argc + 1);
+            args[i].data = (const uint8_t *) more[i];
+            args[i].len = (size_t) n;
+        } else if (args[i].len > 128) {
+            memcpy(more[i], c->argv[i].data, 128);
+            n = snprintf(more[i] + 128, sizeof(more[i]) - 128,
+                         "... (%zu more bytes)", c->argv[i].len - 128);
+            args[i].data = (const uint8_t *) more[i];
+            args[i].len = 128 + (size_t) n;
         }
     }
     if (st->slowlog_len == st->slowlog_cap) {
@@ -380,6 +403,31 @@ store_slowlog_add(store_client_t *c, uint64_t usec)
     e->peer = strdup(ob_conn_peer(c->conn));
     e->name = strdup(c->ext->name != NULL ? c->ext->name : "");
     st->slowlog_len++;
+}
+
+
+/* Whether MONITOR shows argument i as "(redacted)", as Redis does for
+ * credentials: every argument of AUTH, the user and password after
+ * HELLO's AUTH. */
+static int
+store_monitor_redacted(store_client_t *c, size_t i)
+{
+    size_t k;
+
+    if (i == 0) {
+        return 0;
+    }
+    if (store_arg_is(&c->argv[0], "auth")) {
+        return 1;
+    }
+    if (store_arg_is(&c->argv[0], "hello")) {
+        for (k = 2; k < i && k < c->argc; k++) {
+            if (store_arg_is(&c->argv[k], "auth") && i - k <= 2) {
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 
@@ -408,6 +456,10 @@ store_feed_monitors(store_client_t *c)
         m->r.write(m->r.ctx, head, (size_t) n);
         for (i = 0; i < c->argc; i++) {
             m->r.write(m->r.ctx, " \"", 2);
+            if (store_monitor_redacted(c, i)) {
+                m->r.write(m->r.ctx, "(redacted)\"", 11);
+                continue;
+            }
             for (j = 0; j < c->argv[i].len; j++) {
                 unsigned char ch = c->argv[i].data[j];
                 char          esc[5];
@@ -478,7 +530,41 @@ store_reject(store_client_t *c, const char *msg)
     if (c->flags & STORE_CLIENT_MULTI) {
         c->flags |= STORE_CLIENT_DIRTY_EXEC;
     }
+    store_count_rejected(c, c->cmd);
     store_add_err(c, msg);
+}
+
+
+/*
+ * CLIENT PAUSE: as Redis's processCommand, after the other checks a
+ * command waits while the server is paused (ALL: every command, the
+ * pausing client's too; WRITE: commands that write or may replicate,
+ * and an EXEC whose queue holds one).  The request stays in the input
+ * and runs when the pause ends (store_pause_end).
+ */
+static int
+store_client_must_pause(store_client_t *c, const store_cmd_t *cmd)
+{
+    store_t  *st = c->st;
+    size_t    i;
+    unsigned  writes = OB_CMD_WRITE | STORE_CMD_MAY_REPLICATE;
+
+    if (st->pause_until_ms == 0 || st->now_ms >= st->pause_until_ms) {
+        return 0;
+    }
+    if (!st->pause_write_only || (cmd->base.flags & writes)) {
+        return 1;
+    }
+    if (strcmp(cmd->base.name, "exec") == 0
+        && (c->flags & STORE_CLIENT_MULTI))
+    {
+        for (i = 0; i < c->ext->nqueue; i++) {
+            if (c->ext->queue[i].cmd->base.flags & writes) {
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 
@@ -516,6 +602,7 @@ store_client_exec(store_client_t *c)
         if (c->flags & STORE_CLIENT_MULTI) {
             c->flags |= STORE_CLIENT_DIRTY_EXEC;
         }
+        store_count_rejected(c, cmd);
         store_add_err_arity(c, cmd->base.name);
         return;
     }
@@ -542,6 +629,10 @@ store_client_exec(store_client_t *c)
         store_reject(c, msg);
         return;
     }
+    if (store_client_must_pause(c, cmd)) {
+        c->ext->postponed = 1;          /* store_session_read waits */
+        return;
+    }
     if ((c->flags & STORE_CLIENT_MULTI)
         && !(cmd->base.flags & STORE_CMD_NOMULTI))
     {
@@ -556,22 +647,6 @@ store_client_exec(store_client_t *c)
     if (!st->serving_ready && st->ready_head != NULL) {
         store_serve_ready(st);
     }
-}
-
-
-/* Whether CLIENT PAUSE holds the request in c->argv: every command, or
- * (WRITE) those that may change data. */
-static int
-store_client_paused(store_client_t *c)
-{
-    const ob_cmd_t *cmd;
-
-    if (!c->st->pause_write_only) {
-        return 1;
-    }
-    cmd = ob_cmd_find(&c->st->cmds, c->argv[0].data, c->argv[0].len);
-    return cmd != NULL
-           && (cmd->flags & (OB_CMD_WRITE | STORE_CMD_MAY_REPLICATE));
 }
 
 
@@ -659,6 +734,9 @@ store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
         if (c->flags & STORE_CLIENT_CLOSE_AFTER) {
             return OB_DONE;
         }
+        if (x->postponed) {
+            return OB_OK;           /* paused: store_pause_end resumes */
+        }
         if (c->flags & STORE_CLIENT_BLOCKED) {
             return OB_OK;           /* the input waits (store_block.c) */
         }
@@ -673,6 +751,11 @@ store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
         if (buf == NULL) {
             return OB_ERR;
         }
+        /*
+         * Redis reads proto-max-bulk-len while parsing, so a CONFIG SET
+         * applies to the clients already connected, this one included.
+         */
+        x->parser.bulk_max = st->proto_max_bulk_len;
         rc = store_resp_parse(&x->parser, buf, avail, &consumed, &req);
         if (rc == OB_AGAIN) {
             evbuffer_drain(in, consumed);
@@ -700,13 +783,6 @@ store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
         if (store_client_argv(c, buf, &req) != OB_OK) {
             return OB_ERR;
         }
-        if (st->pause_until_ms > st->now_ms && store_client_paused(c)) {
-            /* CLIENT PAUSE: the request stays in the input (not drained)
-             * and is parsed again when the pause ends. */
-            x->postponed = 1;
-            ob_conn_pause_read(conn, 1);
-            return OB_OK;
-        }
         x->last_ms = st->now_ms;
         if (c->flags & STORE_CLIENT_REPLY_SKIP_NEXT) {
             /* CLIENT REPLY SKIP: this command's reply is not sent */
@@ -714,6 +790,16 @@ store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
             c->flags |= STORE_CLIENT_REPLY_SKIP;
         }
         store_client_exec(c);
+        if (x->postponed) {
+            /* Postponed by CLIENT PAUSE: the request is parsed again
+             * from the undrained input once the pause ends. */
+            if (c->flags & STORE_CLIENT_REPLY_SKIP) {
+                c->flags &= ~STORE_CLIENT_REPLY_SKIP;
+                c->flags |= STORE_CLIENT_REPLY_SKIP_NEXT;
+            }
+            ob_conn_pause_read(conn, 1);
+            return OB_OK;
+        }
         c->flags &= ~STORE_CLIENT_REPLY_SKIP;
         /* The arguments pointed into the input: drain only now. */
         evbuffer_drain(in, consumed);

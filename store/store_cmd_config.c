@@ -20,15 +20,20 @@ typedef struct store_param_s store_param_t;
 
 typedef size_t (*store_param_get_pt)(store_t *st, const store_param_t *p,
                                      char *buf, size_t cap);
-typedef int    (*store_param_set_pt)(store_t *st, const store_param_t *p,
-                                     const char *value);
+/* A setter returns NULL, or why the value is refused (Redis's words). */
+typedef const char *(*store_param_set_pt)(store_t *st,
+                                          const store_param_t *p,
+                                          const char *value, char *why,
+                                          size_t cap);
 
 struct store_param_s {
     const char          *name;
     store_param_get_pt   get;
     store_param_set_pt   set;          /* NULL: immutable */
     size_t               offset;       /* of the field in store_t */
-    long long            min, max;     /* integers */
+    long long            min, max;     /* integers: Redis's range */
+    long long            cap;          /* ours, if smaller: values over it
+                                          are taken as it */
     const char          *fixed;        /* a constant value */
 };
 
@@ -140,112 +145,166 @@ store_param_get_notify(store_t *st, const store_param_t *p, char *buf,
 }
 
 
-static int
-store_param_set_ll(store_t *st, const store_param_t *p, const char *value)
+/* Redis's message for a number out of its range, or the value capped
+ * to what the store handles. */
+static const char *
+store_param_range(const store_param_t *p, long long *v, char *why, size_t cap)
+{
+    if (*v < p->min || *v > p->max) {
+        snprintf(why, cap, "argument must be between %lld and %lld "
+                 "inclusive", p->min, p->max);
+        return why;
+    }
+    if (p->cap != 0 && *v > p->cap) {
+        *v = p->cap;
+    }
+    return NULL;
+}
+
+
+static const char *
+store_param_set_ll(store_t *st, const store_param_t *p, const char *value,
+                   char *why, size_t cap)
 {
     ob_str_t   a = { .len = strlen(value), .data = (const uint8_t *) value };
     long long  v;
 
-    if (store_parse_ll(&a, &v) != OB_OK || v < p->min || v > p->max) {
-        return OB_ERR;
+    if (store_parse_ll(&a, &v) != OB_OK) {
+        return "argument couldn't be parsed into an integer";
+    }
+    if (store_param_range(p, &v, why, cap) != NULL) {
+        return why;
     }
     memcpy((char *) st + p->offset, &v, sizeof(v));
-    return OB_OK;
+    return NULL;
 }
 
 
-static int
-store_param_set_int(store_t *st, const store_param_t *p, const char *value)
+static const char *
+store_param_set_int(store_t *st, const store_param_t *p, const char *value,
+                    char *why, size_t cap)
 {
     ob_str_t   a = { .len = strlen(value), .data = (const uint8_t *) value };
     long long  v;
     int        i;
 
-    if (store_parse_ll(&a, &v) != OB_OK || v < p->min || v > p->max) {
-        return OB_ERR;
+    if (store_parse_ll(&a, &v) != OB_OK) {
+        return "argument couldn't be parsed into an integer";
+    }
+    if (store_param_range(p, &v, why, cap) != NULL) {
+        return why;
     }
     i = (int) v;
     memcpy((char *) st + p->offset, &i, sizeof(i));
-    return OB_OK;
+    return NULL;
 }
 
 
-static int
-store_param_set_mem(store_t *st, const store_param_t *p, const char *value)
+static const char *
+store_param_set_mem(store_t *st, const store_param_t *p, const char *value,
+                    char *why, size_t cap)
 {
     long long v;
 
-    if (store_memory_parse(value, &v) != OB_OK) {
-        return OB_ERR;
+    if (store_memory_parse(value, &v) != OB_OK || v < 0) {
+        return "argument must be a memory value";
+    }
+    if (store_param_range(p, &v, why, cap) != NULL) {
+        return why;
     }
     memcpy((char *) st + p->offset, &v, sizeof(v));
-    return OB_OK;
+    return NULL;
 }
 
 
-static int
-store_param_set_policy(store_t *st, const store_param_t *p, const char *value)
+static const char *
+store_param_set_policy(store_t *st, const store_param_t *p, const char *value,
+                       char *why, size_t cap)
 {
     int i;
 
     (void) p;
+    (void) why;
+    (void) cap;
     for (i = 0; store_policy_names[i] != NULL; i++) {
         if (strcasecmp(value, store_policy_names[i]) == 0) {
             st->maxmemory_policy = (store_maxmem_policy_t) i;
-            return OB_OK;
+            return NULL;
         }
     }
-    return OB_ERR;
+    return "argument(s) must be one of the following: volatile-lru, "
+           "volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, "
+           "allkeys-lfu, allkeys-random, noeviction";
 }
 
 
-static int
-store_param_set_pass(store_t *st, const store_param_t *p, const char *value)
+static const char *
+store_param_set_pass(store_t *st, const store_param_t *p, const char *value,
+                     char *why, size_t cap)
 {
     (void) p;
+    (void) why;
+    (void) cap;
     free(st->requirepass);
     st->requirepass = *value != '\0' ? strdup(value) : NULL;
-    return OB_OK;
+    return NULL;
 }
 
 
-static int
-store_param_set_notify(store_t *st, const store_param_t *p, const char *value)
+static const char *
+store_param_set_notify(store_t *st, const store_param_t *p, const char *value,
+                       char *why, size_t cap)
 {
     (void) p;
-    return store_notify_parse(value, &st->notify_flags, &st->notify_keyspace,
-                              &st->notify_keyevent);
+    (void) why;
+    (void) cap;
+    if (store_notify_parse(value, &st->notify_flags, &st->notify_keyspace,
+                           &st->notify_keyevent) != OB_OK)
+    {
+        return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+    }
+    return NULL;
 }
 
 
-#define P_LL(n, field, lo, hi) \
+#define LL_MAX  9223372036854775807LL
+#define INT_MAX_ 2147483647LL
+
+#define P_LL(n, field, lo, hi, ours) \
     { .name = n, .get = store_param_get_ll, .set = store_param_set_ll, \
-      .offset = offsetof(store_t, field), .min = lo, .max = hi }
-#define P_INT(n, field, lo, hi) \
+      .offset = offsetof(store_t, field), .min = lo, .max = hi, .cap = ours }
+#define P_MEM(n, field, lo, hi, ours) \
+    { .name = n, .get = store_param_get_ll, .set = store_param_set_mem, \
+      .offset = offsetof(store_t, field), .min = lo, .max = hi, .cap = ours }
+#define P_INT(n, field, lo, hi, ours) \
     { .name = n, .get = store_param_get_int, .set = store_param_set_int, \
-      .offset = offsetof(store_t, field), .min = lo, .max = hi }
+      .offset = offsetof(store_t, field), .min = lo, .max = hi, .cap = ours }
 #define P_FIXED(n, v) \
     { .name = n, .get = store_param_get_fixed, .fixed = v }
 
+/*
+ * Ranges are Redis 7.0's (its error messages quote them); where the store
+ * cannot use the whole range (a slowlog array of 2^63 entries) a value
+ * over `cap` is taken as the cap.
+ */
 static const store_param_t store_params[] = {
-    { .name = "maxmemory", .get = store_param_get_ll,
-      .set = store_param_set_mem, .offset = offsetof(store_t, maxmemory) },
+    P_MEM("maxmemory", maxmemory, 0, LL_MAX, 0),
     { .name = "maxmemory-policy", .get = store_param_get_policy,
       .set = store_param_set_policy },
-    P_INT("maxmemory-samples", maxmemory_samples, 1, 64),
+    P_INT("maxmemory-samples", maxmemory_samples, 1, INT_MAX_, 64),
     { .name = "requirepass", .get = store_param_get_pass,
       .set = store_param_set_pass },
     { .name = "notify-keyspace-events", .get = store_param_get_notify,
       .set = store_param_set_notify },
-    P_LL("proto-max-bulk-len", proto_max_bulk_len, 1048576,
-         536870912LL * 4),
-    P_LL("client-query-buffer-limit", query_buffer_limit, 1048576,
-         1073741824LL * 4),
-    P_LL("slowlog-log-slower-than", slowlog_slower_than, -1, 1LL << 40),
-    P_LL("slowlog-max-len", slowlog_max_len, 0, 1LL << 20),
-    P_LL("timeout", timeout, 0, 1LL << 30),
-    P_INT("lfu-log-factor", lfu_log_factor, 0, 255),
-    P_INT("lfu-decay-time", lfu_decay_time, 0, 1 << 20),
+    P_MEM("proto-max-bulk-len", proto_max_bulk_len, 1048576, LL_MAX,
+          536870912LL * 4),
+    P_MEM("client-query-buffer-limit", query_buffer_limit, 1048576, LL_MAX,
+          1073741824LL * 4),
+    P_LL("slowlog-log-slower-than", slowlog_slower_than, -1, LL_MAX, 0),
+    P_LL("slowlog-max-len", slowlog_max_len, 0, LL_MAX, 1LL << 20),
+    P_LL("timeout", timeout, 0, INT_MAX_, 0),
+    P_INT("lfu-log-factor", lfu_log_factor, 0, INT_MAX_, 255),
+    P_INT("lfu-decay-time", lfu_decay_time, 0, INT_MAX_, 1 << 20),
     { .name = "port", .get = store_param_get_int,
       .offset = offsetof(store_t, port) },
     { .name = "databases", .get = store_param_get_int,
@@ -259,47 +318,6 @@ static const store_param_t store_params[] = {
     P_FIXED("maxclients", "10000"),
     { .name = NULL }
 };
-
-
-static void
-store_cmd_config_get(store_client_t *c)
-{
-    store_reply_buf_t  out = { 0 };
-    store_reply_t      r;
-    size_t             n = 0, i, k, j;
-    char               buf[256];
-    size_t             len;
-    unsigned char      seen[sizeof(store_params) / sizeof(store_params[0])];
-
-    memset(seen, 0, sizeof(seen));
-    store_reply_init(&r, c->r.proto, store_reply_buf_write, &out);
-    for (k = 2; k < c->argc; k++) {
-        for (i = 0; store_params[i].name != NULL; i++) {
-            const char *name = store_params[i].name;
-
-            if (seen[i] || !store_glob_match((const char *) c->argv[k].data,
-                                             c->argv[k].len, name,
-                                             strlen(name), 1))
-            {
-                continue;
-            }
-            seen[i] = 1;
-            len = store_params[i].get(c->st, &store_params[i], buf,
-                                      sizeof(buf));
-            for (j = 0; j < sizeof(buf) && j < len; j++) {
-                /* (values are plain text) */
-            }
-            store_reply_bulk(&r, name, strlen(name));
-            store_reply_bulk(&r, buf, OB_MIN(len, sizeof(buf) - 1));
-            n++;
-        }
-    }
-    store_reply_map(&c->r, n);
-    if (out.len > 0) {
-        c->r.write(c->r.ctx, out.data, out.len);
-    }
-    store_reply_buf_free(&out);
-}
 
 
 static const store_param_t *
@@ -320,14 +338,72 @@ store_param_find(const ob_str_t *name)
 
 
 static void
+store_cmd_config_get(store_client_t *c)
+{
+    store_reply_buf_t  out = { 0 };
+    store_reply_t      r;
+    size_t             n = 0, i, k;
+    char               buf[256];
+    size_t             len;
+    unsigned char      seen[sizeof(store_params) / sizeof(store_params[0])];
+
+    memset(seen, 0, sizeof(seen));
+    store_reply_init(&r, c->r.proto, store_reply_buf_write, &out);
+    for (k = 2; k < c->argc; k++) {
+        if (memchr(c->argv[k].data, '*', c->argv[k].len) == NULL
+            && memchr(c->argv[k].data, '?', c->argv[k].len) == NULL
+            && memchr(c->argv[k].data, '[', c->argv[k].len) == NULL)
+        {
+            /* No pattern: Redis looks the name up in any case and
+             * answers with the name as it was asked. */
+            const store_param_t *p = store_param_find(&c->argv[k]);
+
+            if (p == NULL || seen[p - store_params]) {
+                continue;
+            }
+            seen[p - store_params] = 1;
+            len = p->get(c->st, p, buf, sizeof(buf));
+            store_reply_bulk(&r, c->argv[k].data, c->argv[k].len);
+            store_reply_bulk(&r, buf, OB_MIN(len, sizeof(buf) - 1));
+            n++;
+            continue;
+        }
+        for (i = 0; store_params[i].name != NULL; i++) {
+            const char *name = store_params[i].name;
+
+            if (seen[i] || !store_glob_match((const char *) c->argv[k].data,
+                                             c->argv[k].len, name,
+                                             strlen(name), 1))
+            {
+                continue;
+            }
+            seen[i] = 1;
+            len = store_params[i].get(c->st, &store_params[i], buf,
+                                      sizeof(buf));
+            store_reply_bulk(&r, name, strlen(name));
+            store_reply_bulk(&r, buf, OB_MIN(len, sizeof(buf) - 1));
+            n++;
+        }
+    }
+    store_reply_map(&c->r, n);
+    if (out.len > 0) {
+        c->r.write(c->r.ctx, out.data, out.len);
+    }
+    store_reply_buf_free(&out);
+}
+
+
+static void
 store_cmd_config_set(store_client_t *c)
 {
     const store_param_t *p;
     size_t               i;
     char                *value;
+    const char          *err;
+    char                 why[128];
 
     if ((c->argc - 2) % 2 != 0) {
-        store_add_err_arity(c, "config|set");
+        store_add_err(c, STORE_ERR_SYNTAX);     /* as Redis 7.0 */
         return;
     }
     /* Check every pair before applying any, as Redis 7.0 does. */
@@ -351,15 +427,20 @@ store_cmd_config_set(store_client_t *c)
         p = store_param_find(&c->argv[i]);
         value = strndup((const char *) c->argv[i + 1].data,
                         c->argv[i + 1].len);
-        if (value == NULL || p->set(c->st, p, value) != OB_OK) {
+        if (value == NULL) {
+            store_add_err(c, STORE_ERR_OOM);
+            return;
+        }
+        err = p->set(c->st, p, value, why, sizeof(why));
+        if (err != NULL) {
             store_add_errf(c, "ERR CONFIG SET failed (possibly related to "
-                           "argument '%s') - argument couldn't be parsed "
-                           "into an integer", p->name);
+                           "argument '%s') - %s", p->name, err);
             free(value);
             return;
         }
         free(value);
     }
+    store_conf_apply(c->st);
     store_add_ok(c);
 }
 

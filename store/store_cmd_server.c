@@ -475,8 +475,9 @@ store_cmd_client_kill(store_client_t *c)
     store_t   *st = c->st;
     size_t     i, k, killed = 0;
     long long  id = 0;
-    const ob_str_t *addr = NULL;
+    const ob_str_t *addr = NULL, *type = NULL, *laddr = NULL;
     int        skipme = 1, new_form = c->argc > 3;
+    char       local[64];
 
     if (!new_form) {
         addr = &c->argv[2];
@@ -505,11 +506,29 @@ store_cmd_client_kill(store_client_t *c)
                     store_add_err(c, STORE_ERR_SYNTAX);
                     return;
                 }
-            } else if (store_arg_is(&c->argv[k], "TYPE")
-                       || store_arg_is(&c->argv[k], "USER")
-                       || store_arg_is(&c->argv[k], "LADDR"))
-            {
-                /* accepted; every client is a normal one of "default" */
+            } else if (store_arg_is(&c->argv[k], "TYPE")) {
+                type = &c->argv[k + 1];
+                if (!store_arg_is(type, "normal")
+                    && !store_arg_is(type, "master")
+                    && !store_arg_is(type, "replica")
+                    && !store_arg_is(type, "slave")
+                    && !store_arg_is(type, "pubsub"))
+                {
+                    store_add_errf(c, "ERR Unknown client type '%.*s'",
+                                   (int) OB_MIN(type->len, 64),
+                                   (const char *) type->data);
+                    return;
+                }
+            } else if (store_arg_is(&c->argv[k], "USER")) {
+                /* every client is "default"; another name matches none */
+                if (!store_arg_is(&c->argv[k + 1], "default")) {
+                    store_add_errf(c, "ERR No such user '%.*s'",
+                                   (int) OB_MIN(c->argv[k + 1].len, 64),
+                                   (const char *) c->argv[k + 1].data);
+                    return;
+                }
+            } else if (store_arg_is(&c->argv[k], "LADDR")) {
+                laddr = &c->argv[k + 1];
             } else {
                 store_add_err(c, STORE_ERR_SYNTAX);
                 return;
@@ -527,6 +546,21 @@ store_cmd_client_kill(store_client_t *c)
                              || memcmp(peer, addr->data, addr->len) != 0))
         {
             continue;
+        }
+        if (type != NULL
+            && ((cl->flags & STORE_CLIENT_PUBSUB)
+                ? !store_arg_is(type, "pubsub")
+                : !store_arg_is(type, "normal")))
+        {
+            continue;       /* no masters or replicas here */
+        }
+        if (laddr != NULL) {
+            snprintf(local, sizeof(local), "127.0.0.1:%d", st->port);
+            if (strlen(local) != laddr->len
+                || memcmp(local, laddr->data, laddr->len) != 0)
+            {
+                continue;
+            }
         }
         if (new_form && skipme && cl == c) {
             continue;
@@ -598,7 +632,7 @@ store_cmd_client_pause(store_client_t *c)
     if (c->argc == 4 && !store_arg_is(&c->argv[3], "WRITE")
         && !store_arg_is(&c->argv[3], "ALL"))
     {
-        store_add_err(c, STORE_ERR_SYNTAX);
+        store_add_err(c, "ERR CLIENT PAUSE mode must be WRITE or ALL");
         return;
     }
     st->pause_write_only = c->argc == 4 && store_arg_is(&c->argv[3],
@@ -663,10 +697,8 @@ store_cmd_slowlog_get(store_client_t *c)
     size_t      n, i, k;
 
     if (c->argc == 3) {
-        if (store_get_ll_or_reply(c, &c->argv[2], &count, NULL) != OB_OK) {
-            return;
-        }
-        if (count < -1) {
+        /* Redis gives the range message for a non-integer too. */
+        if (store_parse_ll(&c->argv[2], &count) != OB_OK || count < -1) {
             store_add_err(c, "ERR count should be greater than or equal to "
                           "-1");
             return;
@@ -807,6 +839,110 @@ store_reply_subcommands(store_client_t *c, const store_cmd_t *parent)
 }
 
 
+/*
+ * COMMAND INFO's tips (Redis 7.0.15's command table: hints for cluster
+ * clients), by command name.  Not part of store_cmd_t, so kept here for
+ * every command the store may have; names not listed have none.
+ */
+static const struct {
+    const char  *name;
+    const char  *tips;          /* space-separated */
+} store_cmd_tips[] = {
+    { "client|list", "nondeterministic_output" },
+    { "client|info", "nondeterministic_output" },
+    { "command", "nondeterministic_output_order" },
+    { "command|docs", "nondeterministic_output_order" },
+    { "command|list", "nondeterministic_output_order" },
+    { "command|info", "nondeterministic_output_order" },
+    { "config|set", "request_policy:all_nodes response_policy:all_succeeded" },
+    { "dbsize", "request_policy:all_shards response_policy:agg_sum" },
+    { "del", "request_policy:multi_shard response_policy:agg_sum" },
+    { "dump", "nondeterministic_output" },
+    { "exists", "request_policy:multi_shard response_policy:agg_sum" },
+    { "flushall", "request_policy:all_shards response_policy:all_succeeded" },
+    { "flushdb", "request_policy:all_shards response_policy:all_succeeded" },
+    { "hgetall", "nondeterministic_output_order" },
+    { "hkeys", "nondeterministic_output_order" },
+    { "hrandfield", "nondeterministic_output" },
+    { "hscan", "nondeterministic_output" },
+    { "hvals", "nondeterministic_output_order" },
+    { "info", "nondeterministic_output request_policy:all_shards response_policy:special" },
+    { "keys", "request_policy:all_shards nondeterministic_output_order" },
+    { "lastsave", "nondeterministic_output" },
+    { "memory|purge", "request_policy:all_shards response_policy:all_succeeded" },
+    { "memory|doctor", "nondeterministic_output request_policy:all_shards response_policy:special" },
+    { "memory|malloc-stats", "nondeterministic_output request_policy:all_shards response_policy:special" },
+    { "memory|stats", "nondeterministic_output request_policy:all_shards response_policy:special" },
+    { "mget", "request_policy:multi_shard" },
+    { "migrate", "nondeterministic_output" },
+    { "mset", "request_policy:multi_shard response_policy:all_succeeded" },
+    { "msetnx", "request_policy:multi_shard response_policy:agg_min" },
+    { "object|idletime", "nondeterministic_output" },
+    { "object|encoding", "nondeterministic_output" },
+    { "object|freq", "nondeterministic_output" },
+    { "object|refcount", "nondeterministic_output" },
+    { "ping", "request_policy:all_shards response_policy:all_succeeded" },
+    { "pttl", "nondeterministic_output" },
+    { "randomkey", "request_policy:all_shards nondeterministic_output" },
+    { "scan", "nondeterministic_output request_policy:special" },
+    { "sdiff", "nondeterministic_output_order" },
+    { "sinter", "nondeterministic_output_order" },
+    { "slowlog|reset", "request_policy:all_nodes response_policy:all_succeeded" },
+    { "slowlog|get", "request_policy:all_nodes nondeterministic_output" },
+    { "slowlog|len", "request_policy:all_nodes response_policy:agg_sum nondeterministic_output" },
+    { "smembers", "nondeterministic_output_order" },
+    { "spop", "nondeterministic_output" },
+    { "srandmember", "nondeterministic_output" },
+    { "sscan", "nondeterministic_output" },
+    { "sunion", "nondeterministic_output_order" },
+    { "time", "nondeterministic_output" },
+    { "touch", "request_policy:multi_shard response_policy:agg_sum" },
+    { "ttl", "nondeterministic_output" },
+    { "unlink", "request_policy:multi_shard response_policy:agg_sum" },
+    { "wait", "request_policy:all_shards response_policy:agg_min" },
+    { "xadd", "nondeterministic_output" },
+    { "xautoclaim", "nondeterministic_output" },
+    { "xclaim", "nondeterministic_output" },
+    { "xinfo|consumers", "nondeterministic_output" },
+    { "xpending", "nondeterministic_output" },
+    { "xtrim", "nondeterministic_output" },
+    { "zrandmember", "nondeterministic_output" },
+    { "zscan", "nondeterministic_output" },
+};
+
+
+static void
+store_reply_tips(store_client_t *c, const char *name)
+{
+    size_t       i, n = 0;
+    const char  *p, *q;
+
+    for (i = 0; i < sizeof(store_cmd_tips) / sizeof(store_cmd_tips[0]); i++) {
+        if (strcmp(store_cmd_tips[i].name, name) == 0) {
+            break;
+        }
+    }
+    if (i == sizeof(store_cmd_tips) / sizeof(store_cmd_tips[0])) {
+        store_reply_array(&c->r, 0);
+        return;
+    }
+    for (p = store_cmd_tips[i].tips; p != NULL; p = strchr(p + 1, ' ')) {
+        n++;
+    }
+    store_reply_array(&c->r, n);
+    for (p = store_cmd_tips[i].tips; *p != '\0'; p = q) {
+        q = strchr(p, ' ');
+        if (q == NULL) {
+            q = p + strlen(p);
+        }
+        store_reply_bulk(&c->r, p, (size_t) (q - p));
+        while (*q == ' ') {
+            q++;
+        }
+    }
+}
+
+
 static void
 store_reply_command_info(store_client_t *c, const store_cmd_t *cmd)
 {
@@ -860,7 +996,7 @@ store_reply_command_info(store_client_t *c, const store_cmd_t *cmd)
             store_reply_simple(&c->r, p, (size_t) (q - p));
         }
     }
-    store_reply_array(&c->r, 0);          /* tips */
+    store_reply_tips(c, cmd->base.name);
     store_reply_array(&c->r, 0);          /* key specs */
     if (strchr(cmd->base.name, '|') == NULL) {
         store_reply_subcommands(c, cmd);
@@ -1009,13 +1145,14 @@ store_cmd_command_getkeys(store_client_t *c)
         store_add_err(c, "ERR Invalid command specified");
         return;
     }
+    /* Redis checks for keys before the arity. */
+    if (cmd->keys.first == 0 || (cmd->base.flags & STORE_CMD_MOVABLEKEYS)) {
+        store_add_err(c, "ERR The command has no key arguments");
+        return;
+    }
     if (!ob_cmd_arity_is_ok(&cmd->base, argc)) {
         store_add_err(c, "ERR Invalid number of arguments specified for "
                       "command");
-        return;
-    }
-    if (cmd->keys.first == 0 || (cmd->base.flags & STORE_CMD_MOVABLEKEYS)) {
-        store_add_err(c, "ERR The command has no key arguments");
         return;
     }
     first = cmd->keys.first;
@@ -1048,7 +1185,7 @@ const store_cmd_t store_cmds_server[] = {
                 .flags = OB_CMD_FAST | STORE_CMD_PUBSUB_OK },
       .handler = store_cmd_ping, .acl = "@fast @connection" },
     { .base = { .name = "echo", .arity_min = 2, .arity_max = 2,
-                .flags = OB_CMD_FAST | SRV_FLAGS_CONN },
+                .flags = OB_CMD_FAST | STORE_CMD_LOADING | STORE_CMD_STALE },
       .handler = store_cmd_echo, .acl = "@fast @connection" },
     { .base = { .name = "quit", .arity_min = 1, .arity_max = -1,
                 .flags = STORE_CMD_NOAUTH | SRV_FLAGS_CONN | OB_CMD_FAST

@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +42,24 @@ store_dbs_t *
 store_dbs(store_client_t *c)
 {
     return c->st->dbs;
+}
+
+
+uint64_t *
+store_random_state(store_client_t *c)
+{
+    return &c->st->rng;
+}
+
+
+uint64_t
+store_random(store_client_t *c)
+{
+    uint64_t z = (c->st->rng += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
 }
 
 
@@ -248,8 +267,9 @@ store_get_range_ll_or_reply(store_client_t *c, const ob_str_t *a,
         if (msg != NULL) {
             store_add_err(c, msg);
         } else {
-            store_add_errf(c, "ERR value is out of range, must be between "
-                           "%lld and %lld", min, max);
+            /* (sic: Redis 7.0's text) */
+            store_add_errf(c, "ERR value is out of range, value must "
+                           "between %lld and %lld", min, max);
         }
         return OB_ERR;
     }
@@ -258,21 +278,14 @@ store_get_range_ll_or_reply(store_client_t *c, const ob_str_t *a,
 }
 
 
+/* Redis's getPositiveLongFromObjectOrReply: a non-integer and a negative
+ * number get the same message. */
 int
 store_get_positive_ll_or_reply(store_client_t *c, const ob_str_t *a,
                                long long *v)
 {
-    long long n;
-
-    if (store_get_ll_or_reply(c, a, &n, NULL) != OB_OK) {
-        return OB_ERR;
-    }
-    if (n < 0) {
-        store_add_err(c, STORE_ERR_POSITIVE);
-        return OB_ERR;
-    }
-    *v = n;
-    return OB_OK;
+    return store_get_range_ll_or_reply(c, a, 0, LLONG_MAX, v,
+                                       STORE_ERR_POSITIVE);
 }
 
 

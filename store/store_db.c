@@ -353,6 +353,33 @@ store_db_find(store_db_t *db, const void *key, size_t nkey, int64_t now_ms)
 }
 
 
+void
+store_dbs_set_lfu(store_dbs_t *s, int on, const store_lfu_conf_t *conf)
+{
+    s->lfu = on;
+    s->lfu_conf = *conf;
+}
+
+
+/* An access to val: its LFU counter or its LRU clock; a value just bound
+ * to its key starts its LFU data afresh, as Redis's createObject. */
+static void
+store_db_touch(store_dbs_t *s, store_obj_t *val, int64_t now_ms, int fresh)
+{
+    if (!s->lfu) {
+        store_obj_touch(val, now_ms);
+    } else if (fresh) {
+        store_obj_lfu_init(val, now_ms);
+    } else {
+        s->rng ^= s->rng << 13;
+        s->rng ^= s->rng >> 7;
+        s->rng ^= s->rng << 17;
+        store_obj_lfu_touch(val, now_ms, &s->lfu_conf,
+                            (double) (s->rng >> 11) / 9007199254740992.0);
+    }
+}
+
+
 store_obj_t *
 store_db_lookup_read(store_db_t *db, const void *key, size_t nkey,
     int64_t now_ms, int flags)
@@ -363,7 +390,7 @@ store_db_lookup_read(store_db_t *db, const void *key, size_t nkey,
         return NULL;
     }
     if (!(flags & STORE_LOOKUP_NOTOUCH)) {
-        store_obj_touch(e->val, now_ms);
+        store_db_touch(db->dbs, e->val, now_ms, 0);
     }
     return e->val;
 }
@@ -379,7 +406,7 @@ store_db_lookup_write(store_db_t *db, const void *key, size_t nkey,
         return NULL;
     }
     if (!(flags & STORE_LOOKUP_NOTOUCH)) {
-        store_obj_touch(e->val, now_ms);
+        store_db_touch(db->dbs, e->val, now_ms, 0);
     }
     return e->val;
 }
@@ -404,14 +431,16 @@ store_db_set(store_db_t *db, const void *key, size_t nkey, store_obj_t *val,
 
     e = store_entry_live(db, key, nkey, now_ms, 1);
     if (e != NULL) {
-        if (e->val != val) {
+        int fresh = e->val != val;
+
+        if (fresh) {
             store_obj_free(s->arena, s->owner, e->val);
             e->val = val;
         }
         if (!(flags & STORE_SET_KEEPTTL)) {
             store_expire_drop(db, e);
         }
-        store_obj_touch(val, now_ms);
+        store_db_touch(s, val, now_ms, fresh);
         return OB_OK;
     }
 
@@ -420,7 +449,7 @@ store_db_set(store_db_t *db, const void *key, size_t nkey, store_obj_t *val,
         return OB_ERR;
     }
     e->val = val;
-    store_obj_touch(val, now_ms);
+    store_db_touch(s, val, now_ms, 1);
     ob_hash_insert(&db->ks->keys, &e->hlink);
     return OB_OK;
 }

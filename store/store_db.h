@@ -108,6 +108,9 @@ struct store_dbs_s {
     uint64_t         rng;
     int              expire_db;  /* where the next active cycle starts */
     uint64_t         expired_keys;   /* INFO stats expired_keys */
+    int              lfu;        /* an LFU maxmemory policy: accesses
+                                    count in the objects' LFU data */
+    store_lfu_conf_t lfu_conf;
 };
 
 /* The databases, empty.  NULL on malloc failure or a bad conf.  new:
@@ -119,6 +122,10 @@ void store_dbs_free(store_dbs_t *s);
 
 /* Database `id`, or NULL when out of range.  borrowed. */
 store_db_t *store_dbs_db(store_dbs_t *s, int id);
+
+/* Access tracking: LFU counters (on) or the LRU clock (off), as the
+ * maxmemory policy wants. */
+void store_dbs_set_lfu(store_dbs_t *s, int on, const store_lfu_conf_t *conf);
 
 /* Replica mode: lookups for read report expired keys missing but leave
  * them (the master's DEL removes them); writes still delete. */

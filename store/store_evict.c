@@ -13,9 +13,9 @@
  *
  * Candidates are sampled as Redis samples them (maxmemory-samples keys of
  * a random database, or of those with a TTL for the volatile policies) and
- * the best one by the policy goes: the longest idle (LRU; the LFU policies
- * use the same clock: see the closing note), the nearest expiry (TTL), or
- * any (random).
+ * the best one by the policy goes: the longest idle (LRU), the lowest
+ * access counter after decay (LFU), the nearest expiry (TTL), or any
+ * (random).
  */
 #include "store_srv.h"
 
@@ -99,6 +99,12 @@ store_evict_one(store_t *st)
             case STORE_MAXMEM_ALLKEYS_RANDOM:
             case STORE_MAXMEM_VOLATILE_RANDOM:
                 score = 0;
+                break;
+            case STORE_MAXMEM_ALLKEYS_LFU:
+            case STORE_MAXMEM_VOLATILE_LFU:
+                /* the least frequently used first */
+                score = 255 - (long long) store_obj_lfu_counter(
+                                  e->val, st->now_ms, &st->dbs->lfu_conf);
                 break;
             default:
                 score = store_obj_idle(e->val, st->now_ms);

@@ -193,6 +193,12 @@ int64_t store_now_ms(const store_client_t *c);
 ob_arena_t *store_arena(const store_client_t *c);
 int         store_owner(const store_client_t *c);
 
+/* The store's one random stream (splitmix64 over store_t's state, seeded
+ * at start): a uniform 64-bit number, and the state itself for the type
+ * files' pickers that take one. */
+uint64_t  store_random(store_client_t *c);
+uint64_t *store_random_state(store_client_t *c);
+
 /* Errors: counted for INFO errorstats, then written. */
 void store_add_err(store_client_t *c, const char *msg);
 void store_add_errf(store_client_t *c, const char *fmt, ...)
@@ -289,6 +295,8 @@ void store_notify(store_t *st, int dbid, const ob_str_t *key,
  * blocked), each by re-running its blocked command (see store_block).
  */
 void store_key_ready(store_client_t *c, const ob_str_t *key);
+/* The same for a key in db `dbid` (RENAME, MOVE, COPY ... into another). */
+void store_key_ready_db(store_client_t *c, int dbid, const ob_str_t *key);
 
 /*
  * The blocking half of BLPOP, BZPOPMIN, XREAD BLOCK ...: the handler found

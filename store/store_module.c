@@ -13,11 +13,13 @@
  */
 #include "store_srv.h"
 #include "store.h"
+#include "store_sort.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -84,20 +86,7 @@ static const ob_conf_section_t store_conf_section = {
 };
 
 
-/*
- * The command files' tables, joined into one.  A file not linked yet
- * leaves its table's address NULL (weak), so the store builds while the
- * type files land one by one.
- */
-#define STORE_WEAK __attribute__((weak))
-extern const store_cmd_t store_cmds_string[] STORE_WEAK;
-extern const store_cmd_t store_cmds_keys[] STORE_WEAK;
-extern const store_cmd_t store_cmds_list[] STORE_WEAK;
-extern const store_cmd_t store_cmds_hash[] STORE_WEAK;
-extern const store_cmd_t store_cmds_set[] STORE_WEAK;
-extern const store_cmd_t store_cmds_zset[] STORE_WEAK;
-extern const store_cmd_t store_cmds_stream[] STORE_WEAK;
-
+/* The command files' tables, joined into one (store_int.h lists them). */
 static int
 store_cmds_init(store_t *st, ob_err_t *err)
 {
@@ -105,15 +94,14 @@ store_cmds_init(store_t *st, ob_err_t *err)
         store_cmds_server, store_cmds_config, store_cmds_info,
         store_cmds_multi, store_cmds_pubsub,
         store_cmds_string, store_cmds_keys, store_cmds_list,
-        store_cmds_hash, store_cmds_set, store_cmds_zset, store_cmds_stream
+        store_cmds_hash, store_cmds_set, store_cmds_zset, store_cmds_stream,
+        store_cmds_sort
     };
     size_t  ntables = sizeof(tables) / sizeof(tables[0]);
     size_t  n = 0, i, k;
 
     for (i = 0; i < ntables; i++) {
-        for (k = 0; tables[i] != NULL && tables[i][k].base.name != NULL;
-             k++)
-        {
+        for (k = 0; tables[i][k].base.name != NULL; k++) {
             n++;
         }
     }
@@ -124,9 +112,7 @@ store_cmds_init(store_t *st, ob_err_t *err)
     }
     n = 0;
     for (i = 0; i < ntables; i++) {
-        for (k = 0; tables[i] != NULL && tables[i][k].base.name != NULL;
-             k++)
-        {
+        for (k = 0; tables[i][k].base.name != NULL; k++) {
             st->cmd_entries[n++] = tables[i][k];
         }
     }
@@ -243,6 +229,19 @@ store_on_del(void *ctx, int dbid, const store_entry_t *e, store_del_why_t why)
 }
 
 
+void
+store_conf_apply(store_t *st)
+{
+    store_lfu_conf_t lfu = { .log_factor = st->lfu_log_factor,
+                             .decay_time = st->lfu_decay_time };
+
+    store_dbs_set_lfu(st->dbs,
+                      st->maxmemory_policy == STORE_MAXMEM_ALLKEYS_LFU
+                      || st->maxmemory_policy == STORE_MAXMEM_VOLATILE_LFU,
+                      &lfu);
+}
+
+
 static void
 store_cron_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -335,6 +334,7 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
         store_fini(st);
         return ob_err_set(err, "store: out of memory");
     }
+    store_conf_apply(st);
     store_client_refresh_time(st);
     st->start_ms = st->now_ms;
     st->last_save_time = st->now_ms / 1000;
@@ -342,6 +342,8 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
         st->run_id[i] = "0123456789abcdef"[(unsigned) rand() % 16];
     }
     st->run_id[40] = '\0';
+    st->rng = ((uint64_t) st->now_ms << 20) ^ (uint64_t) getpid()
+              ^ (uint64_t) (uintptr_t) st;
     *state = st;
     return OB_OK;
 }

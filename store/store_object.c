@@ -96,6 +96,21 @@ store_obj_string_new(ob_arena_t *a, int owner, const void *p, size_t len)
 }
 
 
+size_t
+store_obj_raw_cap(size_t len)
+{
+    size_t  step;
+    int     bits;
+
+    if (len <= STORE_OBJ_RAW_EXACT) {
+        return len;
+    }
+    bits = 63 - __builtin_clzll((unsigned long long) len);
+    step = (size_t) 1 << (bits - 3);
+    return (len + step - 1) & ~(step - 1);
+}
+
+
 store_obj_t *
 store_obj_raw_new(ob_arena_t *a, int owner, const void *p, size_t len)
 {
@@ -108,7 +123,7 @@ store_obj_raw_new(ob_arena_t *a, int owner, const void *p, size_t len)
     /* the empty raw string has no bytes allocated (the arena takes no
      * zero-size requests) */
     if (len > 0) {
-        bytes = ob_arena_alloc(a, owner, len);
+        bytes = ob_arena_alloc(a, owner, store_obj_raw_cap(len));
         if (bytes == NULL) {
             return NULL;
         }
@@ -116,7 +131,7 @@ store_obj_raw_new(ob_arena_t *a, int owner, const void *p, size_t len)
     o = ob_arena_alloc(a, owner, sizeof(store_obj_t));
     if (o == NULL) {
         if (bytes != NULL) {
-            ob_arena_free(a, owner, bytes, len);
+            ob_arena_free(a, owner, bytes, store_obj_raw_cap(len));
         }
         return NULL;
     }
@@ -206,7 +221,7 @@ store_obj_free(ob_arena_t *a, int owner, store_obj_t *o)
     if (o->type == STORE_OBJ_STRING && o->encoding == STORE_ENC_RAW
         && o->v.ptr != NULL)
     {
-        ob_arena_free(a, owner, o->v.ptr, o->len);
+        ob_arena_free(a, owner, o->v.ptr, store_obj_raw_cap(o->len));
     }
     if (o->type != STORE_OBJ_STRING) {
         store_type_free(a, owner, o);
@@ -297,7 +312,8 @@ store_obj_mem(const ob_arena_t *a, const store_obj_t *o)
     }
     if (o->type == STORE_OBJ_STRING && o->encoding == STORE_ENC_RAW) {
         return ob_arena_chunk_size(a, sizeof(store_obj_t))
-               + (o->len > 0 ? ob_arena_chunk_size(a, o->len) : 0);
+               + (o->len > 0
+                  ? ob_arena_chunk_size(a, store_obj_raw_cap(o->len)) : 0);
     }
     if (o->type != STORE_OBJ_STRING) {
         return store_type_mem(a, o);
@@ -317,4 +333,51 @@ void
 store_obj_touch(store_obj_t *o, int64_t now_ms)
 {
     o->lru = store_lru_clock(now_ms);
+}
+
+
+/* Minutes, 16 bits, wrapping (Redis's LFUGetTimeInMinutes). */
+static unsigned
+store_lfu_minutes(int64_t now_ms)
+{
+    return (unsigned) ((uint64_t) now_ms / 60000) & 0xFFFF;
+}
+
+
+void
+store_obj_lfu_init(store_obj_t *o, int64_t now_ms)
+{
+    o->lru = (store_lfu_minutes(now_ms) << 8) | STORE_LFU_INIT_VAL;
+}
+
+
+unsigned
+store_obj_lfu_counter(const store_obj_t *o, int64_t now_ms,
+                      const store_lfu_conf_t *conf)
+{
+    unsigned  last = o->lru >> 8, now = store_lfu_minutes(now_ms);
+    unsigned  counter = o->lru & 0xFF, elapsed, periods;
+
+    elapsed = now >= last ? now - last : 0xFFFF - last + now;
+    periods = conf->decay_time > 0 ? elapsed / (unsigned) conf->decay_time
+                                   : 0;
+    return periods >= counter ? 0 : counter - periods;
+}
+
+
+void
+store_obj_lfu_touch(store_obj_t *o, int64_t now_ms,
+                    const store_lfu_conf_t *conf, double rnd)
+{
+    unsigned  counter = store_obj_lfu_counter(o, now_ms, conf);
+    double    base;
+
+    if (counter < 255) {
+        base = counter > STORE_LFU_INIT_VAL
+               ? (double) (counter - STORE_LFU_INIT_VAL) : 0.0;
+        if (rnd < 1.0 / (base * conf->log_factor + 1.0)) {
+            counter++;
+        }
+    }
+    o->lru = (store_lfu_minutes(now_ms) << 8) | counter;
 }

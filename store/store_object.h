@@ -94,6 +94,17 @@ store_obj_t *store_obj_string_new(ob_arena_t *a, int owner, const void *p,
 store_obj_t *store_obj_raw_new(ob_arena_t *a, int owner, const void *p,
                                size_t len);
 
+/*
+ * The bytes a raw string of `len` bytes holds in the arena: `len` itself
+ * up to STORE_OBJ_RAW_EXACT, then rounded up to an eighth of its power of
+ * two, so that APPEND and SETRANGE growing a big string copy it only
+ * every ~12% of growth (the arena's chunk classes do the same below),
+ * as Redis's sds keeps spare room.  A function of len alone: allocation
+ * and free agree without storing a capacity.
+ */
+#define STORE_OBJ_RAW_EXACT  (1024 * 1024)
+size_t store_obj_raw_cap(size_t len);
+
 /* An int-encoded string of v.  NULL on OOM.  new. */
 store_obj_t *store_obj_ll_new(ob_arena_t *a, int owner, long long v);
 
@@ -137,5 +148,29 @@ size_t store_obj_mem(const ob_arena_t *a, const store_obj_t *o);
 /* The LRU clock of `now_ms` (seconds, 24 bits), and setting it. */
 unsigned store_lru_clock(int64_t now_ms);
 void     store_obj_touch(store_obj_t *o, int64_t now_ms);
+
+/*
+ * LFU, as Redis packs it in the same 24 bits: the minute of the last
+ * decrement (16 bits) and a logarithmic access counter (8 bits) that
+ * starts at STORE_LFU_INIT_VAL, grows with probability
+ * 1 / ((counter - 5) * log_factor + 1) per access and loses one per
+ * decay_time minutes without access.
+ */
+#define STORE_LFU_INIT_VAL  5
+
+typedef struct store_lfu_conf_s {
+    int         log_factor;      /* lfu-log-factor */
+    int         decay_time;      /* lfu-decay-time, minutes */
+} store_lfu_conf_t;
+
+/* A new value's LFU data (counter STORE_LFU_INIT_VAL). */
+void     store_obj_lfu_init(store_obj_t *o, int64_t now_ms);
+/* An access: decay, then the probabilistic increment; `rnd` is a uniform
+ * number in [0, 1). */
+void     store_obj_lfu_touch(store_obj_t *o, int64_t now_ms,
+                             const store_lfu_conf_t *conf, double rnd);
+/* The counter after decay, without changing o (OBJECT FREQ, eviction). */
+unsigned store_obj_lfu_counter(const store_obj_t *o, int64_t now_ms,
+                               const store_lfu_conf_t *conf);
 
 #endif /* STORE_OBJECT_H */

@@ -507,10 +507,54 @@ store_cmd_pubsub_numsub(store_client_t *c)
 }
 
 
+static int
+store_pattern_cmp(const void *a, const void *b)
+{
+    const store_pattern_t  *x = *(const store_pattern_t *const *) a;
+    const store_pattern_t  *y = *(const store_pattern_t *const *) b;
+    int                     d;
+
+    d = memcmp(x->pat, y->pat, OB_MIN(x->len, y->len));
+    if (d != 0) {
+        return d;
+    }
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+
+/*
+ * Redis counts distinct patterns (its pattern dictionary's size), while
+ * the list holds one entry per client subscription: sort and count the
+ * distinct ones, O(n log n).
+ */
 static void
 store_cmd_pubsub_numpat(store_client_t *c)
 {
-    store_reply_int(&c->r, (long long) c->st->npatterns);
+    store_pattern_t  **v, *p;
+    size_t             n = 0, i, distinct = 0;
+
+    if (c->st->npatterns == 0) {
+        store_reply_int(&c->r, 0);
+        return;
+    }
+    v = malloc(c->st->npatterns * sizeof(*v));
+    if (v == NULL) {
+        store_add_err(c, STORE_ERR_OOM);
+        return;
+    }
+    for (p = c->st->patterns; p != NULL && n < c->st->npatterns;
+         p = p->next)
+    {
+        v[n++] = p;
+    }
+    qsort(v, n, sizeof(*v), store_pattern_cmp);
+    for (i = 0; i < n; i++) {
+        if (i == 0 || store_pattern_cmp(&v[i - 1], &v[i]) != 0) {
+            distinct++;
+        }
+    }
+    free(v);
+    store_reply_int(&c->r, (long long) distinct);
 }
 
 

@@ -119,6 +119,7 @@ struct store_s {
     int64_t              now_ms;
     int64_t              start_ms;
     char                 run_id[41];
+    uint64_t             rng;               /* store_random's state */
 
     /* blocking: (db, key) -> waiters; keys made ready by the command that
      * just ran, served after it */
@@ -296,6 +297,10 @@ extern const ob_hash_type_t store_keyref_type;
 store_keyref_t *store_keyref_get(ob_hash_t *h, int dbid, const void *key,
                                  size_t nkey, int create);
 void            store_keyref_put(ob_hash_t *h, store_keyref_t *ref);
+
+/* store_module.c: applies settings that live outside store_t (the
+ * keyspace's LFU tracking) after init and after CONFIG SET. */
+void  store_conf_apply(store_t *st);
 
 /* store_evict.c: makes room under maxmemory before a command that may
  * grow memory; OB_ERR when the policy cannot (noeviction, nothing left). */

@@ -13,10 +13,19 @@
 void
 store_type_free(ob_arena_t *a, int owner, store_obj_t *o)
 {
-    (void) a;
-    (void) owner;
     switch ((store_obj_type_t) o->type) {
-
+    case STORE_OBJ_LIST:
+        store_list_free(a, owner, o);
+        break;
+    case STORE_OBJ_HASH:
+        store_hash_free(a, owner, o);
+        break;
+    case STORE_OBJ_SET:
+        store_set_free(a, owner, o);
+        break;
+    case STORE_OBJ_ZSET:
+        store_zset_free(a, owner, o);
+        break;
     case STORE_OBJ_STREAM:
         store_stream_free(a, owner, o);
         break;
@@ -31,15 +40,19 @@ store_obj_t *
 store_type_dup(ob_arena_t *a, int owner, const store_obj_t *o)
 {
     switch ((store_obj_type_t) o->type) {
-
+    case STORE_OBJ_LIST:
+        return store_list_dup(a, owner, o);
+    case STORE_OBJ_HASH:
+        return store_hash_dup(a, owner, o);
+    case STORE_OBJ_SET:
+        return store_set_dup(a, owner, o);
+    case STORE_OBJ_ZSET:
+        return store_zset_dup(a, owner, o);
     case STORE_OBJ_STREAM:
         return store_stream_dup(a, owner, o);
     default:
-        break;
+        return NULL;
     }
-    (void) a;
-    (void) owner;
-    return NULL;
 }
 
 
@@ -49,12 +62,17 @@ size_t
 store_type_mem(const ob_arena_t *a, const store_obj_t *o)
 {
     switch ((store_obj_type_t) o->type) {
-
+    case STORE_OBJ_LIST:
+        return store_list_mem(a, o);
+    case STORE_OBJ_HASH:
+        return store_hash_mem(a, o);
+    case STORE_OBJ_SET:
+        return store_set_mem(a, o);
+    case STORE_OBJ_ZSET:
+        return store_zset_mem(a, o);
     case STORE_OBJ_STREAM:
         return store_stream_mem(a, o);
     default:
-        break;
+        return 0;
     }
-    (void) a;
-    return 0;
 }

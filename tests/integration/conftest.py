@@ -14,7 +14,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from obtest import (McConn, ServerProcess, cache_argv, free_port,  # noqa: E402
-                    module_port_args, onebox_bin, store_argv)
+                    module_port_args, onebox_bin, store_argv,
+                    RespConn)
 
 
 def pytest_addoption(parser):
@@ -128,3 +129,11 @@ def r(store_server):
     client.server = srv
     yield client
     client.close()
+
+
+@pytest.fixture
+def resp(r):
+    """A raw RESP connection (obtest.RespConn) to the server of `r`."""
+    conn = RespConn(r.server.port)
+    yield conn
+    conn.close()

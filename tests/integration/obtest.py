@@ -344,3 +344,63 @@ def store_argv(target, port, data_dir, conf=None):
     for name, value in conf.items():
         argv += ["--store." + name.replace("-", "_"), str(value)]
     return argv
+
+
+class RespConn:
+    """A raw RESP connection for tests that check exact bytes: sends one
+    command as a multibulk and returns its whole reply as it came on the
+    wire (RESP2 or RESP3, nested aggregates included)."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed by the server")
+        self.buf += chunk
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line + b"\r\n"
+
+    def _exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def reply(self):
+        """One whole reply, as the bytes on the wire."""
+        line = self._line()
+        kind = line[:1]
+        if kind in (b"+", b"-", b":", b"_", b",", b"#", b"("):
+            return line
+        if kind in (b"$", b"=", b"!"):
+            n = int(line[1:-2])
+            return line if n < 0 else line + self._exact(n + 2)
+        if kind in (b"*", b"~", b">", b"%", b"|"):
+            n = int(line[1:-2])
+            if n < 0:
+                return line
+            if kind in (b"%", b"|"):
+                n *= 2
+            return line + b"".join(self.reply() for _ in range(n))
+        raise AssertionError("not a RESP reply: %r" % line)
+
+    def cmd(self, *args):
+        self.send(*args)
+        return self.reply()

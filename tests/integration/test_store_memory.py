@@ -33,12 +33,12 @@ def test_noeviction_refuses_writes_with_the_oom_error(store_server):
     errors = fill(r, 20000, 1000)
     assert errors, "20 MB of writes under a 4 MB maxmemory all succeeded"
     assert all(e == OOM for e in errors), errors[:3]
-    # reads and deletes still work at the limit
-    assert r.get("k:0") == b"x" * 1000
-    assert r.delete("k:0") == 1
     with pytest.raises(redis.exceptions.ResponseError) as exc:
         r.execute_command("SET", "another", "x" * 100000)
     assert str(exc.value) == OOM
+    # reads and deletes still work at the limit
+    assert r.get("k:0") == b"x" * 1000
+    assert r.delete("k:0") == 1
     info = r.info("memory")
     assert info["maxmemory"] == 4 * 1024 * 1024
     assert info["maxmemory_policy"] == "noeviction"
@@ -167,3 +167,26 @@ def test_store_maxmemory_below_budget_leaves_the_cache_alone(servers,
     stats = _cache_stats(mc_port)
     assert int(stats["curr_items"]) == items
     assert int(stats["evictions"]) == 0
+
+
+def test_lfu_counts_accesses_and_keeps_hot_keys(store_server):
+    srv = store_server(maxmemory="4mb", maxmemory_policy="allkeys-lfu")
+    r = redis.Redis(port=srv.port)
+    r.set("fresh", "v")
+    assert r.object("freq", "fresh") == 5          # LFU_INIT_VAL
+    value = b"h" * 1000
+    for i in range(200):
+        r.set("hot:%d" % i, value)
+    for _ in range(30):
+        pipe = r.pipeline(transaction=False)
+        for i in range(200):
+            pipe.get("hot:%d" % i)
+        pipe.execute()
+    assert 5 < r.object("freq", "hot:0") <= 255
+    assert fill(r, 20000, 1000, prefix="cold") == []
+    assert r.info("stats")["evicted_keys"] > 0
+    hot = sum(r.exists("hot:%d" % i) for i in range(200))
+    assert hot >= 160, hot
+    with pytest.raises(redis.exceptions.ResponseError) as exc:
+        r.object("idletime", "hot:0")
+    assert "An LFU maxmemory policy is selected" in str(exc.value)

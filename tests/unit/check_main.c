@@ -24,7 +24,12 @@ main(void)
     srunner_add_suite(sr, cache_proto_suite());
     srunner_add_suite(sr, store_resp_suite());
     srunner_add_suite(sr, store_db_suite());
+    srunner_add_suite(sr, store_string_suite());
+    srunner_add_suite(sr, store_list_suite());
     srunner_add_suite(sr, store_listpack_suite());
+    srunner_add_suite(sr, store_hash_suite());
+    srunner_add_suite(sr, store_set_suite());
+    srunner_add_suite(sr, store_zset_suite());
     srunner_add_suite(sr, store_stream_suite());
 
     srunner_run_all(sr, CK_NORMAL);

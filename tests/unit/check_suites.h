@@ -20,7 +20,12 @@ Suite *cache_items_suite(void);  /* check_cache_items.c: items, LRU, store seman
 Suite *cache_proto_suite(void);  /* check_cache_proto.c: framing, tokens, numbers, base64 */
 Suite *store_resp_suite(void);   /* check_store_resp.c: RESP parser, reply writers */
 Suite *store_db_suite(void);     /* check_store_db.c: objects, glob, keyspace, expiry */
+Suite *store_string_suite(void); /* check_store_string.c: big raw strings' capacity */
+Suite *store_list_suite(void);   /* check_store_list.c: the quicklist */
 Suite *store_listpack_suite(void); /* check_store_listpack.c: Redis's listpack */
+Suite *store_hash_suite(void);   /* check_store_hash.c: the hash type, both encodings */
+Suite *store_set_suite(void);    /* check_store_set.c: intset, set encodings */
+Suite *store_zset_suite(void);   /* check_store_zset.c: sorted sets, both encodings */
 Suite *store_stream_suite(void); /* check_store_stream.c: streams, groups, PELs */
 
 #endif /* OB_CHECK_SUITES_H */
