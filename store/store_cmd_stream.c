@@ -11,9 +11,13 @@
  *
  * Blocking (XREAD/XREADGROUP BLOCK) goes through store_block: the command
  * is run again when a key is ready.  "$" means "the top ID when the
- * command was first run", so before blocking the "$" arguments are
- * rewritten to that ID (Redis keeps the IDs in the blocked client; the
- * re-run reads them from its saved arguments instead).
+ * command was first run", so the "$" arguments are rewritten to that ID
+ * for store_block to save (Redis keeps the IDs in the blocked client; the
+ * re-run reads them from its saved arguments instead), then put back.
+ * A re-run answers as Redis 7.0.15 answers a blocked client: NOGROUP
+ * when its group was destroyed, UNBLOCKED when its key went away (that
+ * one needs the deletion to signal the key ready), and stays blocked
+ * when the key now holds another type.
  */
 #include "store_cmd_stream.h"
 
