@@ -16,11 +16,18 @@
  * with STORE_CLIENT_RETRY: it then serves from the first non-empty list
  * or stays blocked.  On a re-run a key of another type is passed over
  * instead of answered WRONGTYPE: Redis 7.0 never wakes a waiter for a key
- * that is no longer a list, it just leaves it waiting.
+ * that is no longer a list, it just leaves it waiting.  One difference
+ * stays: when several of a waiter's keys become ready in one command (a
+ * transaction), the re-run serves the first of them in argument order,
+ * where Redis 7.0 serves the one made ready first (the re-run does not
+ * know which key woke it).
  *
  * Out of memory.  A push of several elements that the arena stops half
- * way is undone (the pushed elements are popped again: pops never
- * allocate), so -OOM always leaves the key as it was.
+ * way is undone (the pushed elements are popped again), so -OOM leaves the
+ * key as it was.  Deletions can be refused too (a listpack that shrinks
+ * needs a block of a smaller class; see store_list.c), so pops reply only
+ * once the deletion succeeded.  LREM and LTRIM refused half way keep what
+ * they had already removed (and answer -OOM).
  */
 #include "store_int.h"
 
@@ -91,6 +98,90 @@ store_list_push_event(int where)
 }
 
 
+/* Writes bytes already formatted as RESP (a reply built aside). */
+static void
+store_list_reply_raw(store_client_t *c, const void *data, size_t len)
+{
+    if (len > 0 && !c->r.failed && c->r.write(c->r.ctx, data, len) != OB_OK) {
+        c->r.failed = 1;
+    }
+}
+
+
+/*
+ * Bulk replies of many elements (LRANGE, pops with a count), gathered in
+ * a buffer on the stack and written in one call per STORE_LIST_BATCH
+ * bytes: the connection's write path costs more per call than the
+ * copying, and an LRANGE of 600 elements is 1800 pieces.  The bytes are
+ * store_reply_bulk's ("$<len>\r\n<data>\r\n", in RESP2 and RESP3 alike).
+ */
+#define STORE_LIST_BATCH  8192
+
+typedef struct store_list_batch_s {
+    store_client_t  *c;
+    size_t           len;
+    uint8_t          buf[STORE_LIST_BATCH];
+} store_list_batch_t;
+
+
+static void
+store_list_batch_flush(store_list_batch_t *b)
+{
+    store_list_reply_raw(b->c, b->buf, b->len);
+    b->len = 0;
+}
+
+
+static void
+store_list_batch_bulk(store_list_batch_t *b, const uint8_t *p, size_t len)
+{
+    char    digits[24];
+    size_t  n = 0, v = len;
+
+    if (len > STORE_LIST_BATCH / 2) {
+        store_list_batch_flush(b);
+        store_reply_bulk(&b->c->r, p, len);
+        return;
+    }
+    do {
+        digits[n++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    if (b->len + 1 + n + 2 + len + 2 > sizeof(b->buf)) {
+        store_list_batch_flush(b);
+    }
+    b->buf[b->len++] = '$';
+    while (n > 0) {
+        b->buf[b->len++] = (uint8_t) digits[--n];
+    }
+    b->buf[b->len++] = '\r';
+    b->buf[b->len++] = '\n';
+    memcpy(b->buf + b->len, p, len);
+    b->len += len;
+    b->buf[b->len++] = '\r';
+    b->buf[b->len++] = '\n';
+}
+
+
+/* Up to n elements from the iterator on, as bulks. */
+static void
+store_list_reply_elems(store_client_t *c, store_list_iter_t *it, size_t n)
+{
+    store_list_batch_t  b;
+    const uint8_t      *p;
+    size_t              len;
+    char                buf[STORE_LIST_INTBUF];
+
+    b.c = c;
+    b.len = 0;
+    while (n-- > 0 && store_list_iter_get(it, buf, &p, &len)) {
+        store_list_batch_bulk(&b, p, len);
+        store_list_iter_next(it);
+    }
+    store_list_batch_flush(&b);
+}
+
+
 /*
  * Replies the elements of [start, end] (LRANGE's indexes, negative from
  * the end, clamped as Redis's addListRangeReply does) as an array, from
@@ -103,9 +194,6 @@ store_list_range_reply(store_client_t *c, store_list_t *l, long long start,
 {
     store_list_iter_t   it;
     long long           llen = (long long) store_list_len(l), n;
-    const uint8_t      *p;
-    size_t              len;
-    char                buf[STORE_LIST_INTBUF];
 
     if (start < 0) {
         start += llen;
@@ -127,20 +215,7 @@ store_list_range_reply(store_client_t *c, store_list_t *l, long long start,
     store_reply_array(&c->r, (size_t) n);
     store_list_iter_init(l, reverse ? end : start,
                          reverse ? STORE_LIST_HEAD : STORE_LIST_TAIL, &it);
-    while (n-- > 0 && store_list_iter_get(&it, buf, &p, &len)) {
-        store_reply_bulk(&c->r, p, len);
-        store_list_iter_next(&it);
-    }
-}
-
-
-/* Writes bytes already formatted as RESP (a reply built aside). */
-static void
-store_list_reply_raw(store_client_t *c, const void *data, size_t len)
-{
-    if (len > 0 && !c->r.failed && c->r.write(c->r.ctx, data, len) != OB_OK) {
-        c->r.failed = 1;
-    }
+    store_list_reply_elems(c, &it, (size_t) n);
 }
 
 
@@ -200,10 +275,7 @@ store_list_pop_range_reply(store_client_t *c, const ob_str_t *key,
     }
     store_reply_array(&c->r, n);
     store_list_iter_init(l, where == STORE_LIST_HEAD ? 0 : -1, dir, &it);
-    for (i = 0; i < whole && store_list_iter_get(&it, buf, &p, &len); i++) {
-        store_reply_bulk(&c->r, p, len);
-        store_list_iter_next(&it);
-    }
+    store_list_reply_elems(c, &it, whole);
     store_list_reply_raw(c, aside.data, aside.len);
     store_reply_buf_free(&aside);
     (void) store_list_del_range(a, owner, l,

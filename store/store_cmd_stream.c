@@ -11,9 +11,13 @@
  *
  * Blocking (XREAD/XREADGROUP BLOCK) goes through store_block: the command
  * is run again when a key is ready.  "$" means "the top ID when the
- * command was first run", so before blocking the "$" arguments are
- * rewritten to that ID (Redis keeps the IDs in the blocked client; the
- * re-run reads them from its saved arguments instead).
+ * command was first run", so the "$" arguments are rewritten to that ID
+ * for store_block to save (Redis keeps the IDs in the blocked client; the
+ * re-run reads them from its saved arguments instead), then put back.
+ * A re-run answers as Redis 7.0.15 answers a blocked client: NOGROUP
+ * when its group was destroyed, UNBLOCKED when its key went away (that
+ * one needs the deletion to signal the key ready), and stays blocked
+ * when the key now holds another type.
  */
 #include "store_cmd_stream.h"
 
@@ -1022,6 +1026,15 @@ sx_read_generic(store_client_t *c, int xreadgroup)
             }
         }
         store_block(c, &c->argv[streams_arg], nstreams, deadline, NULL);
+        /* store_block copied the arguments; what runs after the handler
+         * (the slowlog, a MULTI queue) must not see freed bytes. */
+        for (i = 0; i < nstreams; i++) {
+            if (rd[i].is_dollar) {
+                a = &c->argv[streams_arg + nstreams + i];
+                a->data = (const uint8_t *) "$";
+                a->len = 1;
+            }
+        }
         free(bufs);
         goto done;
     }

@@ -1,8 +1,8 @@
 /*
- * store_cmd_zset.c: the sorted set commands but the set operations
- * (those are store_cmd_zsetop.c): ZADD, ZINCRBY, ZREM, the lookups, the
- * ZRANGE family and ZRANGESTORE, the pops (blocking too), the range
- * removals, ZRANDMEMBER and ZSCAN.  Redis 7.0's t_zset.c is the spec for
+ * store_cmd_zset.c: the sorted set commands but the whole-set ones (the
+ * set operations, ZRANDMEMBER and ZSCAN are store_cmd_zsetop.c): ZADD,
+ * ZINCRBY, ZREM, the lookups, the ZRANGE family and ZRANGESTORE, the pops
+ * (blocking too), the range removals, and the table of them all.  Redis 7.0's t_zset.c is the spec for
  * argument parsing order, error texts and reply shapes; the value itself
  * is store_zset.c's.
  *
@@ -14,16 +14,12 @@
  */
 #include "store_zset.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
-#include "store_glob.h"
 
 
 /* ---- shared helpers -------------------------------------------------------- */
@@ -42,15 +38,64 @@ store_zset_reply_begin(store_client_t *c, size_t n, int withscores)
 
 
 void
-store_zset_reply_elem(store_client_t *c, const void *ele, size_t len,
+store_zset_reply_elem(store_reply_t *r, const void *ele, size_t len,
     double score, int withscores)
 {
-    if (withscores && c->r.proto > 2) {
-        store_reply_array(&c->r, 2);
+    if (withscores && r->proto > 2) {
+        store_reply_array(r, 2);
     }
-    store_reply_bulk(&c->r, ele, len);
+    store_reply_bulk(r, ele, len);
     if (withscores) {
-        store_reply_double(&c->r, score);
+        store_reply_double(r, score);
+    }
+}
+
+
+static int
+zset_batch_write(void *ctx, const void *data, size_t len)
+{
+    store_zset_batch_t  *b = ctx;
+
+    if (len > sizeof(b->buf) - b->n) {
+        store_zset_batch_flush(b);
+        if (b->dst->failed) {
+            return OB_ERR;
+        }
+        if (len > sizeof(b->buf)) {
+            if (b->dst->write(b->dst->ctx, data, len) != OB_OK) {
+                b->dst->failed = 1;
+                return OB_ERR;
+            }
+            return OB_OK;
+        }
+    }
+    memcpy(b->buf + b->n, data, len);
+    b->n += len;
+    return OB_OK;
+}
+
+
+void
+store_zset_batch_init(store_zset_batch_t *b, store_reply_t *dst)
+{
+    b->dst = dst;
+    b->n = 0;
+    store_reply_init(&b->r, dst->proto, zset_batch_write, b);
+    b->r.failed = dst->failed;
+}
+
+
+void
+store_zset_batch_flush(store_zset_batch_t *b)
+{
+    if (b->n > 0 && !b->dst->failed
+        && b->dst->write(b->dst->ctx, b->buf, b->n) != OB_OK)
+    {
+        b->dst->failed = 1;
+    }
+    b->n = 0;
+    if (b->dst->failed) {
+        b->r.failed = 1;
     }
 }
 
@@ -568,6 +613,7 @@ typedef enum {
 typedef struct zrange_out_s {
     store_client_t  *c;
     store_obj_t     *dst;         /* ZRANGESTORE's set, else NULL */
+    store_reply_t   *r;           /* where replies go (a batch's) */
     int              withscores;
     int              oom;
 } zrange_out_t;
@@ -579,7 +625,7 @@ zrange_emit(zrange_out_t *out, const void *ele, size_t len, double score)
     int  f;
 
     if (out->dst == NULL) {
-        store_zset_reply_elem(out->c, ele, len, score, out->withscores);
+        store_zset_reply_elem(out->r, ele, len, score, out->withscores);
         return;
     }
     if (!out->oom
@@ -693,6 +739,7 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
     store_obj_t     *o;
     store_zset_it_t  it;
     zrange_out_t     out;
+    store_zset_batch_t  batch;
 
     if (rev_auto) {
         rev = 0;
@@ -774,6 +821,7 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
     }
     out.c = c;
     out.dst = NULL;
+    out.r = &batch.r;
     out.withscores = withscores;
     out.oom = 0;
     if (o == NULL) {
@@ -806,11 +854,11 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
         }
     }
     if (store) {
-        /* Redis 7.0 makes the destination a listpack only when the rank
-         * range's length is known to fit; by score or lex it is a
-         * skiplist from the start. */
+        /* Redis 7.0 sizes the destination by the rank range's length
+         * (a skiplist at once when it will not fit); by score or lex the
+         * length is unknown and it starts as a listpack. */
         out.dst = store_zset_new(store_arena(c), store_owner(c),
-                                 type == ZRANGE_RANK ? n : SIZE_MAX, 0);
+                                 type == ZRANGE_RANK ? n : 0, 0);
         if (out.dst == NULL) {
             store_add_err(c, STORE_ERR_OOM);
             return;
@@ -824,8 +872,10 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
             n = zrange_walk(&it, offset, limit, &r, NULL, 0, NULL);
             store_zset_reply_begin(c, n, withscores);
         }
+        store_zset_batch_init(&batch, &c->r);
         store_zset_it_score(&it, o, &r, rev);
         zrange_walk(&it, offset, limit, &r, NULL, 0, &out);
+        store_zset_batch_flush(&batch);
         break;
     case ZRANGE_LEX:
         if (!store) {
@@ -833,16 +883,20 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
             n = zrange_walk(&it, offset, limit, NULL, &lx, 0, NULL);
             store_zset_reply_begin(c, n, 0);
         }
+        store_zset_batch_init(&batch, &c->r);
         store_zset_it_lex(&it, o, &lx, rev);
         zrange_walk(&it, offset, limit, NULL, &lx, 0, &out);
+        store_zset_batch_flush(&batch);
         break;
     default:
         if (!store) {
             store_zset_reply_begin(c, n, withscores);
         }
         if (n > 0) {
+            store_zset_batch_init(&batch, &c->r);
             store_zset_it_rank(&it, o, (size_t) start, rev);
             zrange_walk(&it, 0, -1, NULL, NULL, n, &out);
+            store_zset_batch_flush(&batch);
         }
         break;
     }
@@ -1047,24 +1101,22 @@ zpop_generic(store_client_t *c, const ob_str_t *keys, size_t nkeys, int max,
         store_reply_bulk(&c->r, key->data, key->len);
         store_reply_array(&c->r, n);
     }
-    for (i = 0; i < n; i++) {
-        store_zset_it_rank(&it, o, 0, max);
-        if (!store_zset_it_valid(&it)) {
-            break;
-        }
+    /* The members are replied first, then removed in one go: a refused
+     * listpack shrink (the only way removing can fail) then leaves them
+     * in the set, but the reply stays well formed. */
+    store_zset_it_rank(&it, o, 0, max);
+    for (i = 0; i < n && store_zset_it_valid(&it); i++) {
         if (nested) {
             store_reply_array(&c->r, 2);
         }
         store_reply_bulk(&c->r, it.ele, it.len);
         store_reply_double(&c->r, it.score);
-        len = store_zset_len(o) - 1;
-        /* Removing an end never grows the block; a refused shrink is the
-         * only failure and leaves the member: stop there. */
-        if (store_zset_del_rank(store_arena(c), store_owner(c), o,
-                                max ? len : 0, max ? len : 0) < 0)
-        {
-            break;
-        }
+        store_zset_it_next(&it);
+    }
+    if (store_zset_del_rank(store_arena(c), store_owner(c), o,
+                            max ? len - n : 0, max ? len - 1 : n - 1) < 0)
+    {
+        return;
     }
     zset_removed(c, key, o, max ? "zpopmax" : "zpopmin");
 }
@@ -1080,7 +1132,11 @@ zpop_cmd(store_client_t *c, int max)
         return;
     }
     if (c->argc == 3) {
-        if (store_get_positive_ll_or_reply(c, &c->argv[2], &count) != OB_OK) {
+        /* Redis's getPositiveLongFromObjectOrReply: "must be positive"
+         * for anything but a count >= 0, a non-number too */
+        if (store_get_range_ll_or_reply(c, &c->argv[2], 0, LLONG_MAX, &count,
+                                        STORE_ERR_POSITIVE) != OB_OK)
+        {
             return;
         }
         if (count == 0) {
@@ -1232,313 +1288,6 @@ static void
 store_cmd_bzmpop(store_client_t *c)
 {
     zmpop_generic(c, 2, 1);
-}
-
-
-/* ---- ZRANDMEMBER ----------------------------------------------------------- */
-
-/* A small open-addressing set of ranks (CASE 4's picks). */
-static int
-zrand_seen(size_t *tab, size_t mask, size_t rank)
-{
-    size_t  i = (rank * 0x9E3779B97F4A7C15ull) & mask;
-
-    while (tab[i] != SIZE_MAX) {
-        if (tab[i] == rank) {
-            return 1;
-        }
-        i = (i + 1) & mask;
-    }
-    tab[i] = rank;
-    return 0;
-}
-
-
-static size_t
-zrand(size_t n)
-{
-    return (size_t) (((uint64_t) random() << 31 ^ (uint64_t) random()) % n);
-}
-
-
-static void
-zrandmember_count(store_client_t *c, long long l, int withscores)
-{
-    store_obj_t      *o;
-    store_zset_it_t   it;
-    size_t            size, count, i, mask, *tab, need, left;
-    int               wrong, uniq = l >= 0;
-
-    o = store_lookup_typed(c, &c->argv[1], STORE_OBJ_ZSET, 0, &wrong);
-    if (wrong) {
-        return;
-    }
-    if (o == NULL || l == 0) {
-        store_reply_array(&c->r, 0);
-        return;
-    }
-    size = store_zset_len(o);
-    count = (size_t) (l < 0 ? -l : l);
-
-    /* Repeats allowed: pick `count` times, written as picked. */
-    if (!uniq || count == 1) {
-        store_zset_reply_begin(c, count, withscores);
-        for (i = 0; i < count && !c->r.failed; i++) {
-            store_zset_it_rank(&it, o, zrand(size), 0);
-            store_zset_it_valid(&it);
-            store_zset_reply_elem(c, it.ele, it.len, it.score, withscores);
-        }
-        return;
-    }
-    if (count >= size) {
-        store_zset_reply_begin(c, size, withscores);
-        for (store_zset_it_rank(&it, o, 0, 0); store_zset_it_valid(&it);
-             store_zset_it_next(&it))
-        {
-            store_zset_reply_elem(c, it.ele, it.len, it.score, withscores);
-        }
-        return;
-    }
-    store_zset_reply_begin(c, count, withscores);
-    if (count * 3 > size) {
-        /* Most of the set: one ordered pass choosing each member with the
-         * probability that leaves exactly `count` (Knuth's selection
-         * sampling). */
-        need = count;
-        left = size;
-        for (store_zset_it_rank(&it, o, 0, 0);
-             need > 0 && store_zset_it_valid(&it); store_zset_it_next(&it))
-        {
-            if (zrand(left) < need) {
-                store_zset_reply_elem(c, it.ele, it.len, it.score,
-                                      withscores);
-                need--;
-            }
-            left--;
-        }
-        return;
-    }
-    /* A small part of a large set: random ranks, without repeats. */
-    for (mask = 1; mask < 2 * count; mask <<= 1) {
-    }
-    tab = malloc(mask * sizeof(size_t));
-    if (tab == NULL) {
-        c->r.failed = 1;
-        return;
-    }
-    memset(tab, 0xFF, mask * sizeof(size_t));
-    mask--;
-    for (i = 0; i < count; ) {
-        size_t  rank = zrand(size);
-
-        if (zrand_seen(tab, mask, rank)) {
-            continue;
-        }
-        store_zset_it_rank(&it, o, rank, 0);
-        store_zset_it_valid(&it);
-        store_zset_reply_elem(c, it.ele, it.len, it.score, withscores);
-        i++;
-    }
-    free(tab);
-}
-
-
-static void
-store_cmd_zrandmember(store_client_t *c)
-{
-    store_obj_t      *o;
-    store_zset_it_t   it;
-    long long         l;
-    int               wrong;
-
-    if (c->argc >= 3) {
-        if (store_get_range_ll_or_reply(c, &c->argv[2], -LONG_MAX, LONG_MAX,
-                                        &l, NULL) != OB_OK)
-        {
-            return;
-        }
-        if (c->argc > 4
-            || (c->argc == 4 && !store_arg_is(&c->argv[3], "withscores")))
-        {
-            store_add_err(c, STORE_ERR_SYNTAX);
-            return;
-        }
-        if (c->argc == 4 && (l < -LONG_MAX / 2 || l > LONG_MAX / 2)) {
-            store_add_err(c, "ERR value is out of range");
-            return;
-        }
-        zrandmember_count(c, l, c->argc == 4);
-        return;
-    }
-    o = store_lookup_typed(c, &c->argv[1], STORE_OBJ_ZSET, 0, &wrong);
-    if (wrong) {
-        return;
-    }
-    if (o == NULL) {
-        store_reply_null(&c->r);
-        return;
-    }
-    store_zset_it_rank(&it, o, zrand(store_zset_len(o)), 0);
-    store_zset_it_valid(&it);
-    store_reply_bulk(&c->r, it.ele, it.len);
-}
-
-
-/* ---- ZSCAN ----------------------------------------------------------------- */
-
-typedef struct zscan_acc_s {
-    store_zsl_node_t  **nodes;
-    size_t              n, cap;
-    int                 oom;
-} zscan_acc_t;
-
-
-static void
-zscan_visit(ob_hash_link_t *e, void *arg)
-{
-    zscan_acc_t       *acc = arg;
-    store_zsl_node_t **p;
-
-    if (acc->n == acc->cap) {
-        p = realloc(acc->nodes, (acc->cap * 2 + 16) * sizeof(*p));
-        if (p == NULL) {
-            acc->oom = 1;
-            return;
-        }
-        acc->nodes = p;
-        acc->cap = acc->cap * 2 + 16;
-    }
-    acc->nodes[acc->n++] = OB_HASH_ENTRY(e, store_zsl_node_t, hlink);
-}
-
-
-static void
-store_cmd_zscan(store_client_t *c)
-{
-    store_obj_t      *o;
-    const ob_str_t   *pat = NULL;
-    long long         count = 10;
-    unsigned long long cursor, next = 0;
-    char              cbuf[32], dbuf[STORE_REPLY_DOUBLE_MAX], *end;
-    size_t            j, i, n, len;
-    int               wrong;
-    zscan_acc_t       acc = { NULL, 0, 0, 0 };
-    store_zset_it_t   it;
-    const uint8_t    *lp;
-    store_lp_pos_t    pos;
-    const uint8_t    *s;
-    char              ebuf[STORE_LP_INTBUF];
-
-    /* Redis's parseScanCursorOrReply: strtoul over the whole argument,
-     * so "-1" is ULONG_MAX and "" is 0, but no leading space and no
-     * overflow. */
-    n = c->argv[2].len < sizeof(cbuf) - 1 ? c->argv[2].len : sizeof(cbuf) - 1;
-    memcpy(cbuf, c->argv[2].data, n);
-    cbuf[n] = '\0';
-    errno = 0;
-    cursor = strtoull(cbuf, &end, 10);
-    if (*end != '\0' || n != c->argv[2].len || errno == ERANGE
-        || isspace((unsigned char) cbuf[0]))
-    {
-        store_add_err(c, STORE_ERR_CURSOR);
-        return;
-    }
-    o = store_lookup_typed(c, &c->argv[1], STORE_OBJ_ZSET, 0, &wrong);
-    if (wrong) {
-        return;
-    }
-    for (j = 3; j < c->argc; j += 2) {
-        if (j + 1 >= c->argc) {
-            store_add_err(c, STORE_ERR_SYNTAX);
-            return;
-        }
-        if (store_arg_is(&c->argv[j], "count")) {
-            if (store_get_ll_or_reply(c, &c->argv[j + 1], &count, NULL)
-                != OB_OK)
-            {
-                return;
-            }
-            if (count < 1) {
-                store_add_err(c, STORE_ERR_SYNTAX);
-                return;
-            }
-        } else if (store_arg_is(&c->argv[j], "match")) {
-            pat = &c->argv[j + 1];
-            if (pat->len == 1 && pat->data[0] == '*') {
-                pat = NULL;
-            }
-        } else {
-            store_add_err(c, STORE_ERR_SYNTAX);
-            return;
-        }
-    }
-    store_reply_array(&c->r, 2);
-    if (o == NULL) {
-        store_reply_bulk(&c->r, "0", 1);
-        store_reply_array(&c->r, 0);
-        return;
-    }
-    if (o->encoding == STORE_ENC_LISTPACK) {
-        /* A listpack is returned whole, its scores as stored. */
-        lp = o->v.ptr;
-        n = 0;
-        for (store_zset_it_rank(&it, o, 0, 0); store_zset_it_valid(&it);
-             store_zset_it_next(&it))
-        {
-            if (pat == NULL
-                || store_glob_match((const char *) pat->data, pat->len,
-                                    (const char *) it.ele, it.len, 0))
-            {
-                n++;
-            }
-        }
-        store_reply_bulk(&c->r, "0", 1);
-        store_reply_array(&c->r, 2 * n);
-        for (pos = store_lp_first(lp); pos != 0;
-             pos = store_lp_next(lp, store_lp_next(lp, pos)))
-        {
-            s = store_lp_get_str(lp, pos, ebuf, &len);
-            if (pat != NULL
-                && !store_glob_match((const char *) pat->data, pat->len,
-                                     (const char *) s, len, 0))
-            {
-                continue;
-            }
-            store_reply_bulk(&c->r, s, len);
-            s = store_lp_get_str(lp, store_lp_next(lp, pos), ebuf, &len);
-            store_reply_bulk(&c->r, s, len);
-        }
-        return;
-    }
-    next = ob_hash_scan(&((store_zsl_t *) o->v.ptr)->h, cursor,
-                        (size_t) count, (size_t) count * 10, zscan_visit,
-                        &acc);
-    n = 0;
-    for (i = 0; i < acc.n; i++) {
-        if (pat != NULL
-            && !store_glob_match((const char *) pat->data, pat->len,
-                                 (const char *) STORE_ZSL_ELE(acc.nodes[i]),
-                                 acc.nodes[i]->len, 0))
-        {
-            acc.nodes[i] = NULL;
-            continue;
-        }
-        n++;
-    }
-    len = (size_t) snprintf(cbuf, sizeof(cbuf), "%llu", next);
-    store_reply_bulk(&c->r, cbuf, len);
-    store_reply_array(&c->r, 2 * n);
-    for (i = 0; i < acc.n; i++) {
-        if (acc.nodes[i] == NULL) {
-            continue;
-        }
-        store_reply_bulk(&c->r, STORE_ZSL_ELE(acc.nodes[i]),
-                         acc.nodes[i]->len);
-        /* a bulk string even in RESP3, as Redis's SCAN replies */
-        len = store_reply_double_format(acc.nodes[i]->score, dbuf);
-        store_reply_bulk(&c->r, dbuf, len);
-    }
-    free(acc.nodes);
 }
 
 

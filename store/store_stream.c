@@ -2,8 +2,8 @@
  * store_stream.c: the stream data structure (see store_stream.h).
  *
  * Nodes.  A node is one arena block: a header and `used` bytes of packed
- * entries, grown by doubling up to STORE_STREAM_NODE_BYTES (an entry
- * bigger than that gets a node of its own).  Only the last node takes
+ * entries, grown by doubling, closed where Redis would close its listpack
+ * (see lp_backlen_size) and then shrunk to fit.  Only the last node takes
  * appends, and nodes are never split, so the nodes' first IDs (`master`)
  * increase along the index and every entry of node i is below node
  * i+1's master: a bisection of the index finds the node of any ID.  The
@@ -45,6 +45,8 @@ struct store_snode_s {
     uint32_t     used;        /* bytes of data[] in use */
     uint32_t     cap;         /* bytes of data[] allocated */
     uint32_t     count;       /* entries, deleted ones included */
+    uint32_t     rbytes;      /* the bytes Redis's listpack for the same
+                                 entries would take (see lp_*_size) */
     uint32_t     live;        /* entries not deleted */
     uint8_t      data[];
 };
@@ -370,6 +372,102 @@ store_spairs_next(store_spairs_t *it, const uint8_t **f, size_t *flen,
 }
 
 
+/*
+ * Where a node ends is Redis's decision, so that approximate trimming
+ * (which drops whole nodes) and XINFO's radix-tree-keys come out the same
+ * as redis-server's: Redis 7.0 starts a new node when the tail one holds
+ * stream-node-max-entries entries, or when its listpack's bytes plus the
+ * new entry's raw field and value bytes reach stream-node-max-bytes.  Our
+ * nodes are packed otherwise, so each keeps the size its listpack would
+ * have: these are listpack.c's element sizes (an integer-looking string
+ * is stored as an integer) plus the backlen.
+ */
+static size_t
+lp_backlen_size(size_t l)
+{
+    return l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3
+           : l < 268435455 ? 4 : 5;
+}
+
+
+static size_t
+lp_int_size(long long v)
+{
+    size_t  enc;
+
+    if (v >= 0 && v <= 127) {
+        enc = 1;
+    } else if (v >= -4096 && v <= 4095) {
+        enc = 2;
+    } else if (v >= -32768 && v <= 32767) {
+        enc = 3;
+    } else if (v >= -8388608 && v <= 8388607) {
+        enc = 4;
+    } else if (v >= -2147483648LL && v <= 2147483647LL) {
+        enc = 5;
+    } else {
+        enc = 9;
+    }
+    return enc + lp_backlen_size(enc);
+}
+
+
+static size_t
+lp_str_size(const ob_str_t *a)
+{
+    long long  v;
+    size_t     enc;
+
+    if (a->len > 0 && a->len < 21
+        && store_str_is_ll((const char *) a->data, a->len, &v))
+    {
+        return lp_int_size(v);
+    }
+    enc = a->len < 64 ? 1 + a->len : a->len < 4096 ? 2 + a->len
+                                                   : 5 + a->len;
+    return enc + lp_backlen_size(enc);
+}
+
+
+/* A new node's listpack: header and end (7), count, deleted, the master
+ * fields and their terminator. */
+static size_t
+lp_master_size(const ob_str_t *fv, size_t nfv)
+{
+    size_t  n = 7 + lp_int_size(1) + lp_int_size(0) + lp_int_size(0)
+                + lp_int_size((long long) (nfv / 2)), i;
+
+    for (i = 0; i < nfv; i += 2) {
+        n += lp_str_size(&fv[i]);
+    }
+    return n;
+}
+
+
+/* An entry in the listpack of a node with this master ID. */
+static size_t
+lp_entry_size(const store_sid_t *master, const store_sid_t *id,
+              const ob_str_t *fv, size_t nfv, int same)
+{
+    size_t     n, i;
+    long long  lp_count = (long long) (nfv / 2) + 3;
+
+    n = lp_int_size(same ? SNODE_SAMEFIELDS : 0)
+        + lp_int_size((long long) (id->ms - master->ms))
+        + lp_int_size((long long) (id->seq - master->seq));
+    if (!same) {
+        n += lp_int_size((long long) (nfv / 2));
+        lp_count += (long long) (nfv / 2) + 1;
+    }
+    for (i = 0; i < nfv; i++) {
+        if (!same || i % 2 == 1) {
+            n += lp_str_size(&fv[i]);
+        }
+    }
+    return n + lp_int_size(lp_count);
+}
+
+
 /* 1 when the entry's fields are the node's master fields, in order. */
 static int
 snode_same_fields(const store_snode_t *n, const ob_str_t *fv, size_t nfv)
@@ -559,23 +657,22 @@ store_stream_append(store_stream_t *s, const store_sid_t *id,
                     const ob_str_t *fv, size_t nfv)
 {
     store_snode_t  *n = NULL, *nn;
-    size_t          need, body, mblock = 0, i, pos;
+    size_t          need = 0, body = 0, mblock = 0, i, pos, totelelen = 0;
     uint32_t        cap;
     uint8_t        *p;
-    int             same, fresh = 0;
+    int             same = 0, fresh = 0;
 
+    for (i = 0; i < nfv; i++) {
+        totelelen += fv[i].len;
+    }
     if (s->nn > 0) {
         n = s->nodes[s->head + s->nn - 1];
         if (n->count >= STORE_STREAM_NODE_ENTRIES
-            || n->used >= STORE_STREAM_NODE_BYTES)
+            || n->rbytes + totelelen >= STORE_STREAM_NODE_BYTES)
         {
             n = NULL;
-        }
-    }
-    if (n != NULL) {
-        need = snode_entry_size(n, id, fv, nfv, &same, &body);
-        if (n->used + need > STORE_STREAM_NODE_BYTES) {
-            n = NULL;
+        } else {
+            need = snode_entry_size(n, id, fv, nfv, &same, &body);
         }
     }
 
@@ -611,15 +708,13 @@ store_stream_append(store_stream_t *s, const store_sid_t *id,
         }
         n->first = (uint32_t) mblock;
         n->used = (uint32_t) mblock;
+        n->rbytes = (uint32_t) lp_master_size(fv, nfv);
         fresh = 1;
 
     } else if (n->used + need > n->cap) {
         cap = n->cap * 2;
         while (cap < n->used + need) {
             cap *= 2;
-        }
-        if (cap > STORE_STREAM_NODE_BYTES) {
-            cap = STORE_STREAM_NODE_BYTES;
         }
         nn = ob_arena_realloc(s->a, s->owner, n, snode_alloc_size(n->cap),
                               snode_alloc_size(cap));
@@ -651,6 +746,7 @@ store_stream_append(store_stream_t *s, const store_sid_t *id,
     }
     backlen_put(n->data + pos + need, body);
     n->used += (uint32_t) need;
+    n->rbytes += (uint32_t) lp_entry_size(&n->master, id, fv, nfv, same);
     n->count++;
     n->live++;
 

@@ -3,9 +3,9 @@
  * 128-bit IDs (ms-seq) in increasing order, and consumer groups with
  * their pending entries lists.
  *
- * Entries are packed in arena blocks ("nodes") of at most
- * STORE_STREAM_NODE_BYTES bytes or STORE_STREAM_NODE_ENTRIES entries
- * (Redis's stream-node-max-bytes 4096 and stream-node-max-entries 100);
+ * Entries are packed in arena blocks ("nodes") that end where Redis's
+ * listpacks would (stream-node-max-bytes 4096 of listpack encoding,
+ * stream-node-max-entries 100), so that approximate trimming matches;
  * an index of the nodes, ordered by their first ID, is searched by
  * bisection, so that a range starts in O(log n) and an append is O(1)
  * amortized.  A deleted entry stays in its node, flagged, until the

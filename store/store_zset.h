@@ -31,6 +31,7 @@
 #include "ob_hash.h"
 #include "store_object.h"
 #include "store_listpack.h"
+#include "store_reply.h"
 
 #define STORE_ZSET_LP_ENTRIES  128     /* zset-max-listpack-entries */
 #define STORE_ZSET_LP_VALUE    64      /* zset-max-listpack-value */
@@ -197,8 +198,28 @@ struct store_client_s;
  * RESP3 [m, s] arrays when withscores. */
 void store_zset_reply_begin(struct store_client_s *c, size_t n,
                             int withscores);
-void store_zset_reply_elem(struct store_client_s *c, const void *ele,
-                           size_t len, double score, int withscores);
+void store_zset_reply_elem(store_reply_t *r, const void *ele, size_t len,
+                           double score, int withscores);
+
+/*
+ * Replies written in batches: store_reply_bulk and store_reply_double
+ * each make three or four small writes into the connection; a long range
+ * is dominated by them.  A batch is a store_reply_t (b.r) over a stack
+ * buffer that goes to the client's sink (the same write callback, so
+ * failures and output limits behave alike) a buffer at a time.  Nothing
+ * may be written to `dst` directly between init and flush.
+ */
+#define STORE_ZSET_BATCH  16384
+
+typedef struct store_zset_batch_s {
+    store_reply_t   r;            /* write the elements through this */
+    store_reply_t  *dst;          /* the client's */
+    size_t          n;
+    char            buf[STORE_ZSET_BATCH];
+} store_zset_batch_t;
+
+void store_zset_batch_init(store_zset_batch_t *b, store_reply_t *dst);
+void store_zset_batch_flush(store_zset_batch_t *b);
 
 /* ZRANGEBYSCORE's and ZRANGEBYLEX's bounds (Redis's zslParseRange and
  * zslParseLexRange).  OB_ERR: not valid (the caller replies). */
@@ -207,7 +228,7 @@ int store_zset_parse_range(const ob_str_t *min, const ob_str_t *max,
 int store_zset_parse_lex(const ob_str_t *min, const ob_str_t *max,
                          store_zlex_t *r /* OUT */);
 
-/* The set operations' handlers (store_cmd_zsetop.c). */
+/* The whole-set commands' handlers (store_cmd_zsetop.c). */
 void store_cmd_zunionstore(struct store_client_s *c);
 void store_cmd_zinterstore(struct store_client_s *c);
 void store_cmd_zdiffstore(struct store_client_s *c);
@@ -215,5 +236,7 @@ void store_cmd_zunion(struct store_client_s *c);
 void store_cmd_zinter(struct store_client_s *c);
 void store_cmd_zdiff(struct store_client_s *c);
 void store_cmd_zintercard(struct store_client_s *c);
+void store_cmd_zrandmember(struct store_client_s *c);
+void store_cmd_zscan(struct store_client_s *c);
 
 #endif /* STORE_ZSET_H */

@@ -358,6 +358,12 @@ class RespConn:
     def close(self):
         self.sock.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def send(self, *args):
         out = b"*%d\r\n" % len(args)
         for a in args:
@@ -404,3 +410,29 @@ class RespConn:
     def cmd(self, *args):
         self.send(*args)
         return self.reply()
+
+
+def resp_once(r, *args, db=None):
+    """The raw reply to one command, sent on a new connection to the
+    server of the redis-py client `r` (after SELECT db when given), so that
+    nothing an earlier command did to a connection carries over."""
+    with RespConn(r.server.port) as conn:
+        if db is not None:
+            assert conn.cmd("SELECT", db) == b"+OK\r\n"
+        return conn.cmd(*args)
+
+
+def resp_err(r, *args, db=None):
+    """The error a command must answer (see resp_once), without its - and
+    its CRLF."""
+    line = resp_once(r, *args, db=db)
+    assert line.startswith(b"-"), line
+    return line[1:-2].decode()
+
+
+# Redis's error texts that many commands share, without the - and CRLF
+# (as resp_err returns them) and as whole reply lines (as RespConn.cmd
+# returns them).
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+NOT_INT = "ERR value is not an integer or out of range"
+WRONGTYPE_REPLY = b"-%s\r\n" % WRONGTYPE.encode()

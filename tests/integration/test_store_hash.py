@@ -5,86 +5,22 @@ the listpack -> hashtable conversion at Redis 7.0's limits (512 fields:
 redis-server 7.0.15's hash-max-listpack-entries default; 64-byte fields
 and values), and keyspace events.  Every expectation was
 taken from redis-server 7.0.15 (`--target real`)."""
-import socket
 import time
 
 import pytest
 import redis
 
+from obtest import WRONGTYPE_REPLY
+
 LONG = b"x" * 65          # one byte over hash-max-listpack-value
 EDGE = b"y" * 64          # exactly at it
 
 
-# ---- a raw RESP connection --------------------------------------------------
-
-class Raw:
-    """One socket speaking RESP by hand: commands out, whole replies in."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(out))
-
-    def _fill(self):
-        data = self.sock.recv(65536)
-        if not data:
-            raise ConnectionError("closed")
-        self.buf += data
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        i = self.buf.index(b"\r\n")
-        line, self.buf = self.buf[:i + 2], self.buf[i + 2:]
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
-
-    def reply(self):
-        """The raw bytes of one complete reply."""
-        line = self._line()
-        kind = line[:1]
-        if kind in b"$=":
-            n = int(line[1:-2])
-            return line if n < 0 else line + self._exact(n + 2)
-        if kind in b"*~>%":
-            n = int(line[1:-2])
-            if kind == b"%":
-                n *= 2
-            return line + b"".join(self.reply() for _ in range(max(n, 0)))
-        return line
-
-    def call(self, *args):
-        self.send(*args)
-        return self.reply()
-
-
 @pytest.fixture
-def raw(r):
-    conn = Raw(r.server.port)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def raw3(r):
-    conn = Raw(r.server.port)
-    assert conn.call("HELLO", "3").startswith(b"%7\r\n")
-    yield conn
-    conn.close()
+def resp3(resp):
+    """The `resp` connection, switched to RESP3 (HELLO 3)."""
+    assert resp.cmd("HELLO", "3").startswith(b"%7\r\n")
+    return resp
 
 
 def enc(r, key):
@@ -121,29 +57,29 @@ def test_hset_binary_and_integers(r):
         assert r.hstrlen("h", "n") == len(v)
 
 
-def test_hset_arity(raw):
-    assert raw.call("HSET", "h", "a") == \
+def test_hset_arity(resp):
+    assert resp.cmd("HSET", "h", "a") == \
         b"-ERR wrong number of arguments for 'hset' command\r\n"
-    assert raw.call("HSET", "h", "a", "b", "c") == \
+    assert resp.cmd("HSET", "h", "a", "b", "c") == \
         b"-ERR wrong number of arguments for 'hset' command\r\n"
-    assert raw.call("HMSET", "h", "a", "b", "c") == \
+    assert resp.cmd("HMSET", "h", "a", "b", "c") == \
         b"-ERR wrong number of arguments for 'hmset' command\r\n"
-    assert raw.call("HSET", "h") == \
+    assert resp.cmd("HSET", "h") == \
         b"-ERR wrong number of arguments for 'hset' command\r\n"
-    assert raw.call("HGET", "h") == \
+    assert resp.cmd("HGET", "h") == \
         b"-ERR wrong number of arguments for 'hget' command\r\n"
-    assert raw.call("EXISTS", "h") == b":0\r\n"
+    assert resp.cmd("EXISTS", "h") == b":0\r\n"
     # odd arity is checked before the key's type
-    assert raw.call("SET", "s", "x") == b"+OK\r\n"
-    assert raw.call("HSET", "s", "a", "b", "c") == \
+    assert resp.cmd("SET", "s", "x") == b"+OK\r\n"
+    assert resp.cmd("HSET", "s", "a", "b", "c") == \
         b"-ERR wrong number of arguments for 'hset' command\r\n"
 
 
-def test_hmset_reply(raw):
-    assert raw.call("HMSET", "h", "a", "1", "b", "2") == b"+OK\r\n"
-    assert raw.call("HMSET", "h", "a", "3") == b"+OK\r\n"
-    assert raw.call("HGET", "h", "a") == b"$1\r\n3\r\n"
-    assert raw.call("HLEN", "h") == b":2\r\n"
+def test_hmset_reply(resp):
+    assert resp.cmd("HMSET", "h", "a", "1", "b", "2") == b"+OK\r\n"
+    assert resp.cmd("HMSET", "h", "a", "3") == b"+OK\r\n"
+    assert resp.cmd("HGET", "h", "a") == b"$1\r\n3\r\n"
+    assert resp.cmd("HLEN", "h") == b":2\r\n"
 
 
 def test_hsetnx(r):
@@ -160,11 +96,11 @@ def test_hsetnx(r):
     assert r.hget("h", "g") == LONG
 
 
-def test_hmget(r, raw):
+def test_hmget(r, resp):
     r.hset("h", mapping={"a": "1", "b": "2"})
     assert r.hmget("h", ["a", "nosuch", "b", "a"]) == [b"1", None, b"2", b"1"]
     assert r.hmget("nokey", ["a", "b"]) == [None, None]
-    assert raw.call("HMGET", "h", "a", "zz") == \
+    assert resp.cmd("HMGET", "h", "a", "zz") == \
         b"*2\r\n$1\r\n1\r\n$-1\r\n"
 
 
@@ -207,19 +143,19 @@ def test_hexists_hlen_hstrlen(r):
 
 # ---- HKEYS HVALS HGETALL ------------------------------------------------------
 
-def test_whole_hash_reads(r, raw):
+def test_whole_hash_reads(r, resp):
     r.hset("h", mapping={"z": "1", "a": "2", "m": "3"})
     # a listpack keeps insertion order
     assert r.hkeys("h") == [b"z", b"a", b"m"]
     assert r.hvals("h") == [b"1", b"2", b"3"]
     assert r.hgetall("h") == {b"z": b"1", b"a": b"2", b"m": b"3"}
-    assert raw.call("HGETALL", "h") == (
+    assert resp.cmd("HGETALL", "h") == (
         b"*6\r\n$1\r\nz\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n2\r\n"
         b"$1\r\nm\r\n$1\r\n3\r\n")
     assert r.hkeys("nokey") == []
     assert r.hvals("nokey") == []
     assert r.hgetall("nokey") == {}
-    assert raw.call("HGETALL", "nokey") == b"*0\r\n"
+    assert resp.cmd("HGETALL", "nokey") == b"*0\r\n"
 
 
 def test_whole_hash_reads_hashtable(r):
@@ -233,26 +169,26 @@ def test_whole_hash_reads_hashtable(r):
     assert r.hlen("h") == 1000
 
 
-def test_hgetall_resp3(raw3):
-    assert raw3.call("HSET", "h", "a", "1", "b", "xy") == b":2\r\n"
-    assert raw3.call("HGETALL", "h") == \
+def test_hgetall_resp3(resp3):
+    assert resp3.cmd("HSET", "h", "a", "1", "b", "xy") == b":2\r\n"
+    assert resp3.cmd("HGETALL", "h") == \
         b"%2\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$2\r\nxy\r\n"
-    assert raw3.call("HGETALL", "nokey") == b"%0\r\n"
-    assert raw3.call("HKEYS", "h") == b"*2\r\n$1\r\na\r\n$1\r\nb\r\n"
-    assert raw3.call("HKEYS", "nokey") == b"*0\r\n"
-    assert raw3.call("HGET", "h", "zz") == b"_\r\n"
-    assert raw3.call("HMGET", "h", "a", "zz") == b"*2\r\n$1\r\n1\r\n_\r\n"
-    assert raw3.call("HINCRBYFLOAT", "h", "a", "1.5") == b"$3\r\n2.5\r\n"
-    assert raw3.call("HEXISTS", "h", "a") == b":1\r\n"
+    assert resp3.cmd("HGETALL", "nokey") == b"%0\r\n"
+    assert resp3.cmd("HKEYS", "h") == b"*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    assert resp3.cmd("HKEYS", "nokey") == b"*0\r\n"
+    assert resp3.cmd("HGET", "h", "zz") == b"_\r\n"
+    assert resp3.cmd("HMGET", "h", "a", "zz") == b"*2\r\n$1\r\n1\r\n_\r\n"
+    assert resp3.cmd("HINCRBYFLOAT", "h", "a", "1.5") == b"$3\r\n2.5\r\n"
+    assert resp3.cmd("HEXISTS", "h", "a") == b":1\r\n"
 
 
-def test_hgetall_resp3_hashtable(raw3):
+def test_hgetall_resp3_hashtable(resp3):
     args = []
     for i in range(600):
         args += [b"f%d" % i, b"v%d" % i]
-    assert raw3.call("HSET", "h", *args) == b":600\r\n"
-    assert raw3.call("OBJECT", "ENCODING", "h") == b"$9\r\nhashtable\r\n"
-    reply = raw3.call("HGETALL", "h")
+    assert resp3.cmd("HSET", "h", *args) == b":600\r\n"
+    assert resp3.cmd("OBJECT", "ENCODING", "h") == b"$9\r\nhashtable\r\n"
+    reply = resp3.cmd("HGETALL", "h")
     assert reply.startswith(b"%600\r\n")
     items = reply.split(b"\r\n")[1:-1]
     # $len, data pairs: 260 bulk strings
@@ -274,68 +210,67 @@ def test_hgetall_resp3_hashtable(raw3):
     ("HRANDFIELD", "s", "0"), ("HSCAN", "s", "0"),
     ("HSCAN", "s", "0", "COUNT", "0"),
 ])
-def test_wrongtype(raw, cmd):
-    assert raw.call("SET", "s", "x") == b"+OK\r\n"
-    assert raw.call(*cmd) == (b"-WRONGTYPE Operation against a key holding "
-                              b"the wrong kind of value\r\n")
-    assert raw.call("GET", "s") == b"$1\r\nx\r\n"
+def test_wrongtype(resp, cmd):
+    assert resp.cmd("SET", "s", "x") == b"+OK\r\n"
+    assert resp.cmd(*cmd) == WRONGTYPE_REPLY
+    assert resp.cmd("GET", "s") == b"$1\r\nx\r\n"
 
 
 # ---- HINCRBY HINCRBYFLOAT ---------------------------------------------------
 
-def test_hincrby(r, raw):
+def test_hincrby(r, resp):
     assert r.hincrby("h", "n", 5) == 5
     assert r.hincrby("h", "n", -7) == -2
     assert r.hget("h", "n") == b"-2"
     assert r.hincrby("h", "new") == 1
     r.hset("h", "big", 9223372036854775807)
-    assert raw.call("HINCRBY", "h", "big", "1") == \
+    assert resp.cmd("HINCRBY", "h", "big", "1") == \
         b"-ERR increment or decrement would overflow\r\n"
     r.hset("h", "small", -9223372036854775808)
-    assert raw.call("HINCRBY", "h", "small", "-1") == \
+    assert resp.cmd("HINCRBY", "h", "small", "-1") == \
         b"-ERR increment or decrement would overflow\r\n"
     assert r.hincrby("h", "small", 0) == -9223372036854775808
     for bad in [b"abc", b"1.5", b" 1", b"+1", b"01", b""]:
         r.hset("h", "s", bad)
-        assert raw.call("HINCRBY", "h", "s", "1") == \
+        assert resp.cmd("HINCRBY", "h", "s", "1") == \
             b"-ERR hash value is not an integer\r\n"
         assert r.hget("h", "s") == bad
-    assert raw.call("HINCRBY", "h", "n", "x") == \
+    assert resp.cmd("HINCRBY", "h", "n", "x") == \
         b"-ERR value is not an integer or out of range\r\n"
-    assert raw.call("HINCRBY", "h", "n", "9223372036854775808") == \
+    assert resp.cmd("HINCRBY", "h", "n", "9223372036854775808") == \
         b"-ERR value is not an integer or out of range\r\n"
     # a bad increment creates nothing
-    assert raw.call("HINCRBY", "nokey", "n", "x") == \
+    assert resp.cmd("HINCRBY", "nokey", "n", "x") == \
         b"-ERR value is not an integer or out of range\r\n"
     assert r.exists("nokey") == 0
 
 
-def test_hincrbyfloat(r, raw):
+def test_hincrbyfloat(r, resp):
     assert r.hincrbyfloat("h", "f", 10.5) == 10.5
-    assert raw.call("HINCRBYFLOAT", "h", "f", "0.1") == b"$4\r\n10.6\r\n"
-    assert raw.call("HINCRBYFLOAT", "h", "g", "5.0e3") == b"$4\r\n5000\r\n"
-    assert raw.call("HINCRBYFLOAT", "h", "g", "-5000") == b"$1\r\n0\r\n"
-    assert raw.call("HINCRBYFLOAT", "h", "x", "0x10") == b"$2\r\n16\r\n"
+    assert resp.cmd("HINCRBYFLOAT", "h", "f", "0.1") == b"$4\r\n10.6\r\n"
+    assert resp.cmd("HINCRBYFLOAT", "h", "g", "5.0e3") == b"$4\r\n5000\r\n"
+    assert resp.cmd("HINCRBYFLOAT", "h", "g", "-5000") == b"$1\r\n0\r\n"
+    assert resp.cmd("HINCRBYFLOAT", "h", "x", "0x10") == b"$2\r\n16\r\n"
     r.hset("h", "i", 3)
-    assert raw.call("HINCRBYFLOAT", "h", "i", "1.5") == b"$3\r\n4.5\r\n"
+    assert resp.cmd("HINCRBYFLOAT", "h", "i", "1.5") == b"$3\r\n4.5\r\n"
     r.hset("h", "plus", "+1")
-    assert raw.call("HINCRBYFLOAT", "h", "plus", "1") == b"$1\r\n2\r\n"
+    assert resp.cmd("HINCRBYFLOAT", "h", "plus", "1") == b"$1\r\n2\r\n"
     for bad in [b"abc", b" 1", b"1 ", b"nan", b""]:
         r.hset("h", "s", bad)
-        assert raw.call("HINCRBYFLOAT", "h", "s", "1") == \
+        assert resp.cmd("HINCRBYFLOAT", "h", "s", "1") == \
             b"-ERR hash value is not a float\r\n"
-    assert raw.call("HINCRBYFLOAT", "h", "f", "inf") == \
+    assert resp.cmd("HINCRBYFLOAT", "h", "f", "inf") == \
         b"-ERR value is NaN or Infinity\r\n"
-    assert raw.call("HINCRBYFLOAT", "h", "f", "-inf") == \
+    assert resp.cmd("HINCRBYFLOAT", "h", "f", "-inf") == \
         b"-ERR value is NaN or Infinity\r\n"
-    assert raw.call("HINCRBYFLOAT", "h", "f", "nan") == \
+    assert resp.cmd("HINCRBYFLOAT", "h", "f", "nan") == \
         b"-ERR value is not a valid float\r\n"
-    assert raw.call("HINCRBYFLOAT", "h", "f", "abc") == \
+    assert resp.cmd("HINCRBYFLOAT", "h", "f", "abc") == \
         b"-ERR value is not a valid float\r\n"
-    assert raw.call("HINCRBYFLOAT", "h", "f", "1e5000") == \
+    assert resp.cmd("HINCRBYFLOAT", "h", "f", "1e5000") == \
         b"-ERR value is not a valid float\r\n"
     assert r.hget("h", "f") == b"10.6"
-    assert raw.call("HINCRBYFLOAT", "nokey", "f", "abc") == \
+    assert resp.cmd("HINCRBYFLOAT", "nokey", "f", "abc") == \
         b"-ERR value is not a valid float\r\n"
     assert r.exists("nokey") == 0
 
@@ -496,97 +431,97 @@ def test_hrandfield_one_field_repeats(r):
     assert r.hrandfield("h", -2, withvalues=True) == [b"only", b"v"] * 2
 
 
-def test_hrandfield_missing_key(r, raw):
+def test_hrandfield_missing_key(r, resp):
     assert r.hrandfield("nokey") is None
-    assert raw.call("HRANDFIELD", "nokey") == b"$-1\r\n"
-    assert raw.call("HRANDFIELD", "nokey", "5") == b"*0\r\n"
-    assert raw.call("HRANDFIELD", "nokey", "-5", "WITHVALUES") == b"*0\r\n"
+    assert resp.cmd("HRANDFIELD", "nokey") == b"$-1\r\n"
+    assert resp.cmd("HRANDFIELD", "nokey", "5") == b"*0\r\n"
+    assert resp.cmd("HRANDFIELD", "nokey", "-5", "WITHVALUES") == b"*0\r\n"
 
 
-def test_hrandfield_errors(r, raw):
+def test_hrandfield_errors(r, resp):
     small_hash(r)
-    assert raw.call("HRANDFIELD", "h", "-9223372036854775808") == (
+    assert resp.cmd("HRANDFIELD", "h", "-9223372036854775808") == (
         b"-ERR value is out of range, value must between "
         b"-9223372036854775807 and 9223372036854775807\r\n")
-    assert raw.call("HRANDFIELD", "h", "-9223372036854775807",
+    assert resp.cmd("HRANDFIELD", "h", "-9223372036854775807",
                     "WITHVALUES") == b"-ERR value is out of range\r\n"
-    assert raw.call("HRANDFIELD", "h", "4611686018427387904",
+    assert resp.cmd("HRANDFIELD", "h", "4611686018427387904",
                     "WITHVALUES") == b"-ERR value is out of range\r\n"
-    assert raw.call("HRANDFIELD", "h", "abc") == \
+    assert resp.cmd("HRANDFIELD", "h", "abc") == \
         b"-ERR value is not an integer or out of range\r\n"
-    assert raw.call("HRANDFIELD", "h", "1", "foo") == \
+    assert resp.cmd("HRANDFIELD", "h", "1", "foo") == \
         b"-ERR syntax error\r\n"
-    assert raw.call("HRANDFIELD", "h", "1", "WITHVALUES", "x") == \
+    assert resp.cmd("HRANDFIELD", "h", "1", "WITHVALUES", "x") == \
         b"-ERR syntax error\r\n"
     # the count is checked before the key
-    assert raw.call("HRANDFIELD", "nokey", "abc") == \
+    assert resp.cmd("HRANDFIELD", "nokey", "abc") == \
         b"-ERR value is not an integer or out of range\r\n"
-    assert raw.call("HRANDFIELD", "nokey", "1", "foo") == \
+    assert resp.cmd("HRANDFIELD", "nokey", "1", "foo") == \
         b"-ERR syntax error\r\n"
     # a count just inside the WITHVALUES bound is served (large positive:
     # clamped to the hash)
     got = r.hrandfield("h", 4611686018427387903, withvalues=True)
     assert len(got) == 10
-    assert raw.call("HRANDFIELD", "h", "withvalues") == \
+    assert resp.cmd("HRANDFIELD", "h", "withvalues") == \
         b"-ERR value is not an integer or out of range\r\n"
 
 
-def test_hrandfield_resp3(raw3):
-    raw3.call("HSET", "h", "a", "1")
-    assert raw3.call("HRANDFIELD", "h") == b"$1\r\na\r\n"
-    assert raw3.call("HRANDFIELD", "nokey") == b"_\r\n"
-    assert raw3.call("HRANDFIELD", "nokey", "2") == b"*0\r\n"
-    assert raw3.call("HRANDFIELD", "h", "2", "WITHVALUES") == \
+def test_hrandfield_resp3(resp3):
+    resp3.cmd("HSET", "h", "a", "1")
+    assert resp3.cmd("HRANDFIELD", "h") == b"$1\r\na\r\n"
+    assert resp3.cmd("HRANDFIELD", "nokey") == b"_\r\n"
+    assert resp3.cmd("HRANDFIELD", "nokey", "2") == b"*0\r\n"
+    assert resp3.cmd("HRANDFIELD", "h", "2", "WITHVALUES") == \
         b"*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
-    assert raw3.call("HRANDFIELD", "h", "-2", "WITHVALUES") == \
+    assert resp3.cmd("HRANDFIELD", "h", "-2", "WITHVALUES") == \
         b"*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
-    assert raw3.call("HRANDFIELD", "h", "-2") == \
+    assert resp3.cmd("HRANDFIELD", "h", "-2") == \
         b"*2\r\n$1\r\na\r\n$1\r\na\r\n"
-    assert raw3.call("HRANDFIELD", "h", "0", "WITHVALUES") == b"*0\r\n"
+    assert resp3.cmd("HRANDFIELD", "h", "0", "WITHVALUES") == b"*0\r\n"
 
 
-def test_hrandfield_resp2_raw(raw):
-    raw.call("HSET", "h", "a", "1")
-    assert raw.call("HRANDFIELD", "h", "-2", "WITHVALUES") == \
+def test_hrandfield_resp2_raw(resp):
+    resp.cmd("HSET", "h", "a", "1")
+    assert resp.cmd("HRANDFIELD", "h", "-2", "WITHVALUES") == \
         b"*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n1\r\n"
-    assert raw.call("HRANDFIELD", "h", "3", "withvalues") == \
+    assert resp.cmd("HRANDFIELD", "h", "3", "withvalues") == \
         b"*2\r\n$1\r\na\r\n$1\r\n1\r\n"
 
 
 # ---- HSCAN ------------------------------------------------------------------
 
-def test_hscan_listpack(r, raw):
+def test_hscan_listpack(r, resp):
     fields = small_hash(r)
     assert r.hscan("h", 0) == (0, fields)
     # a listpack is answered whole whatever the cursor and count
     assert r.hscan("h", 12345, count=1) == (0, fields)
-    assert raw.call("HSCAN", "h", "0", "MATCH", "[ab]") == (
+    assert resp.cmd("HSCAN", "h", "0", "MATCH", "[ab]") == (
         b"*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n")
-    assert raw.call("HSCAN", "h", "0", "MATCH", "zz*") == \
+    assert resp.cmd("HSCAN", "h", "0", "MATCH", "zz*") == \
         b"*2\r\n$1\r\n0\r\n*0\r\n"
-    assert raw.call("HSCAN", "h", "-1") == raw.call("HSCAN", "h", "0")
+    assert resp.cmd("HSCAN", "h", "-1") == resp.cmd("HSCAN", "h", "0")
     assert r.hscan("nokey", 0) == (0, {})
-    assert raw.call("HSCAN", "nokey", "0") == b"*2\r\n$1\r\n0\r\n*0\r\n"
+    assert resp.cmd("HSCAN", "nokey", "0") == b"*2\r\n$1\r\n0\r\n*0\r\n"
 
 
-def test_hscan_errors(r, raw):
+def test_hscan_errors(r, resp):
     small_hash(r)
     for cur in ["abc", " 1", "1 ", "18446744073709551616", "1.5"]:
-        assert raw.call("HSCAN", "h", cur) == b"-ERR invalid cursor\r\n"
-    assert raw.call("HSCAN", "nokey", "abc") == b"-ERR invalid cursor\r\n"
-    assert raw.call("HSCAN", "h", "0", "COUNT", "0") == \
+        assert resp.cmd("HSCAN", "h", cur) == b"-ERR invalid cursor\r\n"
+    assert resp.cmd("HSCAN", "nokey", "abc") == b"-ERR invalid cursor\r\n"
+    assert resp.cmd("HSCAN", "h", "0", "COUNT", "0") == \
         b"-ERR syntax error\r\n"
-    assert raw.call("HSCAN", "h", "0", "COUNT", "-1") == \
+    assert resp.cmd("HSCAN", "h", "0", "COUNT", "-1") == \
         b"-ERR syntax error\r\n"
-    assert raw.call("HSCAN", "h", "0", "COUNT", "x") == \
+    assert resp.cmd("HSCAN", "h", "0", "COUNT", "x") == \
         b"-ERR value is not an integer or out of range\r\n"
-    assert raw.call("HSCAN", "h", "0", "MATCH") == b"-ERR syntax error\r\n"
-    assert raw.call("HSCAN", "h", "0", "TYPE", "string") == \
+    assert resp.cmd("HSCAN", "h", "0", "MATCH") == b"-ERR syntax error\r\n"
+    assert resp.cmd("HSCAN", "h", "0", "TYPE", "string") == \
         b"-ERR syntax error\r\n"
-    assert raw.call("HSCAN", "h", "0", "FOO", "bar") == \
+    assert resp.cmd("HSCAN", "h", "0", "FOO", "bar") == \
         b"-ERR syntax error\r\n"
     # a missing key answers an empty scan before looking at the options
-    assert raw.call("HSCAN", "nokey", "0", "COUNT", "0") == \
+    assert resp.cmd("HSCAN", "nokey", "0", "COUNT", "0") == \
         b"*2\r\n$1\r\n0\r\n*0\r\n"
 
 

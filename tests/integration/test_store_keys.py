@@ -3,58 +3,19 @@ RENAME, the EXPIRE and TTL families, PERSIST, DBSIZE, SELECT, MOVE,
 SWAPDB, FLUSHDB/FLUSHALL, COPY, OBJECT, TOUCH) against Redis 7.0.15's
 exact replies; every test also passes against redis-server (--target
 real)."""
-import socket
 import time
 
 import pytest
 import redis
 
-
-def _encode(args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a)
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-def raw(r, *args, db=None):
-    """The raw bytes of the reply to one command (on a new connection,
-    after SELECT db when given): read until the server goes quiet."""
-    with socket.create_connection(("127.0.0.1", r.server.port),
-                                  timeout=10) as s:
-        if db is not None:
-            s.sendall(_encode(["SELECT", db]))
-            assert s.recv(100) == b"+OK\r\n"
-        s.sendall(_encode(args))
-        data = s.recv(65536)
-        s.settimeout(0.05)
-        try:
-            while True:
-                more = s.recv(65536)
-                if not more:
-                    break
-                data += more
-        except socket.timeout:
-            pass
-        return data
-
-
-def err(r, *args, **kw):
-    line = raw(r, *args, **kw)
-    assert line.startswith(b"-"), line
-    return line[1:].split(b"\r\n")[0].decode()
+from obtest import NOT_INT, RespConn
+from obtest import resp_err as err
+from obtest import resp_once as raw
 
 
 def client(r, db):
     return redis.Redis(host="127.0.0.1", port=r.server.port, db=db,
                        socket_timeout=10)
-
-
-NOT_INT = "ERR value is not an integer or out of range"
 
 
 # ---- DEL, UNLINK, EXISTS, TOUCH, TYPE -------------------------------------------
@@ -663,24 +624,17 @@ def test_keyspace_events(store_server):
 # ---- blocked clients served by keys that arrive ----------------------------------
 
 def _blpop_waiter(r, db, key):
-    s = socket.create_connection(("127.0.0.1", r.server.port), timeout=10)
+    conn = RespConn(r.server.port)
     if db:
-        s.sendall(_encode(["SELECT", db]))
-        assert s.recv(100) == b"+OK\r\n"
-    s.sendall(_encode(["BLPOP", key, "5"]))
+        assert conn.cmd("SELECT", db) == b"+OK\r\n"
+    conn.send("BLPOP", key, "5")
     time.sleep(0.2)                       # blocked by now
-    return s
+    return conn
 
 
-def _reply_of(s):
-    data = b""
-    while data.count(b"\r\n") < 5:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return data
+def _reply_of(conn):
+    with conn:
+        return conn.reply()
 
 
 @pytest.mark.parametrize("how", ["rename", "move", "copy", "swapdb"])
@@ -707,12 +661,8 @@ def test_blocked_client_served_by_arriving_key(r, how):
 # ---- RESP3 shapes ------------------------------------------------------------------
 
 def test_resp3_shapes(r):
-    with socket.create_connection(("127.0.0.1", r.server.port),
-                                  timeout=10) as s:
-        def cmd(*args):
-            s.sendall(_encode(args))
-            time.sleep(0.05)
-            return s.recv(65536)
+    with RespConn(r.server.port) as s:
+        cmd = s.cmd
         assert cmd("HELLO", "3").startswith(b"%7\r\n")
         assert cmd("GET", "nokey") == b"_\r\n"
         assert cmd("RANDOMKEY") == b"_\r\n"

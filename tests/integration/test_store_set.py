@@ -6,84 +6,15 @@ after), SPOP/SRANDMEMBER counts, SSCAN's coverage, RESP3 shapes and the
 keyspace events, as Redis 7.0.15 answers them.  The same tests run against
 redis-server with --target real.
 
-Error strings and RESP3 shapes are checked as raw bytes through a socket;
+Error strings and RESP3 shapes are checked as raw bytes (the `resp` fixture);
 the rest through redis-py (which returns SMEMBERS as a Python set).
 """
-import socket
 import time
 
 import pytest
 import redis
 
-from obtest import free_port, store_argv
-
-WRONGTYPE = (b"-WRONGTYPE Operation against a key holding the wrong kind "
-             b"of value\r\n")
-
-
-class Raw:
-    """A raw RESP connection: sends a command, returns the reply bytes."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line + b"\r\n"
-
-    def _exact(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def reply(self):
-        """One whole reply, as the bytes on the wire."""
-        line = self._line()
-        t = line[:1]
-        if t in (b"+", b"-", b":", b"_", b",", b"#", b"("):
-            return line
-        if t in (b"$", b"=", b"!"):
-            n = int(line[1:-2])
-            return line if n < 0 else line + self._exact(n + 2)
-        if t in (b"*", b"~", b">", b"%", b"|"):
-            n = int(line[1:-2])
-            if n < 0:
-                return line
-            if t in (b"%", b"|"):
-                n *= 2
-            return line + b"".join(self.reply() for _ in range(n))
-        raise AssertionError("bad reply %r" % line)
-
-    def cmd(self, *args):
-        self.send(*args)
-        return self.reply()
-
-
-@pytest.fixture
-def raw(r):
-    conn = Raw(r.server.port)
-    yield conn
-    conn.close()
+from obtest import WRONGTYPE_REPLY, RespConn, free_port, store_argv
 
 
 def bulks(*items):
@@ -133,44 +64,44 @@ def test_empty_set_is_deleted(r):
     assert r.smembers("dst") == {b"m"}
 
 
-def test_small_replies_raw(r, raw):
-    assert raw.cmd("SADD", "s", "1", "2", "3") == b":3\r\n"
-    assert raw.cmd("SMEMBERS", "s") == b"*3\r\n" + bulks(b"1", b"2", b"3")
-    assert raw.cmd("SISMEMBER", "s", "2") == b":1\r\n"
-    assert raw.cmd("SMISMEMBER", "s", "1", "9") == b"*2\r\n:1\r\n:0\r\n"
-    assert raw.cmd("SMISMEMBER", "nokey", "1") == b"*1\r\n:0\r\n"
-    assert raw.cmd("SMEMBERS", "nokey") == b"*0\r\n"
-    assert raw.cmd("SPOP", "nokey") == b"$-1\r\n"
-    assert raw.cmd("SRANDMEMBER", "nokey") == b"$-1\r\n"
-    assert raw.cmd("SPOP", "nokey", "2") == b"*0\r\n"
-    assert raw.cmd("SPOP", "nokey", "0") == b"*0\r\n"
-    assert raw.cmd("SPOP", "s", "0") == b"*0\r\n"
-    assert raw.cmd("SRANDMEMBER", "nokey", "2") == b"*0\r\n"
-    assert raw.cmd("SRANDMEMBER", "s", "0") == b"*0\r\n"
-    assert raw.cmd("SRANDMEMBER", "nokey", "0") == b"*0\r\n"
+def test_small_replies_raw(r, resp):
+    assert resp.cmd("SADD", "s", "1", "2", "3") == b":3\r\n"
+    assert resp.cmd("SMEMBERS", "s") == b"*3\r\n" + bulks(b"1", b"2", b"3")
+    assert resp.cmd("SISMEMBER", "s", "2") == b":1\r\n"
+    assert resp.cmd("SMISMEMBER", "s", "1", "9") == b"*2\r\n:1\r\n:0\r\n"
+    assert resp.cmd("SMISMEMBER", "nokey", "1") == b"*1\r\n:0\r\n"
+    assert resp.cmd("SMEMBERS", "nokey") == b"*0\r\n"
+    assert resp.cmd("SPOP", "nokey") == b"$-1\r\n"
+    assert resp.cmd("SRANDMEMBER", "nokey") == b"$-1\r\n"
+    assert resp.cmd("SPOP", "nokey", "2") == b"*0\r\n"
+    assert resp.cmd("SPOP", "nokey", "0") == b"*0\r\n"
+    assert resp.cmd("SPOP", "s", "0") == b"*0\r\n"
+    assert resp.cmd("SRANDMEMBER", "nokey", "2") == b"*0\r\n"
+    assert resp.cmd("SRANDMEMBER", "s", "0") == b"*0\r\n"
+    assert resp.cmd("SRANDMEMBER", "nokey", "0") == b"*0\r\n"
     # an intset is listed in its (sorted) order
-    assert raw.cmd("SRANDMEMBER", "s", "3") == b"*3\r\n" + bulks(b"1", b"2",
-                                                                  b"3")
-    assert raw.cmd("SSCAN", "nokey", "0") == b"*2\r\n$1\r\n0\r\n*0\r\n"
-    assert raw.cmd("SSCAN", "s", "0") == (b"*2\r\n$1\r\n0\r\n*3\r\n"
-                                          + bulks(b"1", b"2", b"3"))
+    assert resp.cmd("SRANDMEMBER", "s", "3") == b"*3\r\n" + bulks(b"1", b"2",
+                                                                   b"3")
+    assert resp.cmd("SSCAN", "nokey", "0") == b"*2\r\n$1\r\n0\r\n*0\r\n"
+    assert resp.cmd("SSCAN", "s", "0") == (b"*2\r\n$1\r\n0\r\n*3\r\n"
+                                           + bulks(b"1", b"2", b"3"))
 
 
-def test_arity_and_syntax_errors(raw):
-    assert raw.cmd("SADD", "s") == (b"-ERR wrong number of arguments for "
-                                    b"'sadd' command\r\n")
-    assert raw.cmd("SISMEMBER", "s", "a", "b") == (
+def test_arity_and_syntax_errors(resp):
+    assert resp.cmd("SADD", "s") == (b"-ERR wrong number of arguments for "
+                                     b"'sadd' command\r\n")
+    assert resp.cmd("SISMEMBER", "s", "a", "b") == (
         b"-ERR wrong number of arguments for 'sismember' command\r\n")
-    assert raw.cmd("SMOVE", "a", "b") == (
+    assert resp.cmd("SMOVE", "a", "b") == (
         b"-ERR wrong number of arguments for 'smove' command\r\n")
-    assert raw.cmd("SINTERCARD", "1") == (
+    assert resp.cmd("SINTERCARD", "1") == (
         b"-ERR wrong number of arguments for 'sintercard' command\r\n")
-    raw.cmd("SADD", "s", "a")
-    assert raw.cmd("SPOP", "s", "1", "2") == b"-ERR syntax error\r\n"
-    assert raw.cmd("SRANDMEMBER", "s", "1", "2") == b"-ERR syntax error\r\n"
+    resp.cmd("SADD", "s", "a")
+    assert resp.cmd("SPOP", "s", "1", "2") == b"-ERR syntax error\r\n"
+    assert resp.cmd("SRANDMEMBER", "s", "1", "2") == b"-ERR syntax error\r\n"
 
 
-def test_wrongtype(r, raw):
+def test_wrongtype(r, resp):
     r.set("str", "v")
     r.sadd("s", "1")
     for cmd in (("SADD", "str", "a"), ("SREM", "str", "a"),
@@ -187,9 +118,9 @@ def test_wrongtype(r, raw):
                 ("SUNIONSTORE", "d", "s", "str"),
                 ("SDIFFSTORE", "d", "s", "str"),
                 ("SINTERCARD", "2", "nokey", "str")):
-        assert raw.cmd(*cmd) == WRONGTYPE, cmd
+        assert resp.cmd(*cmd) == WRONGTYPE_REPLY, cmd
     # a missing source answers 0 before the destination's type is checked
-    assert raw.cmd("SMOVE", "nokey", "str", "1") == b":0\r\n"
+    assert resp.cmd("SMOVE", "nokey", "str", "1") == b":0\r\n"
     assert r.get("str") == b"v"
     assert r.exists("d") == 0
 
@@ -269,7 +200,7 @@ def test_spop_near_size_rebuilds_intset(r):
 
 # ---- SPOP and SRANDMEMBER -------------------------------------------------------
 
-def test_spop(r, raw):
+def test_spop(r, resp):
     members = {b"m%d" % i for i in range(100)}
     r.sadd("s", *members)
     one = r.spop("s")
@@ -286,17 +217,17 @@ def test_spop(r, raw):
     got = r.spop("i", 10)
     assert len(set(got)) == 10 and set(got) <= set(ints(50))
     assert r.smembers("i") == set(ints(50)) - set(got)
-    assert raw.cmd("SPOP", "i", "-1") == (b"-ERR value is out of range, "
-                                          b"must be positive\r\n")
-    assert raw.cmd("SPOP", "i", "abc") == (b"-ERR value is out of range, "
+    assert resp.cmd("SPOP", "i", "-1") == (b"-ERR value is out of range, "
                                            b"must be positive\r\n")
-    assert raw.cmd("SPOP", "nokey", "-1") == (b"-ERR value is out of range, "
-                                              b"must be positive\r\n")
-    assert raw.cmd("SPOP", "i", "9223372036854775807")[:4] == b"*40\r"
+    assert resp.cmd("SPOP", "i", "abc") == (b"-ERR value is out of range, "
+                                            b"must be positive\r\n")
+    assert resp.cmd("SPOP", "nokey", "-1") == (b"-ERR value is out of range, "
+                                               b"must be positive\r\n")
+    assert resp.cmd("SPOP", "i", "9223372036854775807")[:4] == b"*40\r"
     assert r.exists("i") == 0
 
 
-def test_srandmember(r, raw):
+def test_srandmember(r, resp):
     members = {b"m%d" % i for i in range(50)}
     r.sadd("s", *members)
     r.sadd("i", *ints(40))
@@ -321,19 +252,19 @@ def test_srandmember(r, raw):
     assert r.srandmember("o", 5) == [b"only"]
 
 
-def test_srandmember_count_errors(r, raw):
+def test_srandmember_count_errors(r, resp):
     r.sadd("s", "a")
     rng = (b"-ERR value is out of range, value must between "
            b"-9223372036854775807 and 9223372036854775807\r\n")
-    assert raw.cmd("SRANDMEMBER", "s", "-9223372036854775808") == rng
-    assert raw.cmd("SRANDMEMBER", "nokey", "-9223372036854775808") == rng
-    assert raw.cmd("SRANDMEMBER", "s", "abc") == (
+    assert resp.cmd("SRANDMEMBER", "s", "-9223372036854775808") == rng
+    assert resp.cmd("SRANDMEMBER", "nokey", "-9223372036854775808") == rng
+    assert resp.cmd("SRANDMEMBER", "s", "abc") == (
         b"-ERR value is not an integer or out of range\r\n")
-    assert raw.cmd("SRANDMEMBER", "nokey", "abc") == (
+    assert resp.cmd("SRANDMEMBER", "nokey", "abc") == (
         b"-ERR value is not an integer or out of range\r\n")
-    assert raw.cmd("SRANDMEMBER", "s", "9223372036854775808") == (
+    assert resp.cmd("SRANDMEMBER", "s", "9223372036854775808") == (
         b"-ERR value is not an integer or out of range\r\n")
-    assert raw.cmd("SRANDMEMBER", "s", "9223372036854775807") == (
+    assert resp.cmd("SRANDMEMBER", "s", "9223372036854775807") == (
         b"*1\r\n$1\r\na\r\n")
 
 
@@ -345,7 +276,7 @@ def test_srandmember_huge_negative_count_is_bounded(servers, tmp_path):
     argv = store_argv("onebox", port, tmp_path, {}) + [
         "--core.output_buffer_hard", "1048576"]
     servers(argv, (port,))
-    raw = Raw(port)
+    raw = RespConn(port)
     assert raw.cmd("SADD", "k", "a", "b") == b":2\r\n"
     started = time.monotonic()
     raw.send("SRANDMEMBER", "k", "-9223372036854775807")
@@ -358,7 +289,7 @@ def test_srandmember_huge_negative_count_is_bounded(servers, tmp_path):
     assert got <= 1048576 + 65536
     assert time.monotonic() - started < 10
     raw.close()
-    other = Raw(port)
+    other = RespConn(port)
     assert other.cmd("SCARD", "k") == b":2\r\n"
     # a large but legal count is answered whole
     other.send("SRANDMEMBER", "k", "-100000")
@@ -479,7 +410,7 @@ def test_store_forms(r):
     assert r.exists("d") == 0
 
 
-def test_sintercard(r, raw):
+def test_sintercard(r, resp):
     r.sadd("a", *ints(100))
     r.sadd("b", *ints(100)[50:], "x")
     assert r.sintercard(2, ["a", "b"]) == 50
@@ -488,19 +419,20 @@ def test_sintercard(r, raw):
     assert r.sintercard(2, ["a", "b"], limit=1000) == 50
     assert r.sintercard(1, ["b"]) == 51
     assert r.sintercard(2, ["a", "nokey"]) == 0
-    assert raw.cmd("SINTERCARD", "2", "a", "a", "LIMIT", "1", "limit", "0") \
+    assert resp.cmd("SINTERCARD", "2", "a", "a", "LIMIT", "1", "limit", "0") \
         == b":100\r\n"
     nk = b"-ERR numkeys should be greater than 0\r\n"
-    assert raw.cmd("SINTERCARD", "0", "a") == nk
-    assert raw.cmd("SINTERCARD", "-1", "a") == nk
-    assert raw.cmd("SINTERCARD", "abc", "a") == nk
-    assert raw.cmd("SINTERCARD", "3", "a", "b") == (
+    assert resp.cmd("SINTERCARD", "0", "a") == nk
+    assert resp.cmd("SINTERCARD", "-1", "a") == nk
+    assert resp.cmd("SINTERCARD", "abc", "a") == nk
+    assert resp.cmd("SINTERCARD", "3", "a", "b") == (
         b"-ERR Number of keys can't be greater than number of args\r\n")
     neg = b"-ERR LIMIT can't be negative\r\n"
-    assert raw.cmd("SINTERCARD", "1", "a", "LIMIT", "-1") == neg
-    assert raw.cmd("SINTERCARD", "1", "a", "LIMIT", "abc") == neg
-    assert raw.cmd("SINTERCARD", "1", "a", "LIMIT") == b"-ERR syntax error\r\n"
-    assert raw.cmd("SINTERCARD", "1", "a", "FOO", "1") == (
+    assert resp.cmd("SINTERCARD", "1", "a", "LIMIT", "-1") == neg
+    assert resp.cmd("SINTERCARD", "1", "a", "LIMIT", "abc") == neg
+    assert resp.cmd("SINTERCARD", "1", "a", "LIMIT") == \
+        b"-ERR syntax error\r\n"
+    assert resp.cmd("SINTERCARD", "1", "a", "FOO", "1") == (
         b"-ERR syntax error\r\n")
 
 
@@ -545,68 +477,69 @@ def test_sscan_members_removed_meanwhile(r):
     assert set(members[:1000]) <= seen
 
 
-def test_sscan_intset_and_errors(r, raw):
+def test_sscan_intset_and_errors(r, resp):
     r.sadd("i", *ints(300))
     # an intset comes back whole with cursor 0, whatever COUNT says
     cursor, page = r.sscan("i", 0, count=5)
     assert cursor == 0 and sorted(page, key=int) == ints(300)
     assert r.sscan("i", 0, match="1?") == (0, [b"%d" % i
                                                for i in range(10, 20)])
-    assert raw.cmd("SSCAN", "i", "abc") == b"-ERR invalid cursor\r\n"
-    assert raw.cmd("SSCAN", "i", "18446744073709551616") == (
+    assert resp.cmd("SSCAN", "i", "abc") == b"-ERR invalid cursor\r\n"
+    assert resp.cmd("SSCAN", "i", "18446744073709551616") == (
         b"-ERR invalid cursor\r\n")
-    assert raw.cmd("SSCAN", "nokey", "abc") == b"-ERR invalid cursor\r\n"
-    assert raw.cmd("SSCAN", "i", "-1")[:4] == b"*2\r\n"
-    assert raw.cmd("SSCAN", "i", "0", "COUNT", "0") == b"-ERR syntax error\r\n"
-    assert raw.cmd("SSCAN", "i", "0", "COUNT", "-1") == (
+    assert resp.cmd("SSCAN", "nokey", "abc") == b"-ERR invalid cursor\r\n"
+    assert resp.cmd("SSCAN", "i", "-1")[:4] == b"*2\r\n"
+    assert resp.cmd("SSCAN", "i", "0", "COUNT", "0") == \
+        b"-ERR syntax error\r\n"
+    assert resp.cmd("SSCAN", "i", "0", "COUNT", "-1") == (
         b"-ERR syntax error\r\n")
-    assert raw.cmd("SSCAN", "i", "0", "COUNT", "abc") == (
+    assert resp.cmd("SSCAN", "i", "0", "COUNT", "abc") == (
         b"-ERR value is not an integer or out of range\r\n")
-    assert raw.cmd("SSCAN", "i", "0", "COUNT") == b"-ERR syntax error\r\n"
-    assert raw.cmd("SSCAN", "i", "0", "MATCH") == b"-ERR syntax error\r\n"
-    assert raw.cmd("SSCAN", "i", "0", "TYPE", "set") == (
+    assert resp.cmd("SSCAN", "i", "0", "COUNT") == b"-ERR syntax error\r\n"
+    assert resp.cmd("SSCAN", "i", "0", "MATCH") == b"-ERR syntax error\r\n"
+    assert resp.cmd("SSCAN", "i", "0", "TYPE", "set") == (
         b"-ERR syntax error\r\n")
     # options are parsed after the lookup: a missing key ignores them
-    assert raw.cmd("SSCAN", "nokey", "0", "COUNT", "0") == (
+    assert resp.cmd("SSCAN", "nokey", "0", "COUNT", "0") == (
         b"*2\r\n$1\r\n0\r\n*0\r\n")
-    assert raw.cmd("SSCAN", "i", "0", "MATCH", "5", "COUNT", "1",
-                   "MATCH", "7") == b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\n7\r\n"
+    assert resp.cmd("SSCAN", "i", "0", "MATCH", "5", "COUNT", "1",
+                    "MATCH", "7") == b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\n7\r\n"
 
 
 # ---- RESP3 --------------------------------------------------------------------
 
-def test_resp3_shapes(r, raw):
-    assert raw.cmd("HELLO", "3")[:1] == b"%"
-    assert raw.cmd("SADD", "s", "1", "2", "3") == b":3\r\n"
+def test_resp3_shapes(r, resp):
+    assert resp.cmd("HELLO", "3")[:1] == b"%"
+    assert resp.cmd("SADD", "s", "1", "2", "3") == b":3\r\n"
     s3 = bulks(b"1", b"2", b"3")
-    assert raw.cmd("SMEMBERS", "s") == b"~3\r\n" + s3
-    assert raw.cmd("SINTER", "s", "s") == b"~3\r\n" + s3
-    assert raw.cmd("SUNION", "s", "nokey") == b"~3\r\n" + s3
-    assert raw.cmd("SDIFF", "s", "nokey") == b"~3\r\n" + s3
-    assert raw.cmd("SMEMBERS", "nokey") == b"~0\r\n"
-    assert raw.cmd("SINTER", "s", "nokey") == b"~0\r\n"
-    assert raw.cmd("SUNION", "nokey") == b"~0\r\n"
-    assert raw.cmd("SDIFF", "nokey") == b"~0\r\n"
-    assert raw.cmd("SPOP", "nokey") == b"_\r\n"
-    assert raw.cmd("SRANDMEMBER", "nokey") == b"_\r\n"
-    assert raw.cmd("SPOP", "nokey", "2") == b"~0\r\n"
-    assert raw.cmd("SPOP", "s", "0") == b"~0\r\n"
+    assert resp.cmd("SMEMBERS", "s") == b"~3\r\n" + s3
+    assert resp.cmd("SINTER", "s", "s") == b"~3\r\n" + s3
+    assert resp.cmd("SUNION", "s", "nokey") == b"~3\r\n" + s3
+    assert resp.cmd("SDIFF", "s", "nokey") == b"~3\r\n" + s3
+    assert resp.cmd("SMEMBERS", "nokey") == b"~0\r\n"
+    assert resp.cmd("SINTER", "s", "nokey") == b"~0\r\n"
+    assert resp.cmd("SUNION", "nokey") == b"~0\r\n"
+    assert resp.cmd("SDIFF", "nokey") == b"~0\r\n"
+    assert resp.cmd("SPOP", "nokey") == b"_\r\n"
+    assert resp.cmd("SRANDMEMBER", "nokey") == b"_\r\n"
+    assert resp.cmd("SPOP", "nokey", "2") == b"~0\r\n"
+    assert resp.cmd("SPOP", "s", "0") == b"~0\r\n"
     # SRANDMEMBER with a count stays an array
-    assert raw.cmd("SRANDMEMBER", "nokey", "2") == b"*0\r\n"
-    assert raw.cmd("SRANDMEMBER", "s", "5") == b"*3\r\n" + s3
-    assert raw.cmd("SRANDMEMBER", "s", "2")[:4] == b"*2\r\n"
-    assert raw.cmd("SRANDMEMBER", "s", "-4")[:4] == b"*4\r\n"
-    assert raw.cmd("SMISMEMBER", "s", "1", "9") == b"*2\r\n:1\r\n:0\r\n"
-    assert raw.cmd("SISMEMBER", "s", "1") == b":1\r\n"
-    assert raw.cmd("SINTERCARD", "1", "s") == b":3\r\n"
-    assert raw.cmd("SSCAN", "s", "0") == b"*2\r\n$1\r\n0\r\n*3\r\n" + s3
-    popped = raw.cmd("SPOP", "s", "1")
+    assert resp.cmd("SRANDMEMBER", "nokey", "2") == b"*0\r\n"
+    assert resp.cmd("SRANDMEMBER", "s", "5") == b"*3\r\n" + s3
+    assert resp.cmd("SRANDMEMBER", "s", "2")[:4] == b"*2\r\n"
+    assert resp.cmd("SRANDMEMBER", "s", "-4")[:4] == b"*4\r\n"
+    assert resp.cmd("SMISMEMBER", "s", "1", "9") == b"*2\r\n:1\r\n:0\r\n"
+    assert resp.cmd("SISMEMBER", "s", "1") == b":1\r\n"
+    assert resp.cmd("SINTERCARD", "1", "s") == b":3\r\n"
+    assert resp.cmd("SSCAN", "s", "0") == b"*2\r\n$1\r\n0\r\n*3\r\n" + s3
+    popped = resp.cmd("SPOP", "s", "1")
     assert popped[:4] == b"~1\r\n" and popped[4:] in (bulks(b"1"),
                                                       bulks(b"2"),
                                                       bulks(b"3"))
-    rest = raw.cmd("SPOP", "s", "5")
+    rest = resp.cmd("SPOP", "s", "5")
     assert rest[:4] == b"~2\r\n"
-    assert raw.cmd("SCARD", "s") == b":0\r\n"
+    assert resp.cmd("SCARD", "s") == b":0\r\n"
 
 
 # ---- keyspace events ------------------------------------------------------------

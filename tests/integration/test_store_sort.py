@@ -2,34 +2,9 @@
 sorting, BY with key and hash-field patterns and the no-sort pattern,
 LIMIT, GET with # and patterns, STORE); every test passes against
 redis-server too (--target real)."""
-import socket
-
 import pytest
 
-
-def _encode(args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a)
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-def err(r, *args):
-    with socket.create_connection(("127.0.0.1", r.server.port),
-                                  timeout=10) as s:
-        s.sendall(_encode(args))
-        data = b""
-        while not data.endswith(b"\r\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    assert data.startswith(b"-"), data
-    return data[1:-2].decode()
+from obtest import resp_err as err
 
 
 def sort(r, *args):

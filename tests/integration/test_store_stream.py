@@ -861,3 +861,35 @@ def test_rq_result_calls(r):
     assert latest[0][1] == {b"type": b"1", b"return_value": b"v11"}
     assert r.xlen(key) == 12          # ~: no node is full yet
     assert 0 < r.ttl(key) <= 500
+
+
+def test_nodes_like_redis(r):
+    """Nodes close where Redis's listpacks would (4096 bytes of listpack
+    encoding or 100 entries), so approximate trimming and radix-tree-keys
+    agree for big and integer-looking values too."""
+    for i in range(1, 61):
+        r.xadd("big", {"f": "x" * (i * 37 % 1000), "n": str(i * 1000)},
+               id="%d-0" % i)
+    assert r.xinfo_stream("big")["radix-tree-keys"] == 8
+    assert r.xtrim("big", maxlen=20, approximate=True) == 29
+    assert r.xlen("big") == 31
+    for i in range(1, 301):
+        r.xadd("ints", {"n": str(i * 99991)}, id="%d-0" % i)
+    assert r.xinfo_stream("ints")["radix-tree-keys"] == 3
+
+
+def test_slowlog_sees_dollar(r):
+    """XREAD BLOCK with $ (run inside MULTI, so it does not block) shows
+    its arguments as sent in the slowlog."""
+    r.config_set("slowlog-log-slower-than", 0)
+    r.slowlog_reset()
+    r.xadd("s", {"a": "1"})
+    p = r.pipeline()
+    p.xread({"s": "$"}, block=0)
+    p.xread({"s": "$", "t": "$"}, block=10)
+    assert p.execute() == [[], []]
+    r.config_set("slowlog-log-slower-than", 10000)
+    reads = [e["command"] for e in r.slowlog_get(10)
+             if e["command"].startswith(b"XREAD")]
+    assert reads == [b"XREAD BLOCK 10 STREAMS s t $ $",
+                     b"XREAD BLOCK 0 STREAMS s $"]

@@ -4,47 +4,14 @@ APPEND/SETRANGE/GETRANGE, LCS) against Redis 7.0.15's exact replies.
 Every test runs against onebox and, with --target real, against
 redis-server: the expected values are what redis-server answers.  Error
 strings are checked byte for byte through a raw socket (`err`)."""
-import socket
 import time
 
 import pytest
 import redis
 
-
-def _encode(args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a)
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-def raw_line(r, *args):
-    """The first line of the reply to one command, CRLF included."""
-    with socket.create_connection(("127.0.0.1", r.server.port),
-                                  timeout=10) as s:
-        s.sendall(_encode(args))
-        data = b""
-        while not data.endswith(b"\r\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        return data
-
-
-def err(r, *args):
-    """The error line of a command that must fail, without - and CRLF."""
-    line = raw_line(r, *args)
-    assert line.startswith(b"-"), line
-    return line[1:-2].decode()
-
-
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-NOT_INT = "ERR value is not an integer or out of range"
+from obtest import NOT_INT, WRONGTYPE
+from obtest import resp_err as err
+from obtest import resp_once as raw_line
 
 
 # ---- GET / SET ---------------------------------------------------------------

@@ -403,6 +403,8 @@ def test_zpop(r, raw2):
     assert raw2.cmd("ZPOPMIN", "z", 3) == b"*0\r\n"
     assert raw2.cmd("ZPOPMIN", "z", -1) == \
         b"-ERR value is out of range, must be positive\r\n"
+    assert raw2.cmd("ZPOPMIN", "z", "x") == \
+        b"-ERR value is out of range, must be positive\r\n"
     assert raw2.cmd("ZPOPMIN", "z", 1, 2) == b"-ERR syntax error\r\n"
 
 
@@ -483,6 +485,50 @@ def test_bzmpop_served_by_zincrby(r):
                             b"$3\r\n2.5\r\n")
     finally:
         c.close()
+
+
+def test_bzpop_served_by_store_commands(r):
+    r.zadd("src", {"a": 1, "b": 2})
+    c = Raw(r.server.port)
+    try:
+        c.s.sendall(_enc("BZPOPMAX", "dst", 5))
+        time.sleep(0.1)
+        assert r.zunionstore("dst", ["src"]) == 2
+        assert c.read() == b"*3\r\n$3\r\ndst\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        c.s.sendall(_enc("BZPOPMIN", "dst2", 5))
+        time.sleep(0.1)
+        assert r.zrangestore("dst2", "src", 1, 1) == 1
+        assert c.read() == \
+            b"*3\r\n$4\r\ndst2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        assert r.zrange("dst", 0, -1) == [b"a"]
+    finally:
+        c.close()
+
+
+def test_watch_sees_zset_changes(r):
+    r.zadd("z", {"a": 1})
+    for change in (lambda o: o.zadd("z", {"b": 2}),
+                   lambda o: o.zincrby("z", 1, "a"),
+                   lambda o: o.zrem("z", "b"),
+                   lambda o: o.zpopmin("z")):
+        with r.pipeline() as p:
+            p.watch("z")
+            other = redis.Redis(port=r.server.port)
+            change(other)
+            other.close()
+            p.multi()
+            p.zcard("z")
+            with pytest.raises(redis.WatchError):
+                p.execute()
+    # a change that changes nothing does not abort
+    r.zadd("z", {"a": 1})
+    with r.pipeline() as p:
+        p.watch("z")
+        assert r.zadd("z", {"a": 1}) == 0
+        assert r.zrem("z", "nope") == 0
+        p.multi()
+        p.zcard("z")
+        assert p.execute() == [1]
 
 
 # ---- set operations --------------------------------------------------------------
@@ -657,6 +703,11 @@ def test_encoding_of_results(r):
     assert r.object("encoding", "s") == b"listpack"
     assert r.zrangestore("s", "big2", 0, 150) == 151
     assert r.object("encoding", "s") == b"skiplist"
+    # by score the length is unknown: a listpack that grows into a skiplist
+    assert r.zrangestore("s", "big2", 0, 9, byscore=True) == 10
+    assert r.object("encoding", "s") == b"listpack"
+    assert r.zrangestore("s", "big2", 0, 150, byscore=True) == 151
+    assert r.object("encoding", "s") == b"skiplist"
 
 
 def test_big_set_operations(r):
@@ -743,4 +794,35 @@ def test_keyspace_events(r):
             break
         events.append(m["data"])
     assert events == [b"zadd", b"zincr", b"zrem", b"zpopmin", b"del"]
+    p.close()
+
+
+def test_keyspace_events_ranges_and_stores(r):
+    r.config_set("notify-keyspace-events", "KEA")
+    r.zadd("z", {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5})
+    r.zadd("l", {"a": 0, "b": 0})
+    p = r.pubsub()
+    p.psubscribe("__keyevent@0__:*")
+    assert p.get_message(timeout=1)["type"] == "psubscribe"
+    r.zremrangebyrank("z", 0, 0)
+    r.zremrangebyscore("z", 2, 2)
+    r.zremrangebylex("l", "-", "+")           # empties l: then "del"
+    r.zpopmax("z")
+    r.zrangestore("d1", "z", 0, -1)
+    r.zunionstore("d2", ["z"])
+    r.zinterstore("d3", ["z", "z"])
+    r.zdiffstore("d4", ["z", "d1"])           # empty: nothing to delete
+    r.zrangestore("d1", "z", 10, 20)          # empty: deletes d1
+    r.execute_command("ZMPOP", 1, "d2", "MIN")
+    got = []
+    for _ in range(20):
+        m = p.get_message(timeout=0.5)
+        if m is None:
+            break
+        got.append((m["channel"].split(b":", 1)[1], m["data"]))
+    assert got == [
+        (b"zremrangebyrank", b"z"), (b"zremrangebyscore", b"z"),
+        (b"zremrangebylex", b"l"), (b"del", b"l"), (b"zpopmax", b"z"),
+        (b"zrangestore", b"d1"), (b"zunionstore", b"d2"),
+        (b"zinterstore", b"d3"), (b"del", b"d1"), (b"zpopmin", b"d2")]
     p.close()

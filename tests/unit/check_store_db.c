@@ -20,8 +20,10 @@
 #include "store/store_glob.h"
 #include "store/store_object.h"
 
+#define T_STORE_OWN_FIXTURE
+#include "check_store_util.h"
+
 #define T_NOW   1700000000000LL
-#define T_MIB   (1024 * 1024)
 
 
 /* ---- fixture --------------------------------------------------------------- */
@@ -51,19 +53,10 @@ t_on_del(void *ctx, int dbid, const store_entry_t *e, store_del_why_t why)
 static void
 t_fix_init(t_fix_t *f, size_t limit, size_t page_size)
 {
-    ob_arena_conf_t   conf;
     store_dbs_conf_t  dconf;
-    char              err[256];
 
     memset(f, 0, sizeof(*f));
-    conf.limit = limit;
-    conf.page_size = page_size;
-    conf.min_chunk = 96;
-    conf.growth_factor = 1.25;
-    f->a = ob_arena_new(&conf, err, sizeof(err));
-    ck_assert_msg(f->a != NULL, "ob_arena_new: %s", err);
-    f->owner = ob_arena_owner_add(f->a, "store");
-    ck_assert_int_ge(f->owner, 0);
+    f->a = t_store_arena(limit, page_size, &f->owner);
 
     memset(&dconf, 0, sizeof(dconf));
     dconf.arena = f->a;
@@ -81,13 +74,9 @@ t_fix_init(t_fix_t *f, size_t limit, size_t page_size)
 static void
 t_fix_fini(t_fix_t *f)
 {
-    ob_arena_owner_stats_t  os;
-
     store_dbs_free(f->s);
     /* everything the store took went back */
-    ck_assert_int_eq(ob_arena_owner_stats(f->a, f->owner, &os), OB_OK);
-    ck_assert_uint_eq(os.bytes, 0);
-    ob_arena_destroy(f->a);
+    t_store_arena_free(f->a, f->owner);
 }
 
 

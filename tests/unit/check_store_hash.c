@@ -16,42 +16,10 @@
 #include "store/store_hash.h"
 #include "store/store_object.h"
 
+#include "check_store_util.h"
+
 
 /* ---- fixture ------------------------------------------------------------- */
-
-typedef struct t_fix_s {
-    ob_arena_t  *a;
-    int          owner;
-} t_fix_t;
-
-
-static void
-t_fix_init(t_fix_t *f, size_t limit, size_t page_size)
-{
-    ob_arena_conf_t  conf;
-    char             err[256];
-
-    conf.limit = limit;
-    conf.page_size = page_size;
-    conf.min_chunk = 96;
-    conf.growth_factor = 1.25;
-    f->a = ob_arena_new(&conf, err, sizeof(err));
-    ck_assert_msg(f->a != NULL, "ob_arena_new: %s", err);
-    f->owner = ob_arena_owner_add(f->a, "store");
-    ck_assert_int_ge(f->owner, 0);
-}
-
-
-static void
-t_fix_fini(t_fix_t *f)
-{
-    ob_arena_owner_stats_t  os;
-
-    ck_assert_int_eq(ob_arena_owner_stats(f->a, f->owner, &os), OB_OK);
-    ck_assert_uint_eq(os.bytes, 0);
-    ob_arena_destroy(f->a);
-}
-
 
 static store_obj_t *
 t_new(t_fix_t *f)

@@ -17,52 +17,10 @@
 #include "ob_arena.h"
 #include "store/store_listpack.h"
 
-#define T_MIB   (1024 * 1024)
+#include "check_store_util.h"
 
 
 /* ---- fixture --------------------------------------------------------------- */
-
-typedef struct t_fix_s {
-    ob_arena_t  *a;
-    int          owner;
-} t_fix_t;
-
-
-static void
-t_fix_init(t_fix_t *f, size_t limit, size_t page_size)
-{
-    ob_arena_conf_t  conf;
-    char             err[256];
-
-    memset(f, 0, sizeof(*f));
-    conf.limit = limit;
-    conf.page_size = page_size;
-    conf.min_chunk = 96;
-    conf.growth_factor = 1.25;
-    f->a = ob_arena_new(&conf, err, sizeof(err));
-    ck_assert_msg(f->a != NULL, "ob_arena_new: %s", err);
-    f->owner = ob_arena_owner_add(f->a, "store");
-    ck_assert_int_ge(f->owner, 0);
-}
-
-
-static void
-t_fix_done(t_fix_t *f)
-{
-    ob_arena_destroy(f->a);
-}
-
-
-/* The owner's bytes: 0 once every listpack is freed (exact sizes). */
-static size_t
-t_owner_bytes(t_fix_t *f)
-{
-    ob_arena_owner_stats_t  os;
-
-    ob_arena_owner_stats(f->a, f->owner, &os);
-    return os.bytes;
-}
-
 
 static void
 t_check(const uint8_t *lp)

@@ -17,51 +17,10 @@
 #include "store/store_object.h"
 #include "store/store_set.h"
 
-#define T_MIB   (1024 * 1024)
+#include "check_store_util.h"
 
 
 /* ---- fixture ----------------------------------------------------------- */
-
-typedef struct t_fix_s {
-    ob_arena_t   *a;
-    int           owner;
-} t_fix_t;
-
-
-static void
-t_fix_init(t_fix_t *f, size_t limit, size_t page_size)
-{
-    ob_arena_conf_t  conf;
-    char             err[256];
-
-    memset(f, 0, sizeof(*f));
-    conf.limit = limit;
-    conf.page_size = page_size;
-    conf.min_chunk = 96;
-    conf.growth_factor = 1.25;
-    f->a = ob_arena_new(&conf, err, sizeof(err));
-    ck_assert_msg(f->a != NULL, "ob_arena_new: %s", err);
-    f->owner = ob_arena_owner_add(f->a, "store");
-    ck_assert_int_ge(f->owner, 0);
-}
-
-
-static size_t
-t_owner_bytes(t_fix_t *f)
-{
-    ob_arena_owner_stats_t  st;
-
-    ck_assert_int_eq(ob_arena_owner_stats(f->a, f->owner, &st), OB_OK);
-    return st.bytes;
-}
-
-
-static void
-t_fix_fini(t_fix_t *f)
-{
-    ob_arena_destroy(f->a);
-}
-
 
 /* A small deterministic generator (the tests must repeat). */
 static uint64_t
@@ -171,7 +130,7 @@ START_TEST(test_intset_layout)
 
     store_intset_free(f.a, f.owner, is, alloc);
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
-    t_fix_fini(&f);
+    t_fix_done(&f);
 }
 END_TEST
 
@@ -236,7 +195,7 @@ START_TEST(test_intset_model)
     ck_assert_uint_eq(store_intset_encoding(is), 8);
     store_intset_free(f.a, f.owner, is, alloc);
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
-    t_fix_fini(&f);
+    t_fix_done(&f);
 }
 END_TEST
 
@@ -293,7 +252,7 @@ START_TEST(test_set_intset_limit)
 
     store_obj_free(f.a, f.owner, o);
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
-    t_fix_fini(&f);
+    t_fix_done(&f);
 }
 END_TEST
 
@@ -342,7 +301,7 @@ START_TEST(test_set_non_integer)
     store_obj_free(f.a, f.owner, o);
 
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
-    t_fix_fini(&f);
+    t_fix_done(&f);
 }
 END_TEST
 
@@ -413,7 +372,7 @@ START_TEST(test_set_hashtable_model)
     store_obj_free(f.a, f.owner, o);
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
     free(ref);
-    t_fix_fini(&f);
+    t_fix_done(&f);
 }
 END_TEST
 
@@ -459,7 +418,7 @@ START_TEST(test_set_elem_cross)
     store_obj_free(f.a, f.owner, hset);
     store_obj_free(f.a, f.owner, dst);
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
-    t_fix_fini(&f);
+    t_fix_done(&f);
 }
 END_TEST
 
@@ -511,7 +470,7 @@ START_TEST(test_set_dup_mem_maybe_intset)
 
     store_obj_free(f.a, f.owner, o);
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
-    t_fix_fini(&f);
+    t_fix_done(&f);
 }
 END_TEST
 
@@ -582,7 +541,7 @@ START_TEST(test_set_intset_blob)
 
     store_obj_free(f.a, f.owner, o);
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
-    t_fix_fini(&f);
+    t_fix_done(&f);
 }
 END_TEST
 
@@ -651,7 +610,7 @@ START_TEST(test_set_scan)
     store_obj_free(f.a, f.owner, o);
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
     free(s.seen);
-    t_fix_fini(&f);
+    t_fix_done(&f);
 }
 END_TEST
 
@@ -713,7 +672,7 @@ START_TEST(test_set_oom)
     ck_assert_uint_eq(store_set_size(o), 401);
     store_obj_free(f.a, f.owner, o);
     ck_assert_uint_eq(t_owner_bytes(&f), 0);
-    t_fix_fini(&f);
+    t_fix_done(&f);
 }
 END_TEST
 

@@ -418,6 +418,206 @@ START_TEST(test_zset_convert)
 END_TEST
 
 
+/* Collects a walk from a positioned iterator while in range. */
+static size_t
+t_walk(store_zset_it_t *it, const store_zrange_t *r, const store_zlex_t *lx,
+    char out[][80], double *scores, size_t max)
+{
+    size_t  n = 0;
+
+    for (; store_zset_it_valid(it) && n < max; store_zset_it_next(it)) {
+        if (r != NULL && !(it->rev ? store_zset_score_gte_min(it->score, r)
+                                   : store_zset_score_lte_max(it->score, r)))
+        {
+            break;
+        }
+        if (lx != NULL && !(it->rev ? store_zset_lex_gte_min(it->ele, it->len,
+                                                             lx)
+                                    : store_zset_lex_lte_max(it->ele, it->len,
+                                                             lx)))
+        {
+            break;
+        }
+        memcpy(out[n], it->ele, it->len);
+        out[n][it->len] = '\0';
+        scores[n] = it->score;
+        n++;
+    }
+    return n;
+}
+
+
+/* The same random members in a listpack and in a skiplist set answer
+ * every range query (score, lex, both directions, counts) and every range
+ * removal alike. */
+START_TEST(test_zset_encodings_agree)
+{
+    static char       a1[130][80], a2[130][80];
+    double            s1[130], s2[130];
+    t_fix_t           f;
+    store_obj_t      *lp, *sl;
+    store_zset_it_t   it;
+    store_zrange_t    r;
+    store_zlex_t      lx;
+    char              ele[16], mn[8], mx[8];
+    size_t            len, n1, n2, i;
+    int               out, round, rev, lexsame = _i;
+
+    t_fix_init(&f);
+    srandom(11 + _i);
+    for (round = 0; round < 300; round++) {
+        lp = store_zset_new(f.a, f.owner, 0, 0);
+        sl = store_zset_new(f.a, f.owner, 1000, 0);
+        for (i = 0; i < 100; i++) {
+            double  sc = lexsame ? 0 : (double) (random() % 10) / 2;
+
+            len = (size_t) snprintf(ele, sizeof(ele), "%c%ld",
+                                    'a' + (int) (random() % 5),
+                                    random() % 10);
+            ck_assert_int_eq(store_zset_add(f.a, f.owner, lp, sc, ele, len, 0,
+                                            &out, NULL), OB_OK);
+            ck_assert_int_eq(store_zset_add(f.a, f.owner, sl, sc, ele, len, 0,
+                                            &out, NULL), OB_OK);
+        }
+        ck_assert_int_eq(lp->encoding, STORE_ENC_LISTPACK);
+        ck_assert_int_eq(sl->encoding, STORE_ENC_SKIPLIST);
+        ck_assert_uint_eq(store_zset_len(lp), store_zset_len(sl));
+
+        r.min = (double) (random() % 12) / 2 - 0.5;
+        r.max = (double) (random() % 12) / 2 - 0.5;
+        r.minex = (int) (random() & 1);
+        r.maxex = (int) (random() & 1);
+        snprintf(mn, sizeof(mn), "%c%ld", 'a' + (int) (random() % 6),
+                 random() % 10);
+        snprintf(mx, sizeof(mx), "%c", 'a' + (int) (random() % 6));
+        lx = (store_zlex_t) { .min = (const uint8_t *) mn,
+                              .minlen = strlen(mn),
+                              .max = (const uint8_t *) mx,
+                              .maxlen = strlen(mx),
+                              .minex = (int) (random() & 1),
+                              .maxex = (int) (random() & 1),
+                              .mininf = random() % 5 == 0 ? -1 : 0,
+                              .maxinf = random() % 5 == 0 ? 1 : 0 };
+
+        for (rev = 0; rev < 2; rev++) {
+            store_zset_it_score(&it, lp, &r, rev);
+            n1 = t_walk(&it, &r, NULL, a1, s1, 130);
+            store_zset_it_score(&it, sl, &r, rev);
+            n2 = t_walk(&it, &r, NULL, a2, s2, 130);
+            ck_assert_uint_eq(n1, n2);
+            for (i = 0; i < n1; i++) {
+                ck_assert_str_eq(a1[i], a2[i]);
+                ck_assert(s1[i] == s2[i]);
+            }
+            if (rev == 0) {
+                ck_assert_uint_eq(store_zset_count_score(lp, &r), n1);
+                ck_assert_uint_eq(store_zset_count_score(sl, &r), n1);
+            }
+            if (!lexsame) {
+                continue;
+            }
+            store_zset_it_lex(&it, lp, &lx, rev);
+            n1 = t_walk(&it, NULL, &lx, a1, s1, 130);
+            store_zset_it_lex(&it, sl, &lx, rev);
+            n2 = t_walk(&it, NULL, &lx, a2, s2, 130);
+            ck_assert_uint_eq(n1, n2);
+            for (i = 0; i < n1; i++) {
+                ck_assert_str_eq(a1[i], a2[i]);
+            }
+            if (rev == 0) {
+                ck_assert_uint_eq(store_zset_count_lex(lp, &lx), n1);
+                ck_assert_uint_eq(store_zset_count_lex(sl, &lx), n1);
+            }
+        }
+        if (lexsame) {
+            ck_assert_int_eq(store_zset_del_lex(f.a, f.owner, lp, &lx),
+                             store_zset_del_lex(f.a, f.owner, sl, &lx));
+        } else {
+            ck_assert_int_eq(store_zset_del_score(f.a, f.owner, lp, &r),
+                             store_zset_del_score(f.a, f.owner, sl, &r));
+        }
+        store_zset_it_rank(&it, lp, 0, 0);
+        n1 = t_walk(&it, NULL, NULL, a1, s1, 130);
+        store_zset_it_rank(&it, sl, 0, 0);
+        n2 = t_walk(&it, NULL, NULL, a2, s2, 130);
+        ck_assert_uint_eq(n1, n2);
+        for (i = 0; i < n1; i++) {
+            ck_assert_str_eq(a1[i], a2[i]);
+            ck_assert_int_eq(store_zset_rank(sl, a1[i], strlen(a1[i]), 0,
+                                             NULL), (long long) i);
+        }
+        t_zfree(&f, lp);
+        t_zfree(&f, sl);
+    }
+    t_fix_fini(&f);
+}
+END_TEST
+
+
+/* The model of t_build's set: e000.. with score i / 2. */
+static void
+t_build_model(t_el_t *m, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        m[i].len = (size_t) snprintf(m[i].ele, sizeof(m[i].ele), "e%03zu", i);
+        m[i].score = (double) i / 2;
+    }
+}
+
+
+/* With the owner at its limit, whatever needs more memory fails and
+ * leaves the set as it was (both encodings, and the conversion). */
+START_TEST(test_zset_oom)
+{
+    t_fix_t                 f;
+    store_obj_t            *o;
+    ob_arena_owner_stats_t  os;
+    t_el_t                  m[200];
+    char                    big[200];
+    size_t                  i;
+    int                     out, rc;
+    int                     enc = _i == 0 ? STORE_ENC_LISTPACK
+                                          : STORE_ENC_SKIPLIST;
+    size_t                  n = _i == 0 ? 128 : 200;
+
+    t_fix_init(&f);
+    o = t_build(&f, n, enc);
+    t_build_model(m, n);
+    ck_assert_int_eq(ob_arena_owner_stats(f.a, f.owner, &os), OB_OK);
+    ob_arena_owner_set_limit(f.a, f.owner, os.bytes);
+
+    /* a member too long for a listpack: a new node, or the conversion */
+    memset(big, 'x', sizeof(big));
+    rc = store_zset_add(f.a, f.owner, o, 1, big, sizeof(big), 0, &out, NULL);
+    ck_assert_int_eq(rc, OB_ERR);
+    ck_assert_int_eq(out & STORE_ZADD_NAN, 0);
+    if (enc == STORE_ENC_LISTPACK) {
+        /* the 129th member could not turn it into a skiplist */
+        ck_assert_int_eq(o->encoding, STORE_ENC_LISTPACK);
+    }
+    ck_assert_uint_eq(store_zset_len(o), n);
+    t_check(o, m, n);
+
+    /* moving a member far (score 0 to 1000): done or refused, never half */
+    rc = store_zset_add(f.a, f.owner, o, 1000, "e000", 4, 0, &out, NULL);
+    if (rc == OB_OK) {
+        for (i = 0; i < n; i++) {
+            if (m[i].len == 4 && memcmp(m[i].ele, "e000", 4) == 0) {
+                m[i].score = 1000;
+            }
+        }
+    }
+    t_check(o, m, n);
+
+    ob_arena_owner_set_limit(f.a, f.owner, 0);
+    t_zfree(&f, o);
+    t_fix_fini(&f);
+}
+END_TEST
+
+
 START_TEST(test_zset_d2s)
 {
     char  buf[STORE_REPLY_DOUBLE_MAX];
@@ -448,6 +648,8 @@ store_zset_suite(void)
     tcase_add_loop_test(tc, test_zset_ranges, 0, 2);
     tcase_add_test(tc, test_zset_flags);
     tcase_add_test(tc, test_zset_convert);
+    tcase_add_loop_test(tc, test_zset_oom, 0, 2);
+    tcase_add_loop_test(tc, test_zset_encodings_agree, 0, 2);
     tcase_add_test(tc, test_zset_d2s);
     suite_add_tcase(s, tc);
     return s;
