@@ -400,6 +400,31 @@ store_dispatch_subcommand(store_client_t *c, const store_cmd_t *parent)
 }
 
 
+/* Whether MONITOR and SLOWLOG show argument i as "(redacted)", as Redis
+ * does for credentials: every argument of AUTH, the user and password after
+ * HELLO's AUTH. */
+static int
+store_arg_redacted(store_client_t *c, size_t i)
+{
+    size_t k;
+
+    if (i == 0) {
+        return 0;
+    }
+    if (store_arg_is(&c->argv[0], "auth")) {
+        return 1;
+    }
+    if (store_arg_is(&c->argv[0], "hello")) {
+        for (k = 2; k < i && k < c->argc; k++) {
+            if (store_arg_is(&c->argv[k], "auth") && i - k <= 2) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+
 /* Slowlog: Redis keeps at most 32 arguments (the last one then says
  * "... (N more arguments)"), each cut at 128 bytes and followed by
  * "... (N more bytes)". */
@@ -436,7 +461,10 @@ store_slowlog_add(store_client_t *c, uint64_t usec)
     }
     for (i = 0; i < argc; i++) {
         args[i] = c->argv[i];
-        if (argc != c->argc && i == argc - 1) {
+        if (store_arg_redacted(c, i)) {
+            args[i].data = (const uint8_t *) "(redacted)";
+            args[i].len = 10;
+        } else if (argc != c->argc && i == argc - 1) {
             n = snprintf(more[i], sizeof(more[i]), "... (%zu more arguments)",
                          c->argc - argc + 1);
             args[i].data = (const uint8_t *) more[i];
@@ -471,31 +499,6 @@ store_slowlog_add(store_client_t *c, uint64_t usec)
 }
 
 
-/* Whether MONITOR shows argument i as "(redacted)", as Redis does for
- * credentials: every argument of AUTH, the user and password after
- * HELLO's AUTH. */
-static int
-store_monitor_redacted(store_client_t *c, size_t i)
-{
-    size_t k;
-
-    if (i == 0) {
-        return 0;
-    }
-    if (store_arg_is(&c->argv[0], "auth")) {
-        return 1;
-    }
-    if (store_arg_is(&c->argv[0], "hello")) {
-        for (k = 2; k < i && k < c->argc; k++) {
-            if (store_arg_is(&c->argv[k], "auth") && i - k <= 2) {
-                return 1;
-            }
-        }
-    }
-    return 0;
-}
-
-
 /* MONITOR's line: +<time> [<db> <peer>] "arg" "arg"... */
 static void
 store_feed_monitors(store_client_t *c)
@@ -521,7 +524,7 @@ store_feed_monitors(store_client_t *c)
         m->r.write(m->r.ctx, head, (size_t) n);
         for (i = 0; i < c->argc; i++) {
             m->r.write(m->r.ctx, " \"", 2);
-            if (store_monitor_redacted(c, i)) {
+            if (store_arg_redacted(c, i)) {
                 m->r.write(m->r.ctx, "(redacted)\"", 11);
                 continue;
             }
@@ -586,10 +589,13 @@ store_client_call(store_client_t *c, const store_cmd_t *cmd)
     if (feed) {
         store_feed_monitors(c);
     }
+    /* EXEC is skip_slowlog in Redis 7.0 (its commands are logged one
+     * by one); store_int.h has no flag for it, hence the name. */
     if (st->slowlog_slower_than >= 0
         && usec >= (uint64_t) st->slowlog_slower_than
         && !(cmd->base.flags & STORE_CMD_BLOCKING && c->flags
-             & STORE_CLIENT_BLOCKED))
+             & STORE_CLIENT_BLOCKED)
+        && strcmp(cmd->base.name, "exec") != 0)
     {
         store_slowlog_add(c, usec);
     }
