@@ -960,3 +960,18 @@ def test_idle_timeout(srv, conn):
     assert sub.reply() == b"*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n"
     assert conn.cmd("RPUSH", "nolist", "x") == b":1\r\n"
     assert blocked.reply() == b"*2\r\n$6\r\nnolist\r\n$1\r\nx\r\n"
+
+
+def test_slowlog_redacts_credentials_and_skips_exec(conn, r):
+    r.config_set("slowlog-log-slower-than", 0)
+    conn.cmd("SLOWLOG", "RESET")
+    conn.cmd("AUTH", "x")
+    conn.cmd("HELLO", "2", "AUTH", "a", "b")
+    conn.cmd("MULTI")
+    conn.cmd("PING")
+    conn.cmd("EXEC")
+    log = r.slowlog_get(10)
+    assert [e["command"] for e in log if not e["command"].startswith(
+        b"CONFIG")] == [
+        b"PING", b"MULTI", b"HELLO 2 AUTH (redacted) (redacted)",
+        b"AUTH (redacted)", b"SLOWLOG RESET"]
