@@ -1196,6 +1196,13 @@ ob_arena_owner_class_stats(const ob_arena_t *a, int owner, unsigned class_id,
 }
 
 
+size_t
+ob_arena_owner_bytes(const ob_arena_t *a, int owner)
+{
+    return ob_arena_owner_is_valid(a, owner) ? a->owners[owner].bytes : 0;
+}
+
+
 int
 ob_arena_owner_stats(const ob_arena_t *a, int owner,
     ob_arena_owner_stats_t *out)

@@ -304,6 +304,9 @@ int  ob_arena_class_stats(const ob_arena_t *a, unsigned class_id,
 int  ob_arena_owner_class_stats(const ob_arena_t *a, int owner,
                                 unsigned class_id,
                                 ob_arena_class_stats_t *out /* OUT */);
+/* The bytes an owner holds (ob_arena_owner_stats' `bytes`), for checks
+ * on the hot path such as the store's maxmemory before each write. */
+size_t ob_arena_owner_bytes(const ob_arena_t *a, int owner);
 int  ob_arena_owner_stats(const ob_arena_t *a, int owner,
                           ob_arena_owner_stats_t *out /* OUT */);
 

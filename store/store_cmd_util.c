@@ -413,12 +413,13 @@ store_notify(store_t *st, int dbid, const ob_str_t *key, int event_class,
              const char *event)
 {
     char    chan[512];
-    size_t  elen = strlen(event);
+    size_t  elen;
     int     n;
 
     if (!(st->notify_flags & (unsigned) event_class)) {
         return;
     }
+    elen = strlen(event);
     if (st->notify_keyspace) {
         n = snprintf(chan, sizeof(chan), "__keyspace@%d__:", dbid);
         if ((size_t) n + key->len <= sizeof(chan)) {

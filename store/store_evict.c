@@ -26,25 +26,17 @@
 size_t
 store_used_memory(const store_t *st)
 {
-    ob_arena_owner_stats_t os;
-
-    if (ob_arena_owner_stats(st->arena, st->owner, &os) != OB_OK) {
-        return 0;
-    }
-    return os.bytes;
+    return ob_arena_owner_bytes(st->arena, st->owner);
 }
 
 
 size_t
 store_maxmemory(const store_t *st)
 {
-    ob_arena_stats_t as;
-
     if (st->maxmemory > 0) {
         return (size_t) st->maxmemory;
     }
-    ob_arena_stats(st->arena, &as);
-    return as.limit - as.limit / 32;
+    return st->budget - st->budget / 32;
 }
 
 

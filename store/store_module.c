@@ -283,6 +283,12 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
                           ob_conf_str(conf, "maxmemory"));
     }
     st->maxmemory = mm;
+    {
+        ob_arena_stats_t as;
+
+        ob_arena_stats(st->arena, &as);
+        st->budget = as.limit;
+    }
     s = ob_conf_str(conf, "maxmemory_policy");
     for (i = 0; store_policy_names[i] != NULL; i++) {
         if (strcmp(s, store_policy_names[i]) == 0) {

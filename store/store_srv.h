@@ -82,6 +82,7 @@ struct store_s {
     int                  databases;
     char                *requirepass;       /* NULL: none */
     long long            maxmemory;         /* bytes; 0: the whole budget */
+    size_t               budget;            /* the arena's limit (-m) */
     store_maxmem_policy_t maxmemory_policy;
     int                  maxmemory_samples;
     long long            proto_max_bulk_len;
@@ -117,6 +118,9 @@ struct store_s {
 
     /* time: cached per event, as Redis's server.mstime */
     int64_t              now_ms;
+    uint64_t             call_clock_us;     /* monotonic: when the last
+                                               command ended (or the batch
+                                               began) */
     int64_t              start_ms;
     char                 run_id[41];
     uint64_t             rng;               /* store_random's state */
