@@ -445,3 +445,14 @@ def test_exec_with_many_queued_commands(conn):
     assert reply.startswith(b"*10000\r\n:1\r\n:2\r\n")
     assert reply.endswith(b":10000\r\n")
     assert conn.cmd("LLEN", "l") == b":10000\r\n"
+
+
+def test_command_info_of_transaction_commands(conn):
+    assert conn.cmd("COMMAND", "INFO", "exec", "multi") == (
+        b"*2\r\n"
+        b"*10\r\n$4\r\nexec\r\n:1\r\n*4\r\n+noscript\r\n+loading\r\n+stale\r\n"
+        b"+skip_slowlog\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@slow\r\n+@transaction\r\n"
+        b"*0\r\n*0\r\n*0\r\n"
+        b"*10\r\n$5\r\nmulti\r\n:1\r\n*5\r\n+noscript\r\n+loading\r\n+stale\r\n"
+        b"+fast\r\n+allow_busy\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@fast\r\n"
+        b"+@transaction\r\n*0\r\n*0\r\n*0\r\n")
