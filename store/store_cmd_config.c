@@ -98,7 +98,6 @@ store_param_get_pass(store_t *st, const store_param_t *p, char *buf,
  * CONFIG GET shows the class back as Redis does.  A bit no event class
  * uses (store_int.h's STORE_NOTIFY_* stop at 0x0400).
  */
-#define STORE_NOTIFY_MODULE_  0x8000
 
 /* Redis shows the classes back in its canonical order. */
 static size_t
@@ -110,7 +109,7 @@ store_param_get_notify(store_t *st, const store_param_t *p, char *buf,
         { STORE_NOTIFY_LIST, 'l' }, { STORE_NOTIFY_SET, 's' },
         { STORE_NOTIFY_HASH, 'h' }, { STORE_NOTIFY_ZSET, 'z' },
         { STORE_NOTIFY_EXPIRED, 'x' }, { STORE_NOTIFY_EVICTED, 'e' },
-        { STORE_NOTIFY_STREAM, 't' }, { STORE_NOTIFY_MODULE_, 'd' },
+        { STORE_NOTIFY_STREAM, 't' }, { STORE_NOTIFY_MODULE, 'd' },
         { STORE_NOTIFY_KEY_MISS, 'm' }, { STORE_NOTIFY_NEW, 'n' }
     };
     unsigned all = STORE_NOTIFY_GENERIC | STORE_NOTIFY_STRING
@@ -262,47 +261,20 @@ static const char *
 store_param_set_notify(store_t *st, const store_param_t *p, const char *value,
                        char *why, size_t cap)
 {
-    char      *classes;
-    size_t     i, n = 0;
-    int        k = 0, e = 0, ks, ke;
-    unsigned   flags, module = 0;
+    int         ks, ke;
+    unsigned    flags;
     const char *err = NULL;
 
     (void) p;
     (void) why;
     (void) cap;
-    /*
-     * store_notify_parse drops the classes when neither K nor E is given;
-     * Redis keeps them (CONFIG GET shows them, and nothing is sent either
-     * way): parse with a K added, and take K and E from the value.  'd'
-     * (module key types) is valid in Redis and means nothing here.
-     */
-    classes = malloc(strlen(value) + 2);
-    if (classes == NULL) {
-        return "out of memory";
-    }
-    for (i = 0; value[i] != '\0'; i++) {
-        if (value[i] == 'K') {
-            k = 1;
-        } else if (value[i] == 'E') {
-            e = 1;
-        } else if (value[i] == 'd' || value[i] == 'A') {
-            module = STORE_NOTIFY_MODULE_;
-        }
-        if (value[i] != 'd') {
-            classes[n++] = value[i];
-        }
-    }
-    classes[n++] = 'K';
-    classes[n] = '\0';
-    if (store_notify_parse(classes, &flags, &ks, &ke) != OB_OK) {
+    if (store_notify_parse(value, &flags, &ks, &ke) != OB_OK) {
         err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
     } else {
-        st->notify_flags = flags | module;
-        st->notify_keyspace = k;
-        st->notify_keyevent = e;
+        st->notify_flags = flags;
+        st->notify_keyspace = ks;
+        st->notify_keyevent = ke;
     }
-    free(classes);
     return err;
 }
 

@@ -288,6 +288,8 @@ void store_notify(store_t *st, int dbid, const ob_str_t *key,
 #define STORE_NOTIFY_STREAM   0x0100   /* t */
 #define STORE_NOTIFY_KEY_MISS 0x0200   /* m */
 #define STORE_NOTIFY_NEW      0x0400   /* n */
+#define STORE_NOTIFY_MODULE   0x0800   /* d: Redis's module key types;
+                                          accepted, never raised here */
 
 /*
  * A list, sorted set or stream at `key` gained elements: clients blocked

@@ -178,8 +178,9 @@ store_notify_parse(const char *s, unsigned *flags, int *ks, int *ke)
                        | STORE_NOTIFY_LIST | STORE_NOTIFY_SET
                        | STORE_NOTIFY_HASH | STORE_NOTIFY_ZSET
                        | STORE_NOTIFY_EXPIRED | STORE_NOTIFY_EVICTED
-                       | STORE_NOTIFY_STREAM;
+                       | STORE_NOTIFY_STREAM | STORE_NOTIFY_MODULE;
                   break;
+        case 'd': f |= STORE_NOTIFY_MODULE; break;
         case 'g': f |= STORE_NOTIFY_GENERIC; break;
         case '$': f |= STORE_NOTIFY_STRING; break;
         case 'l': f |= STORE_NOTIFY_LIST; break;
@@ -197,10 +198,8 @@ store_notify_parse(const char *s, unsigned *flags, int *ks, int *ke)
             return OB_ERR;
         }
     }
-    /* Without K or E nothing is sent, whatever the classes (Redis). */
-    if (!k && !e) {
-        f = 0;
-    }
+    /* Without K or E nothing is sent (store_notify), but the classes are
+     * kept, as Redis keeps them for CONFIG GET. */
     *flags = f;
     *ks = k;
     *ke = e;
