@@ -156,6 +156,7 @@ store_dbs_new(const store_dbs_conf_t *conf)
     s->owner = conf->owner;
     s->on_del = conf->on_del;
     s->on_del_ctx = conf->on_del_ctx;
+    s->on_add = conf->on_add;
     s->rng = conf->seed != 0 ? conf->seed : 0x9e3779b97f4a7c15ULL;
 
     for (i = 0; i < n; i++) {
@@ -451,6 +452,9 @@ store_db_set(store_db_t *db, const void *key, size_t nkey, store_obj_t *val,
     e->val = val;
     store_db_touch(s, val, now_ms, 1);
     ob_hash_insert(&db->ks->keys, &e->hlink);
+    if (s->on_add != NULL) {
+        s->on_add(s->on_del_ctx, db->id, e);
+    }
     return OB_OK;
 }
 
@@ -780,6 +784,10 @@ store_db_rename(store_db_t *db, const void *src, size_t nsrc,
     /* the old name is not a deletion (RENAME propagates as itself) */
     (void) ob_hash_delete(&db->ks->keys, &se->hlink);
     store_entry_release(s, se);
+    /* the new name is added, even over an old value (Redis's dbAdd) */
+    if (s->on_add != NULL) {
+        s->on_add(s->on_del_ctx, db->id, de);
+    }
     return OB_OK;
 }
 
@@ -813,6 +821,9 @@ store_dbs_move(store_dbs_t *s, int from, int to, const void *key,
     ob_hash_insert(&dst->ks->keys, &e->hlink);
     if (x != NULL) {
         ob_hash_insert(&dst->ks->expires, &x->xlink);
+    }
+    if (s->on_add != NULL) {
+        s->on_add(s->on_del_ctx, dst->id, e);
     }
     return OB_OK;
 }

@@ -64,6 +64,10 @@ typedef enum {
 typedef void (*store_del_pt)(void *ctx, int dbid, const store_entry_t *e,
                              store_del_why_t why);
 
+/* Called when store_db_set adds a key that was not there (after it is
+ * linked); must not touch the databases. */
+typedef void (*store_add_pt)(void *ctx, int dbid, const store_entry_t *e);
+
 /* Per-key visitor of SCAN: e is borrowed for the call. */
 typedef void (*store_scan_pt)(void *arg, const store_entry_t *e);
 
@@ -87,6 +91,8 @@ typedef struct store_dbs_conf_s {
     int              ndb;        /* 0: STORE_DB_DEFAULT_N */
     store_del_pt     on_del;     /* optional */
     void            *on_del_ctx;
+    store_add_pt     on_add;     /* optional: a key was added (Redis's
+                                    dbAdd, the "new" keyspace event) */
     uint64_t         seed;       /* RANDOMKEY's generator (0: a fixed one) */
 } store_dbs_conf_t;
 
@@ -105,6 +111,7 @@ struct store_dbs_s {
     int              replica;    /* reads do not delete expired keys */
     store_del_pt     on_del;
     void            *on_del_ctx;
+    store_add_pt     on_add;         /* shares on_del_ctx */
     uint64_t         rng;
     int              expire_db;  /* where the next active cycle starts */
     uint64_t         expired_keys;   /* INFO stats expired_keys */

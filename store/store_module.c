@@ -241,6 +241,17 @@ store_conf_apply(store_t *st)
 }
 
 
+/* A key that did not exist was added: the "new" event (class n). */
+static void
+store_on_add(void *ctx, int dbid, const store_entry_t *e)
+{
+    store_t   *st = ctx;
+    ob_str_t   key = { .len = e->nkey, .data = (const uint8_t *) e->key };
+
+    store_notify(st, dbid, &key, STORE_NOTIFY_NEW, "new");
+}
+
+
 static void
 store_cron_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -325,7 +336,7 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
 
     st->dbs = store_dbs_new(&(store_dbs_conf_t) {
         .arena = st->arena, .owner = owner, .ndb = st->databases,
-        .on_del = store_on_del, .on_del_ctx = st,
+        .on_del = store_on_del, .on_del_ctx = st, .on_add = store_on_add,
         .seed = (uint64_t) (uintptr_t) st ^ (uint64_t) time(NULL) });
     if (st->dbs != NULL && store_cmds_init(st, err) != OB_OK) {
         store_fini(st);

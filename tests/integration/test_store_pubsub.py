@@ -435,3 +435,33 @@ def test_many_subscribers_and_channels(srv, conn):
     for s in subs:
         assert s.reply() == arr("message", "c30", "x")
     assert conn.cmd("PUBSUB", "CHANNELS").startswith(b"*69\r\n")
+
+
+def test_new_key_events(r):
+    """Class n: every key added (SET of a new key, RENAME's and MOVE's
+    targets, COPY, each type's first write), not a key overwritten."""
+    r.config_set("notify-keyspace-events", "En")
+    p = r.pubsub()
+    p.psubscribe("__keyevent@*__:new")
+    assert p.get_message(timeout=2)["type"] == "psubscribe"
+    r.set("a", 1)
+    r.set("a", 2)
+    r.rename("a", "b")
+    r.copy("b", "c")
+    r.move("c", 1)
+    r.lpush("l", "x")
+    r.hset("h", "f", "v")
+    r.zadd("z", {"m": 1})
+    r.xadd("x", {"f": "v"})
+    r.sadd("s", 1)
+    got = []
+    for _ in range(12):
+        m = p.get_message(timeout=1)
+        if m is None:
+            break
+        got.append((m["channel"], m["data"]))
+    ev0, ev1 = b"__keyevent@0__:new", b"__keyevent@1__:new"
+    assert got == [(ev0, b"a"), (ev0, b"b"), (ev0, b"c"), (ev1, b"c"),
+                   (ev0, b"l"), (ev0, b"h"), (ev0, b"z"), (ev0, b"x"),
+                   (ev0, b"s")]
+    p.close()
