@@ -10,69 +10,12 @@ import time
 import pytest
 import redis
 
+from obtest import RespConn as Resp
+
 WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind " \
             b"of value\r\n"
 NOT_INT = b"-ERR value is not an integer or out of range\r\n"
 SYNTAX = b"-ERR syntax error\r\n"
-
-
-class Resp:
-    """A raw RESP connection: cmd() sends one command and returns the
-    bytes of exactly one reply."""
-
-    def __init__(self, port, timeout=10.0):
-        self.sock = socket.create_connection(("127.0.0.1", port),
-                                             timeout=timeout)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            if isinstance(a, int):
-                a = str(a)
-            if isinstance(a, str):
-                a = a.encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("closed")
-            self.buf += data
-        i = self.buf.index(b"\r\n") + 2
-        line, self.buf = self.buf[:i], self.buf[i:]
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n:
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("closed")
-            self.buf += data
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def reply(self):
-        line = self._line()
-        kind = line[:1]
-        if kind in (b"$", b"=", b"!"):
-            n = int(line[1:-2])
-            return line if n < 0 else line + self._exact(n + 2)
-        if kind in (b"*", b"~", b">", b"%"):
-            n = int(line[1:-2])
-            if kind == b"%":
-                n *= 2
-            return line + b"".join(self.reply() for _ in range(max(n, 0)))
-        return line
-
-    def cmd(self, *args):
-        self.send(*args)
-        return self.reply()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import time
 import pytest
 import redis
 
-from resp_raw import RespConn
+from obtest import RespConn
 
 
 @pytest.fixture
@@ -437,7 +437,7 @@ def test_watch_then_disconnect_leaves_no_trace(srv, conn):
 
 def test_exec_with_many_queued_commands(conn):
     assert conn.cmd("MULTI") == b"+OK\r\n"
-    conn.send(b"".join(b"*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$%d\r\n%d\r\n"
+    conn.send_raw(b"".join(b"*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$%d\r\n%d\r\n"
                        % (len(str(i)), i) for i in range(10000)))
     for _ in range(10000):
         assert conn.reply() == b"+QUEUED\r\n"

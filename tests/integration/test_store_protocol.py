@@ -11,7 +11,7 @@ import socket
 import pytest
 import redis
 
-from resp_raw import RespConn, bulk, encode
+from obtest import RespConn, bulk, encode
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def conn(srv):
 
 def assert_closed_after(conn, data, error):
     """Sends data, expects exactly the error line, then the close."""
-    conn.send(data)
+    conn.send_raw(data)
     assert conn.expect(error + b"\r\n") == error + b"\r\n"
     assert conn.is_closed()
     assert conn.buf == b""
@@ -37,7 +37,7 @@ def assert_closed_after(conn, data, error):
 # ---------------------------------------------------------------- inline
 
 def test_inline_ping_and_empty_lines(conn):
-    conn.send(b"PING\r\n\nPING\n\r\n\r\nPING\r\nping hi\r\n")
+    conn.send_raw(b"PING\r\n\nPING\n\r\n\r\nPING\r\nping hi\r\n")
     assert conn.expect(b"+PONG\r\n" * 3) == b"+PONG\r\n" * 3
     assert conn.reply() == b"$2\r\nhi\r\n"
     assert conn.nothing_pending()
@@ -55,15 +55,15 @@ def test_inline_quoting(conn):
         (b'ECHO ""\r\n', b""),
     ]
     for line, want in cases:
-        conn.send(line)
+        conn.send_raw(line)
         assert conn.reply() == bulk(want), line
 
 
 def test_inline_unknown_command_with_args(conn):
-    conn.send(b"FOO bar baz\r\n")
+    conn.send_raw(b"FOO bar baz\r\n")
     assert conn.reply() == (b"-ERR unknown command 'FOO', with args "
                             b"beginning with: 'bar' 'baz' \r\n")
-    conn.send(b"nOsUcH\r\n")
+    conn.send_raw(b"nOsUcH\r\n")
     assert conn.reply() == (b"-ERR unknown command 'nOsUcH', with args "
                             b"beginning with: \r\n")
     # The connection stays open after a command error.
@@ -98,15 +98,15 @@ def test_wrong_arity(conn):
 
 
 def test_empty_multibulk_is_ignored(conn):
-    conn.send(b"*0\r\n*-1\r\nPING\r\n")
+    conn.send_raw(b"*0\r\n*-1\r\nPING\r\n")
     assert conn.reply() == b"+PONG\r\n"
     assert conn.nothing_pending()
 
 
 def test_bulk_trailer_is_not_checked(conn):
-    conn.send(b"*1\r\n$4\r\nPINGxx")
+    conn.send_raw(b"*1\r\n$4\r\nPINGxx")
     assert conn.reply() == b"+PONG\r\n"
-    conn.send(b"*2\r\n$4\r\nECHO\r\n$3\r\nabcde\r\nPING\r\n")
+    conn.send_raw(b"*2\r\n$4\r\nECHO\r\n$3\r\nabcde\r\nPING\r\n")
     assert conn.reply() == b"$3\r\nabc\r\n"
     assert conn.reply() == b"+PONG\r\n"
 
@@ -115,14 +115,14 @@ def test_bulk_trailer_is_not_checked(conn):
 
 def test_pipeline_1000_in_one_write(conn):
     req = b"".join(encode("ECHO", "m%d" % i) for i in range(1000))
-    conn.send(req)
+    conn.send_raw(req)
     for i in range(1000):
         assert conn.reply() == bulk("m%d" % i)
     assert conn.nothing_pending()
 
 
 def test_pipeline_mixed_inline_and_multibulk(conn):
-    conn.send(b"PING\r\n" + encode("ECHO", "x") + b"ECHO y\r\n"
+    conn.send_raw(b"PING\r\n" + encode("ECHO", "x") + b"ECHO y\r\n"
               + encode("PING", "z"))
     assert conn.reply() == b"+PONG\r\n"
     assert conn.reply() == b"$1\r\nx\r\n"
@@ -150,7 +150,7 @@ def test_protocol_error_closes(conn, data, error):
 
 
 def test_commands_before_the_bad_bytes_are_answered(conn):
-    conn.send(b"PING\r\n" + encode("ECHO", "a") + b"*1\r\nx\r\n")
+    conn.send_raw(b"PING\r\n" + encode("ECHO", "a") + b"*1\r\nx\r\n")
     assert conn.reply() == b"+PONG\r\n"
     assert conn.reply() == b"$1\r\na\r\n"
     assert conn.reply() == b"-ERR Protocol error: expected '$', got 'x'\r\n"
@@ -173,7 +173,7 @@ def test_too_big_bulk_count(conn):
 
 
 def test_big_multibulk_count_waits(conn):
-    conn.send(b"*1048577\r\n")
+    conn.send_raw(b"*1048577\r\n")
     assert conn.nothing_pending(0.3)
     assert not conn.is_closed(0.2)
 
@@ -210,15 +210,15 @@ def test_1mb_bulk_in_pieces(conn):
     # Byte by byte through the header and into the payload, then pieces
     # of every size, so every split point of the parser is crossed.
     while pos < 200:
-        conn.send(req[pos:pos + 1])
+        conn.send_raw(req[pos:pos + 1])
         pos += 1
     while pos < len(req):
         n = rnd.choice(sizes)
-        conn.send(req[pos:pos + n])
+        conn.send_raw(req[pos:pos + n])
         pos += n
     assert conn.reply() == bulk(value)
     # And the same again in one write, followed by a command.
-    conn.send(req + encode("PING"))
+    conn.send_raw(req + encode("PING"))
     assert conn.reply() == bulk(value)
     assert conn.reply() == b"+PONG\r\n"
 
@@ -360,7 +360,7 @@ def test_unauthenticated_multibulk_limit(authsrv):
                         b"-ERR Protocol error: unauthenticated "
                         b"multibulk length")
     c = RespConn(authsrv.port)
-    c.send(encode("CONFIG", "SET", *(["a"] * 8)))
+    c.send_raw(encode("CONFIG", "SET", *(["a"] * 8)))
     assert c.reply() == NOAUTH
 
 
@@ -383,7 +383,7 @@ def test_authenticated_client_has_no_small_limits(authsrv):
 # ------------------------------------------------------- QUIT, RESET
 
 def test_quit(conn):
-    conn.send(encode("QUIT") + encode("PING"))
+    conn.send_raw(encode("QUIT") + encode("PING"))
     assert conn.reply() == b"+OK\r\n"
     assert conn.is_closed()
     assert conn.buf == b""

@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from resp_raw import RespConn, bulk, encode
+from obtest import RespConn, bulk, encode
 
 
 @pytest.fixture
@@ -50,21 +50,21 @@ def push(*items):
 
 
 def test_subscribe_confirmations_and_counts(conn):
-    conn.send(encode("SUBSCRIBE", "c1", "c2", "c1"))
+    conn.send_raw(encode("SUBSCRIBE", "c1", "c2", "c1"))
     assert conn.reply() == arr("subscribe", "c1", 1)
     assert conn.reply() == arr("subscribe", "c2", 2)
     assert conn.reply() == arr("subscribe", "c1", 2)
-    conn.send(encode("PSUBSCRIBE", "p*", "q?"))
+    conn.send_raw(encode("PSUBSCRIBE", "p*", "q?"))
     assert conn.reply() == arr("psubscribe", "p*", 3)
     assert conn.reply() == arr("psubscribe", "q?", 4)
-    conn.send(encode("UNSUBSCRIBE", "c1", "nosuch"))
+    conn.send_raw(encode("UNSUBSCRIBE", "c1", "nosuch"))
     assert conn.reply() == arr("unsubscribe", "c1", 3)
     assert conn.reply() == arr("unsubscribe", "nosuch", 3)
-    conn.send(encode("PUNSUBSCRIBE", "q?"))
+    conn.send_raw(encode("PUNSUBSCRIBE", "q?"))
     assert conn.reply() == arr("punsubscribe", "q?", 2)
-    conn.send(encode("UNSUBSCRIBE"))
+    conn.send_raw(encode("UNSUBSCRIBE"))
     assert conn.reply() == arr("unsubscribe", "c2", 1)
-    conn.send(encode("PUNSUBSCRIBE"))
+    conn.send_raw(encode("PUNSUBSCRIBE"))
     assert conn.reply() == arr("punsubscribe", "p*", 0)
     # Out of subscribed mode: any command again.
     assert conn.cmd("ECHO", "x") == b"$1\r\nx\r\n"
@@ -99,11 +99,11 @@ def test_publish_counts_and_messages(srv, conn):
 
 def test_pubsub_introspection(srv, conn):
     a, b = RespConn(srv.port), RespConn(srv.port)
-    a.send(encode("SUBSCRIBE", "ch1", "ch2"))
+    a.send_raw(encode("SUBSCRIBE", "ch1", "ch2"))
     a.reply(), a.reply()
-    b.send(encode("SUBSCRIBE", "ch1", "other"))
+    b.send_raw(encode("SUBSCRIBE", "ch1", "other"))
     b.reply(), b.reply()
-    b.send(encode("PSUBSCRIBE", "p1*", "p2*", "p1*"))
+    b.send_raw(encode("PSUBSCRIBE", "p1*", "p2*", "p1*"))
     b.reply(), b.reply(), b.reply()
     a.cmd("PSUBSCRIBE", "p1*")
     reply = conn.cmd("PUBSUB", "CHANNELS")
@@ -173,8 +173,8 @@ def test_resp3_push_between_replies(srv, conn):
     conn.cmd("HELLO", "3")
     conn.cmd("SUBSCRIBE", "c")
     for i in range(50):
-        pub.send(encode("PUBLISH", "c", "m%d" % i))
-        conn.send(encode("ECHO", "e%d" % i))
+        pub.send_raw(encode("PUBLISH", "c", "m%d" % i))
+        conn.send_raw(encode("ECHO", "e%d" % i))
     got_push, got_echo = [], []
     for _ in range(100):
         frame = conn.reply()
@@ -193,7 +193,7 @@ def test_keyspace_notifications(srv, r):
     assert r.config_get("notify-keyspace-events") == {
         "notify-keyspace-events": "AKE"}
     sub = RespConn(srv.port)
-    sub.send(encode("PSUBSCRIBE", "__key*__:*"))
+    sub.send_raw(encode("PSUBSCRIBE", "__key*__:*"))
     assert sub.reply() == arr("psubscribe", "__key*__:*", 1)
     r.set("k", "v")
     assert sub.reply() == arr("pmessage", "__key*__:*",
@@ -356,7 +356,7 @@ def check_slow_subscriber_disconnected(limited):
     payload = b"x" * 65536
     counts = []
     for i in range(64):                 # 4 MiB: well past the limit
-        pub.send(encode("PUBLISH", "firehose", payload))
+        pub.send_raw(encode("PUBLISH", "firehose", payload))
         counts.append(int(pub.reply()[1:]))
         # The fast subscriber keeps reading.
         assert fast.reply() == arr("message", "firehose", payload)
@@ -426,7 +426,7 @@ def test_many_subscribers_and_channels(srv, conn):
     subs = [RespConn(srv.port) for _ in range(20)]
     for i, s in enumerate(subs):
         chans = ["c%d" % j for j in range(i, i + 50)]
-        s.send(encode("SUBSCRIBE", *chans))
+        s.send_raw(encode("SUBSCRIBE", *chans))
         for k, ch in enumerate(chans):
             assert s.reply() == arr("subscribe", ch, k + 1)
     assert conn.cmd("PUBSUB", "NUMSUB", "c0", "c19", "c49", "c68") == (

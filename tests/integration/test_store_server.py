@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from resp_raw import RespConn, bulk, encode
+from obtest import RespConn, bulk, encode
 
 
 @pytest.fixture
@@ -236,7 +236,7 @@ def test_client_pause_write_and_unpause(srv, conn):
     t0 = time.time()
     # Reads go on; PUBLISH (may replicate) waits.
     assert other.cmd("PING") == b"+PONG\r\n"
-    other.send(encode("PUBLISH", "ch", "m"))
+    other.send_raw(encode("PUBLISH", "ch", "m"))
     assert other.nothing_pending(0.3)
     assert conn.cmd("CLIENT", "UNPAUSE") == b"+OK\r\n"
     assert other.reply() == b":0\r\n"
@@ -245,11 +245,11 @@ def test_client_pause_write_and_unpause(srv, conn):
 
 def test_client_reply(srv, conn):
     assert conn.cmd("CLIENT", "REPLY", "foo") == b"-ERR syntax error\r\n"
-    conn.send(encode("CLIENT", "REPLY", "OFF") + encode("PING")
+    conn.send_raw(encode("CLIENT", "REPLY", "OFF") + encode("PING")
               + encode("ECHO", "hidden") + encode("NOSUCH"))
     assert conn.nothing_pending(0.3)
     assert conn.cmd("CLIENT", "REPLY", "ON") == b"+OK\r\n"
-    conn.send(encode("CLIENT", "REPLY", "SKIP") + encode("ECHO", "skipped")
+    conn.send_raw(encode("CLIENT", "REPLY", "SKIP") + encode("ECHO", "skipped")
               + encode("ECHO", "shown"))
     assert conn.reply() == b"$5\r\nshown\r\n"
     assert conn.nothing_pending(0.2)
@@ -621,7 +621,7 @@ def test_monitor(srv, conn):
     mon = RespConn(srv.port)
     assert mon.cmd("MONITOR") == b"+OK\r\n"
     port = conn.sock.getsockname()[1]
-    conn.send(b'ECHO "a b\\x00\\"\\\\\\n"\r\n')
+    conn.send_raw(b'ECHO "a b\\x00\\"\\\\\\n"\r\n')
     conn.reply()
     conn.cmd("PING")
     conn.cmd("CONFIG", "GET", "maxmemory")      # admin: not shown
@@ -679,7 +679,7 @@ def test_client_unblock(srv, conn):
     b = RespConn(srv.port)
     bid = int(b.cmd("CLIENT", "ID")[1:])
     assert conn.cmd("CLIENT", "UNBLOCK", str(bid)) == b":0\r\n"
-    b.send(encode("BLPOP", "nolist", "0"))
+    b.send_raw(encode("BLPOP", "nolist", "0"))
     wait_blocked(conn, 1)
     listing = conn.cmd("CLIENT", "LIST", "ID", str(bid))
     assert b" flags=b " in listing and b" cmd=blpop " in listing
@@ -691,7 +691,7 @@ def test_client_unblock(srv, conn):
     assert b.reply() == b"*-1\r\n"
     wait_blocked(conn, 0)
     assert b.cmd("PING") == b"+PONG\r\n"
-    b.send(encode("BLPOP", "nolist", "0") + encode("ECHO", "after"))
+    b.send_raw(encode("BLPOP", "nolist", "0") + encode("ECHO", "after"))
     wait_blocked(conn, 1)
     assert conn.cmd("CLIENT", "UNBLOCK", str(bid), "ERROR") == b":1\r\n"
     assert b.reply() == (b"-UNBLOCKED client unblocked via CLIENT "
@@ -704,14 +704,14 @@ def test_client_unblock(srv, conn):
 def test_kill_blocked_client(srv, conn):
     b = RespConn(srv.port)
     bid = int(b.cmd("CLIENT", "ID")[1:])
-    b.send(encode("BLPOP", "nolist", "0"))
+    b.send_raw(encode("BLPOP", "nolist", "0"))
     wait_blocked(conn, 1)
     assert conn.cmd("CLIENT", "KILL", "ID", str(bid)) == b":1\r\n"
     assert b.is_closed()
     wait_blocked(conn, 0)
     # A blocked client that goes away is no longer a waiter.
     b2 = RespConn(srv.port)
-    b2.send(encode("BLPOP", "l2", "0"))
+    b2.send_raw(encode("BLPOP", "l2", "0"))
     wait_blocked(conn, 1)
     b2.close()
     wait_blocked(conn, 0)
@@ -722,7 +722,7 @@ def test_kill_blocked_client(srv, conn):
 def test_blocked_clients_fifo_and_timeout(srv, conn):
     waiters = [RespConn(srv.port) for _ in range(3)]
     for w in waiters:
-        w.send(encode("BLPOP", "q", "0"))
+        w.send_raw(encode("BLPOP", "q", "0"))
         time.sleep(0.05)
     wait_blocked(conn, 3)
     assert conn.cmd("RPUSH", "q", "x1", "x2") == b":2\r\n"
@@ -801,7 +801,7 @@ def test_info_all_sections_and_instantaneous_ops(srv, conn):
     # Under load the rate is sampled; pipelined PINGs for a second.
     deadline = time.time() + 1.2
     while time.time() < deadline:
-        conn.send(encode("PING") * 200)
+        conn.send_raw(encode("PING") * 200)
         for _ in range(200):
             conn.reply()
     ops = int(info_dict(info_text(srv, "stats"))["Stats"]
@@ -915,7 +915,7 @@ def test_client_list_flags_and_counts(srv, conn):
     mon.cmd("MONITOR")
     sub = RespConn(srv.port)
     sid = int(sub.cmd("CLIENT", "ID")[1:])
-    sub.send(encode("SUBSCRIBE", "a", "b"))
+    sub.send_raw(encode("SUBSCRIBE", "a", "b"))
     sub.reply(), sub.reply()
     sub.cmd("PSUBSCRIBE", "p*")
     r3 = RespConn(srv.port)
@@ -949,7 +949,7 @@ def test_idle_timeout(srv, conn):
     assert sub.cmd("SUBSCRIBE", "c") == (
         b"*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n")
     blocked = RespConn(srv.port)
-    blocked.send(encode("BLPOP", "nolist", "0"))
+    blocked.send_raw(encode("BLPOP", "nolist", "0"))
     deadline = time.time() + 6
     while time.time() < deadline:
         assert conn.cmd("PING") == b"+PONG\r\n"     # conn stays active

@@ -14,63 +14,7 @@ import time
 import pytest
 import redis
 
-
-class Raw:
-    """A raw RESP connection: sends a command, returns the reply bytes."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line + b"\r\n"
-
-    def _exact(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def reply(self):
-        """One whole reply, as the bytes on the wire."""
-        line = self._line()
-        t = line[:1]
-        if t in (b"+", b"-", b":", b"_", b",", b"#", b"("):
-            return line
-        if t in (b"$", b"=", b"!"):
-            n = int(line[1:-2])
-            return line if n < 0 else line + self._exact(n + 2)
-        if t in (b"*", b"~", b">", b"%", b"|"):
-            n = int(line[1:-2])
-            if n < 0:
-                return line
-            if t in (b"%", b"|"):
-                n *= 2
-            return line + b"".join(self.reply() for _ in range(n))
-        raise AssertionError("bad reply %r" % line)
-
-    def cmd(self, *args):
-        self.send(*args)
-        return self.reply()
+from obtest import RespConn as Raw
 
 
 @pytest.fixture
