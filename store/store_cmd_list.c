@@ -108,77 +108,22 @@ store_list_reply_raw(store_client_t *c, const void *data, size_t len)
 }
 
 
-/*
- * Bulk replies of many elements (LRANGE, pops with a count), gathered in
- * a buffer on the stack and written in one call per STORE_LIST_BATCH
- * bytes: the connection's write path costs more per call than the
- * copying, and an LRANGE of 600 elements is 1800 pieces.  The bytes are
- * store_reply_bulk's ("$<len>\r\n<data>\r\n", in RESP2 and RESP3 alike).
- */
-#define STORE_LIST_BATCH  8192
-
-typedef struct store_list_batch_s {
-    store_client_t  *c;
-    size_t           len;
-    uint8_t          buf[STORE_LIST_BATCH];
-} store_list_batch_t;
-
-
-static void
-store_list_batch_flush(store_list_batch_t *b)
-{
-    store_list_reply_raw(b->c, b->buf, b->len);
-    b->len = 0;
-}
-
-
-static void
-store_list_batch_bulk(store_list_batch_t *b, const uint8_t *p, size_t len)
-{
-    char    digits[24];
-    size_t  n = 0, v = len;
-
-    if (len > STORE_LIST_BATCH / 2) {
-        store_list_batch_flush(b);
-        store_reply_bulk(&b->c->r, p, len);
-        return;
-    }
-    do {
-        digits[n++] = (char) ('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    if (b->len + 1 + n + 2 + len + 2 > sizeof(b->buf)) {
-        store_list_batch_flush(b);
-    }
-    b->buf[b->len++] = '$';
-    while (n > 0) {
-        b->buf[b->len++] = (uint8_t) digits[--n];
-    }
-    b->buf[b->len++] = '\r';
-    b->buf[b->len++] = '\n';
-    memcpy(b->buf + b->len, p, len);
-    b->len += len;
-    b->buf[b->len++] = '\r';
-    b->buf[b->len++] = '\n';
-}
-
-
 /* Up to n elements from the iterator on, as bulks. */
 static void
 store_list_reply_elems(store_client_t *c, store_list_iter_t *it, size_t n)
 {
-    store_list_batch_t  b;
-    const uint8_t      *p;
-    size_t              len;
-    char                buf[STORE_LIST_INTBUF];
+    store_reply_batch_t  b;
+    const uint8_t       *p;
+    size_t               len;
+    char                 buf[STORE_LIST_INTBUF];
 
-    b.c = c;
-    b.len = 0;
+    /* LRANGE of 600 elements is 1800 writes: gathered a buffer at a time */
+    store_reply_batch_init(&b, &c->r);
     while (n-- > 0 && store_list_iter_get(it, buf, &p, &len)) {
-        store_list_batch_bulk(&b, p, len);
+        store_reply_bulk(&b.r, p, len);
         store_list_iter_next(it);
     }
-    store_list_batch_flush(&b);
+    store_reply_batch_flush(&b);
 }
 
 
@@ -195,21 +140,9 @@ store_list_range_reply(store_client_t *c, store_list_t *l, long long start,
     store_list_iter_t   it;
     long long           llen = (long long) store_list_len(l), n;
 
-    if (start < 0) {
-        start += llen;
-    }
-    if (end < 0) {
-        end += llen;
-    }
-    if (start < 0) {
-        start = 0;
-    }
-    if (start > end || start >= llen) {
+    if (!store_rank_range(&start, &end, llen)) {
         store_reply_array(&c->r, 0);
         return;
-    }
-    if (end >= llen) {
-        end = llen - 1;
     }
     n = end - start + 1;
     store_reply_array(&c->r, (size_t) n);
@@ -873,22 +806,11 @@ store_cmd_ltrim(store_client_t *c)
     }
     l = store_list_of(o);
     llen = (long long) store_list_len(l);
-    if (start < 0) {
-        start += llen;
-    }
-    if (end < 0) {
-        end += llen;
-    }
-    if (start < 0) {
-        start = 0;
-    }
-    if (start > end || start >= llen) {
+    if (!store_rank_range(&start, &end, llen)) {
+        /* empty: everything goes, and the key with it */
         ltrim = llen;
         rtrim = 0;
     } else {
-        if (end >= llen) {
-            end = llen - 1;
-        }
         ltrim = start;
         rtrim = llen - end - 1;
     }

@@ -67,71 +67,15 @@ store_set_rand_below(store_client_t *c, size_t n)
 }
 
 
-/*
- * Bulk replies written in batches.  store_reply_bulk costs three writes
- * into the connection's evbuffer per member; a big SMEMBERS or a long
- * SRANDMEMBER -N is dominated by them.  Members are formatted into a
- * stack buffer instead and handed to the reply sink (the same write
- * callback store_reply uses, so failures and output limits behave alike)
- * a buffer at a time; a member too big for the buffer goes on its own.
- */
-#define STORE_SET_BATCH  16384
-
-typedef struct store_set_batch_s {
-    store_client_t  *c;
-    size_t           n;
-    char             buf[STORE_SET_BATCH];
-} store_set_batch_t;
-
-
 static void
-store_set_batch_flush(store_set_batch_t *b)
-{
-    store_reply_t  *r = &b->c->r;
-
-    if (b->n > 0 && !r->failed && r->write(r->ctx, b->buf, b->n) != OB_OK) {
-        r->failed = 1;
-    }
-    b->n = 0;
-}
-
-
-static void
-store_set_batch_elem(store_set_batch_t *b, const store_set_elem_t *e)
-{
-    char        ibuf[STORE_OBJ_INTBUF];
-    const char *p;
-    size_t      len, need;
-
-    p = store_set_elem_bytes(e, ibuf, &len);
-    need = 1 + STORE_REPLY_LL_MAX + 2 + len + 2;
-    if (b->n + need > STORE_SET_BATCH) {
-        store_set_batch_flush(b);
-        if (need > STORE_SET_BATCH) {
-            store_reply_bulk(&b->c->r, p, len);
-            return;
-        }
-    }
-    b->buf[b->n++] = '$';
-    b->n += store_reply_ll_format((long long) len, b->buf + b->n);
-    b->buf[b->n++] = '\r';
-    b->buf[b->n++] = '\n';
-    memcpy(b->buf + b->n, p, len);
-    b->n += len;
-    b->buf[b->n++] = '\r';
-    b->buf[b->n++] = '\n';
-}
-
-
-static void
-store_set_reply_elem(store_client_t *c, const store_set_elem_t *e)
+store_set_reply_elem(store_reply_t *r, const store_set_elem_t *e)
 {
     char        buf[STORE_OBJ_INTBUF];
     const char *p;
     size_t      len;
 
     p = store_set_elem_bytes(e, buf, &len);
-    store_reply_bulk(&c->r, p, len);
+    store_reply_bulk(r, p, len);
 }
 
 
@@ -139,22 +83,21 @@ store_set_reply_elem(store_client_t *c, const store_set_elem_t *e)
 static void
 store_set_reply_all(store_client_t *c, const store_obj_t *o, int as_set)
 {
-    store_set_batch_t  b;
-    store_set_elem_t   e;
-    size_t             i, n = store_set_size(o);
+    store_reply_batch_t  b;
+    store_set_elem_t     e;
+    size_t               i, n = store_set_size(o);
 
     if (as_set) {
         store_reply_set(&c->r, n);
     } else {
         store_reply_array(&c->r, n);
     }
-    b.c = c;
-    b.n = 0;
-    for (i = 0; i < n && !c->r.failed; i++) {
+    store_reply_batch_init(&b, &c->r);
+    for (i = 0; i < n && !b.r.failed; i++) {
         store_set_get(o, i, &e);
-        store_set_batch_elem(&b, &e);
+        store_set_reply_elem(&b.r, &e);
     }
-    store_set_batch_flush(&b);
+    store_reply_batch_flush(&b);
 }
 
 
@@ -484,15 +427,15 @@ store_cmd_smembers(store_client_t *c)
 static void
 store_cmd_spop_count(store_client_t *c)
 {
-    ob_arena_t        *a = store_arena(c);
-    int                owner = store_owner(c);
-    const ob_str_t    *key = &c->argv[1];
-    store_obj_t       *o;
-    store_set_batch_t  b;
-    store_set_elem_t   e;
-    long long          count;
-    size_t             size, remaining, i, pos;
-    int                wrong;
+    ob_arena_t          *a = store_arena(c);
+    int                  owner = store_owner(c);
+    const ob_str_t      *key = &c->argv[1];
+    store_obj_t         *o;
+    store_reply_batch_t  b;
+    store_set_elem_t     e;
+    long long            count;
+    size_t               size, remaining, i, pos;
+    int                  wrong;
 
     /* 7.0's getPositiveLongFromObjectOrReply answers "must be positive"
      * for a non-integer too (the shared helper says "not an integer") */
@@ -528,15 +471,14 @@ store_cmd_spop_count(store_client_t *c)
 
     remaining = size - (size_t) count;
     store_reply_set(&c->r, (size_t) count);
-    b.c = c;
-    b.n = 0;
+    store_reply_batch_init(&b, &c->r);
     for (i = 0; i < (size_t) count; i++) {
         pos = store_set_rand_below(c, size - i);
         store_set_get(o, pos, &e);
-        store_set_batch_elem(&b, &e);       /* copies the bytes */
+        store_set_reply_elem(&b.r, &e);       /* copies the bytes */
         store_set_remove_at(a, owner, o, pos);
     }
-    store_set_batch_flush(&b);
+    store_reply_batch_flush(&b);
     if (remaining * STORE_SPOP_MOVE_MUL <= (size_t) count) {
         /* an OOM here only leaves the hashtable encoding */
         (void) store_set_maybe_intset(a, owner, o);
@@ -572,7 +514,7 @@ store_cmd_spop(store_client_t *c)
     }
     pos = store_set_rand_below(c, store_set_size(o));
     store_set_get(o, pos, &e);
-    store_set_reply_elem(c, &e);
+    store_set_reply_elem(&c->r, &e);
     store_set_remove_at(store_arena(c), store_owner(c), o, pos);
     store_key_changed(c, key, STORE_NOTIFY_SET, "spop");
     store_set_delete_if_empty(c, key, o);
@@ -593,15 +535,15 @@ store_cmd_spop(store_client_t *c)
 static void
 store_cmd_srandmember_count(store_client_t *c)
 {
-    store_obj_t       *o;
-    store_set_batch_t  b;
-    store_set_elem_t   e;
-    long long          l;
-    unsigned long long count;
-    uint16_t           idx[STORE_SET_MAX_INTSET_ENTRIES];
-    size_t             size, i, j;
-    uint16_t           t;
-    int                wrong, uniq = 1;
+    store_obj_t         *o;
+    store_reply_batch_t  b;
+    store_set_elem_t     e;
+    long long            l;
+    unsigned long long   count;
+    uint16_t             idx[STORE_SET_MAX_INTSET_ENTRIES];
+    size_t               size, i, j;
+    uint16_t             t;
+    int                  wrong, uniq = 1;
 
     if (store_parse_ll(&c->argv[2], &l) != OB_OK) {
         store_add_err(c, STORE_ERR_NOT_INT);
@@ -637,13 +579,12 @@ store_cmd_srandmember_count(store_client_t *c)
         if (c->flags & (STORE_CLIENT_REPLY_OFF | STORE_CLIENT_REPLY_SKIP)) {
             return;
         }
-        b.c = c;
-        b.n = 0;
-        while (count-- > 0 && !c->r.failed) {
+        store_reply_batch_init(&b, &c->r);
+        while (count-- > 0 && !b.r.failed) {
             store_set_get(o, store_set_rand_below(c, size), &e);
-            store_set_batch_elem(&b, &e);
+            store_set_reply_elem(&b.r, &e);
         }
-        store_set_batch_flush(&b);
+        store_reply_batch_flush(&b);
         return;
     }
 
@@ -653,15 +594,14 @@ store_cmd_srandmember_count(store_client_t *c)
     }
 
     store_reply_array(&c->r, (size_t) count);
-    b.c = c;
-    b.n = 0;
+    store_reply_batch_init(&b, &c->r);
     if (o->encoding == STORE_ENC_HASHTABLE) {
         for (i = 0; i < count; i++) {
             store_set_swap(o, i, i + store_set_rand_below(c, size - i));
             store_set_get(o, i, &e);
-            store_set_batch_elem(&b, &e);
+            store_set_reply_elem(&b.r, &e);
         }
-        store_set_batch_flush(&b);
+        store_reply_batch_flush(&b);
         return;
     }
     if (size > STORE_SET_MAX_INTSET_ENTRIES) {
@@ -671,11 +611,11 @@ store_cmd_srandmember_count(store_client_t *c)
         for (i = 0, j = (size_t) count; i < size && j > 0; i++) {
             if (store_set_rand_below(c, size - i) < j) {
                 store_set_get(o, i, &e);
-                store_set_batch_elem(&b, &e);
+                store_set_reply_elem(&b.r, &e);
                 j--;
             }
         }
-        store_set_batch_flush(&b);
+        store_reply_batch_flush(&b);
         return;
     }
     for (i = 0; i < size; i++) {
@@ -687,9 +627,9 @@ store_cmd_srandmember_count(store_client_t *c)
         idx[i] = idx[j];
         idx[j] = t;
         store_set_get(o, idx[i], &e);
-        store_set_batch_elem(&b, &e);
+        store_set_reply_elem(&b.r, &e);
     }
-    store_set_batch_flush(&b);
+    store_reply_batch_flush(&b);
 }
 
 
@@ -717,7 +657,7 @@ store_cmd_srandmember(store_client_t *c)
         return;
     }
     store_set_get(o, store_set_rand_below(c, store_set_size(o)), &e);
-    store_set_reply_elem(c, &e);
+    store_set_reply_elem(&c->r, &e);
 }
 
 
@@ -813,15 +753,15 @@ static void
 store_set_inter_generic(store_client_t *c, const ob_str_t *keys, size_t n,
     const ob_str_t *dst, int card_only, long long limit)
 {
-    ob_arena_t        *a = store_arena(c);
-    int                owner = store_owner(c);
-    store_obj_t       *stack[STORE_SET_STACK_KEYS], **sets, *res;
-    store_set_batch_t  b;
-    store_set_vec_t    vec = { 0 };
-    store_set_elem_t   e;
-    size_t             i, j, size;
-    long long          card = 0;
-    int                added;
+    ob_arena_t          *a = store_arena(c);
+    int                  owner = store_owner(c);
+    store_obj_t         *stack[STORE_SET_STACK_KEYS], **sets, *res;
+    store_reply_batch_t  b;
+    store_set_vec_t      vec = { 0 };
+    store_set_elem_t     e;
+    size_t               i, j, size;
+    long long            card = 0;
+    int                  added;
 
     sets = store_set_array_or_reply(c, stack, n);
     if (sets == NULL) {
@@ -880,12 +820,11 @@ store_set_inter_generic(store_client_t *c, const ob_str_t *keys, size_t n,
         store_reply_int(&c->r, card);
     } else if (dst == NULL) {
         store_reply_set(&c->r, vec.n);
-        b.c = c;
-        b.n = 0;
-        for (i = 0; i < vec.n && !c->r.failed; i++) {
-            store_set_batch_elem(&b, &vec.v[i]);
+        store_reply_batch_init(&b, &c->r);
+        for (i = 0; i < vec.n && !b.r.failed; i++) {
+            store_set_reply_elem(&b.r, &vec.v[i]);
         }
-        store_set_batch_flush(&b);
+        store_reply_batch_flush(&b);
     } else {
         res = store_set_new(a, owner, 1);
         for (i = 0; res != NULL && i < vec.n; i++) {
@@ -1127,17 +1066,17 @@ store_set_scan_collect(void *arg, const store_set_elem_t *e)
 static void
 store_cmd_sscan(store_client_t *c)
 {
-    store_obj_t       *o;
-    store_set_batch_t  b;
-    store_set_vec_t    vec = { 0 };
-    store_set_elem_t   e;
-    const ob_str_t    *pat = NULL;
-    uint64_t           cursor, next = 0;
-    long long          count = 10;
-    char               buf[STORE_OBJ_INTBUF], cbuf[STORE_REPLY_LL_MAX + 4];
-    const char        *p;
-    size_t             i, n, len, kept;
-    int                wrong, clen;
+    store_obj_t         *o;
+    store_reply_batch_t  b;
+    store_set_vec_t      vec = { 0 };
+    store_set_elem_t     e;
+    const ob_str_t      *pat = NULL;
+    uint64_t             cursor, next = 0;
+    long long            count = 10;
+    char                 buf[STORE_OBJ_INTBUF], cbuf[STORE_REPLY_LL_MAX + 4];
+    const char          *p;
+    size_t               i, n, len, kept;
+    int                  wrong, clen;
 
     if (store_set_parse_cursor(&c->argv[2], &cursor) != OB_OK) {
         store_add_err(c, STORE_ERR_CURSOR);
@@ -1206,12 +1145,11 @@ store_cmd_sscan(store_client_t *c)
     clen = snprintf(cbuf, sizeof(cbuf), "%llu", (unsigned long long) next);
     store_reply_bulk(&c->r, cbuf, (size_t) clen);
     store_reply_array(&c->r, kept);
-    b.c = c;
-    b.n = 0;
-    for (i = 0; i < kept && !c->r.failed; i++) {
-        store_set_batch_elem(&b, &vec.v[i]);
+    store_reply_batch_init(&b, &c->r);
+    for (i = 0; i < kept && !b.r.failed; i++) {
+        store_set_reply_elem(&b.r, &vec.v[i]);
     }
-    store_set_batch_flush(&b);
+    store_reply_batch_flush(&b);
     free(vec.v);
 }
 

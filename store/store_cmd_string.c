@@ -68,44 +68,6 @@ store_str_still(store_client_t *c, const ob_str_t *key, const store_obj_t *o)
 
 
 /*
- * A raw string object of `len` bytes, not initialized, for the caller to
- * fill (APPEND, SETRANGE: the same layout store_obj_raw_new builds).
- * NULL on OOM.  new.
- */
-static store_obj_t *
-store_str_raw_alloc(store_client_t *c, size_t len)
-{
-    ob_arena_t   *a = store_str_arena(c);
-    int           owner = store_owner(c);
-    store_obj_t  *o;
-    void         *bytes = NULL;
-
-    if (len > UINT32_MAX) {
-        return NULL;
-    }
-    if (len > 0) {
-        bytes = ob_arena_alloc(a, owner, store_obj_raw_cap(len));
-        if (bytes == NULL) {
-            return NULL;
-        }
-    }
-    o = ob_arena_alloc(a, owner, sizeof(store_obj_t));
-    if (o == NULL) {
-        if (bytes != NULL) {
-            ob_arena_free(a, owner, bytes, store_obj_raw_cap(len));
-        }
-        return NULL;
-    }
-    o->type = STORE_OBJ_STRING;
-    o->encoding = STORE_ENC_RAW;
-    o->lru = 0;
-    o->len = (uint32_t) len;
-    o->v.ptr = bytes;
-    return o;
-}
-
-
-/*
  * A string object of p[0..len) that is never int-encoded: embstr up to
  * STORE_OBJ_EMBSTR_MAX bytes (store_object.h's layout: the bytes at
  * STORE_OBJ_HDR, an allocation of at least the header's size), raw
@@ -862,7 +824,7 @@ store_str_write(store_client_t *c, const ob_str_t *key, store_obj_t *o,
         return OB_OK;
     }
 
-    d = store_str_raw_alloc(c, newlen);
+    d = store_obj_raw_alloc(store_str_arena(c), store_owner(c), newlen);
     if (d == NULL) {
         return OB_ERR;
     }
@@ -981,7 +943,7 @@ store_cmd_setrange(store_client_t *c)
 
         if (o == NULL) {
             /* a new key, zero-filled before the bytes */
-            o = store_str_raw_alloc(c, newlen);
+            o = store_obj_raw_alloc(store_str_arena(c), store_owner(c), newlen);
             if (o == NULL) {
                 store_add_err(c, STORE_ERR_OOM);
                 return;

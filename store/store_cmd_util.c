@@ -362,6 +362,29 @@ store_arg_is(const ob_str_t *a, const char *opt)
 }
 
 
+int
+store_rank_range(long long *start, long long *end, long long len)
+{
+    /* len >= 0 and the indexes only move towards it: no overflow */
+    if (*start < 0) {
+        *start += len;
+    }
+    if (*end < 0) {
+        *end += len;
+    }
+    if (*start < 0) {
+        *start = 0;
+    }
+    if (*start > *end || *start >= len) {
+        return 0;
+    }
+    if (*end >= len) {
+        *end = len - 1;
+    }
+    return 1;
+}
+
+
 void
 store_reply_str(store_client_t *c, const char *s)
 {

@@ -51,55 +51,6 @@ store_zset_reply_elem(store_reply_t *r, const void *ele, size_t len,
 }
 
 
-static int
-zset_batch_write(void *ctx, const void *data, size_t len)
-{
-    store_zset_batch_t  *b = ctx;
-
-    if (len > sizeof(b->buf) - b->n) {
-        store_zset_batch_flush(b);
-        if (b->dst->failed) {
-            return OB_ERR;
-        }
-        if (len > sizeof(b->buf)) {
-            if (b->dst->write(b->dst->ctx, data, len) != OB_OK) {
-                b->dst->failed = 1;
-                return OB_ERR;
-            }
-            return OB_OK;
-        }
-    }
-    memcpy(b->buf + b->n, data, len);
-    b->n += len;
-    return OB_OK;
-}
-
-
-void
-store_zset_batch_init(store_zset_batch_t *b, store_reply_t *dst)
-{
-    b->dst = dst;
-    b->n = 0;
-    store_reply_init(&b->r, dst->proto, zset_batch_write, b);
-    b->r.failed = dst->failed;
-}
-
-
-void
-store_zset_batch_flush(store_zset_batch_t *b)
-{
-    if (b->n > 0 && !b->dst->failed
-        && b->dst->write(b->dst->ctx, b->buf, b->n) != OB_OK)
-    {
-        b->dst->failed = 1;
-    }
-    b->n = 0;
-    if (b->dst->failed) {
-        b->r.failed = 1;
-    }
-}
-
-
 /* strtod over an argument as Redis's zslParseRange reads it: the whole
  * argument must be used (leading spaces are strtod's), no NaN. */
 static int
@@ -731,15 +682,15 @@ static void
 zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
     int rev)
 {
-    int              withscores = 0, wrong, rev_auto = rev < 0;
-    long long        offset = 0, limit = -1, start, end, len;
-    size_t           j, minidx = kidx + 1, maxidx = kidx + 2, n = 0;
-    store_zrange_t   r;
-    store_zlex_t     lx;
-    store_obj_t     *o;
-    store_zset_it_t  it;
-    zrange_out_t     out;
-    store_zset_batch_t  batch;
+    int                  withscores = 0, wrong, rev_auto = rev < 0;
+    long long            offset = 0, limit = -1, start, end, len;
+    size_t               j, minidx = kidx + 1, maxidx = kidx + 2, n = 0;
+    store_zrange_t       r;
+    store_zlex_t         lx;
+    store_obj_t         *o;
+    store_zset_it_t      it;
+    zrange_out_t         out;
+    store_reply_batch_t  batch;
 
     if (rev_auto) {
         rev = 0;
@@ -835,23 +786,8 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
 
     if (type == ZRANGE_RANK) {
         len = (long long) store_zset_len(o);
-        if (start < 0) {
-            start += len;
-        }
-        if (end < 0) {
-            end += len;
-        }
-        if (start < 0) {
-            start = 0;
-        }
-        if (start > end || start >= len) {
-            n = 0;
-        } else {
-            if (end >= len) {
-                end = len - 1;
-            }
-            n = (size_t) (end - start + 1);
-        }
+        n = store_rank_range(&start, &end, len)
+            ? (size_t) (end - start + 1) : 0;
     }
     if (store) {
         /* Redis 7.0 sizes the destination by the rank range's length
@@ -872,10 +808,10 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
             n = zrange_walk(&it, offset, limit, &r, NULL, 0, NULL);
             store_zset_reply_begin(c, n, withscores);
         }
-        store_zset_batch_init(&batch, &c->r);
+        store_reply_batch_init(&batch, &c->r);
         store_zset_it_score(&it, o, &r, rev);
         zrange_walk(&it, offset, limit, &r, NULL, 0, &out);
-        store_zset_batch_flush(&batch);
+        store_reply_batch_flush(&batch);
         break;
     case ZRANGE_LEX:
         if (!store) {
@@ -883,20 +819,20 @@ zrange_generic(store_client_t *c, size_t kidx, int store, zrange_type_t type,
             n = zrange_walk(&it, offset, limit, NULL, &lx, 0, NULL);
             store_zset_reply_begin(c, n, 0);
         }
-        store_zset_batch_init(&batch, &c->r);
+        store_reply_batch_init(&batch, &c->r);
         store_zset_it_lex(&it, o, &lx, rev);
         zrange_walk(&it, offset, limit, NULL, &lx, 0, &out);
-        store_zset_batch_flush(&batch);
+        store_reply_batch_flush(&batch);
         break;
     default:
         if (!store) {
             store_zset_reply_begin(c, n, withscores);
         }
         if (n > 0) {
-            store_zset_batch_init(&batch, &c->r);
+            store_reply_batch_init(&batch, &c->r);
             store_zset_it_rank(&it, o, (size_t) start, rev);
             zrange_walk(&it, 0, -1, NULL, NULL, n, &out);
-            store_zset_batch_flush(&batch);
+            store_reply_batch_flush(&batch);
         }
         break;
     }
@@ -992,21 +928,9 @@ zremrange_generic(store_client_t *c, zrange_type_t type)
     }
     if (type == ZRANGE_RANK) {
         len = (long long) store_zset_len(o);
-        if (start < 0) {
-            start += len;
-        }
-        if (end < 0) {
-            end += len;
-        }
-        if (start < 0) {
-            start = 0;
-        }
-        if (start > end || start >= len) {
+        if (!store_rank_range(&start, &end, len)) {
             store_reply_int(&c->r, 0);
             return;
-        }
-        if (end >= len) {
-            end = len - 1;
         }
         deleted = store_zset_del_rank(store_arena(c), store_owner(c), o,
                                       (size_t) start, (size_t) end);

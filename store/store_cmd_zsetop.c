@@ -234,18 +234,18 @@ static void
 zop_generic(store_client_t *c, const ob_str_t *dstkey, size_t nkidx, zop_t op,
     int cardinality, const char *name)
 {
-    ob_arena_t        *a = store_arena(c);
-    int                owner = store_owner(c);
-    long long          setnum, limit = 0;
-    size_t             i, j, n, remaining;
-    zop_src_t         *src;
-    zop_ctx_t          x;
-    int                withscores = 0;
-    store_obj_t       *o;
-    store_zset_it_t    it;
-    store_zset_batch_t batch;
-    static const char *events[] = { "zunionstore", "zinterstore",
-                                    "zdiffstore" };
+    ob_arena_t          *a = store_arena(c);
+    int                  owner = store_owner(c);
+    long long            setnum, limit = 0;
+    size_t               i, j, n, remaining;
+    zop_src_t           *src;
+    zop_ctx_t            x;
+    int                  withscores = 0;
+    store_obj_t         *o;
+    store_zset_it_t      it;
+    store_reply_batch_t  batch;
+    static const char   *events[] = { "zunionstore", "zinterstore",
+                                      "zdiffstore" };
 
     if (store_get_ll_or_reply(c, &c->argv[nkidx], &setnum, NULL) != OB_OK) {
         return;
@@ -403,14 +403,14 @@ zop_generic(store_client_t *c, const ob_str_t *dstkey, size_t nkidx, zop_t op,
         goto done;
     }
     store_zset_reply_begin(c, n, withscores);
-    store_zset_batch_init(&batch, &c->r);
+    store_reply_batch_init(&batch, &c->r);
     for (store_zset_it_rank(&it, x.dst, 0, 0); store_zset_it_valid(&it);
          store_zset_it_next(&it))
     {
         store_zset_reply_elem(&batch.r, it.ele, it.len, it.score,
                               withscores);
     }
-    store_zset_batch_flush(&batch);
+    store_reply_batch_flush(&batch);
     store_zset_free(a, owner, x.dst);
     store_obj_free(a, owner, x.dst);
 
@@ -501,7 +501,7 @@ zrandmember_count(store_client_t *c, long long l, int withscores)
     store_zset_it_t      it;
     size_t               size, count, i, mask, *tab = NULL, need, left;
     int                  wrong, uniq = l >= 0;
-    store_zset_batch_t   b;
+    store_reply_batch_t  b;
 
     o = store_lookup_typed(c, &c->argv[1], STORE_OBJ_ZSET, 0, &wrong);
     if (wrong) {
@@ -518,24 +518,24 @@ zrandmember_count(store_client_t *c, long long l, int withscores)
      * count ends at the client's output limit, r.failed). */
     if (!uniq || count == 1) {
         store_zset_reply_begin(c, count, withscores);
-        store_zset_batch_init(&b, &c->r);
+        store_reply_batch_init(&b, &c->r);
         for (i = 0; i < count && !b.r.failed; i++) {
             store_zset_it_rank(&it, o, zrand(c, size), 0);
             store_zset_it_valid(&it);
             store_zset_reply_elem(&b.r, it.ele, it.len, it.score, withscores);
         }
-        store_zset_batch_flush(&b);
+        store_reply_batch_flush(&b);
         return;
     }
     if (count >= size) {
         store_zset_reply_begin(c, size, withscores);
-        store_zset_batch_init(&b, &c->r);
+        store_reply_batch_init(&b, &c->r);
         for (store_zset_it_rank(&it, o, 0, 0); store_zset_it_valid(&it);
              store_zset_it_next(&it))
         {
             store_zset_reply_elem(&b.r, it.ele, it.len, it.score, withscores);
         }
-        store_zset_batch_flush(&b);
+        store_reply_batch_flush(&b);
         return;
     }
     if (count * 3 <= size) {
@@ -550,7 +550,7 @@ zrandmember_count(store_client_t *c, long long l, int withscores)
         mask--;
     }
     store_zset_reply_begin(c, count, withscores);
-    store_zset_batch_init(&b, &c->r);
+    store_reply_batch_init(&b, &c->r);
     if (tab == NULL) {
         /* Most of the set: one ordered pass choosing each member with the
          * probability that leaves exactly `count` (Knuth's selection
@@ -583,7 +583,7 @@ zrandmember_count(store_client_t *c, long long l, int withscores)
         }
         free(tab);
     }
-    store_zset_batch_flush(&b);
+    store_reply_batch_flush(&b);
 }
 
 

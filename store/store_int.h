@@ -255,6 +255,15 @@ size_t store_format_long_double(long double v, char *buf /* [STORE_LDBL_MAX] */)
 /* 1 when a (an argument) equals the option `opt`, in any letter case. */
 int store_arg_is(const ob_str_t *a, const char *opt);
 
+/*
+ * A rank range [start, end] over `len` elements with Redis's rules
+ * (LRANGE, LTRIM, ZRANGE by rank, ZREMRANGEBYRANK): negative indexes
+ * count from the end, start is clamped to 0 and end to len - 1.  0: the
+ * range is empty (start > end or start >= len; start and end are then
+ * meaningless); 1: both are valid indexes, start <= end.
+ */
+int store_rank_range(long long *start, long long *end, long long len);
+
 /* Reply helpers for the shapes several types share. */
 void store_reply_str(store_client_t *c, const char *s);  /* bulk of a C string */
 void store_reply_obj(store_client_t *c, const store_obj_t *o); /* a string value */

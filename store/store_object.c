@@ -112,7 +112,7 @@ store_obj_raw_cap(size_t len)
 
 
 store_obj_t *
-store_obj_raw_new(ob_arena_t *a, int owner, const void *p, size_t len)
+store_obj_raw_alloc(ob_arena_t *a, int owner, size_t len)
 {
     store_obj_t  *o;
     void         *bytes = NULL;
@@ -135,14 +135,24 @@ store_obj_raw_new(ob_arena_t *a, int owner, const void *p, size_t len)
         }
         return NULL;
     }
-    if (len > 0) {
-        memcpy(bytes, p, len);
-    }
     o->type = STORE_OBJ_STRING;
     o->encoding = STORE_ENC_RAW;
     o->lru = 0;
     o->len = (uint32_t) len;
     o->v.ptr = bytes;
+    return o;
+}
+
+
+store_obj_t *
+store_obj_raw_new(ob_arena_t *a, int owner, const void *p, size_t len)
+{
+    store_obj_t  *o;
+
+    o = store_obj_raw_alloc(a, owner, len);
+    if (o != NULL && len > 0) {
+        memcpy(o->v.ptr, p, len);
+    }
     return o;
 }
 

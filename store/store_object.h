@@ -93,6 +93,10 @@ store_obj_t *store_obj_string_new(ob_arena_t *a, int owner, const void *p,
  * that it can grow in place.  NULL on OOM.  new. */
 store_obj_t *store_obj_raw_new(ob_arena_t *a, int owner, const void *p,
                                size_t len);
+/* The same with the bytes not initialized, for the caller to fill
+ * (APPEND and SETRANGE build the new value in place).  len 0: no bytes,
+ * v.ptr NULL.  NULL on OOM or len > UINT32_MAX.  new. */
+store_obj_t *store_obj_raw_alloc(ob_arena_t *a, int owner, size_t len);
 
 /*
  * The bytes a raw string of `len` bytes holds in the arena: `len` itself

@@ -108,4 +108,42 @@ size_t store_reply_ll_format(long long v, char *buf /* [STORE_REPLY_LL_MAX] */);
 size_t store_reply_double_format(double d,
                                  char *buf /* [STORE_REPLY_DOUBLE_MAX] */);
 
+/*
+ * Replies written in batches.  store_reply_bulk and store_reply_double
+ * each make two or three small writes into the sink, and a connection's
+ * write (an evbuffer append) costs more per call than copying the bytes:
+ * a long LRANGE, SMEMBERS or ZRANGE is dominated by those calls.  A batch
+ * is a store_reply_t (b.r) over a stack buffer that goes to `dst` (the
+ * same write callback, so failures and output limits behave alike) a
+ * buffer at a time; a write bigger than the buffer goes through on its
+ * own, after what is buffered; store_reply_bulk formats a bulk that fits
+ * straight into the buffer.  The bytes are those of writing to `dst`
+ * directly.
+ *
+ *   store_reply_batch_t  b;
+ *
+ *   store_reply_array(&c->r, n);
+ *   store_reply_batch_init(&b, &c->r);
+ *   for (...) {
+ *       store_reply_bulk(&b.r, ele, len);
+ *   }
+ *   store_reply_batch_flush(&b);
+ *
+ * Nothing may be written to `dst` directly between init and flush.  A
+ * failure of `dst` makes b.r.failed (and dst->failed) stick; b.r.failed
+ * is the one to check inside the loop.
+ */
+#define STORE_REPLY_BATCH  16384
+
+typedef struct store_reply_batch_s {
+    store_reply_t   r;            /* write the elements through this */
+    store_reply_t  *dst;          /* borrowed: the client's */
+    size_t          n;            /* bytes in buf */
+    char            buf[STORE_REPLY_BATCH];
+} store_reply_batch_t;
+
+void store_reply_batch_init(store_reply_batch_t *b, store_reply_t *dst);
+/* Hands what is buffered to dst; the batch may be written again after. */
+void store_reply_batch_flush(store_reply_batch_t *b);
+
 #endif /* OB_STORE_REPLY_H */

@@ -201,26 +201,6 @@ void store_zset_reply_begin(struct store_client_s *c, size_t n,
 void store_zset_reply_elem(store_reply_t *r, const void *ele, size_t len,
                            double score, int withscores);
 
-/*
- * Replies written in batches: store_reply_bulk and store_reply_double
- * each make three or four small writes into the connection; a long range
- * is dominated by them.  A batch is a store_reply_t (b.r) over a stack
- * buffer that goes to the client's sink (the same write callback, so
- * failures and output limits behave alike) a buffer at a time.  Nothing
- * may be written to `dst` directly between init and flush.
- */
-#define STORE_ZSET_BATCH  16384
-
-typedef struct store_zset_batch_s {
-    store_reply_t   r;            /* write the elements through this */
-    store_reply_t  *dst;          /* the client's */
-    size_t          n;
-    char            buf[STORE_ZSET_BATCH];
-} store_zset_batch_t;
-
-void store_zset_batch_init(store_zset_batch_t *b, store_reply_t *dst);
-void store_zset_batch_flush(store_zset_batch_t *b);
-
 /* ZRANGEBYSCORE's and ZRANGEBYLEX's bounds (Redis's zslParseRange and
  * zslParseLexRange).  OB_ERR: not valid (the caller replies). */
 int store_zset_parse_range(const ob_str_t *min, const ob_str_t *max,

@@ -801,6 +801,136 @@ START_TEST(test_reply_failure)
 END_TEST
 
 
+/* A buffer sink that counts its calls (a batch must make fewer). */
+typedef struct {
+    store_reply_buf_t  b;
+    size_t             calls;
+} t_count_sink_t;
+
+
+static int
+t_count_write(void *ctx, const void *data, size_t len)
+{
+    t_count_sink_t  *s = ctx;
+
+    s->calls++;
+    return store_reply_buf_write(&s->b, data, len);
+}
+
+
+/* Replies of every shape a batch carries, one of them (big) bigger than
+ * the batch's buffer, enough of them to fill it several times. */
+static void
+t_batch_mixed(store_reply_t *r, const char *big, size_t bigl)
+{
+    int  i;
+
+    store_reply_array(r, 2000 + 6);
+    for (i = 0; i < 1000; i++) {
+        store_reply_bulk(r, "member", (size_t) (i % 7));
+        store_reply_double(r, i * 0.1);
+    }
+    store_reply_bulk(r, big, bigl);
+    store_reply_int(r, -7);
+    store_reply_map(r, 1);
+    store_reply_bulk(r, "", 0);
+    store_reply_null(r);
+    store_reply_bulk(r, big, STORE_REPLY_BATCH - 3);
+}
+
+
+START_TEST(test_reply_batch)
+{
+    store_reply_batch_t  bt;
+    t_count_sink_t       direct, batched;
+    store_reply_buf_t    lim;
+    store_reply_t        r, dst;
+    size_t               bigl = 3 * STORE_REPLY_BATCH + 5;
+    char                *big;
+    int                  proto, i;
+
+    ck_assert_uint_ge(STORE_REPLY_BATCH, 8192);
+    big = malloc(bigl);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'x', bigl);
+
+    for (proto = 2; proto <= 3; proto++) {
+        memset(&direct, 0, sizeof(direct));
+        memset(&batched, 0, sizeof(batched));
+        store_reply_init(&r, proto, t_count_write, &direct);
+        t_batch_mixed(&r, big, bigl);
+        ck_assert_int_eq(r.failed, 0);
+
+        /* the same through a batch, flushed halfway and reused */
+        store_reply_init(&dst, proto, t_count_write, &batched);
+        store_reply_batch_init(&bt, &dst);
+        ck_assert_int_eq(bt.r.proto, proto);
+        t_batch_mixed(&bt.r, big, bigl);
+        store_reply_batch_flush(&bt);
+        store_reply_batch_init(&bt, &dst);
+        store_reply_batch_flush(&bt);                /* nothing: no write */
+        ck_assert_int_eq(bt.r.failed, 0);
+        ck_assert_int_eq(dst.failed, 0);
+
+        ck_assert_uint_eq(batched.b.len, direct.b.len);
+        ck_assert_int_eq(memcmp(batched.b.data, direct.b.data,
+                                direct.b.len), 0);
+        ck_assert_uint_lt(batched.calls * 50, direct.calls);
+        store_reply_buf_free(&direct.b);
+        store_reply_buf_free(&batched.b);
+    }
+
+    /* a destination that fails at a flush: the batch's writer fails from
+     * then on, and so does the destination */
+    memset(&lim, 0, sizeof(lim));
+    lim.max = STORE_REPLY_BATCH + 100;
+    store_reply_init(&dst, 2, store_reply_buf_write, &lim);
+    store_reply_batch_init(&bt, &dst);
+    for (i = 0; i < 10000 && !bt.r.failed; i++) {
+        store_reply_bulk(&bt.r, "member", 6);
+    }
+    ck_assert_int_eq(bt.r.failed, 1);
+    ck_assert_int_eq(dst.failed, 1);
+    ck_assert_int_lt(i, 10000);
+    ck_assert_int_eq(store_reply_bulk(&bt.r, "a", 1), OB_ERR);
+    store_reply_batch_flush(&bt);
+    ck_assert_int_eq(bt.r.failed, 1);
+    ck_assert_uint_le(lim.len, lim.max);
+    store_reply_buf_free(&lim);
+
+    /* a failure in the flush at the end sticks too */
+    memset(&lim, 0, sizeof(lim));
+    lim.max = 10;
+    store_reply_init(&dst, 2, store_reply_buf_write, &lim);
+    store_reply_batch_init(&bt, &dst);
+    ck_assert_int_eq(store_reply_bulk(&bt.r, "abcdefghij", 10), OB_OK);
+    store_reply_batch_flush(&bt);
+    ck_assert_int_eq(dst.failed, 1);
+    ck_assert_int_eq(bt.r.failed, 1);
+    ck_assert_uint_eq(lim.len, 0);
+    ck_assert_int_eq(store_reply_int(&bt.r, 1), OB_ERR);
+
+    /* a batch over a destination that has failed already starts failed */
+    store_reply_batch_init(&bt, &dst);
+    ck_assert_int_eq(bt.r.failed, 1);
+    ck_assert_int_eq(store_reply_simple(&bt.r, "OK", 2), OB_ERR);
+    store_reply_buf_free(&lim);
+
+    /* an element bigger than the buffer fails alone too */
+    memset(&lim, 0, sizeof(lim));
+    lim.max = bigl - 1;
+    store_reply_init(&dst, 3, store_reply_buf_write, &lim);
+    store_reply_batch_init(&bt, &dst);
+    ck_assert_int_eq(store_reply_bulk(&bt.r, big, bigl), OB_ERR);
+    ck_assert_int_eq(bt.r.failed, 1);
+    ck_assert_int_eq(dst.failed, 1);
+    store_reply_batch_flush(&bt);
+    store_reply_buf_free(&lim);
+    free(big);
+}
+END_TEST
+
+
 Suite *
 store_resp_suite(void)
 {
@@ -825,6 +955,7 @@ store_resp_suite(void)
     tc = tcase_create("reply");
     tcase_add_test(tc, test_reply_bytes);
     tcase_add_test(tc, test_reply_failure);
+    tcase_add_test(tc, test_reply_batch);
     suite_add_tcase(s, tc);
 
     return s;
