@@ -358,9 +358,17 @@ store_key_ready_db(store_client_t *c, int dbid, const ob_str_t *key)
 }
 
 
-/* Runs a blocked client's command again; 1 when it was served. */
+const ob_str_t *
+store_ready_key(const store_client_t *c)
+{
+    return (c->flags & STORE_CLIENT_RETRY) ? &c->ext->ready_key : NULL;
+}
+
+
+/* Runs a blocked client's command again for the key `ref` (ready); 1 when
+ * it was served. */
 static int
-store_block_retry(store_client_t *c)
+store_block_retry(store_client_t *c, const store_keyref_t *ref)
 {
     struct store_client_ext_s  *x = c->ext;
     ob_str_t                   *argv = c->argv;
@@ -370,6 +378,8 @@ store_block_retry(store_client_t *c)
     c->argc = x->blk_argc;
     store_client_select(c, x->blk_dbid);
     x->reblocked = 0;
+    x->ready_key.data = (const uint8_t *) ref->key;
+    x->ready_key.len = ref->nkey;
     c->flags |= STORE_CLIENT_RETRY;
     store_client_call(c, x->blk_cmd);
     c->flags &= ~STORE_CLIENT_RETRY;
@@ -398,7 +408,7 @@ store_serve_ready(store_t *st)
             store_client_t *c = w->c;
 
             next = w->next;
-            if (store_block_retry(c)) {
+            if (store_block_retry(c, ref)) {
                 /* unblocking removes w (and this client's other waiters,
                  * never `next`: a client waits on a key once) */
                 store_unblock(c);

@@ -983,9 +983,14 @@ static int
 store_list_serve_first(store_client_t *c, const ob_str_t *keys, size_t nkeys,
     int where, long long count)
 {
-    store_obj_t  *o;
-    size_t        j;
+    store_obj_t     *o;
+    size_t           j;
+    const ob_str_t  *ready = store_ready_key(c);
 
+    if (ready != NULL) {
+        keys = ready;           /* a re-run serves from the woken key */
+        nkeys = 1;
+    }
     for (j = 0; j < nkeys; j++) {
         o = store_lookup_write(c, &keys[j]);
         if (o == NULL) {

@@ -1087,6 +1087,30 @@ store_cmd_zpopmax(store_client_t *c)
 }
 
 
+/*
+ * A blocking pop's re-run: served from the woken key only, as Redis does;
+ * a key that is now empty or of another type leaves the client waiting
+ * (store_block notes it).  0 when this is not a re-run.
+ */
+static int
+bzpop_ready(store_client_t *c, int max, long long count, int mpop)
+{
+    const ob_str_t  *key = store_ready_key(c);
+    store_obj_t     *o;
+
+    if (key == NULL) {
+        return 0;
+    }
+    o = store_lookup_write(c, key);
+    if (o != NULL && o->type == STORE_OBJ_ZSET && store_zset_len(o) > 0) {
+        zpop_generic(c, key, 1, max, 1, count, mpop, mpop);
+    } else {
+        store_block(c, key, 1, 0, NULL);
+    }
+    return 1;
+}
+
+
 static void
 bzpop_cmd(store_client_t *c, int max)
 {
@@ -1098,6 +1122,9 @@ bzpop_cmd(store_client_t *c, int max)
     if (store_get_timeout_or_reply(c, &c->argv[c->argc - 1], &deadline)
         != OB_OK)
     {
+        return;
+    }
+    if (bzpop_ready(c, max, -1, 0)) {
         return;
     }
     for (j = 1; j < c->argc - 1; j++) {
@@ -1184,6 +1211,9 @@ zmpop_generic(store_client_t *c, size_t nkidx, int block)
         return;
     }
     if (store_get_timeout_or_reply(c, &c->argv[1], &deadline) != OB_OK) {
+        return;
+    }
+    if (bzpop_ready(c, max, count, 1)) {
         return;
     }
     for (j = 0; j < (size_t) numkeys; j++) {

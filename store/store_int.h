@@ -325,6 +325,13 @@ void store_key_ready_db(store_client_t *c, int dbid, const ob_str_t *key);
 void store_block(store_client_t *c, const ob_str_t *keys, size_t nkeys,
                  int64_t deadline_ms, void (*timeout_reply)(store_client_t *c));
 
+/* On a blocked command's re-run (STORE_CLIENT_RETRY): the key whose
+ * change woke the client.  Redis serves a woken client from that key
+ * only (a key that became something else, or another ready key, does not
+ * answer it), so a handler's re-run looks at this one key.  NULL when
+ * the command is not a re-run. */
+const ob_str_t *store_ready_key(const store_client_t *c);
+
 /* BLPOP-style timeout argument (seconds, a float, 0 = forever) as an
  * absolute deadline in ms (0: none).  OB_ERR: replied ("timeout is
  * negative", "timeout is not a float or out of range"). */

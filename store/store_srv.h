@@ -247,6 +247,7 @@ struct store_client_ext_s {
     struct event        *blk_timer;
     void               (*blk_timeout_reply)(store_client_t *c);
     int                  reblocked;         /* set by store_block on RETRY */
+    ob_str_t             ready_key;         /* the key being served (RETRY) */
 
     /* pub/sub */
     store_client_chan_t *chans;
