@@ -13,20 +13,16 @@
  * the harness itself checks that the server always ends the connection
  * (no hang) and that the cycle's accounting stays consistent.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "store/store_srv.h"
 #include "store/store.h"
 #include "ob_cycle.h"
+#include "fuzz_session.h"
 
 static ob_conf_t   fuzz_conf;
 static ob_cycle_t  fuzz_cycle;
@@ -75,12 +71,6 @@ fuzz_setup(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct sockaddr_in  sin;
-    char                buf[65536];
-    ssize_t             n;
-    size_t              sent = 0, piece;
-    int                 fd, rounds;
-
     if (fuzz_port == 0) {
         fuzz_setup();
     }
@@ -91,49 +81,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t) fuzz_port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *) &sin, sizeof(sin)) != 0) {
-        abort();
-    }
-
-    /* Send, read and run the reactor in turns until the server closes.
-     * The input goes in pieces of `piece` bytes (from its first byte), so
-     * that requests arrive split at every place and the resumable parser
-     * and the wait for big bulks are exercised. */
-    piece = size > 0 ? 1 + (size_t) (data[0] % 64) * (data[0] % 3 + 1) : 1;
-    if (size > 0 && data[0] >= 192) {
-        piece = size;                   /* a quarter of inputs: all at once */
-    }
-    for (rounds = 0; rounds < 100000; rounds++) {
-        if (sent < size) {
-            n = send(fd, data + sent, OB_MIN(piece, size - sent),
-                     MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (n > 0) {
-                sent += (size_t) n;
-            }
-            if (sent == size) {
-                shutdown(fd, SHUT_WR);
-            }
-        } else if (size == 0 && rounds == 0) {
-            shutdown(fd, SHUT_WR);
-        }
-        event_base_loop(fuzz_cycle.base, EVLOOP_NONBLOCK);
-        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-            break;
-        }
-    }
-    if (rounds == 100000) {
-        abort();                       /* the server never finished */
-    }
-    close(fd);
-    event_base_loop(fuzz_cycle.base, EVLOOP_NONBLOCK);   /* reap */
-    if (fuzz_cycle.stats.conns_current != 0) {
-        abort();
-    }
+    fuzz_session(&fuzz_cycle, fuzz_port, data, size);
     return 0;
 }

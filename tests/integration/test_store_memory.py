@@ -51,9 +51,10 @@ def test_allkeys_policies_evict_and_accept_every_write(store_server, policy):
     r = redis.Redis(port=srv.port)
     assert fill(r, 20000, 1000) == []
     assert r.info("stats")["evicted_keys"] > 0
-    assert r.dbsize() < 20000
-    # the newest write is there
-    assert r.get("k:19999") == b"x" * 1000
+    assert 0 < r.dbsize() < 20000
+    # (not even the newest key is sure to stay: the LRU clock counts
+    # seconds, so keys written in one second look alike to the sampler;
+    # redis-server evicted k:19999 once in CI)
 
 
 def test_volatile_policies_evict_only_keys_with_a_ttl(store_server):
