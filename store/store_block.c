@@ -337,13 +337,19 @@ store_key_ready(store_client_t *c, const ob_str_t *key)
 void
 store_key_ready_db(store_client_t *c, int dbid, const ob_str_t *key)
 {
-    store_t        *st = c->st;
+    store_ready_mark(c->st, dbid, key->data, key->len);
+}
+
+
+void
+store_ready_mark(store_t *st, int dbid, const void *key, size_t nkey)
+{
     store_keyref_t *ref;
 
     if (st->blocked_clients == 0) {
         return;
     }
-    ref = store_keyref_get(&st->blocking, dbid, key->data, key->len, 0);
+    ref = store_keyref_get(&st->blocking, dbid, key, nkey, 0);
     if (ref == NULL || ref->ready || ref->nwaiters == 0) {
         return;
     }

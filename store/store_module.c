@@ -217,6 +217,11 @@ store_on_del(void *ctx, int dbid, const store_entry_t *e, store_del_why_t why)
     store_t   *st = ctx;
     ob_str_t   key = { .len = e->nkey, .data = (const uint8_t *) e->key };
 
+    /* A stream that goes wakes its XREADGROUP readers, which answer
+     * UNBLOCKED (Redis's signalDeletedKeyAsReady); the others re-block. */
+    if (e->val != NULL && e->val->type == STORE_OBJ_STREAM) {
+        store_ready_mark(st, dbid, e->key, e->nkey);
+    }
     if (why == STORE_DEL_EXPLICIT) {
         return;
     }
@@ -261,6 +266,9 @@ store_cron_cb(evutil_socket_t fd, short what, void *arg)
     (void) what;
     store_client_refresh_time(st);
     store_dbs_active_expire(st->dbs, st->now_ms, STORE_EXPIRE_BUDGET_US, NULL);
+    if (st->ready_head != NULL && !st->serving_ready) {
+        store_serve_ready(st);          /* readers of expired streams */
+    }
 }
 
 

@@ -278,6 +278,9 @@ void  store_client_refresh_time(store_t *st);
 int   store_blocking_init(store_t *st);
 void  store_blocking_fini(store_t *st);
 void  store_serve_ready(store_t *st);
+/* Queues (dbid, key) as ready when clients wait on it (store_key_ready
+ * without a client: expiry, deletions seen by the keyspace). */
+void  store_ready_mark(store_t *st, int dbid, const void *key, size_t nkey);
 void  store_unblock(store_client_t *c);
 
 /* store_multi.c */

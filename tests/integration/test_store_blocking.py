@@ -55,3 +55,39 @@ def test_bzmpop_served_from_the_first_key_made_ready(r):
     t.join()
     assert res["v"] == [b"b", [[b"x", b"1"], [b"y", b"2"]]]
     assert r.zrange("a", 0, -1) == [b"z"]
+
+
+def test_xreadgroup_unblocked_when_its_stream_is_deleted(r):
+    r.xgroup_create("s", "g", id="$", mkstream=True)
+    t, res = blocked(r, lambda c: _catch(
+        lambda: c.xreadgroup("g", "c1", {"s": ">"}, block=0)))
+    assert r.delete("s") == 1
+    t.join(5)
+    assert res["v"] == "UNBLOCKED the stream key no longer exists"
+
+
+def test_xreadgroup_unblocked_when_its_stream_expires(r):
+    r.xgroup_create("s", "g", id="$", mkstream=True)
+    t, res = blocked(r, lambda c: _catch(
+        lambda: c.xreadgroup("g", "c1", {"s": ">"}, block=0)))
+    r.pexpire("s", 100)
+    t.join(5)
+    assert res["v"] == "UNBLOCKED the stream key no longer exists"
+
+
+def test_xread_stays_blocked_when_its_stream_is_deleted(r):
+    r.xadd("s", {"f": "v"}, id="1-1")
+    t, res = blocked(r, lambda c: c.xread({"s": "$"}, block=0))
+    assert r.delete("s") == 1
+    time.sleep(0.2)
+    assert "v" not in res
+    r.xadd("s", {"f": "w"}, id="2-1")
+    t.join(5)
+    assert res["v"] == [[b"s", [(b"2-1", {b"f": b"w"})]]]
+
+
+def _catch(fn):
+    try:
+        return fn()
+    except redis.exceptions.ResponseError as e:
+        return str(e)
