@@ -320,11 +320,6 @@ store_reply_unknown(store_client_t *c)
 }
 
 
-/* store_cmd_info.c: samples the instantaneous rates (declared here:
- * store_srv.h is not this file's). */
-void store_info_track(store_t *st);
-
-
 /* INFO commandstats' rejected_calls: a known command refused before it
  * ran (arity, authentication, OOM, context), as Redis's rejectCommand. */
 static void

@@ -546,9 +546,6 @@ store_cmd_config_set(store_client_t *c)
 }
 
 
-/* store_cmd_server.c (declared here: store_srv.h is not this file's). */
-void store_reply_help(store_client_t *c, const char *const *lines);
-
 /* Redis 7.0.15's CONFIG HELP, word for word. */
 static const char *const store_help_config[] = {
     "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

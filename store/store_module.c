@@ -91,7 +91,8 @@ static int
 store_cmds_init(store_t *st, ob_err_t *err)
 {
     const store_cmd_t *tables[] = {
-        store_cmds_server, store_cmds_config, store_cmds_info,
+        store_cmds_server, store_cmds_command, store_cmds_config,
+        store_cmds_info,
         store_cmds_multi, store_cmds_pubsub,
         store_cmds_string, store_cmds_keys, store_cmds_list,
         store_cmds_hash, store_cmds_set, store_cmds_zset, store_cmds_stream,

@@ -449,10 +449,6 @@ store_cmd_publish(store_client_t *c)
 }
 
 
-/* store_cmd_server.c (declared here: store_srv.h is not this file's). */
-void store_reply_subcommand_syntax(store_client_t *c);
-void store_reply_help(store_client_t *c, const char *const *lines);
-
 /* Redis 7.0.15's PUBSUB HELP, word for word. */
 static const char *const store_help_pubsub[] = {
     "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -478,7 +474,6 @@ store_cmd_pubsub_help(store_client_t *c)
 {
     store_reply_help(c, store_help_pubsub);
 }
-
 
 
 static void

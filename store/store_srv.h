@@ -258,6 +258,16 @@ struct store_client_ext_s {
 /* The server files' tables beyond store_int.h's. */
 extern const store_cmd_t store_cmds_config[];   /* store_cmd_config.c */
 extern const store_cmd_t store_cmds_info[];     /* store_cmd_info.c */
+extern const store_cmd_t store_cmds_command[];  /* store_cmd_command.c */
+
+/* Shared by the server command files (store_cmd_server.c): a HELP reply
+ * (the lines as simple strings), and Redis's error for a subcommand's
+ * bad arguments. */
+void  store_reply_help(store_client_t *c, const char *const *lines);
+void  store_reply_subcommand_syntax(store_client_t *c);
+
+/* store_cmd_info.c: counts a command for instantaneous_ops_per_sec. */
+void  store_info_track(store_t *st);
 
 /* store_client.c */
 void *store_session_new(ob_conn_t *conn, void *ctx);
@@ -282,6 +292,9 @@ void  store_serve_ready(store_t *st);
  * without a client: expiry, deletions seen by the keyspace). */
 void  store_ready_mark(store_t *st, int dbid, const void *key, size_t nkey);
 void  store_unblock(store_client_t *c);
+/* Ends a client's wait as a timeout (error 0) or with CLIENT UNBLOCK's
+ * UNBLOCKED error (1); returns 1 when it was blocked. */
+int   store_block_abort(store_client_t *c, int error);
 
 /* store_multi.c */
 int   store_watch_init(store_t *st);
