@@ -12,7 +12,7 @@
 #   make check-headers   compile every header on its own
 
 # Debian packages: to build, to test.
-DEPS_BUILD := gcc make pkg-config libevent-dev libjansson-dev libsqlite3-dev \
+DEPS_BUILD := gcc make pkg-config libevent-dev libjansson-dev libsqlite3-dev liblzf-dev \
               check libsubunit-dev libxxhash-dev
 DEPS_TEST  := python3 python3-pytest curl procps memcached libmemcached-tools \
               python3-memcache python3-pymemcache \
@@ -38,7 +38,7 @@ CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow \
           -Wstrict-prototypes -pthread -I. -Icore $(shell pkg-config --cflags $(PKGS))
 LDFLAGS = $(OPT)
 # -pthread: helper threads (ob_wakeup) hand work back to the reactor.
-LDLIBS  = $(shell pkg-config --libs $(PKGS)) -pthread
+LDLIBS  = $(shell pkg-config --libs $(PKGS)) -llzf -pthread
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 CORE_SRC   := $(filter-out core/main.c,$(wildcard core/*.c))

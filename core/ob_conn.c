@@ -470,6 +470,9 @@ ob_conn_write_now(ob_conn_t *c)
     if (c->state == OB_CONN_CONNECTING) {
         return OB_OK;                   /* written once connected */
     }
+    if (c->held && c->state != OB_CONN_CLOSING) {
+        return OB_OK;                   /* written when released */
+    }
     if (evbuffer_get_length(c->out) > 0) {
         n = c->io->write(c, c->out);
         if (n > 0) {
@@ -836,6 +839,21 @@ ob_conn_flush(ob_conn_t *c)
     if (ob_conn_write_and_settle(c) == OB_OK && !c->in_drain) {
         ob_conn_check_drain(c);
     }
+}
+
+
+void
+ob_conn_hold_output(ob_conn_t *c, int hold)
+{
+    if (hold) {
+        c->held = 1;
+        return;
+    }
+    if (!c->held) {
+        return;
+    }
+    c->held = 0;
+    ob_conn_flush(c);
 }
 
 

@@ -166,6 +166,16 @@ ob_conn_t *ob_conn_connect(struct ob_cycle_s *cy, const ob_proto_t *proto,
  * does this itself. */
 void ob_conn_flush(ob_conn_t *c);
 
+/*
+ * Holds the connection's output: replies are appended as usual but nothing
+ * is written to the socket until the hold is released (hold 0), which
+ * writes at once.  Redis's group commit: the store holds the replies of
+ * writes until the append-only file has them on disk, then releases every
+ * held connection together.  The output limits still apply to what
+ * accumulates; a held connection that closes discards its output.
+ */
+void ob_conn_hold_output(ob_conn_t *c, int hold);
+
 /* Ends the connection: at once, or after the pending output is written
  * (flush != 0; an outbound connection still connecting closes at once).
  * Safe to call from anywhere; the free is deferred. */

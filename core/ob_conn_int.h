@@ -65,6 +65,7 @@ struct ob_conn_s {
     unsigned             above_mark:1;  /* output went above drain_mark */
     unsigned             in_drain:1;    /* inside on_drain (no recursion) */
     unsigned             outbound:1;    /* made by ob_conn_connect */
+    unsigned             held:1;        /* ob_conn_hold_output: not written */
     size_t               max_input;     /* the smaller of core's and the proto's */
     char                 peer[64];      /* "127.0.0.1:51234", "[::1]:5000", "unix" */
     ob_conn_t           *prev, *next;   /* in cycle->conns */

@@ -35,6 +35,7 @@
 #include <event2/event.h>
 
 #include "store_glob.h"
+#include "store_persist.h"
 
 /* Arguments the parser's array starts with; it grows on demand. */
 #define STORE_ARGV_INIT  16
@@ -74,7 +75,9 @@ store_client_write(void *ctx, const void *data, size_t len)
 {
     store_client_t *c = ctx;
 
-    if (c->flags & (STORE_CLIENT_REPLY_OFF | STORE_CLIENT_REPLY_SKIP)) {
+    if (c->flags & (STORE_CLIENT_REPLY_OFF | STORE_CLIENT_REPLY_SKIP)
+        || c->conn == NULL)
+    {
         return OB_OK;
     }
     c->st->total_net_output += len;
@@ -235,6 +238,7 @@ store_session_close(void *session, ob_conn_t *conn)
     store_multi_discard(c);
     store_unwatch_all(c);
     store_pubsub_client_free(c);
+    store_repl_client_closed(c->st, c);
     store_client_unlist(c);
     if (c->st->nclients == 0) {
         store_idle_timer(c->st, 0);
@@ -488,7 +492,7 @@ store_slowlog_add(store_client_t *c, uint64_t usec)
     e->usec = (int64_t) usec;
     e->argv = store_argv_copy(args, argc);
     e->argc = e->argv != NULL ? argc : 0;
-    e->peer = strdup(ob_conn_peer(c->conn));
+    e->peer = strdup(store_client_peer(c));
     e->name = strdup(c->ext->name != NULL ? c->ext->name : "");
     st->slowlog_len++;
 }
@@ -509,7 +513,7 @@ store_feed_monitors(store_client_t *c)
     n = snprintf(head, sizeof(head), "+%lld.%06lld [%d %s]",
                  (long long) (st->now_ms / 1000),
                  (long long) (st->now_ms % 1000) * 1000, c->dbid,
-                 ob_conn_peer(c->conn));
+                 store_client_peer(c));
     for (k = 0; k < st->nmonitors; k++) {
         store_client_t *m = st->monitors[k];
 
@@ -558,7 +562,7 @@ store_client_call(store_client_t *c, const store_cmd_t *cmd)
 {
     store_t            *st = c->st;
     store_cmd_stats_t  *cs = &st->cmd_stats[cmd - st->cmd_entries];
-    uint64_t            start, usec, errs;
+    uint64_t            start, usec, errs, dirty;
     int                 feed;
 
     /*
@@ -574,7 +578,10 @@ store_client_call(store_client_t *c, const store_cmd_t *cmd)
     /* One clock read per command: the previous command's end (or the
      * batch's start, store_session_read) is this one's start. */
     start = st->call_clock_us;
+    dirty = st->dirty;
+    store_propagate_begin(c);
     cmd->handler(c);
+    store_propagate_end(c, dirty);
     st->call_clock_us = store_usec_now();
     usec = st->call_clock_us - start;
     cs->calls++;
@@ -646,6 +653,62 @@ store_client_must_pause(store_client_t *c, const store_cmd_t *cmd)
 }
 
 
+/* A write command, or an EXEC whose queue holds one (Redis's
+ * is_write_command in processCommand). */
+static int
+store_client_is_write(store_client_t *c, const store_cmd_t *cmd)
+{
+    size_t i;
+
+    if (cmd->base.flags & OB_CMD_WRITE) {
+        return 1;
+    }
+    if (strcmp(cmd->base.name, "exec") == 0
+        && (c->flags & STORE_CLIENT_MULTI))
+    {
+        for (i = 0; i < c->ext->nqueue; i++) {
+            if (c->ext->queue[i].cmd->base.flags & OB_CMD_WRITE) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+
+/*
+ * Writes refused for the sake of the data, in processCommand's order:
+ * MISCONF while the disk is failing us (the last background save failed
+ * with stop-writes-on-bgsave-error, or the AOF cannot be written; PING
+ * too, as Redis), then READONLY on a read-only replica.  The master's
+ * own stream is never refused.  OB_ERR: refused and answered.
+ */
+static int
+store_client_refuse_write(store_client_t *c, const store_cmd_t *cmd)
+{
+    store_t     *st = c->st;
+    const char  *why;
+    int          write = store_client_is_write(c, cmd);
+
+    if (write || strcmp(cmd->base.name, "ping") == 0) {
+        why = store_save_write_error(st);
+        if (why == NULL) {
+            why = store_aof_write_error(st);
+        }
+        if (why != NULL) {
+            store_reject(c, why);
+            return OB_ERR;
+        }
+    }
+    if (write && store_replica_refuses_writes(st)) {
+        store_reject(c, "READONLY You can't write against a read only "
+                     "replica.");
+        return OB_ERR;
+    }
+    return OB_OK;
+}
+
+
 void
 store_client_exec(store_client_t *c)
 {
@@ -699,6 +762,11 @@ store_client_exec(store_client_t *c)
         && store_evict_for(c) != OB_OK)
     {
         store_reject(c, STORE_ERR_OOM);
+        return;
+    }
+    if (!(c->flags & STORE_CLIENT_MASTER)
+        && store_client_refuse_write(c, cmd) != OB_OK)
+    {
         return;
     }
     if (c->r.proto == 2 && (c->flags & STORE_CLIENT_PUBSUB)
@@ -797,10 +865,10 @@ store_client_argv(store_client_t *c, const uint8_t *buf,
 }
 
 
-int
-store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
+static int
+store_session_read_batch(store_client_t *c, ob_conn_t *conn,
+                         struct evbuffer *in)
 {
-    store_client_t             *c = session;
     struct store_client_ext_s  *x = c->ext;
     store_t                    *st = c->st;
     unsigned                    handled = 0;
@@ -887,4 +955,94 @@ store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
         evbuffer_drain(in, consumed);
         handled++;
     }
+}
+
+
+/*
+ * One batch of requests; then, when they fed the append-only file, their
+ * replies are held until it is written (and synced, by appendfsync) at
+ * the end of the loop pass: Redis's group commit.
+ */
+int
+store_session_read(void *session, ob_conn_t *conn, struct evbuffer *in)
+{
+    store_client_t  *c = session;
+    int              rc;
+
+    rc = store_session_read_batch(c, conn, in);
+    store_aof_hold_reply(c->st, c);
+    return rc;
+}
+
+
+const char *
+store_client_peer(const store_client_t *c)
+{
+    if (c->conn != NULL) {
+        return ob_conn_peer(c->conn);
+    }
+    return (c->flags & STORE_CLIENT_MASTER) ? "master" : "aof";
+}
+
+
+store_client_t *
+store_client_fake_new(store_t *st, unsigned flags)
+{
+    store_client_t             *c;
+    struct store_client_ext_s  *x;
+
+    c = calloc(1, sizeof(*c));
+    x = calloc(1, sizeof(*x));
+    if (c == NULL || x == NULL) {
+        free(c);
+        free(x);
+        return NULL;
+    }
+    c->ext = x;
+    c->st = st;
+    c->conn = NULL;
+    c->id = st->next_client_id++;
+    c->flags = flags | STORE_CLIENT_AUTHED;
+    c->dbid = 0;
+    c->db = store_dbs_db(st->dbs, 0);
+    store_reply_init(&c->r, 2, store_client_write, c);
+    x->created_ms = st->now_ms;
+    x->last_ms = st->now_ms;
+    return c;
+}
+
+
+void
+store_client_fake_free(store_client_t *c)
+{
+    struct store_client_ext_s  *x;
+
+    if (c == NULL) {
+        return;
+    }
+    x = c->ext;
+    store_multi_discard(c);
+    store_unwatch_all(c);
+    free(x->queue);
+    free(x->watches);
+    free(x->name);
+    free(x);
+    free(c);
+}
+
+
+void
+store_client_run(store_client_t *c, const ob_str_t *argv, size_t argc)
+{
+    if (argc == 0) {
+        return;
+    }
+    store_client_refresh_time(c->st);
+    c->st->call_clock_us = store_usec_now();
+    c->argv = (ob_str_t *) argv;
+    c->argc = argc;
+    c->ext->last_ms = c->st->now_ms;
+    store_client_exec(c);
+    c->argv = NULL;
+    c->argc = 0;
 }

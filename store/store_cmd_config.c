@@ -2,9 +2,7 @@
  * store_cmd_config.c: CONFIG GET / SET / RESETSTAT over the parameters
  * the store has, by Redis's names.  One table: a name, how to show the
  * value, and how to set it (NULL: immutable while running, as Redis says
- * of "port").  save and appendonly show what the store does today (no
- * snapshots, no AOF), so that redis-benchmark's start-up query and tools
- * that read them see the truth.
+ * of "port").  The persistence options are the store's own (store_persist.h).
  */
 #include "store_srv.h"
 #include "store.h"
@@ -13,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 #include "store_glob.h"
+#include "store_persist.h"
 
 typedef struct store_param_s store_param_t;
 
@@ -356,6 +357,191 @@ done:
 }
 
 
+/* yes/no options kept as an int. */
+static size_t
+store_param_get_bool(store_t *st, const store_param_t *p, char *buf,
+                     size_t cap)
+{
+    int v;
+
+    memcpy(&v, (char *) st + p->offset, sizeof(v));
+    return (size_t) snprintf(buf, cap, "%s", v ? "yes" : "no");
+}
+
+
+static const char *
+store_param_set_bool(store_t *st, const store_param_t *p, const char *value,
+                     char *why, size_t cap)
+{
+    int v;
+
+    (void) why;
+    (void) cap;
+    if (strcasecmp(value, "yes") == 0) {
+        v = 1;
+    } else if (strcasecmp(value, "no") == 0) {
+        v = 0;
+    } else {
+        return "argument must be 'yes' or 'no'";
+    }
+    memcpy((char *) st + p->offset, &v, sizeof(v));
+    return NULL;
+}
+
+
+/* Strings kept as a malloc'd char * (NULL shows as ""). */
+static size_t
+store_param_get_str(store_t *st, const store_param_t *p, char *buf,
+                    size_t cap)
+{
+    char *v;
+
+    memcpy(&v, (char *) st + p->offset, sizeof(v));
+    return (size_t) snprintf(buf, cap, "%s", v != NULL ? v : "");
+}
+
+
+static const char *
+store_param_set_str(store_t *st, const store_param_t *p, const char *value,
+                    char *why, size_t cap)
+{
+    char *old, *v;
+
+    (void) why;
+    (void) cap;
+    v = strdup(value);
+    if (v == NULL) {
+        return "out of memory";
+    }
+    memcpy(&old, (char *) st + p->offset, sizeof(old));
+    free(old);
+    memcpy((char *) st + p->offset, &v, sizeof(v));
+    return NULL;
+}
+
+
+/* masterauth and masteruser: "" is none (NULL). */
+static const char *
+store_param_set_nullable(store_t *st, const store_param_t *p,
+                         const char *value, char *why, size_t cap)
+{
+    char *null = NULL, *old;
+
+    if (*value != '\0') {
+        return store_param_set_str(st, p, value, why, cap);
+    }
+    memcpy(&old, (char *) st + p->offset, sizeof(old));
+    free(old);
+    memcpy((char *) st + p->offset, &null, sizeof(null));
+    return NULL;
+}
+
+
+/* dbfilename: a name, not a path (Redis 7.0's isValidDBfilename). */
+static const char *
+store_param_set_filename(store_t *st, const store_param_t *p,
+                         const char *value, char *why, size_t cap)
+{
+    if (*value == '\0' || strchr(value, '/') != NULL
+        || strcmp(value, ".") == 0 || strcmp(value, "..") == 0)
+    {
+        return "dbfilename can't be a path, just a filename";
+    }
+    return store_param_set_str(st, p, value, why, cap);
+}
+
+
+/* dir: an existing directory (Redis chdir()s into it; the store keeps
+ * the path, since the process's other modules share the working
+ * directory). */
+static const char *
+store_param_set_dir(store_t *st, const store_param_t *p, const char *value,
+                    char *why, size_t cap)
+{
+    struct stat sb;
+
+    if (stat(value, &sb) != 0) {
+        snprintf(why, cap, "%s", strerror(errno));
+        return why;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        snprintf(why, cap, "%s", strerror(ENOTDIR));
+        return why;
+    }
+    return store_param_set_str(st, p, value, why, cap);
+}
+
+
+static const char *
+store_param_set_save(store_t *st, const store_param_t *p, const char *value,
+                     char *why, size_t cap)
+{
+    if (store_save_params_valid(value) != OB_OK) {
+        return "Invalid save parameters";
+    }
+    return store_param_set_str(st, p, value, why, cap);
+}
+
+
+static size_t
+store_param_get_fsync(store_t *st, const store_param_t *p, char *buf,
+                      size_t cap)
+{
+    (void) p;
+    return (size_t) snprintf(buf, cap, "%s",
+                             st->appendfsync == STORE_FSYNC_ALWAYS ? "always"
+                             : st->appendfsync == STORE_FSYNC_EVERYSEC
+                             ? "everysec" : "no");
+}
+
+
+static const char *
+store_param_set_fsync(store_t *st, const store_param_t *p, const char *value,
+                      char *why, size_t cap)
+{
+    (void) p;
+    (void) why;
+    (void) cap;
+    if (strcasecmp(value, "always") == 0) {
+        st->appendfsync = STORE_FSYNC_ALWAYS;
+    } else if (strcasecmp(value, "everysec") == 0) {
+        st->appendfsync = STORE_FSYNC_EVERYSEC;
+    } else if (strcasecmp(value, "no") == 0) {
+        st->appendfsync = STORE_FSYNC_NO;
+    } else {
+        return "argument(s) must be one of the following: always, "
+               "everysec, no";
+    }
+    return NULL;
+}
+
+
+/* appendonly yes|no starts or stops the log (store_aof.c). */
+static const char *
+store_param_set_appendonly(store_t *st, const store_param_t *p,
+                           const char *value, char *why, size_t cap)
+{
+    int on;
+
+    (void) p;
+    if (strcasecmp(value, "yes") == 0) {
+        on = 1;
+    } else if (strcasecmp(value, "no") == 0) {
+        on = 0;
+    } else {
+        return "argument must be 'yes' or 'no'";
+    }
+    if (on == st->appendonly) {
+        return NULL;
+    }
+    if (store_aof_set_enabled(st, on) != NULL) {
+        snprintf(why, cap, "%s", store_aof_set_enabled(st, on));
+        return why;
+    }
+    return NULL;
+}
+
+
 #define LL_MAX  9223372036854775807LL
 #define INT_MAX_ 2147483647LL
 
@@ -368,6 +554,12 @@ done:
 #define P_INT(n, field, lo, hi, ours) \
     { .name = n, .get = store_param_get_int, .set = store_param_set_int, \
       .offset = offsetof(store_t, field), .min = lo, .max = hi, .cap = ours }
+#define P_BOOL(n, field) \
+    { .name = n, .get = store_param_get_bool, .set = store_param_set_bool, \
+      .offset = offsetof(store_t, field) }
+#define P_STR(n, field, setter) \
+    { .name = n, .get = store_param_get_str, .set = setter, \
+      .offset = offsetof(store_t, field) }
 #define P_FIXED(n, v) \
     { .name = n, .get = store_param_get_fixed, .fixed = v }
 
@@ -402,8 +594,35 @@ static const store_param_t store_params[] = {
       .offset = offsetof(store_t, hz) },
     { .name = "client-output-buffer-limit", .get = store_param_get_obuf,
       .set = store_param_set_obuf },
-    P_FIXED("save", ""),
-    P_FIXED("appendonly", "no"),
+    P_STR("save", save_params, store_param_set_save),
+    P_STR("dir", dir, store_param_set_dir),
+    P_STR("dbfilename", dbfilename, store_param_set_filename),
+    P_BOOL("rdbcompression", rdbcompression),
+    P_BOOL("rdbchecksum", rdbchecksum),
+    P_BOOL("stop-writes-on-bgsave-error", stop_writes_on_bgsave_error),
+    { .name = "appendonly", .get = store_param_get_bool,
+      .set = store_param_set_appendonly,
+      .offset = offsetof(store_t, appendonly) },
+    { .name = "appendfsync", .get = store_param_get_fsync,
+      .set = store_param_set_fsync },
+    P_STR("appendfilename", appendfilename, NULL),
+    P_STR("appenddirname", appenddirname, NULL),
+    P_BOOL("aof-load-truncated", aof_load_truncated),
+    P_BOOL("aof-use-rdb-preamble", aof_use_rdb_preamble),
+    P_LL("auto-aof-rewrite-percentage", auto_aof_rewrite_percentage, 0,
+         INT_MAX_, 0),
+    P_MEM("auto-aof-rewrite-min-size", auto_aof_rewrite_min_size, 0, LL_MAX,
+          0),
+    P_STR("replicaof", replicaof, NULL),
+    P_STR("masterauth", masterauth, store_param_set_nullable),
+    P_STR("masteruser", masteruser, store_param_set_nullable),
+    P_BOOL("replica-read-only", replica_read_only),
+    P_MEM("repl-backlog-size", repl_backlog_size, 1, LL_MAX, 0),
+    P_LL("repl-timeout", repl_timeout, 1, INT_MAX_, 0),
+    P_LL("repl-ping-replica-period", repl_ping_replica_period, 1, INT_MAX_,
+         0),
+    P_FIXED("repl-diskless-sync", "no"),
+    P_FIXED("repl-diskless-load", "disabled"),
     P_FIXED("bind", "127.0.0.1"),
     P_FIXED("protected-mode", "yes"),
     P_FIXED("maxclients", "10000"),

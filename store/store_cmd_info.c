@@ -3,10 +3,11 @@
  * that tools which parse it (redis-cli --stat, monitoring agents,
  * redis-py's info()) read onebox as they read Redis.  The sections that
  * describe features onebox does not have say so with Redis's own values
- * (no persistence yet: rdb_bgsave_in_progress:0, aof_enabled:0; a
- * master with no replicas; no cluster).
+ * (no cluster).  Persistence and replication write their own fields
+ * (store_persist.h).
  */
 #include "store_srv.h"
+#include "store_persist.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,14 +18,7 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 
-typedef struct store_text_s {
-    char    *data;
-    size_t   len, cap;
-    int      failed;
-} store_text_t;
-
-
-static void
+void
 store_text_add(store_text_t *t, const char *fmt, ...)
 {
     va_list  ap;
@@ -287,26 +281,15 @@ store_info_text(store_t *st, store_client_t *c, const ob_str_t *want,
             (long long) rss - (long long) used);
     }
     SECTION("persistence", 1, 1) {
-        store_text_add(&t, "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"
-            "current_cow_peak:0\r\ncurrent_cow_size:0\r\n"
-            "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
-            "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
-            "rdb_changes_since_last_save:%llu\r\n"
-            "rdb_bgsave_in_progress:0\r\nrdb_last_save_time:%lld\r\n"
-            "rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
-            "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\n"
-            "rdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n"
-            "rdb_last_load_keys_loaded:0\r\n"
-            "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n"
-            "aof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
-            "aof_current_rewrite_time_sec:-1\r\n"
-            "aof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
-            "aof_rewrites_consecutive_failures:0\r\n"
-            "aof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
-            "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-            (unsigned long long) st->dirty, (long long) st->last_save_time);
+        store_text_add(&t, "# Persistence\r\nloading:%d\r\n"
+                       "async_loading:0\r\n", st->loading);
+        store_save_info(st, &t);
+        store_aof_info(st, &t);
     }
     SECTION("stats", 1, 1) {
+        uint64_t sync_full, sync_ok, sync_err;
+
+        store_repl_stats(st, &sync_full, &sync_ok, &sync_err);
         store_info_track(st);
         store_text_add(&t, "# Stats\r\ntotal_connections_received:%llu\r\n"
             "total_commands_processed:%llu\r\n"
@@ -318,8 +301,9 @@ store_info_text(store_t *st, store_client_t *c, const ob_str_t *want,
             "instantaneous_output_kbps:%.2f\r\n"
             "instantaneous_input_repl_kbps:0.00\r\n"
             "instantaneous_output_repl_kbps:0.00\r\n"
-            "rejected_connections:%llu\r\nsync_full:0\r\n"
-            "sync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:%llu\r\n"
+            "rejected_connections:%llu\r\nsync_full:%llu\r\n"
+            "sync_partial_ok:%llu\r\nsync_partial_err:%llu\r\n"
+            "expired_keys:%llu\r\n"
             "expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n"
             "expire_cycle_cpu_milliseconds:0\r\n"
             "evicted_keys:%llu\r\nevicted_clients:0\r\n"
@@ -327,7 +311,7 @@ store_info_text(store_t *st, store_client_t *c, const ob_str_t *want,
             "current_eviction_exceeded_time:0\r\nkeyspace_hits:%llu\r\n"
             "keyspace_misses:%llu\r\npubsub_channels:%zu\r\n"
             "pubsub_patterns:%zu\r\npubsubshard_channels:0\r\n"
-            "latest_fork_usec:0\r\ntotal_forks:0\r\n"
+            "latest_fork_usec:%llu\r\ntotal_forks:%llu\r\n"
             "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
             "active_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
             "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n"
@@ -347,24 +331,23 @@ store_info_text(store_t *st, store_client_t *c, const ob_str_t *want,
             (double) store_info_rate(&store_inst.in) / 1024,
             (double) store_info_rate(&store_inst.out) / 1024,
             (unsigned long long) st->rejected_connections,
+            (unsigned long long) sync_full,
+            (unsigned long long) sync_ok,
+            (unsigned long long) sync_err,
             (unsigned long long) st->dbs->expired_keys,
             (unsigned long long) st->evicted_keys,
             (unsigned long long) st->keyspace_hits,
             (unsigned long long) st->keyspace_misses,
             ob_hash_count(&st->channels), st->npatterns,
+            (unsigned long long) store_child_latest_fork_usec(st),
+            (unsigned long long) store_child_total_forks(st),
             (unsigned long long) st->total_error_replies,
             (unsigned long long) st->total_commands,
             (unsigned long long) st->total_commands);
     }
     SECTION("replication", 1, 1) {
-        store_text_add(&t, "# Replication\r\nrole:master\r\n"
-            "connected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
-            "master_replid:%s\r\n"
-            "master_replid2:0000000000000000000000000000000000000000\r\n"
-            "master_repl_offset:0\r\nsecond_repl_offset:-1\r\n"
-            "repl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
-            "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
-            st->run_id);
+        store_text_add(&t, "# Replication\r\n");
+        store_repl_info(st, &t);
     }
     SECTION("cpu", 1, 1) {
         getrusage(RUSAGE_SELF, &ru);

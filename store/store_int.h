@@ -158,6 +158,12 @@ extern const store_cmd_t store_cmds_pubsub[];   /* store_pubsub.c */
 #define STORE_CLIENT_REPLY_SKIP   0x0400
 #define STORE_CLIENT_PUBSUB       0x0800  /* has channels or patterns */
 #define STORE_CLIENT_REPLY_SKIP_NEXT 0x1000 /* CLIENT REPLY SKIP */
+#define STORE_CLIENT_MASTER       0x2000  /* runs the master's stream (a
+                                             replica's): no replies, never
+                                             refused as read-only */
+#define STORE_CLIENT_REPLICA      0x4000  /* a replica of ours (after
+                                             PSYNC/SYNC): gets the stream */
+#define STORE_CLIENT_LOADING      0x8000  /* the AOF loader's client */
 
 struct store_client_s {
     store_t         *st;

@@ -14,6 +14,7 @@
 #include "store_srv.h"
 #include "store.h"
 #include "store_sort.h"
+#include "store_persist.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,10 @@
 static const char *const store_policy_names[] = {
     "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
     "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", NULL
+};
+
+static const char *const store_fsync_names[] = {
+    "no", "always", "everysec", NULL
 };
 
 static const ob_conf_key_t store_conf_keys[] = {
@@ -75,6 +80,58 @@ static const ob_conf_key_t store_conf_keys[] = {
       .imax = 1 << 20, .def = "1", .help = "LFU counter decay (minutes)" },
     { .name = "timeout", .type = OB_CONF_INT, .imin = 0, .imax = 1 << 30,
       .def = "0", .help = "close clients idle this many seconds; 0: never" },
+    { .name = "dir", .type = OB_CONF_STRING, .flags = OB_CONF_NULLABLE,
+      .def = "null", .help = "directory of the RDB file and the AOF "
+      "directory; null: core.data_dir" },
+    { .name = "dbfilename", .type = OB_CONF_STRING, .def = "\"dump.rdb\"",
+      .help = "name of the RDB file" },
+    { .name = "save", .type = OB_CONF_STRING,
+      .def = "\"3600 1 300 100 60 10000\"",
+      .help = "snapshot rules: pairs of <seconds> <changes>; \"\": none" },
+    { .name = "rdbcompression", .type = OB_CONF_BOOL, .def = "true",
+      .help = "LZF-compress long strings in RDB files" },
+    { .name = "rdbchecksum", .type = OB_CONF_BOOL, .def = "true",
+      .help = "write and check the RDB's CRC-64" },
+    { .name = "stop_writes_on_bgsave_error", .type = OB_CONF_BOOL,
+      .def = "true", .help = "refuse writes (MISCONF) while the last "
+      "background save failed" },
+    { .name = "appendonly", .type = OB_CONF_BOOL, .def = "false",
+      .help = "log every write to the append-only file" },
+    { .name = "appendfsync", .type = OB_CONF_ENUM, .def = "\"everysec\"",
+      .choices = store_fsync_names,
+      .help = "when the AOF is fsync'd: always, everysec, no" },
+    { .name = "appendfilename", .type = OB_CONF_STRING,
+      .def = "\"appendonly.aof\"", .help = "base name of the AOF files" },
+    { .name = "appenddirname", .type = OB_CONF_STRING,
+      .def = "\"appendonlydir\"", .help = "directory of the AOF files, "
+      "in dir" },
+    { .name = "aof_load_truncated", .type = OB_CONF_BOOL, .def = "true",
+      .help = "start with a truncated last command cut off" },
+    { .name = "aof_use_rdb_preamble", .type = OB_CONF_BOOL, .def = "true",
+      .help = "a rewrite writes the AOF's base as an RDB" },
+    { .name = "auto_aof_rewrite_percentage", .type = OB_CONF_INT,
+      .imin = 0, .imax = 1 << 30, .def = "100",
+      .help = "rewrite when the AOF grew by this percent; 0: never" },
+    { .name = "auto_aof_rewrite_min_size", .type = OB_CONF_STRING,
+      .def = "\"64mb\"", .help = "no automatic rewrite below this size" },
+    { .name = "replicaof", .type = OB_CONF_STRING, .flags = OB_CONF_NULLABLE,
+      .def = "null", .help = "\"<host> <port>\": start as a replica" },
+    { .name = "masterauth", .type = OB_CONF_STRING,
+      .flags = OB_CONF_NULLABLE, .def = "null",
+      .help = "password the replica sends to its master" },
+    { .name = "masteruser", .type = OB_CONF_STRING,
+      .flags = OB_CONF_NULLABLE, .def = "null",
+      .help = "user the replica sends to its master (AUTH user pass)" },
+    { .name = "replica_read_only", .type = OB_CONF_BOOL, .def = "true",
+      .help = "a replica refuses writes from clients" },
+    { .name = "repl_backlog_size", .type = OB_CONF_STRING, .def = "\"1mb\"",
+      .help = "bytes of the stream kept for partial resyncs" },
+    { .name = "repl_timeout", .type = OB_CONF_INT, .imin = 1,
+      .imax = 1 << 30, .def = "60", .help = "seconds without data before "
+      "a replication link is dropped" },
+    { .name = "repl_ping_replica_period", .type = OB_CONF_INT, .imin = 1,
+      .imax = 1 << 30, .def = "10", .help = "seconds between the master's "
+      "PINGs to its replicas" },
     { .name = NULL }
 };
 
@@ -96,7 +153,8 @@ store_cmds_init(store_t *st, ob_err_t *err)
         store_cmds_multi, store_cmds_pubsub,
         store_cmds_string, store_cmds_keys, store_cmds_list,
         store_cmds_hash, store_cmds_set, store_cmds_zset, store_cmds_stream,
-        store_cmds_sort
+        store_cmds_sort,
+        store_cmds_save, store_cmds_aof, store_cmds_repl, store_cmds_replica
     };
     size_t  ntables = sizeof(tables) / sizeof(tables[0]);
     size_t  n = 0, i, k;
@@ -226,6 +284,9 @@ store_on_del(void *ctx, int dbid, const store_entry_t *e, store_del_why_t why)
     if (why == STORE_DEL_EXPLICIT) {
         return;
     }
+    /* The replicas and the AOF learn of it as a DEL (Redis's
+     * propagateDeletion): a replica never expires keys itself. */
+    store_propagate_del(st, dbid, e->key, e->nkey);
     store_watch_touch(st, dbid, e->key, e->nkey);
     store_notify(st, dbid, &key,
                  why == STORE_DEL_EXPIRED ? STORE_NOTIFY_EXPIRED
@@ -266,7 +327,16 @@ store_cron_cb(evutil_socket_t fd, short what, void *arg)
     (void) fd;
     (void) what;
     store_client_refresh_time(st);
-    store_dbs_active_expire(st->dbs, st->now_ms, STORE_EXPIRE_BUDGET_US, NULL);
+    /* A replica expires nothing itself: its master's DELs do. */
+    if (!store_replica_is_replica(st)) {
+        store_dbs_active_expire(st->dbs, st->now_ms, STORE_EXPIRE_BUDGET_US,
+                                NULL);
+    }
+    store_child_cron(st);
+    store_save_cron(st);
+    store_aof_cron(st);
+    store_repl_cron(st);
+    store_replica_cron(st);
     if (st->ready_head != NULL && !st->serving_ready) {
         store_serve_ready(st);          /* readers of expired streams */
     }
@@ -274,6 +344,120 @@ store_cron_cb(evutil_socket_t fd, short what, void *arg)
 
 
 static void store_fini(void *state);
+
+
+static char *
+store_conf_dup(const json_t *conf, const char *key)
+{
+    const char *s = ob_conf_str(conf, key);
+
+    return s != NULL ? strdup(s) : NULL;
+}
+
+
+/* The persistence and replication keys (store_persist.h). */
+static int
+store_persist_conf(store_t *st, ob_cycle_t *cy, const json_t *conf,
+                   ob_err_t *err)
+{
+    const json_t *core = ob_conf_section(cy->conf, "core");
+    const char   *s;
+    long long     v;
+    int           i;
+
+    s = ob_conf_str(conf, "dir");
+    st->dir = strdup(s != NULL ? s : ob_conf_str(core, "data_dir"));
+    st->dbfilename = store_conf_dup(conf, "dbfilename");
+    st->save_params = store_conf_dup(conf, "save");
+    st->appendfilename = store_conf_dup(conf, "appendfilename");
+    st->appenddirname = store_conf_dup(conf, "appenddirname");
+    st->replicaof = store_conf_dup(conf, "replicaof");
+    st->masterauth = store_conf_dup(conf, "masterauth");
+    st->masteruser = store_conf_dup(conf, "masteruser");
+    if (st->dir == NULL || st->dbfilename == NULL || st->save_params == NULL
+        || st->appendfilename == NULL || st->appenddirname == NULL)
+    {
+        return ob_err_set(err, "store: out of memory");
+    }
+    if (store_save_params_valid(st->save_params) != OB_OK) {
+        return ob_err_set(err, "store.save: not pairs of <seconds> "
+                          "<changes>: \"%.200s\"", st->save_params);
+    }
+    st->rdbcompression = ob_conf_bool(conf, "rdbcompression");
+    st->rdbchecksum = ob_conf_bool(conf, "rdbchecksum");
+    st->stop_writes_on_bgsave_error =
+        ob_conf_bool(conf, "stop_writes_on_bgsave_error");
+    st->appendonly = ob_conf_bool(conf, "appendonly");
+    s = ob_conf_str(conf, "appendfsync");
+    for (i = 0; store_fsync_names[i] != NULL; i++) {
+        if (strcmp(s, store_fsync_names[i]) == 0) {
+            st->appendfsync = i;
+        }
+    }
+    st->aof_load_truncated = ob_conf_bool(conf, "aof_load_truncated");
+    st->aof_use_rdb_preamble = ob_conf_bool(conf, "aof_use_rdb_preamble");
+    st->auto_aof_rewrite_percentage =
+        ob_conf_int(conf, "auto_aof_rewrite_percentage");
+    if (store_parse_memory(ob_conf_str(conf, "auto_aof_rewrite_min_size"),
+                           &v) != OB_OK)
+    {
+        return ob_err_set(err, "store.auto_aof_rewrite_min_size: not a "
+                          "memory size");
+    }
+    st->auto_aof_rewrite_min_size = v;
+    if (store_parse_memory(ob_conf_str(conf, "repl_backlog_size"), &v)
+        != OB_OK || v < 16384)
+    {
+        return ob_err_set(err, "store.repl_backlog_size: not a memory size "
+                          "of at least 16kb");
+    }
+    st->repl_backlog_size = v;
+    st->replica_read_only = ob_conf_bool(conf, "replica_read_only");
+    st->repl_timeout = ob_conf_int(conf, "repl_timeout");
+    st->repl_ping_replica_period = ob_conf_int(conf,
+                                               "repl_ping_replica_period");
+    if (st->replicaof != NULL && *st->replicaof == '\0') {
+        free(st->replicaof);
+        st->replicaof = NULL;
+    }
+    if (st->replicaof != NULL) {
+        char host[256];
+        int  port;
+
+        if (sscanf(st->replicaof, "%255s %d", host, &port) != 2
+            || port <= 0 || port > 65535)
+        {
+            return ob_err_set(err, "store.replicaof: not \"<host> <port>\": "
+                              "\"%.200s\"", st->replicaof);
+        }
+    }
+    return OB_OK;
+}
+
+
+/* "3600 1 300 100": pairs of non-negative integers; "" is none. */
+int
+store_save_params_valid(const char *s)
+{
+    long long  a, b;
+    int        n;
+
+    for (;;) {
+        while (*s == ' ') {
+            s++;
+        }
+        if (*s == '\0') {
+            return OB_OK;
+        }
+        if (sscanf(s, "%lld %lld%n", &a, &b, &n) != 2 || a < 0 || b < 0) {
+            return OB_ERR;
+        }
+        s += n;
+        if (*s != ' ' && *s != '\0') {
+            return OB_ERR;
+        }
+    }
+}
 
 
 static int
@@ -334,6 +518,10 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
     st->lfu_log_factor = (int) ob_conf_int(conf, "lfu_log_factor");
     st->lfu_decay_time = (int) ob_conf_int(conf, "lfu_decay_time");
     st->timeout = ob_conf_int(conf, "timeout");
+    if (store_persist_conf(st, cy, conf, err) != OB_OK) {
+        store_fini(st);
+        return OB_ERR;
+    }
     st->next_client_id = 1;
     st->proto.name = "resp";
     st->proto.reject_reply = "-ERR max number of clients reached\r\n";
@@ -359,6 +547,15 @@ store_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
         store_fini(st);
         return ob_err_set(err, "store: out of memory");
     }
+    if (store_child_init(st, err) != OB_OK
+        || store_save_init(st, err) != OB_OK
+        || store_aof_init(st, err) != OB_OK
+        || store_repl_init(st, err) != OB_OK
+        || store_replica_init(st, err) != OB_OK)
+    {
+        store_fini(st);
+        return OB_ERR;
+    }
     store_conf_apply(st);
     store_client_refresh_time(st);
     st->start_ms = st->now_ms;
@@ -383,11 +580,21 @@ store_start(ob_cycle_t *cy, void *state, ob_err_t *err)
     ob_err_t        inner;
     size_t          i;
 
+    /* The data is loaded before the port opens, as Redis loads before
+     * it accepts clients. */
+    if (store_save_load(st, err) != OB_OK
+        || store_aof_start(st, err) != OB_OK)
+    {
+        return OB_ERR;
+    }
     if (st->port != 0
         && ob_listen_tcp(cy, &st->proto, st, ob_conf_str(core, "listen"),
                          st->port, NULL, &inner) != OB_OK)
     {
         return ob_err_set(err, "store.port: %.480s", inner.msg);
+    }
+    if (store_replica_start(st, err) != OB_OK) {
+        return OB_ERR;
     }
     st->cron_ev = event_new(cy->base, -1, EV_PERSIST, store_cron_cb, st);
     if (st->cron_ev == NULL || event_add(st->cron_ev, &tick) != 0) {
@@ -409,11 +616,20 @@ store_stop(ob_cycle_t *cy, void *state)
 {
     store_t *st = state;
 
+    ob_err_t  err;
+
     ob_listen_close_ctx(cy, st);
     if (st->cron_ev != NULL) {
         event_free(st->cron_ev);
         st->cron_ev = NULL;
     }
+    /* SIGTERM persists as SHUTDOWN does (an AOF flush, an RDB save when
+     * save rules exist); the replicas get what they were not yet sent. */
+    if (store_save_shutdown(st, 0, 0, &err) != OB_OK) {
+        ob_log_warning(&cy->log, "store: %s", err.msg);
+    }
+    store_replica_stop(st);
+    store_repl_stop(st);
 }
 
 
@@ -429,6 +645,11 @@ store_fini(void *state)
     if (st->cron_ev != NULL) {
         event_free(st->cron_ev);
     }
+    store_replica_fini(st);
+    store_repl_fini(st);
+    store_aof_fini(st);
+    store_save_fini(st);
+    store_child_fini(st);
     store_pubsub_fini(st);
     store_watch_fini(st);
     store_blocking_fini(st);
@@ -451,6 +672,14 @@ store_fini(void *state)
     free(st->clients);
     free(st->monitors);
     free(st->requirepass);
+    free(st->dir);
+    free(st->dbfilename);
+    free(st->save_params);
+    free(st->appendfilename);
+    free(st->appenddirname);
+    free(st->replicaof);
+    free(st->masterauth);
+    free(st->masteruser);
     free(st);
 }
 

@@ -165,7 +165,45 @@ struct store_s {
     int64_t              last_save_time;
 
     struct event        *cron_ev;
+
+    /* persistence and replication (store_persist.h): the configuration,
+     * by Redis's names; the strings are malloc'd */
+    char                *dir;               /* store.dir, else core.data_dir */
+    char                *dbfilename;        /* "dump.rdb" */
+    char                *save_params;       /* "3600 1 300 100", "" none */
+    int                  rdbcompression;
+    int                  rdbchecksum;
+    int                  stop_writes_on_bgsave_error;
+    int                  appendonly;
+    int                  appendfsync;       /* STORE_FSYNC_* */
+    char                *appendfilename;    /* "appendonly.aof" */
+    char                *appenddirname;     /* "appendonlydir" */
+    int                  aof_load_truncated;
+    int                  aof_use_rdb_preamble;
+    long long            auto_aof_rewrite_percentage;
+    long long            auto_aof_rewrite_min_size;
+    char                *replicaof;         /* "host port", NULL: master */
+    char                *masterauth;        /* NULL: none */
+    char                *masteruser;
+    int                  replica_read_only;
+    long long            repl_backlog_size;
+    long long            repl_timeout;      /* seconds */
+    long long            repl_ping_replica_period;
+    int                  loading;           /* INFO loading:1 */
+
+    /* the parts' own states, each defined in its .c file */
+    struct store_child_s    *child;         /* store_child.c */
+    struct store_save_s     *save;          /* store_save.c */
+    struct store_aof_s      *aof;           /* store_aof.c */
+    struct store_repl_s     *repl;          /* store_repl.c */
+    struct store_replica_s  *replica;       /* store_replica.c */
+    struct store_prop_s     *prop;          /* store_propagate.c */
 };
+
+/* appendfsync */
+#define STORE_FSYNC_NO        0
+#define STORE_FSYNC_ALWAYS    1
+#define STORE_FSYNC_EVERYSEC  2
 
 /* One blocked client on one key (a client blocked on k keys has k). */
 typedef struct store_waiter_s {
@@ -266,6 +304,17 @@ extern const store_cmd_t store_cmds_command[];  /* store_cmd_command.c */
 void  store_reply_help(store_client_t *c, const char *const *lines);
 void  store_reply_subcommand_syntax(store_client_t *c);
 
+/* INFO's text builder (store_cmd_info.c): appends printf-style; a
+ * failed allocation sets `failed` and later appends do nothing. */
+struct store_text_s {
+    char    *data;
+    size_t   len, cap;
+    int      failed;
+};
+typedef struct store_text_s store_text_t;
+void  store_text_add(store_text_t *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* store_cmd_info.c: counts a command for instantaneous_ops_per_sec. */
 void  store_info_track(store_t *st);
 
@@ -282,6 +331,9 @@ void  store_dispatch_subcommand(store_client_t *c, const store_cmd_t *parent);
 /* The client's argv as a copy in one malloc'd block (MULTI, blocking). */
 ob_str_t *store_argv_copy(const ob_str_t *argv, size_t argc);
 int   store_client_select(store_client_t *c, int dbid);
+/* "127.0.0.1:51234", or "master" / "aof" for a client without a
+ * connection (store_persist.h). */
+const char *store_client_peer(const store_client_t *c);
 void  store_client_refresh_time(store_t *st);
 
 /* store_block.c */
@@ -322,6 +374,8 @@ void            store_keyref_put(ob_hash_t *h, store_keyref_t *ref);
 /* store_module.c: applies settings that live outside store_t (the
  * keyspace's LFU tracking) after init and after CONFIG SET. */
 void  store_conf_apply(store_t *st);
+/* "3600 1 300 100" (pairs of <seconds> <changes>, "" none): OB_OK. */
+int   store_save_params_valid(const char *s);
 
 /* store_evict.c: makes room under maxmemory before a command that may
  * grow memory; OB_ERR when the policy cannot (noeviction, nothing left). */

@@ -328,11 +328,11 @@ def store_argv(target, port, data_dir, conf=None):
     --target real.  `conf` maps Redis's option names (requirepass,
     maxmemory-policy ...) to values; onebox takes them as
     --store.<name with _ for -> <value>."""
-    conf = dict(conf or {})
+    # Both servers start with no snapshots and no AOF unless asked.
+    conf = {"save": "", "appendonly": "no", **dict(conf or {})}
     if target == "real":
         argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", str(data_dir),
-                "--daemonize", "no", "--logfile", ""]
+                "--dir", str(data_dir), "--daemonize", "no", "--logfile", ""]
         for name, value in conf.items():
             argv += ["--" + name, str(value)]
         return argv
