@@ -291,6 +291,21 @@ void store_key_changed_db(store_client_t *c, int dbid, const ob_str_t *key,
 void store_notify(store_t *st, int dbid, const ob_str_t *key,
                   int event_class, const char *event);
 
+/*
+ * Propagation (the AOF and the replicas, store_persist.h).  A command that
+ * changed the dataset (it called store_key_changed) is propagated as it
+ * was received.  A handler whose effect does not follow from its
+ * arguments alone (a relative TTL, a random pick, a generated id, a
+ * blocking pop) says instead what to propagate: each call adds one
+ * command, and the first replaces the one received.  The arguments are
+ * copied.  Redis's rewriteClientCommandVector / alsoPropagate; e.g.
+ * EXPIRE k 10 -> PEXPIREAT k <abs ms>, SPOP k -> SREM k <member>.
+ */
+void store_propagate_cmd(store_client_t *c, const ob_str_t *argv,
+                         size_t argc);
+/* The command changed the dataset but must not be propagated at all. */
+void store_propagate_nothing(store_client_t *c);
+
 /* Keyspace event classes (notify-keyspace-events letters). */
 #define STORE_NOTIFY_GENERIC  0x0001   /* g */
 #define STORE_NOTIFY_STRING   0x0002   /* $ */

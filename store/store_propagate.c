@@ -10,3 +10,6 @@ void store_propagate_del(store_t *st, int dbid, const void *key, size_t nkey)
 void store_propagate_now(store_t *st, int dbid, const ob_str_t *argv,
                          size_t argc)
 { (void) st; (void) dbid; (void) argv; (void) argc; }
+void store_propagate_cmd(store_client_t *c, const ob_str_t *argv, size_t argc)
+{ (void) c; (void) argv; (void) argc; }
+void store_propagate_nothing(store_client_t *c) { (void) c; }
