@@ -80,12 +80,20 @@ store_replica_set_master(store_replica_t *rs, const char *host, int port,
                          int with_own_history)
 {
     store_t  *st = rs->st;
-    char     *h;
+    char     *h, *conf;
+    size_t    n = strlen(host) + 16;
 
     h = strdup(host);
-    if (h == NULL) {
+    conf = malloc(n);
+    if (h == NULL || conf == NULL) {
+        free(h);
+        free(conf);
         return OB_ERR;
     }
+    /* CONFIG GET replicaof shows the master, as Redis's getter does. */
+    snprintf(conf, n, "%s %d", host, port);
+    free(st->replicaof);
+    st->replicaof = conf;
     if (rs->master == NULL) {
         rs->master = store_client_fake_new(st, STORE_CLIENT_MASTER);
         if (rs->master == NULL) {
@@ -139,6 +147,8 @@ store_replica_unset_master(store_replica_t *rs)
     free(rs->host);
     rs->host = NULL;
     rs->port = 0;
+    free(st->replicaof);
+    st->replicaof = NULL;
     rs->down_since_ms = 0;
     store_resp_parser_reset(&rs->parser);
     rs->need = 0;

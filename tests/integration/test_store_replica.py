@@ -4,6 +4,8 @@ full sync of every type, the command stream, expiry by the master's
 DELs, READONLY, REPLICAOF NO ONE, WAIT counting our ACKs, a partial
 resync after the link drops) and of a Python fake master that checks
 the handshake's bytes (the reference's 7.4)."""
+import os
+import signal
 import socket
 import threading
 import time
@@ -165,7 +167,12 @@ def test_replicaof_unreachable_master(store_server):
     dead = free_port()
     srv = store_server()
     with RespConn(srv.port) as c:
+        assert c.cmd("CONFIG", "GET", "replicaof") == (
+            b"*2\r\n$9\r\nreplicaof\r\n$0\r\n\r\n")
         assert c.cmd("REPLICAOF", "127.0.0.1", str(dead)) == b"+OK\r\n"
+        hp = b"127.0.0.1 %d" % dead
+        assert c.cmd("CONFIG", "GET", "replicaof") == (
+            b"*2\r\n$9\r\nreplicaof\r\n$%d\r\n%s\r\n" % (len(hp), hp))
         assert c.cmd("REPLICAOF", "127.0.0.1", str(dead)) == (
             b"+OK Already connected to specified master\r\n")
         assert c.cmd("SET", "k", "v") == (
@@ -193,6 +200,8 @@ def test_replicaof_unreachable_master(store_server):
         assert c.cmd("REPLICAOF", "no", "one") == b"+OK\r\n"
         assert c.cmd("SET", "k", "v") == b"+OK\r\n"
         assert b"role:master" in c.cmd("INFO", "replication")
+        assert c.cmd("CONFIG", "GET", "replicaof") == (
+            b"*2\r\n$9\r\nreplicaof\r\n$0\r\n\r\n")
 
 
 # ---------------------------------------------------------------- a real master
@@ -317,8 +326,11 @@ def test_wait_counts_our_acks(master, store_server):
     s.close()
 
 
-@pytest.mark.parametrize("side", ["replica", "master"])
-def test_partial_resync_after_link_drop(master, store_server, side):
+@pytest.mark.parametrize("how", ["kill", "timeout"])
+def test_partial_resync_after_link_drop(master, store_server, how):
+    """The master drops the link (CLIENT KILL TYPE replica), or the
+    replica does (repl-timeout 1 while the master sleeps): either way it
+    comes back with PSYNC and gets +CONTINUE."""
     proc, m = master()
     fill(m)
     s = replica_of(store_server, proc.port)
@@ -331,10 +343,16 @@ def test_partial_resync_after_link_drop(master, store_server, side):
     wait_equal(m, s)
     ok = m.info("stats")["sync_partial_ok"]
     full = m.info("stats")["sync_full"]
-    if side == "replica":
-        s.execute_command("CLIENT", "KILL", "TYPE", "master")
-    else:
+    if how == "kill":
         m.execute_command("CLIENT", "KILL", "TYPE", "replica")
+    else:
+        s.config_set("repl-timeout", 1)
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: not link_up(s), what="MASTER timeout")
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        s.config_set("repl-timeout", 60)
     # Written while the link is down (probably): in the backlog.
     pipe = m.pipeline(transaction=False)
     pipe.execute_command("SELECT", 3)
