@@ -361,6 +361,15 @@ store_replica_stream(store_replica_t *rs, ob_conn_t *conn,
         if (rs->link != link) {
             return OB_OK;               /* the command ended the link */
         }
+        if (rs->master->ext->postponed) {
+            /* CLIENT PAUSE holds the master's writes too (Redis blocks
+             * its master client): the command stays in the input, which
+             * is handed to us again when the cron resumes the link. */
+            rs->master->ext->postponed = 0;
+            rs->stream_paused = 1;
+            ob_conn_pause_read(conn, 1);
+            return OB_OK;
+        }
         rs->offset += (long long) consumed;
         store_repl_feed_raw(st, buf, consumed);
         evbuffer_drain(in, consumed);
@@ -400,6 +409,14 @@ store_replica_cron(store_t *st)
         }
         return;
     case STORE_REPL_CONNECTED:
+        if (rs->stream_paused) {
+            /* Try the postponed command again (it pauses anew while
+             * CLIENT PAUSE lasts); a paused link is not a silent one. */
+            rs->stream_paused = 0;
+            rs->last_io_ms = now;
+            ob_conn_pause_read(rs->link->conn, 0);
+            return;
+        }
         if (now - rs->last_io_ms > timeout) {
             store_replica_drop_link(rs, "MASTER timeout: no data nor PING "
                                     "received...");

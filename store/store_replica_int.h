@@ -83,6 +83,9 @@ typedef struct store_replica_s {
     uint8_t                 *scratch;       /* quoted inline arguments */
     size_t                   scratch_cap;
     size_t                   need;          /* bytes the parser waits for */
+    int                      stream_paused; /* CLIENT PAUSE postponed a
+                                               command: the link's input
+                                               is paused until the cron */
 
     /* A full resync in progress. */
     char                     new_replid[41];

@@ -147,6 +147,7 @@ store_replica_drop_link(store_replica_t *rs, const char *why)
         }
     }
     store_replica_transfer_abort(rs);
+    rs->stream_paused = 0;
     if (rs->state == STORE_REPL_CONNECTED) {
         rs->down_since_ms = st->now_ms;
         ob_log_notice(&st->cy->log, "Connection with master lost.");

@@ -530,3 +530,23 @@ def test_fake_master_handshake_and_acks(store_server):
         link.close()
     finally:
         fm.close()
+
+
+def test_client_pause_holds_the_stream(master, store_server):
+    """CLIENT PAUSE WRITE on the replica holds the master's writes too
+    (Redis blocks its master client); they apply once it ends."""
+    proc, m = master()
+    s = replica_of(store_server, proc.port)
+    wait_for(lambda: link_up(s), what="link up")
+    m.set("first", "1")
+    wait_for(lambda: s.get("first") == b"1", what="first")
+    s.execute_command("CLIENT", "PAUSE", 1500, "WRITE")
+    t0 = time.monotonic()
+    m.set("held", "1")
+    time.sleep(0.5)
+    assert s.get("held") is None
+    wait_for(lambda: s.get("held") == b"1", what="held write")
+    assert time.monotonic() - t0 >= 1.3
+    wait_for(lambda: info_repl(s)["slave_repl_offset"]
+             == info_repl(m)["master_repl_offset"], what="offsets equal")
+    s.close()
