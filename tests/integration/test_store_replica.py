@@ -375,6 +375,38 @@ def test_partial_resync_after_link_drop(master, store_server, how):
     s.close()
 
 
+def test_masterauth(master, store_server):
+    proc, m = master(requirepass="secret")
+    m.execute_command("AUTH", "secret")
+    m.set("k", "v")
+    bad = replica_of(store_server, proc.port, masterauth="wrong")
+    time.sleep(1.5)
+    assert not link_up(bad)
+    assert bad.get("k") is None
+    # CONFIG SET masterauth: the next attempt authenticates.
+    bad.config_set("masterauth", "secret")
+    wait_for(lambda: link_up(bad) and bad.get("k") == b"v", what="synced")
+    bad.close()
+
+
+def test_master_comes_later(master, store_server, servers, tmp_path):
+    """A replica started before its master connects once it is there."""
+    port = free_port()
+    s = replica_of(store_server, port)
+    time.sleep(1.2)
+    assert info_repl(s)["master_link_status"] == "down"
+    d = tmp_path / "late-master"
+    d.mkdir()
+    servers(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+             "--dir", str(d), "--daemonize", "no", "--logfile", "",
+             "--save", "", "--repl-diskless-sync-delay", "0"], (port,))
+    m = client(port)
+    m.set("late", "1")
+    wait_for(lambda: link_up(s) and s.get("late") == b"1", what="synced")
+    m.close()
+    s.close()
+
+
 def test_replica_switches_master(master, store_server):
     p1, m1 = master()
     p2, m2 = master()
@@ -458,6 +490,78 @@ class FakeLink:
 
     def close(self):
         self.sock.close()
+
+
+def test_fake_master_eof_mark_in_pieces(store_server):
+    """A diskless payload ($EOF:<mark>) that arrives a few bytes at a
+    time, the mark split across reads, the stream right behind it."""
+    fm = FakeMaster()
+    try:
+        srv = store_server(replicaof="127.0.0.1 %d" % fm.port)
+        link = fm.accept()
+        assert link.command() == [b"PING"]
+        link.send(b"+PONG\r\n")
+        assert link.command()[:2] == [b"REPLCONF", b"listening-port"]
+        assert link.command()[:2] == [b"REPLCONF", b"capa"]
+        link.send(b"+OK\r\n+OK\r\n")
+        assert link.command() == [b"PSYNC", b"?", b"-1"]
+        mark = b"0123456789abcdefghij0123456789ABCDEFGHIJ"
+        payload = (b"+FULLRESYNC " + b"b" * 40 + b" 100\r\n\n"
+                   + b"$EOF:" + mark + b"\r\n" + rdb_hello() + mark)
+        for i in range(0, len(payload), 7):
+            link.send(payload[i:i + 7])
+            time.sleep(0.005)
+        # A diskless master streams once the replica has ACKed the load.
+        assert link.command() == [b"REPLCONF", b"ACK", b"100"]
+        link.send(encode("SET", "x", "1"))
+        s = client(srv.port)
+        wait_for(lambda: s.get("x") == b"1", what="x")
+        assert s.get("hello") == b"world"
+        info = info_repl(s)
+        assert info["master_link_status"] == "up"
+        assert info["slave_repl_offset"] == 100 + len(encode("SET", "x", "1"))
+        s.close()
+        link.close()
+    finally:
+        fm.close()
+
+
+def test_fake_master_errors_then_retry(store_server):
+    """-LOADING to PSYNC and a master that closes mid-RDB: the replica
+    retries (about once a second) until a sync succeeds."""
+    fm = FakeMaster()
+    try:
+        srv = store_server(replicaof="127.0.0.1 %d" % fm.port)
+
+        def handshake(link):
+            assert link.command() == [b"PING"]
+            link.send(b"+PONG\r\n")
+            link.command()
+            link.command()
+            link.send(b"+OK\r\n+OK\r\n")
+            return link.command()
+
+        link = fm.accept()
+        assert handshake(link)[0] == b"PSYNC"
+        link.send(b"-LOADING Redis is loading the dataset in memory\r\n")
+        link = fm.accept()
+        assert handshake(link) == [b"PSYNC", b"?", b"-1"]
+        rdb = rdb_hello()
+        link.send(b"+FULLRESYNC " + b"c" * 40 + b" 5\r\n$%d\r\n" % len(rdb)
+                  + rdb[:20])
+        time.sleep(0.2)
+        link.close()
+        link = fm.accept()
+        assert handshake(link) == [b"PSYNC", b"?", b"-1"]
+        link.send(b"+FULLRESYNC " + b"c" * 40 + b" 5\r\n$%d\r\n" % len(rdb)
+                  + rdb)
+        s = client(srv.port)
+        wait_for(lambda: s.get("hello") == b"world", what="hello")
+        assert info_repl(s)["slave_repl_offset"] == 5
+        s.close()
+        link.close()
+    finally:
+        fm.close()
 
 
 def test_fake_master_handshake_and_acks(store_server):
