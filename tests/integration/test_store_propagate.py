@@ -18,9 +18,7 @@ import redis
 
 @pytest.fixture
 def aof(store_server, tmp_path):
-    # hz 1: the active expire cycle runs once a second, so that the tests
-    # of lazy expiry (a command finding a key expired) rarely race it.
-    srv = store_server(appendonly="yes", appendfsync="always", hz="1")
+    srv = store_server(appendonly="yes", appendfsync="always")
     client = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
     client.server = srv
     client.aof_dir = tmp_path / "store-data" / "appendonlydir"
@@ -235,13 +233,13 @@ def test_expiry_in_the_past_is_a_del(aof):
 
 
 def lazy_expire_case(aof, keys, action, expected):
-    """Keys with a 1 ms TTL that `action` finds expired.  With hz 1 the
-    active cycle runs once a second: when it deleted a key first (a rare
-    collision), the case is tried again."""
-    for attempt in range(4):
+    """Keys with a 1 ms TTL that `action` finds expired.  The active cycle
+    runs every 100 ms (hz 10): when it deleted a key first (a collision),
+    the case is tried again."""
+    for attempt in range(6):
         for k in keys:
             aof.execute_command("set", k, "1", "px", "1")
-        time.sleep(0.01)
+        time.sleep(0.003)
         n = mark(aof, "mark%d" % attempt)
         action()
         got = since(aof, n)
