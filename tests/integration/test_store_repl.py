@@ -423,3 +423,74 @@ def test_two_replicas_and_wait(store_server, servers, tmp_path):
         assert rep.client.dbsize() == m.dbsize()
         assert rep.client.get("last") == b"1"
     assert info(m)["connected_slaves"] == 2
+
+
+def test_backlog_overrun_pings_and_ack_timeout(store_server):
+    # A 16 kB backlog (Redis's minimum), PINGs every second, and a replica
+    # that never ACKs is dropped after repl-timeout.
+    srv = store_server(repl_backlog_size="16kb", repl_ping_replica_period=1,
+                       repl_timeout=2)
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", "?", "-1")
+    mo = re.fullmatch(rb"\+FULLRESYNC ([0-9a-f]{40}) (\d+)\r\n",
+                      fr.reply_line())
+    replid, offset = mo.group(1), int(mo.group(2))
+    fr.rdb()
+    # PINGs come with no writes at all, in the stream's db (no SELECT).
+    argv, size = fr.command()
+    assert argv == [b"ping"]
+    assert info(m)["master_repl_offset"] >= offset + size
+    assert info(m)["repl_backlog_size"] == 16384
+    # Never ACKed: dropped after repl-timeout.
+    t0 = time.monotonic()
+    with pytest.raises((EOFError, ConnectionError)):
+        while True:
+            fr.command()
+    assert 1.5 < time.monotonic() - t0 < 8
+    fr.close()
+    wait_for(lambda: info(m)["connected_slaves"] == 0, what="the drop")
+
+    # 64 kB of writes later, the old offset is out of the backlog.
+    for i in range(64):
+        m.set("k%d" % i, "x" * 1000)
+    err = info(m, "stats")["sync_partial_err"]
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", replid, offset + 1)
+    assert fr.reply_line().startswith(b"+FULLRESYNC " + replid + b" ")
+    fr.close()
+    assert info(m, "stats")["sync_partial_err"] == err + 1
+
+
+def test_writes_during_a_big_sync(store_server, servers, tmp_path):
+    # A dataset of some megabytes: the RDB goes out in chunks while the
+    # replica loads it, and the writes made meanwhile follow it.
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    pipe = m.pipeline(transaction=False)
+    for i in range(30000):
+        pipe.set("key:%d" % i, "%d:" % i + "v" * 300)
+        if i % 1000 == 999:
+            pipe.execute()
+    pipe.execute()
+    rep = start_replica(servers, tmp_path, srv.port)
+    n = 0
+    deadline = time.monotonic() + 20
+    while not link_up(rep):
+        assert time.monotonic() < deadline, "no sync"
+        m.incr("counter")
+        m.rpush("during", n)
+        n += 1
+    for _ in range(100):
+        m.incr("counter")
+        m.rpush("during", n)
+        n += 1
+    assert m.execute_command("WAIT", 1, 5000) == 1
+    wait_for(lambda: caught_up(m, rep), what="the replica's offset")
+    assert rep.client.dbsize() == m.dbsize() == 30002
+    assert rep.client.get("counter") == str(n).encode()
+    assert rep.client.lrange("during", 0, -1) == [str(i).encode()
+                                                  for i in range(n)]
+    assert rep.client.get("key:29999") == m.get("key:29999")
