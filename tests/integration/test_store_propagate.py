@@ -579,3 +579,34 @@ def test_group_admin_commands_as_received_when_they_change(aof):
         s("xgroup destroy st g2"),
         s("xsetid st 99-0"),
         s("xdel st 1-1")]
+
+
+def test_writes_that_change_nothing_are_not_written(aof):
+    cmds = [
+        ("swapdb", "0", "0"), ("set", "d", "1"),
+        ("sort", "nol", "store", "d"),             # deletes d: written
+        ("sort", "nol", "store", "d"),             # nothing
+        ("rpush", "l", "1"), ("sort", "l", "store", "d"),
+        ("zadd", "z", "1", "a"),
+        ("zunionstore", "d", "1", "noz"),          # deletes d: written
+        ("zunionstore", "d", "1", "noz"),
+        ("zrangestore", "d2", "z", "5", "6"),
+        ("rename", "z", "z"),
+        ("setrange", "nokey", "0", ""),
+        ("append", "nokey2", ""),                  # creates it: written
+        ("lpush", "l", "2"),
+        ("lrem", "l", "0", "zz"), ("ltrim", "l", "0", "-1"),
+        ("hdel", "h", "f"), ("srem", "s", "m"), ("zrem", "z", "x"),
+        ("getdel", "nokey"), ("lmove", "nol", "x", "left", "left"),
+        ("del", "l"),
+    ]
+    for c in cmds:
+        try:
+            aof.execute_command(*c)
+        except redis.ResponseError:
+            pass
+    assert written(aof) == [
+        s("SELECT 0"), s("swapdb 0 0"), s("set d 1"), s("sort nol store d"),
+        s("rpush l 1"), s("sort l store d"), s("zadd z 1 a"),
+        s("zunionstore d 1 noz"), ["append", "nokey2", ""], s("lpush l 2"),
+        s("del l")]
