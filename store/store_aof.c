@@ -55,6 +55,11 @@
 
 #include <event2/event.h>
 
+#include "store_hash.h"
+#include "store_list.h"
+#include "store_set.h"
+#include "store_zset.h"
+
 /* The buffer is kept between passes unless a pass made it bigger than
  * this (Redis keeps aof_buf when it has under 4000 bytes free). */
 #define STORE_AOF_BUF_KEEP       (64 * 1024)
@@ -901,12 +906,17 @@ store_aof_rewrite_done(store_t *st, int ok, size_t cow, void *arg)
                        "memory");
         goto fail;
     }
+    ob_log_notice(&st->cy->log, "Background AOF rewrite terminated with "
+                  "success");
     if (rename(aof->child_tmp, base_path) != 0) {
         ob_log_warning(&st->cy->log, "Error trying to rename the temporary "
                        "AOF file %s into %s: %s", aof->child_tmp, name,
                        strerror(errno));
         goto fail;
     }
+    ob_log_notice(&st->cy->log, "Successfully renamed the temporary AOF "
+                  "base file %s into %s", strrchr(aof->child_tmp, '/') + 1,
+                  m.base->name);
     if (incr_path != NULL && rename(aof->tmp_incr, incr_path) != 0) {
         ob_log_warning(&st->cy->log, "Error trying to rename the temporary "
                        "AOF incr file into %s: %s", incr_path,
@@ -925,15 +935,22 @@ store_aof_rewrite_done(store_t *st, int ok, size_t cow, void *arg)
     }
     store_aof_manifest_free(&aof->m);
     aof->m = m;
-    aof->state = STORE_AOF_ON;
-    aof->cur_size = store_aof_file_size(base_path) + aof->incr_size;
-    aof->base_size = aof->cur_size;
+    if (aof->state != STORE_AOF_OFF) {
+        /* (BGREWRITEAOF with appendonly no only makes a new base.) */
+        aof->state = STORE_AOF_ON;
+        aof->cur_size = store_aof_file_size(base_path) + aof->incr_size;
+        aof->base_size = aof->cur_size;
+    }
     aof->last_rewrite_ok = 1;
     aof->consecutive_fail = 0;
+    if (incr_path != NULL) {
+        ob_log_notice(&st->cy->log, "Successfully renamed the temporary "
+                      "AOF incr file %s into %s",
+                      strrchr(aof->tmp_incr, '/') + 1,
+                      strrchr(incr_path, '/') + 1);
+    }
     free(base_path);
     free(incr_path);
-    ob_log_notice(&st->cy->log, "Background AOF rewrite terminated with "
-                  "success");
     store_aof_del_history(st);
     ob_log_notice(&st->cy->log, "Background AOF rewrite finished "
                   "successfully");
@@ -1005,6 +1022,8 @@ store_aof_rewrite_start(store_t *st, ob_err_t *err)
         store_aof_manifest_free(&aof->m);
         aof->m = m;
         store_aof_switch_fd(aof, fd);
+        ob_log_notice(&st->cy->log, "Creating AOF incr file %s on "
+                      "background rewrite", name);
     } else if (aof->state == STORE_AOF_WAIT_REWRITE) {
         snprintf(name, sizeof(name), "temp-%s.incr", st->appendfilename);
         free(aof->tmp_incr);
@@ -1414,11 +1433,265 @@ store_aof_fini(store_t *st)
 
 /* ---- the RESP base (aof-use-rdb-preamble no) ----------------------------------- */
 
+/*
+ * Redis's rewriteAppendOnlyFileRio: per database a SELECT, then per key
+ * the commands that rebuild it (SET, RPUSH, SADD, ZADD, HMSET, at most 64
+ * elements a command, AOF_REWRITE_ITEMS_PER_CMD) and a PEXPIREAT for a
+ * TTL.  Streams have no such spelling here: the caller writes an RDB
+ * instead (OB_DECLINED).  It runs in the forked child (or at start-up),
+ * on a snapshot nobody changes.
+ */
+#define STORE_AOF_ITEMS_PER_CMD  64
+
+typedef struct store_aof_out_s {
+    int        fd;
+    char       buf[64 * 1024];
+    size_t     len;
+    int        err_no;
+    int        declined;        /* a stream was met */
+    store_t   *st;
+    store_db_t *db;
+    int        db_written;
+} store_aof_out_t;
+
+
+static void
+store_aof_out_flush(store_aof_out_t *o)
+{
+    if (o->len > 0 && o->err_no == 0
+        && store_aof_write_all(o->fd, o->buf, o->len) != (ssize_t) o->len)
+    {
+        o->err_no = errno != 0 ? errno : EIO;
+    }
+    o->len = 0;
+}
+
+
+static void
+store_aof_out_put(store_aof_out_t *o, const void *p, size_t n)
+{
+    if (n > sizeof(o->buf) - o->len) {
+        store_aof_out_flush(o);
+        if (n > sizeof(o->buf)) {
+            if (o->err_no == 0
+                && store_aof_write_all(o->fd, p, n) != (ssize_t) n)
+            {
+                o->err_no = errno != 0 ? errno : EIO;
+            }
+            return;
+        }
+    }
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
+}
+
+
+static void
+store_aof_out_head(store_aof_out_t *o, char kind, size_t n)
+{
+    char  h[32];
+    int   k = snprintf(h, sizeof(h), "%c%zu\r\n", kind, n);
+
+    store_aof_out_put(o, h, (size_t) k);
+}
+
+
+static void
+store_aof_out_bulk(store_aof_out_t *o, const void *p, size_t n)
+{
+    store_aof_out_head(o, '$', n);
+    store_aof_out_put(o, p, n);
+    store_aof_out_put(o, "\r\n", 2);
+}
+
+
+static void
+store_aof_out_str(store_aof_out_t *o, const char *s)
+{
+    store_aof_out_bulk(o, s, strlen(s));
+}
+
+
+/* The head of a command of `items` elements (of `per` arguments each)
+ * after name and key. */
+static void
+store_aof_out_cmd(store_aof_out_t *o, const char *name,
+                  const store_entry_t *e, size_t items, size_t per)
+{
+    store_aof_out_head(o, '*', 2 + items * per);
+    store_aof_out_str(o, name);
+    store_aof_out_bulk(o, e->key, e->nkey);
+}
+
+
+typedef struct store_aof_hv_s {
+    store_aof_out_t      *o;
+    const store_entry_t  *e;
+    size_t                left, batch;
+} store_aof_hv_t;
+
+
+static void
+store_aof_hash_visit(void *arg, const uint8_t *f, size_t nf,
+                     const uint8_t *v, size_t nv)
+{
+    store_aof_hv_t *h = arg;
+
+    if (h->batch == 0) {
+        h->batch = h->left < STORE_AOF_ITEMS_PER_CMD
+                   ? h->left : STORE_AOF_ITEMS_PER_CMD;
+        store_aof_out_cmd(h->o, "HMSET", h->e, h->batch, 2);
+    }
+    store_aof_out_bulk(h->o, f, nf);
+    store_aof_out_bulk(h->o, v, nv);
+    h->batch--;
+    h->left--;
+}
+
+
+static void
+store_aof_out_key(ob_hash_link_t *l, void *arg)
+{
+    store_aof_out_t      *o = arg;
+    const store_entry_t  *e = OB_HASH_ENTRY(l, store_entry_t, hlink);
+    const store_obj_t    *v = e->val;
+    char                  ib[STORE_OBJ_INTBUF], lb[STORE_LIST_INTBUF];
+    const char           *p;
+    size_t                n, i, left, batch;
+    int64_t               when;
+
+    if (o->declined || o->err_no != 0) {
+        return;
+    }
+    if (!o->db_written) {
+        char num[16];
+
+        o->db_written = 1;
+        store_aof_out_head(o, '*', 2);
+        store_aof_out_str(o, "SELECT");
+        snprintf(num, sizeof(num), "%d", o->db->id);
+        store_aof_out_str(o, num);
+    }
+    switch (v->type) {
+    case STORE_OBJ_STRING:
+        p = store_obj_string_bytes(v, ib, &n);
+        store_aof_out_cmd(o, "SET", e, 1, 1);
+        store_aof_out_bulk(o, p, n);
+        break;
+    case STORE_OBJ_LIST: {
+        store_list_iter_t  it;
+        const uint8_t     *ep;
+
+        left = store_list_len(store_list_of(v));
+        batch = 0;
+        for (store_list_iter_init(store_list_of(v), 0, STORE_LIST_TAIL, &it);
+             store_list_iter_get(&it, lb, &ep, &n);
+             store_list_iter_next(&it))
+        {
+            if (batch == 0) {
+                batch = left < STORE_AOF_ITEMS_PER_CMD
+                        ? left : STORE_AOF_ITEMS_PER_CMD;
+                store_aof_out_cmd(o, "RPUSH", e, batch, 1);
+            }
+            store_aof_out_bulk(o, ep, n);
+            batch--;
+            left--;
+        }
+        break;
+    }
+    case STORE_OBJ_SET: {
+        store_set_elem_t  se;
+
+        left = store_set_size(v);
+        batch = 0;
+        for (i = 0; left > 0; i++) {
+            if (batch == 0) {
+                batch = left < STORE_AOF_ITEMS_PER_CMD
+                        ? left : STORE_AOF_ITEMS_PER_CMD;
+                store_aof_out_cmd(o, "SADD", e, batch, 1);
+            }
+            store_set_get(v, i, &se);
+            p = store_set_elem_bytes(&se, ib, &n);
+            store_aof_out_bulk(o, p, n);
+            batch--;
+            left--;
+        }
+        break;
+    }
+    case STORE_OBJ_ZSET: {
+        store_zset_it_t  it;
+        char             d[64];
+
+        left = store_zset_len(v);
+        batch = 0;
+        for (store_zset_it_rank(&it, v, 0, 0); store_zset_it_valid(&it);
+             store_zset_it_next(&it))
+        {
+            if (batch == 0) {
+                batch = left < STORE_AOF_ITEMS_PER_CMD
+                        ? left : STORE_AOF_ITEMS_PER_CMD;
+                store_aof_out_cmd(o, "ZADD", e, batch, 2);
+            }
+            n = (size_t) snprintf(d, sizeof(d), "%.17g", it.score);
+            store_aof_out_bulk(o, d, n);
+            store_aof_out_bulk(o, it.ele, it.len);
+            batch--;
+            left--;
+        }
+        break;
+    }
+    case STORE_OBJ_HASH: {
+        store_aof_hv_t h = { o, e, store_hash_len(v), 0 };
+
+        store_hash_foreach(v, store_aof_hash_visit, &h);
+        break;
+    }
+    default:
+        o->declined = 1;
+        return;
+    }
+    if (e->flags & STORE_ENTRY_VOLATILE) {
+        char num[24];
+
+        when = store_db_entry_expire(o->db, e);
+        store_aof_out_cmd(o, "PEXPIREAT", e, 1, 1);
+        snprintf(num, sizeof(num), "%lld", (long long) when);
+        store_aof_out_str(o, num);
+    }
+}
+
+
 static int
 store_aof_write_resp_base(store_t *st, int fd, ob_err_t *err)
 {
-    (void) st;
-    (void) fd;
-    (void) err;
-    return OB_DECLINED;
+    store_aof_out_t  *o = calloc(1, sizeof(*o));
+    int               i, rc;
+
+    if (o == NULL) {
+        return ob_err_set(err, "out of memory");
+    }
+    o->fd = fd;
+    o->st = st;
+    for (i = 0; i < st->databases && !o->declined && o->err_no == 0; i++) {
+        uint64_t cur = 0;
+
+        o->db = store_dbs_db(st->dbs, i);
+        o->db_written = 0;
+        do {
+            cur = ob_hash_scan(&o->db->ks->keys, cur, 1024, 1024 * 10,
+                               store_aof_out_key, o);
+        } while (cur != 0 && !o->declined && o->err_no == 0);
+    }
+    store_aof_out_flush(o);
+    if (o->declined) {
+        rc = OB_DECLINED;
+    } else if (o->err_no != 0) {
+        errno = o->err_no;
+        rc = ob_err_set(err, "writing the AOF base: %s",
+                        strerror(o->err_no));
+    } else {
+        rc = OB_OK;
+    }
+    free(o);
+    return rc;
 }
