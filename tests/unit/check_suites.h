@@ -27,5 +27,6 @@ Suite *store_hash_suite(void);   /* check_store_hash.c: the hash type, both enco
 Suite *store_set_suite(void);    /* check_store_set.c: intset, set encodings */
 Suite *store_zset_suite(void);   /* check_store_zset.c: sorted sets, both encodings */
 Suite *store_stream_suite(void); /* check_store_stream.c: streams, groups, PELs */
+Suite *store_child_suite(void);  /* check_store_child.c: the forked child */
 
 #endif /* OB_CHECK_SUITES_H */
