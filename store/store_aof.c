@@ -277,7 +277,10 @@ store_aof_hold_reply(store_t *st, store_client_t *c)
 {
     struct store_aof_s *aof = st->aof;
 
-    if (aof == NULL || aof->len == 0 || c->conn == NULL) {
+    /* Only what was fed since the last failed write holds replies: the
+     * clients of the failed part were closed already, and a client
+     * refused with MISCONF has nothing to wait for. */
+    if (aof == NULL || aof->len <= aof->failed_len || c->conn == NULL) {
         return;
     }
     if (aof->nheld > 0 && aof->held[aof->nheld - 1] == c) {
@@ -425,6 +428,7 @@ store_aof_flush(store_t *st, int force)
     }
     if (aof->fd < 0) {
         aof->len = 0;
+        aof->failed_len = 0;
         store_aof_release(aof, 1);
         return;
     }
@@ -473,6 +477,7 @@ store_aof_flush(store_t *st, int force)
                 aof->cur_size += n;
                 memmove(aof->buf, aof->buf + n, aof->len - (size_t) n);
                 aof->len -= (size_t) n;
+                aof->failed_len = 0;
             }
         }
         if (aof->write_err == 0 || aof->write_err != e) {
@@ -481,6 +486,7 @@ store_aof_flush(store_t *st, int force)
         }
         aof->write_err = e;
         aof->last_retry_ms = now;
+        aof->failed_len = aof->len;
         store_aof_release(aof, 0);
         return;
     }
@@ -497,6 +503,7 @@ store_aof_flush(store_t *st, int force)
         aof->cap = 0;
     }
     aof->len = 0;
+    aof->failed_len = 0;
 
     if (st->appendfsync == STORE_FSYNC_ALWAYS) {
         if (fdatasync(aof->fd) != 0) {
@@ -821,6 +828,7 @@ store_aof_rewrite_failed(store_t *st)
             unlink(aof->tmp_incr);
         }
         aof->len = 0;
+        aof->failed_len = 0;
         aof->scheduled = 1;
     }
 }
@@ -1127,6 +1135,7 @@ store_aof_stop_logging(store_t *st)
         store_child_kill(st);
     }
     aof->len = 0;
+    aof->failed_len = 0;
     aof->write_err = 0;
     aof->fsync_err = 0;
     aof->scheduled = 0;

@@ -74,6 +74,8 @@ struct store_aof_s {
      * loop pass makes it (shrunk back after a big pass). */
     char                  *buf;
     size_t                 len, cap;
+    size_t                 failed_len;      /* of len: what a failed write
+                                               left for the retry */
 
     /* Group commit: connections whose replies wait for the write (and,
      * under appendfsync always, the fsync) of this loop pass. */
