@@ -830,6 +830,11 @@ store_cmd_ltrim(store_client_t *c)
         oom = 1;
     }
     store_key_changed(c, &c->argv[1], STORE_NOTIFY_LIST, "ltrim");
+    if (ltrim + rtrim == 0) {
+        /* WATCHers and subscribers hear of it, but Redis counts no change
+         * (dirty += ltrim + rtrim) and so writes nothing */
+        store_propagate_nothing(c);
+    }
     store_list_drop_if_empty(c, &c->argv[1], o);
     if (oom) {
         store_add_err(c, STORE_ERR_OOM);

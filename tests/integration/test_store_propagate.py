@@ -15,6 +15,8 @@ import time
 import pytest
 import redis
 
+from obtest import RespConn
+
 
 @pytest.fixture
 def aof(store_server, tmp_path):
@@ -429,3 +431,182 @@ def test_key_commands_as_received(aof):
         s("SELECT 0"), s("set a 1"), s("rename a b"), s("copy b c"),
         s("move c 3"), s("rpush l 3 1 2"), s("sort l store sl"),
         s("unlink b")]
+
+
+# ---- streams ------------------------------------------------------------------
+
+
+def test_xadd_generated_ids_and_approx_trims(aof):
+    for i in range(1, 400):
+        aof.execute_command("xadd", "st", "%d-1" % i, "f", "v")
+    n = len(written(aof))
+    aof.execute_command("xtrim", "st", "minid", "~", "300", "limit", "100")
+    aof.execute_command("xtrim", "st", "maxlen", "~", "10", "limit", "100")
+    aof.execute_command("xtrim", "st", "maxlen", "~", "1", "limit", "0")
+    aof.execute_command("xtrim", "st", "maxlen", "1000")      # nothing
+    id2 = aof.execute_command("xadd", "st", "500-*", "f", "v").decode()
+    aof.execute_command("xadd", "st", "600", "f", "v")
+    id1 = aof.execute_command("xadd", "st", "maxlen", "~", "5", "limit",
+                              "100", "*", "f", "v").decode()
+    id3 = aof.execute_command("xadd", "e", "maxlen", "0", "*", "f",
+                              "v").decode()
+    id4 = aof.execute_command("xadd", "e2", "maxlen", "~", "0", "*", "f",
+                              "v").decode()
+    id5 = aof.execute_command("xadd", "e3", "minid", "~", "0", "*", "f",
+                              "v").decode()
+    aof.execute_command("xadd", "e4", "nomkstream", "*", "f", "v")  # nothing
+    assert id2 == "500-0"
+    assert since(aof, n) == [
+        s("xtrim st minid = 101-1 limit 100"),
+        s("xtrim st maxlen = 199 limit 100"),
+        s("xtrim st maxlen = 99 limit 0"),
+        s("xadd st 500-0 f v"),
+        s("xadd st 600 f v"),
+        s("xadd", "st", "maxlen", "=", "102", "limit", "100", id1, "f", "v"),
+        s("xadd", "e", "maxlen", "0", id3, "f", "v"),
+        s("xadd", "e2", "maxlen", "=", "0", id4, "f", "v"),
+        s("xadd", "e3", "minid", "=", id5, id5, "f", "v")]
+
+
+def test_xreadgroup_becomes_xclaims_and_setid(aof):
+    for i in (1, 2, 3):
+        aof.execute_command("xadd", "st", "%d-1" % i, "f", "v")
+    aof.execute_command("xgroup", "create", "st", "g", "0")
+    n = len(written(aof))
+    aof.execute_command("xreadgroup", "group", "g", "c1", "count", "2",
+                        "streams", "st", ">")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "streams", "st",
+                        "0")                                   # history
+    aof.execute_command("xreadgroup", "group", "g", "c2", "noack",
+                        "streams", "st", ">")
+    aof.execute_command("xreadgroup", "group", "g", "c3", "streams", "st",
+                        ">")                                   # nothing new
+    aof.execute_command("xadd", "st", "4-1", "f", "v")
+    aof.execute_command("xreadgroup", "group", "g", "c2", "noack",
+                        "streams", "st", ">")
+    aof.execute_command("xadd", "st", "5-1", "f", "v")
+    aof.execute_command("xreadgroup", "group", "g", "c3", "streams", "st",
+                        ">")
+    assert since(aof, n) == [
+        s("MULTI"),
+        ["XCLAIM", "st", "g", "c1", "0", "1-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "1-1"],
+        ["XCLAIM", "st", "g", "c1", "0", "2-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "2-1"],
+        s("EXEC"),
+        s("MULTI"), s("XGROUP CREATECONSUMER st g c2"),
+        s("XGROUP SETID st g 3-1 ENTRIESREAD 3"), s("EXEC"),
+        s("xadd st 4-1 f v"),
+        s("XGROUP SETID st g 4-1 ENTRIESREAD 4"),
+        s("xadd st 5-1 f v"),
+        ["XCLAIM", "st", "g", "c3", "0", "5-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "5-1"]]
+
+
+def test_xclaim_and_xautoclaim_become_xclaims(aof):
+    for i in (1, 2, 3):
+        aof.execute_command("xadd", "st", "%d-1" % i, "f", "v")
+    aof.execute_command("xgroup", "create", "st", "g", "0")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "count", "2",
+                        "streams", "st", ">")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "streams", "st",
+                        "0")                    # delivery counts -> 2
+    n = mark(aof)
+    aof.execute_command("xclaim", "st", "g", "c2", "0", "1-1", "2",
+                        "lastid", "2-5")
+    aof.execute_command("xclaim", "st", "g", "c2", "0", "9-9", "lastid",
+                        "2-9")                  # nothing claimed
+    aof.execute_command("xclaim", "st", "g", "c2", "0", "9-9")  # nothing
+    aof.execute_command("xdel", "st", "1-1")
+    aof.execute_command("xclaim", "st", "g", "c3", "0", "1-1")  # deleted
+    aof.execute_command("xadd", "st", "4-1", "f", "v")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "count", "1",
+                        "streams", "st", ">")
+    aof.execute_command("xdel", "st", "3-1")
+    aof.execute_command("xautoclaim", "st", "g", "c4", "0", "0")
+    conn = RespConn(aof.server.port)      # redis-py misreads JUSTID's reply
+    conn.cmd("xautoclaim", "st", "g", "c5", "0", "0", "justid")
+    conn.close()
+    assert since(aof, n) == [
+        ["XCLAIM", "st", "g", "c2", "0", "1-1", "TIME", Ms(), "RETRYCOUNT",
+         "3", "FORCE", "JUSTID", "LASTID", "2-5"],
+        s("XGROUP SETID st g 2-9 ENTRIESREAD 2"),
+        s("xdel st 1-1"),
+        ["XCLAIM", "st", "g", "c2", "0", "1-1", "TIME", Ms(), "RETRYCOUNT",
+         "3", "FORCE", "JUSTID", "LASTID", "2-9"],
+        s("xadd st 4-1 f v"),
+        ["XCLAIM", "st", "g", "c1", "0", "3-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "3-1"],
+        s("xdel st 3-1"),
+        s("MULTI"),
+        ["XCLAIM", "st", "g", "c4", "0", "2-1", "TIME", Ms(), "RETRYCOUNT",
+         "3", "FORCE", "JUSTID", "LASTID", "3-1"],
+        ["XCLAIM", "st", "g", "c1", "0", "3-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "3-1"],
+        s("EXEC"),
+        ["XCLAIM", "st", "g", "c5", "0", "2-1", "TIME", Ms(), "RETRYCOUNT",
+         "3", "FORCE", "JUSTID", "LASTID", "3-1"]]
+
+
+def test_group_admin_commands_as_received_when_they_change(aof):
+    aof.execute_command("xadd", "st", "1-1", "f", "v")
+    aof.execute_command("xgroup", "create", "st", "g", "0")
+    aof.execute_command("xgroup", "create", "st", "g2", "$", "mkstream",
+                        "entriesread", "0")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "streams", "st",
+                        ">")
+    n = mark(aof)
+    aof.execute_command("xack", "st", "g", "1-1", "9-9")
+    aof.execute_command("xack", "st", "g", "1-1")             # nothing
+    aof.execute_command("xgroup", "setid", "st", "g", "$")
+    aof.execute_command("xgroup", "setid", "st", "g", "0", "entriesread",
+                        "3")
+    aof.execute_command("xgroup", "createconsumer", "st", "g", "c9")
+    aof.execute_command("xgroup", "createconsumer", "st", "g", "c9")
+    aof.execute_command("xgroup", "delconsumer", "st", "g", "c9")
+    aof.execute_command("xgroup", "delconsumer", "st", "g", "c9")
+    aof.execute_command("xgroup", "destroy", "st", "g2")
+    aof.execute_command("xgroup", "destroy", "st", "g2")
+    aof.execute_command("xsetid", "st", "99-0")
+    aof.execute_command("xdel", "st", "1-1")
+    aof.execute_command("xdel", "st", "1-1")                  # nothing
+    assert since(aof, n) == [
+        s("xack st g 1-1 9-9"),
+        s("xgroup setid st g $"),
+        s("xgroup setid st g 0 entriesread 3"),
+        s("xgroup createconsumer st g c9"),
+        s("xgroup delconsumer st g c9"),
+        s("xgroup destroy st g2"),
+        s("xsetid st 99-0"),
+        s("xdel st 1-1")]
+
+
+def test_writes_that_change_nothing_are_not_written(aof):
+    cmds = [
+        ("swapdb", "0", "0"), ("set", "d", "1"),
+        ("sort", "nol", "store", "d"),             # deletes d: written
+        ("sort", "nol", "store", "d"),             # nothing
+        ("rpush", "l", "1"), ("sort", "l", "store", "d"),
+        ("zadd", "z", "1", "a"),
+        ("zunionstore", "d", "1", "noz"),          # deletes d: written
+        ("zunionstore", "d", "1", "noz"),
+        ("zrangestore", "d2", "z", "5", "6"),
+        ("rename", "z", "z"),
+        ("setrange", "nokey", "0", ""),
+        ("append", "nokey2", ""),                  # creates it: written
+        ("lpush", "l", "2"),
+        ("lrem", "l", "0", "zz"), ("ltrim", "l", "0", "-1"),
+        ("hdel", "h", "f"), ("srem", "s", "m"), ("zrem", "z", "x"),
+        ("getdel", "nokey"), ("lmove", "nol", "x", "left", "left"),
+        ("del", "l"),
+    ]
+    for c in cmds:
+        try:
+            aof.execute_command(*c)
+        except redis.ResponseError:
+            pass
+    assert written(aof) == [
+        s("SELECT 0"), s("swapdb 0 0"), s("set d 1"), s("sort nol store d"),
+        s("rpush l 1"), s("sort l store d"), s("zadd z 1 a"),
+        s("zunionstore d 1 noz"), ["append", "nokey2", ""], s("lpush l 2"),
+        s("del l")]
