@@ -654,3 +654,45 @@ def test_client_pause_holds_the_stream(master, store_server):
     wait_for(lambda: info_repl(s)["slave_repl_offset"]
              == info_repl(m)["master_repl_offset"], what="offsets equal")
     s.close()
+
+
+# ---------------------------------------------------------------- store to store
+
+def test_same_server_as_master_and_chain(store_server, target):
+    """The server under test on both ends (onebox as a replica of onebox),
+    and a chained replica that gets the stream through the middle one."""
+    # redis-server waits 5 s for more replicas before a diskless sync
+    fast = {"repl_diskless_sync_delay": 0} if target == "real" else {}
+    msrv = store_server(**fast)
+    m = client(msrv.port)
+    fill(m)
+    s1 = replica_of(store_server, msrv.port, **fast)
+    wait_for(lambda: link_up(s1), what="s1 up")
+    s2 = replica_of(store_server, s1.server.port)
+    wait_for(lambda: link_up(s2), what="s2 up")
+    m.set("through", "the chain")
+    m.incr("counter")
+    wait_equal(m, s1)
+    wait_equal(m, s2)
+    assert m.execute_command("WAIT", 1, 5000) == 1
+    ok = m.info("stats")["sync_partial_ok"]
+    # s1 drops its link (MASTER timeout) and continues with PSYNC.
+    s1.config_set("repl-timeout", 1)
+    os.kill(msrv.pid, signal.SIGSTOP)
+    try:
+        wait_for(lambda: not link_up(s1), what="MASTER timeout")
+    finally:
+        os.kill(msrv.pid, signal.SIGCONT)
+    s1.config_set("repl-timeout", 60)
+    m.set("after", "timeout")
+    wait_for(lambda: m.info("stats")["sync_partial_ok"] == ok + 1,
+             what="partial resync")
+    wait_equal(m, s2)
+    wait_for(lambda: info_repl(s2)["slave_repl_offset"]
+             == info_repl(m)["master_repl_offset"], what="s2 offsets")
+    # Promote s1: s2 continues from it under the new id.
+    s1.execute_command("REPLICAOF", "NO", "ONE")
+    s1.set("promoted", "1")
+    wait_for(lambda: s2.get("promoted") == b"1", what="s2 follows s1")
+    for c in (m, s1, s2):
+        c.close()
