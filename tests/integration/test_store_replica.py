@@ -696,3 +696,33 @@ def test_same_server_as_master_and_chain(store_server, target):
     wait_for(lambda: s2.get("promoted") == b"1", what="s2 follows s1")
     for c in (m, s1, s2):
         c.close()
+
+
+def test_failover_swap_continues(store_server, target):
+    """A replica promoted with REPLICAOF NO ONE, and the old master made
+    its replica: the old master offers its own history (PSYNC <its id>
+    <offset+1>) and continues without a full sync."""
+    fast = {"repl_diskless_sync_delay": 0} if target == "real" else {}
+    a_srv = store_server(**fast)
+    a = client(a_srv.port)
+    a.set("k", "1")
+    b = replica_of(store_server, a_srv.port, **fast)
+    wait_for(lambda: link_up(b) and b.get("k") == b"1", what="b synced")
+    a.set("k2", "2")
+    wait_for(lambda: info_repl(b)["slave_repl_offset"]
+             == info_repl(a)["master_repl_offset"], what="b caught up")
+    b.execute_command("REPLICAOF", "NO", "ONE")
+    ok = b.info("stats")["sync_partial_ok"]
+    full = b.info("stats")["sync_full"]
+    a.execute_command("REPLICAOF", "127.0.0.1", b.server.port)
+    b.set("from-b", "3")
+    wait_for(lambda: link_up(a) and a.get("from-b") == b"3",
+             what="a follows b")
+    assert b.info("stats")["sync_partial_ok"] == ok + 1
+    assert b.info("stats")["sync_full"] == full
+    assert a.get("k2") == b"2"
+    with RespConn(a_srv.port) as c:
+        assert c.cmd("SET", "x", "1") == (
+            b"-READONLY You can't write against a read only replica.\r\n")
+    a.close()
+    b.close()
