@@ -504,13 +504,13 @@ store_replica_info(store_t *st, store_text_t *t)
                    rs->state == STORE_REPL_TRANSFER,
                    read_off, off);
     if (rs->state == STORE_REPL_TRANSFER) {
-        long long size = rs->use_eof ? 0 : rs->transfer_size;
+        /* Redis's figures as they are: the size is -1 before the
+         * "$" line and 0 for an EOF-marked payload (so "left" goes
+         * negative). */
+        long long size = rs->transfer_size;
         double    perc = 0;
 
-        if (size < 0) {
-            size = 0;
-        }
-        if (size > 0) {
+        if (size != 0) {
             perc = (double) rs->transfer_read / (double) size * 100;
         }
         store_text_add(t, "master_sync_total_bytes:%lld\r\n"

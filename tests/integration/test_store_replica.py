@@ -91,6 +91,11 @@ def fill(m):
     m.zadd("zset", {"a": 1, "b": 2.5, "c": -3})
     m.zadd("bigzset", {"m%d" % i: i / 3 for i in range(300)})
     m.expire("list", 3000)
+    for i in range(50):
+        m.xadd("stream", {"f": i, "g": "v" * (i % 7)}, id="%d-%d" % (i + 1, i))
+    m.xgroup_create("stream", "grp", id="0")
+    m.xreadgroup("grp", "alice", {"stream": ">"}, count=5)
+    m.xdel("stream", "3-2")
     m.execute_command("SELECT", 3)
     pipe = m.pipeline(transaction=False)
     pipe.execute_command("SELECT", 3)
@@ -117,6 +122,12 @@ def dump_all(c):
                 v = sorted(c.smembers(k))
             elif t == b"zset":
                 v = c.zrange(k, 0, -1, withscores=True)
+            elif t == b"stream":
+                groups = c.xinfo_groups(k)
+                v = (c.xrange(k), c.xinfo_stream(k)["last-generated-id"],
+                     [(g["name"], g["last-delivered-id"], g["pending"])
+                      for g in groups],
+                     [c.xpending(k, g["name"]) for g in groups])
             else:
                 v = None
             ttl = c.pttl(k)
@@ -220,6 +231,15 @@ def test_full_sync_every_type(master, store_server, diskless):
     info = info_repl(s)
     assert info["role"] == "slave"
     assert info["master_sync_in_progress"] == 0
+    with RespConn(s.connection_pool.connection_kwargs["port"]) as c:
+        text = c.cmd("INFO", "replication").decode()
+    names = [ln.split(":", 1)[0] for ln in text.split("\r\n") if ":" in ln]
+    assert names[:names.index("connected_slaves")] == [
+        "role", "master_host", "master_port", "master_link_status",
+        "master_last_io_seconds_ago", "master_sync_in_progress",
+        "slave_read_repl_offset", "slave_repl_offset", "slave_priority",
+        "slave_read_only", "replica_announced"]
+    assert 0 <= info["master_last_io_seconds_ago"] <= 2
     assert info["slave_read_only"] == 1
     wait_for(lambda: info_repl(s)["slave_repl_offset"]
              == info_repl(m)["master_repl_offset"], what="offsets equal")
@@ -239,6 +259,11 @@ def test_stream_applies_writes(master, store_server):
     m.zadd("z", {"m": 3})
     m.delete("before")
     m.expire("a", 100)
+    m.xadd("st", {"a": "1"})
+    m.xadd("st", {"b": "2"}, maxlen=10)
+    m.xgroup_create("st", "g", id="0")
+    m.xreadgroup("g", "c1", {"st": ">"}, count=1)
+    m.spop("s") and m.sadd("s", "m")
     with m.pipeline(transaction=True) as p:
         p.set("tx1", "1")
         p.set("tx2", "2")
