@@ -68,6 +68,30 @@ store_replica_init(store_t *st, ob_err_t *err)
 
 
 /*
+ * Clients blocked on keys were waiting on a master's data; they are
+ * answered and disconnected, as Redis's disconnectAllBlockedClients
+ * (the close waits for the reply to be written).
+ */
+static void
+store_replica_unblock_all(store_t *st)
+{
+    size_t i;
+
+    for (i = 0; i < st->nclients; i++) {
+        store_client_t *c = st->clients[i];
+
+        if (!(c->flags & STORE_CLIENT_BLOCKED) || c->conn == NULL) {
+            continue;
+        }
+        store_add_err(c, "UNBLOCKED force unblock from blocking operation, "
+                      "instance state changed (master -> replica?)");
+        store_unblock(c);
+        ob_conn_close(c->conn, 1);
+    }
+}
+
+
+/*
  * Becomes a replica of host:port (Redis's replicationSetMaster).  The
  * history to continue is the one we hold: a previous master's, or, for a
  * master that is demoted, its own (Redis's replicationCacheMasterUsing-
@@ -102,6 +126,7 @@ store_replica_set_master(store_replica_t *rs, const char *host, int port,
         }
     }
     store_replica_drop_link(rs, NULL);
+    store_replica_unblock_all(st);
     if (rs->state == STORE_REPL_NONE) {
         if (with_own_history) {
             const char *id = store_repl_id(st);

@@ -751,3 +751,20 @@ def test_failover_swap_continues(store_server, target):
             b"-READONLY You can't write against a read only replica.\r\n")
     a.close()
     b.close()
+
+
+def test_becoming_a_replica_unblocks_blocked_clients(store_server):
+    srv = store_server()
+    blocked = RespConn(srv.port)
+    blocked.send("BLPOP", "q", "0")
+    time.sleep(0.2)
+    with RespConn(srv.port) as c:
+        assert c.cmd("REPLICAOF", "127.0.0.1", str(free_port())) == (
+            b"+OK\r\n")
+        assert blocked.reply() == (
+            b"-UNBLOCKED force unblock from blocking operation, instance "
+            b"state changed (master -> replica?)\r\n")
+        with pytest.raises((ConnectionError, OSError)):
+            blocked.reply()
+        assert c.cmd("REPLICAOF", "NO", "ONE") == b"+OK\r\n"
+    blocked.close()
