@@ -96,7 +96,7 @@ store_replica_unblock_all(store_t *st)
  * history to continue is the one we hold: a previous master's, or, for a
  * master that is demoted, its own (Redis's replicationCacheMasterUsing-
  * Myself), so that a former master can continue from its promoted
- * replica.  with_own_history is 0 at start-up, where Redis asks
+ * replica.  with_own_history is 0 after a fresh start, where Redis asks
  * "PSYNC ? -1".
  */
 static int
@@ -203,8 +203,13 @@ store_replica_start(store_t *st, ob_err_t *err)
         return ob_err_set(err, "store.replicaof: expected \"host port\", "
                           "got \"%.200s\"", st->replicaof);
     }
+    /* Redis asks "PSYNC ? -1" after a fresh start, but continues the
+     * history an RDB loaded at start-up brought (its repl-id and
+     * repl-offset), so that a restarted replica syncs partially. */
     store_client_refresh_time(st);
-    if (store_replica_set_master(rs, host, port, 0) != OB_OK) {
+    if (store_replica_set_master(rs, host, port,
+                                 store_repl_offset(st) > 0) != OB_OK)
+    {
         return ob_err_set(err, "store: out of memory");
     }
     return OB_OK;
