@@ -517,7 +517,7 @@ store_replica_info(store_t *st, store_text_t *t)
     if (rs == NULL || rs->state == STORE_REPL_NONE) {
         return;
     }
-    /* Redis shows 1 when it holds no history at all. */
+    /* Redis shows 1 when it holds no history at all (a fresh start). */
     off = rs->offset >= 0 ? rs->offset : 1;
     read_off = rs->read_offset >= 0 ? rs->read_offset : 1;
     store_text_add(t, "master_host:%s\r\n"

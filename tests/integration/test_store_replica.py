@@ -207,12 +207,30 @@ def test_replicaof_unreachable_master(store_server):
             "master_link_down_since_seconds", "slave_priority",
             "slave_read_only", "replica_announced"]
         assert fields["slave_priority"] == "100"
+        # a master turned replica offers its own history: offset 0
+        assert fields["slave_repl_offset"] == "0"
+        assert fields["slave_read_repl_offset"] == "0"
+        assert fields["master_link_down_since_seconds"] == "-1"
         assert fields["slave_read_only"] == "1"
         assert c.cmd("REPLICAOF", "no", "one") == b"+OK\r\n"
         assert c.cmd("SET", "k", "v") == b"+OK\r\n"
         assert b"role:master" in c.cmd("INFO", "replication")
         assert c.cmd("CONFIG", "GET", "replicaof") == (
             b"*2\r\n$9\r\nreplicaof\r\n$0\r\n\r\n")
+
+
+def test_started_as_replica_of_nothing(store_server):
+    srv = store_server(replicaof="127.0.0.1 %d" % free_port())
+    c = client(srv.port)
+    time.sleep(0.3)
+    info = info_repl(c)
+    assert info["role"] == "slave"
+    assert info["master_link_status"] == "down"
+    assert info["slave_repl_offset"] == 1          # no history at all
+    assert info["master_link_down_since_seconds"] == -1
+    with pytest.raises(redis.exceptions.ReadOnlyError):
+        c.set("k", "v")
+    c.close()
 
 
 # ---------------------------------------------------------------- a real master
