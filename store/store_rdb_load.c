@@ -37,6 +37,8 @@
 #define STORE_RDB_STR_STEP     (1024 * 1024)
 /* lzf_d.c's longest back-reference is 264 bytes from 3 input bytes. */
 #define STORE_RDB_LZF_RATIO    100
+/* Bytes of a key an error message shows. */
+#define STORE_RDB_KEY_SHOWN    64
 
 
 /* ---- the reader ------------------------------------------------------------ */
@@ -388,6 +390,27 @@ store_rdb_aux(store_rdb_in_t *r, store_rdb_load_info_t *info)
 }
 
 
+/* A key as an error message shows it: its first STORE_RDB_KEY_SHOWN
+ * bytes, the unprintable ones as \xNN (a message goes to the log). */
+static void
+store_rdb_printable(const uint8_t *key, size_t nkey, char *out)
+{
+    size_t  i;
+
+    for (i = 0; i < nkey && i < STORE_RDB_KEY_SHOWN; i++) {
+        if (key[i] >= 0x20 && key[i] < 0x7f && key[i] != '\\') {
+            *out++ = (char) key[i];
+        } else {
+            out += sprintf(out, "\\x%02x", key[i]);
+        }
+    }
+    if (nkey > STORE_RDB_KEY_SHOWN) {
+        out += sprintf(out, "...");
+    }
+    *out = '\0';
+}
+
+
 /* A key and its value into db, by the opcodes that came before it. */
 static int
 store_rdb_load_key(store_rdb_in_t *r, store_db_t *db, int type,
@@ -398,6 +421,7 @@ store_rdb_load_key(store_rdb_in_t *r, store_db_t *db, int type,
     uint8_t      *key;
     size_t        nkey;
     uint64_t      at = r->offset;
+    char          shown[STORE_RDB_KEY_SHOWN * 4 + 4];
 
     if (store_rdb_get_string(r, &key, &nkey) != OB_OK) {
         return OB_ERR;
@@ -409,9 +433,9 @@ store_rdb_load_key(store_rdb_in_t *r, store_db_t *db, int type,
     }
     if (ob_hash_find(&db->ks->keys, key, nkey) != NULL) {
         store_obj_free(r->arena, r->owner, val);
-        (void) store_rdb_in_fail(r, "Duplicate key '%.*s' (at %llu) in "
-                                 "db %d", (int) OB_MIN(nkey, 128), key,
-                                 (unsigned long long) at, db->id);
+        store_rdb_printable(key, nkey, shown);
+        (void) store_rdb_in_fail(r, "Duplicate key '%s' (at %llu) in db %d",
+                                 shown, (unsigned long long) at, db->id);
         free(key);
         return OB_ERR;
     }
