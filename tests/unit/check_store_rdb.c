@@ -1140,6 +1140,15 @@ START_TEST(test_aux_and_errors)
         { "0b 01 73 0c 02000000 02000000 0200 0100", "Intset" },
         { "10 01 68 0a 0a000000 0100 81 66 02 ff", "listpack" },
         { "11 01 7a 0a 0a000000 0100 81 61 02 ff", "listpack" },
+        /* 2^40 elements claimed: the EOF and checksum bytes are read as
+         * elements and fail, nothing sized by the claim */
+        { "01 01 6c 81 0000010000000000 01 61", "Bad RDB file" },
+        { "02 01 73 81 0000010000000000 01 61", "Bad RDB file" },
+        { "03 01 7a 81 0000010000000000 01 61 01 31", "Bad RDB file" },
+        { "04 01 68 81 0000010000000000 01 61 01 31", "Bad RDB file" },
+        { "05 01 7a 81 0000010000000000", "Bad RDB file" },
+        { "12 01 6c 81 0000010000000000 01 01 61", "Bad RDB file" },
+        { "0e 01 6c 81 0000010000000000", "Bad RDB file" },
     };
     t_fix_t                f;
     t_buf_t                b = { 0 };
