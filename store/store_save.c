@@ -66,6 +66,8 @@ struct store_save_s {
     uint64_t            dirty_at_fork;    /* st->dirty when it forked */
     int                 scheduled;        /* BGSAVE SCHEDULE pending */
     pid_t               pid;              /* our BGSAVE child, or -1 */
+    char                tmp[PATH_MAX];    /* its temp file, named when it
+                                             forked (dir may change) */
     int                 killing;          /* we kill it: not a failure */
     uint64_t            saves;            /* rdb_saves */
 
@@ -240,7 +242,6 @@ static void
 store_save_bgsave_done(store_t *st, int ok, size_t cow, void *arg)
 {
     struct store_save_s *sv = st->save;
-    char                 tmp[PATH_MAX];
 
     (void) arg;
     if (sv == NULL) {
@@ -254,12 +255,9 @@ store_save_bgsave_done(store_t *st, int ok, size_t cow, void *arg)
         st->last_save_time = time(NULL);
         sv->bgsave_ok = 1;
     } else {
-        /* A killed child leaves its temp file behind ("temp-<pid>.rdb"
-         * next to the dump, store_rdb_save_file's name). */
-        if (snprintf(tmp, sizeof(tmp), "%s/temp-%d.rdb", st->dir,
-                     (int) sv->pid) < (int) sizeof(tmp))
-        {
-            (void) unlink(tmp);
+        /* A killed child leaves its temp file behind. */
+        if (sv->tmp[0] != '\0') {
+            (void) unlink(sv->tmp);
         }
         if (sv->killing) {
             ob_log_warning(&st->cy->log, "Background saving terminated by "
@@ -270,6 +268,7 @@ store_save_bgsave_done(store_t *st, int ok, size_t cow, void *arg)
         }
     }
     sv->pid = -1;
+    sv->tmp[0] = '\0';
     sv->killing = 0;
 }
 
@@ -299,6 +298,12 @@ store_save_bgsave(store_t *st)
         return rc;
     }
     sv->pid = store_child_pid(st);
+    /* store_rdb_save_file's name: "temp-<pid>.rdb" next to the dump. */
+    if (snprintf(sv->tmp, sizeof(sv->tmp), "%s/temp-%d.rdb", st->dir,
+                 (int) sv->pid) >= (int) sizeof(sv->tmp))
+    {
+        sv->tmp[0] = '\0';
+    }
     ob_log_notice(&st->cy->log, "Background saving started by pid %ld",
                   (long) sv->pid);
     return OB_OK;

@@ -541,3 +541,25 @@ def test_missing_data_dir_is_created(store_server, tmp_path):
     r.set("k", "v")
     assert cmd(srv, "SAVE") == b"+OK\r\n"
     assert (nested / "dump.rdb").exists()
+
+
+def test_shutdown_kills_a_running_bgsave_and_saves(store_server, tmp_path):
+    srv = store_server(save="3600 1")
+    r = client(srv)
+    pipe = r.pipeline(transaction=False)
+    for i in range(20000):
+        pipe.set("k%d" % i, "v" * 100)
+    pipe.execute()
+    with RespConn(srv.port, timeout=20) as conn:
+        # Children are reaped by the cron (every 100 ms on both): the one
+        # BGSAVE forked is still there when SHUTDOWN kills it.
+        assert conn.cmd("BGSAVE") == b"+Background saving started\r\n"
+        conn.send("SHUTDOWN")
+        with pytest.raises(ConnectionError):
+            conn.reply()
+    assert srv.proc.wait(timeout=20) == 0
+    names = os.listdir(data_dir(tmp_path))
+    assert "dump.rdb" in names
+    assert not [n for n in names if n.startswith("temp-")], names
+    r = client(store_server())
+    assert r.dbsize() == 20000
