@@ -189,7 +189,15 @@ def test_info_persistence_fields(store_server):
     r.set("a", 1)
     r.set("b", 2)
     assert persistence(r)["rdb_changes_since_last_save"] == 2
-    assert cmd(srv, "BGSAVE") == b"+Background saving started\r\n"
+    with RespConn(srv.port) as conn:
+        # Read together: the child is still there for INFO (children are
+        # reaped by the cron).
+        conn.send_raw(b"BGSAVE\r\nINFO persistence\r\n")
+        assert conn.reply() == b"+Background saving started\r\n"
+        text = conn.reply().decode()
+    assert "\r\nrdb_bgsave_in_progress:1\r\n" in text
+    assert "\r\nrdb_current_bgsave_time_sec:0\r\n" in text
+    assert "\r\ncurrent_save_keys_total:2\r\n" in text
     info = wait_bgsave_done(r)
     assert info["rdb_last_bgsave_status"] == "ok"
     assert info["rdb_last_bgsave_time_sec"] >= 0
