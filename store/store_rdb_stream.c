@@ -36,17 +36,18 @@
  * it holds its values only; lp-count is how many listpack elements the
  * entry took, so that a reverse walk can step back over it.
  *
- * What is not kept across a save: our nodes keep the tombstones of XDEL
- * and XTRIM until they empty, but the stream API shows live entries only,
- * so the writer writes each node's live entries (count = live, deleted =
- * 0; the master ID and fields are the first live entry's).  Redis loads
- * that as the same entries in the same nodes; only how many more appends
- * the tail node takes before it is full can differ, as its tombstones
- * are gone.  Loading does keep tombstones: they are appended, then
- * deleted, as XDEL left them.
+ * Our nodes hold what Redis's listpacks hold (the same master ID and
+ * fields, the same SAMEFIELDS and tombstones), so a node is written as
+ * the listpack Redis would have, byte for byte (see srdb_snode_t for how
+ * the writer reads them).  The loader appends a file's entries in order,
+ * tombstones included, then deletes the tombstones: appends close our
+ * nodes by Redis's rule (entries, deleted ones counted, and bytes), so the
+ * nodes come back where Redis's listpacks end, for every file written with
+ * the default stream-node-max-entries and -bytes.
  */
 #include "store_rdb_int.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,16 +154,104 @@ srdb_items_str(srdb_items_t *it, const uint8_t *s, size_t len)
 }
 
 
-/* The state of one save: the node being built. */
+/*
+ * Our nodes, read in place.  store_stream.c keeps its node layout to
+ * itself and its iterator yields live entries only; but Redis's listpacks
+ * keep the tombstones of XDEL and XTRIM, which count against a node's
+ * stream-node-max-entries and -bytes: a file without them would make
+ * Redis, and our own loader, fill the tail node differently and join
+ * nodes that were apart.  So the writer reads each node as store_stream.c
+ * lays it out (its header comment: the master fields, then entries of
+ * flags, ms-delta, seq, [npairs], (len, bytes)..., backlen; the node
+ * header below), which is exactly Redis's listpack content in another
+ * encoding.  Every live entry read this way is checked against the public
+ * iterator as the walk goes, and the counts against the node's: a layout
+ * that changed under this mirror fails the save (EINVAL) rather than
+ * write a wrong file.  An exported node walker in store_stream.c would
+ * replace it.
+ */
+typedef struct srdb_snode_s {
+    store_sid_t  master;      /* the node's first entry's ID, ever */
+    uint32_t     first;       /* offset of the first entry */
+    uint32_t     used;        /* bytes of data[] in use */
+    uint32_t     cap;
+    uint32_t     count;       /* entries, deleted ones included */
+    uint32_t     rbytes;
+    uint32_t     live;        /* entries not deleted */
+    uint8_t      data[];
+} srdb_snode_t;
+
+#define SRDB_NODE_FLAGS  (SRDB_FLAG_DELETED | SRDB_FLAG_SAMEFIELDS)
+
+
+/* A bounded cursor over a node's bytes; `bad` once anything overran. */
+typedef struct srdb_cur_s {
+    const uint8_t  *p;
+    const uint8_t  *end;
+    int             bad;
+} srdb_cur_t;
+
+
+static uint64_t
+srdb_vint(srdb_cur_t *c)
+{
+    uint64_t  v = 0;
+    unsigned  shift = 0;
+    uint8_t   b;
+
+    for ( ;; ) {
+        if (c->p >= c->end || shift > 63) {
+            c->bad = 1;
+            return 0;
+        }
+        b = *c->p++;
+        v |= (uint64_t) (b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+
+static const uint8_t *
+srdb_bytes(srdb_cur_t *c, size_t *len)
+{
+    uint64_t        n = srdb_vint(c);
+    const uint8_t  *p = c->p;
+
+    if (c->bad || n > (uint64_t) (c->end - c->p)) {
+        c->bad = 1;
+        *len = 0;
+        return NULL;
+    }
+    c->p += n;
+    *len = (size_t) n;
+    return p;
+}
+
+
+static size_t
+srdb_vint_size(uint64_t v)
+{
+    size_t  n = 1;
+
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+
+/* The state of one save: the listpack items of the node being built, and
+ * its master fields (borrowed from the node). */
 typedef struct srdb_save_s {
     store_rdb_out_t  *w;
     ob_arena_t       *a;
     int               owner;
     srdb_items_t      master;        /* the master entry */
     srdb_items_t      ents;          /* the entries after it */
-    store_sid_t       master_id;
-    size_t            count;         /* entries in the node */
-    /* the master fields, borrowed from the stream */
     const uint8_t   **mf;
     size_t           *mflen;
     size_t            nmf;
@@ -170,129 +259,36 @@ typedef struct srdb_save_s {
 } srdb_save_t;
 
 
-/* Starts a node with entry e: its ID is the master ID, its fields the
- * master fields. */
 static int
-srdb_node_start(srdb_save_t *sv, const store_sentry_t *e)
+srdb_mf_reserve(srdb_save_t *sv, size_t n)
 {
-    store_spairs_t   pairs;
-    const uint8_t   *f, *v;
-    size_t           flen, vlen, i;
+    const uint8_t  **mf;
+    size_t          *ml;
 
-    sv->master_id = e->id;
-    sv->count = 0;
-    sv->master.n = 0;
-    sv->ents.n = 0;
-    if (e->nfields > sv->mfcap) {
-        const uint8_t  **mf = realloc(sv->mf, e->nfields * sizeof(mf[0]));
-        size_t          *ml;
-
-        if (mf == NULL) {
-            return OB_ERR;
-        }
-        sv->mf = mf;
-        ml = realloc(sv->mflen, e->nfields * sizeof(ml[0]));
-        if (ml == NULL) {
-            return OB_ERR;
-        }
-        sv->mflen = ml;
-        sv->mfcap = e->nfields;
+    if (n <= sv->mfcap) {
+        return OB_OK;
     }
-    sv->nmf = e->nfields;
-    store_sentry_pairs(e, &pairs);
-    for (i = 0; i < e->nfields; i++) {
-        store_spairs_next(&pairs, &f, &flen, &v, &vlen);
-        sv->mf[i] = f;
-        sv->mflen[i] = flen;
-    }
-    return OB_OK;
-}
-
-
-/* 1 when e's fields are the node's master fields, in order. */
-static int
-srdb_same_fields(const srdb_save_t *sv, const store_sentry_t *e)
-{
-    store_spairs_t   pairs;
-    const uint8_t   *f, *v;
-    size_t           flen, vlen, i;
-
-    if (e->nfields != sv->nmf) {
-        return 0;
-    }
-    store_sentry_pairs(e, &pairs);
-    for (i = 0; i < e->nfields; i++) {
-        store_spairs_next(&pairs, &f, &flen, &v, &vlen);
-        if (flen != sv->mflen[i]
-            || (flen > 0 && memcmp(f, sv->mf[i], flen) != 0))
-        {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-
-/* Appends entry e to the node being built (t_stream.c streamAppendItem's
- * layout). */
-static int
-srdb_node_add(srdb_save_t *sv, const store_sentry_t *e)
-{
-    store_spairs_t   pairs;
-    const uint8_t   *f, *v;
-    size_t           flen, vlen, i;
-    int              same = srdb_same_fields(sv, e);
-    long long        lp_count;
-
-    if (e->nfields > (SIZE_MAX / sizeof(store_lp_val_t) - 8) / 2
-        || srdb_items_reserve(&sv->ents, 2 * e->nfields + 5) != OB_OK)
-    {
+    mf = realloc(sv->mf, n * sizeof(mf[0]));
+    if (mf == NULL) {
         return OB_ERR;
     }
-    srdb_items_int(&sv->ents, same ? SRDB_FLAG_SAMEFIELDS : 0);
-    /* Differences as Redis computes them: unsigned, stored as int64 (a
-     * sequence below the master's is a negative difference). */
-    srdb_items_int(&sv->ents, (long long) (e->id.ms - sv->master_id.ms));
-    srdb_items_int(&sv->ents, (long long) (e->id.seq - sv->master_id.seq));
-    if (!same) {
-        srdb_items_int(&sv->ents, (long long) e->nfields);
+    sv->mf = mf;
+    ml = realloc(sv->mflen, n * sizeof(ml[0]));
+    if (ml == NULL) {
+        return OB_ERR;
     }
-    store_sentry_pairs(e, &pairs);
-    for (i = 0; i < e->nfields; i++) {
-        store_spairs_next(&pairs, &f, &flen, &v, &vlen);
-        if (!same) {
-            srdb_items_str(&sv->ents, f, flen);
-        }
-        srdb_items_str(&sv->ents, v, vlen);
-    }
-    lp_count = (long long) e->nfields + 3;
-    if (!same) {
-        lp_count += (long long) e->nfields + 1;
-    }
-    srdb_items_int(&sv->ents, lp_count);
-    sv->count++;
+    sv->mflen = ml;
+    sv->mfcap = n;
     return OB_OK;
 }
 
 
-/* Writes the node built so far: its key and its listpack. */
+/* Writes the node's key and the listpack of the items built. */
 static int
-srdb_node_flush(srdb_save_t *sv)
+srdb_node_write(srdb_save_t *sv, const store_sid_t *master)
 {
     uint8_t  key[SRDB_ID_BYTES], *lp;
-    size_t   i;
     int      rc;
-
-    if (srdb_items_reserve(&sv->master, sv->nmf + 4) != OB_OK) {
-        return OB_ERR;
-    }
-    srdb_items_int(&sv->master, (long long) sv->count);
-    srdb_items_int(&sv->master, 0);
-    srdb_items_int(&sv->master, (long long) sv->nmf);
-    for (i = 0; i < sv->nmf; i++) {
-        srdb_items_str(&sv->master, sv->mf[i], sv->mflen[i]);
-    }
-    srdb_items_int(&sv->master, 0);
 
     lp = store_lp_new(sv->a, sv->owner);
     if (lp == NULL
@@ -304,15 +300,128 @@ srdb_node_flush(srdb_save_t *sv)
         if (lp != NULL) {
             store_lp_free(sv->a, sv->owner, lp);
         }
+        sv->w->err_no = ENOMEM;
         return OB_ERR;
     }
-    srdb_id_encode(key, &sv->master_id);
+    srdb_id_encode(key, master);
     rc = store_rdb_put_string(sv->w, key, sizeof(key));
     if (rc == OB_OK) {
         rc = store_rdb_put_string(sv->w, lp, store_lp_bytes(lp));
     }
     store_lp_free(sv->a, sv->owner, lp);
     return rc;
+}
+
+
+/*
+ * One node (index `idx` of the stream's index) as Redis's listpack
+ * (t_stream.c streamAppendItem's layout); `it` is the public iterator,
+ * one step behind: each live entry read here must be its next one.
+ */
+static int
+srdb_save_node(srdb_save_t *sv, const srdb_snode_t *n, size_t idx,
+               store_stream_iter_t *it)
+{
+    srdb_cur_t       c;
+    store_sentry_t   e;
+    store_sid_t      id;
+    const uint8_t   *start, *f, *v;
+    size_t           flen, vlen, i;
+    uint64_t         nmf, nf, count = 0, deleted = 0, msd, seq;
+    unsigned         flags;
+    long long        lp_count;
+    int              same;
+
+    sv->master.n = 0;
+    sv->ents.n = 0;
+    c.p = n->data;
+    c.end = n->data + n->used;
+    c.bad = n->first > n->used;
+
+    nmf = srdb_vint(&c);
+    if (c.bad || nmf > n->used || srdb_mf_reserve(sv, nmf) != OB_OK) {
+        goto bad;
+    }
+    sv->nmf = nmf;
+    for (i = 0; i < nmf; i++) {
+        sv->mf[i] = srdb_bytes(&c, &sv->mflen[i]);
+    }
+    if (c.bad || c.p != n->data + n->first) {
+        goto bad;
+    }
+
+    while (c.p < c.end) {
+        start = c.p;
+        flags = *c.p++;
+        msd = srdb_vint(&c);
+        seq = srdb_vint(&c);
+        same = (flags & SRDB_FLAG_SAMEFIELDS) != 0;
+        nf = same ? nmf : srdb_vint(&c);
+        if (c.bad || (flags & ~SRDB_NODE_FLAGS) || nf > n->used
+            || srdb_items_reserve(&sv->ents, 2 * nf + 5) != OB_OK)
+        {
+            goto bad;
+        }
+        id.ms = n->master.ms + msd;
+        id.seq = seq;
+        srdb_items_int(&sv->ents, (long long) flags);
+        /* Differences as Redis computes them: unsigned, stored as int64
+         * (a sequence below the master's is a negative difference). */
+        srdb_items_int(&sv->ents, (long long) msd);
+        srdb_items_int(&sv->ents, (long long) (seq - n->master.seq));
+        if (!same) {
+            srdb_items_int(&sv->ents, (long long) nf);
+        }
+        for (i = 0; i < nf; i++) {
+            if (!same) {
+                f = srdb_bytes(&c, &flen);
+                srdb_items_str(&sv->ents, f, flen);
+            }
+            v = srdb_bytes(&c, &vlen);
+            srdb_items_str(&sv->ents, v, vlen);
+        }
+        lp_count = (long long) nf + 3;
+        if (!same) {
+            lp_count += (long long) nf + 1;
+        }
+        srdb_items_int(&sv->ents, lp_count);
+        /* the backlen */
+        if (c.bad
+            || srdb_vint_size((uint64_t) (c.p - start))
+               > (size_t) (c.end - c.p))
+        {
+            goto bad;
+        }
+        c.p += srdb_vint_size((uint64_t) (c.p - start));
+
+        count++;
+        if (flags & SRDB_FLAG_DELETED) {
+            deleted++;
+        } else if (!store_stream_iter_next(it, &e) || it->last_node != idx
+                   || store_sid_cmp(&e.id, &id) != 0 || e.nfields != nf)
+        {
+            goto bad;
+        }
+    }
+    if (count != n->count || count - deleted != n->live || n->live == 0) {
+        goto bad;
+    }
+
+    if (srdb_items_reserve(&sv->master, nmf + 4) != OB_OK) {
+        goto bad;
+    }
+    srdb_items_int(&sv->master, (long long) (count - deleted));
+    srdb_items_int(&sv->master, (long long) deleted);
+    srdb_items_int(&sv->master, (long long) nmf);
+    for (i = 0; i < nmf; i++) {
+        srdb_items_str(&sv->master, sv->mf[i], sv->mflen[i]);
+    }
+    srdb_items_int(&sv->master, 0);
+    return srdb_node_write(sv, &n->master);
+
+bad:
+    sv->w->err_no = c.bad || nmf > n->used ? EINVAL : ENOMEM;
+    return OB_ERR;
 }
 
 
@@ -326,13 +435,13 @@ srdb_save_nodes(store_rdb_out_t *w, const store_stream_t *s)
     store_stream_iter_t       it;
     store_sentry_t            e;
     srdb_save_t               sv;
-    size_t                    node = 0, nodes = 0;
-    int                       rc = OB_OK, open = 0;
+    size_t                    i;
+    int                       rc = OB_OK;
 
-    if (store_rdb_put_len(w, store_stream_nodes(s)) != OB_OK) {
+    if (store_rdb_put_len(w, s->nn) != OB_OK) {
         return OB_ERR;
     }
-    if (store_stream_nodes(s) == 0) {
+    if (s->nn == 0) {
         return OB_OK;
     }
 
@@ -344,37 +453,18 @@ srdb_save_nodes(store_rdb_out_t *w, const store_stream_t *s)
     conf.growth_factor = 1.25;
     sv.a = ob_arena_new(&conf, NULL, 0);
     if (sv.a == NULL) {
+        w->err_no = ENOMEM;
         return OB_ERR;
     }
     sv.owner = ob_arena_owner_add(sv.a, "rdb-stream");
 
-    /* Every node holds a live entry (a node is freed when its last one
-     * goes), so the nodes the iterator passes are all of them. */
     store_stream_iter_start(s, &it, &lo, &hi, 0);
-    while (rc == OB_OK && store_stream_iter_next(&it, &e)) {
-        if (!open || it.last_node != node) {
-            if (open) {
-                rc = srdb_node_flush(&sv);
-                if (rc != OB_OK) {
-                    break;
-                }
-            }
-            node = it.last_node;
-            open = 1;
-            nodes++;
-            rc = srdb_node_start(&sv, &e);
-            if (rc != OB_OK) {
-                break;
-            }
-        }
-        rc = srdb_node_add(&sv, &e);
+    for (i = s->head; rc == OB_OK && i < s->head + s->nn; i++) {
+        rc = srdb_save_node(&sv, (const srdb_snode_t *) s->nodes[i], i, &it);
     }
-    if (rc == OB_OK && open) {
-        rc = srdb_node_flush(&sv);
-    }
-    if (rc == OB_OK && nodes != store_stream_nodes(s)) {
-        /* The count written first would not match: a broken invariant,
-         * and a file Redis would refuse. */
+    if (rc == OB_OK && store_stream_iter_next(&it, &e)) {
+        /* live entries the walk did not see */
+        w->err_no = EINVAL;
         rc = OB_ERR;
     }
 
@@ -656,6 +746,7 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
         {
             return store_rdb_in_fail(r, "Stream listpack: out of memory");
         }
+        /* field, value, field, value ...; values only with SAMEFIELDS */
         fv = ld->fv;
         for (i = 0; i < nf; i++) {
             if (flags & SRDB_FLAG_SAMEFIELDS) {
@@ -665,8 +756,6 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
             {
                 return store_rdb_in_fail(r, "Stream listpack: bad entry");
             }
-        }
-        for (i = 0; i < nf; i++) {
             if (srdb_lp_str(&c, ld->fvbuf + (2 * i + 1) * STORE_LP_INTBUF,
                             &fv[2 * i + 1]) != OB_OK)
             {
