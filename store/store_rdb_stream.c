@@ -54,19 +54,12 @@
 
 #include "store_int.h"
 #include "store_listpack.h"
+#include "store_resp.h"
 #include "store_stream.h"
 
 #define SRDB_FLAG_DELETED     0x01
 #define SRDB_FLAG_SAMEFIELDS  0x02
 #define SRDB_ID_BYTES         16
-
-/* The private arena the writer builds listpacks in: pages of 64 KiB, a
- * listpack larger than half a page (a node with a big value) a block of
- * its own.  Its budget is no budget: the bytes are malloc'd, one node's
- * listpack at a time, and freed before the next. */
-#define SRDB_ARENA_PAGE       (64 * 1024)
-#define SRDB_ARENA_LIMIT      ((size_t) 1 << 46)
-
 
 /* ---- IDs ---------------------------------------------------------------- */
 
@@ -98,59 +91,204 @@ srdb_id_decode(const uint8_t *buf, store_sid_t *id)
 
 /* ---- the writer --------------------------------------------------------- */
 
-/* The listpack items of one node, in a malloc'd array that grows. */
-typedef struct srdb_items_s {
-    store_lp_val_t  *v;
-    size_t           n;
-    size_t           cap;
-} srdb_items_t;
+/*
+ * The listpack a node becomes, built in one malloc'd buffer that grows
+ * and is reused from node to node (Redis 7.0's listpack.c encodings, as
+ * store_listpack.c has them; the unit tests check the two agree byte for
+ * byte).  store_listpack.c's own builders allocate in an arena: the
+ * dataset's would charge a SAVE's scratch to the budget (and could evict
+ * keys for it), and a private arena per stream costs more than writing a
+ * small stream does.
+ */
+#define SRDB_LP_HDR          6
+#define SRDB_LP_6BIT_STR     0x80
+#define SRDB_LP_13BIT_INT    0xC0
+#define SRDB_LP_12BIT_STR    0xE0
+#define SRDB_LP_32BIT_STR    0xF0
+#define SRDB_LP_16BIT_INT    0xF1
+#define SRDB_LP_24BIT_INT    0xF2
+#define SRDB_LP_32BIT_INT    0xF3
+#define SRDB_LP_64BIT_INT    0xF4
+#define SRDB_LP_EOF          0xFF
+#define SRDB_LP_NUMELE_MAX   65535      /* the header's count saturates */
+
+typedef struct srdb_lpw_s {
+    uint8_t  *buf;
+    size_t    len;
+    size_t    cap;
+    size_t    count;          /* elements */
+    int       oom;            /* a realloc failed: the listpack is void */
+} srdb_lpw_t;
 
 
-static int
-srdb_items_reserve(srdb_items_t *it, size_t more)
+static void
+srdb_lpw_reset(srdb_lpw_t *lw)
 {
-    store_lp_val_t  *v;
-    size_t           cap;
+    lw->len = SRDB_LP_HDR;
+    lw->count = 0;
+    lw->oom = 0;
+}
 
-    if (it->n + more <= it->cap) {
-        return OB_OK;
+
+/* Room for n more bytes; NULL (and oom) when it cannot grow. */
+static uint8_t *
+srdb_lpw_room(srdb_lpw_t *lw, size_t n)
+{
+    uint8_t  *b;
+    size_t    cap;
+
+    if (lw->oom) {
+        return NULL;
     }
-    cap = it->cap == 0 ? 64 : it->cap;
-    while (cap < it->n + more) {
-        cap *= 2;
+    /* len may run ahead of cap before the first allocation (the header
+     * is reserved by srdb_lpw_reset) */
+    if (lw->cap < lw->len || lw->cap - lw->len < n) {
+        if (n > SIZE_MAX / 4 - lw->len) {
+            lw->oom = 1;
+            return NULL;
+        }
+        cap = lw->cap == 0 ? 4096 : lw->cap;
+        while (cap < lw->len + n) {
+            cap *= 2;
+        }
+        b = realloc(lw->buf, cap);
+        if (b == NULL) {
+            lw->oom = 1;
+            return NULL;
+        }
+        lw->buf = b;
+        lw->cap = cap;
     }
-    v = realloc(it->v, cap * sizeof(v[0]));
-    if (v == NULL) {
+    return lw->buf + lw->len;
+}
+
+
+/* The backlen of an element of l bytes (lpEncodeBacklen): the most
+ * significant 7-bit group first, every later byte flagged. */
+static size_t
+srdb_lp_backlen(uint8_t *p, uint64_t l)
+{
+    size_t  n, i;
+
+    n = l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3
+        : l < 268435455 ? 4 : 5;
+    for (i = 0; i < n; i++) {
+        p[i] = (uint8_t) ((l >> (7 * (n - 1 - i))) & 127);
+        if (i > 0) {
+            p[i] |= 128;
+        }
+    }
+    return n;
+}
+
+
+static void
+srdb_lpw_int(srdb_lpw_t *lw, long long sv)
+{
+    uint8_t   *p = srdb_lpw_room(lw, 9 + 5), *start = p;
+    uint64_t   v = (uint64_t) sv;
+    size_t     i, n;
+
+    if (p == NULL) {
+        return;
+    }
+    if (sv >= 0 && sv <= 127) {
+        *p++ = (uint8_t) sv;
+    } else if (sv >= -4096 && sv <= 4095) {
+        v &= 0x1FFF;
+        *p++ = (uint8_t) (SRDB_LP_13BIT_INT | (v >> 8));
+        *p++ = (uint8_t) v;
+    } else {
+        if (sv >= -32768 && sv <= 32767) {
+            *p++ = SRDB_LP_16BIT_INT;
+            n = 2;
+        } else if (sv >= -8388608 && sv <= 8388607) {
+            *p++ = SRDB_LP_24BIT_INT;
+            n = 3;
+        } else if (sv >= -2147483648LL && sv <= 2147483647LL) {
+            *p++ = SRDB_LP_32BIT_INT;
+            n = 4;
+        } else {
+            *p++ = SRDB_LP_64BIT_INT;
+            n = 8;
+        }
+        for (i = 0; i < n; i++) {
+            *p++ = (uint8_t) (v >> (8 * i));
+        }
+    }
+    p += srdb_lp_backlen(p, (uint64_t) (p - start));
+    lw->len += (size_t) (p - start);
+    lw->count++;
+}
+
+
+/* A string element; a canonical integer becomes an integer element, as
+ * lpAppend makes it. */
+static void
+srdb_lpw_str(srdb_lpw_t *lw, const uint8_t *s, size_t len)
+{
+    uint8_t    *p, *start;
+    long long   v;
+    size_t      hlen;
+
+    if (len > 0 && store_resp_ll(s, len, &v) == OB_OK) {
+        srdb_lpw_int(lw, v);
+        return;
+    }
+    if (len > UINT32_MAX) {
+        lw->oom = 1;
+        return;
+    }
+    p = srdb_lpw_room(lw, len + 5 + 5);
+    if (p == NULL) {
+        return;
+    }
+    start = p;
+    if (len < 64) {
+        *p++ = (uint8_t) (SRDB_LP_6BIT_STR | len);
+    } else if (len < 4096) {
+        *p++ = (uint8_t) (SRDB_LP_12BIT_STR | (len >> 8));
+        *p++ = (uint8_t) len;
+    } else {
+        *p++ = SRDB_LP_32BIT_STR;
+        *p++ = (uint8_t) len;
+        *p++ = (uint8_t) (len >> 8);
+        *p++ = (uint8_t) (len >> 16);
+        *p++ = (uint8_t) (len >> 24);
+    }
+    hlen = (size_t) (p - start);
+    if (len > 0) {
+        memcpy(p, s, len);
+        p += len;
+    }
+    p += srdb_lp_backlen(p, hlen + len);
+    lw->len += (size_t) (p - start);
+    lw->count++;
+}
+
+
+/* Closes the listpack: the end byte, the header.  OB_ERR when it could
+ * not be built or is over what a listpack's 32-bit size holds. */
+static int
+srdb_lpw_finish(srdb_lpw_t *lw)
+{
+    uint8_t  *p = srdb_lpw_room(lw, 1);
+    size_t    n;
+
+    if (p == NULL || lw->len + 1 > UINT32_MAX) {
+        lw->oom = 1;
         return OB_ERR;
     }
-    it->v = v;
-    it->cap = cap;
+    *p = SRDB_LP_EOF;
+    lw->len++;
+    n = lw->count < SRDB_LP_NUMELE_MAX ? lw->count : SRDB_LP_NUMELE_MAX;
+    lw->buf[0] = (uint8_t) lw->len;
+    lw->buf[1] = (uint8_t) (lw->len >> 8);
+    lw->buf[2] = (uint8_t) (lw->len >> 16);
+    lw->buf[3] = (uint8_t) (lw->len >> 24);
+    lw->buf[4] = (uint8_t) n;
+    lw->buf[5] = (uint8_t) (n >> 8);
     return OB_OK;
-}
-
-
-static void
-srdb_items_int(srdb_items_t *it, long long ll)
-{
-    store_lp_val_t  *v = &it->v[it->n++];
-
-    v->s = NULL;
-    v->len = 0;
-    v->ll = ll;
-}
-
-
-/* A string item: listpack turns a canonical integer into an integer
- * entry, as Redis's lpAppend does.  An empty string still needs a non-NULL
- * pointer (NULL means an integer item). */
-static void
-srdb_items_str(srdb_items_t *it, const uint8_t *s, size_t len)
-{
-    store_lp_val_t  *v = &it->v[it->n++];
-
-    v->s = s != NULL ? s : (const uint8_t *) "";
-    v->len = len;
-    v->ll = 0;
 }
 
 
@@ -244,155 +382,82 @@ srdb_vint_size(uint64_t v)
 }
 
 
-/* The state of one save: the listpack items of the node being built, and
- * its master fields (borrowed from the node). */
-typedef struct srdb_save_s {
-    store_rdb_out_t  *w;
-    ob_arena_t       *a;
-    int               owner;
-    srdb_items_t      master;        /* the master entry */
-    srdb_items_t      ents;          /* the entries after it */
-    const uint8_t   **mf;
-    size_t           *mflen;
-    size_t            nmf;
-    size_t            mfcap;
-} srdb_save_t;
-
-
+/* One node (index `idx` of the stream's index) as Redis's listpack
+ * (t_stream.c streamAppendItem's layout), written with its key; `it` is
+ * the public iterator: each live entry read here must be its next one. */
 static int
-srdb_mf_reserve(srdb_save_t *sv, size_t n)
-{
-    const uint8_t  **mf;
-    size_t          *ml;
-
-    if (n <= sv->mfcap) {
-        return OB_OK;
-    }
-    mf = realloc(sv->mf, n * sizeof(mf[0]));
-    if (mf == NULL) {
-        return OB_ERR;
-    }
-    sv->mf = mf;
-    ml = realloc(sv->mflen, n * sizeof(ml[0]));
-    if (ml == NULL) {
-        return OB_ERR;
-    }
-    sv->mflen = ml;
-    sv->mfcap = n;
-    return OB_OK;
-}
-
-
-/* Writes the node's key and the listpack of the items built. */
-static int
-srdb_node_write(srdb_save_t *sv, const store_sid_t *master)
-{
-    uint8_t  key[SRDB_ID_BYTES], *lp;
-    int      rc;
-
-    lp = store_lp_new(sv->a, sv->owner);
-    if (lp == NULL
-        || store_lp_splice(sv->a, sv->owner, &lp, 0, 0, sv->master.v,
-                           sv->master.n, NULL) != OB_OK
-        || store_lp_splice(sv->a, sv->owner, &lp, 0, 0, sv->ents.v,
-                           sv->ents.n, NULL) != OB_OK)
-    {
-        if (lp != NULL) {
-            store_lp_free(sv->a, sv->owner, lp);
-        }
-        sv->w->err_no = ENOMEM;
-        return OB_ERR;
-    }
-    srdb_id_encode(key, master);
-    rc = store_rdb_put_string(sv->w, key, sizeof(key));
-    if (rc == OB_OK) {
-        rc = store_rdb_put_string(sv->w, lp, store_lp_bytes(lp));
-    }
-    store_lp_free(sv->a, sv->owner, lp);
-    return rc;
-}
-
-
-/*
- * One node (index `idx` of the stream's index) as Redis's listpack
- * (t_stream.c streamAppendItem's layout); `it` is the public iterator,
- * one step behind: each live entry read here must be its next one.
- */
-static int
-srdb_save_node(srdb_save_t *sv, const srdb_snode_t *n, size_t idx,
-               store_stream_iter_t *it)
+srdb_save_node(store_rdb_out_t *w, srdb_lpw_t *lw, const srdb_snode_t *n,
+               size_t idx, store_stream_iter_t *it)
 {
     srdb_cur_t       c;
     store_sentry_t   e;
     store_sid_t      id;
     const uint8_t   *start, *f, *v;
-    size_t           flen, vlen, i;
+    uint8_t          key[SRDB_ID_BYTES];
+    size_t           len, i;
     uint64_t         nmf, nf, count = 0, deleted = 0, msd, seq;
     unsigned         flags;
     long long        lp_count;
     int              same;
 
-    sv->master.n = 0;
-    sv->ents.n = 0;
     c.p = n->data;
     c.end = n->data + n->used;
-    c.bad = n->first > n->used;
+    c.bad = n->first > n->used || n->live > n->count || n->live == 0;
 
+    /* the master entry: live count, tombstones, the fields, 0 */
+    srdb_lpw_reset(lw);
+    srdb_lpw_int(lw, (long long) n->live);
+    srdb_lpw_int(lw, (long long) (n->count - n->live));
     nmf = srdb_vint(&c);
-    if (c.bad || nmf > n->used || srdb_mf_reserve(sv, nmf) != OB_OK) {
-        goto bad;
+    srdb_lpw_int(lw, (long long) nmf);
+    for (i = 0; !c.bad && i < nmf; i++) {
+        f = srdb_bytes(&c, &len);
+        srdb_lpw_str(lw, f, len);
     }
-    sv->nmf = nmf;
-    for (i = 0; i < nmf; i++) {
-        sv->mf[i] = srdb_bytes(&c, &sv->mflen[i]);
-    }
+    srdb_lpw_int(lw, 0);
     if (c.bad || c.p != n->data + n->first) {
         goto bad;
     }
 
-    while (c.p < c.end) {
+    while (c.p < c.end && !c.bad && !lw->oom) {
         start = c.p;
         flags = *c.p++;
         msd = srdb_vint(&c);
         seq = srdb_vint(&c);
         same = (flags & SRDB_FLAG_SAMEFIELDS) != 0;
         nf = same ? nmf : srdb_vint(&c);
-        if (c.bad || (flags & ~SRDB_NODE_FLAGS) || nf > n->used
-            || srdb_items_reserve(&sv->ents, 2 * nf + 5) != OB_OK)
-        {
+        if (c.bad || (flags & ~SRDB_NODE_FLAGS)) {
             goto bad;
         }
         id.ms = n->master.ms + msd;
         id.seq = seq;
-        srdb_items_int(&sv->ents, (long long) flags);
+        srdb_lpw_int(lw, (long long) flags);
         /* Differences as Redis computes them: unsigned, stored as int64
          * (a sequence below the master's is a negative difference). */
-        srdb_items_int(&sv->ents, (long long) msd);
-        srdb_items_int(&sv->ents, (long long) (seq - n->master.seq));
+        srdb_lpw_int(lw, (long long) msd);
+        srdb_lpw_int(lw, (long long) (seq - n->master.seq));
         if (!same) {
-            srdb_items_int(&sv->ents, (long long) nf);
+            srdb_lpw_int(lw, (long long) nf);
         }
-        for (i = 0; i < nf; i++) {
+        for (i = 0; i < nf && !c.bad; i++) {
             if (!same) {
-                f = srdb_bytes(&c, &flen);
-                srdb_items_str(&sv->ents, f, flen);
+                f = srdb_bytes(&c, &len);
+                srdb_lpw_str(lw, f, len);
             }
-            v = srdb_bytes(&c, &vlen);
-            srdb_items_str(&sv->ents, v, vlen);
+            v = srdb_bytes(&c, &len);
+            srdb_lpw_str(lw, v, len);
         }
         lp_count = (long long) nf + 3;
         if (!same) {
             lp_count += (long long) nf + 1;
         }
-        srdb_items_int(&sv->ents, lp_count);
-        /* the backlen */
-        if (c.bad
-            || srdb_vint_size((uint64_t) (c.p - start))
-               > (size_t) (c.end - c.p))
-        {
+        srdb_lpw_int(lw, lp_count);
+        /* past the backlen */
+        len = srdb_vint_size((uint64_t) (c.p - start));
+        if (c.bad || len > (size_t) (c.end - c.p)) {
             goto bad;
         }
-        c.p += srdb_vint_size((uint64_t) (c.p - start));
+        c.p += len;
 
         count++;
         if (flags & SRDB_FLAG_DELETED) {
@@ -403,24 +468,23 @@ srdb_save_node(srdb_save_t *sv, const srdb_snode_t *n, size_t idx,
             goto bad;
         }
     }
-    if (count != n->count || count - deleted != n->live || n->live == 0) {
+    if (c.bad || count != n->count || count - deleted != n->live) {
         goto bad;
     }
-
-    if (srdb_items_reserve(&sv->master, nmf + 4) != OB_OK) {
-        goto bad;
+    if (srdb_lpw_finish(lw) != OB_OK) {
+        w->err_no = ENOMEM;
+        return OB_ERR;
     }
-    srdb_items_int(&sv->master, (long long) (count - deleted));
-    srdb_items_int(&sv->master, (long long) deleted);
-    srdb_items_int(&sv->master, (long long) nmf);
-    for (i = 0; i < nmf; i++) {
-        srdb_items_str(&sv->master, sv->mf[i], sv->mflen[i]);
+    srdb_id_encode(key, &n->master);
+    if (store_rdb_put_string(w, key, sizeof(key)) != OB_OK
+        || store_rdb_put_string(w, lw->buf, lw->len) != OB_OK)
+    {
+        return OB_ERR;
     }
-    srdb_items_int(&sv->master, 0);
-    return srdb_node_write(sv, &n->master);
+    return OB_OK;
 
 bad:
-    sv->w->err_no = c.bad || nmf > n->used ? EINVAL : ENOMEM;
+    w->err_no = lw->oom ? ENOMEM : EINVAL;
     return OB_ERR;
 }
 
@@ -431,48 +495,27 @@ srdb_save_nodes(store_rdb_out_t *w, const store_stream_t *s)
 {
     static const store_sid_t  lo = { 0, 0 };
     static const store_sid_t  hi = { UINT64_MAX, UINT64_MAX };
-    ob_arena_conf_t           conf;
     store_stream_iter_t       it;
     store_sentry_t            e;
-    srdb_save_t               sv;
+    srdb_lpw_t                lw;
     size_t                    i;
     int                       rc = OB_OK;
 
     if (store_rdb_put_len(w, s->nn) != OB_OK) {
         return OB_ERR;
     }
-    if (s->nn == 0) {
-        return OB_OK;
-    }
-
-    memset(&sv, 0, sizeof(sv));
-    sv.w = w;
-    conf.limit = SRDB_ARENA_LIMIT;
-    conf.page_size = SRDB_ARENA_PAGE;
-    conf.min_chunk = 16;
-    conf.growth_factor = 1.25;
-    sv.a = ob_arena_new(&conf, NULL, 0);
-    if (sv.a == NULL) {
-        w->err_no = ENOMEM;
-        return OB_ERR;
-    }
-    sv.owner = ob_arena_owner_add(sv.a, "rdb-stream");
-
+    memset(&lw, 0, sizeof(lw));
     store_stream_iter_start(s, &it, &lo, &hi, 0);
     for (i = s->head; rc == OB_OK && i < s->head + s->nn; i++) {
-        rc = srdb_save_node(&sv, (const srdb_snode_t *) s->nodes[i], i, &it);
+        rc = srdb_save_node(w, &lw, (const srdb_snode_t *) s->nodes[i], i,
+                            &it);
     }
     if (rc == OB_OK && store_stream_iter_next(&it, &e)) {
         /* live entries the walk did not see */
         w->err_no = EINVAL;
         rc = OB_ERR;
     }
-
-    free(sv.master.v);
-    free(sv.ents.v);
-    free(sv.mf);
-    free(sv.mflen);
-    ob_arena_destroy(sv.a);
+    free(lw.buf);
     return rc;
 }
 

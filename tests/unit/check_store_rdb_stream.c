@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "check_store_util.h"
+#include "store/store_listpack.h"
 #include "store/store_rdb_int.h"
 #include "store/store_stream.h"
 
@@ -350,7 +351,7 @@ t_nack(const store_sgroup_t *g, uint64_t ms, uint64_t seq, const char *who)
 static store_stream_t *
 t_big_stream(t_fix_t *f)
 {
-    static char               big[3000];
+    static char               big[3000], huge[5000];
     store_stream_t           *s = store_stream_new(f->a, f->owner);
     store_sgroup_t           *g, *g2;
     store_sconsumer_t        *c1, *c2;
@@ -361,6 +362,7 @@ t_big_stream(t_fix_t *f)
 
     ck_assert_ptr_nonnull(s);
     memset(big, 'b', sizeof(big) - 1);
+    memset(huge, 'h', sizeof(huge) - 1);
     for (i = 1; i <= 330; i++) {
         snprintf(v, sizeof(v), "v%llu", (unsigned long long) i);
         snprintf(w, sizeof(w), "%lld", -(long long) i * 1000);
@@ -372,6 +374,15 @@ t_big_stream(t_fix_t *f)
             const char  *fv[] = { "blob", big };
 
             t_add(s, 1000 + i / 2, i % 2, fv, 2);
+        } else if (i == 310) {
+            /* every integer width, and a string over 4095 bytes */
+            const char  *fv[] = { "i64", "9223372036854775807",
+                                  "min", "-9223372036854775808",
+                                  "i32", "-2147483648", "i24", "8388607",
+                                  "i16", "-32768", "i13", "-4096",
+                                  "huge", huge };
+
+            t_add(s, 1000 + i / 2, i % 2, fv, 14);
         } else {
             const char  *fv[] = { "f1", v, "f2", w };
 
@@ -438,6 +449,66 @@ START_TEST(t_roundtrip)
         t_obj_free(&f, l);
         t_fix_fini(&f);
     }
+}
+END_TEST
+
+
+/* Every listpack written is one store_listpack.c builds from the same
+ * elements, byte for byte, and passes its deep check. */
+START_TEST(t_listpacks_canonical)
+{
+    t_fix_t          f;
+    store_obj_t     *o;
+    store_rdb_in_t   r;
+    ob_err_t         err;
+    uint8_t         *p, *key, *lp, *lp2;
+    size_t           n, klen, lplen, k;
+    uint64_t         nodes, i;
+    store_lp_pos_t   pos;
+    store_lp_val_t   v;
+    int              fd = t_tmpfd();
+
+    t_fix_init(&f, 64 * T_MIB, 64 * 1024);
+    o = t_obj(&f, t_big_stream(&f));
+    p = t_save(o, 0, &n);
+    ck_assert_int_eq(write(fd, p, n), (ssize_t) n);
+    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+    memset(&r, 0, sizeof(r));
+    r.fd = fd;
+    r.err = &err;
+    r.arena = f.a;
+    r.owner = f.owner;
+    r.cap = 4096;
+    r.buf = malloc(r.cap);
+    ck_assert_int_eq(store_rdb_get_len(&r, &nodes, NULL), OB_OK);
+    ck_assert_uint_eq(nodes, store_stream_nodes(o->v.ptr));
+    for (i = 0; i < nodes; i++) {
+        ck_assert_int_eq(store_rdb_get_string(&r, &key, &klen), OB_OK);
+        ck_assert_uint_eq(klen, 16);
+        ck_assert_int_eq(store_rdb_get_string(&r, &lp, &lplen), OB_OK);
+        ck_assert(store_lp_validate(lp, lplen, 1));
+        lp2 = store_lp_new(f.a, f.owner);
+        ck_assert_ptr_nonnull(lp2);
+        k = 0;
+        for (pos = store_lp_first(lp); pos != 0; pos = store_lp_next(lp, pos))
+        {
+            store_lp_get(lp, pos, &v);
+            ck_assert_int_eq(store_lp_splice(f.a, f.owner, &lp2, 0, 0, &v, 1,
+                                             NULL), OB_OK);
+            k++;
+        }
+        ck_assert_uint_eq(store_lp_count(lp), k);
+        ck_assert_uint_eq(store_lp_bytes(lp2), lplen);
+        ck_assert(memcmp(lp, lp2, lplen) == 0);
+        store_lp_free(f.a, f.owner, lp2);
+        free(key);
+        free(lp);
+    }
+    free(r.buf);
+    close(fd);
+    free(p);
+    t_obj_free(&f, o);
+    t_fix_fini(&f);
 }
 END_TEST
 
@@ -833,6 +904,7 @@ store_rdb_stream_suite(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, t_roundtrip);
+    tcase_add_test(tc, t_listpacks_canonical);
     tcase_add_test(tc, t_empty_streams);
     tcase_add_test(tc, t_redis_lzf_loads);
     tcase_add_test(tc, t_redis_plain_exact);
