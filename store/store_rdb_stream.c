@@ -60,6 +60,9 @@
 #define SRDB_FLAG_DELETED     0x01
 #define SRDB_FLAG_SAMEFIELDS  0x02
 #define SRDB_ID_BYTES         16
+/* rdb.c's message for any listpack streamValidateListpackIntegrity
+ * refuses */
+#define SRDB_ERR_LP  "Stream listpack integrity check failed."
 
 /* ---- IDs ---------------------------------------------------------------- */
 
@@ -732,7 +735,7 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
 
     if (!store_lp_validate(lp, size, 1)) {
         return store_rdb_in_fail(r, "Stream listpack integrity check "
-                                 "failed");
+                                 "failed.");
     }
     c.lp = lp;
     c.pos = store_lp_first(lp);
@@ -748,23 +751,23 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
         || srdb_strs_reserve(&ld->mf, &ld->mfbuf, &ld->mfcap,
                              (size_t) nmf) != OB_OK)
     {
-        return store_rdb_in_fail(r, "Stream listpack: bad master entry");
+        return store_rdb_in_fail(r, SRDB_ERR_LP);
     }
     for (i = 0; i < nmf; i++) {
         if (srdb_lp_str(&c, ld->mfbuf + i * STORE_LP_INTBUF, &ld->mf[i])
             != OB_OK)
         {
-            return store_rdb_in_fail(r, "Stream listpack: bad master entry");
+            return store_rdb_in_fail(r, SRDB_ERR_LP);
         }
     }
     if (srdb_lp_int(&c, &zero) != OB_OK || zero != 0) {
-        return store_rdb_in_fail(r, "Stream listpack: bad master entry");
+        return store_rdb_in_fail(r, SRDB_ERR_LP);
     }
 
     if (deleted > LLONG_MAX - count
         || (size_t) (count + deleted) > nelem)
     {
-        return store_rdb_in_fail(r, "Stream listpack: bad entry count");
+        return store_rdb_in_fail(r, SRDB_ERR_LP);
     }
     total = count + deleted;
     while (total-- > 0) {
@@ -772,7 +775,7 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
             || srdb_lp_int(&c, &msd) != OB_OK
             || srdb_lp_int(&c, &seqd) != OB_OK)
         {
-            return store_rdb_in_fail(r, "Stream listpack: bad entry");
+            return store_rdb_in_fail(r, SRDB_ERR_LP);
         }
         id.ms = master->ms + (uint64_t) msd;
         id.seq = master->seq + (uint64_t) seqd;
@@ -782,12 +785,12 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
         } else if (srdb_lp_int(&c, &nf) != OB_OK || nf < 0
                    || (size_t) nf > nelem)
         {
-            return store_rdb_in_fail(r, "Stream listpack: bad entry");
+            return store_rdb_in_fail(r, SRDB_ERR_LP);
         }
         if (srdb_strs_reserve(&ld->fv, &ld->fvbuf, &ld->fvcap,
                               2 * (size_t) nf) != OB_OK)
         {
-            return store_rdb_in_fail(r, "Stream listpack: out of memory");
+            return store_rdb_in_fail(r, "Out of memory loading a stream");
         }
         /* field, value, field, value ...; values only with SAMEFIELDS */
         fv = ld->fv;
@@ -797,18 +800,18 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
             } else if (srdb_lp_str(&c, ld->fvbuf + 2 * i * STORE_LP_INTBUF,
                                    &fv[2 * i]) != OB_OK)
             {
-                return store_rdb_in_fail(r, "Stream listpack: bad entry");
+                return store_rdb_in_fail(r, SRDB_ERR_LP);
             }
             if (srdb_lp_str(&c, ld->fvbuf + (2 * i + 1) * STORE_LP_INTBUF,
                             &fv[2 * i + 1]) != OB_OK)
             {
-                return store_rdb_in_fail(r, "Stream listpack: bad entry");
+                return store_rdb_in_fail(r, SRDB_ERR_LP);
             }
         }
         if (srdb_lp_int(&c, &lpc) != OB_OK
             || lpc != nf + 3 + ((flags & SRDB_FLAG_SAMEFIELDS) ? 0 : nf + 1))
         {
-            return store_rdb_in_fail(r, "Stream listpack: bad lp-count");
+            return store_rdb_in_fail(r, SRDB_ERR_LP);
         }
 
         /* Our stream takes appends in increasing ID order only: an
@@ -837,7 +840,7 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
         }
     }
     if (c.pos != 0) {
-        return store_rdb_in_fail(r, "Stream listpack: trailing elements");
+        return store_rdb_in_fail(r, SRDB_ERR_LP);
     }
     return OB_OK;
 }
@@ -953,7 +956,8 @@ srdb_load_group(srdb_load_t *ld, int type)
         entries_read = store_stream_estimate_read(s, &last);
     }
     if (store_stream_group_find(s, name, nlen) != NULL) {
-        store_rdb_in_fail(r, "Duplicated consumer group name");
+        store_rdb_in_fail(r, "Duplicated consumer group name %.*s",
+                          (int) (nlen > 64 ? 64 : nlen), (char *) name);
         goto fail;
     }
     g = store_stream_group_create(s, name, nlen, &last, entries_read);
@@ -1077,7 +1081,7 @@ store_rdb_load_stream(store_rdb_in_t *r, int type)
     srdb_load_t   ld;
     store_obj_t  *o = NULL;
     uint64_t      length, ngroups, i;
-    store_sid_t   last, first, maxdel;
+    store_sid_t   last, first, maxdel, top;
     uint64_t      added;
     int           v2 = type == STORE_RDB_TYPE_STREAM_LISTPACKS_2;
 
@@ -1109,9 +1113,11 @@ store_rdb_load_stream(store_rdb_in_t *r, int type)
         /* v1 (Redis 5 and 6): the first entry is found, nothing was
          * deleted as far as the counters know, and every entry added is
          * still there (rdb.c does the same). */
-        first.ms = 0;
-        first.seq = 0;
-        (void) store_stream_edge(ld.s, 0, &first);
+        if (!store_stream_edge(ld.s, 0, &first)) {
+            /* streamGetEdgeID's answer for an empty stream */
+            first.ms = UINT64_MAX;
+            first.seq = UINT64_MAX;
+        }
         maxdel.ms = 0;
         maxdel.seq = 0;
         added = length;
@@ -1123,7 +1129,9 @@ store_rdb_load_stream(store_rdb_in_t *r, int type)
                           "entries");
         goto fail;
     }
-    if (ld.any && store_sid_cmp(&last, &ld.top) < 0) {
+    /* XSETID may leave the last ID below a tombstone (Redis checks it
+     * against the live entries only), never below a live entry. */
+    if (store_stream_edge(ld.s, 1, &top) && store_sid_cmp(&last, &top) < 0) {
         store_rdb_in_fail(r, "Stream last ID below its top entry");
         goto fail;
     }

@@ -101,7 +101,7 @@ static const uint8_t t_redis_v1[] =
 #define T_CAROL_TIME  0x1a22a95d6fcLL
 
 
-/* ---- bytes in and out ----------------------------------------------------- */
+/* ---- bytes in and out -------------------------------------------------- */
 
 /* A temporary file the writer writes to and the reader reads from. */
 static int
@@ -192,7 +192,7 @@ t_obj_free(t_fix_t *f, store_obj_t *o)
 }
 
 
-/* ---- building and comparing streams --------------------------------------- */
+/* ---- building and comparing streams ------------------------------------ */
 
 static store_obj_t *
 t_obj(t_fix_t *f, store_stream_t *s)
@@ -420,7 +420,7 @@ t_big_stream(t_fix_t *f)
 }
 
 
-/* ---- tests ---------------------------------------------------------------- */
+/* ---- tests ------------------------------------------------------------- */
 
 START_TEST(t_roundtrip)
 {
@@ -554,6 +554,53 @@ START_TEST(t_empty_streams)
     t_same(o->v.ptr, l->v.ptr);
     free(p);
     t_obj_free(&f, o);
+    t_obj_free(&f, l);
+    t_fix_fini(&f);
+}
+END_TEST
+
+
+/* States Redis allows that look odd: XSETID below a deleted top entry
+ * (the last ID is checked against live entries only), and an empty v1
+ * stream, whose first ID rdb.c sets to the maximum (streamGetEdgeID). */
+START_TEST(t_quirks)
+{
+    static const uint8_t  v1_empty[] = "\x00\x00\x05\x02\x00";
+    t_fix_t               f;
+    store_stream_t       *s, *ls;
+    store_obj_t          *o, *l;
+    store_sid_t           id = { 1, 2 };
+    const char           *fv[] = { "a", "b" };
+    uint8_t              *p;
+    size_t                n;
+    ob_err_t              err;
+
+    t_fix_init(&f, 16 * T_MIB, 64 * 1024);
+    s = store_stream_new(f.a, f.owner);
+    t_add(s, 1, 1, fv, 2);
+    t_add(s, 1, 2, fv, 2);
+    ck_assert_int_eq(store_stream_delete(s, &id), 1);
+    s->last_id.seq = 1;                  /* XSETID s 1-1 */
+    o = t_obj(&f, s);
+    p = t_save(o, 0, &n);
+    l = t_load(&f, p, n, STORE_RDB_TYPE_STREAM_LISTPACKS_2, &err, NULL);
+    ck_assert_msg(l != NULL, "load: %s", err.msg);
+    t_same(s, l->v.ptr);
+    ck_assert_uint_eq(((store_stream_t *) l->v.ptr)->last_id.seq, 1);
+    free(p);
+    t_obj_free(&f, o);
+    t_obj_free(&f, l);
+
+    /* v1: no nodes, length 0, last 5-2, no groups */
+    l = t_load(&f, v1_empty, sizeof(v1_empty) - 1,
+               STORE_RDB_TYPE_STREAM_LISTPACKS, &err, NULL);
+    ck_assert_msg(l != NULL, "load: %s", err.msg);
+    ls = l->v.ptr;
+    ck_assert_uint_eq(ls->length, 0);
+    ck_assert_uint_eq(ls->last_id.ms, 5);
+    ck_assert_uint_eq(ls->first_id.ms, UINT64_MAX);
+    ck_assert_uint_eq(ls->first_id.seq, UINT64_MAX);
+    ck_assert_uint_eq(ls->entries_added, 0);
     t_obj_free(&f, l);
     t_fix_fini(&f);
 }
@@ -906,6 +953,7 @@ store_rdb_stream_suite(void)
     tcase_add_test(tc, t_roundtrip);
     tcase_add_test(tc, t_listpacks_canonical);
     tcase_add_test(tc, t_empty_streams);
+    tcase_add_test(tc, t_quirks);
     tcase_add_test(tc, t_redis_lzf_loads);
     tcase_add_test(tc, t_redis_plain_exact);
     tcase_add_test(tc, t_redis_v1_loads);
