@@ -364,3 +364,29 @@ def test_corrupt_dump_names_the_problem(store_server, tmp_path):
                      + b"abc")
     rc, text = run_onebox(tmp_path)
     assert rc != 0 and "truncated" in text and "offset 22" in text, text
+
+
+@pytest.mark.parametrize("policy,opcode", [("allkeys-lfu", 0xF9),
+                                           ("volatile-lru", 0xF8),
+                                           ("noeviction", None)])
+def test_idle_and_freq_by_policy(store_server, real_redis, tmp_path, policy,
+                                 opcode):
+    """FREQ (an LFU policy) or IDLE (an LRU one) before each key's type, as
+    7.0.15 writes them; neither under other policies."""
+    srv = store_server(maxmemory_policy=policy)
+    c = client_of(srv)
+    c.set("k", "v")
+    assert c.save()
+    path = data_dir(tmp_path) / "dump.rdb"
+    data = path.read_bytes()
+    check_rdb(path)
+    i = data.index(b"\x00\x01k\x01v\xff")
+    if opcode == 0xF9:
+        assert data[i - 2] == 0xF9                  # FREQ <1 byte>
+    elif opcode == 0xF8:
+        assert data[i - 2] == 0xF8 and data[i - 1] < 0x40   # IDLE <len>
+    else:
+        assert data[i - 3:i] == b"\xfb\x01\x00"     # RESIZEDB 1 0
+    rc, _ = real_redis("reader", rdb=path)
+    assert rc.get("k") == b"v"
+    c.close()
