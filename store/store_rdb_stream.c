@@ -52,7 +52,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_int.h"
 #include "store_listpack.h"
 #include "store_resp.h"
 #include "store_stream.h"
@@ -63,6 +62,7 @@
 /* rdb.c's message for any listpack streamValidateListpackIntegrity
  * refuses */
 #define SRDB_ERR_LP  "Stream listpack integrity check failed."
+
 
 /* ---- IDs ---------------------------------------------------------------- */
 
@@ -101,7 +101,9 @@ srdb_id_decode(const uint8_t *buf, store_sid_t *id)
  * byte).  store_listpack.c's own builders allocate in an arena: the
  * dataset's would charge a SAVE's scratch to the budget (and could evict
  * keys for it), and a private arena per stream costs more than writing a
- * small stream does.
+ * small stream does.  The buffer holds one node's listpack at a time:
+ * about stream-node-max-bytes, or one entry when a single entry is larger;
+ * it is freed when the stream is written.
  */
 #define SRDB_LP_HDR          6
 #define SRDB_LP_6BIT_STR     0x80
@@ -405,7 +407,8 @@ srdb_save_node(store_rdb_out_t *w, srdb_lpw_t *lw, const srdb_snode_t *n,
 
     c.p = n->data;
     c.end = n->data + n->used;
-    c.bad = n->first > n->used || n->live > n->count || n->live == 0;
+    c.bad = n->used > n->cap || n->first > n->used || n->live > n->count
+            || n->live == 0;
 
     /* the master entry: live count, tombstones, the fields, 0 */
     srdb_lpw_reset(lw);
