@@ -9,6 +9,8 @@ commands on a server with appendonly yes / appendfsync always and parses
 the incr file of its appendonlydir."""
 import glob
 import os
+import re
+import socket
 import threading
 import time
 
@@ -610,3 +612,98 @@ def test_writes_that_change_nothing_are_not_written(aof):
         s("rpush l 1"), s("sort l store d"), s("zadd z 1 a"),
         s("zunionstore d 1 noz"), ["append", "nokey2", ""], s("lpush l 2"),
         s("del l")]
+
+
+# ---- the replicas' stream -------------------------------------------------------
+
+
+class StreamReader:
+    """A hand-made replica: PSYNC ? -1, skips the RDB, then reads the
+    command stream."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+        for cmd in (("PING",), ("REPLCONF", "listening-port", "7777"),
+                    ("REPLCONF", "capa", "psync2")):
+            self.send(*cmd)
+            assert self.line().startswith(b"+")
+        self.send("PSYNC", "?", "-1")
+        assert self.line().startswith(b"+FULLRESYNC")
+        head = self.line()
+        while head == b"\n":
+            head = self.line()
+        assert re.fullmatch(rb"\$\d+\r\n", head), head
+        self.read(int(head[1:-2]))
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a.encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        assert data, "the master closed the link"
+        self.buf += data
+
+    def line(self):
+        while b"\n" not in self.buf:
+            self._fill()
+        i = self.buf.index(b"\n")
+        out, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+        return out
+
+    def read(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def commands_until(self, last):
+        """The commands of the stream (PINGs left out) up to `last`."""
+        out = []
+        while not out or out[-1] != last:
+            head = self.line()
+            assert head.startswith(b"*"), head
+            argv = []
+            for _ in range(int(head[1:-2])):
+                n = int(self.line()[1:-2])
+                argv.append(self.read(n + 2)[:-2].decode("latin1"))
+            if argv[0].lower() != "ping":
+                out.append(argv)
+        return out
+
+
+def test_replicas_get_the_same_stream_plus_publish(aof):
+    rd = StreamReader(aof.server.port)
+    try:
+        aof.execute_command("set", "a", "1", "ex", "100")
+        aof.execute_command("publish", "ch", "hello")
+        p = aof.pipeline(transaction=True)
+        p.execute_command("set", "m", "1")
+        p.execute_command("incr", "m")
+        p.execute()
+        aof.execute_command("select", "3")
+        aof.execute_command("sadd", "s", "x")
+        aof.execute_command("spop", "s")
+        aof.execute_command("select", "0")
+        aof.execute_command("expire", "a", "-1")
+        aof.execute_command("set", "end", "1")
+        stream = rd.commands_until(s("set end 1"))
+    finally:
+        rd.close()
+    expected = [
+        ["SET", "a", "1", "PXAT", Ms(100000)],
+        s("publish ch hello"),
+        s("MULTI"), s("set m 1"), s("incr m"), s("EXEC"),
+        s("SELECT 3"), s("sadd s x"), s("SREM s x"), s("SELECT 0"),
+        s("DEL a"), s("set end 1")]
+    assert [c for c in stream if c != s("SELECT 0")] == [
+        c for c in expected if c != s("SELECT 0")]
+    assert [c for c in written(aof) if c[0] != "SELECT"] == [
+        c for c in expected if c[0] not in ("SELECT", "publish")]
