@@ -707,3 +707,45 @@ def test_replicas_get_the_same_stream_plus_publish(aof):
         c for c in expected if c != s("SELECT 0")]
     assert [c for c in written(aof) if c[0] != "SELECT"] == [
         c for c in expected if c[0] not in ("SELECT", "publish")]
+
+
+def test_a_replica_writes_its_masters_stream_to_its_aof(store_server, servers,
+                                                        target, tmp_path):
+    from obtest import free_port, store_argv
+    master = store_server()
+    m = redis.Redis(host="127.0.0.1", port=master.port, socket_timeout=10)
+    port = free_port()
+    data = tmp_path / "replica-data"
+    data.mkdir()
+    servers(store_argv(target, port, data,
+                       {"appendonly": "yes", "appendfsync": "always",
+                        "replicaof": "127.0.0.1 %d" % master.port}), (port,))
+    rep = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+    rep.aof_dir = data / "appendonlydir"
+    deadline = time.time() + 20
+    while rep.info("replication").get("master_link_status") != "up":
+        assert time.time() < deadline, "the replica never linked"
+        time.sleep(0.05)
+    # the sync restarts the AOF with a rewrite: the writes must come after
+    # it, or they land in the new base instead of the incr file
+    while True:
+        p = rep.info("persistence")
+        if (p.get("aof_rewrite_in_progress") == 0
+                and p.get("aof_rewrite_scheduled") == 0
+                and len(glob.glob(str(rep.aof_dir / "*.incr.aof"))) == 1):
+            break
+        assert time.time() < deadline, "the replica's AOF never settled"
+        time.sleep(0.05)
+    m.execute_command("set", "a", "1", "ex", "100")
+    m.execute_command("rpush", "l", "x", "y")
+    m.execute_command("lmpop", "1", "l", "left", "count", "5")
+    m.execute_command("set", "end", "1")
+    while rep.get("end") is None:
+        assert time.time() < deadline, "the replica never got the writes"
+        time.sleep(0.05)
+    got = [c for c in written(rep) if c[0] != "SELECT"]
+    # what the master wrote, from the point the replica started
+    assert got[-4:] == [["SET", "a", "1", "PXAT", Ms(100000)],
+                        s("rpush l x y"), s("LPOP l 2"), s("set end 1")]
+    rep.close()
+    m.close()
