@@ -749,3 +749,19 @@ def test_a_replica_writes_its_masters_stream_to_its_aof(store_server, servers,
                         s("rpush l x y"), s("LPOP l 2"), s("set end 1")]
     rep.close()
     m.close()
+
+
+def test_set_in_the_past_and_active_expiry(aof):
+    aof.execute_command("set", "k", "v", "exat", "1")
+    aof.execute_command("get", "k")              # found expired: DEL
+    aof.execute_command("set", "gone", "v", "px", "30")
+    for c in (("setex", "k3", "0", "v"), ("getex", "gone", "px", "0")):
+        with pytest.raises(redis.ResponseError):
+            aof.execute_command(*c)
+    deadline = time.time() + 10
+    while aof.exists("gone") and time.time() < deadline:
+        time.sleep(0.05)
+    # the active cycle's deletion (or the EXISTS that found it) is a DEL
+    assert written(aof) == [s("SELECT 0"), s("SET k v PXAT 1000"),
+                            s("DEL k"), ["SET", "gone", "v", "PXAT", Ms(30)],
+                            s("DEL gone")]
