@@ -765,3 +765,25 @@ def test_set_in_the_past_and_active_expiry(aof):
     assert written(aof) == [s("SELECT 0"), s("SET k v PXAT 1000"),
                             s("DEL k"), ["SET", "gone", "v", "PXAT", Ms(30)],
                             s("DEL gone")]
+
+
+def test_get_options_are_not_written(aof):
+    aof.execute_command("getset", "k", "v")
+    aof.execute_command("GETSET", "k", "v2")
+    aof.execute_command("set", "k", "v3", "get")
+    aof.execute_command("set", "k", "v", "GET", "keepttl", "get")
+    aof.execute_command("set", "e", "v", "pxat", "1900000000000", "get",
+                        "xx")                                  # nothing
+    aof.execute_command("setnx", "n", "1")
+    aof.execute_command("msetnx", "a", "1", "b", "2")
+    aof.execute_command("hsetnx", "h", "f", "v")
+    aof.execute_command("zadd", "z", "incr", "1", "m")
+    aof.execute_command("zincrby", "z", "1.5", "m")
+    aof.execute_command("incrbyfloat", "f", "0.1")
+    aof.execute_command("incrbyfloat", "f", "0.2")
+    aof.execute_command("hincrbyfloat", "h", "g", "5.0e3")
+    assert written(aof) == [
+        s("SELECT 0"), s("SET k v"), s("SET k v2"), s("set k v3"),
+        s("set k v keepttl"), s("setnx n 1"), s("msetnx a 1 b 2"),
+        s("hsetnx h f v"), s("zadd z incr 1 m"), s("zincrby z 1.5 m"),
+        s("SET f 0.1 KEEPTTL"), s("SET f 0.3 KEEPTTL"), s("HSET h g 5000")]
