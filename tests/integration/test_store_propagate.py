@@ -600,6 +600,11 @@ def test_writes_that_change_nothing_are_not_written(aof):
         ("lrem", "l", "0", "zz"), ("ltrim", "l", "0", "-1"),
         ("hdel", "h", "f"), ("srem", "s", "m"), ("zrem", "z", "x"),
         ("getdel", "nokey"), ("lmove", "nol", "x", "left", "left"),
+        ("smove", "nos", "t", "x"), ("hset", "h2", "a", "1"),
+        ("hsetnx", "h2", "a", "2"), ("pexpire", "nokey", "-5"),
+        ("set", "p", "1"), ("persist", "p"), ("lpop", "l", "0"),
+        ("spop", "nos"), ("srem", "nos", "x"), ("zpopmin", "noz"),
+        ("xtrim", "nost", "maxlen", "0"), ("incrby", "i", "0"),
         ("del", "l"),
     ]
     for c in cmds:
@@ -611,7 +616,7 @@ def test_writes_that_change_nothing_are_not_written(aof):
         s("SELECT 0"), s("swapdb 0 0"), s("set d 1"), s("sort nol store d"),
         s("rpush l 1"), s("sort l store d"), s("zadd z 1 a"),
         s("zunionstore d 1 noz"), ["append", "nokey2", ""], s("lpush l 2"),
-        s("del l")]
+        s("hset h2 a 1"), s("set p 1"), s("incrby i 0"), s("del l")]
 
 
 # ---- the replicas' stream -------------------------------------------------------
@@ -768,6 +773,9 @@ def test_set_in_the_past_and_active_expiry(aof):
 
 
 def test_get_options_are_not_written(aof):
+    aof.execute_command("set", "d", "v")
+    aof.execute_command("getdel", "d")
+    aof.execute_command("getdel", "d")                         # nothing
     aof.execute_command("getset", "k", "v")
     aof.execute_command("GETSET", "k", "v2")
     aof.execute_command("set", "k", "v3", "get")
@@ -783,7 +791,8 @@ def test_get_options_are_not_written(aof):
     aof.execute_command("incrbyfloat", "f", "0.2")
     aof.execute_command("hincrbyfloat", "h", "g", "5.0e3")
     assert written(aof) == [
-        s("SELECT 0"), s("SET k v"), s("SET k v2"), s("set k v3"),
+        s("SELECT 0"), s("set d v"), s("DEL d"),
+        s("SET k v"), s("SET k v2"), s("set k v3"),
         s("set k v keepttl"), s("setnx n 1"), s("msetnx a 1 b 2"),
         s("hsetnx h f v"), s("zadd z incr 1 m"), s("zincrby z 1.5 m"),
         s("SET f 0.1 KEEPTTL"), s("SET f 0.3 KEEPTTL"), s("HSET h g 5000")]
