@@ -698,6 +698,16 @@ def test_replicas_get_the_same_stream_plus_publish(aof):
         aof.execute_command("spop", "s")
         aof.execute_command("select", "0")
         aof.execute_command("expire", "a", "-1")
+        # with a replica, PUBLISH counts for the MULTI/EXEC wrapping (the
+        # AOF gets the MULTI and EXEC, even around nothing)
+        p = aof.pipeline(transaction=True)
+        p.execute_command("set", "b", "1")
+        p.execute_command("publish", "ch", "x")
+        p.execute()
+        p = aof.pipeline(transaction=True)
+        p.execute_command("publish", "ch", "x")
+        p.execute_command("publish", "ch", "y")
+        p.execute()
         aof.execute_command("set", "end", "1")
         stream = rd.commands_until(s("set end 1"))
     finally:
@@ -707,7 +717,10 @@ def test_replicas_get_the_same_stream_plus_publish(aof):
         s("publish ch hello"),
         s("MULTI"), s("set m 1"), s("incr m"), s("EXEC"),
         s("SELECT 3"), s("sadd s x"), s("SREM s x"), s("SELECT 0"),
-        s("DEL a"), s("set end 1")]
+        s("DEL a"),
+        s("MULTI"), s("set b 1"), s("publish ch x"), s("EXEC"),
+        s("MULTI"), s("publish ch x"), s("publish ch y"), s("EXEC"),
+        s("set end 1")]
     assert [c for c in stream if c != s("SELECT 0")] == [
         c for c in expected if c != s("SELECT 0")]
     assert [c for c in written(aof) if c[0] != "SELECT"] == [
@@ -796,3 +809,25 @@ def test_get_options_are_not_written(aof):
         s("set k v keepttl"), s("setnx n 1"), s("msetnx a 1 b 2"),
         s("hsetnx h f v"), s("zadd z incr 1 m"), s("zincrby z 1.5 m"),
         s("SET f 0.1 KEEPTTL"), s("SET f 0.3 KEEPTTL"), s("HSET h g 5000")]
+
+
+def test_blocked_xreadgroup_and_publish_in_exec(aof):
+    aof.execute_command("xgroup", "create", "st", "g", "$", "mkstream")
+    blocked(aof, ("xreadgroup", "group", "g", "c1", "block", "0", "streams",
+                  "st", ">"), ("xadd", "st", "5-1", "f", "v"))
+    p = aof.pipeline(transaction=True)
+    p.execute_command("set", "a", "1")
+    p.execute_command("publish", "ch", "x")
+    p.execute()
+    p = aof.pipeline(transaction=True)
+    p.execute_command("publish", "ch", "x")
+    p.execute()
+    aof.execute_command("set", "end", "1")
+    assert written(aof) == [
+        s("SELECT 0"), s("xgroup create st g $ mkstream"),
+        s("xadd st 5-1 f v"),
+        ["XCLAIM", "st", "g", "c1", "0", "5-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "5-1"],
+        # no replica: PUBLISH is propagated nowhere, so it does not make
+        # a MULTI/EXEC (Redis's shouldPropagate)
+        s("set a 1"), s("set end 1")]
