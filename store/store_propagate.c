@@ -15,7 +15,8 @@
  *     as received, argv[0] in the client's own letter case.
  *
  * When the outermost call ends the batch goes to the sinks; more than one
- * command is wrapped in MULTI ... EXEC, the MULTI in the first command's
+ * command (counting only those a sink takes: store_prop_should) is
+ * wrapped in MULTI ... EXEC, the MULTI in the first command's
  * db and the EXEC in the last one's, so that the sinks' SELECT comes
  * before the MULTI and never after the EXEC (what a real 7.0.15 writes:
  * "SELECT 2, MULTI, set x 1, SELECT 3, set y 1, EXEC").  A single command
@@ -281,6 +282,7 @@ store_propagate_end(store_client_t *c, uint64_t dirty_before)
     store_t              *st = c->st;
     struct store_prop_s  *p = st->prop;
     unsigned              f;
+    size_t                i;
 
     if (p == NULL || p->depth == 0) {
         return;
@@ -291,7 +293,7 @@ store_propagate_end(store_client_t *c, uint64_t dirty_before)
          * what it found expired) goes back into the file. */
         p->depth--;
         if (p->depth == 0) {
-            for (size_t i = 0; i < p->nops; i++) {
+            for (i = 0; i < p->nops; i++) {
                 free(p->ops[i].argv);
             }
             p->nops = 0;
