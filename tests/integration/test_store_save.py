@@ -571,3 +571,28 @@ def test_shutdown_kills_a_running_bgsave_and_saves(store_server, tmp_path):
     assert not [n for n in names if n.startswith("temp-")], names
     r = client(store_server())
     assert r.dbsize() == 20000
+
+
+def aux(key, value):
+    return b"\xfa" + bytes([len(key)]) + key + bytes([len(value)]) + value
+
+
+def test_master_keeps_a_loaded_history_as_its_previous_id(store_server,
+                                                          tmp_path):
+    # What a replica or a master with replicas saves: the replication id
+    # and offset of the snapshot (handcrafted, checksum 0 = not computed).
+    replid = b"c" * 40
+    rdb = (b"REDIS0010" + aux(b"repl-stream-db", b"0")
+           + aux(b"repl-id", replid) + aux(b"repl-offset", b"50")
+           + b"\xfe\x00\xfb\x01\x00" + b"\x00\x01k\x01v" + b"\xff"
+           + b"\x00" * 8)
+    data_dir(tmp_path).mkdir(exist_ok=True)
+    (data_dir(tmp_path) / "dump.rdb").write_bytes(rdb)
+    r = client(store_server())
+    assert r.get("k") == b"v"
+    info = r.info("replication")
+    assert info["role"] == "master"
+    assert info["master_replid2"] == replid.decode()
+    assert info["master_replid"] != replid.decode()
+    assert info["master_repl_offset"] == 50
+    assert info["second_repl_offset"] == 51
