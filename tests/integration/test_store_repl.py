@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from obtest import ServerProcess, free_port
+from obtest import free_port, store_argv
 
 
 # ------------------------------------------------------------------ helpers
@@ -494,3 +494,52 @@ def test_writes_during_a_big_sync(store_server, servers, tmp_path):
     assert rep.client.lrange("during", 0, -1) == [str(i).encode()
                                                   for i in range(n)]
     assert rep.client.get("key:29999") == m.get("key:29999")
+
+
+def test_chain_and_promotion(store_server, servers, target, tmp_path):
+    # master -> A (the server under test, as a replica) -> B (redis-server).
+    # A passes its master's stream on as it came; promoted with REPLICAOF
+    # NO ONE it keeps the old history as replid2, so B continues with a
+    # partial resync.
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    populate(m)
+    a_port = free_port()
+    a_dir = tmp_path / "a-data"
+    a_dir.mkdir()
+    a = servers(store_argv(target, a_port, a_dir,
+                           {"replicaof": "127.0.0.1 %d" % srv.port}),
+                (a_port,))
+    a.port = a_port
+    a.client = redis.Redis(host="127.0.0.1", port=a_port, socket_timeout=10)
+    wait_for(lambda: link_up(a), what="A's link up")
+    # The master's stream is in db 3 when B syncs from A: B's RDB says so
+    # (AUX repl-stream-db), as no SELECT will come before the next write.
+    db(m, 3).set("in db 3", "first")
+    wait_for(lambda: caught_up(m, a), what="A's offset")
+    b = start_replica(servers, tmp_path, a_port, "b-data")
+    wait_for(lambda: link_up(b), what="B's link up")
+    db(m, 3).set("db3key", "chained")
+    m.set("through", "the chain")
+    wait_for(lambda: b.client.get("through") == b"the chain",
+             what="the write at B")
+    wait_for(lambda: caught_up(m, a) and caught_up(a.client, b),
+             what="offsets")
+    assert info(a.client)["master_replid"] == info(m)["master_replid"]
+    assert (info(a.client)["master_repl_offset"]
+            == info(m)["master_repl_offset"])
+    assert_same_data(m, b.client)
+    assert info(a.client)["connected_slaves"] == 1
+
+    old_id = info(a.client)["master_replid"]
+    stats = info(a.client, "stats")
+    assert a.client.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    i = info(a.client)
+    assert i["role"] == "master"
+    assert i["master_replid2"] == old_id
+    assert i["second_repl_offset"] == i["master_repl_offset"] + 1
+    a.client.set("after", "promotion")
+    wait_for(lambda: b.client.get("after") == b"promotion",
+             what="B follows A")
+    assert (info(a.client, "stats")["sync_full"] == stats["sync_full"])
+    assert info(b.client)["master_replid"] == i["master_replid"]
