@@ -80,8 +80,8 @@
 #define STORE_REPL_CAPA_EOF      0x01
 #define STORE_REPL_CAPA_PSYNC2   0x02
 
-/* Redis's NET_HOST_STR_LEN */
-#define STORE_REPL_IP_MAX        46
+/* Redis's NET_HOST_STR_LEN: an ip-address must be shorter */
+#define STORE_REPL_IP_MAX        256
 
 typedef enum {
     STORE_REPL_NONE = 0,            /* REPLCONF seen; not a replica */
@@ -303,7 +303,7 @@ store_repl_link_free(store_repl_link_t *l)
 static void
 store_repl_link_drop(store_t *st, store_repl_link_t *l, const char *why)
 {
-    char name[80];
+    char name[STORE_REPL_IP_MAX + 32];
 
     if (l->closing) {
         return;
@@ -827,7 +827,7 @@ store_repl_start_bgsave(store_t *st)
 static void
 store_repl_put_online(store_t *st, store_repl_link_t *l)
 {
-    char name[80];
+    char name[STORE_REPL_IP_MAX + 32];
 
     close(l->rdb_fd);
     l->rdb_fd = -1;
@@ -1235,7 +1235,7 @@ store_repl_try_partial(store_t *st, store_client_t *c, const ob_str_t *id,
 {
     store_repl_t       *r = st->repl;
     store_repl_link_t  *l;
-    char                line[80], name[80], want[48];
+    char                line[80], name[STORE_REPL_IP_MAX + 32], want[48];
     long long           sent;
     int                 n;
 
@@ -1584,7 +1584,7 @@ store_repl_cron(store_t *st)
     store_repl_t  *r = st->repl;
     int64_t        now = store_repl_now_s();
     size_t         i;
-    char           name[80];
+    char           name[STORE_REPL_IP_MAX + 32];
     ob_str_t       ping = { .data = (const uint8_t *) "ping", .len = 4 };
 
     if (r == NULL) {
@@ -1809,7 +1809,7 @@ store_repl_client_closed(store_t *st, store_client_t *c)
 {
     store_repl_t  *r = st->repl;
     size_t         i;
-    char           name[80];
+    char           name[STORE_REPL_IP_MAX + 32];
 
     if (r == NULL) {
         return;
