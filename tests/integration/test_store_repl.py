@@ -543,3 +543,94 @@ def test_chain_and_promotion(store_server, servers, target, tmp_path):
              what="B follows A")
     assert (info(a.client, "stats")["sync_full"] == stats["sync_full"])
     assert info(b.client)["master_replid"] == i["master_replid"]
+
+
+def fill(m, n, size=300):
+    pipe = m.pipeline(transaction=False)
+    for i in range(n):
+        pipe.set("key:%d" % i, "%d:" % i + "v" * size)
+        if i % 1000 == 999:
+            pipe.execute()
+    pipe.execute()
+
+
+def test_wait_blocks_until_the_ack(store_server):
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", "?", "-1")
+    mo = re.fullmatch(rb"\+FULLRESYNC ([0-9a-f]{40}) (\d+)\r\n",
+                      fr.reply_line())
+    offset = int(mo.group(2))
+    fr.rdb()
+    # A write then WAIT from a raw connection: it blocks, and the replica
+    # is asked for its offset (REPLCONF GETACK * in the stream).
+    w = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    w.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+    assert w.recv(100) == b"+OK\r\n"
+    w.sendall(b"*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$5\r\n10000\r\n")
+    while True:
+        argv, size = fr.command()
+        if argv[:2] == [b"replconf", b"GETACK"]:
+            assert argv == [b"replconf", b"GETACK", b"*"]
+            break
+        offset += size
+    w.settimeout(0.3)
+    with pytest.raises(socket.timeout):
+        w.recv(100)                     # still waiting
+    w.settimeout(10)
+    fr.send("REPLCONF", "ACK", offset)  # what preceded the GETACK
+    assert w.recv(100) == b":1\r\n"
+    # Other clients were served meanwhile, and the replica is counted.
+    assert m.execute_command("WAIT", 1, 100) in (0, 1)
+    w.close()
+    fr.close()
+
+
+def test_replica_waits_for_a_running_bgsave(store_server):
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    fill(m, 20000)
+    forks = info(m, "stats")["total_forks"]
+    m.bgsave()
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", "?", "-1")
+    head = fr.reply_line()
+    assert head.startswith(b"+FULLRESYNC "), head
+    assert fr.rdb().startswith(b"REDIS0010")
+    # A fork of its own, after the BGSAVE's.
+    assert info(m, "stats")["total_forks"] == forks + 2
+    m.set("after", "x")
+    argv, _ = fr.command()
+    while argv[0] == b"ping":
+        argv, _ = fr.command()
+    assert argv == [b"select", b"0"]
+    fr.close()
+
+
+def test_second_replica_joins_the_running_sync(store_server):
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    fill(m, 20000)
+    forks = info(m, "stats")["total_forks"]
+    a, b = FakeReplica(srv.port), FakeReplica(srv.port)
+    a.handshake()
+    b.handshake()
+    a.send("PSYNC", "?", "-1")
+    b.send("PSYNC", "?", "-1")
+    head_a, head_b = a.reply_line(), b.reply_line()
+    assert head_a.startswith(b"+FULLRESYNC ") and head_a == head_b
+    m.set("k", "v")
+    ra, rb = a.rdb(), b.rdb()
+    assert ra == rb and ra.startswith(b"REDIS0010")
+    assert info(m, "stats")["total_forks"] == forks + 1
+    for fr in (a, b):
+        argv, _ = fr.command()
+        while argv[0] == b"ping":
+            argv, _ = fr.command()
+        assert argv == [b"select", b"0"]
+        assert fr.command()[0] == [b"set", b"k", b"v"]
+        fr.close()
+    assert info(m, "stats")["sync_full"] == 2
