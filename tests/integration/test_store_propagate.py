@@ -9,6 +9,8 @@ commands on a server with appendonly yes / appendfsync always and parses
 the incr file of its appendonlydir."""
 import glob
 import os
+import re
+import socket
 import threading
 import time
 
@@ -610,3 +612,178 @@ def test_writes_that_change_nothing_are_not_written(aof):
         s("rpush l 1"), s("sort l store d"), s("zadd z 1 a"),
         s("zunionstore d 1 noz"), ["append", "nokey2", ""], s("lpush l 2"),
         s("del l")]
+
+
+# ---- the replicas' stream -------------------------------------------------------
+
+
+class StreamReader:
+    """A hand-made replica: PSYNC ? -1, skips the RDB, then reads the
+    command stream."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+        for cmd in (("PING",), ("REPLCONF", "listening-port", "7777"),
+                    ("REPLCONF", "capa", "psync2")):
+            self.send(*cmd)
+            assert self.line().startswith(b"+")
+        self.send("PSYNC", "?", "-1")
+        assert self.line().startswith(b"+FULLRESYNC")
+        head = self.line()
+        while head == b"\n":
+            head = self.line()
+        assert re.fullmatch(rb"\$\d+\r\n", head), head
+        self.read(int(head[1:-2]))
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a.encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        assert data, "the master closed the link"
+        self.buf += data
+
+    def line(self):
+        while b"\n" not in self.buf:
+            self._fill()
+        i = self.buf.index(b"\n")
+        out, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+        return out
+
+    def read(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def commands_until(self, last):
+        """The commands of the stream (PINGs left out) up to `last`."""
+        out = []
+        while not out or out[-1] != last:
+            head = self.line()
+            assert head.startswith(b"*"), head
+            argv = []
+            for _ in range(int(head[1:-2])):
+                n = int(self.line()[1:-2])
+                argv.append(self.read(n + 2)[:-2].decode("latin1"))
+            if argv[0].lower() != "ping":
+                out.append(argv)
+        return out
+
+
+def test_replicas_get_the_same_stream_plus_publish(aof):
+    rd = StreamReader(aof.server.port)
+    try:
+        aof.execute_command("set", "a", "1", "ex", "100")
+        aof.execute_command("publish", "ch", "hello")
+        p = aof.pipeline(transaction=True)
+        p.execute_command("set", "m", "1")
+        p.execute_command("incr", "m")
+        p.execute()
+        aof.execute_command("select", "3")
+        aof.execute_command("sadd", "s", "x")
+        aof.execute_command("spop", "s")
+        aof.execute_command("select", "0")
+        aof.execute_command("expire", "a", "-1")
+        aof.execute_command("set", "end", "1")
+        stream = rd.commands_until(s("set end 1"))
+    finally:
+        rd.close()
+    expected = [
+        ["SET", "a", "1", "PXAT", Ms(100000)],
+        s("publish ch hello"),
+        s("MULTI"), s("set m 1"), s("incr m"), s("EXEC"),
+        s("SELECT 3"), s("sadd s x"), s("SREM s x"), s("SELECT 0"),
+        s("DEL a"), s("set end 1")]
+    assert [c for c in stream if c != s("SELECT 0")] == [
+        c for c in expected if c != s("SELECT 0")]
+    assert [c for c in written(aof) if c[0] != "SELECT"] == [
+        c for c in expected if c[0] not in ("SELECT", "publish")]
+
+
+def test_a_replica_writes_its_masters_stream_to_its_aof(store_server, servers,
+                                                        target, tmp_path):
+    from obtest import free_port, store_argv
+    master = store_server()
+    m = redis.Redis(host="127.0.0.1", port=master.port, socket_timeout=10)
+    port = free_port()
+    data = tmp_path / "replica-data"
+    data.mkdir()
+    servers(store_argv(target, port, data,
+                       {"appendonly": "yes", "appendfsync": "always",
+                        "replicaof": "127.0.0.1 %d" % master.port}), (port,))
+    rep = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+    rep.aof_dir = data / "appendonlydir"
+    deadline = time.time() + 20
+    while rep.info("replication").get("master_link_status") != "up":
+        assert time.time() < deadline, "the replica never linked"
+        time.sleep(0.05)
+    # the sync restarts the AOF with a rewrite: the writes must come after
+    # it, or they land in the new base instead of the incr file
+    while True:
+        p = rep.info("persistence")
+        if (p.get("aof_rewrite_in_progress") == 0
+                and p.get("aof_rewrite_scheduled") == 0
+                and len(glob.glob(str(rep.aof_dir / "*.incr.aof"))) == 1):
+            break
+        assert time.time() < deadline, "the replica's AOF never settled"
+        time.sleep(0.05)
+    m.execute_command("set", "a", "1", "ex", "100")
+    m.execute_command("rpush", "l", "x", "y")
+    m.execute_command("lmpop", "1", "l", "left", "count", "5")
+    m.execute_command("set", "end", "1")
+    while rep.get("end") is None:
+        assert time.time() < deadline, "the replica never got the writes"
+        time.sleep(0.05)
+    got = [c for c in written(rep) if c[0] != "SELECT"]
+    # what the master wrote, from the point the replica started
+    assert got[-4:] == [["SET", "a", "1", "PXAT", Ms(100000)],
+                        s("rpush l x y"), s("LPOP l 2"), s("set end 1")]
+    rep.close()
+    m.close()
+
+
+def test_set_in_the_past_and_active_expiry(aof):
+    aof.execute_command("set", "k", "v", "exat", "1")
+    aof.execute_command("get", "k")              # found expired: DEL
+    aof.execute_command("set", "gone", "v", "px", "30")
+    for c in (("setex", "k3", "0", "v"), ("getex", "gone", "px", "0")):
+        with pytest.raises(redis.ResponseError):
+            aof.execute_command(*c)
+    deadline = time.time() + 10
+    while aof.exists("gone") and time.time() < deadline:
+        time.sleep(0.05)
+    # the active cycle's deletion (or the EXISTS that found it) is a DEL
+    assert written(aof) == [s("SELECT 0"), s("SET k v PXAT 1000"),
+                            s("DEL k"), ["SET", "gone", "v", "PXAT", Ms(30)],
+                            s("DEL gone")]
+
+
+def test_get_options_are_not_written(aof):
+    aof.execute_command("getset", "k", "v")
+    aof.execute_command("GETSET", "k", "v2")
+    aof.execute_command("set", "k", "v3", "get")
+    aof.execute_command("set", "k", "v", "GET", "keepttl", "get")
+    aof.execute_command("set", "e", "v", "pxat", "1900000000000", "get",
+                        "xx")                                  # nothing
+    aof.execute_command("setnx", "n", "1")
+    aof.execute_command("msetnx", "a", "1", "b", "2")
+    aof.execute_command("hsetnx", "h", "f", "v")
+    aof.execute_command("zadd", "z", "incr", "1", "m")
+    aof.execute_command("zincrby", "z", "1.5", "m")
+    aof.execute_command("incrbyfloat", "f", "0.1")
+    aof.execute_command("incrbyfloat", "f", "0.2")
+    aof.execute_command("hincrbyfloat", "h", "g", "5.0e3")
+    assert written(aof) == [
+        s("SELECT 0"), s("SET k v"), s("SET k v2"), s("set k v3"),
+        s("set k v keepttl"), s("setnx n 1"), s("msetnx a 1 b 2"),
+        s("hsetnx h f v"), s("zadd z incr 1 m"), s("zincrby z 1.5 m"),
+        s("SET f 0.1 KEEPTTL"), s("SET f 0.3 KEEPTTL"), s("HSET h g 5000")]
