@@ -510,6 +510,17 @@ store_save_load(store_t *st, ob_err_t *err)
                           "%.250s. Exiting.", path, inner.msg);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* A file written for (or by) a replica carries the replication
+     * history it is a snapshot of.  A replica takes it as its own, to ask
+     * its master to continue from there; a master keeps it as its
+     * previous id (replid2, usable up to that offset) under a new one, so
+     * that its old replicas can still resync partially (loadDataFromDisk). */
+    if (info.has_repl) {
+        store_repl_set_history(st, info.repl_id, info.repl_offset);
+        if (st->replicaof == NULL) {
+            store_repl_shift_ids(st);
+        }
+    }
     sv->load_keys = info.st.keys;
     sv->load_expired = info.st.expired;
     ob_log_notice(&st->cy->log, "Done loading RDB, keys loaded: %zu, keys "
