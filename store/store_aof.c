@@ -1218,6 +1218,43 @@ store_aof_dataset_replaced(store_t *st)
 
 /* ---- the cron, INFO, life cycle ---------------------------------------------- */
 
+/*
+ * Redis's aofRewriteLimited: after 3 failed rewrites in a row, the
+ * automatic and scheduled ones wait 1 minute, then 2, 4 ... up to an
+ * hour, so a full disk does not fork a child every tick.  BGREWRITEAOF
+ * itself is never limited.
+ */
+static int
+store_aof_rewrite_limited(store_t *st)
+{
+    struct store_aof_s *aof = st->aof;
+    int64_t             now = st->now_ms / 1000;
+
+    if (aof->consecutive_fail < 3) {
+        aof->limit_delay_min = 0;
+        aof->limit_until = 0;
+        return 0;
+    }
+    if (aof->limit_until != 0) {
+        if (now < aof->limit_until) {
+            return 1;
+        }
+        aof->limit_until = 0;
+        return 0;
+    }
+    aof->limit_delay_min = aof->limit_delay_min == 0
+                           ? 1 : aof->limit_delay_min * 2;
+    if (aof->limit_delay_min > 60) {
+        aof->limit_delay_min = 60;
+    }
+    aof->limit_until = now + aof->limit_delay_min * 60;
+    ob_log_warning(&st->cy->log, "Background AOF rewrite has repeatedly "
+                   "failed and triggered the limit, will retry in %d "
+                   "minutes", aof->limit_delay_min);
+    return 1;
+}
+
+
 void
 store_aof_cron(store_t *st)
 {
@@ -1270,7 +1307,9 @@ store_aof_cron(store_t *st)
             aof->last_fsync_ms = now;
         }
     }
-    if (aof->rewriting || store_child_running(st) != STORE_CHILD_NONE) {
+    if (aof->rewriting || store_child_running(st) != STORE_CHILD_NONE
+        || store_aof_rewrite_limited(st))
+    {
         return;
     }
     if (aof->scheduled && aof->state != STORE_AOF_OFF) {

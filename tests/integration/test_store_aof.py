@@ -293,6 +293,17 @@ def test_bad_format_refuses_to_start(store_server, target, tmp_path):
     assert "Bad file format reading the append only file" in out, out
 
 
+def test_unknown_command_refuses_to_start(store_server, target, tmp_path):
+    srv = store_server(appendonly="yes")
+    client(srv).set("a", "1")
+    srv.terminate(signal.SIGTERM)
+    with open(aof_dir(tmp_path) / "appendonly.aof.1.incr.aof", "ab") as f:
+        f.write(b"*2\r\n$7\r\nNOSUCHX\r\n$1\r\na\r\n")
+    out = start_fails(target, tmp_path, appendonly="yes")
+    assert "Unknown command 'NOSUCHX' reading the append only file " \
+        "appendonly.aof.1.incr.aof" in out, out
+
+
 def test_annotations_are_skipped(store_server, tmp_path):
     srv = store_server(appendonly="yes")
     client(srv).set("a", "1")
