@@ -389,6 +389,18 @@ def test_bgrewriteaof_replies(store_server, tmp_path):
         "appendonly.aof.manifest"]
 
 
+def test_command_info_bgrewriteaof(store_server):
+    r = client(store_server())
+    (info,) = r.execute_command("COMMAND INFO", "bgrewriteaof")
+    assert info[0] == b"bgrewriteaof" and info[1] == 1
+    assert {b"admin", b"noscript"} <= set(info[2])
+    assert info[3:6] == [0, 0, 0]
+    assert info[6] == [b"@admin", b"@slow", b"@dangerous"]
+    with RespConn(r.server.port) as c:
+        assert c.cmd("BGREWRITEAOF", "x") == (
+            b"-ERR wrong number of arguments for 'bgrewriteaof' command\r\n")
+
+
 def test_bgrewriteaof_with_writes_then_restart(store_server, tmp_path):
     srv = store_server(appendonly="yes", appendfsync="everysec")
     r = client(srv)
