@@ -9,11 +9,15 @@ commands on a server with appendonly yes / appendfsync always and parses
 the incr file of its appendonlydir."""
 import glob
 import os
+import re
+import socket
 import threading
 import time
 
 import pytest
 import redis
+
+from obtest import RespConn
 
 
 @pytest.fixture
@@ -429,3 +433,401 @@ def test_key_commands_as_received(aof):
         s("SELECT 0"), s("set a 1"), s("rename a b"), s("copy b c"),
         s("move c 3"), s("rpush l 3 1 2"), s("sort l store sl"),
         s("unlink b")]
+
+
+# ---- streams ------------------------------------------------------------------
+
+
+def test_xadd_generated_ids_and_approx_trims(aof):
+    for i in range(1, 400):
+        aof.execute_command("xadd", "st", "%d-1" % i, "f", "v")
+    n = len(written(aof))
+    aof.execute_command("xtrim", "st", "minid", "~", "300", "limit", "100")
+    aof.execute_command("xtrim", "st", "maxlen", "~", "10", "limit", "100")
+    aof.execute_command("xtrim", "st", "maxlen", "~", "1", "limit", "0")
+    aof.execute_command("xtrim", "st", "maxlen", "1000")      # nothing
+    id2 = aof.execute_command("xadd", "st", "500-*", "f", "v").decode()
+    aof.execute_command("xadd", "st", "600", "f", "v")
+    id1 = aof.execute_command("xadd", "st", "maxlen", "~", "5", "limit",
+                              "100", "*", "f", "v").decode()
+    id3 = aof.execute_command("xadd", "e", "maxlen", "0", "*", "f",
+                              "v").decode()
+    id4 = aof.execute_command("xadd", "e2", "maxlen", "~", "0", "*", "f",
+                              "v").decode()
+    id5 = aof.execute_command("xadd", "e3", "minid", "~", "0", "*", "f",
+                              "v").decode()
+    aof.execute_command("xadd", "e4", "nomkstream", "*", "f", "v")  # nothing
+    assert id2 == "500-0"
+    assert since(aof, n) == [
+        s("xtrim st minid = 101-1 limit 100"),
+        s("xtrim st maxlen = 199 limit 100"),
+        s("xtrim st maxlen = 99 limit 0"),
+        s("xadd st 500-0 f v"),
+        s("xadd st 600 f v"),
+        s("xadd", "st", "maxlen", "=", "102", "limit", "100", id1, "f", "v"),
+        s("xadd", "e", "maxlen", "0", id3, "f", "v"),
+        s("xadd", "e2", "maxlen", "=", "0", id4, "f", "v"),
+        s("xadd", "e3", "minid", "=", id5, id5, "f", "v")]
+
+
+def test_xreadgroup_becomes_xclaims_and_setid(aof):
+    for i in (1, 2, 3):
+        aof.execute_command("xadd", "st", "%d-1" % i, "f", "v")
+    aof.execute_command("xgroup", "create", "st", "g", "0")
+    n = len(written(aof))
+    aof.execute_command("xreadgroup", "group", "g", "c1", "count", "2",
+                        "streams", "st", ">")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "streams", "st",
+                        "0")                                   # history
+    aof.execute_command("xreadgroup", "group", "g", "c2", "noack",
+                        "streams", "st", ">")
+    aof.execute_command("xreadgroup", "group", "g", "c3", "streams", "st",
+                        ">")                                   # nothing new
+    aof.execute_command("xadd", "st", "4-1", "f", "v")
+    aof.execute_command("xreadgroup", "group", "g", "c2", "noack",
+                        "streams", "st", ">")
+    aof.execute_command("xadd", "st", "5-1", "f", "v")
+    aof.execute_command("xreadgroup", "group", "g", "c3", "streams", "st",
+                        ">")
+    assert since(aof, n) == [
+        s("MULTI"),
+        ["XCLAIM", "st", "g", "c1", "0", "1-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "1-1"],
+        ["XCLAIM", "st", "g", "c1", "0", "2-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "2-1"],
+        s("EXEC"),
+        s("MULTI"), s("XGROUP CREATECONSUMER st g c2"),
+        s("XGROUP SETID st g 3-1 ENTRIESREAD 3"), s("EXEC"),
+        s("xadd st 4-1 f v"),
+        s("XGROUP SETID st g 4-1 ENTRIESREAD 4"),
+        s("xadd st 5-1 f v"),
+        ["XCLAIM", "st", "g", "c3", "0", "5-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "5-1"]]
+
+
+def test_xclaim_and_xautoclaim_become_xclaims(aof):
+    for i in (1, 2, 3):
+        aof.execute_command("xadd", "st", "%d-1" % i, "f", "v")
+    aof.execute_command("xgroup", "create", "st", "g", "0")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "count", "2",
+                        "streams", "st", ">")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "streams", "st",
+                        "0")                    # delivery counts -> 2
+    n = mark(aof)
+    aof.execute_command("xclaim", "st", "g", "c2", "0", "1-1", "2",
+                        "lastid", "2-5")
+    aof.execute_command("xclaim", "st", "g", "c2", "0", "9-9", "lastid",
+                        "2-9")                  # nothing claimed
+    aof.execute_command("xclaim", "st", "g", "c2", "0", "9-9")  # nothing
+    aof.execute_command("xdel", "st", "1-1")
+    aof.execute_command("xclaim", "st", "g", "c3", "0", "1-1")  # deleted
+    aof.execute_command("xadd", "st", "4-1", "f", "v")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "count", "1",
+                        "streams", "st", ">")
+    aof.execute_command("xdel", "st", "3-1")
+    aof.execute_command("xautoclaim", "st", "g", "c4", "0", "0")
+    conn = RespConn(aof.server.port)      # redis-py misreads JUSTID's reply
+    conn.cmd("xautoclaim", "st", "g", "c5", "0", "0", "justid")
+    conn.close()
+    assert since(aof, n) == [
+        ["XCLAIM", "st", "g", "c2", "0", "1-1", "TIME", Ms(), "RETRYCOUNT",
+         "3", "FORCE", "JUSTID", "LASTID", "2-5"],
+        s("XGROUP SETID st g 2-9 ENTRIESREAD 2"),
+        s("xdel st 1-1"),
+        ["XCLAIM", "st", "g", "c2", "0", "1-1", "TIME", Ms(), "RETRYCOUNT",
+         "3", "FORCE", "JUSTID", "LASTID", "2-9"],
+        s("xadd st 4-1 f v"),
+        ["XCLAIM", "st", "g", "c1", "0", "3-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "3-1"],
+        s("xdel st 3-1"),
+        s("MULTI"),
+        ["XCLAIM", "st", "g", "c4", "0", "2-1", "TIME", Ms(), "RETRYCOUNT",
+         "3", "FORCE", "JUSTID", "LASTID", "3-1"],
+        ["XCLAIM", "st", "g", "c1", "0", "3-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "3-1"],
+        s("EXEC"),
+        ["XCLAIM", "st", "g", "c5", "0", "2-1", "TIME", Ms(), "RETRYCOUNT",
+         "3", "FORCE", "JUSTID", "LASTID", "3-1"]]
+
+
+def test_group_admin_commands_as_received_when_they_change(aof):
+    aof.execute_command("xadd", "st", "1-1", "f", "v")
+    aof.execute_command("xgroup", "create", "st", "g", "0")
+    aof.execute_command("xgroup", "create", "st", "g2", "$", "mkstream",
+                        "entriesread", "0")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "streams", "st",
+                        ">")
+    n = mark(aof)
+    aof.execute_command("xack", "st", "g", "1-1", "9-9")
+    aof.execute_command("xack", "st", "g", "1-1")             # nothing
+    aof.execute_command("xgroup", "setid", "st", "g", "$")
+    aof.execute_command("xgroup", "setid", "st", "g", "0", "entriesread",
+                        "3")
+    aof.execute_command("xgroup", "createconsumer", "st", "g", "c9")
+    aof.execute_command("xgroup", "createconsumer", "st", "g", "c9")
+    aof.execute_command("xgroup", "delconsumer", "st", "g", "c9")
+    aof.execute_command("xgroup", "delconsumer", "st", "g", "c9")
+    aof.execute_command("xgroup", "destroy", "st", "g2")
+    aof.execute_command("xgroup", "destroy", "st", "g2")
+    aof.execute_command("xsetid", "st", "99-0")
+    aof.execute_command("xdel", "st", "1-1")
+    aof.execute_command("xdel", "st", "1-1")                  # nothing
+    assert since(aof, n) == [
+        s("xack st g 1-1 9-9"),
+        s("xgroup setid st g $"),
+        s("xgroup setid st g 0 entriesread 3"),
+        s("xgroup createconsumer st g c9"),
+        s("xgroup delconsumer st g c9"),
+        s("xgroup destroy st g2"),
+        s("xsetid st 99-0"),
+        s("xdel st 1-1")]
+
+
+def test_writes_that_change_nothing_are_not_written(aof):
+    cmds = [
+        ("swapdb", "0", "0"), ("set", "d", "1"),
+        ("sort", "nol", "store", "d"),             # deletes d: written
+        ("sort", "nol", "store", "d"),             # nothing
+        ("rpush", "l", "1"), ("sort", "l", "store", "d"),
+        ("zadd", "z", "1", "a"),
+        ("zunionstore", "d", "1", "noz"),          # deletes d: written
+        ("zunionstore", "d", "1", "noz"),
+        ("zrangestore", "d2", "z", "5", "6"),
+        ("rename", "z", "z"),
+        ("setrange", "nokey", "0", ""),
+        ("append", "nokey2", ""),                  # creates it: written
+        ("lpush", "l", "2"),
+        ("lrem", "l", "0", "zz"), ("ltrim", "l", "0", "-1"),
+        ("hdel", "h", "f"), ("srem", "s", "m"), ("zrem", "z", "x"),
+        ("getdel", "nokey"), ("lmove", "nol", "x", "left", "left"),
+        ("smove", "nos", "t", "x"), ("hset", "h2", "a", "1"),
+        ("hsetnx", "h2", "a", "2"), ("pexpire", "nokey", "-5"),
+        ("set", "p", "1"), ("persist", "p"), ("lpop", "l", "0"),
+        ("spop", "nos"), ("srem", "nos", "x"), ("zpopmin", "noz"),
+        ("xtrim", "nost", "maxlen", "0"), ("incrby", "i", "0"),
+        ("del", "l"),
+    ]
+    for c in cmds:
+        try:
+            aof.execute_command(*c)
+        except redis.ResponseError:
+            pass
+    assert written(aof) == [
+        s("SELECT 0"), s("swapdb 0 0"), s("set d 1"), s("sort nol store d"),
+        s("rpush l 1"), s("sort l store d"), s("zadd z 1 a"),
+        s("zunionstore d 1 noz"), ["append", "nokey2", ""], s("lpush l 2"),
+        s("hset h2 a 1"), s("set p 1"), s("incrby i 0"), s("del l")]
+
+
+# ---- the replicas' stream -------------------------------------------------------
+
+
+class StreamReader:
+    """A hand-made replica: PSYNC ? -1, skips the RDB, then reads the
+    command stream."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+        for cmd in (("PING",), ("REPLCONF", "listening-port", "7777"),
+                    ("REPLCONF", "capa", "psync2")):
+            self.send(*cmd)
+            assert self.line().startswith(b"+")
+        self.send("PSYNC", "?", "-1")
+        assert self.line().startswith(b"+FULLRESYNC")
+        head = self.line()
+        while head == b"\n":
+            head = self.line()
+        assert re.fullmatch(rb"\$\d+\r\n", head), head
+        self.read(int(head[1:-2]))
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a.encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        assert data, "the master closed the link"
+        self.buf += data
+
+    def line(self):
+        while b"\n" not in self.buf:
+            self._fill()
+        i = self.buf.index(b"\n")
+        out, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+        return out
+
+    def read(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def commands_until(self, last):
+        """The commands of the stream (PINGs left out) up to `last`."""
+        out = []
+        while not out or out[-1] != last:
+            head = self.line()
+            assert head.startswith(b"*"), head
+            argv = []
+            for _ in range(int(head[1:-2])):
+                n = int(self.line()[1:-2])
+                argv.append(self.read(n + 2)[:-2].decode("latin1"))
+            if argv[0].lower() != "ping":
+                out.append(argv)
+        return out
+
+
+def test_replicas_get_the_same_stream_plus_publish(aof):
+    rd = StreamReader(aof.server.port)
+    try:
+        aof.execute_command("set", "a", "1", "ex", "100")
+        aof.execute_command("publish", "ch", "hello")
+        p = aof.pipeline(transaction=True)
+        p.execute_command("set", "m", "1")
+        p.execute_command("incr", "m")
+        p.execute()
+        aof.execute_command("select", "3")
+        aof.execute_command("sadd", "s", "x")
+        aof.execute_command("spop", "s")
+        aof.execute_command("select", "0")
+        aof.execute_command("expire", "a", "-1")
+        # with a replica, PUBLISH counts for the MULTI/EXEC wrapping (the
+        # AOF gets the MULTI and EXEC, even around nothing)
+        p = aof.pipeline(transaction=True)
+        p.execute_command("set", "b", "1")
+        p.execute_command("publish", "ch", "x")
+        p.execute()
+        p = aof.pipeline(transaction=True)
+        p.execute_command("publish", "ch", "x")
+        p.execute_command("publish", "ch", "y")
+        p.execute()
+        aof.execute_command("set", "end", "1")
+        stream = rd.commands_until(s("set end 1"))
+    finally:
+        rd.close()
+    expected = [
+        ["SET", "a", "1", "PXAT", Ms(100000)],
+        s("publish ch hello"),
+        s("MULTI"), s("set m 1"), s("incr m"), s("EXEC"),
+        s("SELECT 3"), s("sadd s x"), s("SREM s x"), s("SELECT 0"),
+        s("DEL a"),
+        s("MULTI"), s("set b 1"), s("publish ch x"), s("EXEC"),
+        s("MULTI"), s("publish ch x"), s("publish ch y"), s("EXEC"),
+        s("set end 1")]
+    assert [c for c in stream if c != s("SELECT 0")] == [
+        c for c in expected if c != s("SELECT 0")]
+    assert [c for c in written(aof) if c[0] != "SELECT"] == [
+        c for c in expected if c[0] not in ("SELECT", "publish")]
+
+
+def test_a_replica_writes_its_masters_stream_to_its_aof(store_server, servers,
+                                                        target, tmp_path):
+    from obtest import free_port, store_argv
+    master = store_server()
+    m = redis.Redis(host="127.0.0.1", port=master.port, socket_timeout=10)
+    port = free_port()
+    data = tmp_path / "replica-data"
+    data.mkdir()
+    servers(store_argv(target, port, data,
+                       {"appendonly": "yes", "appendfsync": "always",
+                        "replicaof": "127.0.0.1 %d" % master.port}), (port,))
+    rep = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+    rep.aof_dir = data / "appendonlydir"
+    deadline = time.time() + 20
+    while rep.info("replication").get("master_link_status") != "up":
+        assert time.time() < deadline, "the replica never linked"
+        time.sleep(0.05)
+    # the sync restarts the AOF with a rewrite: the writes must come after
+    # it, or they land in the new base instead of the incr file
+    while True:
+        p = rep.info("persistence")
+        if (p.get("aof_rewrite_in_progress") == 0
+                and p.get("aof_rewrite_scheduled") == 0
+                and len(glob.glob(str(rep.aof_dir / "*.incr.aof"))) == 1):
+            break
+        assert time.time() < deadline, "the replica's AOF never settled"
+        time.sleep(0.05)
+    m.execute_command("set", "a", "1", "ex", "100")
+    m.execute_command("rpush", "l", "x", "y")
+    m.execute_command("lmpop", "1", "l", "left", "count", "5")
+    m.execute_command("set", "end", "1")
+    while rep.get("end") is None:
+        assert time.time() < deadline, "the replica never got the writes"
+        time.sleep(0.05)
+    got = [c for c in written(rep) if c[0] != "SELECT"]
+    # what the master wrote, from the point the replica started
+    assert got[-4:] == [["SET", "a", "1", "PXAT", Ms(100000)],
+                        s("rpush l x y"), s("LPOP l 2"), s("set end 1")]
+    rep.close()
+    m.close()
+
+
+def test_set_in_the_past_and_active_expiry(aof):
+    aof.execute_command("set", "k", "v", "exat", "1")
+    aof.execute_command("get", "k")              # found expired: DEL
+    aof.execute_command("set", "gone", "v", "px", "30")
+    for c in (("setex", "k3", "0", "v"), ("getex", "gone", "px", "0")):
+        with pytest.raises(redis.ResponseError):
+            aof.execute_command(*c)
+    deadline = time.time() + 10
+    while aof.exists("gone") and time.time() < deadline:
+        time.sleep(0.05)
+    # the active cycle's deletion (or the EXISTS that found it) is a DEL
+    assert written(aof) == [s("SELECT 0"), s("SET k v PXAT 1000"),
+                            s("DEL k"), ["SET", "gone", "v", "PXAT", Ms(30)],
+                            s("DEL gone")]
+
+
+def test_get_options_are_not_written(aof):
+    aof.execute_command("set", "d", "v")
+    aof.execute_command("getdel", "d")
+    aof.execute_command("getdel", "d")                         # nothing
+    aof.execute_command("getset", "k", "v")
+    aof.execute_command("GETSET", "k", "v2")
+    aof.execute_command("set", "k", "v3", "get")
+    aof.execute_command("set", "k", "v", "GET", "keepttl", "get")
+    aof.execute_command("set", "e", "v", "pxat", "1900000000000", "get",
+                        "xx")                                  # nothing
+    aof.execute_command("setnx", "n", "1")
+    aof.execute_command("msetnx", "a", "1", "b", "2")
+    aof.execute_command("hsetnx", "h", "f", "v")
+    aof.execute_command("zadd", "z", "incr", "1", "m")
+    aof.execute_command("zincrby", "z", "1.5", "m")
+    aof.execute_command("incrbyfloat", "f", "0.1")
+    aof.execute_command("incrbyfloat", "f", "0.2")
+    aof.execute_command("hincrbyfloat", "h", "g", "5.0e3")
+    assert written(aof) == [
+        s("SELECT 0"), s("set d v"), s("DEL d"),
+        s("SET k v"), s("SET k v2"), s("set k v3"),
+        s("set k v keepttl"), s("setnx n 1"), s("msetnx a 1 b 2"),
+        s("hsetnx h f v"), s("zadd z incr 1 m"), s("zincrby z 1.5 m"),
+        s("SET f 0.1 KEEPTTL"), s("SET f 0.3 KEEPTTL"), s("HSET h g 5000")]
+
+
+def test_blocked_xreadgroup_and_publish_in_exec(aof):
+    aof.execute_command("xgroup", "create", "st", "g", "$", "mkstream")
+    blocked(aof, ("xreadgroup", "group", "g", "c1", "block", "0", "streams",
+                  "st", ">"), ("xadd", "st", "5-1", "f", "v"))
+    p = aof.pipeline(transaction=True)
+    p.execute_command("set", "a", "1")
+    p.execute_command("publish", "ch", "x")
+    p.execute()
+    p = aof.pipeline(transaction=True)
+    p.execute_command("publish", "ch", "x")
+    p.execute()
+    aof.execute_command("set", "end", "1")
+    assert written(aof) == [
+        s("SELECT 0"), s("xgroup create st g $ mkstream"),
+        s("xadd st 5-1 f v"),
+        ["XCLAIM", "st", "g", "c1", "0", "5-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "5-1"],
+        # no replica: PUBLISH is propagated nowhere, so it does not make
+        # a MULTI/EXEC (Redis's shouldPropagate)
+        s("set a 1"), s("set end 1")]
