@@ -80,8 +80,8 @@
 #define STORE_REPL_CAPA_EOF      0x01
 #define STORE_REPL_CAPA_PSYNC2   0x02
 
-/* Redis's NET_HOST_STR_LEN */
-#define STORE_REPL_IP_MAX        46
+/* Redis's NET_HOST_STR_LEN: an ip-address must be shorter */
+#define STORE_REPL_IP_MAX        256
 
 typedef enum {
     STORE_REPL_NONE = 0,            /* REPLCONF seen; not a replica */
@@ -126,6 +126,8 @@ struct store_repl_s {
     long long            second_repl_offset;
     store_backlog_t     *backlog;
     int                  stream_db;     /* -1: SELECT before the next one */
+    int                  raw_db;        /* a replica: the db its master's
+                                           stream is in (its last SELECT) */
     int64_t              no_replicas_since;   /* unix seconds */
 
     store_repl_link_t  **links;         /* replicas and REPLCONF clients */
@@ -301,7 +303,7 @@ store_repl_link_free(store_repl_link_t *l)
 static void
 store_repl_link_drop(store_t *st, store_repl_link_t *l, const char *why)
 {
-    char name[80];
+    char name[STORE_REPL_IP_MAX + 32];
 
     if (l->closing) {
         return;
@@ -516,6 +518,38 @@ store_repl_backlog_create(store_t *st)
 }
 
 
+/*
+ * A replica forwards its master's stream untouched, but must know which
+ * db that stream is in: a replica of ours that syncs from us gets it in
+ * its RDB (AUX repl-stream-db), since the stream that follows says
+ * nothing until the master's next SELECT.  The replica side hands us
+ * one whole command per call, so a SELECT is recognised by its bytes.
+ */
+static void
+store_repl_note_select(store_repl_t *r, const char *p, size_t len)
+{
+    static const char  head[] = "*2\r\n$6\r\nselect\r\n$";
+    char               tail[32], *end;
+    long               n, db;
+
+    if (len < sizeof(head) + 4 || len - (sizeof(head) - 1) >= sizeof(tail)
+        || strncasecmp(p, head, sizeof(head) - 1) != 0)
+    {
+        return;
+    }
+    memcpy(tail, p + sizeof(head) - 1, len - (sizeof(head) - 1));
+    tail[len - (sizeof(head) - 1)] = '\0';
+    n = strtol(tail, &end, 10);
+    if (n <= 0 || n > 10 || end[0] != '\r' || end[1] != '\n') {
+        return;
+    }
+    db = strtol(end + 2, &end, 10);
+    if (end[0] == '\r' && end[1] == '\n' && db >= 0 && db < INT_MAX) {
+        r->raw_db = (int) db;
+    }
+}
+
+
 void
 store_repl_feed_raw(store_t *st, const void *data, size_t len)
 {
@@ -524,6 +558,7 @@ store_repl_feed_raw(store_t *st, const void *data, size_t len)
     if (r == NULL || len == 0) {
         return;
     }
+    store_repl_note_select(r, data, len);
     if (r->backlog == NULL) {
         (void) store_repl_backlog_create(st);
     }
@@ -563,6 +598,7 @@ store_repl_set_history(store_t *st, const char *replid, long long offset)
     store_repl_clear_id2(r);
     r->master_repl_offset = offset;
     r->stream_db = -1;
+    r->raw_db = 0;
     if (store_repl_backlog_create(st) != OB_OK) {
         ob_log_warning(&st->cy->log, "Can't allocate the replication "
                        "backlog (%lld bytes)", st->repl_backlog_size);
@@ -749,7 +785,8 @@ store_repl_start_bgsave(store_t *st)
     snprintf(r->rdb_path, sizeof(r->rdb_path), "%s/temp-repl-%d-%llu.rdb",
              st->dir != NULL ? st->dir : ".", (int) getpid(), ++r->rdb_seq);
     r->snap_offset = r->master_repl_offset;
-    r->snap_db = r->stream_db >= 0 ? r->stream_db : 0;
+    r->snap_db = store_replica_is_replica(st) ? r->raw_db
+                 : r->stream_db >= 0 ? r->stream_db : 0;
     memset(&err, 0, sizeof(err));
     ob_log_notice(&st->cy->log, "Starting BGSAVE for SYNC with target: disk");
     rc = store_child_start(st, STORE_CHILD_RDB, store_repl_child_run,
@@ -790,7 +827,7 @@ store_repl_start_bgsave(store_t *st)
 static void
 store_repl_put_online(store_t *st, store_repl_link_t *l)
 {
-    char name[80];
+    char name[STORE_REPL_IP_MAX + 32];
 
     close(l->rdb_fd);
     l->rdb_fd = -1;
@@ -1198,7 +1235,7 @@ store_repl_try_partial(store_t *st, store_client_t *c, const ob_str_t *id,
 {
     store_repl_t       *r = st->repl;
     store_repl_link_t  *l;
-    char                line[80], name[80], want[48];
+    char                line[80], name[STORE_REPL_IP_MAX + 32], want[48];
     long long           sent;
     int                 n;
 
@@ -1547,7 +1584,7 @@ store_repl_cron(store_t *st)
     store_repl_t  *r = st->repl;
     int64_t        now = store_repl_now_s();
     size_t         i;
-    char           name[80];
+    char           name[STORE_REPL_IP_MAX + 32];
     ob_str_t       ping = { .data = (const uint8_t *) "ping", .len = 4 };
 
     if (r == NULL) {
@@ -1772,7 +1809,7 @@ store_repl_client_closed(store_t *st, store_client_t *c)
 {
     store_repl_t  *r = st->repl;
     size_t         i;
-    char           name[80];
+    char           name[STORE_REPL_IP_MAX + 32];
 
     if (r == NULL) {
         return;

@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from obtest import ServerProcess, free_port
+from obtest import free_port, store_argv
 
 
 # ------------------------------------------------------------------ helpers
@@ -494,3 +494,143 @@ def test_writes_during_a_big_sync(store_server, servers, tmp_path):
     assert rep.client.lrange("during", 0, -1) == [str(i).encode()
                                                   for i in range(n)]
     assert rep.client.get("key:29999") == m.get("key:29999")
+
+
+def test_chain_and_promotion(store_server, servers, target, tmp_path):
+    # master -> A (the server under test, as a replica) -> B (redis-server).
+    # A passes its master's stream on as it came; promoted with REPLICAOF
+    # NO ONE it keeps the old history as replid2, so B continues with a
+    # partial resync.
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    populate(m)
+    a_port = free_port()
+    a_dir = tmp_path / "a-data"
+    a_dir.mkdir()
+    a = servers(store_argv(target, a_port, a_dir,
+                           {"replicaof": "127.0.0.1 %d" % srv.port}),
+                (a_port,))
+    a.port = a_port
+    a.client = redis.Redis(host="127.0.0.1", port=a_port, socket_timeout=10)
+    wait_for(lambda: link_up(a), what="A's link up")
+    # The master's stream is in db 3 when B syncs from A: B's RDB says so
+    # (AUX repl-stream-db), as no SELECT will come before the next write.
+    db(m, 3).set("in db 3", "first")
+    wait_for(lambda: caught_up(m, a), what="A's offset")
+    b = start_replica(servers, tmp_path, a_port, "b-data")
+    wait_for(lambda: link_up(b), what="B's link up")
+    db(m, 3).set("db3key", "chained")
+    m.set("through", "the chain")
+    wait_for(lambda: b.client.get("through") == b"the chain",
+             what="the write at B")
+    wait_for(lambda: caught_up(m, a) and caught_up(a.client, b),
+             what="offsets")
+    assert info(a.client)["master_replid"] == info(m)["master_replid"]
+    assert (info(a.client)["master_repl_offset"]
+            == info(m)["master_repl_offset"])
+    assert_same_data(m, b.client)
+    assert info(a.client)["connected_slaves"] == 1
+
+    old_id = info(a.client)["master_replid"]
+    stats = info(a.client, "stats")
+    assert a.client.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    i = info(a.client)
+    assert i["role"] == "master"
+    assert i["master_replid2"] == old_id
+    assert i["second_repl_offset"] == i["master_repl_offset"] + 1
+    a.client.set("after", "promotion")
+    wait_for(lambda: b.client.get("after") == b"promotion",
+             what="B follows A")
+    assert (info(a.client, "stats")["sync_full"] == stats["sync_full"])
+    assert info(b.client)["master_replid"] == i["master_replid"]
+
+
+def fill(m, n, size=300):
+    pipe = m.pipeline(transaction=False)
+    for i in range(n):
+        pipe.set("key:%d" % i, "%d:" % i + "v" * size)
+        if i % 1000 == 999:
+            pipe.execute()
+    pipe.execute()
+
+
+def test_wait_blocks_until_the_ack(store_server):
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", "?", "-1")
+    mo = re.fullmatch(rb"\+FULLRESYNC ([0-9a-f]{40}) (\d+)\r\n",
+                      fr.reply_line())
+    offset = int(mo.group(2))
+    fr.rdb()
+    # A write then WAIT from a raw connection: it blocks, and the replica
+    # is asked for its offset (REPLCONF GETACK * in the stream).
+    w = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    w.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+    assert w.recv(100) == b"+OK\r\n"
+    w.sendall(b"*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$5\r\n10000\r\n")
+    while True:
+        argv, size = fr.command()
+        if argv[:2] == [b"replconf", b"GETACK"]:
+            assert argv == [b"replconf", b"GETACK", b"*"]
+            break
+        offset += size
+    w.settimeout(0.3)
+    with pytest.raises(socket.timeout):
+        w.recv(100)                     # still waiting
+    w.settimeout(10)
+    fr.send("REPLCONF", "ACK", offset)  # what preceded the GETACK
+    assert w.recv(100) == b":1\r\n"
+    # Other clients were served meanwhile, and the replica is counted.
+    assert m.execute_command("WAIT", 1, 100) in (0, 1)
+    w.close()
+    fr.close()
+
+
+def test_replica_waits_for_a_running_bgsave(store_server):
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    fill(m, 20000)
+    forks = info(m, "stats")["total_forks"]
+    m.bgsave()
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", "?", "-1")
+    head = fr.reply_line()
+    assert head.startswith(b"+FULLRESYNC "), head
+    assert fr.rdb().startswith(b"REDIS0010")
+    # A fork of its own, after the BGSAVE's.
+    assert info(m, "stats")["total_forks"] == forks + 2
+    m.set("after", "x")
+    argv, _ = fr.command()
+    while argv[0] == b"ping":
+        argv, _ = fr.command()
+    assert argv == [b"select", b"0"]
+    fr.close()
+
+
+def test_second_replica_joins_the_running_sync(store_server):
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    fill(m, 20000)
+    forks = info(m, "stats")["total_forks"]
+    a, b = FakeReplica(srv.port), FakeReplica(srv.port)
+    a.handshake()
+    b.handshake()
+    a.send("PSYNC", "?", "-1")
+    b.send("PSYNC", "?", "-1")
+    head_a, head_b = a.reply_line(), b.reply_line()
+    assert head_a.startswith(b"+FULLRESYNC ") and head_a == head_b
+    m.set("k", "v")
+    ra, rb = a.rdb(), b.rdb()
+    assert ra == rb and ra.startswith(b"REDIS0010")
+    assert info(m, "stats")["total_forks"] == forks + 1
+    for fr in (a, b):
+        argv, _ = fr.command()
+        while argv[0] == b"ping":
+            argv, _ = fr.command()
+        assert argv == [b"select", b"0"]
+        assert fr.command()[0] == [b"set", b"k", b"v"]
+        fr.close()
+    assert info(m, "stats")["sync_full"] == 2
