@@ -601,9 +601,13 @@ int
 store_rdb_load_fd(store_dbs_t *dbs, int fd, const store_rdb_load_opts_t *o,
     store_rdb_load_info_t *info, ob_err_t *err)
 {
-    store_rdb_in_t  r;
-    int             rc;
+    store_rdb_in_t         r;
+    store_rdb_load_info_t  scratch;
+    int                    rc;
 
+    if (info == NULL) {
+        info = &scratch;        /* the caller wants none of it */
+    }
     memset(info, 0, sizeof(*info));
     memset(&r, 0, sizeof(r));
     r.fd = fd;

@@ -192,7 +192,7 @@ static int
 store_zl_next(store_blob_it_t *it, char buf[STORE_BLOB_BUF],
     const uint8_t **s, size_t *len)
 {
-    const uint8_t  *p = it->p;
+    const uint8_t  *p = it->p, *d;
     size_t          off = it->off, end = it->size - 1, avail, ph, hl, dl;
     uint64_t        prevlen, sl;
     int64_t         v;
@@ -266,7 +266,7 @@ store_zl_next(store_blob_it_t *it, char buf[STORE_BLOB_BUF],
         if (dl > avail - ph - hl) {
             return store_blob_bad(it);
         }
-        const uint8_t *d = p + off + ph + hl;
+        d = p + off + ph + hl;
         switch (e) {
         case 0xC0: v = (int16_t) (d[0] | (d[1] << 8)); break;
         case 0xD0: v = (int32_t) store_rdb_le32(d); break;
