@@ -850,6 +850,8 @@ store_repl_init(store_t *st, ob_err_t *err)
     store_repl_clear_id2(r);
     r->stream_db = -1;
     r->no_replicas_since = store_repl_now_s();
+    r->last_ping = r->no_replicas_since;
+    r->backlog_size_seen = st->repl_backlog_size;
     /* The store's connections call us when a replica's output drains
      * (the RDB goes out in chunks); nobody else sets a drain mark on
      * them.  Without the hook the cron still sends, more slowly. */
@@ -860,16 +862,24 @@ store_repl_init(store_t *st, ob_err_t *err)
 }
 
 
-/* repl-backlog-size changed (CONFIG SET): a ring of the new size with
- * as much of the history as fits. */
+/* repl-backlog-size changed (CONFIG SET): at least 16 kB, as Redis's
+ * resizeReplicationBacklog (the start-up value is taken as it is), and a
+ * ring of the new size with as much of the history as fits. */
 static void
 store_repl_backlog_resize(store_t *st)
 {
     store_repl_t     *r = st->repl;
     store_backlog_t  *b = r->backlog, *nb;
-    size_t            size = (size_t) st->repl_backlog_size, keep;
+    size_t            size, keep;
     long long         end, from;
 
+    if (st->repl_backlog_size != r->backlog_size_seen) {
+        if (st->repl_backlog_size < STORE_REPL_BACKLOG_MIN) {
+            st->repl_backlog_size = STORE_REPL_BACKLOG_MIN;
+        }
+        r->backlog_size_seen = st->repl_backlog_size;
+    }
+    size = (size_t) st->repl_backlog_size;
     if (b == NULL || st->repl_backlog_size <= 0 || b->size == size) {
         return;
     }
@@ -1061,6 +1071,7 @@ store_repl_info(store_t *st, store_text_t *t)
     if (r == NULL) {
         return;
     }
+    store_repl_backlog_resize(st);      /* a CONFIG SET shows at once */
     if (store_replica_is_replica(st)) {
         store_text_add(t, "role:slave\r\n");
         store_replica_info(st, t);

@@ -26,8 +26,9 @@
 #define STORE_REPL_OUT_SOFT      (64LL * 1024 * 1024)
 #define STORE_REPL_OUT_SOFT_SECS 60
 
-/* repl-backlog-ttl */
+/* repl-backlog-ttl; CONFIG_REPL_BACKLOG_MIN_SIZE */
 #define STORE_REPL_BACKLOG_TTL   3600
+#define STORE_REPL_BACKLOG_MIN   (16 * 1024)
 
 /* Sending the RDB: the file goes out in chunks of STORE_REPL_CHUNK while
  * the connection holds less than STORE_REPL_BULK_HIGH; on_drain (the
@@ -118,6 +119,8 @@ struct store_repl_s {
     int                  snap_db;
 
     int64_t              last_second;   /* the once-a-second part of cron */
+    long long            backlog_size_seen;  /* repl-backlog-size as last
+                                                seen (CONFIG SET changes it) */
     int64_t              last_ping;
 
     uint64_t             sync_full, sync_partial_ok, sync_partial_err;

@@ -337,6 +337,11 @@ def test_replconf_and_wait_without_replicas(store_server):
     assert i["repl_backlog_active"] == 0
     assert i["repl_backlog_size"] == 1048576
     assert m.execute_command("ROLE") == [b"master", 0, []]
+    # CONFIG SET repl-backlog-size: at least 16 kB.
+    assert m.config_set("repl-backlog-size", "1")
+    assert info(m)["repl_backlog_size"] == 16384
+    assert m.config_set("repl-backlog-size", "2mb")
+    assert info(m)["repl_backlog_size"] == 2 * 1024 * 1024
 
 
 # ----------------------------------------------------------- a real replica
