@@ -639,3 +639,22 @@ def test_second_replica_joins_the_running_sync(store_server):
         assert fr.command()[0] == [b"set", b"k", b"v"]
         fr.close()
     assert info(m, "stats")["sync_full"] == 2
+
+
+def test_a_replica_that_does_not_read_is_dropped(store_server):
+    # client-output-buffer-limit replica 256mb: a replica that reads
+    # nothing is dropped once that much is pending, not kept growing.
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", "?", "-1")
+    fr.reply_line()
+    fr.rdb()
+    value = "x" * (1024 * 1024)
+    for i in range(320):
+        m.set("k", value)
+        if info(m)["connected_slaves"] == 0:
+            break
+    assert 200 < i < 300
+    fr.close()
