@@ -535,6 +535,9 @@ def test_chain_and_promotion(store_server, servers, target, tmp_path):
             == info(m)["master_repl_offset"])
     assert_same_data(m, b.client)
     assert info(a.client)["connected_slaves"] == 1
+    role = a.client.execute_command("ROLE")
+    assert role[:4] == [b"slave", b"127.0.0.1", srv.port, b"connected"]
+    assert isinstance(role[4], int) and role[4] > 0
 
     old_id = info(a.client)["master_replid"]
     stats = info(a.client, "stats")
