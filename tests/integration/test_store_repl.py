@@ -337,6 +337,11 @@ def test_replconf_and_wait_without_replicas(store_server):
     assert i["repl_backlog_active"] == 0
     assert i["repl_backlog_size"] == 1048576
     assert m.execute_command("ROLE") == [b"master", 0, []]
+    # CONFIG SET repl-backlog-size: at least 16 kB.
+    assert m.config_set("repl-backlog-size", "1")
+    assert info(m)["repl_backlog_size"] == 16384
+    assert m.config_set("repl-backlog-size", "2mb")
+    assert info(m)["repl_backlog_size"] == 2 * 1024 * 1024
 
 
 # ----------------------------------------------------------- a real replica
@@ -530,6 +535,9 @@ def test_chain_and_promotion(store_server, servers, target, tmp_path):
             == info(m)["master_repl_offset"])
     assert_same_data(m, b.client)
     assert info(a.client)["connected_slaves"] == 1
+    role = a.client.execute_command("ROLE")
+    assert role[:4] == [b"slave", b"127.0.0.1", srv.port, b"connected"]
+    assert isinstance(role[4], int) and role[4] > 0
 
     old_id = info(a.client)["master_replid"]
     stats = info(a.client, "stats")
@@ -634,3 +642,22 @@ def test_second_replica_joins_the_running_sync(store_server):
         assert fr.command()[0] == [b"set", b"k", b"v"]
         fr.close()
     assert info(m, "stats")["sync_full"] == 2
+
+
+def test_a_replica_that_does_not_read_is_dropped(store_server):
+    # client-output-buffer-limit replica 256mb: a replica that reads
+    # nothing is dropped once that much is pending, not kept growing.
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", "?", "-1")
+    fr.reply_line()
+    fr.rdb()
+    value = "x" * (1024 * 1024)
+    for i in range(320):
+        m.set("k", value)
+        if info(m)["connected_slaves"] == 0:
+            break
+    assert 200 < i < 300
+    fr.close()
