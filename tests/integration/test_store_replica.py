@@ -786,3 +786,31 @@ def test_becoming_a_replica_unblocks_blocked_clients(store_server):
             blocked.reply()
         assert c.cmd("REPLICAOF", "NO", "ONE") == b"+OK\r\n"
     blocked.close()
+
+
+def test_replica_with_aof_keeps_the_synced_data(master, store_server):
+    """A replica with appendonly yes: its AOF starts over from the synced
+    dataset and logs the stream, so a restart as a plain server (same
+    dir) has the master's data."""
+    proc, m = master()
+    fill(m)
+    s = replica_of(store_server, proc.port, appendonly="yes")
+    wait_for(lambda: link_up(s), what="link up")
+    m.set("streamed", "1")
+    m.rpush("list", "more")
+    want = wait_equal(m, s)
+    # The AOF starts over with a rewrite of the loaded data (Redis's
+    # restartAOFAfterSYNC).
+    wait_for(lambda: s.info("persistence")["aof_rewrites"] >= 1
+             and s.info("persistence")["aof_rewrite_in_progress"] == 0
+             and s.info("persistence")["aof_rewrite_scheduled"] == 0,
+             what="rewrite done")
+    m.set("after-rewrite", "1")
+    want = wait_equal(m, s)
+    s.close()
+    s.server.terminate()
+    again = store_server(appendonly="yes")
+    c = client(again.port)
+    got = dump_all(c)
+    assert got == want
+    c.close()
