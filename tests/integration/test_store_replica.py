@@ -814,3 +814,26 @@ def test_replica_with_aof_keeps_the_synced_data(master, store_server):
     got = dump_all(c)
     assert got == want
     c.close()
+
+
+def test_big_sync_with_writes_meanwhile(master, store_server):
+    """About 25 MB of data, and writes while the RDB is produced and
+    loaded: the replica ends equal (keys, a sample of values, offsets)."""
+    proc, m = master()
+    pipe = m.pipeline(transaction=False)
+    for i in range(100000):
+        pipe.set("key:%d" % i, "%d:" % i + "v" * 200)
+        if i % 5000 == 4999:
+            pipe.execute()
+    pipe.execute()
+    s = replica_of(store_server, proc.port)
+    for i in range(2000):
+        m.set("during:%d" % i, i)
+    wait_for(lambda: link_up(s), timeout=30, what="link up")
+    wait_for(lambda: s.dbsize() == m.dbsize(), timeout=30, what="dbsize")
+    for i in range(0, 100000, 997):
+        assert s.get("key:%d" % i) == m.get("key:%d" % i)
+    assert s.get("during:1999") == b"1999"
+    wait_for(lambda: info_repl(s)["slave_repl_offset"]
+             == info_repl(m)["master_repl_offset"], what="offsets equal")
+    s.close()
