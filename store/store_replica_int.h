@@ -85,6 +85,8 @@ typedef struct store_replica_s {
     uint8_t                 *scratch;       /* quoted inline arguments */
     size_t                   scratch_cap;
     size_t                   need;          /* bytes the parser waits for */
+    size_t                   txn_bytes;     /* an open MULTI's bytes, kept
+                                               at the head of the input */
     int                      stream_paused; /* CLIENT PAUSE postponed a
                                                command: the link's input
                                                is paused until the cron */

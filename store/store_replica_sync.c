@@ -118,6 +118,7 @@ store_replica_forget_partial(store_replica_t *rs)
 {
     store_resp_parser_reset(&rs->parser);
     rs->need = 0;
+    rs->txn_bytes = 0;
     if (rs->read_offset > rs->offset) {
         rs->read_offset = rs->offset;
     }

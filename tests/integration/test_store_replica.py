@@ -837,3 +837,50 @@ def test_big_sync_with_writes_meanwhile(master, store_server):
     wait_for(lambda: info_repl(s)["slave_repl_offset"]
              == info_repl(m)["master_repl_offset"], what="offsets equal")
     s.close()
+
+
+def test_fake_master_link_drops_inside_multi(store_server):
+    """A transaction counts as a whole: a link that drops between MULTI
+    and EXEC asks to continue from before MULTI (Redis moves its master
+    client's offset only outside MULTI), and nothing of it was applied."""
+    fm = FakeMaster()
+    try:
+        srv = store_server(replicaof="127.0.0.1 %d" % fm.port)
+
+        def handshake(link):
+            assert link.command() == [b"PING"]
+            link.send(b"+PONG\r\n")
+            link.command()
+            link.command()
+            link.send(b"+OK\r\n+OK\r\n")
+            return link.command()
+
+        link = fm.accept()
+        assert handshake(link) == [b"PSYNC", b"?", b"-1"]
+        rdb = rdb_hello()
+        link.send(b"+FULLRESYNC " + b"d" * 40 + b" 10\r\n$%d\r\n" % len(rdb)
+                  + rdb)
+        first = encode("SELECT", "0") + encode("SET", "a", "1")
+        link.send(first)
+        s = client(srv.port)
+        wait_for(lambda: s.get("a") == b"1", what="a")
+        half = encode("MULTI") + encode("SET", "b", "2")
+        link.send(half)
+        time.sleep(0.3)
+        assert s.get("b") is None
+        assert info_repl(s)["slave_repl_offset"] == 10 + len(first)
+        link.close()
+        link = fm.accept()
+        assert handshake(link) == [b"PSYNC", b"d" * 40,
+                                   b"%d" % (10 + len(first) + 1)]
+        link.send(b"+CONTINUE\r\n")
+        link.send(half + encode("INCR", "a") + encode("EXEC"))
+        wait_for(lambda: s.get("b") == b"2", what="the transaction")
+        assert s.get("a") == b"2"
+        txn = half + encode("INCR", "a") + encode("EXEC")
+        assert info_repl(s)["slave_repl_offset"] == (
+            10 + len(first) + len(txn))
+        s.close()
+        link.close()
+    finally:
+        fm.close()
