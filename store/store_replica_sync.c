@@ -57,7 +57,9 @@ static const ob_proto_t store_replica_proto = {
 };
 
 
-/* Appends one command as a RESP multibulk (Redis's sendCommand). */
+/* Appends one command as a RESP multibulk (Redis's sendCommand).  An
+ * append that fails has already closed the link (ob_conn_add), and its
+ * on_close does the rest, so the results need no check here. */
 static void
 store_replica_send(ob_conn_t *c, const char *const *argv, size_t argc)
 {
