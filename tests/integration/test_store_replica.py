@@ -393,6 +393,10 @@ def test_partial_resync_after_link_drop(master, store_server, how):
         os.kill(proc.pid, signal.SIGSTOP)
         try:
             wait_for(lambda: not link_up(s), what="MASTER timeout")
+            info = info_repl(s)
+            assert 0 <= info["master_link_down_since_seconds"] <= 2
+            assert info["master_last_io_seconds_ago"] == -1
+            assert info["slave_repl_offset"] > 0
         finally:
             os.kill(proc.pid, signal.SIGCONT)
         s.config_set("repl-timeout", 60)
@@ -881,6 +885,59 @@ def test_fake_master_link_drops_inside_multi(store_server):
         assert info_repl(s)["slave_repl_offset"] == (
             10 + len(first) + len(txn))
         s.close()
+        link.close()
+    finally:
+        fm.close()
+
+
+def test_fake_master_info_during_the_transfer(store_server):
+    """INFO replication while the RDB arrives: the master_sync_* fields,
+    link down, and the field order."""
+    fm = FakeMaster()
+    try:
+        srv = store_server(replicaof="127.0.0.1 %d" % fm.port)
+        link = fm.accept()
+        assert link.command() == [b"PING"]
+        link.send(b"+PONG\r\n")
+        link.command()
+        link.command()
+        link.send(b"+OK\r\n+OK\r\n")
+        assert link.command()[0] == b"PSYNC"
+        rdb = rdb_hello()
+        body = rdb + b"\x00" * (1000 - len(rdb))    # padding after EOF
+        link.send(b"+FULLRESYNC " + b"e" * 40 + b" 7\r\n$1000\r\n"
+                  + body[:100])
+        with RespConn(srv.port) as c:
+            def fields():
+                text = c.cmd("INFO", "replication").decode()
+                return [ln.split(":", 1) for ln in text.split("\r\n")
+                        if ":" in ln]
+            wait_for(lambda: dict(fields()).get("master_sync_read_bytes")
+                     == "100", what="100 bytes read")
+            f = fields()
+            names = [k for k, _ in f]
+            d = dict(f)
+            assert names[:names.index("connected_slaves")] == [
+                "role", "master_host", "master_port", "master_link_status",
+                "master_last_io_seconds_ago", "master_sync_in_progress",
+                "slave_read_repl_offset", "slave_repl_offset",
+                "master_sync_total_bytes", "master_sync_read_bytes",
+                "master_sync_left_bytes", "master_sync_perc",
+                "master_sync_last_io_seconds_ago",
+                "master_link_down_since_seconds", "slave_priority",
+                "slave_read_only", "replica_announced"]
+            assert d["master_link_status"] == "down"
+            assert d["master_last_io_seconds_ago"] == "-1"
+            assert d["master_sync_in_progress"] == "1"
+            assert d["master_sync_total_bytes"] == "1000"
+            assert d["master_sync_left_bytes"] == "900"
+            assert d["master_sync_perc"] == "10.00"
+            assert d["slave_repl_offset"] == "1"
+            link.send(body[100:])
+            wait_for(lambda: dict(fields())["master_link_status"] == "up",
+                     what="link up")
+            assert c.cmd("GET", "hello") == b"$5\r\nworld\r\n"
+            assert dict(fields())["slave_repl_offset"] == "7"
         link.close()
     finally:
         fm.close()
