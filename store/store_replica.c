@@ -497,6 +497,26 @@ store_replica_cron(store_t *st)
 }
 
 
+/*
+ * CLIENT KILL TYPE MASTER: drops the link to the master (which is no
+ * client of ours here) as Redis frees its master client; the link comes
+ * back at the next second with PSYNC.  Returns 1 when there was a link.
+ * Not in store_persist.h yet: store_cmd_server.c's CLIENT KILL would
+ * declare and call it.
+ */
+int
+store_replica_kill_master_link(store_t *st)
+{
+    store_replica_t *rs = st->replica;
+
+    if (rs == NULL || rs->link == NULL || rs->state != STORE_REPL_CONNECTED) {
+        return 0;
+    }
+    store_replica_drop_link(rs, NULL);
+    return 1;
+}
+
+
 void
 store_replica_stop(store_t *st)
 {
