@@ -546,10 +546,11 @@ store_rdb_load_body(store_rdb_in_t *r, store_dbs_t *dbs,
                 return OB_ERR;
             }
             if (v >= (uint64_t) dbs->ndb) {
-                return store_rdb_in_fail(r, "the file has keys in database "
-                                         "%llu, the server has %d "
-                                         "databases",
-                                         (unsigned long long) v, dbs->ndb);
+                return store_rdb_in_fail(r, "Data file was created with a "
+                                         "Redis server configured to handle "
+                                         "more than %d databases (it "
+                                         "selects db %llu)", dbs->ndb,
+                                         (unsigned long long) v);
             }
             db = store_dbs_db(dbs, (int) v);
             continue;

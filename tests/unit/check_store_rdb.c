@@ -681,6 +681,20 @@ START_TEST(test_real_values)
                      1600000000LL * 1000);
     store_dbs_free(s);
 
+    /* empty aggregates are skipped, the keys around them load */
+    s = t_dbs(&f);
+    t_file(&b, "fe 00 00 01 61 01 31"
+               "01 01 6c 00  02 01 73 00  03 01 7a 00  04 01 68 00"
+               "05 01 79 00  0b 01 69 08 02000000 00000000"
+               "10 01 70 07 07000000 0000 ff  12 01 71 00"
+               "12 01 72 01 02 07 07000000 0000 ff"
+               "00 01 62 01 32");
+    ck_assert_msg(t_load(s, &b, 1, &info, &err) == OB_OK, "%s", err.msg);
+    ck_assert_uint_eq(info.st.keys, 2);
+    ck_assert_uint_eq(store_db_size(store_dbs_db(s, 0)), 2);
+    t_str_is(t_get(s, 0, "b"), "2");
+    store_dbs_free(s);
+
     /* keys in db 1 only: n = 7 and k = v, and no AUX at all */
     s = t_dbs(&f);
     b.n = 0;
@@ -1148,7 +1162,7 @@ END_TEST
 START_TEST(test_aux_and_errors)
 {
     static const struct { const char *body; const char *msg; } bad[] = {
-        { "fe 10", "databases" },                               /* db 16 */
+        { "fe 10", "more than 16 databases" },                  /* db 16 */
         { "fe 00 00 01 6b 01 76 00 01 6b 01 77", "Duplicate key" },
         { "f7 01", "not supported" },                           /* MODULE_AUX */
         { "f5 00", "not supported" },                           /* FUNCTION2 */
