@@ -831,3 +831,29 @@ def test_blocked_xreadgroup_and_publish_in_exec(aof):
         # no replica: PUBLISH is propagated nowhere, so it does not make
         # a MULTI/EXEC (Redis's shouldPropagate)
         s("set a 1"), s("set end 1")]
+
+
+def test_xclaim_options_are_written_as_their_effect(aof):
+    for i in (1, 2, 3):
+        aof.execute_command("xadd", "st", "%d-1" % i, "f", "v")
+    aof.execute_command("xgroup", "create", "st", "g", "0")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "count", "1",
+                        "streams", "st", ">")
+    n = mark(aof)
+    conn = RespConn(aof.server.port)      # redis-py misreads JUSTID's reply
+    conn.cmd("xclaim", "st", "g", "c2", "0", "1-1", "time", "1700000000000",
+             "retrycount", "7", "justid")
+    conn.cmd("xclaim", "st", "g", "c3", "0", "3-1", "force")
+    conn.cmd("xclaim", "st", "g", "c4", "0", "2-1", "force", "justid",
+             "idle", "5000")
+    conn.cmd("xclaim", "st", "g", "c5", "0", "1", "3-1")     # 1 is 1-0
+    conn.close()
+    assert since(aof, n) == [
+        ["XCLAIM", "st", "g", "c2", "0", "1-1", "TIME", "1700000000000",
+         "RETRYCOUNT", "7", "FORCE", "JUSTID", "LASTID", "1-1"],
+        ["XCLAIM", "st", "g", "c3", "0", "3-1", "TIME", Ms(), "RETRYCOUNT",
+         "2", "FORCE", "JUSTID", "LASTID", "1-1"],
+        ["XCLAIM", "st", "g", "c4", "0", "2-1", "TIME", Ms(-5000),
+         "RETRYCOUNT", "1", "FORCE", "JUSTID", "LASTID", "1-1"],
+        ["XCLAIM", "st", "g", "c5", "0", "3-1", "TIME", Ms(), "RETRYCOUNT",
+         "3", "FORCE", "JUSTID", "LASTID", "1-1"]]
