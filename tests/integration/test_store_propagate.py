@@ -857,3 +857,27 @@ def test_xclaim_options_are_written_as_their_effect(aof):
          "RETRYCOUNT", "1", "FORCE", "JUSTID", "LASTID", "1-1"],
         ["XCLAIM", "st", "g", "c5", "0", "3-1", "TIME", Ms(), "RETRYCOUNT",
          "3", "FORCE", "JUSTID", "LASTID", "1-1"]]
+
+
+def test_evicted_keys_are_written_as_dels(store_server, tmp_path):
+    srv = store_server(appendonly="yes", appendfsync="always",
+                       maxmemory="4mb", maxmemory_policy="allkeys-random")
+    r = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    r.aof_dir = tmp_path / "store-data" / "appendonlydir"
+    val = "x" * 1000
+    names = ["k%d" % i for i in range(12000)]          # ~12 MB of writes
+    p = r.pipeline(transaction=False)
+    for k in names:
+        p.execute_command("set", k, val)
+    p.execute()
+    gone = {k for k, v in zip(names, r.mget(names)) if v is None}
+    assert gone, "nothing was evicted"
+    got = written(r)
+    sets = [c for c in got if c[0] == "set"]
+    dels = [c for c in got if c[0] == "DEL"]
+    assert len(sets) == len(names)
+    assert all(len(c) == 2 for c in dels)
+    # every key that went is a DEL, after its SET; none that stayed is
+    assert {c[1] for c in dels} == gone
+    assert len(dels) == len(gone)
+    r.close()
