@@ -136,7 +136,7 @@ fuzz:
 	  esac; \
 	  clang $(FUZZ_FLAGS) $$(pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_$$h \
 	    tests/fuzz/fuzz_$$h.c $$src \
-	    $$(pkg-config --libs $(PKGS)); \
+	    $$(pkg-config --libs $(PKGS)) -llzf -pthread; \
 	  build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$h tests/fuzz/corpus/$$h; \
 	done
