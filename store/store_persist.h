@@ -33,6 +33,7 @@
 
 #include "ob_core.h"
 #include "store_db.h"
+#include "store_int.h"       /* store_cmd_t: the command tables */
 
 typedef struct store_s         store_t;
 typedef struct store_client_s  store_client_t;
