@@ -122,7 +122,7 @@ FUZZ_SRC_cache_proto    := cache/cache_proto.c
 FUZZ_SRC_cache_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
 FUZZ_SRC_store_resp     := store/store_resp.c
 FUZZ_SRC_store_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
-FUZZ_SRC_store_rdb      := $(CORE_SRC) $(wildcard store/*.c)
+FUZZ_SRC_store_rdb      := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
 FUZZ_HARNESSES          := cache_proto cache_requests store_resp store_requests store_rdb
 
 fuzz:
