@@ -26,6 +26,9 @@ Suite *store_listpack_suite(void); /* check_store_listpack.c: Redis's listpack *
 Suite *store_hash_suite(void);   /* check_store_hash.c: the hash type, both encodings */
 Suite *store_set_suite(void);    /* check_store_set.c: intset, set encodings */
 Suite *store_zset_suite(void);   /* check_store_zset.c: sorted sets, both encodings */
+Suite *store_rdb_suite(void);    /* check_store_rdb.c: RDB files, both ways */
 Suite *store_stream_suite(void); /* check_store_stream.c: streams, groups, PELs */
+Suite *store_child_suite(void);  /* check_store_child.c: the forked child */
+Suite *store_repl_suite(void);   /* check_store_repl.c: the replication backlog */
 
 #endif /* OB_CHECK_SUITES_H */
