@@ -3,36 +3,39 @@
  * rule, a replica's full sync) and AOF rewrites, at most one at a time as
  * Redis has (redisFork, checkChildrenDone, sendChildCowInfo).
  *
- *   parent: store_child_start -> fork ---------------------------+
- *             (latest_fork_usec, total_forks)                    |
- *           store_child_cron (every tick): waitpid(WNOHANG)       |
- *             -> reads the child's copy-on-write size from the    |
- *                pipe, then done(st, ok, cow, arg)                |
- *           store_child_kill: SIGUSR1, waitpid -> done(ok 0)      |
- *   child:  signals back to their defaults, fn(st, arg) <---------+
+ *   parent: store_child_start -> fork -----------------------------+
+ *             (latest_fork_usec, total_forks)                      |
+ *           store_child_cron (every tick): waitpid(WNOHANG)        |
+ *             -> reads the child's copy-on-write size from the     |
+ *                pipe, then done(st, ok, cow, arg)                 |
+ *           store_child_kill: SIGUSR1, waitpid -> done(ok 0)       |
+ *   child:  signals back to their defaults, listening sockets      |
+ *           closed, fn(st, arg) <----------------------------------+
  *           -> Private_Dirty of /proc/self/smaps_rollup to the pipe
  *           -> _exit(0 or 1)
  *
  * The child is a copy of the whole process: the store, but also the
- * cache, the queues and every socket.  It must never run the event loop,
- * never free or flush anything (it would be freeing the parent's view of
- * nothing, but also running destructors and atexit handlers that write
- * to shared descriptors), so it leaves through _exit.  Its signals are put
- * back to their defaults first: libevent's handlers would otherwise write
- * a SIGTERM sent to the child into the socketpair it shares with the
- * parent, and the parent would shut down.  The pages both processes
- * touch are copied by the kernel on write: what the child reports as
+ * cache, the queues and every socket.  It must never run the event loop
+ * and never free, flush or close anything it shares with the parent (an
+ * exit through exit() would run atexit handlers and flush stdio buffers
+ * the parent also holds), so it leaves through _exit.  Its signals are
+ * put back to their defaults first: libevent's handlers would otherwise
+ * write a SIGTERM sent to the child into the socketpair it shares with
+ * the parent, and the parent would shut down.  The pages either process
+ * writes are copied by the kernel: what the child reports as
  * Private_Dirty is that cost (INFO's rdb_last_cow_size).
  */
 #include "store_srv.h"
 #include "store_persist.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +49,8 @@ struct store_child_s {
     void                *arg;
     int                  info_fd;       /* read end of the cow pipe */
     time_t               started;       /* unix seconds, for INFO */
+    size_t               keys_total;    /* keys when it forked (INFO's
+                                           current_save_keys_total) */
     uint64_t             latest_fork_usec;
     uint64_t             total_forks;
     /* The last finished child of each kind: INFO's rdb_last_* figures
@@ -57,6 +62,7 @@ struct store_child_s {
 /* Not in store_persist.h: what store_save.c's INFO reads (both files are
  * the snapshot part's). */
 time_t store_child_started(const store_t *st);
+size_t store_child_keys_total(const store_t *st);
 long   store_child_last_secs(const store_t *st, store_child_kind_t kind);
 size_t store_child_last_cow(const store_t *st, store_child_kind_t kind);
 
@@ -103,9 +109,47 @@ store_child_private_dirty(void)
 }
 
 
+/*
+ * Closes the child's copies of the listening sockets, as Redis's
+ * closeChildUnusedResourceAfterFork does: if the parent dies while the
+ * child still writes, the ports are free for a restart at once.  The core
+ * owns the listeners, so they are found by what they are (sockets with
+ * SO_ACCEPTCONN) rather than through its structures.  Closing the child's
+ * descriptor leaves the parent's socket and its event registration alone.
+ */
+static void
+store_child_close_listeners(void)
+{
+    struct dirent  *de;
+    socklen_t       len;
+    DIR            *d;
+    int             fd, on;
+
+    d = opendir("/proc/self/fd");
+    if (d == NULL) {
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        fd = atoi(de->d_name);
+        if (fd <= 2 || fd == dirfd(d)) {
+            continue;
+        }
+        on = 0;
+        len = sizeof(on);
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0
+            && on)
+        {
+            close(fd);
+        }
+    }
+    closedir(d);
+}
+
+
 /* The child's life: never returns. */
 static void
-store_child_run(store_t *st, store_child_pt fn, void *arg, int info_fd)
+store_child_run(store_t *st, store_child_kind_t kind, store_child_pt fn,
+                void *arg, int info_fd)
 {
     static const int  sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
     size_t            i, cow;
@@ -118,11 +162,16 @@ store_child_run(store_t *st, store_child_pt fn, void *arg, int info_fd)
     /* A replica that goes away while the child streams to it must fail
      * the write, not kill the child silently. */
     signal(SIGPIPE, SIG_IGN);
+    store_child_close_listeners();
     rc = fn(st, arg);
     /* As Redis's sendChildCowInfo: only a child that did its work reports
      * (INFO keeps the last successful child's figure). */
     if (rc == 0) {
         cow = store_child_private_dirty();
+        ob_log_notice(&st->cy->log, "Fork CoW for %s: current %zu MB, peak "
+                      "%zu MB, average %zu MB",
+                      kind == STORE_CHILD_AOF ? "AOF rewrite" : "RDB",
+                      cow >> 20, cow >> 20, cow >> 20);
         do {
             n = write(info_fd, &cow, sizeof(cow));
         } while (n < 0 && errno == EINTR);
@@ -136,8 +185,9 @@ store_child_start(store_t *st, store_child_kind_t kind, store_child_pt fn,
                   store_child_done_pt done, void *arg, ob_err_t *err)
 {
     struct store_child_s *ch = st->child;
-    int                   fds[2];
+    int                   fds[2], i;
     uint64_t              t0;
+    size_t                keys;
     pid_t                 pid;
 
     if (ch == NULL) {
@@ -151,11 +201,15 @@ store_child_start(store_t *st, store_child_kind_t kind, store_child_pt fn,
         return ob_err_set(err, "Can't open the child info pipe: %s",
                           strerror(errno));
     }
+    keys = 0;
+    for (i = 0; st->dbs != NULL && i < st->databases; i++) {
+        keys += store_db_size(store_dbs_db(st->dbs, i));
+    }
     t0 = store_child_usec();
     pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        store_child_run(st, fn, arg, fds[1]);
+        store_child_run(st, kind, fn, arg, fds[1]);
     }
     if (pid < 0) {
         int e = errno;
@@ -176,6 +230,7 @@ store_child_start(store_t *st, store_child_kind_t kind, store_child_pt fn,
     ch->arg = arg;
     ch->info_fd = fds[0];
     ch->started = time(NULL);
+    ch->keys_total = keys;
     return OB_OK;
 }
 
@@ -337,6 +392,15 @@ time_t
 store_child_started(const store_t *st)
 {
     return st->child != NULL && st->child->pid > 0 ? st->child->started : 0;
+}
+
+
+/* The keys the running child had to write, 0 when none runs. */
+size_t
+store_child_keys_total(const store_t *st)
+{
+    return st->child != NULL && st->child->pid > 0 ? st->child->keys_total
+                                                   : 0;
 }
 
 

@@ -18,6 +18,7 @@ which the file carries; XPENDING's idle times are not compared.
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 import redis
@@ -53,6 +54,10 @@ def fill(c):
     c.xclaim("s1", "g1", "carol", 0, [pend[1]["message_id"]])
     c.xclaim("s1", "g1", "alice", 0, [pend[2]["message_id"]])
     c.xgroup_createconsumer("s1", "g1", "dave")
+    # names that look like integers go int-encoded (rdbSaveRawString)
+    c.xgroup_create("s1", "7", id="0")
+    c.xreadgroup("7", "42", {"s1": ">"}, count=2)
+    c.xreadgroup("7", "-1", {"s1": ">"}, count=1)
     # a read counter made unknown: XDEL inside the group's range
     c.xdel("s1", pend[3]["message_id"])
 
@@ -244,3 +249,28 @@ def test_restart_keeps_streams(store_server, tmp_path):
         c2.xadd("s1", {"a": "b"}, id="1000-0")
     assert c2.xadd("empty", {"a": "b"}) is not None
     c2.close()
+
+
+def test_bgsave_child_writes_streams(store_server, real_redis, tmp_path):
+    """The forked child writes streams the same way SAVE does."""
+    srv = store_server()
+    c = client_of(srv)
+    fill(c)
+    before = snapshot(c)
+    assert c.info("persistence")["rdb_changes_since_last_save"] > 0
+    c.bgsave()
+    deadline = time.time() + 20
+    while True:
+        # done: no child, and the changes counted as saved
+        info = c.info("persistence")
+        if (not info["rdb_bgsave_in_progress"]
+                and info["rdb_changes_since_last_save"] == 0):
+            break
+        assert time.time() < deadline, info
+        time.sleep(0.05)
+    assert info["rdb_last_bgsave_status"] == "ok"
+    rdb = tmp_path / "store-data" / "dump.rdb"
+    check_rdb(rdb)
+    rc, _ = real_redis("loader", rdb)
+    assert snapshot(rc) == before
+    c.close()
