@@ -489,6 +489,8 @@ store_cmd_getdel(store_client_t *c)
     store_reply_obj(c, o);
     (void) store_db_delete(c->db, KEY(&c->argv[1]), store_now_ms(c));
     store_key_changed(c, &c->argv[1], STORE_NOTIFY_GENERIC, "del");
+    /* written as the deletion it was (Redis 7.0: DEL key) */
+    store_str_propagate(c, "DEL", &c->argv[1], NULL, NULL, 0, 0);
 }
 
 
