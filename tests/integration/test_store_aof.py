@@ -487,6 +487,14 @@ def small_disk(tmp_path):
     mount fails."""
     data = tmp_path / "store-data"
     data.mkdir(exist_ok=True)
+    # A run killed before its finalizers left its tmpfs mounted; pytest
+    # then renames that old base directory to garbage-*: unmount those.
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            where = line.split()[1]
+            if "/garbage-" in where and where.endswith("/store-data") \
+                    and line.startswith("tmpfs "):
+                subprocess.run(["umount", "-l", where], capture_output=True)
     rc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs",
                          str(data)], capture_output=True)
     if rc.returncode != 0:
