@@ -477,6 +477,15 @@ def test_bgrewriteaof_with_appendonly_no(store_server, tmp_path):
     wait_rewrite_done(r)
     assert manifest(tmp_path) == "file appendonly.aof.1.base.rdb seq 1 type b\n"
     assert r.info("persistence")["aof_enabled"] == 0
+    # Enabling later goes on from the manifest's numbers.
+    assert r.config_set("appendonly", "yes")
+    wait_rewrite_done(r)
+    assert manifest(tmp_path) == (
+        "file appendonly.aof.2.base.rdb seq 2 type b\n"
+        "file appendonly.aof.1.incr.aof seq 1 type i\n")
+    assert sorted(os.listdir(aof_dir(tmp_path))) == [
+        "appendonly.aof.1.incr.aof", "appendonly.aof.2.base.rdb",
+        "appendonly.aof.manifest"]
 
 
 # ------------------------------------------------------------- disk errors
