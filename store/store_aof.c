@@ -58,6 +58,7 @@
 #include "store_hash.h"
 #include "store_list.h"
 #include "store_set.h"
+#include "store_stream.h"
 #include "store_zset.h"
 
 /* The buffer is kept between passes unless a pass made it bigger than
@@ -622,7 +623,7 @@ store_aof_del_history(store_t *st)
 /*
  * Writes the base of a dataset to fd: an RDB marked aof-base (the
  * preamble), or RESP commands that rebuild it (aof-use-rdb-preamble no).
- * A RESP base that meets a value it cannot spell as commands starts over
+ * A RESP base that meets a value of a type it does not know starts over
  * as an RDB: the loaders (ours, Redis's, redis-check-aof) tell the two
  * apart by the "REDIS" signature, not by the name.
  */
@@ -1510,10 +1511,10 @@ store_aof_fini(store_t *st)
 /*
  * Redis's rewriteAppendOnlyFileRio: per database a SELECT, then per key
  * the commands that rebuild it (SET, RPUSH, SADD, ZADD, HMSET, at most 64
- * elements a command, AOF_REWRITE_ITEMS_PER_CMD) and a PEXPIREAT for a
- * TTL.  Streams have no such spelling here: the caller writes an RDB
- * instead (OB_DECLINED).  It runs in the forked child (or at start-up),
- * on a snapshot nobody changes.
+ * elements a command, AOF_REWRITE_ITEMS_PER_CMD; streams as below) and a
+ * PEXPIREAT for a TTL.  A type it does not know makes the caller write an
+ * RDB instead (OB_DECLINED).  It runs in the forked child (or at
+ * start-up), on a snapshot nobody changes.
  */
 #define STORE_AOF_ITEMS_PER_CMD  64
 
@@ -1624,6 +1625,121 @@ store_aof_hash_visit(void *arg, const uint8_t *f, size_t nf,
 
 
 static void
+store_aof_out_id(store_aof_out_t *o, const store_sid_t *id)
+{
+    char  buf[STORE_SID_MAX];
+
+    store_aof_out_bulk(o, buf, store_sid_format(id, buf));
+}
+
+
+static void
+store_aof_out_ll(store_aof_out_t *o, long long v)
+{
+    char  buf[24];
+
+    store_aof_out_bulk(o, buf, (size_t) snprintf(buf, sizeof(buf), "%lld",
+                                                  v));
+}
+
+
+/*
+ * Redis's rewriteStreamObject: XADD per entry (or XADD MAXLEN 0 0-1 x y
+ * for an empty stream), XSETID with the last ID, ENTRIESADDED and
+ * MAXDELETEDID; per group XGROUP CREATE ... ENTRIESREAD, then per
+ * consumer an XCLAIM ... TIME RETRYCOUNT JUSTID FORCE for each pending
+ * entry, or XGROUP CREATECONSUMER when it has none.
+ */
+static void
+store_aof_out_stream(store_aof_out_t *o, const store_entry_t *e,
+                     const store_stream_t *s)
+{
+    store_stream_iter_t  it;
+    store_sentry_t       se;
+    store_spairs_t       pairs;
+    store_sid_t          lo = { 0, 0 }, hi = { UINT64_MAX, UINT64_MAX };
+    const uint8_t       *f, *v;
+    size_t               nf, nv, i, g, k;
+
+    if (s->length > 0) {
+        store_stream_iter_start(s, &it, &lo, &hi, 0);
+        while (store_stream_iter_next(&it, &se)) {
+            store_aof_out_head(o, '*', 3 + se.nfields * 2);
+            store_aof_out_str(o, "XADD");
+            store_aof_out_bulk(o, e->key, e->nkey);
+            store_aof_out_id(o, &se.id);
+            store_sentry_pairs(&se, &pairs);
+            for (i = 0; i < se.nfields; i++) {
+                store_spairs_next(&pairs, &f, &nf, &v, &nv);
+                store_aof_out_bulk(o, f, nf);
+                store_aof_out_bulk(o, v, nv);
+            }
+        }
+    } else {
+        store_aof_out_cmd(o, "XADD", e, 5, 1);
+        store_aof_out_str(o, "MAXLEN");
+        store_aof_out_str(o, "0");
+        store_aof_out_str(o, "0-1");
+        store_aof_out_str(o, "x");
+        store_aof_out_str(o, "y");
+    }
+    store_aof_out_cmd(o, "XSETID", e, 5, 1);
+    store_aof_out_id(o, &s->last_id);
+    store_aof_out_str(o, "ENTRIESADDED");
+    store_aof_out_ll(o, (long long) s->entries_added);
+    store_aof_out_str(o, "MAXDELETEDID");
+    store_aof_out_id(o, &s->max_deleted);
+
+    for (g = 0; g < s->ngroups; g++) {
+        const store_sgroup_t *grp = s->groups[g];
+
+        store_aof_out_head(o, '*', 7);
+        store_aof_out_str(o, "XGROUP");
+        store_aof_out_str(o, "CREATE");
+        store_aof_out_bulk(o, e->key, e->nkey);
+        store_aof_out_bulk(o, grp->name, grp->nname);
+        store_aof_out_id(o, &grp->last_id);
+        store_aof_out_str(o, "ENTRIESREAD");
+        store_aof_out_ll(o, grp->entries_read);
+        for (k = 0; k < grp->nconsumers; k++) {
+            const store_sconsumer_t *cons = grp->consumers[k];
+            store_smap_iter_t        mi;
+            store_sid_t              id;
+            void                    *val;
+
+            if (store_smap_count(cons->pel) == 0) {
+                store_aof_out_head(o, '*', 5);
+                store_aof_out_str(o, "XGROUP");
+                store_aof_out_str(o, "CREATECONSUMER");
+                store_aof_out_bulk(o, e->key, e->nkey);
+                store_aof_out_bulk(o, grp->name, grp->nname);
+                store_aof_out_bulk(o, cons->name, cons->nname);
+                continue;
+            }
+            store_smap_seek(cons->pel, &lo, &mi);
+            while (store_smap_next(&mi, &id, &val)) {
+                const store_snack_t *nack = val;
+
+                store_aof_out_head(o, '*', 12);
+                store_aof_out_str(o, "XCLAIM");
+                store_aof_out_bulk(o, e->key, e->nkey);
+                store_aof_out_bulk(o, grp->name, grp->nname);
+                store_aof_out_bulk(o, cons->name, cons->nname);
+                store_aof_out_str(o, "0");
+                store_aof_out_id(o, &id);
+                store_aof_out_str(o, "TIME");
+                store_aof_out_ll(o, (long long) nack->delivery_time);
+                store_aof_out_str(o, "RETRYCOUNT");
+                store_aof_out_ll(o, (long long) nack->delivery_count);
+                store_aof_out_str(o, "JUSTID");
+                store_aof_out_str(o, "FORCE");
+            }
+        }
+    }
+}
+
+
+static void
 store_aof_out_key(ob_hash_link_t *l, void *arg)
 {
     store_aof_out_t      *o = arg;
@@ -1720,6 +1836,9 @@ store_aof_out_key(ob_hash_link_t *l, void *arg)
         store_hash_foreach(v, store_aof_hash_visit, &h);
         break;
     }
+    case STORE_OBJ_STREAM:
+        store_aof_out_stream(o, e, v->v.ptr);
+        break;
     default:
         o->declined = 1;
         return;

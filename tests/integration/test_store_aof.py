@@ -247,6 +247,61 @@ def test_replay_resp_base_after_rewrite(store_server, tmp_path):
     assert snapshot(r2) == want
 
 
+def stream_state(r):
+    out = {}
+    for k in (b"st", b"empty"):
+        info = r.xinfo_stream(k)
+        out[k] = {
+            "info": {f: info[f] for f in ("length", "last-generated-id",
+                                          "max-deleted-entry-id",
+                                          "entries-added", "groups")},
+            "range": r.xrange(k),
+            "groups": [{f: g[f] for f in ("name", "consumers", "pending",
+                                          "last-delivered-id",
+                                          "entries-read", "lag")}
+                       for g in r.xinfo_groups(k)],
+        }
+        for g in r.xinfo_groups(k):
+            out[k][g["name"]] = (
+                sorted((c["name"], c["pending"])
+                       for c in r.xinfo_consumers(k, g["name"])),
+                [(p["message_id"], p["consumer"], p["times_delivered"])
+                 for p in r.xpending_range(k, g["name"], "-", "+", 100)])
+    return out
+
+
+def test_resp_base_streams(store_server, tmp_path):
+    srv = store_server(appendonly="yes", aof_use_rdb_preamble="no")
+    r = client(srv)
+    for i in range(10):
+        r.xadd("st", {"f": i, "g": "x" * i}, id="1-%d" % (i + 1))
+    r.xadd("st", {"other": "fields"}, id="2-0")
+    r.xdel("st", "1-3")
+    r.xgroup_create("st", "grp", id="0")
+    r.xreadgroup("grp", "alice", {"st": ">"}, count=3)
+    r.xreadgroup("grp", "bob", {"st": ">"}, count=2)
+    r.xreadgroup("grp", "alice", {"st": "0"})        # delivered twice
+    r.xack("st", "grp", "1-2")
+    r.xgroup_createconsumer("st", "grp", "carol")
+    r.xgroup_create("st", "late", id="$")
+    r.xadd("empty", {"a": "1"}, id="5-5")
+    r.xdel("empty", "5-5")
+    want = stream_state(r)
+    r.bgrewriteaof()
+    wait_rewrite_done(r)
+    base = (aof_dir(tmp_path) / "appendonly.aof.2.base.aof").read_bytes()
+    assert base.startswith(b"*")                    # RESP, not an RDB
+    for cmd in (b"XADD", b"XSETID", b"XGROUP", b"CREATECONSUMER", b"XCLAIM",
+                b"ENTRIESADDED", b"MAXDELETEDID", b"ENTRIESREAD", b"JUSTID"):
+        assert cmd in base, cmd
+    assert b"$4\r\nXADD\r\n$5\r\nempty\r\n$6\r\nMAXLEN\r\n$1\r\n0\r\n" \
+        b"$3\r\n0-1\r\n" in base
+    assert check_aof(tmp_path)[0] == 0
+    srv.terminate(signal.SIGTERM)
+    r2 = client(store_server(appendonly="yes", aof_use_rdb_preamble="no"))
+    assert stream_state(r2) == want
+
+
 def test_truncated_tail(store_server, target, tmp_path):
     srv = store_server(appendonly="yes", appendfsync="always")
     r = client(srv)
