@@ -389,6 +389,38 @@ def test_handwritten_manifest_loads(store_server, tmp_path):
                          b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$3\r\nnew\r\n")
 
 
+def test_truncated_file_not_last_refuses_to_start(store_server, target,
+                                                  tmp_path):
+    # Only the last file may be cut: a short read in an earlier incr stops
+    # the start even with aof-load-truncated yes.
+    d = aof_dir(tmp_path)
+    d.mkdir(parents=True)
+    (d / "appendonly.aof.manifest").write_text(
+        "file appendonly.aof.1.base.aof seq 1 type b\n"
+        "file appendonly.aof.1.incr.aof seq 1 type i\n"
+        "file appendonly.aof.2.incr.aof seq 2 type i\n")
+    (d / "appendonly.aof.1.base.aof").write_bytes(b"")
+    (d / "appendonly.aof.1.incr.aof").write_bytes(
+        b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*3\r\n$3\r\nSET\r\n$1")
+    (d / "appendonly.aof.2.incr.aof").write_bytes(
+        b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n")
+    out = start_fails(target, tmp_path, appendonly="yes",
+                      aof_load_truncated="yes")
+    assert "Fatal error: the truncated file is not the last file" in out, out
+
+
+def test_truncated_base_refuses_to_start(store_server, target, tmp_path):
+    srv = store_server(appendonly="yes")
+    r = client(srv)
+    r.set("a", "x" * 100)
+    r.bgrewriteaof()
+    wait_rewrite_done(r)
+    srv.terminate(signal.SIGTERM)
+    base = aof_dir(tmp_path) / "appendonly.aof.2.base.rdb"
+    os.truncate(base, base.stat().st_size - 20)
+    start_fails(target, tmp_path, appendonly="yes")
+
+
 def test_missing_listed_file_refuses_to_start(store_server, target,
                                               tmp_path):
     srv = store_server(appendonly="yes")
