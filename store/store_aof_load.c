@@ -724,6 +724,8 @@ store_aof_replay(store_client_t *c, store_aof_reader_t *r, uint64_t base,
                                      && (c->flags & STORE_CLIENT_MULTI)))
     {
         if (c->flags & STORE_CLIENT_MULTI) {
+            ob_log_warning(&c->st->cy->log, "Revert incomplete MULTI/EXEC "
+                           "transaction in AOF file");
             *valid = before_multi;
             rc = AOF_LOAD_TRUNCATED;
         }
