@@ -384,6 +384,39 @@ store_aof_put_argv(struct store_aof_s *aof, const ob_str_t *argv,
 }
 
 
+/*
+ * A blocked client served by another client's write (store_serve_ready)
+ * gets its reply written by store_block.c at once, outside any batch of
+ * its own: its command (LPOP for a BLPOP, LMOVE, ZPOPMIN, XCLAIM ...) is
+ * being fed right now, while it runs with STORE_CLIENT_RETRY.  It waits
+ * on the key that command names (argv[1], or argv[2] for XGROUP SETID):
+ * found among that key's waiters, it is held like any other client, so
+ * its reply too goes out only once the write is in the file.
+ */
+static void
+store_aof_hold_served(store_t *st, int dbid, const ob_str_t *argv,
+                      size_t argc)
+{
+    store_keyref_t  *ref;
+    store_waiter_t  *w;
+    size_t           i;
+
+    for (i = 1; i < argc && i <= 2; i++) {
+        ref = store_keyref_get(&st->blocking, dbid, argv[i].data,
+                               argv[i].len, 0);
+        if (ref == NULL) {
+            continue;
+        }
+        for (w = ref->head; w != NULL; w = w->next) {
+            if (w->c->flags & STORE_CLIENT_RETRY) {
+                store_aof_hold_reply(st, w->c);
+                return;
+            }
+        }
+    }
+}
+
+
 void
 store_aof_feed(store_t *st, int dbid, const ob_str_t *argv, size_t argc)
 {
@@ -409,6 +442,9 @@ store_aof_feed(store_t *st, int dbid, const ob_str_t *argv, size_t argc)
     }
     store_aof_put_argv(aof, argv, argc);
     store_aof_arm(aof);
+    if (st->serving_ready) {
+        store_aof_hold_served(st, dbid, argv, argc);
+    }
 }
 
 

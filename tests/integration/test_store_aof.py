@@ -147,6 +147,23 @@ def test_files_and_manifest_at_start(store_server, tmp_path):
     assert code == 0 and "All AOF files and manifest are valid" in out, out
 
 
+def test_blocked_pop_served_then_restart(store_server, tmp_path):
+    # The pop a blocked client was served with is in the file (its reply
+    # waited for the write, like the pusher's).
+    srv = store_server(appendonly="yes", appendfsync="always")
+    r = client(srv)
+    with RespConn(srv.port) as waiter:
+        waiter.send("BLPOP", "q", "0")
+        time.sleep(0.2)
+        r.rpush("q", "a", "b")
+        assert waiter.reply() == b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"
+    data = (aof_dir(tmp_path) / "appendonly.aof.1.incr.aof").read_bytes()
+    assert b"*2\r\n$4\r\nLPOP\r\n$1\r\nq\r\n" in data
+    kill9(srv)
+    r2 = client(store_server(appendonly="yes", appendfsync="always"))
+    assert r2.lrange("q", 0, -1) == [b"b"]
+
+
 def test_resp_base_without_preamble(store_server, tmp_path):
     srv = store_server(appendonly="yes", aof_use_rdb_preamble="no")
     r = client(srv)
