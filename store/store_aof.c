@@ -27,11 +27,13 @@
  * waits on the disk.  no never fsyncs.
  *
  * Errors.  A failed or short write is cut back (ftruncate to the last
- * good size) and the buffer kept; aof_last_write_status turns err, new
- * writes get MISCONF (store_aof_write_error), and the connections of the
- * failed pass are closed without their replies: Redis exits under
- * always, we refuse instead.  The cron retries every second; the first
- * write that works clears the error.  Fsync errors alike.
+ * good size) and the buffer kept; aof_last_write_status turns err and new
+ * writes get MISCONF (store_aof_write_error).  Under always, the
+ * connections of the failed pass are closed without their replies (Redis
+ * exits there; we refuse instead); under everysec and no they get them,
+ * as from Redis, their writes waiting in the buffer.  The cron retries
+ * every second; the first write that works clears the error.  Fsync
+ * errors alike.
  *
  * Rewrites (Redis 7.0, no rewrite buffer): the parent opens a new incr at
  * once and lists it in the manifest, so new writes go there; a forked
@@ -548,7 +550,11 @@ store_aof_flush(store_t *st, int force)
         aof->write_err = e;
         aof->last_retry_ms = now;
         aof->failed_len = aof->len;
-        store_aof_release(aof, 0);
+        /* Under always a reply promises the write is on disk: those
+         * clients lose their connection instead (Redis exits there).
+         * Under everysec and no, Redis replies and keeps the buffer for
+         * the retry: so do we; new writes get MISCONF meanwhile. */
+        store_aof_release(aof, st->appendfsync != STORE_FSYNC_ALWAYS);
         return;
     }
     if (aof->write_err != 0) {
