@@ -831,3 +831,53 @@ def test_blocked_xreadgroup_and_publish_in_exec(aof):
         # no replica: PUBLISH is propagated nowhere, so it does not make
         # a MULTI/EXEC (Redis's shouldPropagate)
         s("set a 1"), s("set end 1")]
+
+
+def test_xclaim_options_are_written_as_their_effect(aof):
+    for i in (1, 2, 3):
+        aof.execute_command("xadd", "st", "%d-1" % i, "f", "v")
+    aof.execute_command("xgroup", "create", "st", "g", "0")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "count", "1",
+                        "streams", "st", ">")
+    n = mark(aof)
+    conn = RespConn(aof.server.port)      # redis-py misreads JUSTID's reply
+    conn.cmd("xclaim", "st", "g", "c2", "0", "1-1", "time", "1700000000000",
+             "retrycount", "7", "justid")
+    conn.cmd("xclaim", "st", "g", "c3", "0", "3-1", "force")
+    conn.cmd("xclaim", "st", "g", "c4", "0", "2-1", "force", "justid",
+             "idle", "5000")
+    conn.cmd("xclaim", "st", "g", "c5", "0", "1", "3-1")     # 1 is 1-0
+    conn.close()
+    assert since(aof, n) == [
+        ["XCLAIM", "st", "g", "c2", "0", "1-1", "TIME", "1700000000000",
+         "RETRYCOUNT", "7", "FORCE", "JUSTID", "LASTID", "1-1"],
+        ["XCLAIM", "st", "g", "c3", "0", "3-1", "TIME", Ms(), "RETRYCOUNT",
+         "2", "FORCE", "JUSTID", "LASTID", "1-1"],
+        ["XCLAIM", "st", "g", "c4", "0", "2-1", "TIME", Ms(-5000),
+         "RETRYCOUNT", "1", "FORCE", "JUSTID", "LASTID", "1-1"],
+        ["XCLAIM", "st", "g", "c5", "0", "3-1", "TIME", Ms(), "RETRYCOUNT",
+         "3", "FORCE", "JUSTID", "LASTID", "1-1"]]
+
+
+def test_evicted_keys_are_written_as_dels(store_server, tmp_path):
+    srv = store_server(appendonly="yes", appendfsync="always",
+                       maxmemory="4mb", maxmemory_policy="allkeys-random")
+    r = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    r.aof_dir = tmp_path / "store-data" / "appendonlydir"
+    val = "x" * 1000
+    names = ["k%d" % i for i in range(12000)]          # ~12 MB of writes
+    p = r.pipeline(transaction=False)
+    for k in names:
+        p.execute_command("set", k, val)
+    p.execute()
+    gone = {k for k, v in zip(names, r.mget(names)) if v is None}
+    assert gone, "nothing was evicted"
+    got = written(r)
+    sets = [c for c in got if c[0] == "set"]
+    dels = [c for c in got if c[0] == "DEL"]
+    assert len(sets) == len(names)
+    assert all(len(c) == 2 for c in dels)
+    # every key that went is a DEL, after its SET; none that stayed is
+    assert {c[1] for c in dels} == gone
+    assert len(dels) == len(gone)
+    r.close()
