@@ -83,9 +83,6 @@ struct store_prop_s {
 };
 
 
-void store_propagate_fini(store_t *st);
-
-
 static struct store_prop_s *
 store_prop_get(store_t *st)
 {

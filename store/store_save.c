@@ -312,7 +312,8 @@ store_save_bgsave(store_t *st)
 }
 
 
-/* Kills our BGSAVE child (or anyone's), as SHUTDOWN and FLUSHALL do. */
+/* Kills the running child, ours or another part's, as prepareForShutdown
+ * does; its done hook runs (ok 0). */
 static void
 store_save_kill_child(store_t *st)
 {

@@ -986,6 +986,33 @@ START_TEST(t_fuzz_random)
 END_TEST
 
 
+/* A budget too small for the stream: the load fails as the other types'
+ * do, and gives every byte back. */
+START_TEST(t_arena_full)
+{
+    t_fix_t       f, small;
+    store_obj_t  *o, *l;
+    uint8_t      *p;
+    size_t        n;
+    ob_err_t      err;
+
+    t_fix_init(&f, 64 * T_MIB, 64 * 1024);
+    o = t_obj(&f, t_big_stream(&f));
+    p = t_save(o, 1, &n);
+    t_obj_free(&f, o);
+    t_fix_fini(&f);
+
+    t_fix_init(&small, 256 * 1024, 64 * 1024);
+    l = t_load(&small, p, n, STORE_RDB_TYPE_STREAM_LISTPACKS_2, &err, NULL);
+    ck_assert_ptr_null(l);
+    ck_assert_msg(strstr(err.msg, "maxmemory") != NULL, "%s", err.msg);
+    ck_assert_uint_eq(t_owner_bytes(&small), 0);
+    t_fix_fini(&small);
+    free(p);
+}
+END_TEST
+
+
 Suite *
 store_rdb_stream_suite(void)
 {
@@ -1002,6 +1029,7 @@ store_rdb_stream_suite(void)
     tcase_add_test(tc, t_redis_v1_loads);
     tcase_add_test(tc, t_truncated);
     tcase_add_test(tc, t_corrupt);
+    tcase_add_test(tc, t_arena_full);
     tcase_add_test(tc, t_fuzz_bytes);
     tcase_add_test(tc, t_fuzz_random);
     suite_add_tcase(s, tc);
