@@ -397,7 +397,7 @@ store_rdb_put_double(store_rdb_out_t *w, double v)
 }
 
 
-/* ---- streams until store_rdb_stream.c lands ------------------------------ */
+/* ---- streams, until store_rdb_stream.c is linked ------------------------ */
 
 /*
  * Weak stand-ins: the real ones in store_rdb_stream.c take their place at
@@ -422,7 +422,7 @@ store_rdb_load_stream(store_rdb_in_t *r, int type)
 }
 
 
-/* ---- values ---------------------------------------------------------------- */
+/* ---- values ------------------------------------------------------------- */
 
 static int
 store_rdb_put_aux(store_rdb_out_t *w, const char *key, const char *val)
@@ -616,7 +616,7 @@ store_rdb_put_value(store_rdb_out_t *w, const store_obj_t *o)
 }
 
 
-/* ---- the databases ------------------------------------------------------- */
+/* ---- the databases ------------------------------------------------------ */
 
 typedef struct store_rdb_walk_s {
     store_rdb_out_t              *w;

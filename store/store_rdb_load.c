@@ -37,11 +37,14 @@
 #define STORE_RDB_STR_STEP     (1024 * 1024)
 /* lzf_d.c's longest back-reference is 264 bytes from 3 input bytes. */
 #define STORE_RDB_LZF_RATIO    100
+/* The arena refused a key (store_rdb_types.c says the same of values). */
+#define STORE_RDB_OOM_MSG  "out of memory loading a key: the dataset does " \
+                           "not fit the memory budget (core.memory_mb)"
 /* Bytes of a key an error message shows. */
 #define STORE_RDB_KEY_SHOWN    64
 
 
-/* ---- the reader ------------------------------------------------------------ */
+/* ---- the reader --------------------------------------------------------- */
 
 int
 store_rdb_in_fail(store_rdb_in_t *r, const char *fmt, ...)
@@ -350,7 +353,7 @@ store_rdb_get_double(store_rdb_in_t *r, double *v)
 store_obj_t *store_rdb_load_value(store_rdb_in_t *r, int type);
 
 
-/* ---- the file ------------------------------------------------------------ */
+/* ---- the file ----------------------------------------------------------- */
 
 /* What a key's opcodes said before its type byte. */
 typedef struct store_rdb_key_opts_s {
@@ -448,14 +451,14 @@ store_rdb_load_key(store_rdb_in_t *r, store_db_t *db, int type,
     if (store_db_set(db, key, nkey, val, 0, o->now_ms) != OB_OK) {
         store_obj_free(r->arena, r->owner, val);
         free(key);
-        return store_rdb_in_fail(r, "out of memory (maxmemory) loading a key");
+        return store_rdb_in_fail(r, STORE_RDB_OOM_MSG);
     }
     if (ko->expire != -1
         && store_db_expire_set(db, key, nkey, ko->expire, o->now_ms)
            != OB_OK)
     {
         free(key);
-        return store_rdb_in_fail(r, "out of memory (maxmemory) loading a key");
+        return store_rdb_in_fail(r, STORE_RDB_OOM_MSG);
     }
     free(key);
 
@@ -513,9 +516,10 @@ store_rdb_load_body(store_rdb_in_t *r, store_dbs_t *dbs,
             if (store_rdb_get(r, b, 4) != OB_OK) {
                 return OB_ERR;
             }
-            ko.expire = (int64_t) (int32_t) ((uint32_t) b[0] | ((uint32_t) b[1] << 8)
-                        | ((uint32_t) b[2] << 16) | ((uint32_t) b[3] << 24))
-                        * 1000;
+            /* 4-byte seconds, little-endian (rdbLoadTime) */
+            v = (uint32_t) b[0] | ((uint32_t) b[1] << 8)
+                | ((uint32_t) b[2] << 16) | ((uint32_t) b[3] << 24);
+            ko.expire = (int64_t) (int32_t) (uint32_t) v * 1000;
             continue;
         case STORE_RDB_OP_EXPIRETIME_MS:
             if (store_rdb_get_u64le(r, &v) != OB_OK) {
@@ -542,10 +546,11 @@ store_rdb_load_body(store_rdb_in_t *r, store_dbs_t *dbs,
                 return OB_ERR;
             }
             if (v >= (uint64_t) dbs->ndb) {
-                return store_rdb_in_fail(r, "the file has keys in database "
-                                         "%llu, the server has %d "
-                                         "databases",
-                                         (unsigned long long) v, dbs->ndb);
+                return store_rdb_in_fail(r, "Data file was created with a "
+                                         "Redis server configured to handle "
+                                         "more than %d databases (it "
+                                         "selects db %llu)", dbs->ndb,
+                                         (unsigned long long) v);
             }
             db = store_dbs_db(dbs, (int) v);
             continue;

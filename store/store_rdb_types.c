@@ -378,7 +378,7 @@ store_blob_next(store_blob_it_t *it, char buf[STORE_BLOB_BUF],
 }
 
 
-/* ---- building values --------------------------------------------------- */
+/* ---- building values ---------------------------------------------------- */
 
 static void
 store_rdb_drop(store_rdb_in_t *r, store_obj_t *o)
@@ -392,7 +392,9 @@ store_rdb_drop(store_rdb_in_t *r, store_obj_t *o)
 static int
 store_rdb_oom(store_rdb_in_t *r)
 {
-    return store_rdb_in_fail(r, "out of memory (maxmemory) loading a value");
+    return store_rdb_in_fail(r, "out of memory loading a value: the dataset "
+                             "does not fit the memory budget "
+                             "(core.memory_mb)");
 }
 
 

@@ -390,3 +390,19 @@ def test_idle_and_freq_by_policy(store_server, real_redis, tmp_path, policy,
     rc, _ = real_redis("reader", rdb=path)
     assert rc.get("k") == b"v"
     c.close()
+
+
+@pytest.mark.onebox_only
+def test_dump_with_more_databases_stops_the_start(tmp_path):
+    """A file that selects a db the server does not have: redis-server
+    exits too ("Data file was created with a Redis server configured to
+    handle more than 4 databases")."""
+    data = data_dir(tmp_path)
+    data.mkdir(exist_ok=True)
+    path = data / "dump.rdb"
+    path.write_bytes(b"REDIS0010\xfe\x05\x00\x01k\x01v\xff" + b"\x00" * 8)
+    argv = store_argv("onebox", free_port(), data, {"databases": 4})
+    out = subprocess.run(argv, capture_output=True, timeout=30)
+    text = (out.stdout + out.stderr).decode(errors="replace")
+    assert out.returncode != 0
+    assert "more than 4 databases" in text and str(path) in text, text
