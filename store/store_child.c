@@ -46,6 +46,8 @@ struct store_child_s {
     void                *arg;
     int                  info_fd;       /* read end of the cow pipe */
     time_t               started;       /* unix seconds, for INFO */
+    size_t               keys_total;    /* keys when it forked (INFO's
+                                           current_save_keys_total) */
     uint64_t             latest_fork_usec;
     uint64_t             total_forks;
     /* The last finished child of each kind: INFO's rdb_last_* figures
@@ -57,6 +59,7 @@ struct store_child_s {
 /* Not in store_persist.h: what store_save.c's INFO reads (both files are
  * the snapshot part's). */
 time_t store_child_started(const store_t *st);
+size_t store_child_keys_total(const store_t *st);
 long   store_child_last_secs(const store_t *st, store_child_kind_t kind);
 size_t store_child_last_cow(const store_t *st, store_child_kind_t kind);
 
@@ -105,7 +108,8 @@ store_child_private_dirty(void)
 
 /* The child's life: never returns. */
 static void
-store_child_run(store_t *st, store_child_pt fn, void *arg, int info_fd)
+store_child_run(store_t *st, store_child_kind_t kind, store_child_pt fn,
+                void *arg, int info_fd)
 {
     static const int  sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
     size_t            i, cow;
@@ -123,6 +127,10 @@ store_child_run(store_t *st, store_child_pt fn, void *arg, int info_fd)
      * (INFO keeps the last successful child's figure). */
     if (rc == 0) {
         cow = store_child_private_dirty();
+        ob_log_notice(&st->cy->log, "Fork CoW for %s: current %zu MB, peak "
+                      "%zu MB, average %zu MB",
+                      kind == STORE_CHILD_AOF ? "AOF rewrite" : "RDB",
+                      cow >> 20, cow >> 20, cow >> 20);
         do {
             n = write(info_fd, &cow, sizeof(cow));
         } while (n < 0 && errno == EINTR);
@@ -136,8 +144,9 @@ store_child_start(store_t *st, store_child_kind_t kind, store_child_pt fn,
                   store_child_done_pt done, void *arg, ob_err_t *err)
 {
     struct store_child_s *ch = st->child;
-    int                   fds[2];
+    int                   fds[2], i;
     uint64_t              t0;
+    size_t                keys;
     pid_t                 pid;
 
     if (ch == NULL) {
@@ -151,11 +160,15 @@ store_child_start(store_t *st, store_child_kind_t kind, store_child_pt fn,
         return ob_err_set(err, "Can't open the child info pipe: %s",
                           strerror(errno));
     }
+    keys = 0;
+    for (i = 0; st->dbs != NULL && i < st->databases; i++) {
+        keys += store_db_size(store_dbs_db(st->dbs, i));
+    }
     t0 = store_child_usec();
     pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        store_child_run(st, fn, arg, fds[1]);
+        store_child_run(st, kind, fn, arg, fds[1]);
     }
     if (pid < 0) {
         int e = errno;
@@ -176,6 +189,7 @@ store_child_start(store_t *st, store_child_kind_t kind, store_child_pt fn,
     ch->arg = arg;
     ch->info_fd = fds[0];
     ch->started = time(NULL);
+    ch->keys_total = keys;
     return OB_OK;
 }
 
@@ -337,6 +351,15 @@ time_t
 store_child_started(const store_t *st)
 {
     return st->child != NULL && st->child->pid > 0 ? st->child->started : 0;
+}
+
+
+/* The keys the running child had to write, 0 when none runs. */
+size_t
+store_child_keys_total(const store_t *st)
+{
+    return st->child != NULL && st->child->pid > 0 ? st->child->keys_total
+                                                   : 0;
 }
 
 

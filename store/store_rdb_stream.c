@@ -36,36 +36,33 @@
  * it holds its values only; lp-count is how many listpack elements the
  * entry took, so that a reverse walk can step back over it.
  *
- * What is not kept across a save: our nodes keep the tombstones of XDEL
- * and XTRIM until they empty, but the stream API shows live entries only,
- * so the writer writes each node's live entries (count = live, deleted =
- * 0; the master ID and fields are the first live entry's).  Redis loads
- * that as the same entries in the same nodes; only how many more appends
- * the tail node takes before it is full can differ, as its tombstones
- * are gone.  Loading does keep tombstones: they are appended, then
- * deleted, as XDEL left them.
+ * Our nodes hold what Redis's listpacks hold (the same master ID and
+ * fields, the same SAMEFIELDS and tombstones), so a node is written as
+ * the listpack Redis would have, byte for byte (see srdb_snode_t for how
+ * the writer reads them).  The loader appends a file's entries in order,
+ * tombstones included, then deletes the tombstones: appends close our
+ * nodes by Redis's rule (entries, deleted ones counted, and bytes), so the
+ * nodes come back where Redis's listpacks end, for every file written with
+ * the default stream-node-max-entries and -bytes.
  */
 #include "store_rdb_int.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
 #include "store_listpack.h"
+#include "store_resp.h"
 #include "store_stream.h"
 
 #define SRDB_FLAG_DELETED     0x01
 #define SRDB_FLAG_SAMEFIELDS  0x02
 #define SRDB_ID_BYTES         16
-
-/* The private arena the writer builds listpacks in: pages of 64 KiB, a
- * listpack larger than half a page (a node with a big value) a block of
- * its own.  Its budget is no budget: the bytes are malloc'd, one node's
- * listpack at a time, and freed before the next. */
-#define SRDB_ARENA_PAGE       (64 * 1024)
-#define SRDB_ARENA_LIMIT      ((size_t) 1 << 46)
-
+/* rdb.c's message for any listpack streamValidateListpackIntegrity
+ * refuses */
+#define SRDB_ERR_LP  "Stream listpack integrity check failed."
 
 /* ---- IDs ---------------------------------------------------------------- */
 
@@ -97,222 +94,401 @@ srdb_id_decode(const uint8_t *buf, store_sid_t *id)
 
 /* ---- the writer --------------------------------------------------------- */
 
-/* The listpack items of one node, in a malloc'd array that grows. */
-typedef struct srdb_items_s {
-    store_lp_val_t  *v;
-    size_t           n;
-    size_t           cap;
-} srdb_items_t;
+/*
+ * The listpack a node becomes, built in one malloc'd buffer that grows
+ * and is reused from node to node (Redis 7.0's listpack.c encodings, as
+ * store_listpack.c has them; the unit tests check the two agree byte for
+ * byte).  store_listpack.c's own builders allocate in an arena: the
+ * dataset's would charge a SAVE's scratch to the budget (and could evict
+ * keys for it), and a private arena per stream costs more than writing a
+ * small stream does.
+ */
+#define SRDB_LP_HDR          6
+#define SRDB_LP_6BIT_STR     0x80
+#define SRDB_LP_13BIT_INT    0xC0
+#define SRDB_LP_12BIT_STR    0xE0
+#define SRDB_LP_32BIT_STR    0xF0
+#define SRDB_LP_16BIT_INT    0xF1
+#define SRDB_LP_24BIT_INT    0xF2
+#define SRDB_LP_32BIT_INT    0xF3
+#define SRDB_LP_64BIT_INT    0xF4
+#define SRDB_LP_EOF          0xFF
+#define SRDB_LP_NUMELE_MAX   65535      /* the header's count saturates */
+
+typedef struct srdb_lpw_s {
+    uint8_t  *buf;
+    size_t    len;
+    size_t    cap;
+    size_t    count;          /* elements */
+    int       oom;            /* a realloc failed: the listpack is void */
+} srdb_lpw_t;
 
 
-static int
-srdb_items_reserve(srdb_items_t *it, size_t more)
+static void
+srdb_lpw_reset(srdb_lpw_t *lw)
 {
-    store_lp_val_t  *v;
-    size_t           cap;
+    lw->len = SRDB_LP_HDR;
+    lw->count = 0;
+    lw->oom = 0;
+}
 
-    if (it->n + more <= it->cap) {
-        return OB_OK;
+
+/* Room for n more bytes; NULL (and oom) when it cannot grow. */
+static uint8_t *
+srdb_lpw_room(srdb_lpw_t *lw, size_t n)
+{
+    uint8_t  *b;
+    size_t    cap;
+
+    if (lw->oom) {
+        return NULL;
     }
-    cap = it->cap == 0 ? 64 : it->cap;
-    while (cap < it->n + more) {
-        cap *= 2;
+    /* len may run ahead of cap before the first allocation (the header
+     * is reserved by srdb_lpw_reset) */
+    if (lw->cap < lw->len || lw->cap - lw->len < n) {
+        if (n > SIZE_MAX / 4 - lw->len) {
+            lw->oom = 1;
+            return NULL;
+        }
+        cap = lw->cap == 0 ? 4096 : lw->cap;
+        while (cap < lw->len + n) {
+            cap *= 2;
+        }
+        b = realloc(lw->buf, cap);
+        if (b == NULL) {
+            lw->oom = 1;
+            return NULL;
+        }
+        lw->buf = b;
+        lw->cap = cap;
     }
-    v = realloc(it->v, cap * sizeof(v[0]));
-    if (v == NULL) {
+    return lw->buf + lw->len;
+}
+
+
+/* The backlen of an element of l bytes (lpEncodeBacklen): the most
+ * significant 7-bit group first, every later byte flagged. */
+static size_t
+srdb_lp_backlen(uint8_t *p, uint64_t l)
+{
+    size_t  n, i;
+
+    n = l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3
+        : l < 268435455 ? 4 : 5;
+    for (i = 0; i < n; i++) {
+        p[i] = (uint8_t) ((l >> (7 * (n - 1 - i))) & 127);
+        if (i > 0) {
+            p[i] |= 128;
+        }
+    }
+    return n;
+}
+
+
+static void
+srdb_lpw_int(srdb_lpw_t *lw, long long sv)
+{
+    uint8_t   *p = srdb_lpw_room(lw, 9 + 5), *start = p;
+    uint64_t   v = (uint64_t) sv;
+    size_t     i, n;
+
+    if (p == NULL) {
+        return;
+    }
+    if (sv >= 0 && sv <= 127) {
+        *p++ = (uint8_t) sv;
+    } else if (sv >= -4096 && sv <= 4095) {
+        v &= 0x1FFF;
+        *p++ = (uint8_t) (SRDB_LP_13BIT_INT | (v >> 8));
+        *p++ = (uint8_t) v;
+    } else {
+        if (sv >= -32768 && sv <= 32767) {
+            *p++ = SRDB_LP_16BIT_INT;
+            n = 2;
+        } else if (sv >= -8388608 && sv <= 8388607) {
+            *p++ = SRDB_LP_24BIT_INT;
+            n = 3;
+        } else if (sv >= -2147483648LL && sv <= 2147483647LL) {
+            *p++ = SRDB_LP_32BIT_INT;
+            n = 4;
+        } else {
+            *p++ = SRDB_LP_64BIT_INT;
+            n = 8;
+        }
+        for (i = 0; i < n; i++) {
+            *p++ = (uint8_t) (v >> (8 * i));
+        }
+    }
+    p += srdb_lp_backlen(p, (uint64_t) (p - start));
+    lw->len += (size_t) (p - start);
+    lw->count++;
+}
+
+
+/* A string element; a canonical integer becomes an integer element, as
+ * lpAppend makes it. */
+static void
+srdb_lpw_str(srdb_lpw_t *lw, const uint8_t *s, size_t len)
+{
+    uint8_t    *p, *start;
+    long long   v;
+    size_t      hlen;
+
+    if (len > 0 && store_resp_ll(s, len, &v) == OB_OK) {
+        srdb_lpw_int(lw, v);
+        return;
+    }
+    if (len > UINT32_MAX) {
+        lw->oom = 1;
+        return;
+    }
+    p = srdb_lpw_room(lw, len + 5 + 5);
+    if (p == NULL) {
+        return;
+    }
+    start = p;
+    if (len < 64) {
+        *p++ = (uint8_t) (SRDB_LP_6BIT_STR | len);
+    } else if (len < 4096) {
+        *p++ = (uint8_t) (SRDB_LP_12BIT_STR | (len >> 8));
+        *p++ = (uint8_t) len;
+    } else {
+        *p++ = SRDB_LP_32BIT_STR;
+        *p++ = (uint8_t) len;
+        *p++ = (uint8_t) (len >> 8);
+        *p++ = (uint8_t) (len >> 16);
+        *p++ = (uint8_t) (len >> 24);
+    }
+    hlen = (size_t) (p - start);
+    if (len > 0) {
+        memcpy(p, s, len);
+        p += len;
+    }
+    p += srdb_lp_backlen(p, hlen + len);
+    lw->len += (size_t) (p - start);
+    lw->count++;
+}
+
+
+/* Closes the listpack: the end byte, the header.  OB_ERR when it could
+ * not be built or is over what a listpack's 32-bit size holds. */
+static int
+srdb_lpw_finish(srdb_lpw_t *lw)
+{
+    uint8_t  *p = srdb_lpw_room(lw, 1);
+    size_t    n;
+
+    if (p == NULL || lw->len + 1 > UINT32_MAX) {
+        lw->oom = 1;
         return OB_ERR;
     }
-    it->v = v;
-    it->cap = cap;
+    *p = SRDB_LP_EOF;
+    lw->len++;
+    n = lw->count < SRDB_LP_NUMELE_MAX ? lw->count : SRDB_LP_NUMELE_MAX;
+    lw->buf[0] = (uint8_t) lw->len;
+    lw->buf[1] = (uint8_t) (lw->len >> 8);
+    lw->buf[2] = (uint8_t) (lw->len >> 16);
+    lw->buf[3] = (uint8_t) (lw->len >> 24);
+    lw->buf[4] = (uint8_t) n;
+    lw->buf[5] = (uint8_t) (n >> 8);
     return OB_OK;
 }
 
 
-static void
-srdb_items_int(srdb_items_t *it, long long ll)
+/*
+ * Our nodes, read in place.  store_stream.c keeps its node layout to
+ * itself and its iterator yields live entries only; but Redis's listpacks
+ * keep the tombstones of XDEL and XTRIM, which count against a node's
+ * stream-node-max-entries and -bytes: a file without them would make
+ * Redis, and our own loader, fill the tail node differently and join
+ * nodes that were apart.  So the writer reads each node as store_stream.c
+ * lays it out (its header comment: the master fields, then entries of
+ * flags, ms-delta, seq, [npairs], (len, bytes)..., backlen; the node
+ * header below), which is exactly Redis's listpack content in another
+ * encoding.  Every live entry read this way is checked against the public
+ * iterator as the walk goes, and the counts against the node's: a layout
+ * that changed under this mirror fails the save (EINVAL) rather than
+ * write a wrong file.  An exported node walker in store_stream.c would
+ * replace it.
+ */
+typedef struct srdb_snode_s {
+    store_sid_t  master;      /* the node's first entry's ID, ever */
+    uint32_t     first;       /* offset of the first entry */
+    uint32_t     used;        /* bytes of data[] in use */
+    uint32_t     cap;
+    uint32_t     count;       /* entries, deleted ones included */
+    uint32_t     rbytes;
+    uint32_t     live;        /* entries not deleted */
+    uint8_t      data[];
+} srdb_snode_t;
+
+#define SRDB_NODE_FLAGS  (SRDB_FLAG_DELETED | SRDB_FLAG_SAMEFIELDS)
+
+
+/* A bounded cursor over a node's bytes; `bad` once anything overran. */
+typedef struct srdb_cur_s {
+    const uint8_t  *p;
+    const uint8_t  *end;
+    int             bad;
+} srdb_cur_t;
+
+
+static uint64_t
+srdb_vint(srdb_cur_t *c)
 {
-    store_lp_val_t  *v = &it->v[it->n++];
+    uint64_t  v = 0;
+    unsigned  shift = 0;
+    uint8_t   b;
 
-    v->s = NULL;
-    v->len = 0;
-    v->ll = ll;
-}
-
-
-/* A string item: listpack turns a canonical integer into an integer
- * entry, as Redis's lpAppend does.  An empty string still needs a non-NULL
- * pointer (NULL means an integer item). */
-static void
-srdb_items_str(srdb_items_t *it, const uint8_t *s, size_t len)
-{
-    store_lp_val_t  *v = &it->v[it->n++];
-
-    v->s = s != NULL ? s : (const uint8_t *) "";
-    v->len = len;
-    v->ll = 0;
-}
-
-
-/* The state of one save: the node being built. */
-typedef struct srdb_save_s {
-    store_rdb_out_t  *w;
-    ob_arena_t       *a;
-    int               owner;
-    srdb_items_t      master;        /* the master entry */
-    srdb_items_t      ents;          /* the entries after it */
-    store_sid_t       master_id;
-    size_t            count;         /* entries in the node */
-    /* the master fields, borrowed from the stream */
-    const uint8_t   **mf;
-    size_t           *mflen;
-    size_t            nmf;
-    size_t            mfcap;
-} srdb_save_t;
-
-
-/* Starts a node with entry e: its ID is the master ID, its fields the
- * master fields. */
-static int
-srdb_node_start(srdb_save_t *sv, const store_sentry_t *e)
-{
-    store_spairs_t   pairs;
-    const uint8_t   *f, *v;
-    size_t           flen, vlen, i;
-
-    sv->master_id = e->id;
-    sv->count = 0;
-    sv->master.n = 0;
-    sv->ents.n = 0;
-    if (e->nfields > sv->mfcap) {
-        const uint8_t  **mf = realloc(sv->mf, e->nfields * sizeof(mf[0]));
-        size_t          *ml;
-
-        if (mf == NULL) {
-            return OB_ERR;
-        }
-        sv->mf = mf;
-        ml = realloc(sv->mflen, e->nfields * sizeof(ml[0]));
-        if (ml == NULL) {
-            return OB_ERR;
-        }
-        sv->mflen = ml;
-        sv->mfcap = e->nfields;
-    }
-    sv->nmf = e->nfields;
-    store_sentry_pairs(e, &pairs);
-    for (i = 0; i < e->nfields; i++) {
-        store_spairs_next(&pairs, &f, &flen, &v, &vlen);
-        sv->mf[i] = f;
-        sv->mflen[i] = flen;
-    }
-    return OB_OK;
-}
-
-
-/* 1 when e's fields are the node's master fields, in order. */
-static int
-srdb_same_fields(const srdb_save_t *sv, const store_sentry_t *e)
-{
-    store_spairs_t   pairs;
-    const uint8_t   *f, *v;
-    size_t           flen, vlen, i;
-
-    if (e->nfields != sv->nmf) {
-        return 0;
-    }
-    store_sentry_pairs(e, &pairs);
-    for (i = 0; i < e->nfields; i++) {
-        store_spairs_next(&pairs, &f, &flen, &v, &vlen);
-        if (flen != sv->mflen[i]
-            || (flen > 0 && memcmp(f, sv->mf[i], flen) != 0))
-        {
+    for ( ;; ) {
+        if (c->p >= c->end || shift > 63) {
+            c->bad = 1;
             return 0;
         }
+        b = *c->p++;
+        v |= (uint64_t) (b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            return v;
+        }
+        shift += 7;
     }
-    return 1;
 }
 
 
-/* Appends entry e to the node being built (t_stream.c streamAppendItem's
- * layout). */
-static int
-srdb_node_add(srdb_save_t *sv, const store_sentry_t *e)
+static const uint8_t *
+srdb_bytes(srdb_cur_t *c, size_t *len)
 {
-    store_spairs_t   pairs;
-    const uint8_t   *f, *v;
-    size_t           flen, vlen, i;
-    int              same = srdb_same_fields(sv, e);
+    uint64_t        n = srdb_vint(c);
+    const uint8_t  *p = c->p;
+
+    if (c->bad || n > (uint64_t) (c->end - c->p)) {
+        c->bad = 1;
+        *len = 0;
+        return NULL;
+    }
+    c->p += n;
+    *len = (size_t) n;
+    return p;
+}
+
+
+static size_t
+srdb_vint_size(uint64_t v)
+{
+    size_t  n = 1;
+
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+
+/* One node (index `idx` of the stream's index) as Redis's listpack
+ * (t_stream.c streamAppendItem's layout), written with its key; `it` is
+ * the public iterator: each live entry read here must be its next one. */
+static int
+srdb_save_node(store_rdb_out_t *w, srdb_lpw_t *lw, const srdb_snode_t *n,
+               size_t idx, store_stream_iter_t *it)
+{
+    srdb_cur_t       c;
+    store_sentry_t   e;
+    store_sid_t      id;
+    const uint8_t   *start, *f, *v;
+    uint8_t          key[SRDB_ID_BYTES];
+    size_t           len, i;
+    uint64_t         nmf, nf, count = 0, deleted = 0, msd, seq;
+    unsigned         flags;
     long long        lp_count;
+    int              same;
 
-    if (e->nfields > (SIZE_MAX / sizeof(store_lp_val_t) - 8) / 2
-        || srdb_items_reserve(&sv->ents, 2 * e->nfields + 5) != OB_OK)
-    {
-        return OB_ERR;
+    c.p = n->data;
+    c.end = n->data + n->used;
+    c.bad = n->first > n->used || n->live > n->count || n->live == 0;
+
+    /* the master entry: live count, tombstones, the fields, 0 */
+    srdb_lpw_reset(lw);
+    srdb_lpw_int(lw, (long long) n->live);
+    srdb_lpw_int(lw, (long long) (n->count - n->live));
+    nmf = srdb_vint(&c);
+    srdb_lpw_int(lw, (long long) nmf);
+    for (i = 0; !c.bad && i < nmf; i++) {
+        f = srdb_bytes(&c, &len);
+        srdb_lpw_str(lw, f, len);
     }
-    srdb_items_int(&sv->ents, same ? SRDB_FLAG_SAMEFIELDS : 0);
-    /* Differences as Redis computes them: unsigned, stored as int64 (a
-     * sequence below the master's is a negative difference). */
-    srdb_items_int(&sv->ents, (long long) (e->id.ms - sv->master_id.ms));
-    srdb_items_int(&sv->ents, (long long) (e->id.seq - sv->master_id.seq));
-    if (!same) {
-        srdb_items_int(&sv->ents, (long long) e->nfields);
+    srdb_lpw_int(lw, 0);
+    if (c.bad || c.p != n->data + n->first) {
+        goto bad;
     }
-    store_sentry_pairs(e, &pairs);
-    for (i = 0; i < e->nfields; i++) {
-        store_spairs_next(&pairs, &f, &flen, &v, &vlen);
+
+    while (c.p < c.end && !c.bad && !lw->oom) {
+        start = c.p;
+        flags = *c.p++;
+        msd = srdb_vint(&c);
+        seq = srdb_vint(&c);
+        same = (flags & SRDB_FLAG_SAMEFIELDS) != 0;
+        nf = same ? nmf : srdb_vint(&c);
+        if (c.bad || (flags & ~SRDB_NODE_FLAGS)) {
+            goto bad;
+        }
+        id.ms = n->master.ms + msd;
+        id.seq = seq;
+        srdb_lpw_int(lw, (long long) flags);
+        /* Differences as Redis computes them: unsigned, stored as int64
+         * (a sequence below the master's is a negative difference). */
+        srdb_lpw_int(lw, (long long) msd);
+        srdb_lpw_int(lw, (long long) (seq - n->master.seq));
         if (!same) {
-            srdb_items_str(&sv->ents, f, flen);
+            srdb_lpw_int(lw, (long long) nf);
         }
-        srdb_items_str(&sv->ents, v, vlen);
+        for (i = 0; i < nf && !c.bad; i++) {
+            if (!same) {
+                f = srdb_bytes(&c, &len);
+                srdb_lpw_str(lw, f, len);
+            }
+            v = srdb_bytes(&c, &len);
+            srdb_lpw_str(lw, v, len);
+        }
+        lp_count = (long long) nf + 3;
+        if (!same) {
+            lp_count += (long long) nf + 1;
+        }
+        srdb_lpw_int(lw, lp_count);
+        /* past the backlen */
+        len = srdb_vint_size((uint64_t) (c.p - start));
+        if (c.bad || len > (size_t) (c.end - c.p)) {
+            goto bad;
+        }
+        c.p += len;
+
+        count++;
+        if (flags & SRDB_FLAG_DELETED) {
+            deleted++;
+        } else if (!store_stream_iter_next(it, &e) || it->last_node != idx
+                   || store_sid_cmp(&e.id, &id) != 0 || e.nfields != nf)
+        {
+            goto bad;
+        }
     }
-    lp_count = (long long) e->nfields + 3;
-    if (!same) {
-        lp_count += (long long) e->nfields + 1;
+    if (c.bad || count != n->count || count - deleted != n->live) {
+        goto bad;
     }
-    srdb_items_int(&sv->ents, lp_count);
-    sv->count++;
-    return OB_OK;
-}
-
-
-/* Writes the node built so far: its key and its listpack. */
-static int
-srdb_node_flush(srdb_save_t *sv)
-{
-    uint8_t  key[SRDB_ID_BYTES], *lp;
-    size_t   i;
-    int      rc;
-
-    if (srdb_items_reserve(&sv->master, sv->nmf + 4) != OB_OK) {
+    if (srdb_lpw_finish(lw) != OB_OK) {
+        w->err_no = ENOMEM;
         return OB_ERR;
     }
-    srdb_items_int(&sv->master, (long long) sv->count);
-    srdb_items_int(&sv->master, 0);
-    srdb_items_int(&sv->master, (long long) sv->nmf);
-    for (i = 0; i < sv->nmf; i++) {
-        srdb_items_str(&sv->master, sv->mf[i], sv->mflen[i]);
-    }
-    srdb_items_int(&sv->master, 0);
-
-    lp = store_lp_new(sv->a, sv->owner);
-    if (lp == NULL
-        || store_lp_splice(sv->a, sv->owner, &lp, 0, 0, sv->master.v,
-                           sv->master.n, NULL) != OB_OK
-        || store_lp_splice(sv->a, sv->owner, &lp, 0, 0, sv->ents.v,
-                           sv->ents.n, NULL) != OB_OK)
+    srdb_id_encode(key, &n->master);
+    if (store_rdb_put_string(w, key, sizeof(key)) != OB_OK
+        || store_rdb_put_string(w, lw->buf, lw->len) != OB_OK)
     {
-        if (lp != NULL) {
-            store_lp_free(sv->a, sv->owner, lp);
-        }
         return OB_ERR;
     }
-    srdb_id_encode(key, &sv->master_id);
-    rc = store_rdb_put_string(sv->w, key, sizeof(key));
-    if (rc == OB_OK) {
-        rc = store_rdb_put_string(sv->w, lp, store_lp_bytes(lp));
-    }
-    store_lp_free(sv->a, sv->owner, lp);
-    return rc;
+    return OB_OK;
+
+bad:
+    w->err_no = lw->oom ? ENOMEM : EINVAL;
+    return OB_ERR;
 }
 
 
@@ -322,67 +498,27 @@ srdb_save_nodes(store_rdb_out_t *w, const store_stream_t *s)
 {
     static const store_sid_t  lo = { 0, 0 };
     static const store_sid_t  hi = { UINT64_MAX, UINT64_MAX };
-    ob_arena_conf_t           conf;
     store_stream_iter_t       it;
     store_sentry_t            e;
-    srdb_save_t               sv;
-    size_t                    node = 0, nodes = 0;
-    int                       rc = OB_OK, open = 0;
+    srdb_lpw_t                lw;
+    size_t                    i;
+    int                       rc = OB_OK;
 
-    if (store_rdb_put_len(w, store_stream_nodes(s)) != OB_OK) {
+    if (store_rdb_put_len(w, s->nn) != OB_OK) {
         return OB_ERR;
     }
-    if (store_stream_nodes(s) == 0) {
-        return OB_OK;
-    }
-
-    memset(&sv, 0, sizeof(sv));
-    sv.w = w;
-    conf.limit = SRDB_ARENA_LIMIT;
-    conf.page_size = SRDB_ARENA_PAGE;
-    conf.min_chunk = 16;
-    conf.growth_factor = 1.25;
-    sv.a = ob_arena_new(&conf, NULL, 0);
-    if (sv.a == NULL) {
-        return OB_ERR;
-    }
-    sv.owner = ob_arena_owner_add(sv.a, "rdb-stream");
-
-    /* Every node holds a live entry (a node is freed when its last one
-     * goes), so the nodes the iterator passes are all of them. */
+    memset(&lw, 0, sizeof(lw));
     store_stream_iter_start(s, &it, &lo, &hi, 0);
-    while (rc == OB_OK && store_stream_iter_next(&it, &e)) {
-        if (!open || it.last_node != node) {
-            if (open) {
-                rc = srdb_node_flush(&sv);
-                if (rc != OB_OK) {
-                    break;
-                }
-            }
-            node = it.last_node;
-            open = 1;
-            nodes++;
-            rc = srdb_node_start(&sv, &e);
-            if (rc != OB_OK) {
-                break;
-            }
-        }
-        rc = srdb_node_add(&sv, &e);
+    for (i = s->head; rc == OB_OK && i < s->head + s->nn; i++) {
+        rc = srdb_save_node(w, &lw, (const srdb_snode_t *) s->nodes[i], i,
+                            &it);
     }
-    if (rc == OB_OK && open) {
-        rc = srdb_node_flush(&sv);
-    }
-    if (rc == OB_OK && nodes != store_stream_nodes(s)) {
-        /* The count written first would not match: a broken invariant,
-         * and a file Redis would refuse. */
+    if (rc == OB_OK && store_stream_iter_next(&it, &e)) {
+        /* live entries the walk did not see */
+        w->err_no = EINVAL;
         rc = OB_ERR;
     }
-
-    free(sv.master.v);
-    free(sv.ents.v);
-    free(sv.mf);
-    free(sv.mflen);
-    ob_arena_destroy(sv.a);
+    free(lw.buf);
     return rc;
 }
 
@@ -599,7 +735,7 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
 
     if (!store_lp_validate(lp, size, 1)) {
         return store_rdb_in_fail(r, "Stream listpack integrity check "
-                                 "failed");
+                                 "failed.");
     }
     c.lp = lp;
     c.pos = store_lp_first(lp);
@@ -615,23 +751,23 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
         || srdb_strs_reserve(&ld->mf, &ld->mfbuf, &ld->mfcap,
                              (size_t) nmf) != OB_OK)
     {
-        return store_rdb_in_fail(r, "Stream listpack: bad master entry");
+        return store_rdb_in_fail(r, SRDB_ERR_LP);
     }
     for (i = 0; i < nmf; i++) {
         if (srdb_lp_str(&c, ld->mfbuf + i * STORE_LP_INTBUF, &ld->mf[i])
             != OB_OK)
         {
-            return store_rdb_in_fail(r, "Stream listpack: bad master entry");
+            return store_rdb_in_fail(r, SRDB_ERR_LP);
         }
     }
     if (srdb_lp_int(&c, &zero) != OB_OK || zero != 0) {
-        return store_rdb_in_fail(r, "Stream listpack: bad master entry");
+        return store_rdb_in_fail(r, SRDB_ERR_LP);
     }
 
     if (deleted > LLONG_MAX - count
         || (size_t) (count + deleted) > nelem)
     {
-        return store_rdb_in_fail(r, "Stream listpack: bad entry count");
+        return store_rdb_in_fail(r, SRDB_ERR_LP);
     }
     total = count + deleted;
     while (total-- > 0) {
@@ -639,7 +775,7 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
             || srdb_lp_int(&c, &msd) != OB_OK
             || srdb_lp_int(&c, &seqd) != OB_OK)
         {
-            return store_rdb_in_fail(r, "Stream listpack: bad entry");
+            return store_rdb_in_fail(r, SRDB_ERR_LP);
         }
         id.ms = master->ms + (uint64_t) msd;
         id.seq = master->seq + (uint64_t) seqd;
@@ -649,13 +785,14 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
         } else if (srdb_lp_int(&c, &nf) != OB_OK || nf < 0
                    || (size_t) nf > nelem)
         {
-            return store_rdb_in_fail(r, "Stream listpack: bad entry");
+            return store_rdb_in_fail(r, SRDB_ERR_LP);
         }
         if (srdb_strs_reserve(&ld->fv, &ld->fvbuf, &ld->fvcap,
                               2 * (size_t) nf) != OB_OK)
         {
-            return store_rdb_in_fail(r, "Stream listpack: out of memory");
+            return store_rdb_in_fail(r, "Out of memory loading a stream");
         }
+        /* field, value, field, value ...; values only with SAMEFIELDS */
         fv = ld->fv;
         for (i = 0; i < nf; i++) {
             if (flags & SRDB_FLAG_SAMEFIELDS) {
@@ -663,20 +800,18 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
             } else if (srdb_lp_str(&c, ld->fvbuf + 2 * i * STORE_LP_INTBUF,
                                    &fv[2 * i]) != OB_OK)
             {
-                return store_rdb_in_fail(r, "Stream listpack: bad entry");
+                return store_rdb_in_fail(r, SRDB_ERR_LP);
             }
-        }
-        for (i = 0; i < nf; i++) {
             if (srdb_lp_str(&c, ld->fvbuf + (2 * i + 1) * STORE_LP_INTBUF,
                             &fv[2 * i + 1]) != OB_OK)
             {
-                return store_rdb_in_fail(r, "Stream listpack: bad entry");
+                return store_rdb_in_fail(r, SRDB_ERR_LP);
             }
         }
         if (srdb_lp_int(&c, &lpc) != OB_OK
             || lpc != nf + 3 + ((flags & SRDB_FLAG_SAMEFIELDS) ? 0 : nf + 1))
         {
-            return store_rdb_in_fail(r, "Stream listpack: bad lp-count");
+            return store_rdb_in_fail(r, SRDB_ERR_LP);
         }
 
         /* Our stream takes appends in increasing ID order only: an
@@ -705,7 +840,7 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
         }
     }
     if (c.pos != 0) {
-        return store_rdb_in_fail(r, "Stream listpack: trailing elements");
+        return store_rdb_in_fail(r, SRDB_ERR_LP);
     }
     return OB_OK;
 }
@@ -821,7 +956,8 @@ srdb_load_group(srdb_load_t *ld, int type)
         entries_read = store_stream_estimate_read(s, &last);
     }
     if (store_stream_group_find(s, name, nlen) != NULL) {
-        store_rdb_in_fail(r, "Duplicated consumer group name");
+        store_rdb_in_fail(r, "Duplicated consumer group name %.*s",
+                          (int) (nlen > 64 ? 64 : nlen), (char *) name);
         goto fail;
     }
     g = store_stream_group_create(s, name, nlen, &last, entries_read);
@@ -945,7 +1081,7 @@ store_rdb_load_stream(store_rdb_in_t *r, int type)
     srdb_load_t   ld;
     store_obj_t  *o = NULL;
     uint64_t      length, ngroups, i;
-    store_sid_t   last, first, maxdel;
+    store_sid_t   last, first, maxdel, top;
     uint64_t      added;
     int           v2 = type == STORE_RDB_TYPE_STREAM_LISTPACKS_2;
 
@@ -977,9 +1113,11 @@ store_rdb_load_stream(store_rdb_in_t *r, int type)
         /* v1 (Redis 5 and 6): the first entry is found, nothing was
          * deleted as far as the counters know, and every entry added is
          * still there (rdb.c does the same). */
-        first.ms = 0;
-        first.seq = 0;
-        (void) store_stream_edge(ld.s, 0, &first);
+        if (!store_stream_edge(ld.s, 0, &first)) {
+            /* streamGetEdgeID's answer for an empty stream */
+            first.ms = UINT64_MAX;
+            first.seq = UINT64_MAX;
+        }
         maxdel.ms = 0;
         maxdel.seq = 0;
         added = length;
@@ -991,7 +1129,9 @@ store_rdb_load_stream(store_rdb_in_t *r, int type)
                           "entries");
         goto fail;
     }
-    if (ld.any && store_sid_cmp(&last, &ld.top) < 0) {
+    /* XSETID may leave the last ID below a tombstone (Redis checks it
+     * against the live entries only), never below a live entry. */
+    if (store_stream_edge(ld.s, 1, &top) && store_sid_cmp(&last, &top) < 0) {
         store_rdb_in_fail(r, "Stream last ID below its top entry");
         goto fail;
     }

@@ -66,6 +66,8 @@ struct store_save_s {
     uint64_t            dirty_at_fork;    /* st->dirty when it forked */
     int                 scheduled;        /* BGSAVE SCHEDULE pending */
     pid_t               pid;              /* our BGSAVE child, or -1 */
+    char                tmp[PATH_MAX];    /* its temp file, named when it
+                                             forked (dir may change) */
     int                 killing;          /* we kill it: not a failure */
     uint64_t            saves;            /* rdb_saves */
 
@@ -78,6 +80,7 @@ struct store_save_s {
 /* Kept by store_child.c for every child (a replica's sync too); not in
  * store_persist.h, both files being the snapshot part's. */
 time_t store_child_started(const store_t *st);
+size_t store_child_keys_total(const store_t *st);
 long   store_child_last_secs(const store_t *st, store_child_kind_t kind);
 size_t store_child_last_cow(const store_t *st, store_child_kind_t kind);
 
@@ -240,26 +243,23 @@ static void
 store_save_bgsave_done(store_t *st, int ok, size_t cow, void *arg)
 {
     struct store_save_s *sv = st->save;
-    char                 tmp[PATH_MAX];
 
     (void) arg;
+    (void) cow;                         /* store_child.c keeps it for INFO */
     if (sv == NULL) {
         return;
     }
     if (ok) {
         ob_log_notice(&st->cy->log, "Background saving terminated with "
-                      "success (copy-on-write: %zu bytes)", cow);
+                      "success");
         st->dirty = st->dirty >= sv->dirty_at_fork
                     ? st->dirty - sv->dirty_at_fork : 0;
         st->last_save_time = time(NULL);
         sv->bgsave_ok = 1;
     } else {
-        /* A killed child leaves its temp file behind ("temp-<pid>.rdb"
-         * next to the dump, store_rdb_save_file's name). */
-        if (snprintf(tmp, sizeof(tmp), "%s/temp-%d.rdb", st->dir,
-                     (int) sv->pid) < (int) sizeof(tmp))
-        {
-            (void) unlink(tmp);
+        /* A killed child leaves its temp file behind. */
+        if (sv->tmp[0] != '\0') {
+            (void) unlink(sv->tmp);
         }
         if (sv->killing) {
             ob_log_warning(&st->cy->log, "Background saving terminated by "
@@ -270,6 +270,7 @@ store_save_bgsave_done(store_t *st, int ok, size_t cow, void *arg)
         }
     }
     sv->pid = -1;
+    sv->tmp[0] = '\0';
     sv->killing = 0;
 }
 
@@ -299,6 +300,12 @@ store_save_bgsave(store_t *st)
         return rc;
     }
     sv->pid = store_child_pid(st);
+    /* store_rdb_save_file's name: "temp-<pid>.rdb" next to the dump. */
+    if (snprintf(sv->tmp, sizeof(sv->tmp), "%s/temp-%d.rdb", st->dir,
+                 (int) sv->pid) >= (int) sizeof(sv->tmp))
+    {
+        sv->tmp[0] = '\0';
+    }
     ob_log_notice(&st->cy->log, "Background saving started by pid %ld",
                   (long) sv->pid);
     return OB_OK;
@@ -502,14 +509,14 @@ store_save_info(store_t *st, store_text_t *t)
 
     store_text_add(t, "current_cow_peak:0\r\ncurrent_cow_size:0\r\n"
         "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
-        "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
+        "current_save_keys_processed:0\r\ncurrent_save_keys_total:%zu\r\n"
         "rdb_changes_since_last_save:%llu\r\n"
         "rdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%lld\r\n"
         "rdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%ld\r\n"
         "rdb_current_bgsave_time_sec:%ld\r\nrdb_saves:%llu\r\n"
         "rdb_last_cow_size:%zu\r\nrdb_last_load_keys_expired:%zu\r\n"
         "rdb_last_load_keys_loaded:%zu\r\n",
-        (unsigned long long) st->dirty, rdb,
+        store_child_keys_total(st), (unsigned long long) st->dirty, rdb,
         (long long) st->last_save_time,
         sv == NULL || sv->bgsave_ok ? "ok" : "err",
         store_child_last_secs(st, STORE_CHILD_RDB),

@@ -18,6 +18,7 @@ which the file carries; XPENDING's idle times are not compared.
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 import redis
@@ -244,3 +245,28 @@ def test_restart_keeps_streams(store_server, tmp_path):
         c2.xadd("s1", {"a": "b"}, id="1000-0")
     assert c2.xadd("empty", {"a": "b"}) is not None
     c2.close()
+
+
+def test_bgsave_child_writes_streams(store_server, real_redis, tmp_path):
+    """The forked child writes streams the same way SAVE does."""
+    srv = store_server()
+    c = client_of(srv)
+    fill(c)
+    before = snapshot(c)
+    assert c.info("persistence")["rdb_changes_since_last_save"] > 0
+    c.bgsave()
+    deadline = time.time() + 20
+    while True:
+        # done: no child, and the changes counted as saved
+        info = c.info("persistence")
+        if (not info["rdb_bgsave_in_progress"]
+                and info["rdb_changes_since_last_save"] == 0):
+            break
+        assert time.time() < deadline, info
+        time.sleep(0.05)
+    assert info["rdb_last_bgsave_status"] == "ok"
+    rdb = tmp_path / "store-data" / "dump.rdb"
+    check_rdb(rdb)
+    rc, _ = real_redis("loader", rdb)
+    assert snapshot(rc) == before
+    c.close()

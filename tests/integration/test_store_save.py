@@ -189,7 +189,15 @@ def test_info_persistence_fields(store_server):
     r.set("a", 1)
     r.set("b", 2)
     assert persistence(r)["rdb_changes_since_last_save"] == 2
-    assert cmd(srv, "BGSAVE") == b"+Background saving started\r\n"
+    with RespConn(srv.port) as conn:
+        # Read together: the child is still there for INFO (children are
+        # reaped by the cron).
+        conn.send_raw(b"BGSAVE\r\nINFO persistence\r\n")
+        assert conn.reply() == b"+Background saving started\r\n"
+        text = conn.reply().decode()
+    assert "\r\nrdb_bgsave_in_progress:1\r\n" in text
+    assert "\r\nrdb_current_bgsave_time_sec:0\r\n" in text
+    assert "\r\ncurrent_save_keys_total:2\r\n" in text
     info = wait_bgsave_done(r)
     assert info["rdb_last_bgsave_status"] == "ok"
     assert info["rdb_last_bgsave_time_sec"] >= 0
@@ -541,3 +549,25 @@ def test_missing_data_dir_is_created(store_server, tmp_path):
     r.set("k", "v")
     assert cmd(srv, "SAVE") == b"+OK\r\n"
     assert (nested / "dump.rdb").exists()
+
+
+def test_shutdown_kills_a_running_bgsave_and_saves(store_server, tmp_path):
+    srv = store_server(save="3600 1")
+    r = client(srv)
+    pipe = r.pipeline(transaction=False)
+    for i in range(20000):
+        pipe.set("k%d" % i, "v" * 100)
+    pipe.execute()
+    with RespConn(srv.port, timeout=20) as conn:
+        # Children are reaped by the cron (every 100 ms on both): the one
+        # BGSAVE forked is still there when SHUTDOWN kills it.
+        assert conn.cmd("BGSAVE") == b"+Background saving started\r\n"
+        conn.send("SHUTDOWN")
+        with pytest.raises(ConnectionError):
+            conn.reply()
+    assert srv.proc.wait(timeout=20) == 0
+    names = os.listdir(data_dir(tmp_path))
+    assert "dump.rdb" in names
+    assert not [n for n in names if n.startswith("temp-")], names
+    r = client(store_server())
+    assert r.dbsize() == 20000
