@@ -1075,6 +1075,9 @@ sx_read_generic(store_client_t *c, int xreadgroup)
                     }
                 }
             }
+            if (rd[i].g != NULL) {
+                c->st->dirty++;         /* Redis counts a group read */
+            }
             if (rd[i].history) {
                 start = rd[i].gt;
                 (void) store_sid_incr(&start);
@@ -1084,7 +1087,6 @@ sx_read_generic(store_client_t *c, int xreadgroup)
                     store_reply_array(&c->r, 0);
                 }
             } else if (rd[i].g != NULL) {
-                c->st->dirty++;         /* Redis counts a group read */
                 sx_reply_group_new(c, rd[i].s, rd[i].g, sc, &rd[i].gt,
                                    (size_t) count, noack,
                                    &c->argv[streams_arg + i], group);

@@ -253,6 +253,44 @@ store_str_parse_opts(store_client_t *c, size_t from, int getex,
 
 
 /*
+ * SET ... GET and GETSET, when no expiry rewrote them: written without
+ * what only served the reply, as Redis 7.0 does: GETSET key value becomes
+ * SET key value, and SET drops its GET arguments (every one: it may be
+ * repeated), the rest as received.
+ */
+static void
+store_str_propagate_without_get(store_client_t *c)
+{
+    ob_str_t  stack[16] = { { 0, NULL } }, *argv = stack;
+    size_t    j, n = 0;
+
+    if (strcmp(c->cmd->base.name, "getset") == 0) {
+        ob_str_t  set[3] = { { 3, (const uint8_t *) "SET" }, c->argv[1],
+                             c->argv[2] };
+
+        store_propagate_cmd(c, set, 3);
+        return;
+    }
+    if (c->argc > 16) {
+        argv = malloc(c->argc * sizeof(*argv));
+        if (argv == NULL) {
+            return;                     /* then it goes as received */
+        }
+    }
+    for (j = 0; j < c->argc; j++) {
+        if (j >= 3 && store_arg_is(&c->argv[j], "get")) {
+            continue;
+        }
+        argv[n++] = c->argv[j];
+    }
+    store_propagate_cmd(c, argv, n);
+    if (argv != stack) {
+        free(argv);
+    }
+}
+
+
+/*
  * Sets the TTL of a key just written.  When the arena refuses the TTL's
  * entry the key cannot be left without its expiry: it is deleted (as if
  * it had expired at once) and OB_ERR returned.
@@ -353,6 +391,8 @@ store_str_set_generic(store_client_t *c, unsigned flags, const ob_str_t *key,
         /* Redis 7.0 writes SET key value PXAT <ms> for any of EX, PX,
          * EXAT, PXAT (SETEX and PSETEX too), without NX/XX/GET. */
         store_str_propagate(c, "SET", key, val, "PXAT", 1, when);
+    } else if (flags & STR_GET) {
+        store_str_propagate_without_get(c);
     }
 
     if (flags & STR_GET) {
@@ -449,6 +489,8 @@ store_cmd_getdel(store_client_t *c)
     store_reply_obj(c, o);
     (void) store_db_delete(c->db, KEY(&c->argv[1]), store_now_ms(c));
     store_key_changed(c, &c->argv[1], STORE_NOTIFY_GENERIC, "del");
+    /* written as the deletion it was (Redis 7.0: DEL key) */
+    store_str_propagate(c, "DEL", &c->argv[1], NULL, NULL, 0, 0);
 }
 
 

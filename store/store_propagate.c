@@ -15,7 +15,8 @@
  *     as received, argv[0] in the client's own letter case.
  *
  * When the outermost call ends the batch goes to the sinks; more than one
- * command is wrapped in MULTI ... EXEC, the MULTI in the first command's
+ * command (counting only those a sink takes: store_prop_should) is
+ * wrapped in MULTI ... EXEC, the MULTI in the first command's
  * db and the EXEC in the last one's, so that the sinks' SELECT comes
  * before the MULTI and never after the EXEC (what a real 7.0.15 writes:
  * "SELECT 2, MULTI, set x 1, SELECT 3, set y 1, EXEC").  A single command
@@ -67,6 +68,7 @@
 typedef struct {
     int        dbid;
     unsigned   target;      /* STORE_PROP_AOF | STORE_PROP_REPL */
+    int        counts;      /* for the MULTI/EXEC decision (see flush) */
     size_t     argc;
     ob_str_t  *argv;        /* one malloc with the bytes after the array */
 } store_prop_op_t;
@@ -79,9 +81,6 @@ struct store_prop_s {
     size_t            nops;
     size_t            cap;
 };
-
-
-void store_propagate_fini(store_t *st);
 
 
 static struct store_prop_s *
@@ -135,6 +134,31 @@ store_prop_feed(store_t *st, int dbid, unsigned target, const ob_str_t *argv,
 }
 
 
+/*
+ * Redis's shouldPropagate: alsoPropagate drops a command that no sink
+ * would take (the AOF off, and no backlog nor replica), so it does not
+ * count towards the MULTI/EXEC wrapping either; "set, publish" in an EXEC
+ * is written without MULTI when nobody replicates.  Here only the count
+ * follows that rule (the sinks ignore what they do not take), and only
+ * for a command that goes to the replicas alone (PUBLISH), whose sink's
+ * state this part cannot see: the stream is taken to exist once it has
+ * carried a byte (store_repl_offset > 0), an approximation of "a backlog
+ * exists" that is exact except for a master whose first replica came and
+ * no byte was streamed yet.
+ */
+static int
+store_prop_should(store_t *st, unsigned target)
+{
+    if ((target & STORE_PROP_AOF) && st->appendonly) {
+        return 1;
+    }
+    if (target & STORE_PROP_REPL) {
+        return (target & STORE_PROP_AOF) || store_repl_offset(st) > 0;
+    }
+    return 0;
+}
+
+
 /* Appends a copy of argv to the batch.  A failed allocation loses that
  * command (logged): the AOF and the replicas then miss one write, which
  * is what Redis's own out-of-memory abort would avoid by dying. */
@@ -179,6 +203,7 @@ store_prop_add(store_t *st, struct store_prop_s *p, int dbid, unsigned target,
     op->argc = argc;
     op->dbid = dbid;
     op->target = target;
+    op->counts = store_prop_should(st, target);
     p->nops++;
     return;
 
@@ -194,18 +219,19 @@ store_prop_flush(store_t *st, struct store_prop_s *p)
 {
     static const ob_str_t  multi = { 5, (const uint8_t *) "MULTI" };
     static const ob_str_t  exec = { 4, (const uint8_t *) "EXEC" };
-    size_t                 i;
+    size_t                 i, n;
     unsigned               wrap;
 
     if (p->nops == 0) {
         return;
     }
-    /* MULTI and EXEC go wherever any of the commands goes. */
-    wrap = 0;
-    if (p->nops > 1) {
-        for (i = 0; i < p->nops; i++) {
-            wrap |= p->ops[i].target;
-        }
+    /* MULTI and EXEC go to every sink, as Redis's (an EXEC of two
+     * PUBLISHes leaves an empty MULTI/EXEC in the AOF). */
+    for (i = 0, n = 0; i < p->nops; i++) {
+        n += (size_t) p->ops[i].counts;
+    }
+    wrap = n > 1 ? store_prop_targets(st, NULL) : 0;
+    if (wrap) {
         store_prop_feed(st, p->ops[0].dbid, wrap, &multi, 1);
     }
     for (i = 0; i < p->nops; i++) {
@@ -253,6 +279,7 @@ store_propagate_end(store_client_t *c, uint64_t dirty_before)
     store_t              *st = c->st;
     struct store_prop_s  *p = st->prop;
     unsigned              f;
+    size_t                i;
 
     if (p == NULL || p->depth == 0) {
         return;
@@ -263,7 +290,7 @@ store_propagate_end(store_client_t *c, uint64_t dirty_before)
          * what it found expired) goes back into the file. */
         p->depth--;
         if (p->depth == 0) {
-            for (size_t i = 0; i < p->nops; i++) {
+            for (i = 0; i < p->nops; i++) {
                 free(p->ops[i].argv);
             }
             p->nops = 0;

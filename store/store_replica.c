@@ -68,11 +68,35 @@ store_replica_init(store_t *st, ob_err_t *err)
 
 
 /*
+ * Clients blocked on keys were waiting on a master's data; they are
+ * answered and disconnected, as Redis's disconnectAllBlockedClients
+ * (the close waits for the reply to be written).
+ */
+static void
+store_replica_unblock_all(store_t *st)
+{
+    size_t i;
+
+    for (i = 0; i < st->nclients; i++) {
+        store_client_t *c = st->clients[i];
+
+        if (!(c->flags & STORE_CLIENT_BLOCKED) || c->conn == NULL) {
+            continue;
+        }
+        store_add_err(c, "UNBLOCKED force unblock from blocking operation, "
+                      "instance state changed (master -> replica?)");
+        store_unblock(c);
+        ob_conn_close(c->conn, 1);
+    }
+}
+
+
+/*
  * Becomes a replica of host:port (Redis's replicationSetMaster).  The
  * history to continue is the one we hold: a previous master's, or, for a
  * master that is demoted, its own (Redis's replicationCacheMasterUsing-
  * Myself), so that a former master can continue from its promoted
- * replica.  with_own_history is 0 at start-up, where Redis asks
+ * replica.  with_own_history is 0 after a fresh start, where Redis asks
  * "PSYNC ? -1".
  */
 static int
@@ -102,6 +126,7 @@ store_replica_set_master(store_replica_t *rs, const char *host, int port,
         }
     }
     store_replica_drop_link(rs, NULL);
+    store_replica_unblock_all(st);
     if (rs->state == STORE_REPL_NONE) {
         if (with_own_history) {
             const char *id = store_repl_id(st);
@@ -178,8 +203,13 @@ store_replica_start(store_t *st, ob_err_t *err)
         return ob_err_set(err, "store.replicaof: expected \"host port\", "
                           "got \"%.200s\"", st->replicaof);
     }
+    /* Redis asks "PSYNC ? -1" after a fresh start, but continues the
+     * history an RDB loaded at start-up brought (its repl-id and
+     * repl-offset), so that a restarted replica syncs partially. */
     store_client_refresh_time(st);
-    if (store_replica_set_master(rs, host, port, 0) != OB_OK) {
+    if (store_replica_set_master(rs, host, port,
+                                 store_repl_offset(st) > 0) != OB_OK)
+    {
         return ob_err_set(err, "store: out of memory");
     }
     return OB_OK;
@@ -504,13 +534,13 @@ store_replica_info(store_t *st, store_text_t *t)
                    rs->state == STORE_REPL_TRANSFER,
                    read_off, off);
     if (rs->state == STORE_REPL_TRANSFER) {
-        long long size = rs->use_eof ? 0 : rs->transfer_size;
+        /* Redis's figures as they are: the size is -1 before the
+         * "$" line and 0 for an EOF-marked payload (so "left" goes
+         * negative). */
+        long long size = rs->transfer_size;
         double    perc = 0;
 
-        if (size < 0) {
-            size = 0;
-        }
-        if (size > 0) {
+        if (size != 0) {
             perc = (double) rs->transfer_read / (double) size * 100;
         }
         store_text_add(t, "master_sync_total_bytes:%lld\r\n"

@@ -471,11 +471,15 @@ def small_disk(tmp_path):
     try:
         yield data
     finally:
-        for _ in range(50):
+        # The servers are stopped by now (tests list this fixture before
+        # store_server, so it is torn down after); a lazy unmount if not.
+        for _ in range(20):
             if subprocess.run(["umount", str(data)],
                               capture_output=True).returncode == 0:
                 break
             time.sleep(0.1)
+        else:
+            subprocess.run(["umount", "-l", str(data)], capture_output=True)
 
 
 def fill_disk(data):
@@ -490,7 +494,7 @@ def fill_disk(data):
     return filler
 
 
-def test_disk_full_misconf_then_recovers(store_server, small_disk):
+def test_disk_full_misconf_then_recovers(small_disk, store_server):
     # everysec: Redis refuses writes with MISCONF (under always it exits)
     srv = store_server(appendonly="yes", appendfsync="everysec")
     r = client(srv)
@@ -522,7 +526,7 @@ def test_disk_full_misconf_then_recovers(store_server, small_disk):
 
 
 @pytest.mark.onebox_only
-def test_disk_full_always_closes_unsynced_clients(store_server, small_disk):
+def test_disk_full_always_closes_unsynced_clients(small_disk, store_server):
     # Under always, Redis exits on a failed write; onebox refuses instead:
     # the clients whose writes were not written lose their connection
     # rather than get a reply, and later writes get MISCONF.
@@ -563,7 +567,7 @@ def test_file_size_limit_efbig(store_server, tmp_path):
     incr = aof_dir(tmp_path) / "appendonly.aof.1.incr.aof"
     limit = incr.stat().st_size + 10000
     subprocess.run(["prlimit", "--pid", str(srv.pid),
-                    "--fsize=%d" % limit], check=True)
+                    "--fsize=%d:unlimited" % limit], check=True)
     refused = None
     for i in range(100):
         try:
@@ -579,7 +583,7 @@ def test_file_size_limit_efbig(store_server, tmp_path):
                        "large", "MISCONF Errors writing to the AOF file: No "
                        "space left on device"), refused
     assert incr.stat().st_size <= limit
-    subprocess.run(["prlimit", "--pid", str(srv.pid), "--fsize=unlimited"],
+    subprocess.run(["prlimit", "--pid", str(srv.pid), "--fsize=unlimited:unlimited"],
                    check=True)
     assert wait_for(lambda: r.info("persistence")["aof_last_write_status"]
                     == "ok", timeout=5)

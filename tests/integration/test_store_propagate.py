@@ -9,6 +9,8 @@ commands on a server with appendonly yes / appendfsync always and parses
 the incr file of its appendonlydir."""
 import glob
 import os
+import re
+import socket
 import threading
 import time
 
@@ -598,6 +600,11 @@ def test_writes_that_change_nothing_are_not_written(aof):
         ("lrem", "l", "0", "zz"), ("ltrim", "l", "0", "-1"),
         ("hdel", "h", "f"), ("srem", "s", "m"), ("zrem", "z", "x"),
         ("getdel", "nokey"), ("lmove", "nol", "x", "left", "left"),
+        ("smove", "nos", "t", "x"), ("hset", "h2", "a", "1"),
+        ("hsetnx", "h2", "a", "2"), ("pexpire", "nokey", "-5"),
+        ("set", "p", "1"), ("persist", "p"), ("lpop", "l", "0"),
+        ("spop", "nos"), ("srem", "nos", "x"), ("zpopmin", "noz"),
+        ("xtrim", "nost", "maxlen", "0"), ("incrby", "i", "0"),
         ("del", "l"),
     ]
     for c in cmds:
@@ -609,4 +616,268 @@ def test_writes_that_change_nothing_are_not_written(aof):
         s("SELECT 0"), s("swapdb 0 0"), s("set d 1"), s("sort nol store d"),
         s("rpush l 1"), s("sort l store d"), s("zadd z 1 a"),
         s("zunionstore d 1 noz"), ["append", "nokey2", ""], s("lpush l 2"),
-        s("del l")]
+        s("hset h2 a 1"), s("set p 1"), s("incrby i 0"), s("del l")]
+
+
+# ---- the replicas' stream -------------------------------------------------------
+
+
+class StreamReader:
+    """A hand-made replica: PSYNC ? -1, skips the RDB, then reads the
+    command stream."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+        for cmd in (("PING",), ("REPLCONF", "listening-port", "7777"),
+                    ("REPLCONF", "capa", "psync2")):
+            self.send(*cmd)
+            assert self.line().startswith(b"+")
+        self.send("PSYNC", "?", "-1")
+        assert self.line().startswith(b"+FULLRESYNC")
+        head = self.line()
+        while head == b"\n":
+            head = self.line()
+        assert re.fullmatch(rb"\$\d+\r\n", head), head
+        self.read(int(head[1:-2]))
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a.encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        assert data, "the master closed the link"
+        self.buf += data
+
+    def line(self):
+        while b"\n" not in self.buf:
+            self._fill()
+        i = self.buf.index(b"\n")
+        out, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+        return out
+
+    def read(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def commands_until(self, last):
+        """The commands of the stream (PINGs left out) up to `last`."""
+        out = []
+        while not out or out[-1] != last:
+            head = self.line()
+            assert head.startswith(b"*"), head
+            argv = []
+            for _ in range(int(head[1:-2])):
+                n = int(self.line()[1:-2])
+                argv.append(self.read(n + 2)[:-2].decode("latin1"))
+            if argv[0].lower() != "ping":
+                out.append(argv)
+        return out
+
+
+def test_replicas_get_the_same_stream_plus_publish(aof):
+    rd = StreamReader(aof.server.port)
+    try:
+        aof.execute_command("set", "a", "1", "ex", "100")
+        aof.execute_command("publish", "ch", "hello")
+        p = aof.pipeline(transaction=True)
+        p.execute_command("set", "m", "1")
+        p.execute_command("incr", "m")
+        p.execute()
+        aof.execute_command("select", "3")
+        aof.execute_command("sadd", "s", "x")
+        aof.execute_command("spop", "s")
+        aof.execute_command("select", "0")
+        aof.execute_command("expire", "a", "-1")
+        # with a replica, PUBLISH counts for the MULTI/EXEC wrapping (the
+        # AOF gets the MULTI and EXEC, even around nothing)
+        p = aof.pipeline(transaction=True)
+        p.execute_command("set", "b", "1")
+        p.execute_command("publish", "ch", "x")
+        p.execute()
+        p = aof.pipeline(transaction=True)
+        p.execute_command("publish", "ch", "x")
+        p.execute_command("publish", "ch", "y")
+        p.execute()
+        aof.execute_command("set", "end", "1")
+        stream = rd.commands_until(s("set end 1"))
+    finally:
+        rd.close()
+    expected = [
+        ["SET", "a", "1", "PXAT", Ms(100000)],
+        s("publish ch hello"),
+        s("MULTI"), s("set m 1"), s("incr m"), s("EXEC"),
+        s("SELECT 3"), s("sadd s x"), s("SREM s x"), s("SELECT 0"),
+        s("DEL a"),
+        s("MULTI"), s("set b 1"), s("publish ch x"), s("EXEC"),
+        s("MULTI"), s("publish ch x"), s("publish ch y"), s("EXEC"),
+        s("set end 1")]
+    assert [c for c in stream if c != s("SELECT 0")] == [
+        c for c in expected if c != s("SELECT 0")]
+    assert [c for c in written(aof) if c[0] != "SELECT"] == [
+        c for c in expected if c[0] not in ("SELECT", "publish")]
+
+
+def test_a_replica_writes_its_masters_stream_to_its_aof(store_server, servers,
+                                                        target, tmp_path):
+    from obtest import free_port, store_argv
+    master = store_server()
+    m = redis.Redis(host="127.0.0.1", port=master.port, socket_timeout=10)
+    port = free_port()
+    data = tmp_path / "replica-data"
+    data.mkdir()
+    servers(store_argv(target, port, data,
+                       {"appendonly": "yes", "appendfsync": "always",
+                        "replicaof": "127.0.0.1 %d" % master.port}), (port,))
+    rep = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+    rep.aof_dir = data / "appendonlydir"
+    deadline = time.time() + 20
+    while rep.info("replication").get("master_link_status") != "up":
+        assert time.time() < deadline, "the replica never linked"
+        time.sleep(0.05)
+    # the sync restarts the AOF with a rewrite: the writes must come after
+    # it, or they land in the new base instead of the incr file
+    while True:
+        p = rep.info("persistence")
+        if (p.get("aof_rewrite_in_progress") == 0
+                and p.get("aof_rewrite_scheduled") == 0
+                and len(glob.glob(str(rep.aof_dir / "*.incr.aof"))) == 1):
+            break
+        assert time.time() < deadline, "the replica's AOF never settled"
+        time.sleep(0.05)
+    m.execute_command("set", "a", "1", "ex", "100")
+    m.execute_command("rpush", "l", "x", "y")
+    m.execute_command("lmpop", "1", "l", "left", "count", "5")
+    m.execute_command("set", "end", "1")
+    while rep.get("end") is None:
+        assert time.time() < deadline, "the replica never got the writes"
+        time.sleep(0.05)
+    got = [c for c in written(rep) if c[0] != "SELECT"]
+    # what the master wrote, from the point the replica started
+    assert got[-4:] == [["SET", "a", "1", "PXAT", Ms(100000)],
+                        s("rpush l x y"), s("LPOP l 2"), s("set end 1")]
+    rep.close()
+    m.close()
+
+
+def test_set_in_the_past_and_active_expiry(aof):
+    aof.execute_command("set", "k", "v", "exat", "1")
+    aof.execute_command("get", "k")              # found expired: DEL
+    aof.execute_command("set", "gone", "v", "px", "30")
+    for c in (("setex", "k3", "0", "v"), ("getex", "gone", "px", "0")):
+        with pytest.raises(redis.ResponseError):
+            aof.execute_command(*c)
+    deadline = time.time() + 10
+    while aof.exists("gone") and time.time() < deadline:
+        time.sleep(0.05)
+    # the active cycle's deletion (or the EXISTS that found it) is a DEL
+    assert written(aof) == [s("SELECT 0"), s("SET k v PXAT 1000"),
+                            s("DEL k"), ["SET", "gone", "v", "PXAT", Ms(30)],
+                            s("DEL gone")]
+
+
+def test_get_options_are_not_written(aof):
+    aof.execute_command("set", "d", "v")
+    aof.execute_command("getdel", "d")
+    aof.execute_command("getdel", "d")                         # nothing
+    aof.execute_command("getset", "k", "v")
+    aof.execute_command("GETSET", "k", "v2")
+    aof.execute_command("set", "k", "v3", "get")
+    aof.execute_command("set", "k", "v", "GET", "keepttl", "get")
+    aof.execute_command("set", "e", "v", "pxat", "1900000000000", "get",
+                        "xx")                                  # nothing
+    aof.execute_command("setnx", "n", "1")
+    aof.execute_command("msetnx", "a", "1", "b", "2")
+    aof.execute_command("hsetnx", "h", "f", "v")
+    aof.execute_command("zadd", "z", "incr", "1", "m")
+    aof.execute_command("zincrby", "z", "1.5", "m")
+    aof.execute_command("incrbyfloat", "f", "0.1")
+    aof.execute_command("incrbyfloat", "f", "0.2")
+    aof.execute_command("hincrbyfloat", "h", "g", "5.0e3")
+    assert written(aof) == [
+        s("SELECT 0"), s("set d v"), s("DEL d"),
+        s("SET k v"), s("SET k v2"), s("set k v3"),
+        s("set k v keepttl"), s("setnx n 1"), s("msetnx a 1 b 2"),
+        s("hsetnx h f v"), s("zadd z incr 1 m"), s("zincrby z 1.5 m"),
+        s("SET f 0.1 KEEPTTL"), s("SET f 0.3 KEEPTTL"), s("HSET h g 5000")]
+
+
+def test_blocked_xreadgroup_and_publish_in_exec(aof):
+    aof.execute_command("xgroup", "create", "st", "g", "$", "mkstream")
+    blocked(aof, ("xreadgroup", "group", "g", "c1", "block", "0", "streams",
+                  "st", ">"), ("xadd", "st", "5-1", "f", "v"))
+    p = aof.pipeline(transaction=True)
+    p.execute_command("set", "a", "1")
+    p.execute_command("publish", "ch", "x")
+    p.execute()
+    p = aof.pipeline(transaction=True)
+    p.execute_command("publish", "ch", "x")
+    p.execute()
+    aof.execute_command("set", "end", "1")
+    assert written(aof) == [
+        s("SELECT 0"), s("xgroup create st g $ mkstream"),
+        s("xadd st 5-1 f v"),
+        ["XCLAIM", "st", "g", "c1", "0", "5-1", "TIME", Ms(), "RETRYCOUNT",
+         "1", "FORCE", "JUSTID", "LASTID", "5-1"],
+        # no replica: PUBLISH is propagated nowhere, so it does not make
+        # a MULTI/EXEC (Redis's shouldPropagate)
+        s("set a 1"), s("set end 1")]
+
+
+def test_xclaim_options_are_written_as_their_effect(aof):
+    for i in (1, 2, 3):
+        aof.execute_command("xadd", "st", "%d-1" % i, "f", "v")
+    aof.execute_command("xgroup", "create", "st", "g", "0")
+    aof.execute_command("xreadgroup", "group", "g", "c1", "count", "1",
+                        "streams", "st", ">")
+    n = mark(aof)
+    conn = RespConn(aof.server.port)      # redis-py misreads JUSTID's reply
+    conn.cmd("xclaim", "st", "g", "c2", "0", "1-1", "time", "1700000000000",
+             "retrycount", "7", "justid")
+    conn.cmd("xclaim", "st", "g", "c3", "0", "3-1", "force")
+    conn.cmd("xclaim", "st", "g", "c4", "0", "2-1", "force", "justid",
+             "idle", "5000")
+    conn.cmd("xclaim", "st", "g", "c5", "0", "1", "3-1")     # 1 is 1-0
+    conn.close()
+    assert since(aof, n) == [
+        ["XCLAIM", "st", "g", "c2", "0", "1-1", "TIME", "1700000000000",
+         "RETRYCOUNT", "7", "FORCE", "JUSTID", "LASTID", "1-1"],
+        ["XCLAIM", "st", "g", "c3", "0", "3-1", "TIME", Ms(), "RETRYCOUNT",
+         "2", "FORCE", "JUSTID", "LASTID", "1-1"],
+        ["XCLAIM", "st", "g", "c4", "0", "2-1", "TIME", Ms(-5000),
+         "RETRYCOUNT", "1", "FORCE", "JUSTID", "LASTID", "1-1"],
+        ["XCLAIM", "st", "g", "c5", "0", "3-1", "TIME", Ms(), "RETRYCOUNT",
+         "3", "FORCE", "JUSTID", "LASTID", "1-1"]]
+
+
+def test_evicted_keys_are_written_as_dels(store_server, tmp_path):
+    srv = store_server(appendonly="yes", appendfsync="always",
+                       maxmemory="4mb", maxmemory_policy="allkeys-random")
+    r = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    r.aof_dir = tmp_path / "store-data" / "appendonlydir"
+    val = "x" * 1000
+    names = ["k%d" % i for i in range(12000)]          # ~12 MB of writes
+    p = r.pipeline(transaction=False)
+    for k in names:
+        p.execute_command("set", k, val)
+    p.execute()
+    gone = {k for k, v in zip(names, r.mget(names)) if v is None}
+    assert gone, "nothing was evicted"
+    got = written(r)
+    sets = [c for c in got if c[0] == "set"]
+    dels = [c for c in got if c[0] == "DEL"]
+    assert len(sets) == len(names)
+    assert all(len(c) == 2 for c in dels)
+    # every key that went is a DEL, after its SET; none that stayed is
+    assert {c[1] for c in dels} == gone
+    assert len(dels) == len(gone)
+    r.close()

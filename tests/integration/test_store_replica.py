@@ -91,6 +91,11 @@ def fill(m):
     m.zadd("zset", {"a": 1, "b": 2.5, "c": -3})
     m.zadd("bigzset", {"m%d" % i: i / 3 for i in range(300)})
     m.expire("list", 3000)
+    for i in range(50):
+        m.xadd("stream", {"f": i, "g": "v" * (i % 7)}, id="%d-%d" % (i + 1, i))
+    m.xgroup_create("stream", "grp", id="0")
+    m.xreadgroup("grp", "alice", {"stream": ">"}, count=5)
+    m.xdel("stream", "3-2")
     m.execute_command("SELECT", 3)
     pipe = m.pipeline(transaction=False)
     pipe.execute_command("SELECT", 3)
@@ -117,6 +122,12 @@ def dump_all(c):
                 v = sorted(c.smembers(k))
             elif t == b"zset":
                 v = c.zrange(k, 0, -1, withscores=True)
+            elif t == b"stream":
+                groups = c.xinfo_groups(k)
+                v = (c.xrange(k), c.xinfo_stream(k)["last-generated-id"],
+                     [(g["name"], g["last-delivered-id"], g["pending"])
+                      for g in groups],
+                     [c.xpending(k, g["name"]) for g in groups])
             else:
                 v = None
             ttl = c.pttl(k)
@@ -220,6 +231,15 @@ def test_full_sync_every_type(master, store_server, diskless):
     info = info_repl(s)
     assert info["role"] == "slave"
     assert info["master_sync_in_progress"] == 0
+    with RespConn(s.connection_pool.connection_kwargs["port"]) as c:
+        text = c.cmd("INFO", "replication").decode()
+    names = [ln.split(":", 1)[0] for ln in text.split("\r\n") if ":" in ln]
+    assert names[:names.index("connected_slaves")] == [
+        "role", "master_host", "master_port", "master_link_status",
+        "master_last_io_seconds_ago", "master_sync_in_progress",
+        "slave_read_repl_offset", "slave_repl_offset", "slave_priority",
+        "slave_read_only", "replica_announced"]
+    assert 0 <= info["master_last_io_seconds_ago"] <= 2
     assert info["slave_read_only"] == 1
     wait_for(lambda: info_repl(s)["slave_repl_offset"]
              == info_repl(m)["master_repl_offset"], what="offsets equal")
@@ -239,6 +259,11 @@ def test_stream_applies_writes(master, store_server):
     m.zadd("z", {"m": 3})
     m.delete("before")
     m.expire("a", 100)
+    m.xadd("st", {"a": "1"})
+    m.xadd("st", {"b": "2"}, maxlen=10)
+    m.xgroup_create("st", "g", id="0")
+    m.xreadgroup("g", "c1", {"st": ">"}, count=1)
+    m.spop("s") and m.sadd("s", "m")
     with m.pipeline(transaction=True) as p:
         p.set("tx1", "1")
         p.set("tx2", "2")
@@ -375,6 +400,38 @@ def test_partial_resync_after_link_drop(master, store_server, how):
     s.close()
 
 
+def test_masterauth(master, store_server):
+    proc, m = master(requirepass="secret")
+    m.execute_command("AUTH", "secret")
+    m.set("k", "v")
+    bad = replica_of(store_server, proc.port, masterauth="wrong")
+    time.sleep(1.5)
+    assert not link_up(bad)
+    assert bad.get("k") is None
+    # CONFIG SET masterauth: the next attempt authenticates.
+    bad.config_set("masterauth", "secret")
+    wait_for(lambda: link_up(bad) and bad.get("k") == b"v", what="synced")
+    bad.close()
+
+
+def test_master_comes_later(master, store_server, servers, tmp_path):
+    """A replica started before its master connects once it is there."""
+    port = free_port()
+    s = replica_of(store_server, port)
+    time.sleep(1.2)
+    assert info_repl(s)["master_link_status"] == "down"
+    d = tmp_path / "late-master"
+    d.mkdir()
+    servers(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+             "--dir", str(d), "--daemonize", "no", "--logfile", "",
+             "--save", "", "--repl-diskless-sync-delay", "0"], (port,))
+    m = client(port)
+    m.set("late", "1")
+    wait_for(lambda: link_up(s) and s.get("late") == b"1", what="synced")
+    m.close()
+    s.close()
+
+
 def test_replica_switches_master(master, store_server):
     p1, m1 = master()
     p2, m2 = master()
@@ -458,6 +515,78 @@ class FakeLink:
 
     def close(self):
         self.sock.close()
+
+
+def test_fake_master_eof_mark_in_pieces(store_server):
+    """A diskless payload ($EOF:<mark>) that arrives a few bytes at a
+    time, the mark split across reads, the stream right behind it."""
+    fm = FakeMaster()
+    try:
+        srv = store_server(replicaof="127.0.0.1 %d" % fm.port)
+        link = fm.accept()
+        assert link.command() == [b"PING"]
+        link.send(b"+PONG\r\n")
+        assert link.command()[:2] == [b"REPLCONF", b"listening-port"]
+        assert link.command()[:2] == [b"REPLCONF", b"capa"]
+        link.send(b"+OK\r\n+OK\r\n")
+        assert link.command() == [b"PSYNC", b"?", b"-1"]
+        mark = b"0123456789abcdefghij0123456789ABCDEFGHIJ"
+        payload = (b"+FULLRESYNC " + b"b" * 40 + b" 100\r\n\n"
+                   + b"$EOF:" + mark + b"\r\n" + rdb_hello() + mark)
+        for i in range(0, len(payload), 7):
+            link.send(payload[i:i + 7])
+            time.sleep(0.005)
+        # A diskless master streams once the replica has ACKed the load.
+        assert link.command() == [b"REPLCONF", b"ACK", b"100"]
+        link.send(encode("SET", "x", "1"))
+        s = client(srv.port)
+        wait_for(lambda: s.get("x") == b"1", what="x")
+        assert s.get("hello") == b"world"
+        info = info_repl(s)
+        assert info["master_link_status"] == "up"
+        assert info["slave_repl_offset"] == 100 + len(encode("SET", "x", "1"))
+        s.close()
+        link.close()
+    finally:
+        fm.close()
+
+
+def test_fake_master_errors_then_retry(store_server):
+    """-LOADING to PSYNC and a master that closes mid-RDB: the replica
+    retries (about once a second) until a sync succeeds."""
+    fm = FakeMaster()
+    try:
+        srv = store_server(replicaof="127.0.0.1 %d" % fm.port)
+
+        def handshake(link):
+            assert link.command() == [b"PING"]
+            link.send(b"+PONG\r\n")
+            link.command()
+            link.command()
+            link.send(b"+OK\r\n+OK\r\n")
+            return link.command()
+
+        link = fm.accept()
+        assert handshake(link)[0] == b"PSYNC"
+        link.send(b"-LOADING Redis is loading the dataset in memory\r\n")
+        link = fm.accept()
+        assert handshake(link) == [b"PSYNC", b"?", b"-1"]
+        rdb = rdb_hello()
+        link.send(b"+FULLRESYNC " + b"c" * 40 + b" 5\r\n$%d\r\n" % len(rdb)
+                  + rdb[:20])
+        time.sleep(0.2)
+        link.close()
+        link = fm.accept()
+        assert handshake(link) == [b"PSYNC", b"?", b"-1"]
+        link.send(b"+FULLRESYNC " + b"c" * 40 + b" 5\r\n$%d\r\n" % len(rdb)
+                  + rdb)
+        s = client(srv.port)
+        wait_for(lambda: s.get("hello") == b"world", what="hello")
+        assert info_repl(s)["slave_repl_offset"] == 5
+        s.close()
+        link.close()
+    finally:
+        fm.close()
 
 
 def test_fake_master_handshake_and_acks(store_server):
@@ -550,3 +679,92 @@ def test_client_pause_holds_the_stream(master, store_server):
     wait_for(lambda: info_repl(s)["slave_repl_offset"]
              == info_repl(m)["master_repl_offset"], what="offsets equal")
     s.close()
+
+
+# ---------------------------------------------------------------- store to store
+
+def test_same_server_as_master_and_chain(store_server, target):
+    """The server under test on both ends (onebox as a replica of onebox),
+    and a chained replica that gets the stream through the middle one."""
+    # redis-server waits 5 s for more replicas before a diskless sync
+    fast = {"repl_diskless_sync_delay": 0} if target == "real" else {}
+    msrv = store_server(**fast)
+    m = client(msrv.port)
+    fill(m)
+    s1 = replica_of(store_server, msrv.port, **fast)
+    wait_for(lambda: link_up(s1), what="s1 up")
+    s2 = replica_of(store_server, s1.server.port)
+    wait_for(lambda: link_up(s2), what="s2 up")
+    m.set("through", "the chain")
+    m.incr("counter")
+    wait_equal(m, s1)
+    wait_equal(m, s2)
+    assert m.execute_command("WAIT", 1, 5000) == 1
+    ok = m.info("stats")["sync_partial_ok"]
+    # s1 drops its link (MASTER timeout) and continues with PSYNC.
+    s1.config_set("repl-timeout", 1)
+    os.kill(msrv.pid, signal.SIGSTOP)
+    try:
+        wait_for(lambda: not link_up(s1), what="MASTER timeout")
+    finally:
+        os.kill(msrv.pid, signal.SIGCONT)
+    s1.config_set("repl-timeout", 60)
+    m.set("after", "timeout")
+    wait_for(lambda: m.info("stats")["sync_partial_ok"] == ok + 1,
+             what="partial resync")
+    wait_equal(m, s2)
+    wait_for(lambda: info_repl(s2)["slave_repl_offset"]
+             == info_repl(m)["master_repl_offset"], what="s2 offsets")
+    # Promote s1: s2 continues from it under the new id.
+    s1.execute_command("REPLICAOF", "NO", "ONE")
+    s1.set("promoted", "1")
+    wait_for(lambda: s2.get("promoted") == b"1", what="s2 follows s1")
+    for c in (m, s1, s2):
+        c.close()
+
+
+def test_failover_swap_continues(store_server, target):
+    """A replica promoted with REPLICAOF NO ONE, and the old master made
+    its replica: the old master offers its own history (PSYNC <its id>
+    <offset+1>) and continues without a full sync."""
+    fast = {"repl_diskless_sync_delay": 0} if target == "real" else {}
+    a_srv = store_server(**fast)
+    a = client(a_srv.port)
+    a.set("k", "1")
+    b = replica_of(store_server, a_srv.port, **fast)
+    wait_for(lambda: link_up(b) and b.get("k") == b"1", what="b synced")
+    a.set("k2", "2")
+    wait_for(lambda: info_repl(b)["slave_repl_offset"]
+             == info_repl(a)["master_repl_offset"], what="b caught up")
+    b.execute_command("REPLICAOF", "NO", "ONE")
+    ok = b.info("stats")["sync_partial_ok"]
+    full = b.info("stats")["sync_full"]
+    a.execute_command("REPLICAOF", "127.0.0.1", b.server.port)
+    b.set("from-b", "3")
+    wait_for(lambda: link_up(a) and a.get("from-b") == b"3",
+             what="a follows b")
+    assert b.info("stats")["sync_partial_ok"] == ok + 1
+    assert b.info("stats")["sync_full"] == full
+    assert a.get("k2") == b"2"
+    with RespConn(a_srv.port) as c:
+        assert c.cmd("SET", "x", "1") == (
+            b"-READONLY You can't write against a read only replica.\r\n")
+    a.close()
+    b.close()
+
+
+def test_becoming_a_replica_unblocks_blocked_clients(store_server):
+    srv = store_server()
+    blocked = RespConn(srv.port)
+    blocked.send("BLPOP", "q", "0")
+    time.sleep(0.2)
+    with RespConn(srv.port) as c:
+        assert c.cmd("REPLICAOF", "127.0.0.1", str(free_port())) == (
+            b"+OK\r\n")
+        assert blocked.reply() == (
+            b"-UNBLOCKED force unblock from blocking operation, instance "
+            b"state changed (master -> replica?)\r\n")
+        with pytest.raises((ConnectionError, OSError)):
+            blocked.reply()
+        assert c.cmd("REPLICAOF", "NO", "ONE") == b"+OK\r\n"
+    blocked.close()
