@@ -117,6 +117,8 @@ struct store_aof_s {
     int                    last_rewrite_ok;
     uint64_t               rewrites;
     uint64_t               consecutive_fail;
+    int                    limit_delay_min; /* aofRewriteLimited's delay */
+    int64_t                limit_until;     /* unix s, 0: not limited */
     size_t                 last_cow;
     char                  *child_tmp;       /* the child's output path */
     char                  *tmp_incr;        /* WAIT_REWRITE's temp incr */

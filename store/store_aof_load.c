@@ -503,6 +503,7 @@ typedef struct store_aof_reader_s {
     uint64_t   offset;          /* of buf[pos] in the file */
     int        eof;
     int        err_no;
+    char      *unknown;         /* an unknown command's name, malloc'd */
 } store_aof_reader_t;
 
 
@@ -597,7 +598,8 @@ store_aof_line(store_aof_reader_t *r, char *line, size_t max)
 
 /* ---- replay --------------------------------------------------------------- */
 
-enum { AOF_LOAD_OK, AOF_LOAD_TRUNCATED, AOF_LOAD_FORMAT, AOF_LOAD_IOERR };
+enum { AOF_LOAD_OK, AOF_LOAD_TRUNCATED, AOF_LOAD_FORMAT, AOF_LOAD_IOERR,
+       AOF_LOAD_UNKNOWN };
 
 
 /*
@@ -702,6 +704,15 @@ store_aof_replay(store_client_t *c, store_aof_reader_t *r, uint64_t base,
         if (rc != AOF_LOAD_OK) {
             break;
         }
+        /* Redis stops at a command it does not know: the file is not
+         * ours to skip parts of. */
+        if (ob_cmd_find(&c->st->cmds, argv[0].data, argv[0].len) == NULL) {
+            snprintf(line, sizeof(line), "%.*s",
+                     (int) (argv[0].len > 128 ? 128 : argv[0].len), bufs[0]);
+            r->unknown = strdup(line);
+            rc = AOF_LOAD_UNKNOWN;
+            break;
+        }
         if (argv[0].len == 5 && strncasecmp(bufs[0], "multi", 5) == 0) {
             before_multi = start;
         }
@@ -796,6 +807,13 @@ store_aof_load_file(store_t *st, const char *name, int last, ob_err_t *err)
     store_client_fake_free(c);
     free(r.buf);
     close(fd);
+    if (rc == AOF_LOAD_UNKNOWN) {
+        ob_err_set(err, "Unknown command '%s' reading the append only file "
+                   "%s", r.unknown != NULL ? r.unknown : "?", name);
+        free(r.unknown);
+        free(path);
+        return OB_ERR;
+    }
     if (rc == AOF_LOAD_IOERR || (rc != AOF_LOAD_OK && r.err_no != 0)) {
         ob_err_set(err, "Unrecoverable error reading the append only file "
                    "%s: %s", name, strerror(r.err_no));

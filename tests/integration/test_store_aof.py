@@ -293,6 +293,17 @@ def test_bad_format_refuses_to_start(store_server, target, tmp_path):
     assert "Bad file format reading the append only file" in out, out
 
 
+def test_unknown_command_refuses_to_start(store_server, target, tmp_path):
+    srv = store_server(appendonly="yes")
+    client(srv).set("a", "1")
+    srv.terminate(signal.SIGTERM)
+    with open(aof_dir(tmp_path) / "appendonly.aof.1.incr.aof", "ab") as f:
+        f.write(b"*2\r\n$7\r\nNOSUCHX\r\n$1\r\na\r\n")
+    out = start_fails(target, tmp_path, appendonly="yes")
+    assert "Unknown command 'NOSUCHX' reading the append only file " \
+        "appendonly.aof.1.incr.aof" in out, out
+
+
 def test_annotations_are_skipped(store_server, tmp_path):
     srv = store_server(appendonly="yes")
     client(srv).set("a", "1")
@@ -376,6 +387,18 @@ def test_bgrewriteaof_replies(store_server, tmp_path):
     assert sorted(os.listdir(aof_dir(tmp_path))) == [
         "appendonly.aof.3.base.rdb", "appendonly.aof.3.incr.aof",
         "appendonly.aof.manifest"]
+
+
+def test_command_info_bgrewriteaof(store_server):
+    r = client(store_server())
+    (info,) = r.execute_command("COMMAND INFO", "bgrewriteaof")
+    assert info[0] == b"bgrewriteaof" and info[1] == 1
+    assert {b"admin", b"noscript"} <= set(info[2])
+    assert info[3:6] == [0, 0, 0]
+    assert info[6] == [b"@admin", b"@slow", b"@dangerous"]
+    with RespConn(r.server.port) as c:
+        assert c.cmd("BGREWRITEAOF", "x") == (
+            b"-ERR wrong number of arguments for 'bgrewriteaof' command\r\n")
 
 
 def test_bgrewriteaof_with_writes_then_restart(store_server, tmp_path):
