@@ -95,7 +95,8 @@ start() {
                 [ -z "$fsync" ] && dir=$WORK/data
                 "${SERVER_CPU[@]}" bin/onebox --core.http_port 0 \
                     --core.memory_mb "$MEM_MB" --core.data_dir "$dir" \
-                    "${ONEBOX_OFF[@]}" --store.port "$port" "${aof[@]}" \
+                    "${ONEBOX_OFF[@]}" --store.port "$port" --store.save "" \
+                    "${aof[@]}" \
                     >"$WORK/$name.log" 2>&1 & ;;
     esac
     SERVER_PID=$!

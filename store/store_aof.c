@@ -27,11 +27,13 @@
  * waits on the disk.  no never fsyncs.
  *
  * Errors.  A failed or short write is cut back (ftruncate to the last
- * good size) and the buffer kept; aof_last_write_status turns err, new
- * writes get MISCONF (store_aof_write_error), and the connections of the
- * failed pass are closed without their replies: Redis exits under
- * always, we refuse instead.  The cron retries every second; the first
- * write that works clears the error.  Fsync errors alike.
+ * good size) and the buffer kept; aof_last_write_status turns err and new
+ * writes get MISCONF (store_aof_write_error).  Under always, the
+ * connections of the failed pass are closed without their replies (Redis
+ * exits there; we refuse instead); under everysec and no they get them,
+ * as from Redis, their writes waiting in the buffer.  The cron retries
+ * every second; the first write that works clears the error.  Fsync
+ * errors alike.
  *
  * Rewrites (Redis 7.0, no rewrite buffer): the parent opens a new incr at
  * once and lists it in the manifest, so new writes go there; a forked
@@ -58,6 +60,7 @@
 #include "store_hash.h"
 #include "store_list.h"
 #include "store_set.h"
+#include "store_stream.h"
 #include "store_zset.h"
 
 /* The buffer is kept between passes unless a pass made it bigger than
@@ -383,6 +386,39 @@ store_aof_put_argv(struct store_aof_s *aof, const ob_str_t *argv,
 }
 
 
+/*
+ * A blocked client served by another client's write (store_serve_ready)
+ * gets its reply written by store_block.c at once, outside any batch of
+ * its own: its command (LPOP for a BLPOP, LMOVE, ZPOPMIN, XCLAIM ...) is
+ * being fed right now, while it runs with STORE_CLIENT_RETRY.  It waits
+ * on the key that command names (argv[1], or argv[2] for XGROUP SETID):
+ * found among that key's waiters, it is held like any other client, so
+ * its reply too goes out only once the write is in the file.
+ */
+static void
+store_aof_hold_served(store_t *st, int dbid, const ob_str_t *argv,
+                      size_t argc)
+{
+    store_keyref_t  *ref;
+    store_waiter_t  *w;
+    size_t           i;
+
+    for (i = 1; i < argc && i <= 2; i++) {
+        ref = store_keyref_get(&st->blocking, dbid, argv[i].data,
+                               argv[i].len, 0);
+        if (ref == NULL) {
+            continue;
+        }
+        for (w = ref->head; w != NULL; w = w->next) {
+            if (w->c->flags & STORE_CLIENT_RETRY) {
+                store_aof_hold_reply(st, w->c);
+                return;
+            }
+        }
+    }
+}
+
+
 void
 store_aof_feed(store_t *st, int dbid, const ob_str_t *argv, size_t argc)
 {
@@ -408,6 +444,9 @@ store_aof_feed(store_t *st, int dbid, const ob_str_t *argv, size_t argc)
     }
     store_aof_put_argv(aof, argv, argc);
     store_aof_arm(aof);
+    if (st->serving_ready) {
+        store_aof_hold_served(st, dbid, argv, argc);
+    }
 }
 
 
@@ -511,7 +550,11 @@ store_aof_flush(store_t *st, int force)
         aof->write_err = e;
         aof->last_retry_ms = now;
         aof->failed_len = aof->len;
-        store_aof_release(aof, 0);
+        /* Under always a reply promises the write is on disk: those
+         * clients lose their connection instead (Redis exits there).
+         * Under everysec and no, Redis replies and keeps the buffer for
+         * the retry: so do we; new writes get MISCONF meanwhile. */
+        store_aof_release(aof, st->appendfsync != STORE_FSYNC_ALWAYS);
         return;
     }
     if (aof->write_err != 0) {
@@ -622,7 +665,7 @@ store_aof_del_history(store_t *st)
 /*
  * Writes the base of a dataset to fd: an RDB marked aof-base (the
  * preamble), or RESP commands that rebuild it (aof-use-rdb-preamble no).
- * A RESP base that meets a value it cannot spell as commands starts over
+ * A RESP base that meets a value of a type it does not know starts over
  * as an RDB: the loaders (ours, Redis's, redis-check-aof) tell the two
  * apart by the "REDIS" signature, not by the name.
  */
@@ -1510,10 +1553,10 @@ store_aof_fini(store_t *st)
 /*
  * Redis's rewriteAppendOnlyFileRio: per database a SELECT, then per key
  * the commands that rebuild it (SET, RPUSH, SADD, ZADD, HMSET, at most 64
- * elements a command, AOF_REWRITE_ITEMS_PER_CMD) and a PEXPIREAT for a
- * TTL.  Streams have no such spelling here: the caller writes an RDB
- * instead (OB_DECLINED).  It runs in the forked child (or at start-up),
- * on a snapshot nobody changes.
+ * elements a command, AOF_REWRITE_ITEMS_PER_CMD; streams as below) and a
+ * PEXPIREAT for a TTL.  A type it does not know makes the caller write an
+ * RDB instead (OB_DECLINED).  It runs in the forked child (or at
+ * start-up), on a snapshot nobody changes.
  */
 #define STORE_AOF_ITEMS_PER_CMD  64
 
@@ -1624,6 +1667,121 @@ store_aof_hash_visit(void *arg, const uint8_t *f, size_t nf,
 
 
 static void
+store_aof_out_id(store_aof_out_t *o, const store_sid_t *id)
+{
+    char  buf[STORE_SID_MAX];
+
+    store_aof_out_bulk(o, buf, store_sid_format(id, buf));
+}
+
+
+static void
+store_aof_out_ll(store_aof_out_t *o, long long v)
+{
+    char  buf[24];
+
+    store_aof_out_bulk(o, buf, (size_t) snprintf(buf, sizeof(buf), "%lld",
+                                                  v));
+}
+
+
+/*
+ * Redis's rewriteStreamObject: XADD per entry (or XADD MAXLEN 0 0-1 x y
+ * for an empty stream), XSETID with the last ID, ENTRIESADDED and
+ * MAXDELETEDID; per group XGROUP CREATE ... ENTRIESREAD, then per
+ * consumer an XCLAIM ... TIME RETRYCOUNT JUSTID FORCE for each pending
+ * entry, or XGROUP CREATECONSUMER when it has none.
+ */
+static void
+store_aof_out_stream(store_aof_out_t *o, const store_entry_t *e,
+                     const store_stream_t *s)
+{
+    store_stream_iter_t  it;
+    store_sentry_t       se;
+    store_spairs_t       pairs;
+    store_sid_t          lo = { 0, 0 }, hi = { UINT64_MAX, UINT64_MAX };
+    const uint8_t       *f, *v;
+    size_t               nf, nv, i, g, k;
+
+    if (s->length > 0) {
+        store_stream_iter_start(s, &it, &lo, &hi, 0);
+        while (store_stream_iter_next(&it, &se)) {
+            store_aof_out_head(o, '*', 3 + se.nfields * 2);
+            store_aof_out_str(o, "XADD");
+            store_aof_out_bulk(o, e->key, e->nkey);
+            store_aof_out_id(o, &se.id);
+            store_sentry_pairs(&se, &pairs);
+            for (i = 0; i < se.nfields; i++) {
+                store_spairs_next(&pairs, &f, &nf, &v, &nv);
+                store_aof_out_bulk(o, f, nf);
+                store_aof_out_bulk(o, v, nv);
+            }
+        }
+    } else {
+        store_aof_out_cmd(o, "XADD", e, 5, 1);
+        store_aof_out_str(o, "MAXLEN");
+        store_aof_out_str(o, "0");
+        store_aof_out_str(o, "0-1");
+        store_aof_out_str(o, "x");
+        store_aof_out_str(o, "y");
+    }
+    store_aof_out_cmd(o, "XSETID", e, 5, 1);
+    store_aof_out_id(o, &s->last_id);
+    store_aof_out_str(o, "ENTRIESADDED");
+    store_aof_out_ll(o, (long long) s->entries_added);
+    store_aof_out_str(o, "MAXDELETEDID");
+    store_aof_out_id(o, &s->max_deleted);
+
+    for (g = 0; g < s->ngroups; g++) {
+        const store_sgroup_t *grp = s->groups[g];
+
+        store_aof_out_head(o, '*', 7);
+        store_aof_out_str(o, "XGROUP");
+        store_aof_out_str(o, "CREATE");
+        store_aof_out_bulk(o, e->key, e->nkey);
+        store_aof_out_bulk(o, grp->name, grp->nname);
+        store_aof_out_id(o, &grp->last_id);
+        store_aof_out_str(o, "ENTRIESREAD");
+        store_aof_out_ll(o, grp->entries_read);
+        for (k = 0; k < grp->nconsumers; k++) {
+            const store_sconsumer_t *cons = grp->consumers[k];
+            store_smap_iter_t        mi;
+            store_sid_t              id;
+            void                    *val;
+
+            if (store_smap_count(cons->pel) == 0) {
+                store_aof_out_head(o, '*', 5);
+                store_aof_out_str(o, "XGROUP");
+                store_aof_out_str(o, "CREATECONSUMER");
+                store_aof_out_bulk(o, e->key, e->nkey);
+                store_aof_out_bulk(o, grp->name, grp->nname);
+                store_aof_out_bulk(o, cons->name, cons->nname);
+                continue;
+            }
+            store_smap_seek(cons->pel, &lo, &mi);
+            while (store_smap_next(&mi, &id, &val)) {
+                const store_snack_t *nack = val;
+
+                store_aof_out_head(o, '*', 12);
+                store_aof_out_str(o, "XCLAIM");
+                store_aof_out_bulk(o, e->key, e->nkey);
+                store_aof_out_bulk(o, grp->name, grp->nname);
+                store_aof_out_bulk(o, cons->name, cons->nname);
+                store_aof_out_str(o, "0");
+                store_aof_out_id(o, &id);
+                store_aof_out_str(o, "TIME");
+                store_aof_out_ll(o, (long long) nack->delivery_time);
+                store_aof_out_str(o, "RETRYCOUNT");
+                store_aof_out_ll(o, (long long) nack->delivery_count);
+                store_aof_out_str(o, "JUSTID");
+                store_aof_out_str(o, "FORCE");
+            }
+        }
+    }
+}
+
+
+static void
 store_aof_out_key(ob_hash_link_t *l, void *arg)
 {
     store_aof_out_t      *o = arg;
@@ -1720,6 +1878,9 @@ store_aof_out_key(ob_hash_link_t *l, void *arg)
         store_hash_foreach(v, store_aof_hash_visit, &h);
         break;
     }
+    case STORE_OBJ_STREAM:
+        store_aof_out_stream(o, e, v->v.ptr);
+        break;
     default:
         o->declined = 1;
         return;

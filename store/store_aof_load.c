@@ -10,9 +10,10 @@
  * dispatcher makes, so MULTI/EXEC in the file is a real transaction.
  *
  * A file that ends in the middle of a command (the server died during a
- * write) is cut back to its last complete command when it is the last
- * file and aof-load-truncated is yes; a MULTI without its EXEC at the end
- * is cut the same way, at the MULTI.  Anything else that is not RESP
+ * write) is cut back to its last complete command when aof-load-truncated
+ * is yes, and the load goes on if it was the last file (Redis 7.0 cuts
+ * an earlier file too, then refuses to start); a MULTI without its EXEC
+ * at the end is cut the same way, at the MULTI.  Anything else that is not RESP
  * stops start-up: Redis exits there, and so do we (OB_ERR).
  */
 #include "store_aof_int.h"
@@ -723,6 +724,8 @@ store_aof_replay(store_client_t *c, store_aof_reader_t *r, uint64_t base,
                                      && (c->flags & STORE_CLIENT_MULTI)))
     {
         if (c->flags & STORE_CLIENT_MULTI) {
+            ob_log_warning(&c->st->cy->log, "Revert incomplete MULTI/EXEC "
+                           "transaction in AOF file");
             *valid = before_multi;
             rc = AOF_LOAD_TRUNCATED;
         }
@@ -738,7 +741,7 @@ store_aof_replay(store_client_t *c, store_aof_reader_t *r, uint64_t base,
 
 /*
  * Loads one file of the manifest.  `last`: the last file, the only one
- * a short read may be cut from.
+ * whose short read lets the start go on.
  */
 static int
 store_aof_load_file(store_t *st, const char *name, int last, ob_err_t *err)
@@ -828,7 +831,9 @@ store_aof_load_file(store_t *st, const char *name, int last, ob_err_t *err)
         return OB_ERR;
     }
     if (rc == AOF_LOAD_TRUNCATED) {
-        if (st->aof_load_truncated && last) {
+        /* Redis 7.0 cuts any file so, and only then refuses a cut file
+         * that is not the last one. */
+        if (st->aof_load_truncated) {
             ob_log_warning(&st->cy->log, "!!! Warning: short read while "
                            "loading the AOF file %s!!!", name);
             ob_log_warning(&st->cy->log, "!!! Truncating the AOF %s at "
@@ -842,6 +847,12 @@ store_aof_load_file(store_t *st, const char *name, int last, ob_err_t *err)
             }
             ob_log_warning(&st->cy->log, "AOF %s loaded anyway because "
                            "aof-load-truncated is enabled", name);
+            if (!last) {
+                ob_err_set(err, "Fatal error: the truncated file is not "
+                           "the last file");
+                free(path);
+                return OB_ERR;
+            }
         } else {
             ob_err_set(err, "Unexpected end of file reading the append "
                        "only file %s. You can: 1) Make a backup of your "

@@ -147,6 +147,23 @@ def test_files_and_manifest_at_start(store_server, tmp_path):
     assert code == 0 and "All AOF files and manifest are valid" in out, out
 
 
+def test_blocked_pop_served_then_restart(store_server, tmp_path):
+    # The pop a blocked client was served with is in the file (its reply
+    # waited for the write, like the pusher's).
+    srv = store_server(appendonly="yes", appendfsync="always")
+    r = client(srv)
+    with RespConn(srv.port) as waiter:
+        waiter.send("BLPOP", "q", "0")
+        time.sleep(0.2)
+        r.rpush("q", "a", "b")
+        assert waiter.reply() == b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"
+    data = (aof_dir(tmp_path) / "appendonly.aof.1.incr.aof").read_bytes()
+    assert b"*2\r\n$4\r\nLPOP\r\n$1\r\nq\r\n" in data
+    kill9(srv)
+    r2 = client(store_server(appendonly="yes", appendfsync="always"))
+    assert r2.lrange("q", 0, -1) == [b"b"]
+
+
 def test_resp_base_without_preamble(store_server, tmp_path):
     srv = store_server(appendonly="yes", aof_use_rdb_preamble="no")
     r = client(srv)
@@ -247,6 +264,61 @@ def test_replay_resp_base_after_rewrite(store_server, tmp_path):
     assert snapshot(r2) == want
 
 
+def stream_state(r):
+    out = {}
+    for k in (b"st", b"empty"):
+        info = r.xinfo_stream(k)
+        out[k] = {
+            "info": {f: info[f] for f in ("length", "last-generated-id",
+                                          "max-deleted-entry-id",
+                                          "entries-added", "groups")},
+            "range": r.xrange(k),
+            "groups": [{f: g[f] for f in ("name", "consumers", "pending",
+                                          "last-delivered-id",
+                                          "entries-read", "lag")}
+                       for g in r.xinfo_groups(k)],
+        }
+        for g in r.xinfo_groups(k):
+            out[k][g["name"]] = (
+                sorted((c["name"], c["pending"])
+                       for c in r.xinfo_consumers(k, g["name"])),
+                [(p["message_id"], p["consumer"], p["times_delivered"])
+                 for p in r.xpending_range(k, g["name"], "-", "+", 100)])
+    return out
+
+
+def test_resp_base_streams(store_server, tmp_path):
+    srv = store_server(appendonly="yes", aof_use_rdb_preamble="no")
+    r = client(srv)
+    for i in range(10):
+        r.xadd("st", {"f": i, "g": "x" * i}, id="1-%d" % (i + 1))
+    r.xadd("st", {"other": "fields"}, id="2-0")
+    r.xdel("st", "1-3")
+    r.xgroup_create("st", "grp", id="0")
+    r.xreadgroup("grp", "alice", {"st": ">"}, count=3)
+    r.xreadgroup("grp", "bob", {"st": ">"}, count=2)
+    r.xreadgroup("grp", "alice", {"st": "0"})        # delivered twice
+    r.xack("st", "grp", "1-2")
+    r.xgroup_createconsumer("st", "grp", "carol")
+    r.xgroup_create("st", "late", id="$")
+    r.xadd("empty", {"a": "1"}, id="5-5")
+    r.xdel("empty", "5-5")
+    want = stream_state(r)
+    r.bgrewriteaof()
+    wait_rewrite_done(r)
+    base = (aof_dir(tmp_path) / "appendonly.aof.2.base.aof").read_bytes()
+    assert base.startswith(b"*")                    # RESP, not an RDB
+    for cmd in (b"XADD", b"XSETID", b"XGROUP", b"CREATECONSUMER", b"XCLAIM",
+                b"ENTRIESADDED", b"MAXDELETEDID", b"ENTRIESREAD", b"JUSTID"):
+        assert cmd in base, cmd
+    assert b"$4\r\nXADD\r\n$5\r\nempty\r\n$6\r\nMAXLEN\r\n$1\r\n0\r\n" \
+        b"$3\r\n0-1\r\n" in base
+    assert check_aof(tmp_path)[0] == 0
+    srv.terminate(signal.SIGTERM)
+    r2 = client(store_server(appendonly="yes", aof_use_rdb_preamble="no"))
+    assert stream_state(r2) == want
+
+
 def test_truncated_tail(store_server, target, tmp_path):
     srv = store_server(appendonly="yes", appendfsync="always")
     r = client(srv)
@@ -332,6 +404,38 @@ def test_handwritten_manifest_loads(store_server, tmp_path):
     data = (d / "appendonly.aof.1.incr.aof").read_bytes()
     assert data.endswith(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
                          b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$3\r\nnew\r\n")
+
+
+def test_truncated_file_not_last_refuses_to_start(store_server, target,
+                                                  tmp_path):
+    # Only the last file may be cut: a short read in an earlier incr stops
+    # the start even with aof-load-truncated yes.
+    d = aof_dir(tmp_path)
+    d.mkdir(parents=True)
+    (d / "appendonly.aof.manifest").write_text(
+        "file appendonly.aof.1.base.aof seq 1 type b\n"
+        "file appendonly.aof.1.incr.aof seq 1 type i\n"
+        "file appendonly.aof.2.incr.aof seq 2 type i\n")
+    (d / "appendonly.aof.1.base.aof").write_bytes(b"")
+    (d / "appendonly.aof.1.incr.aof").write_bytes(
+        b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*3\r\n$3\r\nSET\r\n$1")
+    (d / "appendonly.aof.2.incr.aof").write_bytes(
+        b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n")
+    out = start_fails(target, tmp_path, appendonly="yes",
+                      aof_load_truncated="yes")
+    assert "Fatal error: the truncated file is not the last file" in out, out
+
+
+def test_truncated_base_refuses_to_start(store_server, target, tmp_path):
+    srv = store_server(appendonly="yes")
+    r = client(srv)
+    r.set("a", "x" * 100)
+    r.bgrewriteaof()
+    wait_rewrite_done(r)
+    srv.terminate(signal.SIGTERM)
+    base = aof_dir(tmp_path) / "appendonly.aof.2.base.rdb"
+    os.truncate(base, base.stat().st_size - 20)
+    start_fails(target, tmp_path, appendonly="yes")
 
 
 def test_missing_listed_file_refuses_to_start(store_server, target,
@@ -477,6 +581,15 @@ def test_bgrewriteaof_with_appendonly_no(store_server, tmp_path):
     wait_rewrite_done(r)
     assert manifest(tmp_path) == "file appendonly.aof.1.base.rdb seq 1 type b\n"
     assert r.info("persistence")["aof_enabled"] == 0
+    # Enabling later goes on from the manifest's numbers.
+    assert r.config_set("appendonly", "yes")
+    wait_rewrite_done(r)
+    assert manifest(tmp_path) == (
+        "file appendonly.aof.2.base.rdb seq 2 type b\n"
+        "file appendonly.aof.1.incr.aof seq 1 type i\n")
+    assert sorted(os.listdir(aof_dir(tmp_path))) == [
+        "appendonly.aof.1.incr.aof", "appendonly.aof.2.base.rdb",
+        "appendonly.aof.manifest"]
 
 
 # ------------------------------------------------------------- disk errors
@@ -487,6 +600,14 @@ def small_disk(tmp_path):
     mount fails."""
     data = tmp_path / "store-data"
     data.mkdir(exist_ok=True)
+    # A run killed before its finalizers left its tmpfs mounted; pytest
+    # then renames that old base directory to garbage-*: unmount those.
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            where = line.split()[1]
+            if "/garbage-" in where and where.endswith("/store-data") \
+                    and line.startswith("tmpfs "):
+                subprocess.run(["umount", "-l", where], capture_output=True)
     rc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs",
                          str(data)], capture_output=True)
     if rc.returncode != 0:
