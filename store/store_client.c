@@ -762,7 +762,12 @@ store_client_exec(store_client_t *c)
         store_reject(c, "NOAUTH Authentication required.");
         return;
     }
+    /* The master's stream and the AOF's replay are never refused for
+     * memory: a replica that dropped its master's writes would diverge
+     * (Redis's replica-ignore-maxmemory); only the arena's hard budget
+     * can still fail them. */
     if ((cmd->base.flags & STORE_CMD_DENYOOM)
+        && !(c->flags & (STORE_CLIENT_MASTER | STORE_CLIENT_LOADING))
         && store_evict_for(c) != OB_OK)
     {
         store_reject(c, STORE_ERR_OOM);

@@ -280,6 +280,9 @@ int  store_replica_is_replica(const store_t *st);
  * replica-read-only yes). */
 int  store_replica_refuses_writes(const store_t *st);
 void store_replica_cron(store_t *st);
+/* CLIENT KILL TYPE master: drops the link to the master (the replica
+ * reconnects and asks for a partial resync); 1 when there was one. */
+int  store_replica_kill_master_link(store_t *st);
 void store_replica_stop(store_t *st);
 void store_replica_fini(store_t *st);
 /* INFO replication's replica fields, from master_host to

@@ -501,8 +501,6 @@ store_replica_cron(store_t *st)
  * CLIENT KILL TYPE MASTER: drops the link to the master (which is no
  * client of ours here) as Redis frees its master client; the link comes
  * back at the next second with PSYNC.  Returns 1 when there was a link.
- * Not in store_persist.h yet: store_cmd_server.c's CLIENT KILL would
- * declare and call it.
  */
 int
 store_replica_kill_master_link(store_t *st)

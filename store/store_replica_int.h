@@ -133,10 +133,6 @@ int  store_replica_parse_bulk_head(const char *line, int *use_eof,
 int  store_replica_eof_scan(struct evbuffer *in, const char *mark,
                             size_t *payload /* OUT */);
 
-/* store_replica.c: CLIENT KILL TYPE MASTER's part (1: a link dropped);
- * for store_persist.h. */
-int  store_replica_kill_master_link(store_t *st);
-
 /* store_replica.c: the stream, once CONNECTED.  OB_OK, OB_BUSY (yield)
  * or OB_ERR (drop the link). */
 int  store_replica_stream(store_replica_t *rs, ob_conn_t *conn,
