@@ -773,7 +773,7 @@ store_client_exec(store_client_t *c)
         store_reject(c, STORE_ERR_OOM);
         return;
     }
-    if (!(c->flags & STORE_CLIENT_MASTER)
+    if (!(c->flags & (STORE_CLIENT_MASTER | STORE_CLIENT_LOADING))
         && store_client_refuse_write(c, cmd) != OB_OK)
     {
         return;
