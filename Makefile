@@ -122,7 +122,8 @@ FUZZ_SRC_cache_proto    := cache/cache_proto.c
 FUZZ_SRC_cache_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
 FUZZ_SRC_store_resp     := store/store_resp.c
 FUZZ_SRC_store_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
-FUZZ_HARNESSES          := cache_proto cache_requests store_resp store_requests
+FUZZ_SRC_store_rdb      := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
+FUZZ_HARNESSES          := cache_proto cache_requests store_resp store_requests store_rdb
 
 fuzz:
 	@$(MAKE) --no-print-directory deps DEPS="clang libclang-rt-14-dev"
@@ -133,10 +134,11 @@ fuzz:
 	    cache_requests) src="$(FUZZ_SRC_cache_requests)" ;; \
 	    store_resp)     src="$(FUZZ_SRC_store_resp)" ;; \
 	    store_requests) src="$(FUZZ_SRC_store_requests)" ;; \
+	    store_rdb)      src="$(FUZZ_SRC_store_rdb)" ;; \
 	  esac; \
 	  clang $(FUZZ_FLAGS) $$(pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_$$h \
 	    tests/fuzz/fuzz_$$h.c $$src \
-	    $$(pkg-config --libs $(PKGS)); \
+	    $$(pkg-config --libs $(PKGS)) -llzf -pthread; \
 	  build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$h tests/fuzz/corpus/$$h; \
 	done

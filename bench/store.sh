@@ -12,6 +12,13 @@
 #   3. memory: KEYS string keys with 100-byte values are loaded into a
 #      fresh server (redis-cli --pipe) and the growth of its resident
 #      memory is divided by the keys it then holds.
+#   4. the append-only file: SET and INCR with appendonly yes under
+#      appendfsync everysec and always (each server on its own data
+#      directory under /tmp), without pipelining and with -P 16, N
+#      requests each: requests/s of both and onebox's ratio.  The goal is
+#      onebox >= redis under the same fsync policy (group commit: one
+#      write and, under always, one fdatasync per loop pass for every
+#      client of that pass).  AOF_ONLY=1 runs only this part.
 #
 # A command onebox does not have yet is tried once first (redis-cli): its
 # error is printed and the test reported as "n/a"; the rest go on.  On a
@@ -68,16 +75,27 @@ for section in $(bin/onebox --print-config \
     case $section in core|store) ;; *) ONEBOX_OFF+=("--$section.enabled" false) ;; esac
 done
 
-# start NAME PORT: starts redis or onebox on PORT, sets SERVER_PID.
+# start NAME PORT [FSYNC]: starts redis or onebox on PORT, sets
+# SERVER_PID; with FSYNC (everysec, always), appendonly yes under that
+# policy, in a data directory of its own.
 start() {
-    local name=$1 port=$2
+    local name=$1 port=$2 fsync=${3:-} dir=$WORK aof=()
+    if [ -n "$fsync" ]; then
+        dir=$WORK/aof-$name-$fsync
+        mkdir -p "$dir"
+    fi
     case $name in
-        redis)  "${SERVER_CPU[@]}" redis-server --port "$port" --bind 127.0.0.1 \
-                    --save "" --appendonly no --dir "$WORK" --daemonize no \
+        redis)  [ -n "$fsync" ] && aof=(--appendonly yes --appendfsync "$fsync")
+                [ -z "$fsync" ] && aof=(--appendonly no)
+                "${SERVER_CPU[@]}" redis-server --port "$port" --bind 127.0.0.1 \
+                    --save "" "${aof[@]}" --dir "$dir" --daemonize no \
                     --logfile "" >"$WORK/$name.log" 2>&1 & ;;
-        onebox) "${SERVER_CPU[@]}" bin/onebox --core.http_port 0 \
-                    --core.memory_mb "$MEM_MB" --core.data_dir "$WORK/data" \
-                    "${ONEBOX_OFF[@]}" --store.port "$port" \
+        onebox) [ -n "$fsync" ] && aof=(--store.appendonly true
+                                        --store.appendfsync "$fsync")
+                [ -z "$fsync" ] && dir=$WORK/data
+                "${SERVER_CPU[@]}" bin/onebox --core.http_port 0 \
+                    --core.memory_mb "$MEM_MB" --core.data_dir "$dir" \
+                    "${ONEBOX_OFF[@]}" --store.port "$port" "${aof[@]}" \
                     >"$WORK/$name.log" 2>&1 & ;;
     esac
     SERVER_PID=$!
@@ -145,6 +163,8 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # the median of ROUNDS runs.
 declare -A RPS=() CPU=() ERRS=() PORT=() PID=() RUNS=() CPUS=()
 ALL_TESTS=("${TESTS[@]}" xadd)
+AOF_ONLY=${AOF_ONLY:-0}
+[ "$AOF_ONLY" = 1 ] && ALL_TESTS=()
 for target in redis onebox; do
     PORT[$target]=$(free_port)
     start "$target" "${PORT[$target]}"
@@ -212,6 +232,7 @@ held() {
 
 declare -A PER_KEY HELD LOADED
 for target in redis onebox; do
+    [ "$AOF_ONLY" = 1 ] && break
     port=$(free_port)
     start "$target" "$port"
     pid=$SERVER_PID
@@ -226,6 +247,36 @@ for target in redis onebox; do
         PER_KEY[$target]=n/a
     fi
     stop "$pid"
+done
+
+# The append-only file: both servers with appendonly yes under the same
+# appendfsync, side by side, taking turns as above.
+AOF_TESTS=(set incr)
+declare -A ARPS=() ARUNS=()
+for fsync in everysec always; do
+    for target in redis onebox; do
+        PORT[$target]=$(free_port)
+        start "$target" "${PORT[$target]}" "$fsync"
+        PID[$target]=$SERVER_PID
+    done
+    for test in "${AOF_TESTS[@]}"; do
+        for p in 1 16; do
+            for round in $(seq "$ROUNDS"); do
+                for target in redis onebox; do
+                    ARUNS[$fsync,$target,$test,$p]+="$(rps "${PORT[$target]}" "$test" "$p") "
+                    if ! kill -0 "${PID[$target]}" 2>/dev/null; then
+                        echo "$target died during $test -P $p ($fsync)" >&2
+                        cat "$WORK/$target.log" >&2
+                        exit 1
+                    fi
+                done
+            done
+            for target in redis onebox; do
+                ARPS[$fsync,$target,$test,$p]=$(tr ' ' '\n' <<<"${ARUNS[$fsync,$target,$test,$p]}" | grep . | median)
+            done
+        done
+    done
+    for target in redis onebox; do stop "${PID[$target]}"; done
 done
 
 ratio() {
@@ -248,6 +299,19 @@ for p in 1 16; do
             "$(ratio "${CPU[onebox,$test,$p]}" "${CPU[redis,$test,$p]}")"
     done
 done
+echo
+echo "appendonly yes: $N requests per test, 50 clients, median of $ROUNDS; onebox/redis ratios"
+printf '%-9s %-6s %3s %13s %13s %7s\n' fsync test P "redis rq/s" "onebox rq/s" ratio
+for fsync in everysec always; do
+    for test in "${AOF_TESTS[@]}"; do
+        for p in 1 16; do
+            printf '%-9s %-6s %3s %13s %13s %7s\n' "$fsync" "$test" "$p" \
+                "${ARPS[$fsync,redis,$test,$p]}" "${ARPS[$fsync,onebox,$test,$p]}" \
+                "$(ratio "${ARPS[$fsync,onebox,$test,$p]}" "${ARPS[$fsync,redis,$test,$p]}")"
+        done
+    done
+done
+[ "$AOF_ONLY" = 1 ] && exit 0
 echo
 echo "memory: $KEYS SET key:%010d <100 bytes> via redis-cli --pipe"
 for target in redis onebox; do

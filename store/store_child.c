@@ -3,36 +3,39 @@
  * rule, a replica's full sync) and AOF rewrites, at most one at a time as
  * Redis has (redisFork, checkChildrenDone, sendChildCowInfo).
  *
- *   parent: store_child_start -> fork ---------------------------+
- *             (latest_fork_usec, total_forks)                    |
- *           store_child_cron (every tick): waitpid(WNOHANG)       |
- *             -> reads the child's copy-on-write size from the    |
- *                pipe, then done(st, ok, cow, arg)                |
- *           store_child_kill: SIGUSR1, waitpid -> done(ok 0)      |
- *   child:  signals back to their defaults, fn(st, arg) <---------+
+ *   parent: store_child_start -> fork -----------------------------+
+ *             (latest_fork_usec, total_forks)                      |
+ *           store_child_cron (every tick): waitpid(WNOHANG)        |
+ *             -> reads the child's copy-on-write size from the     |
+ *                pipe, then done(st, ok, cow, arg)                 |
+ *           store_child_kill: SIGUSR1, waitpid -> done(ok 0)       |
+ *   child:  signals back to their defaults, listening sockets      |
+ *           closed, fn(st, arg) <----------------------------------+
  *           -> Private_Dirty of /proc/self/smaps_rollup to the pipe
  *           -> _exit(0 or 1)
  *
  * The child is a copy of the whole process: the store, but also the
- * cache, the queues and every socket.  It must never run the event loop,
- * never free or flush anything (it would be freeing the parent's view of
- * nothing, but also running destructors and atexit handlers that write
- * to shared descriptors), so it leaves through _exit.  Its signals are put
- * back to their defaults first: libevent's handlers would otherwise write
- * a SIGTERM sent to the child into the socketpair it shares with the
- * parent, and the parent would shut down.  The pages both processes
- * touch are copied by the kernel on write: what the child reports as
+ * cache, the queues and every socket.  It must never run the event loop
+ * and never free, flush or close anything it shares with the parent (an
+ * exit through exit() would run atexit handlers and flush stdio buffers
+ * the parent also holds), so it leaves through _exit.  Its signals are
+ * put back to their defaults first: libevent's handlers would otherwise
+ * write a SIGTERM sent to the child into the socketpair it shares with
+ * the parent, and the parent would shut down.  The pages either process
+ * writes are copied by the kernel: what the child reports as
  * Private_Dirty is that cost (INFO's rdb_last_cow_size).
  */
 #include "store_srv.h"
 #include "store_persist.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,6 +109,43 @@ store_child_private_dirty(void)
 }
 
 
+/*
+ * Closes the child's copies of the listening sockets, as Redis's
+ * closeChildUnusedResourceAfterFork does: if the parent dies while the
+ * child still writes, the ports are free for a restart at once.  The core
+ * owns the listeners, so they are found by what they are (sockets with
+ * SO_ACCEPTCONN) rather than through its structures.  Closing the child's
+ * descriptor leaves the parent's socket and its event registration alone.
+ */
+static void
+store_child_close_listeners(void)
+{
+    struct dirent  *de;
+    socklen_t       len;
+    DIR            *d;
+    int             fd, on;
+
+    d = opendir("/proc/self/fd");
+    if (d == NULL) {
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        fd = atoi(de->d_name);
+        if (fd <= 2 || fd == dirfd(d)) {
+            continue;
+        }
+        on = 0;
+        len = sizeof(on);
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0
+            && on)
+        {
+            close(fd);
+        }
+    }
+    closedir(d);
+}
+
+
 /* The child's life: never returns. */
 static void
 store_child_run(store_t *st, store_child_kind_t kind, store_child_pt fn,
@@ -122,6 +162,7 @@ store_child_run(store_t *st, store_child_kind_t kind, store_child_pt fn,
     /* A replica that goes away while the child streams to it must fail
      * the write, not kill the child silently. */
     signal(SIGPIPE, SIG_IGN);
+    store_child_close_listeners();
     rc = fn(st, arg);
     /* As Redis's sendChildCowInfo: only a child that did its work reports
      * (INFO keeps the last successful child's figure). */

@@ -37,6 +37,9 @@
 #include "store_glob.h"
 #include "store_persist.h"
 
+/* store_aof.c: a client whose replies wait for the AOF is forgotten. */
+void store_aof_client_closed(store_t *st, store_client_t *c);
+
 /* Arguments the parser's array starts with; it grows on demand. */
 #define STORE_ARGV_INIT  16
 
@@ -239,6 +242,7 @@ store_session_close(void *session, ob_conn_t *conn)
     store_unwatch_all(c);
     store_pubsub_client_free(c);
     store_repl_client_closed(c->st, c);
+    store_aof_client_closed(c->st, c);
     store_client_unlist(c);
     if (c->st->nclients == 0) {
         store_idle_timer(c->st, 0);

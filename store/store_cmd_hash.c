@@ -528,6 +528,15 @@ store_cmd_hincrbyfloat(store_client_t *c)
     }
     store_reply_bulk(&c->r, out, len);
     store_key_changed(c, &c->argv[1], STORE_NOTIFY_HASH, "hincrbyfloat");
+    {
+        /* the result, not the increment (Redis writes HSET key field
+         * value): float arithmetic must not be redone elsewhere */
+        ob_str_t  argv[4] = {
+            { 4, (const uint8_t *) "HSET" }, c->argv[1], c->argv[2],
+            { len, (const uint8_t *) out } };
+
+        store_propagate_cmd(c, argv, 4);
+    }
 }
 
 

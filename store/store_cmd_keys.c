@@ -443,6 +443,58 @@ store_cmd_renamenx(store_client_t *c)
 #define EXP_GT  0x4
 #define EXP_LT  0x8
 
+/* A literal as a propagated argument. */
+#define PROP_LIT(s)  { sizeof(s) - 1, (const uint8_t *) (s) }
+
+
+/* A TTL set in the past deleted the key: the AOF and the replicas get
+ * the deletion itself (Redis's expireGenericCommand rewrites to DEL). */
+static void
+store_keys_propagate_del(store_client_t *c, const ob_str_t *key)
+{
+    ob_str_t  argv[2] = { PROP_LIT("DEL"), *key };
+
+    store_propagate_cmd(c, argv, 2);
+}
+
+
+/* A relative (or seconds) TTL is propagated as PEXPIREAT <abs ms>, so
+ * that a replay later, or on a replica, expires the key at the same
+ * instant.  As Redis: argv[0] becomes PEXPIREAT unless it already is one
+ * (then the client's spelling stays), the time is replaced only when it
+ * was not already absolute ms, and the options follow as received. */
+static void
+store_keys_propagate_pexpireat(store_client_t *c, int64_t when, int rewrite)
+{
+    ob_str_t  stack[8], *argv = stack;
+    char      num[32];
+    size_t    j;
+
+    if (!rewrite) {
+        return;                     /* PEXPIREAT: goes as received */
+    }
+    /* options may repeat ("gt gt gt ..."): a long line gets the heap */
+    if (c->argc > 8) {
+        argv = malloc(c->argc * sizeof(*argv));
+        if (argv == NULL) {
+            return;                 /* then it goes as received */
+        }
+    }
+    argv[0] = (ob_str_t) PROP_LIT("PEXPIREAT");
+    argv[1] = c->argv[1];
+    argv[2].len = (size_t) snprintf(num, sizeof(num), "%lld",
+                                    (long long) when);
+    argv[2].data = (const uint8_t *) num;
+    for (j = 3; j < c->argc; j++) {
+        argv[j] = c->argv[j];
+    }
+    store_propagate_cmd(c, argv, c->argc);
+    if (argv != stack) {
+        free(argv);
+    }
+}
+
+
 /*
  * Redis's expireGenericCommand: `basetime` is now (EXPIRE, PEXPIRE) or 0
  * (the AT forms), `seconds` the unit.  The options come first (an unknown
@@ -522,6 +574,7 @@ store_keys_expire_generic(store_client_t *c, int64_t basetime, int seconds)
     if (when <= now) {
         (void) store_db_delete(c->db, KEY(key), now);
         store_key_changed(c, key, STORE_NOTIFY_GENERIC, "del");
+        store_keys_propagate_del(c, key);
         store_reply_int(&c->r, 1);
         return;
     }
@@ -536,6 +589,7 @@ store_keys_expire_generic(store_client_t *c, int64_t basetime, int seconds)
         return;
     }
     store_key_changed(c, key, STORE_NOTIFY_GENERIC, "expire");
+    store_keys_propagate_pexpireat(c, when, basetime != 0 || seconds);
     store_reply_int(&c->r, 1);
 }
 
@@ -710,6 +764,8 @@ store_cmd_swapdb(store_client_t *c)
             } while (cursor != 0);
         }
     }
+    /* One change, even for SWAPDB n n (Redis's swapdbCommand). */
+    c->st->dirty++;
     store_add_ok(c);
 }
 
@@ -736,7 +792,10 @@ store_cmd_flushdb(store_client_t *c)
         return;
     }
     store_watch_touch_db(c, c->dbid);
+    c->st->dirty += store_db_size(c->db);
     store_db_flush(c->db);
+    /* Written even when the db was empty (Redis 7.0 forces it). */
+    store_propagate_cmd(c, c->argv, c->argc);
     store_add_ok(c);
 }
 
@@ -752,8 +811,13 @@ store_cmd_flushall(store_client_t *c)
     }
     for (i = 0; i < dbs->ndb; i++) {
         store_watch_touch_db(c, i);
+        c->st->dirty += store_db_size(store_dbs_db(dbs, i));
     }
     store_dbs_flushall(dbs);
+    /* Redis counts one more change (flushallCommand's dirty++) and
+     * writes it even when every db was empty. */
+    c->st->dirty++;
+    store_propagate_cmd(c, c->argv, c->argc);
     store_add_ok(c);
 }
 

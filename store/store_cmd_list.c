@@ -32,6 +32,7 @@
 #include "store_int.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -829,6 +830,11 @@ store_cmd_ltrim(store_client_t *c)
         oom = 1;
     }
     store_key_changed(c, &c->argv[1], STORE_NOTIFY_LIST, "ltrim");
+    if (ltrim + rtrim == 0) {
+        /* WATCHers and subscribers hear of it, but Redis counts no change
+         * (dirty += ltrim + rtrim) and so writes nothing */
+        store_propagate_nothing(c);
+    }
     store_list_drop_if_empty(c, &c->argv[1], o);
     if (oom) {
         store_add_err(c, STORE_ERR_OOM);
@@ -846,9 +852,9 @@ store_cmd_ltrim(store_client_t *c)
  * pushes a copy of the source's end element there (creating the list),
  * and only then pops the source (undoing the push if that pop is
  * refused), so a refused allocation changes nothing.  Replies the
- * element.
+ * element.  OB_OK moved; OB_ERR replied an error, nothing changed.
  */
-static void
+static int
 store_list_move(store_client_t *c, store_obj_t *src, int wherefrom,
     int whereto)
 {
@@ -865,7 +871,7 @@ store_list_move(store_client_t *c, store_obj_t *src, int wherefrom,
 
     dst = store_lookup_typed(c, dkey, STORE_OBJ_LIST, 1, &wrong);
     if (dst == NULL && wrong) {
-        return;
+        return OB_ERR;
     }
     p = store_list_peek(store_list_of(src), wherefrom, buf, &len);
     if (dst == src && (const char *) p != buf) {
@@ -873,7 +879,7 @@ store_list_move(store_client_t *c, store_obj_t *src, int wherefrom,
         copy = len <= sizeof(stack) ? stack : malloc(len);
         if (copy == NULL) {
             store_add_err(c, STORE_ERR_OOM);
-            return;
+            return OB_ERR;
         }
         memcpy(copy, p, len);
         p = copy;
@@ -921,13 +927,14 @@ store_list_move(store_client_t *c, store_obj_t *src, int wherefrom,
     store_key_ready(c, dkey);
     store_key_changed(c, skey, STORE_NOTIFY_LIST, store_list_pop_event(wherefrom));
     store_list_drop_if_empty(c, skey, src);
-    return;
+    return OB_OK;
 
 oom:
     if (copy != NULL && copy != stack) {
         free(copy);
     }
     store_add_err(c, STORE_ERR_OOM);
+    return OB_ERR;
 }
 
 
@@ -974,6 +981,33 @@ store_cmd_rpoplpush(store_client_t *c)
 /* ---- LMPOP and the blocking pops ------------------------------------------- */
 
 /*
+ * What a blocking pop or an [B]LMPOP becomes in the AOF and on the
+ * replicas (Redis 7.0): the plain pop of the key that was served, LPOP
+ * key / RPOP key for BLPOP and BRPOP, LPOP key <n> / RPOP key <n> with
+ * the number actually popped for the MPOP forms (n >= 0).
+ */
+static void
+store_list_propagate_pop(store_client_t *c, const ob_str_t *key, int where,
+    long long n)
+{
+    ob_str_t  argv[3];
+    char      num[32];
+
+    argv[0].data = (const uint8_t *) (where == STORE_LIST_HEAD ? "LPOP"
+                                                               : "RPOP");
+    argv[0].len = 4;
+    argv[1] = *key;
+    if (n < 0) {
+        store_propagate_cmd(c, argv, 2);
+        return;
+    }
+    argv[2].len = (size_t) snprintf(num, sizeof(num), "%lld", n);
+    argv[2].data = (const uint8_t *) num;
+    store_propagate_cmd(c, argv, 3);
+}
+
+
+/*
  * Serves the first non-empty list of keys[0..nkeys): one element (count
  * -1: BLPOP's [key, element]) or up to count ([key, [elements]]).  OB_OK
  * served; OB_DECLINED all empty or missing; OB_ERR replied WRONGTYPE.  On
@@ -984,7 +1018,8 @@ store_list_serve_first(store_client_t *c, const ob_str_t *keys, size_t nkeys,
     int where, long long count)
 {
     store_obj_t     *o;
-    size_t           j;
+    size_t           j, llen;
+    long long        n;
     const ob_str_t  *ready = store_ready_key(c);
 
     if (ready != NULL) {
@@ -1003,13 +1038,21 @@ store_list_serve_first(store_client_t *c, const ob_str_t *keys, size_t nkeys,
             store_add_err(c, STORE_ERR_WRONGTYPE);
             return OB_ERR;
         }
-        if (store_list_len(store_list_of(o)) == 0) {
+        llen = store_list_len(store_list_of(o));
+        if (llen == 0) {
             continue;
         }
         if (count == -1) {
-            store_list_pop_one_reply(c, &keys[j], o, where, 1);
+            if (store_list_pop_one_reply(c, &keys[j], o, where, 1) == OB_OK) {
+                store_list_propagate_pop(c, &keys[j], where, -1);
+            }
         } else {
-            store_list_pop_range_reply(c, &keys[j], o, where, count, 1);
+            n = (unsigned long long) count > llen ? (long long) llen : count;
+            if (store_list_pop_range_reply(c, &keys[j], o, where, count, 1)
+                == OB_OK)
+            {
+                store_list_propagate_pop(c, &keys[j], where, n);
+            }
         }
         return OB_OK;
     }
@@ -1161,7 +1204,22 @@ store_list_bmove_generic(store_client_t *c, int wherefrom, int whereto,
     if (src != NULL && src->type == STORE_OBJ_LIST
         && store_list_len(store_list_of(src)) > 0)
     {
-        store_list_move(c, src, wherefrom, whereto);
+        if (store_list_move(c, src, wherefrom, whereto) == OB_OK) {
+            /* written as the non-blocking form (BLMOVE -> LMOVE with the
+             * client's own where arguments, BRPOPLPUSH -> RPOPLPUSH) */
+            ob_str_t  argv[5] = { { 5, (const uint8_t *) "LMOVE" },
+                                  c->argv[1], c->argv[2] };
+
+            if (c->argc == 6) {
+                argv[3] = c->argv[3];
+                argv[4] = c->argv[4];
+                store_propagate_cmd(c, argv, 5);
+            } else {
+                argv[0].data = (const uint8_t *) "RPOPLPUSH";
+                argv[0].len = 9;
+                store_propagate_cmd(c, argv, 3);
+            }
+        }
         return;
     }
     if (c->flags & STORE_CLIENT_IN_EXEC) {

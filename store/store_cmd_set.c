@@ -418,6 +418,28 @@ store_cmd_smembers(store_client_t *c)
 
 
 /*
+ * What a pick at random becomes in the AOF and on the replicas: the
+ * member it took, SREM key member (one command per member, as Redis's
+ * spopWithCountCommand writes them; several are wrapped in MULTI/EXEC).
+ * Before the removal: e's bytes are the set's.
+ */
+static void
+store_set_propagate_srem(store_client_t *c, const ob_str_t *key,
+    const store_set_elem_t *e)
+{
+    char      buf[STORE_OBJ_INTBUF];
+    ob_str_t  argv[3];
+
+    argv[0].data = (const uint8_t *) "SREM";
+    argv[0].len = 4;
+    argv[1] = *key;
+    argv[2].data = (const uint8_t *) store_set_elem_bytes(e, buf,
+                                                          &argv[2].len);
+    store_propagate_cmd(c, argv, 3);
+}
+
+
+/*
  * SPOP key count (Redis's spopWithCountCommand).  count >= size: the whole
  * set, then the key goes ("spop" and "del" events).  Otherwise count
  * random members, removed one by one as they are written; when what
@@ -462,10 +484,13 @@ store_cmd_spop_count(store_client_t *c)
     size = store_set_size(o);
 
     if ((unsigned long long) count >= size) {
+        ob_str_t  argv[2] = { { 3, (const uint8_t *) "DEL" }, *key };
+
         store_set_reply_all(c, o, 1);
         store_key_changed(c, key, STORE_NOTIFY_SET, "spop");
         (void) store_db_delete(c->db, key->data, key->len, store_now_ms(c));
         store_notify(c->st, c->dbid, key, STORE_NOTIFY_GENERIC, "del");
+        store_propagate_cmd(c, argv, 2);       /* the whole set went */
         return;
     }
 
@@ -476,6 +501,7 @@ store_cmd_spop_count(store_client_t *c)
         pos = store_set_rand_below(c, size - i);
         store_set_get(o, pos, &e);
         store_set_reply_elem(&b.r, &e);       /* copies the bytes */
+        store_set_propagate_srem(c, key, &e);
         store_set_remove_at(a, owner, o, pos);
     }
     store_reply_batch_flush(&b);
@@ -515,6 +541,7 @@ store_cmd_spop(store_client_t *c)
     pos = store_set_rand_below(c, store_set_size(o));
     store_set_get(o, pos, &e);
     store_set_reply_elem(&c->r, &e);
+    store_set_propagate_srem(c, key, &e);
     store_set_remove_at(store_arena(c), store_owner(c), o, pos);
     store_key_changed(c, key, STORE_NOTIFY_SET, "spop");
     store_set_delete_if_empty(c, key, o);

@@ -20,8 +20,10 @@
  * when the key now holds another type.
  */
 #include "store_cmd_stream.h"
+#include "store_srv.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -305,6 +307,8 @@ typedef struct sx_trim_args_s {
     int          id_given;
     int          seq_given;
     store_sid_t  id;
+    size_t       approx_idx;    /* with approx: the "~" argument, and */
+    size_t       trim_idx;      /*   the MAXLEN / MINID value after it */
 } sx_trim_args_t;
 
 
@@ -346,6 +350,8 @@ sx_parse_trim_args(store_client_t *c, sx_trim_args_t *ta, int xadd)
                 ta->approx = c->argv[i + 1].data[0] == '~';
                 i++;
             }
+            ta->approx_idx = i;
+            ta->trim_idx = i + 1;
             if (maxlen) {
                 if (store_get_ll_or_reply(c, &c->argv[i + 1], &ta->maxlen,
                                           NULL) != OB_OK)
@@ -425,6 +431,58 @@ sx_trim(store_stream_t *s, const sx_trim_args_t *ta)
     }
     return store_stream_trim(s, ta->strategy, (uint64_t) ta->maxlen,
                              &ta->minid, ta->approx, ta->limit);
+}
+
+
+/*
+ * What an XADD or XTRIM becomes in the AOF and on the replicas when its
+ * effect does not follow from its arguments (Redis's
+ * streamRewriteApproxSpecifier and streamRewriteTrimArgument, and XADD's
+ * ID rewrite): an approximate trim ("~", which trims whole nodes only)
+ * is written exact, "=" with the stream's length (MAXLEN) or its first
+ * ID (MINID) after the trim; a generated ID ("*", "ms-*") is written as
+ * the ID generated (idpos, 0 for none).  The other arguments, LIMIT
+ * included, stay as received, as Redis 7.0 writes them.
+ */
+static void
+sx_propagate_rewrite(store_client_t *c, const sx_trim_args_t *ta,
+    const store_stream_t *s, size_t idpos, const store_sid_t *id)
+{
+    ob_str_t   stack[16], *argv = stack;
+    char       idbuf[STORE_SID_MAX], trimbuf[STORE_SID_MAX];
+    size_t     j;
+
+    if (!ta->approx && idpos == 0) {
+        return;                         /* goes as received */
+    }
+    if (c->argc > 16) {
+        argv = malloc(c->argc * sizeof(*argv));
+        if (argv == NULL) {
+            return;
+        }
+    }
+    for (j = 0; j < c->argc; j++) {
+        argv[j] = c->argv[j];
+    }
+    if (ta->approx) {
+        argv[ta->approx_idx].data = (const uint8_t *) "=";
+        argv[ta->approx_idx].len = 1;
+        if (ta->strategy == STORE_STREAM_TRIM_MAXLEN) {
+            argv[ta->trim_idx].len = (size_t) snprintf(trimbuf,
+                sizeof(trimbuf), "%llu", (unsigned long long) s->length);
+        } else {
+            argv[ta->trim_idx].len = store_sid_format(&s->first_id, trimbuf);
+        }
+        argv[ta->trim_idx].data = (const uint8_t *) trimbuf;
+    }
+    if (idpos != 0) {
+        argv[idpos].len = store_sid_format(id, idbuf);
+        argv[idpos].data = (const uint8_t *) idbuf;
+    }
+    store_propagate_cmd(c, argv, c->argc);
+    if (argv != stack) {
+        free(argv);
+    }
 }
 
 
@@ -518,6 +576,9 @@ store_cmd_xadd(store_client_t *c)
     if (sx_trim(s, &ta) > 0) {
         store_notify(c->st, c->dbid, key, STORE_NOTIFY_STREAM, "xtrim");
     }
+    sx_propagate_rewrite(c, &ta, s,
+                         ta.id_given && ta.seq_given ? 0 : (size_t) idpos,
+                         &id);
     store_key_ready(c, key);
     return;
 
@@ -555,6 +616,7 @@ store_cmd_xtrim(store_client_t *c)
     deleted = sx_trim(s, &ta);
     if (deleted > 0) {
         store_key_changed(c, &c->argv[1], STORE_NOTIFY_STREAM, "xtrim");
+        sx_propagate_rewrite(c, &ta, s, 0, NULL);
     }
     store_reply_int(&c->r, (long long) deleted);
 }
@@ -729,12 +791,27 @@ sx_reply_history(store_client_t *c, store_stream_t *s, store_sconsumer_t *sc,
 }
 
 
+/* store_cmd_xgroup.c: what a group read propagates (see there). */
+void store_sx_propagate_xclaim(store_client_t *c, const ob_str_t *key,
+                               const ob_str_t *group, const store_sgroup_t *g,
+                               const ob_str_t *idarg, const store_sid_t *id,
+                               const store_snack_t *n);
+void store_sx_propagate_setid(store_client_t *c, const ob_str_t *key,
+                              const ob_str_t *group, const store_sgroup_t *g);
+void store_sx_propagate_createconsumer(store_client_t *c, const ob_str_t *key,
+                                       const ob_str_t *group,
+                                       const ob_str_t *consumer);
+
+
 /* New entries for a group (">"): they move the group's last ID and its
- * read counter, and enter the PEL unless noack. */
+ * read counter, and enter the PEL unless noack.  Each entry that enters
+ * the PEL is written as an XCLAIM of it (which also carries the group's
+ * last ID); with noack the last ID is written once, as XGROUP SETID
+ * (Redis's streamReplyWithRange). */
 static void
 sx_reply_group_new(store_client_t *c, store_stream_t *s, store_sgroup_t *g,
                    store_sconsumer_t *sc, const store_sid_t *gt, size_t count,
-                   int noack)
+                   int noack, const ob_str_t *key, const ob_str_t *group)
 {
     store_stream_iter_t  it;
     store_sentry_t       e;
@@ -742,6 +819,7 @@ sx_reply_group_new(store_client_t *c, store_stream_t *s, store_sgroup_t *g,
     store_snack_t       *n;
     size_t               total, i;
     int64_t              now = store_now_ms(c);
+    int                  moved = 0;
 
     (void) store_sid_incr(&start);
     total = sx_count_range(s, &start, &sx_max, count, 0);
@@ -757,6 +835,7 @@ sx_reply_group_new(store_client_t *c, store_stream_t *s, store_sgroup_t *g,
                 g->entries_read = store_stream_estimate_read(s, &e.id);
             }
             g->last_id = e.id;
+            moved = 1;
         }
         store_sx_reply_entry(c, &e);
         if (noack || sc == NULL) {
@@ -773,8 +852,14 @@ sx_reply_group_new(store_client_t *c, store_stream_t *s, store_sgroup_t *g,
         } else {
             /* Out of memory, the entry is delivered but not tracked: the
              * reply already promised it. */
-            (void) store_sgroup_pel_add(s, g, sc, &e.id, now);
+            n = store_sgroup_pel_add(s, g, sc, &e.id, now);
         }
+        if (n != NULL) {
+            store_sx_propagate_xclaim(c, key, group, g, NULL, &e.id, n);
+        }
+    }
+    if (noack && moved) {
+        store_sx_propagate_setid(c, key, group, g);
     }
 }
 
@@ -983,7 +1068,15 @@ sx_read_generic(store_client_t *c, int xreadgroup)
                     store_notify(c->st, c->dbid, &c->argv[streams_arg + i],
                                  STORE_NOTIFY_STREAM,
                                  "xgroup-createconsumer");
+                    /* with NOACK no XCLAIM creates it on the other side */
+                    if (noack) {
+                        store_sx_propagate_createconsumer(c,
+                            &c->argv[streams_arg + i], group, consumer);
+                    }
                 }
+            }
+            if (rd[i].g != NULL) {
+                c->st->dirty++;         /* Redis counts a group read */
             }
             if (rd[i].history) {
                 start = rd[i].gt;
@@ -995,7 +1088,8 @@ sx_read_generic(store_client_t *c, int xreadgroup)
                 }
             } else if (rd[i].g != NULL) {
                 sx_reply_group_new(c, rd[i].s, rd[i].g, sc, &rd[i].gt,
-                                   (size_t) count, noack);
+                                   (size_t) count, noack,
+                                   &c->argv[streams_arg + i], group);
             } else {
                 start = rd[i].gt;
                 (void) store_sid_incr(&start);
@@ -1045,6 +1139,11 @@ sx_read_generic(store_client_t *c, int xreadgroup)
     store_reply_null_array(&c->r);
 
 done:
+    if (xreadgroup) {
+        /* XREADGROUP itself is never written, only what it did (the
+         * XCLAIMs and SETIDs above: Redis's preventCommandPropagation) */
+        store_propagate_nothing(c);
+    }
     if (rd != &rd1) {
         free(rd);
     }
@@ -1138,8 +1237,10 @@ store_cmd_xsetid(store_client_t *c)
         s->max_deleted = max_del;
     }
     store_add_ok(c);
-    /* a notification only: Redis 7.0 does not touch WATCHers here */
+    /* a notification only: Redis 7.0 does not touch WATCHers here; but
+     * it is a change (server.dirty++), written as received */
     store_notify(c->st, c->dbid, &c->argv[1], STORE_NOTIFY_STREAM, "xsetid");
+    c->st->dirty++;
 }
 
 

@@ -20,6 +20,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,40 @@ store_str_arena(store_client_t *c)
 
 /* The key's bytes as store_db wants them. */
 #define KEY(a)  (a)->data, (a)->len
+
+
+/*
+ * What the AOF and the replicas get instead of a command whose effect
+ * depends on the clock: `name key [value] [PXAT|... when]`, e.g.
+ * SET k v PXAT <ms>, PEXPIREAT k <ms>, PERSIST k, DEL k (Redis's
+ * setGenericCommand and getexCommand rewrites).  `val` and `word` may be
+ * NULL; `when` follows when `has_when`.
+ */
+static void
+store_str_propagate(store_client_t *c, const char *name, const ob_str_t *key,
+    const ob_str_t *val, const char *word, int has_when, int64_t when)
+{
+    ob_str_t  argv[5];
+    char      num[32];
+    size_t    n = 0;
+
+    argv[n].data = (const uint8_t *) name;
+    argv[n++].len = strlen(name);
+    argv[n++] = *key;
+    if (val != NULL) {
+        argv[n++] = *val;
+    }
+    if (word != NULL) {
+        argv[n].data = (const uint8_t *) word;
+        argv[n++].len = strlen(word);
+    }
+    if (has_when) {
+        argv[n].len = (size_t) snprintf(num, sizeof(num), "%lld",
+                                        (long long) when);
+        argv[n++].data = (const uint8_t *) num;
+    }
+    store_propagate_cmd(c, argv, n);
+}
 
 
 /*
@@ -218,6 +253,44 @@ store_str_parse_opts(store_client_t *c, size_t from, int getex,
 
 
 /*
+ * SET ... GET and GETSET, when no expiry rewrote them: written without
+ * what only served the reply, as Redis 7.0 does: GETSET key value becomes
+ * SET key value, and SET drops its GET arguments (every one: it may be
+ * repeated), the rest as received.
+ */
+static void
+store_str_propagate_without_get(store_client_t *c)
+{
+    ob_str_t  stack[16] = { { 0, NULL } }, *argv = stack;
+    size_t    j, n = 0;
+
+    if (strcmp(c->cmd->base.name, "getset") == 0) {
+        ob_str_t  set[3] = { { 3, (const uint8_t *) "SET" }, c->argv[1],
+                             c->argv[2] };
+
+        store_propagate_cmd(c, set, 3);
+        return;
+    }
+    if (c->argc > 16) {
+        argv = malloc(c->argc * sizeof(*argv));
+        if (argv == NULL) {
+            return;                     /* then it goes as received */
+        }
+    }
+    for (j = 0; j < c->argc; j++) {
+        if (j >= 3 && store_arg_is(&c->argv[j], "get")) {
+            continue;
+        }
+        argv[n++] = c->argv[j];
+    }
+    store_propagate_cmd(c, argv, n);
+    if (argv != stack) {
+        free(argv);
+    }
+}
+
+
+/*
  * Sets the TTL of a key just written.  When the arena refuses the TTL's
  * entry the key cannot be left without its expiry: it is deleted (as if
  * it had expired at once) and OB_ERR returned.
@@ -305,6 +378,7 @@ store_str_set_generic(store_client_t *c, unsigned flags, const ob_str_t *key,
     }
     if (expire != NULL && store_str_set_expire(c, key, when) != OB_OK) {
         store_key_changed(c, key, STORE_NOTIFY_GENERIC, "del");
+        store_str_propagate(c, "DEL", key, NULL, NULL, 0, 0);
         if (!replied) {
             store_add_err(c, STORE_ERR_OOM);
         }
@@ -314,6 +388,11 @@ store_str_set_generic(store_client_t *c, unsigned flags, const ob_str_t *key,
     store_key_changed(c, key, STORE_NOTIFY_STRING, "set");
     if (expire != NULL) {
         store_notify(c->st, c->dbid, key, STORE_NOTIFY_GENERIC, "expire");
+        /* Redis 7.0 writes SET key value PXAT <ms> for any of EX, PX,
+         * EXAT, PXAT (SETEX and PSETEX too), without NX/XX/GET. */
+        store_str_propagate(c, "SET", key, val, "PXAT", 1, when);
+    } else if (flags & STR_GET) {
+        store_str_propagate_without_get(c);
     }
 
     if (flags & STR_GET) {
@@ -410,6 +489,8 @@ store_cmd_getdel(store_client_t *c)
     store_reply_obj(c, o);
     (void) store_db_delete(c->db, KEY(&c->argv[1]), store_now_ms(c));
     store_key_changed(c, &c->argv[1], STORE_NOTIFY_GENERIC, "del");
+    /* written as the deletion it was (Redis 7.0: DEL key) */
+    store_str_propagate(c, "DEL", &c->argv[1], NULL, NULL, 0, 0);
 }
 
 
@@ -449,6 +530,7 @@ store_cmd_getex(store_client_t *c)
         }
         store_reply_obj(c, o);
         store_key_changed(c, key, STORE_NOTIFY_GENERIC, "expire");
+        store_str_propagate(c, "PEXPIREAT", key, NULL, NULL, 1, when);
         return;
     }
 
@@ -458,10 +540,12 @@ store_cmd_getex(store_client_t *c)
         /* EXAT/PXAT in the past: deleted at once */
         (void) store_db_delete(c->db, KEY(key), now);
         store_key_changed(c, key, STORE_NOTIFY_GENERIC, "del");
+        store_str_propagate(c, "DEL", key, NULL, NULL, 0, 0);
     } else if ((flags & STR_PERSIST)
                && store_db_persist(c->db, KEY(key), now) == OB_OK)
     {
         store_key_changed(c, key, STORE_NOTIFY_GENERIC, "persist");
+        store_str_propagate(c, "PERSIST", key, NULL, NULL, 0, 0);
     }
 }
 
@@ -763,6 +847,11 @@ store_cmd_incrbyfloat(store_client_t *c)
             return;
         }
         store_key_changed(c, key, STORE_NOTIFY_STRING, "incrbyfloat");
+        /* the result, not the increment: float arithmetic must not be
+         * redone elsewhere (Redis's SET key value KEEPTTL) */
+        s.data = (const uint8_t *) buf;
+        s.len = len;
+        store_str_propagate(c, "SET", key, &s, "KEEPTTL", 0, 0);
         store_reply_bulk(&c->r, buf, len);
         return;
     }

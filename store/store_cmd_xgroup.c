@@ -9,8 +9,10 @@
  * created by XCLAIM/XAUTOCLAIM only when it gets something.
  */
 #include "store_cmd_stream.h"
+#include "store_srv.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,103 @@
 
 
 static const store_sid_t  xg_min = { 0, 0 };
+
+
+/* ---- propagation -------------------------------------------------------- */
+
+/*
+ * What the group commands write to the AOF and the replicas (Redis 7.0's
+ * streamPropagateXCLAIM, streamPropagateGroupID and
+ * streamPropagateConsumerCreation): the group's state as it now is, in
+ * commands that are idempotent on the other side, instead of commands
+ * whose effect depends on the time or on what was pending.  XREADGROUP
+ * (store_cmd_stream.c) uses them too; they would belong in
+ * store_cmd_stream.h, which this part does not own, so store_cmd_stream.c
+ * declares them itself.
+ */
+void store_sx_propagate_xclaim(store_client_t *c, const ob_str_t *key,
+                               const ob_str_t *group, const store_sgroup_t *g,
+                               const ob_str_t *idarg, const store_sid_t *id,
+                               const store_snack_t *n);
+void store_sx_propagate_setid(store_client_t *c, const ob_str_t *key,
+                              const ob_str_t *group, const store_sgroup_t *g);
+void store_sx_propagate_createconsumer(store_client_t *c, const ob_str_t *key,
+                                       const ob_str_t *group,
+                                       const ob_str_t *consumer);
+
+
+#define XG_LIT(s)  { sizeof(s) - 1, (const uint8_t *) (s) }
+
+
+/*
+ * XCLAIM <key> <group> <consumer> 0 <id> TIME <delivery ms> RETRYCOUNT
+ * <count> FORCE JUSTID LASTID <group's last id>: the pending entry n of
+ * `id` as it now is (its owner, time and count), and the group's last
+ * ID.  idarg: the ID as the client wrote it (XCLAIM), else NULL (the ID
+ * formatted).
+ */
+void
+store_sx_propagate_xclaim(store_client_t *c, const ob_str_t *key,
+    const ob_str_t *group, const store_sgroup_t *g, const ob_str_t *idarg,
+    const store_sid_t *id, const store_snack_t *n)
+{
+    ob_str_t  argv[14] = {
+        XG_LIT("XCLAIM"), *key, *group, { 0, NULL }, XG_LIT("0"),
+        { 0, NULL }, XG_LIT("TIME"), { 0, NULL }, XG_LIT("RETRYCOUNT"),
+        { 0, NULL }, XG_LIT("FORCE"), XG_LIT("JUSTID"), XG_LIT("LASTID"),
+        { 0, NULL } };
+    char      idbuf[STORE_SID_MAX], lastbuf[STORE_SID_MAX], tbuf[32],
+              nbuf[32];
+
+    argv[3].data = (const uint8_t *) n->consumer->name;
+    argv[3].len = n->consumer->nname;
+    if (idarg != NULL) {
+        argv[5] = *idarg;
+    } else {
+        argv[5].len = store_sid_format(id, idbuf);
+        argv[5].data = (const uint8_t *) idbuf;
+    }
+    argv[7].len = (size_t) snprintf(tbuf, sizeof(tbuf), "%lld",
+                                    (long long) n->delivery_time);
+    argv[7].data = (const uint8_t *) tbuf;
+    argv[9].len = (size_t) snprintf(nbuf, sizeof(nbuf), "%llu",
+                                    (unsigned long long) n->delivery_count);
+    argv[9].data = (const uint8_t *) nbuf;
+    argv[13].len = store_sid_format(&g->last_id, lastbuf);
+    argv[13].data = (const uint8_t *) lastbuf;
+    store_propagate_cmd(c, argv, 14);
+}
+
+
+/* XGROUP SETID <key> <group> <last id> ENTRIESREAD <n> */
+void
+store_sx_propagate_setid(store_client_t *c, const ob_str_t *key,
+    const ob_str_t *group, const store_sgroup_t *g)
+{
+    ob_str_t  argv[7] = { XG_LIT("XGROUP"), XG_LIT("SETID"), *key, *group,
+                          { 0, NULL }, XG_LIT("ENTRIESREAD"), { 0, NULL } };
+    char      lastbuf[STORE_SID_MAX], nbuf[32];
+
+    argv[4].len = store_sid_format(&g->last_id, lastbuf);
+    argv[4].data = (const uint8_t *) lastbuf;
+    argv[6].len = (size_t) snprintf(nbuf, sizeof(nbuf), "%lld",
+                                    g->entries_read);
+    argv[6].data = (const uint8_t *) nbuf;
+    store_propagate_cmd(c, argv, 7);
+}
+
+
+/* XGROUP CREATECONSUMER <key> <group> <consumer>: a consumer that
+ * XREADGROUP ... NOACK created (no XCLAIM will create it elsewhere). */
+void
+store_sx_propagate_createconsumer(store_client_t *c, const ob_str_t *key,
+    const ob_str_t *group, const ob_str_t *consumer)
+{
+    ob_str_t  argv[5] = { XG_LIT("XGROUP"), XG_LIT("CREATECONSUMER"), *key,
+                          *group, *consumer };
+
+    store_propagate_cmd(c, argv, 5);
+}
 
 
 static void
@@ -226,6 +325,7 @@ store_cmd_xgroup(store_client_t *c)
         }
         g->last_id = id;
         g->entries_read = entries_read;
+        c->st->dirty++;                 /* written as received */
         store_add_ok(c);
         store_notify(c->st, c->dbid, key, STORE_NOTIFY_STREAM,
                      "xgroup-setid");
@@ -236,6 +336,7 @@ store_cmd_xgroup(store_client_t *c)
             return;
         }
         store_stream_group_destroy(s, g);
+        c->st->dirty++;
         store_reply_int(&c->r, 1);
         store_notify(c->st, c->dbid, key, STORE_NOTIFY_STREAM,
                      "xgroup-destroy");
@@ -253,6 +354,7 @@ store_cmd_xgroup(store_client_t *c)
             store_add_err(c, STORE_ERR_OOM);
             return;
         }
+        c->st->dirty++;
         store_reply_int(&c->r, 1);
         store_notify(c->st, c->dbid, key, STORE_NOTIFY_STREAM,
                          "xgroup-createconsumer");
@@ -263,6 +365,7 @@ store_cmd_xgroup(store_client_t *c)
         sc = store_sgroup_consumer_find(g, c->argv[4].data, c->argv[4].len);
         if (sc != NULL) {
             pending = (long long) store_sgroup_consumer_delete(s, g, sc);
+            c->st->dirty++;
         }
         store_reply_int(&c->r, pending);
         if (sc != NULL) {
@@ -311,6 +414,7 @@ store_cmd_xack(store_client_t *c)
     for (j = 0; j < n; j++) {
         acked += store_sgroup_pel_ack(s, g, &ids[j]);
     }
+    c->st->dirty += (uint64_t) acked;   /* written as received if any */
     store_reply_int(&c->r, acked);
 done:
     if (ids != &sid) {
@@ -508,7 +612,7 @@ store_cmd_xclaim(store_client_t *c)
     store_sid_t        *ids = NULL, last_id = { 0, 0 }, id;
     long long           minidle, retrycount = -1, v;
     int64_t             now = store_now_ms(c), deliverytime = -1;
-    int                 force = 0, justid = 0, wrong;
+    int                 force = 0, justid = 0, wrong, propagate_last_id = 0;
     size_t              j, nids, k, claimed, *claim = NULL;
 
     s = store_sx_lookup(c, key, 0, &wrong);
@@ -594,6 +698,7 @@ store_cmd_xclaim(store_client_t *c)
 
     if (store_sid_cmp(&last_id, &g->last_id) > 0) {
         g->last_id = last_id;
+        propagate_last_id = 1;
     }
     if (deliverytime != -1) {
         if (deliverytime < 0 || deliverytime > now) {
@@ -616,6 +721,12 @@ store_cmd_xclaim(store_client_t *c)
         n = store_sgroup_pel_find(g, &id);
         if (!store_stream_lookup(s, &id, &e)) {
             if (n != NULL) {
+                /* written as the XCLAIM of the NACK as it was, which
+                 * drops it on the other side too */
+                store_sx_propagate_xclaim(c, key, group, g, &c->argv[5 + k],
+                                          &id, n);
+                propagate_last_id = 0;
+                c->st->dirty++;
                 (void) store_sgroup_pel_ack(s, g, &id);
             }
             continue;
@@ -644,8 +755,17 @@ store_cmd_xclaim(store_client_t *c)
         {
             continue;
         }
+        store_sx_propagate_xclaim(c, key, group, g, &c->argv[5 + k], &id, n);
+        propagate_last_id = 0;          /* the XCLAIM's LASTID carries it */
+        c->st->dirty++;
         claim[claimed++] = k;
     }
+    if (propagate_last_id) {
+        store_sx_propagate_setid(c, key, group, g);
+        c->st->dirty++;
+    }
+    /* XCLAIM itself is never written: only the effects above. */
+    store_propagate_nothing(c);
 
     store_reply_array(&c->r, claimed);
     for (k = 0; k < claimed; k++) {
@@ -743,7 +863,11 @@ store_cmd_xautoclaim(store_client_t *c)
         }
         n = val;
         if (!store_stream_lookup(s, &id, &e)) {
-            /* The iterator already stands past this node. */
+            /* Written as the XCLAIM of the NACK as it was, which drops
+             * it on the other side too; the iterator already stands past
+             * this node. */
+            store_sx_propagate_xclaim(c, key, group, g, NULL, &id, n);
+            c->st->dirty++;
             (void) store_sgroup_pel_ack(s, g, &id);
             deleted[ndeleted++] = id;
             count--;
@@ -765,9 +889,12 @@ store_cmd_xautoclaim(store_client_t *c)
         if (!justid) {
             n->delivery_count++;
         }
+        store_sx_propagate_xclaim(c, key, group, g, NULL, &id, n);
+        c->st->dirty++;
         claimed[nclaimed++] = id;
         count--;
     }
+    store_propagate_nothing(c);         /* only the XCLAIMs above */
     /* The cursor: the next PEL entry, or 0-0 at the end. */
     next.ms = 0;
     next.seq = 0;

@@ -16,6 +16,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -988,7 +989,7 @@ zpop_generic(store_client_t *c, const ob_str_t *keys, size_t nkeys, int max,
     const ob_str_t   *key = NULL;
     store_zset_it_t   it;
     size_t            i, n, len;
-    int               wrong;
+    int               wrong, counted = count != -1;
 
     for (i = 0; i < nkeys; i++) {
         o = store_lookup_typed(c, &keys[i], STORE_OBJ_ZSET, 1, &wrong);
@@ -1043,6 +1044,20 @@ zpop_generic(store_client_t *c, const ob_str_t *keys, size_t nkeys, int max,
         return;
     }
     zset_removed(c, key, o, max ? "zpopmax" : "zpopmin");
+    if (emitkey) {
+        /* BZPOPMIN/BZPOPMAX, [B]ZMPOP: written as the plain pop of the key
+         * served, ZPOPMIN key (no count given) or ZPOPMIN key <number
+         * popped>, as Redis 7.0 does */
+        ob_str_t  argv[3];
+        char      num[32];
+
+        argv[0].data = (const uint8_t *) (max ? "ZPOPMAX" : "ZPOPMIN");
+        argv[0].len = 7;
+        argv[1] = *key;
+        argv[2].len = (size_t) snprintf(num, sizeof(num), "%zu", n);
+        argv[2].data = (const uint8_t *) num;
+        store_propagate_cmd(c, argv, counted ? 3 : 2);
+    }
 }
 
 

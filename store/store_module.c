@@ -648,6 +648,7 @@ store_fini(void *state)
     store_replica_fini(st);
     store_repl_fini(st);
     store_aof_fini(st);
+    store_propagate_fini(st);
     store_save_fini(st);
     store_child_fini(st);
     store_pubsub_fini(st);

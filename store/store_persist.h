@@ -33,6 +33,7 @@
 
 #include "ob_core.h"
 #include "store_db.h"
+#include "store_int.h"       /* store_cmd_t: the command tables */
 
 typedef struct store_s         store_t;
 typedef struct store_client_s  store_client_t;
@@ -300,6 +301,8 @@ void store_propagate_end(store_client_t *c, uint64_t dirty_before);
  * propagated, within the current call when there is one, else alone. */
 void store_propagate_del(store_t *st, int dbid, const void *key,
                          size_t nkey);
+/* Frees the propagation state (store_fini). */
+void store_propagate_fini(store_t *st);
 /* Feeds argv in dbid to every sink now (no call in progress). */
 void store_propagate_now(store_t *st, int dbid, const ob_str_t *argv,
                          size_t argc);

@@ -52,7 +52,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_int.h"
 #include "store_listpack.h"
 #include "store_resp.h"
 #include "store_stream.h"
@@ -63,6 +62,11 @@
 /* rdb.c's message for any listpack streamValidateListpackIntegrity
  * refuses */
 #define SRDB_ERR_LP  "Stream listpack integrity check failed."
+/* the dataset's arena refused (store_rdb_load.c says the same), and our
+ * own scratch arrays could not grow */
+#define SRDB_ERR_MAXMEM  "out of memory (maxmemory) loading a key"
+#define SRDB_ERR_NOMEM   "out of memory"
+
 
 /* ---- IDs ---------------------------------------------------------------- */
 
@@ -101,7 +105,9 @@ srdb_id_decode(const uint8_t *buf, store_sid_t *id)
  * byte).  store_listpack.c's own builders allocate in an arena: the
  * dataset's would charge a SAVE's scratch to the budget (and could evict
  * keys for it), and a private arena per stream costs more than writing a
- * small stream does.
+ * small stream does.  The buffer holds one node's listpack at a time:
+ * about stream-node-max-bytes, or one entry when a single entry is larger;
+ * it is freed when the stream is written.
  */
 #define SRDB_LP_HDR          6
 #define SRDB_LP_6BIT_STR     0x80
@@ -405,7 +411,8 @@ srdb_save_node(store_rdb_out_t *w, srdb_lpw_t *lw, const srdb_snode_t *n,
 
     c.p = n->data;
     c.end = n->data + n->used;
-    c.bad = n->first > n->used || n->live > n->count || n->live == 0;
+    c.bad = n->used > n->cap || n->first > n->used || n->live > n->count
+            || n->live == 0;
 
     /* the master entry: live count, tombstones, the fields, 0 */
     srdb_lpw_reset(lw);
@@ -790,7 +797,7 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
         if (srdb_strs_reserve(&ld->fv, &ld->fvbuf, &ld->fvcap,
                               2 * (size_t) nf) != OB_OK)
         {
-            return store_rdb_in_fail(r, "Out of memory loading a stream");
+            return store_rdb_in_fail(r, SRDB_ERR_NOMEM);
         }
         /* field, value, field, value ...; values only with SAMEFIELDS */
         fv = ld->fv;
@@ -820,7 +827,7 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
             return store_rdb_in_fail(r, "Stream entry IDs out of order");
         }
         if (store_stream_append(ld->s, &id, fv, 2 * (size_t) nf) != OB_OK) {
-            return store_rdb_in_fail(r, "Out of memory loading a stream");
+            return store_rdb_in_fail(r, SRDB_ERR_MAXMEM);
         }
         ld->top = id;
         ld->any = 1;
@@ -830,8 +837,7 @@ srdb_load_node(srdb_load_t *ld, const store_sid_t *master, const uint8_t *lp,
                 store_sid_t  *d = realloc(ld->dead, ncap * sizeof(d[0]));
 
                 if (d == NULL) {
-                    return store_rdb_in_fail(r, "Out of memory loading a "
-                                             "stream");
+                    return store_rdb_in_fail(r, SRDB_ERR_NOMEM);
                 }
                 ld->dead = d;
                 ld->deadcap = ncap;
@@ -962,7 +968,7 @@ srdb_load_group(srdb_load_t *ld, int type)
     }
     g = store_stream_group_create(s, name, nlen, &last, entries_read);
     if (g == NULL) {
-        store_rdb_in_fail(r, "Out of memory loading a stream");
+        store_rdb_in_fail(r, SRDB_ERR_MAXMEM);
         goto fail;
     }
     free(name);
@@ -977,7 +983,7 @@ srdb_load_group(srdb_load_t *ld, int type)
             srdb_nack_t  *p = realloc(pel, ncap * sizeof(p[0]));
 
             if (p == NULL) {
-                store_rdb_in_fail(r, "Out of memory loading a stream");
+                store_rdb_in_fail(r, SRDB_ERR_NOMEM);
                 goto fail;
             }
             pel = p;
@@ -1021,7 +1027,7 @@ srdb_load_group(srdb_load_t *ld, int type)
         }
         c = store_sgroup_consumer_create(s, g, name, nlen, (int64_t) seen);
         if (c == NULL) {
-            store_rdb_in_fail(r, "Out of memory loading a stream");
+            store_rdb_in_fail(r, SRDB_ERR_MAXMEM);
             goto fail;
         }
         free(name);
@@ -1060,7 +1066,7 @@ srdb_load_group(srdb_load_t *ld, int type)
         sn = store_sgroup_pel_add(s, g, n->consumer, &n->id,
                                   (int64_t) n->time);
         if (sn == NULL) {
-            store_rdb_in_fail(r, "Out of memory loading a stream");
+            store_rdb_in_fail(r, SRDB_ERR_MAXMEM);
             goto fail;
         }
         sn->delivery_count = n->count;
@@ -1093,7 +1099,7 @@ store_rdb_load_stream(store_rdb_in_t *r, int type)
     ld.r = r;
     ld.s = store_stream_new(r->arena, r->owner);
     if (ld.s == NULL) {
-        store_rdb_in_fail(r, "Out of memory loading a stream");
+        store_rdb_in_fail(r, SRDB_ERR_MAXMEM);
         return NULL;
     }
     if (srdb_load_nodes(&ld) != OB_OK
@@ -1152,7 +1158,7 @@ store_rdb_load_stream(store_rdb_in_t *r, int type)
     o = store_obj_payload_new(r->arena, r->owner, STORE_OBJ_STREAM,
                               STORE_ENC_STREAM, ld.s);
     if (o == NULL) {
-        store_rdb_in_fail(r, "Out of memory loading a stream");
+        store_rdb_in_fail(r, SRDB_ERR_MAXMEM);
         goto fail;
     }
     ld.s = NULL;

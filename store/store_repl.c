@@ -1,34 +1,1842 @@
-/* STUB until the replication master part lands (store_persist.h). */
+/*
+ * store_repl.c: replication, master side (Redis 7.0's replication.c, the
+ * half a master runs): the replication ids and offset, the backlog, the
+ * replicas' links, and the commands REPLCONF, PSYNC, SYNC, WAIT, ROLE.
+ *
+ * A replica is an ordinary store client whose PSYNC (or SYNC) turned it
+ * into a link.  From then on its replies are off (its later input is
+ * REPLCONF ACK, which answers nothing) and what it is sent is written to
+ * its connection directly, never through the reply writer:
+ *
+ *   REPLCONF listening-port / capa     -> NONE (a record, not a replica yet)
+ *   PSYNC id off, in the backlog       -> ONLINE  [+CONTINUE, backlog bytes]
+ *   PSYNC ? -1 / SYNC                  -> WAIT_BGSAVE_START
+ *   no child running: fork             -> WAIT_BGSAVE_END  [+FULLRESYNC id off]
+ *       (a replica that arrives while our child runs joins it: it copies
+ *        the stream buffered by one that waits, and the same offset)
+ *   the child wrote the RDB            -> SEND_BULK  [$len, then the file in
+ *                                          chunks as the socket drains]
+ *   the whole file is queued           -> ONLINE  [the buffered stream]
+ *
+ * While a replica waits for its RDB, the stream fed meanwhile is kept in
+ * its own evbuffer (`pending`), because it must follow the file on the
+ * wire.  Every replica's output is bounded as Redis's
+ * client-output-buffer-limit replica 256mb 64mb 60: past 256 MB, or past
+ * 64 MB for 60 seconds, the replica is dropped (it will resync).
+ *
+ * Offsets: every byte fed (commands, SELECTs, PINGs, GETACKs) advances
+ * master_repl_offset, but only while a backlog exists; the backlog is
+ * created when the first replica asks to sync (with a fresh replid, as
+ * Redis does) and freed after repl-backlog-ttl (3600 s) without replicas.
+ * After a full resync the stream's db is forgotten, so the next command
+ * is preceded by a SELECT; a partial resync keeps it.
+ *
+ * Differences from Redis, on purpose: disk-based sync only (a replica
+ * that offers capa eof gets $<len> as well, which it accepts); the RDB
+ * for replicas is a temporary file in `dir`, not dump.rdb; WAIT waits for
+ * the replication offset at the time it is called (Redis's c->woff, the
+ * offset of the client's own last write, would need a hook in the call
+ * path: waiting for a later offset is never wrong, only slower).
+ */
 #include "store_srv.h"
 #include "store_persist.h"
+#include "store_repl_backlog.h"
 
-const store_cmd_t store_cmds_repl[] = { { .base = { .name = NULL } } };
-int  store_repl_init(store_t *st, ob_err_t *err) { (void) st; (void) err; return OB_OK; }
-void store_repl_feed(store_t *st, int dbid, const ob_str_t *argv, size_t argc)
-{ (void) st; (void) dbid; (void) argv; (void) argc; }
-void store_repl_feed_raw(store_t *st, const void *data, size_t len)
-{ (void) st; (void) data; (void) len; }
-void store_repl_set_history(store_t *st, const char *replid, long long offset)
-{ (void) st; (void) replid; (void) offset; }
-void store_repl_shift_ids(store_t *st) { (void) st; }
-void store_repl_drop_replicas(store_t *st) { (void) st; }
-const char *store_repl_id(const store_t *st) { return st->run_id; }
-long long store_repl_offset(const store_t *st) { (void) st; return 0; }
-void store_repl_cron(store_t *st) { (void) st; }
-void store_repl_stop(store_t *st) { (void) st; }
-void store_repl_fini(store_t *st) { (void) st; }
-void store_repl_info(store_t *st, store_text_t *t)
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "ob_log.h"
+
+/* client-output-buffer-limit replica 256mb 64mb 60 */
+#define STORE_REPL_OUT_HARD      (256LL * 1024 * 1024)
+#define STORE_REPL_OUT_SOFT      (64LL * 1024 * 1024)
+#define STORE_REPL_OUT_SOFT_SECS 60
+
+/* repl-backlog-ttl */
+#define STORE_REPL_BACKLOG_TTL   3600
+
+/* Sending the RDB: the file goes out in chunks of STORE_REPL_CHUNK while
+ * the connection holds less than STORE_REPL_BULK_HIGH; on_drain (the
+ * output fell to STORE_REPL_BULK_LOW) or the cron sends more. */
+#define STORE_REPL_CHUNK         (64 * 1024)
+#define STORE_REPL_BULK_HIGH     (1024 * 1024)
+#define STORE_REPL_BULK_LOW      (256 * 1024)
+/* At most this much of the file per call, so a fast local replica does
+ * not keep the loop busy with one transfer. */
+#define STORE_REPL_BULK_TURN     (16 * 1024 * 1024)
+
+/* REPLCONF capa */
+#define STORE_REPL_CAPA_EOF      0x01
+#define STORE_REPL_CAPA_PSYNC2   0x02
+
+/* Redis's NET_HOST_STR_LEN: an ip-address must be shorter */
+#define STORE_REPL_IP_MAX        256
+
+typedef enum {
+    STORE_REPL_NONE = 0,            /* REPLCONF seen; not a replica */
+    STORE_REPL_WAIT_BGSAVE_START,   /* waits for a child to fork */
+    STORE_REPL_WAIT_BGSAVE_END,     /* our child writes its RDB */
+    STORE_REPL_SEND_BULK,           /* the RDB file goes out */
+    STORE_REPL_ONLINE               /* gets the stream */
+} store_repl_state_t;
+
+/* One client that sent REPLCONF, PSYNC or SYNC. */
+typedef struct store_repl_link_s {
+    store_client_t      *c;
+    store_repl_state_t   state;
+    int                  closing;       /* dropped: its close is pending */
+    int                  pre_psync;     /* came with SYNC: no +FULLRESYNC,
+                                           no ACKs */
+    unsigned             capa;          /* STORE_REPL_CAPA_* */
+    int                  rdb_only;
+    long long            port;          /* REPLCONF listening-port */
+    char                 ip[STORE_REPL_IP_MAX + 1]; /* ip-address, or the
+                                                       peer's address */
+    long long            ack_off;       /* REPLCONF ACK */
+    int64_t              ack_time;      /* unix seconds of the last ACK */
+    long long            psync_offset;  /* the +FULLRESYNC offset */
+    struct evbuffer     *pending;       /* the stream until ONLINE */
+    int                  rdb_fd;        /* SEND_BULK: the file, else -1 */
+    off_t                rdb_off, rdb_size;
+    int64_t              soft_since_ms; /* over the soft limit since */
+} store_repl_link_t;
+
+/* A client blocked in WAIT. */
+typedef struct store_repl_wait_s {
+    store_client_t      *c;
+    long long            offset;
+    long long            numreplicas;
+} store_repl_wait_t;
+
+struct store_repl_s {
+    char                 replid[41];
+    char                 replid2[41];
+    long long            master_repl_offset;
+    long long            second_repl_offset;
+    store_backlog_t     *backlog;
+    int                  stream_db;     /* -1: SELECT before the next one */
+    int                  raw_db;        /* a replica: the db its master's
+                                           stream is in (its last SELECT) */
+    int64_t              no_replicas_since;   /* unix seconds */
+
+    store_repl_link_t  **links;         /* replicas and REPLCONF clients */
+    size_t               nlinks, links_cap;
+    size_t               nreplicas;     /* links past NONE */
+
+    store_repl_wait_t   *waits;
+    size_t               nwaits, waits_cap;
+
+    char                *enc;           /* a command in RESP, reused */
+    size_t               enc_cap;
+    char                *chunk;         /* STORE_REPL_CHUNK, reading the RDB */
+
+    /* Output to replicas is written once per loop pass (Redis's
+     * beforeSleep), and WAIT's GETACK is sent there too. */
+    struct event        *flush_ev;
+    int                  flush_pending;
+    int                  get_ack;
+
+    /* our RDB child, for full resyncs */
+    int                  child_active;
+    char                 rdb_path[PATH_MAX];
+    unsigned long long   rdb_seq;
+    long long            snap_offset;
+    int                  snap_db;
+
+    int64_t              last_second;   /* the once-a-second part of cron */
+    int64_t              last_ping;
+
+    uint64_t             sync_full, sync_partial_ok, sync_partial_err;
+};
+
+typedef struct store_repl_s store_repl_t;
+
+static void store_repl_pump(store_t *st, store_repl_link_t *l);
+
+
+static int64_t
+store_repl_now_s(void)
 {
-    store_text_add(t, "role:master\r\n"
-        "connected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
-        "master_replid:%s\r\n"
-        "master_replid2:0000000000000000000000000000000000000000\r\n"
-        "master_repl_offset:0\r\nsecond_repl_offset:-1\r\n"
-        "repl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
-        "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
-        st->run_id);
+    return (int64_t) time(NULL);
 }
-void store_repl_stats(const store_t *st, uint64_t *full, uint64_t *ok,
-                      uint64_t *err)
-{ (void) st; *full = *ok = *err = 0; }
-void store_repl_client_closed(store_t *st, store_client_t *c) { (void) st; (void) c; }
+
+
+/* 40 random hex characters (Redis's getRandomHexChars), from
+ * /dev/urandom, else from the store's own random stream. */
+static void
+store_repl_random_id(store_t *st, char *out /* [41] */)
+{
+    static const char  hex[] = "0123456789abcdef";
+    unsigned char      raw[20];
+    ssize_t            n = -1;
+    int                fd;
+    size_t             i;
+
+    fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, raw, sizeof(raw));
+        close(fd);
+    }
+    if (n != (ssize_t) sizeof(raw)) {
+        for (i = 0; i < sizeof(raw); i++) {
+            st->rng += 0x9e3779b97f4a7c15ULL;
+            raw[i] = (unsigned char) ((st->rng ^ (st->rng >> 31)) >> 17);
+        }
+    }
+    for (i = 0; i < sizeof(raw); i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[40] = '\0';
+}
+
+
+static void
+store_repl_clear_id2(store_repl_t *r)
+{
+    memset(r->replid2, '0', 40);
+    r->replid2[40] = '\0';
+    r->second_repl_offset = -1;
+}
+
+
+/* "ip:listening-port", the name Redis gives a replica in its logs. */
+static const char *
+store_repl_name(const store_repl_link_t *l, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s:%lld", l->ip, l->port);
+    return buf;
+}
+
+
+/* ---- the links ------------------------------------------------------------ */
+
+static store_repl_link_t *
+store_repl_link_find(store_repl_t *r, const store_client_t *c)
+{
+    size_t i;
+
+    for (i = 0; i < r->nlinks; i++) {
+        if (r->links[i]->c == c) {
+            return r->links[i];
+        }
+    }
+    return NULL;
+}
+
+
+/* The client's record, made on its first REPLCONF or SYNC; NULL on
+ * malloc failure. */
+static store_repl_link_t *
+store_repl_link_get(store_t *st, store_client_t *c)
+{
+    store_repl_t       *r = st->repl;
+    store_repl_link_t  *l, **grown;
+    const char         *peer, *colon;
+    size_t              n;
+
+    l = store_repl_link_find(r, c);
+    if (l != NULL) {
+        return l;
+    }
+    if (r->nlinks == r->links_cap) {
+        size_t cap = r->links_cap ? r->links_cap * 2 : 8;
+
+        grown = realloc(r->links, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return NULL;
+        }
+        r->links = grown;
+        r->links_cap = cap;
+    }
+    l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        return NULL;
+    }
+    l->c = c;
+    l->rdb_fd = -1;
+    /* The peer's address without its port ("127.0.0.1:51234"); an IPv6
+     * peer may be written "[::1]:51234". */
+    peer = store_client_peer(c);
+    colon = strrchr(peer, ':');
+    n = colon != NULL ? (size_t) (colon - peer) : strlen(peer);
+    if (n >= 2 && peer[0] == '[' && peer[n - 1] == ']') {
+        peer++;
+        n -= 2;
+    }
+    if (n > STORE_REPL_IP_MAX) {
+        n = STORE_REPL_IP_MAX;
+    }
+    memcpy(l->ip, peer, n);
+    l->ip[n] = '\0';
+    r->links[r->nlinks++] = l;
+    return l;
+}
+
+
+static void
+store_repl_link_free(store_repl_link_t *l)
+{
+    if (l->pending != NULL) {
+        evbuffer_free(l->pending);
+    }
+    if (l->rdb_fd >= 0) {
+        close(l->rdb_fd);
+    }
+    free(l);
+}
+
+
+/* Drops a replica: its connection closes at once (what it was owed is
+ * lost; it will resync), and it gets nothing more meanwhile. */
+static void
+store_repl_link_drop(store_t *st, store_repl_link_t *l, const char *why)
+{
+    char name[STORE_REPL_IP_MAX + 32];
+
+    if (l->closing) {
+        return;
+    }
+    ob_log_warning(&st->cy->log, "Disconnecting replica %s: %s",
+                   store_repl_name(l, name, sizeof(name)), why);
+    l->closing = 1;
+    if (l->c->conn != NULL) {
+        ob_conn_close(l->c->conn, 0);
+    }
+}
+
+
+/* Writes to a replica's connection, bypassing its (switched off) reply
+ * writer. */
+static int
+store_repl_link_write(store_repl_link_t *l, const void *p, size_t len)
+{
+    if (l->closing || l->c->conn == NULL) {
+        return OB_ERR;
+    }
+    l->c->st->total_net_output += len;
+    return ob_conn_add(l->c->conn, p, len);
+}
+
+
+static int
+store_repl_link_write_cb(void *arg, const void *p, size_t len)
+{
+    return store_repl_link_write(arg, p, len);
+}
+
+
+/* Redis's client-output-buffer-limit replica: over the hard limit, or
+ * over the soft one for too long, the replica goes. */
+static void
+store_repl_check_limits(store_t *st, store_repl_link_t *l)
+{
+    long long used;
+
+    if (l->closing || l->c->conn == NULL) {
+        return;
+    }
+    used = (long long) ob_conn_output_pending(l->c->conn);
+    if (l->pending != NULL) {
+        used += (long long) evbuffer_get_length(l->pending);
+    }
+    if (used > STORE_REPL_OUT_HARD) {
+        store_repl_link_drop(st, l, "over the output buffer hard limit "
+                             "(client-output-buffer-limit replica)");
+        return;
+    }
+    if (used <= STORE_REPL_OUT_SOFT) {
+        l->soft_since_ms = 0;
+        return;
+    }
+    if (l->soft_since_ms == 0) {
+        l->soft_since_ms = st->now_ms;
+    } else if (st->now_ms - l->soft_since_ms
+               > STORE_REPL_OUT_SOFT_SECS * 1000)
+    {
+        store_repl_link_drop(st, l, "over the output buffer soft limit "
+                             "for too long (client-output-buffer-limit "
+                             "replica)");
+    }
+}
+
+
+static void
+store_repl_schedule_flush(store_repl_t *r)
+{
+    if (!r->flush_pending && r->flush_ev != NULL) {
+        r->flush_pending = 1;
+        event_active(r->flush_ev, EV_TIMEOUT, 1);
+    }
+}
+
+
+/* ---- the stream ----------------------------------------------------------- */
+
+/* Bytes of the stream: the offset, the backlog, every replica past
+ * WAIT_BGSAVE_START (those that wait for their RDB keep them). */
+static void
+store_repl_feed_bytes(store_t *st, const void *p, size_t len)
+{
+    store_repl_t  *r = st->repl;
+    size_t         i;
+
+    r->master_repl_offset += (long long) len;
+    if (r->backlog != NULL) {
+        store_backlog_feed(r->backlog, p, len);
+    }
+    for (i = 0; i < r->nlinks; i++) {
+        store_repl_link_t *l = r->links[i];
+
+        if (l->closing) {
+            continue;
+        }
+        switch (l->state) {
+        case STORE_REPL_WAIT_BGSAVE_END:
+        case STORE_REPL_SEND_BULK:
+            if (evbuffer_add(l->pending, p, len) != 0) {
+                store_repl_link_drop(st, l, "out of memory");
+                continue;
+            }
+            store_repl_check_limits(st, l);
+            break;
+        case STORE_REPL_ONLINE:
+            if (store_repl_link_write(l, p, len) != OB_OK) {
+                l->closing = 1;         /* the core closes it */
+                continue;
+            }
+            store_repl_check_limits(st, l);
+            store_repl_schedule_flush(r);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+
+/* argv as a RESP array into r->enc; returns its length, 0 on OOM. */
+static size_t
+store_repl_encode(store_repl_t *r, const ob_str_t *argv, size_t argc)
+{
+    size_t  need = 32, i, n;
+    char   *grown, *p;
+
+    for (i = 0; i < argc; i++) {
+        need += argv[i].len + 32;
+    }
+    if (need > r->enc_cap) {
+        grown = realloc(r->enc, need);
+        if (grown == NULL) {
+            return 0;
+        }
+        r->enc = grown;
+        r->enc_cap = need;
+    }
+    p = r->enc;
+    p += sprintf(p, "*%zu\r\n", argc);
+    for (i = 0; i < argc; i++) {
+        n = argv[i].len;
+        p += sprintf(p, "$%zu\r\n", n);
+        if (n > 0) {
+            memcpy(p, argv[i].data, n);
+        }
+        p += n;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    return (size_t) (p - r->enc);
+}
+
+
+/* 1 when the stream goes anywhere: there is a backlog or a replica. */
+static int
+store_repl_streaming(const store_t *st)
+{
+    const store_repl_t *r = st->repl;
+
+    return r != NULL && (r->backlog != NULL || r->nreplicas > 0);
+}
+
+
+/* A command in the stream's current db (PING, REPLCONF GETACK). */
+static void
+store_repl_feed_here(store_t *st, const ob_str_t *argv, size_t argc)
+{
+    size_t len = store_repl_encode(st->repl, argv, argc);
+
+    if (len > 0) {
+        store_repl_feed_bytes(st, st->repl->enc, len);
+    }
+}
+
+
+void
+store_repl_feed(store_t *st, int dbid, const ob_str_t *argv, size_t argc)
+{
+    store_repl_t  *r = st->repl;
+    char           num[16];
+    ob_str_t       sel[2];
+
+    /* A replica passes its master's stream on as it came
+     * (store_repl_feed_raw); its own writes are not replicated. */
+    if (!store_repl_streaming(st) || store_replica_is_replica(st)) {
+        return;
+    }
+    if (dbid != r->stream_db) {
+        sel[0].data = (const uint8_t *) "SELECT";
+        sel[0].len = 6;
+        sel[1].data = (const uint8_t *) num;
+        sel[1].len = (size_t) snprintf(num, sizeof(num), "%d", dbid);
+        store_repl_feed_here(st, sel, 2);
+        r->stream_db = dbid;
+    }
+    store_repl_feed_here(st, argv, argc);
+}
+
+
+static int
+store_repl_backlog_create(store_t *st)
+{
+    store_repl_t *r = st->repl;
+
+    store_backlog_free(r->backlog);
+    r->backlog = store_backlog_new((size_t) st->repl_backlog_size,
+                                   r->master_repl_offset + 1);
+    return r->backlog != NULL ? OB_OK : OB_ERR;
+}
+
+
+/*
+ * A replica forwards its master's stream untouched, but must know which
+ * db that stream is in: a replica of ours that syncs from us gets it in
+ * its RDB (AUX repl-stream-db), since the stream that follows says
+ * nothing until the master's next SELECT.  The replica side hands us
+ * one whole command per call, so a SELECT is recognised by its bytes.
+ */
+static void
+store_repl_note_select(store_repl_t *r, const char *p, size_t len)
+{
+    static const char  head[] = "*2\r\n$6\r\nselect\r\n$";
+    char               tail[32], *end;
+    long               n, db;
+
+    if (len < sizeof(head) + 4 || len - (sizeof(head) - 1) >= sizeof(tail)
+        || strncasecmp(p, head, sizeof(head) - 1) != 0)
+    {
+        return;
+    }
+    memcpy(tail, p + sizeof(head) - 1, len - (sizeof(head) - 1));
+    tail[len - (sizeof(head) - 1)] = '\0';
+    n = strtol(tail, &end, 10);
+    if (n <= 0 || n > 10 || end[0] != '\r' || end[1] != '\n') {
+        return;
+    }
+    db = strtol(end + 2, &end, 10);
+    if (end[0] == '\r' && end[1] == '\n' && db >= 0 && db < INT_MAX) {
+        r->raw_db = (int) db;
+    }
+}
+
+
+void
+store_repl_feed_raw(store_t *st, const void *data, size_t len)
+{
+    store_repl_t *r = st->repl;
+
+    if (r == NULL || len == 0) {
+        return;
+    }
+    store_repl_note_select(r, data, len);
+    if (r->backlog == NULL) {
+        (void) store_repl_backlog_create(st);
+    }
+    store_repl_feed_bytes(st, data, len);
+}
+
+
+/* Drops every replica (the dataset or the history changed under them). */
+void
+store_repl_drop_replicas(store_t *st)
+{
+    store_repl_t  *r = st->repl;
+    size_t         i;
+
+    if (r == NULL) {
+        return;
+    }
+    for (i = 0; i < r->nlinks; i++) {
+        if (r->links[i]->state != STORE_REPL_NONE) {
+            store_repl_link_drop(st, r->links[i],
+                                 "this server's replication changed");
+        }
+    }
+}
+
+
+void
+store_repl_set_history(store_t *st, const char *replid, long long offset)
+{
+    store_repl_t *r = st->repl;
+
+    if (r == NULL) {
+        return;
+    }
+    store_repl_drop_replicas(st);
+    snprintf(r->replid, sizeof(r->replid), "%.40s", replid);
+    store_repl_clear_id2(r);
+    r->master_repl_offset = offset;
+    r->stream_db = -1;
+    r->raw_db = 0;
+    if (store_repl_backlog_create(st) != OB_OK) {
+        ob_log_warning(&st->cy->log, "Can't allocate the replication "
+                       "backlog (%lld bytes)", st->repl_backlog_size);
+    }
+}
+
+
+void
+store_repl_shift_ids(store_t *st)
+{
+    store_repl_t *r = st->repl;
+
+    if (r == NULL) {
+        return;
+    }
+    memcpy(r->replid2, r->replid, sizeof(r->replid));
+    r->second_repl_offset = r->master_repl_offset + 1;
+    store_repl_random_id(st, r->replid);
+    /* Our own stream starts here: its db is not known to the replicas. */
+    r->stream_db = -1;
+    ob_log_notice(&st->cy->log, "Setting secondary replication ID to %s, "
+                  "valid up to offset: %lld. New replication ID is %s",
+                  r->replid2, r->second_repl_offset, r->replid);
+}
+
+
+const char *
+store_repl_id(const store_t *st)
+{
+    return st->repl != NULL ? st->repl->replid : st->run_id;
+}
+
+
+long long
+store_repl_offset(const store_t *st)
+{
+    return st->repl != NULL ? st->repl->master_repl_offset : 0;
+}
+
+
+/* ---- full resync ---------------------------------------------------------- */
+
+/* In the child: the RDB, with the replication fields, to the temp file. */
+static int
+store_repl_child_run(store_t *st, void *arg)
+{
+    store_repl_t           *r = st->repl;
+    store_rdb_save_opts_t   o;
+    store_rdb_stats_t       stats;
+    ob_err_t                err;
+    int                     fd;
+
+    (void) arg;
+    store_save_rdb_opts(st, &o);
+    o.repl_id = r->replid;
+    o.repl_offset = r->snap_offset;
+    o.repl_stream_db = r->snap_db;
+    fd = open(r->rdb_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return 1;
+    }
+    memset(&err, 0, sizeof(err));
+    if (store_rdb_save_fd(st->dbs, fd, &o, &stats, &err) != OB_OK) {
+        close(fd);
+        unlink(r->rdb_path);
+        return 1;
+    }
+    if (close(fd) != 0) {
+        unlink(r->rdb_path);
+        return 1;
+    }
+    return 0;
+}
+
+
+/* The replica will get the RDB of the snapshot at `offset`: it is told
+ * so (+FULLRESYNC, unless it came with the old SYNC), and the stream's
+ * next command gets a SELECT. */
+static void
+store_repl_setup_full(store_t *st, store_repl_link_t *l, long long offset)
+{
+    store_repl_t  *r = st->repl;
+    char           line[128];
+    int            n;
+
+    l->psync_offset = offset;
+    l->state = STORE_REPL_WAIT_BGSAVE_END;
+    r->stream_db = -1;
+    if (!l->pre_psync) {
+        n = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n",
+                     r->replid, offset);
+        if (store_repl_link_write(l, line, (size_t) n) != OB_OK) {
+            l->closing = 1;
+            return;
+        }
+        ob_conn_flush(l->c->conn);
+    }
+}
+
+
+static void
+store_repl_child_done(store_t *st, int ok, size_t cow, void *arg)
+{
+    store_repl_t  *r = st->repl;
+    size_t         i;
+    struct stat    sb;
+    char           head[32];
+    int            n, fd;
+
+    (void) cow;
+    (void) arg;
+    if (r == NULL) {
+        return;
+    }
+    r->child_active = 0;
+    if (!ok) {
+        ob_log_warning(&st->cy->log, "SYNC failed. BGSAVE child returned "
+                       "an error");
+    }
+    for (i = 0; i < r->nlinks; i++) {
+        store_repl_link_t *l = r->links[i];
+
+        if (l->state != STORE_REPL_WAIT_BGSAVE_END || l->closing) {
+            continue;
+        }
+        if (!ok) {
+            store_repl_link_drop(st, l, "the RDB for its sync failed");
+            continue;
+        }
+        fd = open(r->rdb_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &sb) != 0) {
+            ob_log_warning(&st->cy->log, "SYNC failed. Can't open/stat DB "
+                           "after BGSAVE: %s", strerror(errno));
+            if (fd >= 0) {
+                close(fd);
+            }
+            store_repl_link_drop(st, l, "its RDB could not be opened");
+            continue;
+        }
+        l->rdb_fd = fd;
+        l->rdb_off = 0;
+        l->rdb_size = sb.st_size;
+        l->state = STORE_REPL_SEND_BULK;
+        n = snprintf(head, sizeof(head), "$%lld\r\n", (long long) sb.st_size);
+        if (store_repl_link_write(l, head, (size_t) n) != OB_OK) {
+            l->closing = 1;
+            continue;
+        }
+        ob_conn_set_drain_mark(l->c->conn, STORE_REPL_BULK_LOW);
+        store_repl_pump(st, l);
+    }
+    /* The replicas hold the file open; its name can go now. */
+    unlink(r->rdb_path);
+    r->rdb_path[0] = '\0';
+}
+
+
+/*
+ * Forks the child that writes the RDB for every replica waiting for one
+ * (Redis's startBgsaveForReplication).  If another child runs, the cron
+ * tries again once it is gone; if the fork fails, the waiting replicas
+ * get Redis's error and are closed.
+ */
+static void
+store_repl_start_bgsave(store_t *st)
+{
+    store_repl_t  *r = st->repl;
+    ob_err_t       err;
+    size_t         i;
+    int            rc, waiting = 0;
+
+    for (i = 0; i < r->nlinks; i++) {
+        if (r->links[i]->state == STORE_REPL_WAIT_BGSAVE_START
+            && !r->links[i]->closing)
+        {
+            waiting++;
+        }
+    }
+    if (waiting == 0 || r->child_active
+        || store_child_running(st) != STORE_CHILD_NONE)
+    {
+        return;
+    }
+    snprintf(r->rdb_path, sizeof(r->rdb_path), "%s/temp-repl-%d-%llu.rdb",
+             st->dir != NULL ? st->dir : ".", (int) getpid(), ++r->rdb_seq);
+    r->snap_offset = r->master_repl_offset;
+    r->snap_db = store_replica_is_replica(st) ? r->raw_db
+                 : r->stream_db >= 0 ? r->stream_db : 0;
+    memset(&err, 0, sizeof(err));
+    ob_log_notice(&st->cy->log, "Starting BGSAVE for SYNC with target: disk");
+    rc = store_child_start(st, STORE_CHILD_RDB, store_repl_child_run,
+                           store_repl_child_done, NULL, &err);
+    if (rc == OB_BUSY) {
+        return;
+    }
+    if (rc != OB_OK) {
+        ob_log_warning(&st->cy->log, "BGSAVE for replication failed: %s",
+                       err.msg);
+        for (i = 0; i < r->nlinks; i++) {
+            store_repl_link_t *l = r->links[i];
+
+            if (l->state != STORE_REPL_WAIT_BGSAVE_START || l->closing) {
+                continue;
+            }
+            (void) store_repl_link_write(l, "-ERR BGSAVE failed, "
+                "replication can't continue\r\n", 46);
+            l->closing = 1;
+            ob_conn_close(l->c->conn, 1);
+        }
+        r->rdb_path[0] = '\0';
+        return;
+    }
+    r->child_active = 1;
+    for (i = 0; i < r->nlinks; i++) {
+        store_repl_link_t *l = r->links[i];
+
+        if (l->state == STORE_REPL_WAIT_BGSAVE_START && !l->closing) {
+            store_repl_setup_full(st, l, r->snap_offset);
+        }
+    }
+}
+
+
+/* The RDB is queued whole: the replica gets what was buffered meanwhile
+ * and the stream from now on (Redis's replicaPutOnline). */
+static void
+store_repl_put_online(store_t *st, store_repl_link_t *l)
+{
+    char name[STORE_REPL_IP_MAX + 32];
+
+    close(l->rdb_fd);
+    l->rdb_fd = -1;
+    l->state = STORE_REPL_ONLINE;
+    l->ack_time = store_repl_now_s();
+    ob_conn_set_drain_mark(l->c->conn, 0);
+    st->total_net_output += evbuffer_get_length(l->pending);
+    if (evbuffer_add_buffer(ob_conn_output(l->c->conn), l->pending) != 0) {
+        store_repl_link_drop(st, l, "out of memory");
+        return;
+    }
+    ob_log_notice(&st->cy->log, "Synchronization with replica %s succeeded",
+                  store_repl_name(l, name, sizeof(name)));
+}
+
+
+/* SEND_BULK: queues more of the file while the connection's output is
+ * low; the socket's drain (on_drain) or the cron calls again. */
+static void
+store_repl_pump(store_t *st, store_repl_link_t *l)
+{
+    store_repl_t  *r = st->repl;
+    ob_conn_t     *conn = l->c->conn;
+    size_t         want, sent = 0;
+    ssize_t        n;
+
+    if (l->state != STORE_REPL_SEND_BULK || l->closing || conn == NULL) {
+        return;
+    }
+    while (l->rdb_off < l->rdb_size && sent < STORE_REPL_BULK_TURN
+           && ob_conn_output_pending(conn) < STORE_REPL_BULK_HIGH)
+    {
+        want = STORE_REPL_CHUNK;
+        if ((off_t) want > l->rdb_size - l->rdb_off) {
+            want = (size_t) (l->rdb_size - l->rdb_off);
+        }
+        n = pread(l->rdb_fd, r->chunk, want, l->rdb_off);
+        if (n <= 0) {
+            ob_log_warning(&st->cy->log, "Read error sending DB to "
+                           "replica: %s", n < 0 ? strerror(errno)
+                                                : "unexpected end of file");
+            store_repl_link_drop(st, l, "its RDB could not be read");
+            return;
+        }
+        if (store_repl_link_write(l, r->chunk, (size_t) n) != OB_OK) {
+            l->closing = 1;
+            return;
+        }
+        l->rdb_off += n;
+        sent += (size_t) n;
+    }
+    if (l->rdb_off >= l->rdb_size) {
+        store_repl_put_online(st, l);
+    }
+    if (!l->closing) {
+        ob_conn_flush(conn);
+    }
+}
+
+
+/* proto->on_drain of the store's connections: only replicas sending
+ * their RDB set a drain mark. */
+static void
+store_repl_on_drain(void *session, ob_conn_t *conn)
+{
+    store_client_t     *c = session;
+    store_repl_link_t  *l;
+
+    (void) conn;
+    if (c == NULL || c->st->repl == NULL) {
+        return;
+    }
+    l = store_repl_link_find(c->st->repl, c);
+    if (l != NULL) {
+        store_repl_pump(c->st, l);
+    }
+}
+
+
+/* ---- the flush at the end of a loop pass --------------------------------- */
+
+static void
+store_repl_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    store_t       *st = arg;
+    store_repl_t  *r = st->repl;
+    size_t         i;
+    ob_str_t       getack[3] = {
+        { .data = (const uint8_t *) "REPLCONF", .len = 8 },
+        { .data = (const uint8_t *) "GETACK", .len = 6 },
+        { .data = (const uint8_t *) "*", .len = 1 }
+    };
+
+    (void) fd;
+    (void) what;
+    r->flush_pending = 0;
+    if (r->get_ack) {
+        r->get_ack = 0;
+        if (r->nreplicas > 0 && !store_replica_is_replica(st)) {
+            store_repl_feed_here(st, getack, 3);
+        }
+    }
+    for (i = 0; i < r->nlinks; i++) {
+        store_repl_link_t *l = r->links[i];
+
+        if (l->state == STORE_REPL_ONLINE && !l->closing
+            && l->c->conn != NULL)
+        {
+            ob_conn_flush(l->c->conn);
+        }
+    }
+}
+
+
+/* ---- WAIT ------------------------------------------------------------------ */
+
+/* Online replicas that acknowledged `offset` (Redis's
+ * replicationCountAcksByOffset). */
+static long long
+store_repl_count_acks(const store_repl_t *r, long long offset)
+{
+    long long  n = 0;
+    size_t     i;
+
+    for (i = 0; i < r->nlinks; i++) {
+        const store_repl_link_t *l = r->links[i];
+
+        if (l->state == STORE_REPL_ONLINE && !l->closing
+            && l->ack_off >= offset)
+        {
+            n++;
+        }
+    }
+    return n;
+}
+
+
+static void
+store_repl_wait_remove(store_repl_t *r, size_t i)
+{
+    r->waits[i] = r->waits[--r->nwaits];
+}
+
+
+/* The end of a WAIT (enough ACKs, or the timeout): the count. */
+static void
+store_repl_wait_reply(store_client_t *c)
+{
+    store_repl_t  *r = c->st->repl;
+    long long      offset = r->master_repl_offset;
+    size_t         i;
+
+    for (i = 0; i < r->nwaits; i++) {
+        if (r->waits[i].c == c) {
+            offset = r->waits[i].offset;
+            store_repl_wait_remove(r, i);
+            break;
+        }
+    }
+    store_reply_int(&c->r, store_repl_count_acks(r, offset));
+}
+
+
+/* After an ACK: the WAITs now satisfied are answered. */
+static void
+store_repl_serve_waits(store_t *st)
+{
+    store_repl_t  *r = st->repl;
+    size_t         i;
+
+    for (i = 0; i < r->nwaits; ) {
+        store_repl_wait_t *w = &r->waits[i];
+
+        if (store_repl_count_acks(r, w->offset) >= w->numreplicas
+            && store_block_abort(w->c, 0))
+        {
+            i = 0;                  /* the reply removed it */
+            continue;
+        }
+        i++;
+    }
+}
+
+
+static void
+store_cmd_wait(store_client_t *c)
+{
+    store_t            *st = c->st;
+    store_repl_t       *r = st->repl;
+    long long           num, offset, acks;
+    int64_t             deadline;
+    store_repl_wait_t  *grown;
+    size_t              i;
+
+    if (store_replica_is_replica(st)) {
+        store_add_err(c, "ERR WAIT cannot be used with replica instances. "
+                      "Please also note that since Redis 4.0 if a replica "
+                      "is configured to be writable (which is not the "
+                      "default) writes to replicas are just local and are "
+                      "not propagated.");
+        return;
+    }
+    if (store_get_ll_or_reply(c, &c->argv[1], &num, NULL) != OB_OK
+        || store_get_timeout_ms_or_reply(c, &c->argv[2], &deadline)
+           != OB_OK)
+    {
+        return;
+    }
+    offset = r->master_repl_offset;
+    acks = store_repl_count_acks(r, offset);
+    if (acks >= num || (c->flags & (STORE_CLIENT_MULTI
+                                    | STORE_CLIENT_IN_EXEC)))
+    {
+        store_reply_int(&c->r, acks);
+        return;
+    }
+    for (i = 0; i < r->nwaits; i++) {
+        if (r->waits[i].c == c) {
+            store_repl_wait_remove(r, i);
+            break;
+        }
+    }
+    if (r->nwaits == r->waits_cap) {
+        size_t cap = r->waits_cap ? r->waits_cap * 2 : 8;
+
+        grown = realloc(r->waits, cap * sizeof(*grown));
+        if (grown == NULL) {
+            store_add_err(c, STORE_ERR_OOM);
+            return;
+        }
+        r->waits = grown;
+        r->waits_cap = cap;
+    }
+    r->waits[r->nwaits].c = c;
+    r->waits[r->nwaits].offset = offset;
+    r->waits[r->nwaits].numreplicas = num;
+    r->nwaits++;
+    store_block(c, NULL, 0, deadline, store_repl_wait_reply);
+    if (!(c->flags & STORE_CLIENT_BLOCKED)) {
+        /* store_block could not block (out of memory): it replied */
+        for (i = 0; i < r->nwaits; i++) {
+            if (r->waits[i].c == c) {
+                store_repl_wait_remove(r, i);
+                break;
+            }
+        }
+        return;
+    }
+    /* Ask the replicas for their offsets at the end of this pass. */
+    r->get_ack = 1;
+    store_repl_schedule_flush(r);
+}
+
+
+/* ---- REPLCONF, PSYNC, SYNC, ROLE -------------------------------------------- */
+
+static void
+store_cmd_replconf(store_client_t *c)
+{
+    store_t            *st = c->st;
+    store_repl_t       *r = st->repl;
+    store_repl_link_t  *l;
+    size_t              j;
+    long long           v;
+
+    if (c->argc % 2 == 0) {
+        store_add_err(c, STORE_ERR_SYNTAX);
+        return;
+    }
+    for (j = 1; j < c->argc; j += 2) {
+        const ob_str_t *opt = &c->argv[j], *val = &c->argv[j + 1];
+
+        if (store_arg_is(opt, "ack")) {
+            /* A replica's offset: never answered. */
+            if (!(c->flags & STORE_CLIENT_REPLICA)
+                || store_parse_ll(val, &v) != OB_OK)
+            {
+                return;
+            }
+            l = store_repl_link_find(r, c);
+            if (l == NULL) {
+                return;
+            }
+            if (v > l->ack_off) {
+                l->ack_off = v;
+            }
+            l->ack_time = store_repl_now_s();
+            if (r->nwaits > 0) {
+                store_repl_serve_waits(st);
+            }
+            return;
+        }
+        if (store_arg_is(opt, "getack")) {
+            /* For a replica's master link (store_replica.c answers it
+             * there); from anyone else, nothing. */
+            return;
+        }
+        if (store_arg_is(opt, "listening-port")) {
+            if (store_get_ll_or_reply(c, val, &v, NULL) != OB_OK) {
+                return;
+            }
+            l = store_repl_link_get(st, c);
+            if (l == NULL) {
+                store_add_err(c, STORE_ERR_OOM);
+                return;
+            }
+            l->port = v;
+        } else if (store_arg_is(opt, "ip-address")) {
+            if (val->len >= STORE_REPL_IP_MAX) {
+                store_add_errf(c, "ERR REPLCONF ip-address provided by "
+                               "replica instance is too long: %zu bytes",
+                               val->len);
+                return;
+            }
+            l = store_repl_link_get(st, c);
+            if (l == NULL) {
+                store_add_err(c, STORE_ERR_OOM);
+                return;
+            }
+            memcpy(l->ip, val->data, val->len);
+            l->ip[val->len] = '\0';
+        } else if (store_arg_is(opt, "capa")) {
+            l = store_repl_link_get(st, c);
+            if (l == NULL) {
+                store_add_err(c, STORE_ERR_OOM);
+                return;
+            }
+            if (store_arg_is(val, "eof")) {
+                l->capa |= STORE_REPL_CAPA_EOF;
+            } else if (store_arg_is(val, "psync2")) {
+                l->capa |= STORE_REPL_CAPA_PSYNC2;
+            }
+        } else if (store_arg_is(opt, "rdb-only")) {
+            if (store_get_range_ll_or_reply(c, val, 0, 1, &v, NULL)
+                != OB_OK)
+            {
+                return;
+            }
+            l = store_repl_link_get(st, c);
+            if (l == NULL) {
+                store_add_err(c, STORE_ERR_OOM);
+                return;
+            }
+            l->rdb_only = (int) v;
+        } else {
+            store_add_errf(c, "ERR Unrecognized REPLCONF option: %.*s",
+                           (int) opt->len, (const char *) opt->data);
+            return;
+        }
+    }
+    store_add_ok(c);
+}
+
+
+/* One line of the replica side's INFO fields ("master_link_status"), for
+ * ROLE and SYNC on a replica; 0 when it is not there. */
+static int
+store_repl_replica_field(store_t *st, const char *name, char *out,
+                         size_t size)
+{
+    store_text_t  t;
+    const char   *p, *e;
+    size_t        nlen = strlen(name), n;
+    int           found = 0;
+
+    memset(&t, 0, sizeof(t));
+    store_replica_info(st, &t);
+    if (t.data == NULL) {
+        return 0;
+    }
+    for (p = t.data; p < t.data + t.len; p = e + 1) {
+        e = memchr(p, '\n', (size_t) (t.data + t.len - p));
+        if (e == NULL) {
+            e = t.data + t.len;
+        }
+        if ((size_t) (e - p) > nlen && memcmp(p, name, nlen) == 0
+            && p[nlen] == ':')
+        {
+            n = (size_t) (e - p) - nlen - 1;
+            if (n > 0 && p[nlen + n] == '\r') {
+                n--;
+            }
+            if (n >= size) {
+                n = size - 1;
+            }
+            memcpy(out, p + nlen + 1, n);
+            out[n] = '\0';
+            found = 1;
+            break;
+        }
+    }
+    free(t.data);
+    return found;
+}
+
+
+/*
+ * PSYNC id offset: continues from the backlog when the history matches
+ * (Redis's masterTryPartialResynchronization).  OB_OK: the client is an
+ * online replica and has its +CONTINUE and the missing bytes.
+ */
+static int
+store_repl_try_partial(store_t *st, store_client_t *c, const ob_str_t *id,
+                       long long offset)
+{
+    store_repl_t       *r = st->repl;
+    store_repl_link_t  *l;
+    char                line[80], name[STORE_REPL_IP_MAX + 32], want[48];
+    long long           sent;
+    int                 n;
+
+    snprintf(want, sizeof(want), "%.*s", (int) (id->len < 47 ? id->len : 47),
+             (const char *) id->data);
+    if (strcasecmp(want, r->replid) != 0
+        && (strcasecmp(want, r->replid2) != 0
+            || offset > r->second_repl_offset))
+    {
+        if (want[0] != '?') {
+            if (strcasecmp(want, r->replid2) != 0) {
+                ob_log_notice(&st->cy->log, "Partial resynchronization not "
+                              "accepted: Replication ID mismatch (Replica "
+                              "asked for '%s', my replication IDs are '%s' "
+                              "and '%s')", want, r->replid, r->replid2);
+            } else {
+                ob_log_notice(&st->cy->log, "Partial resynchronization not "
+                              "accepted: Requested offset for second ID was "
+                              "%lld, but I can reply up to %lld", offset,
+                              r->second_repl_offset);
+            }
+        } else {
+            ob_log_notice(&st->cy->log, "Full resync requested by replica "
+                          "%s", store_client_peer(c));
+        }
+        return OB_ERR;
+    }
+    if (!store_backlog_has(r->backlog, offset)) {
+        ob_log_notice(&st->cy->log, "Unable to partial resync with replica "
+                      "%s for lack of backlog (Replica request was: %lld).",
+                      store_client_peer(c), offset);
+        return OB_ERR;
+    }
+    l = store_repl_link_get(st, c);
+    if (l == NULL) {
+        return OB_ERR;
+    }
+    c->flags |= STORE_CLIENT_REPLICA | STORE_CLIENT_REPLY_OFF;
+    l->state = STORE_REPL_ONLINE;
+    l->ack_time = store_repl_now_s();
+    r->nreplicas++;
+    if (l->capa & STORE_REPL_CAPA_PSYNC2) {
+        n = snprintf(line, sizeof(line), "+CONTINUE %s\r\n", r->replid);
+    } else {
+        n = snprintf(line, sizeof(line), "+CONTINUE\r\n");
+    }
+    if (store_repl_link_write(l, line, (size_t) n) != OB_OK) {
+        l->closing = 1;
+        return OB_OK;
+    }
+    sent = store_backlog_copy(r->backlog, offset, store_repl_link_write_cb,
+                              l);
+    if (sent < 0) {
+        l->closing = 1;
+        return OB_OK;
+    }
+    ob_log_notice(&st->cy->log, "Partial resynchronization request from %s "
+                  "accepted. Sending %lld bytes of backlog starting from "
+                  "offset %lld.", store_repl_name(l, name, sizeof(name)),
+                  sent, offset);
+    store_repl_check_limits(st, l);
+    return OB_OK;
+}
+
+
+/* PSYNC and SYNC (Redis's syncCommand). */
+static void
+store_cmd_sync(store_client_t *c)
+{
+    store_t            *st = c->st;
+    store_repl_t       *r = st->repl;
+    store_repl_link_t  *l, *other = NULL;
+    long long           offset;
+    int                 psync = store_arg_is(&c->argv[0], "psync");
+    char                status[32];
+    size_t              i;
+
+    if (c->flags & STORE_CLIENT_REPLICA) {
+        return;                     /* already one: ignored */
+    }
+    if (store_replica_is_replica(st)
+        && !(store_repl_replica_field(st, "master_link_status", status,
+                                      sizeof(status))
+             && strcmp(status, "up") == 0))
+    {
+        store_add_err(c, "NOMASTERLINK Can't SYNC while not connected with "
+                      "my master");
+        return;
+    }
+    if (c->conn == NULL) {
+        return;
+    }
+    ob_log_notice(&st->cy->log, "Replica %s asks for synchronization",
+                  store_client_peer(c));
+    if (psync) {
+        if (store_get_ll_or_reply(c, &c->argv[2], &offset, NULL) != OB_OK) {
+            ob_log_warning(&st->cy->log, "Replica %s asks for "
+                           "synchronization but with a wrong offset",
+                           store_client_peer(c));
+            return;
+        }
+        if (store_repl_try_partial(st, c, &c->argv[1], offset) == OB_OK) {
+            r->sync_partial_ok++;
+            return;
+        }
+        if (c->argv[1].len == 0 || c->argv[1].data[0] != '?') {
+            r->sync_partial_err++;
+        }
+    }
+    l = store_repl_link_get(st, c);
+    if (l == NULL || (l->pending = evbuffer_new()) == NULL) {
+        store_add_err(c, STORE_ERR_OOM);
+        return;
+    }
+    r->sync_full++;
+    l->pre_psync = !psync;
+    l->state = STORE_REPL_WAIT_BGSAVE_START;
+    c->flags |= STORE_CLIENT_REPLICA | STORE_CLIENT_REPLY_OFF;
+    r->nreplicas++;
+
+    if (r->nreplicas == 1 && r->backlog == NULL) {
+        /* A new history begins (Redis: changeReplicationId). */
+        store_repl_random_id(st, r->replid);
+        store_repl_clear_id2(r);
+        if (store_repl_backlog_create(st) != OB_OK) {
+            ob_log_warning(&st->cy->log, "Can't allocate the replication "
+                           "backlog (%lld bytes)", st->repl_backlog_size);
+        } else {
+            ob_log_notice(&st->cy->log, "Replication backlog created, my new "
+                          "replication IDs are '%s' and '%s'", r->replid,
+                          r->replid2);
+        }
+    }
+
+    if (r->child_active) {
+        /* Our child is writing an RDB for other replicas: join it, with
+         * the stream they have buffered since. */
+        for (i = 0; i < r->nlinks; i++) {
+            if (r->links[i] != l && !r->links[i]->closing
+                && r->links[i]->state == STORE_REPL_WAIT_BGSAVE_END)
+            {
+                other = r->links[i];
+                break;
+            }
+        }
+        if (other != NULL) {
+            struct evbuffer_iovec  v[64];
+            struct evbuffer_ptr    pos;
+            int                    k, nv;
+
+            evbuffer_ptr_set(other->pending, &pos, 0, EVBUFFER_PTR_SET);
+            for (;;) {
+                nv = evbuffer_peek(other->pending, -1, &pos, v, 64);
+                if (nv <= 0) {
+                    break;
+                }
+                for (k = 0; k < nv && k < 64; k++) {
+                    if (evbuffer_add(l->pending, v[k].iov_base,
+                                     v[k].iov_len) != 0)
+                    {
+                        store_repl_link_drop(st, l, "out of memory");
+                        return;
+                    }
+                    evbuffer_ptr_set(other->pending, &pos, v[k].iov_len,
+                                     EVBUFFER_PTR_ADD);
+                }
+                if (nv <= 64) {
+                    break;
+                }
+            }
+            store_repl_setup_full(st, l, other->psync_offset);
+            ob_log_notice(&st->cy->log, "Waiting for end of BGSAVE for "
+                          "SYNC");
+        } else {
+            ob_log_notice(&st->cy->log, "Can't attach the replica to the "
+                          "current BGSAVE. Waiting for next BGSAVE for SYNC");
+        }
+        return;
+    }
+    if (store_child_running(st) != STORE_CHILD_NONE) {
+        ob_log_notice(&st->cy->log, "No BGSAVE in progress, but another BG "
+                      "operation is active. BGSAVE for replication delayed");
+        return;
+    }
+    store_repl_start_bgsave(st);
+}
+
+
+static void
+store_cmd_role(store_client_t *c)
+{
+    store_t       *st = c->st;
+    store_repl_t  *r = st->repl;
+    char           host[256], port[32], link[32], sync[8], off[32], num[32];
+    const char    *state;
+    size_t         i, n = 0, len;
+
+    if (store_replica_is_replica(st)) {
+        if (!store_repl_replica_field(st, "master_host", host, sizeof(host))) {
+            host[0] = '\0';
+        }
+        if (!store_repl_replica_field(st, "master_port", port, sizeof(port))) {
+            snprintf(port, sizeof(port), "0");
+        }
+        if (!store_repl_replica_field(st, "master_link_status", link,
+                                      sizeof(link)))
+        {
+            link[0] = '\0';
+        }
+        if (!store_repl_replica_field(st, "master_sync_in_progress", sync,
+                                      sizeof(sync)))
+        {
+            sync[0] = '\0';
+        }
+        state = strcmp(link, "up") == 0 ? "connected"
+                : strcmp(sync, "1") == 0 ? "sync" : "connect";
+        store_reply_array(&c->r, 5);
+        store_reply_bulk(&c->r, "slave", 5);
+        store_reply_str(c, host);
+        store_reply_int(&c->r, atoll(port));
+        store_reply_str(c, state);
+        store_reply_int(&c->r, strcmp(state, "connected") == 0
+                               ? r->master_repl_offset : -1);
+        return;
+    }
+    for (i = 0; i < r->nlinks; i++) {
+        if (r->links[i]->state == STORE_REPL_ONLINE) {
+            n++;
+        }
+    }
+    store_reply_array(&c->r, 3);
+    store_reply_bulk(&c->r, "master", 6);
+    store_reply_int(&c->r, r->master_repl_offset);
+    store_reply_array(&c->r, n);
+    for (i = 0; i < r->nlinks; i++) {
+        store_repl_link_t *l = r->links[i];
+
+        if (l->state != STORE_REPL_ONLINE) {
+            continue;
+        }
+        store_reply_array(&c->r, 3);
+        store_reply_str(c, l->ip);
+        len = (size_t) snprintf(num, sizeof(num), "%lld", l->port);
+        store_reply_bulk(&c->r, num, len);
+        len = (size_t) snprintf(off, sizeof(off), "%lld", l->ack_off);
+        store_reply_bulk(&c->r, off, len);
+    }
+}
+
+
+/* Redis 7.0.15's COMMAND INFO: REPLCONF -1 admin noscript loading stale
+ * allow_busy; PSYNC -3 and SYNC 1 admin noscript (no_async_loading
+ * no_multi are not among the flags store_int.h has); WAIT 3 noscript;
+ * ROLE 1 noscript loading stale fast. */
+const store_cmd_t store_cmds_repl[] = {
+    { .base = { .name = "replconf", .arity_min = 1, .arity_max = -1,
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
+                         | STORE_CMD_LOADING | STORE_CMD_STALE
+                         | STORE_CMD_ALLOW_BUSY },
+      .handler = store_cmd_replconf, .acl = "@admin @slow @dangerous" },
+    { .base = { .name = "psync", .arity_min = 3, .arity_max = -1,
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
+      .handler = store_cmd_sync, .acl = "@admin @slow @dangerous" },
+    { .base = { .name = "sync", .arity_min = 1, .arity_max = 1,
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
+      .handler = store_cmd_sync, .acl = "@admin @slow @dangerous" },
+    { .base = { .name = "wait", .arity_min = 3, .arity_max = 3,
+                .flags = STORE_CMD_NOSCRIPT },
+      .handler = store_cmd_wait, .acl = "@slow @connection" },
+    { .base = { .name = "role", .arity_min = 1, .arity_max = 1,
+                .flags = STORE_CMD_NOSCRIPT | STORE_CMD_LOADING
+                         | STORE_CMD_STALE | OB_CMD_FAST },
+      .handler = store_cmd_role, .acl = "@admin @fast @dangerous" },
+    { .base = { .name = NULL } }
+};
+
+
+/* ---- life cycle, cron, INFO ---------------------------------------------- */
+
+int
+store_repl_init(store_t *st, ob_err_t *err)
+{
+    store_repl_t *r;
+
+    r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return ob_err_set(err, "store: out of memory");
+    }
+    st->repl = r;
+    r->chunk = malloc(STORE_REPL_CHUNK);
+    r->flush_ev = event_new(st->cy->base, -1, 0, store_repl_flush_cb, st);
+    if (r->chunk == NULL || r->flush_ev == NULL) {
+        return ob_err_set(err, "store: out of memory");
+    }
+    store_repl_random_id(st, r->replid);
+    store_repl_clear_id2(r);
+    r->stream_db = -1;
+    r->no_replicas_since = store_repl_now_s();
+    /* The store's connections call us when a replica's output drains
+     * (the RDB goes out in chunks); nobody else sets a drain mark on
+     * them.  Without the hook the cron still sends, more slowly. */
+    if (st->proto.on_drain == NULL) {
+        st->proto.on_drain = store_repl_on_drain;
+    }
+    return OB_OK;
+}
+
+
+/* repl-backlog-size changed (CONFIG SET): a ring of the new size with
+ * as much of the history as fits. */
+static void
+store_repl_backlog_resize(store_t *st)
+{
+    store_repl_t     *r = st->repl;
+    store_backlog_t  *b = r->backlog, *nb;
+    size_t            size = (size_t) st->repl_backlog_size, keep;
+    long long         end, from;
+
+    if (b == NULL || st->repl_backlog_size <= 0 || b->size == size) {
+        return;
+    }
+    end = b->start + (long long) b->histlen;
+    keep = b->histlen < size ? b->histlen : size;
+    from = end - (long long) keep;
+    nb = store_backlog_new(size, from);
+    if (nb == NULL) {
+        return;
+    }
+    if (keep > 0) {
+        size_t pos = (b->idx + b->size - keep) % b->size;
+        size_t n = b->size - pos < keep ? b->size - pos : keep;
+
+        store_backlog_feed(nb, b->buf + pos, n);
+        if (keep > n) {
+            store_backlog_feed(nb, b->buf, keep - n);
+        }
+    }
+    store_backlog_free(b);
+    r->backlog = nb;
+}
+
+
+void
+store_repl_cron(store_t *st)
+{
+    store_repl_t  *r = st->repl;
+    int64_t        now = store_repl_now_s();
+    size_t         i;
+    char           name[STORE_REPL_IP_MAX + 32];
+    ob_str_t       ping = { .data = (const uint8_t *) "ping", .len = 4 };
+
+    if (r == NULL) {
+        return;
+    }
+    store_repl_backlog_resize(st);
+    /* A replica waits for a child that is not running: fork now. */
+    if (!r->child_active && store_child_running(st) == STORE_CHILD_NONE) {
+        store_repl_start_bgsave(st);
+    }
+    for (i = 0; i < r->nlinks; i++) {
+        store_repl_link_t *l = r->links[i];
+
+        if (l->state == STORE_REPL_SEND_BULK && !l->closing
+            && ob_conn_output_pending(l->c->conn) <= STORE_REPL_BULK_LOW)
+        {
+            store_repl_pump(st, l);
+        }
+    }
+    /* WAITs that a CLIENT UNBLOCK ended (their client no longer waits
+     * for us) are forgotten. */
+    for (i = 0; i < r->nwaits; ) {
+        store_client_t *c = r->waits[i].c;
+
+        if (!(c->flags & STORE_CLIENT_BLOCKED)
+            || c->ext->blk_timeout_reply != store_repl_wait_reply)
+        {
+            store_repl_wait_remove(r, i);
+            continue;
+        }
+        i++;
+    }
+
+    if (now == r->last_second) {
+        return;
+    }
+    r->last_second = now;
+
+    /* PING the replicas every repl-ping-replica-period seconds, so that
+     * they can tell a dead link from a quiet one (it counts in the
+     * offset, as everything in the stream). */
+    if (r->nreplicas > 0 && !store_replica_is_replica(st)
+        && now - r->last_ping >= st->repl_ping_replica_period)
+    {
+        r->last_ping = now;
+        store_repl_feed_here(st, &ping, 1);
+    }
+    for (i = 0; i < r->nlinks; i++) {
+        store_repl_link_t *l = r->links[i];
+
+        if (l->closing) {
+            continue;
+        }
+        switch (l->state) {
+        case STORE_REPL_WAIT_BGSAVE_START:
+        case STORE_REPL_WAIT_BGSAVE_END:
+            /* A newline keeps the replica's read timeout away while the
+             * RDB is made. */
+            if (store_repl_link_write(l, "\n", 1) == OB_OK) {
+                ob_conn_flush(l->c->conn);
+            }
+            break;
+        case STORE_REPL_ONLINE:
+            if (!l->pre_psync && now - l->ack_time > st->repl_timeout) {
+                ob_log_warning(&st->cy->log, "Disconnecting timedout "
+                               "replica (streaming sync): %s",
+                               store_repl_name(l, name, sizeof(name)));
+                l->closing = 1;
+                ob_conn_close(l->c->conn, 0);
+                continue;
+            }
+            break;
+        default:
+            break;
+        }
+        if (l->state != STORE_REPL_NONE) {
+            store_repl_check_limits(st, l);
+        }
+    }
+    /* No replica for repl-backlog-ttl: the backlog goes, and with it the
+     * history (a new replid). */
+    if (r->nreplicas == 0 && r->backlog != NULL
+        && !store_replica_is_replica(st)
+        && now - r->no_replicas_since > STORE_REPL_BACKLOG_TTL)
+    {
+        store_repl_random_id(st, r->replid);
+        store_repl_clear_id2(r);
+        store_backlog_free(r->backlog);
+        r->backlog = NULL;
+        ob_log_notice(&st->cy->log, "Replication backlog freed after %d "
+                      "seconds without connected replicas.",
+                      STORE_REPL_BACKLOG_TTL);
+    }
+}
+
+
+void
+store_repl_stop(store_t *st)
+{
+    store_repl_t  *r = st->repl;
+    size_t         i;
+
+    if (r == NULL) {
+        return;
+    }
+    for (i = 0; i < r->nlinks; i++) {
+        store_repl_link_t *l = r->links[i];
+
+        if (l->state == STORE_REPL_ONLINE && !l->closing
+            && l->c->conn != NULL)
+        {
+            ob_conn_flush(l->c->conn);
+        }
+    }
+}
+
+
+void
+store_repl_fini(store_t *st)
+{
+    store_repl_t  *r = st->repl;
+    size_t         i;
+
+    if (r == NULL) {
+        return;
+    }
+    if (st->proto.on_drain == store_repl_on_drain) {
+        st->proto.on_drain = NULL;
+    }
+    for (i = 0; i < r->nlinks; i++) {
+        store_repl_link_free(r->links[i]);
+    }
+    if (r->child_active && r->rdb_path[0] != '\0') {
+        unlink(r->rdb_path);
+    }
+    if (r->flush_ev != NULL) {
+        event_free(r->flush_ev);
+    }
+    store_backlog_free(r->backlog);
+    free(r->links);
+    free(r->waits);
+    free(r->enc);
+    free(r->chunk);
+    free(r);
+    st->repl = NULL;
+}
+
+
+void
+store_repl_info(store_t *st, store_text_t *t)
+{
+    store_repl_t  *r = st->repl;
+    int64_t        now = store_repl_now_s();
+    size_t         i;
+    int            id = 0;
+    const char    *state;
+
+    if (r == NULL) {
+        return;
+    }
+    if (store_replica_is_replica(st)) {
+        store_text_add(t, "role:slave\r\n");
+        store_replica_info(st, t);
+    } else {
+        store_text_add(t, "role:master\r\n");
+    }
+    store_text_add(t, "connected_slaves:%zu\r\n", r->nreplicas);
+    for (i = 0; i < r->nlinks; i++) {
+        store_repl_link_t *l = r->links[i];
+
+        switch (l->state) {
+        case STORE_REPL_WAIT_BGSAVE_START:
+        case STORE_REPL_WAIT_BGSAVE_END:
+            state = "wait_bgsave";
+            break;
+        case STORE_REPL_SEND_BULK:
+            state = "send_bulk";
+            break;
+        case STORE_REPL_ONLINE:
+            state = "online";
+            break;
+        default:
+            continue;
+        }
+        store_text_add(t, "slave%d:ip=%s,port=%lld,state=%s,offset=%lld,"
+                       "lag=%lld\r\n", id++, l->ip, l->port, state,
+                       l->ack_off, l->state == STORE_REPL_ONLINE
+                       ? (long long) (now - l->ack_time) : 0LL);
+    }
+    store_text_add(t, "master_failover_state:no-failover\r\n"
+        "master_replid:%s\r\nmaster_replid2:%s\r\n"
+        "master_repl_offset:%lld\r\nsecond_repl_offset:%lld\r\n"
+        "repl_backlog_active:%d\r\nrepl_backlog_size:%lld\r\n"
+        "repl_backlog_first_byte_offset:%lld\r\n"
+        "repl_backlog_histlen:%lld\r\n",
+        r->replid, r->replid2, r->master_repl_offset,
+        r->second_repl_offset, r->backlog != NULL,
+        st->repl_backlog_size,
+        r->backlog != NULL ? r->backlog->start : 0LL,
+        r->backlog != NULL ? (long long) r->backlog->histlen : 0LL);
+}
+
+
+void
+store_repl_stats(const store_t *st, uint64_t *full, uint64_t *ok,
+                 uint64_t *err)
+{
+    const store_repl_t *r = st->repl;
+
+    if (r == NULL) {
+        *full = *ok = *err = 0;
+        return;
+    }
+    *full = r->sync_full;
+    *ok = r->sync_partial_ok;
+    *err = r->sync_partial_err;
+}
+
+
+void
+store_repl_client_closed(store_t *st, store_client_t *c)
+{
+    store_repl_t  *r = st->repl;
+    size_t         i;
+    char           name[STORE_REPL_IP_MAX + 32];
+
+    if (r == NULL) {
+        return;
+    }
+    for (i = 0; i < r->nwaits; ) {
+        if (r->waits[i].c == c) {
+            store_repl_wait_remove(r, i);
+            continue;
+        }
+        i++;
+    }
+    for (i = 0; i < r->nlinks; i++) {
+        store_repl_link_t *l = r->links[i];
+
+        if (l->c != c) {
+            continue;
+        }
+        if (l->state != STORE_REPL_NONE) {
+            ob_log_notice(&st->cy->log, "Connection with replica %s lost.",
+                          store_repl_name(l, name, sizeof(name)));
+            r->nreplicas--;
+            if (r->nreplicas == 0) {
+                r->no_replicas_since = store_repl_now_s();
+            }
+        }
+        store_repl_link_free(l);
+        r->links[i] = r->links[--r->nlinks];
+        break;
+    }
+}

@@ -312,7 +312,8 @@ store_save_bgsave(store_t *st)
 }
 
 
-/* Kills our BGSAVE child (or anyone's), as SHUTDOWN and FLUSHALL do. */
+/* Kills the running child, ours or another part's, as prepareForShutdown
+ * does; its done hook runs (ok 0). */
 static void
 store_save_kill_child(store_t *st)
 {
@@ -370,39 +371,62 @@ store_save_cron(store_t *st)
 
 /* ---- shutdown and start-up ----------------------------------------------- */
 
-int
-store_save_shutdown(store_t *st, int force_save, int nosave, ob_err_t *err)
+/*
+ * What prepareForShutdown persists: a child is killed (it could overwrite
+ * the file about to be written), the final RDB is saved when save rules
+ * exist and not NOSAVE, or when SAVE; then the AOF is flushed and synced.
+ * A failed save returns OB_ERR and leaves everything running (the AOF
+ * too) unless `force`: then the AOF is still flushed and the exit goes on.
+ * Done once: later calls (the module's stop hook after SHUTDOWN) return
+ * OB_OK without saving again.
+ */
+static int
+store_save_shutdown_generic(store_t *st, int force_save, int nosave,
+                            int force, ob_err_t *err)
 {
     struct store_save_s *sv = st->save;
-    int                  save;
+    int                  rc = OB_OK;
 
     if (sv == NULL || sv->shutdown_done) {
-        return OB_OK;                   /* SHUTDOWN did it already */
+        return OB_OK;
     }
-    /* A child could overwrite the file we are about to write: killed. */
     store_save_kill_child(st);
-    if (st->appendonly) {
-        store_aof_stop(st);
-    }
-    /* Never save a half-loaded dataset (or the empty one left by a load
-     * that failed) over the file it came from. */
+    /* Never save a half-loaded dataset (or what a failed load left) over
+     * the file it came from. */
     if (st->loading || sv->load_failed) {
         force_save = 0;
         nosave = 1;
     }
     store_save_rules_refresh(st);
-    save = (sv->nrules > 0 && !nosave) || force_save;
-    if (save) {
+    if ((sv->nrules > 0 && !nosave) || force_save) {
         ob_log_notice(&st->cy->log, "Saving the final RDB snapshot before "
                       "exiting.");
         if (store_save_sync(st, err) != OB_OK) {
-            ob_log_warning(&st->cy->log, "Error trying to save the DB, can't "
-                           "exit.");
-            return ob_err_set(err, "Errors trying to SHUTDOWN. Check logs.");
+            if (!force) {
+                ob_log_warning(&st->cy->log, "Error trying to save the DB, "
+                               "can't exit.");
+                return ob_err_set(err, "Errors trying to SHUTDOWN. Check "
+                                  "logs.");
+            }
+            ob_log_warning(&st->cy->log, "Error trying to save the DB. Exit "
+                           "anyway.");
+            rc = ob_err_set(err, "Error trying to save the DB");
         }
     }
+    if (st->appendonly) {
+        store_aof_stop(st);
+    }
     sv->shutdown_done = 1;
-    return OB_OK;
+    return rc;
+}
+
+
+/* The process exits whatever this returns (SIGTERM, the module's stop):
+ * a failed save is reported, the AOF is flushed all the same. */
+int
+store_save_shutdown(store_t *st, int force_save, int nosave, ob_err_t *err)
+{
+    return store_save_shutdown_generic(st, force_save, nosave, 1, err);
 }
 
 
@@ -487,6 +511,17 @@ store_save_load(store_t *st, ob_err_t *err)
                           "%.250s. Exiting.", path, inner.msg);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* A file written for (or by) a replica carries the replication
+     * history it is a snapshot of.  A replica takes it as its own, to ask
+     * its master to continue from there; a master keeps it as its
+     * previous id (replid2, usable up to that offset) under a new one, so
+     * that its old replicas can still resync partially (loadDataFromDisk). */
+    if (info.has_repl) {
+        store_repl_set_history(st, info.repl_id, info.repl_offset);
+        if (st->replicaof == NULL) {
+            store_repl_shift_ids(st);
+        }
+    }
     sv->load_keys = info.st.keys;
     sv->load_expired = info.st.expired;
     ob_log_notice(&st->cy->log, "Done loading RDB, keys loaded: %zu, keys "
@@ -652,19 +687,15 @@ store_cmd_shutdown(store_client_t *c)
         return;
     }
     ob_log_warning(&st->cy->log, "User requested shutdown...");
-    if (store_save_shutdown(st, (flags & STORE_SHUTDOWN_SAVE) != 0,
-                            (flags & STORE_SHUTDOWN_NOSAVE) != 0, &err)
-        != OB_OK)
+    if (store_save_shutdown_generic(st, (flags & STORE_SHUTDOWN_SAVE) != 0,
+                                    (flags & STORE_SHUTDOWN_NOSAVE) != 0,
+                                    (flags & STORE_SHUTDOWN_FORCE) != 0, &err)
+        != OB_OK && !(flags & STORE_SHUTDOWN_FORCE))
     {
-        if (!(flags & STORE_SHUTDOWN_FORCE)) {
-            ob_log_warning(&st->cy->log, "Errors trying to shut down the "
-                           "server. Check the logs for more information.");
-            store_add_err(c, "ERR Errors trying to SHUTDOWN. Check logs.");
-            return;
-        }
-        ob_log_warning(&st->cy->log, "Error trying to save the DB. Exit "
-                       "anyway.");
-        st->save->shutdown_done = 1;
+        ob_log_warning(&st->cy->log, "Errors trying to shut down the server. "
+                       "Check the logs for more information.");
+        store_add_err(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
     }
     ob_log_warning(&st->cy->log, "Redis is now ready to exit, bye bye...");
     ob_cycle_shutdown_begin(st->cy);

@@ -54,6 +54,10 @@ def fill(c):
     c.xclaim("s1", "g1", "carol", 0, [pend[1]["message_id"]])
     c.xclaim("s1", "g1", "alice", 0, [pend[2]["message_id"]])
     c.xgroup_createconsumer("s1", "g1", "dave")
+    # names that look like integers go int-encoded (rdbSaveRawString)
+    c.xgroup_create("s1", "7", id="0")
+    c.xreadgroup("7", "42", {"s1": ">"}, count=2)
+    c.xreadgroup("7", "-1", {"s1": ">"}, count=1)
     # a read counter made unknown: XDEL inside the group's range
     c.xdel("s1", pend[3]["message_id"])
 

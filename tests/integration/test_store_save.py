@@ -571,3 +571,55 @@ def test_shutdown_kills_a_running_bgsave_and_saves(store_server, tmp_path):
     assert not [n for n in names if n.startswith("temp-")], names
     r = client(store_server())
     assert r.dbsize() == 20000
+
+
+def aux(key, value):
+    return b"\xfa" + bytes([len(key)]) + key + bytes([len(value)]) + value
+
+
+def test_master_keeps_a_loaded_history_as_its_previous_id(store_server,
+                                                          tmp_path):
+    # What a replica or a master with replicas saves: the replication id
+    # and offset of the snapshot (handcrafted, checksum 0 = not computed).
+    replid = b"c" * 40
+    rdb = (b"REDIS0010" + aux(b"repl-stream-db", b"0")
+           + aux(b"repl-id", replid) + aux(b"repl-offset", b"50")
+           + b"\xfe\x00\xfb\x01\x00" + b"\x00\x01k\x01v" + b"\xff"
+           + b"\x00" * 8)
+    data_dir(tmp_path).mkdir(exist_ok=True)
+    (data_dir(tmp_path) / "dump.rdb").write_bytes(rdb)
+    r = client(store_server())
+    assert r.get("k") == b"v"
+    info = r.info("replication")
+    assert info["role"] == "master"
+    assert info["master_replid2"] == replid.decode()
+    assert info["master_replid"] != replid.decode()
+    assert info["master_repl_offset"] == 50
+    assert info["second_repl_offset"] == 51
+
+
+def test_bgsave_schedule_waits_for_an_aof_rewrite(store_server):
+    srv = store_server()
+    r = client(srv)
+    pipe = r.pipeline(transaction=False)
+    for i in range(20000):
+        pipe.set("k%d" % i, "v" * 100)
+    pipe.execute()
+    with RespConn(srv.port) as conn:
+        # One read: the rewrite's child is there for both BGSAVEs.
+        conn.send_raw(b"BGREWRITEAOF\r\nBGSAVE\r\nBGSAVE SCHEDULE\r\n"
+                      b"SAVE\r\n")
+        assert conn.reply() == (
+            b"+Background append only file rewriting started\r\n")
+        assert conn.reply() == (
+            b"-ERR Another child process is active (AOF?): can't BGSAVE "
+            b"right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE "
+            b"whenever possible.\r\n")
+        assert conn.reply() == b"+Background saving scheduled\r\n"
+        # SAVE only minds an RDB child.
+        assert conn.reply() == b"+OK\r\n"
+    deadline = time.monotonic() + 10
+    while persistence(r)["rdb_saves"] < 2:      # SAVE, then the scheduled
+        assert time.monotonic() < deadline, "the scheduled BGSAVE never ran"
+        time.sleep(0.05)
+    assert wait_bgsave_done(r)["rdb_last_bgsave_status"] == "ok"

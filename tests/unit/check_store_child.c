@@ -7,7 +7,10 @@
  */
 #include "check_suites.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -218,6 +221,46 @@ START_TEST(test_child_fini_kills_without_done)
 END_TEST
 
 
+/* The child closes its copies of listening sockets, not other sockets. */
+static int  t_listen_fd, t_plain_fd;
+
+static int
+t_fn_fds(store_t *st, void *arg)
+{
+    (void) st;
+    (void) arg;
+    return fcntl(t_listen_fd, F_GETFD) == -1
+           && fcntl(t_plain_fd, F_GETFD) != -1 ? 0 : 1;
+}
+
+
+START_TEST(test_child_closes_listeners)
+{
+    struct sockaddr_in  sin;
+    t_done_t            d = { 0 };
+    ob_err_t            err;
+
+    t_listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    t_plain_fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(t_listen_fd, 0);
+    ck_assert_int_ge(t_plain_fd, 0);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(t_listen_fd, (struct sockaddr *) &sin,
+                          sizeof(sin)), 0);
+    ck_assert_int_eq(listen(t_listen_fd, 4), 0);
+    ck_assert_int_eq(store_child_start(&t_st, STORE_CHILD_RDB, t_fn_fds,
+                                       t_done, &d, &err), OB_OK);
+    t_wait(&d, 1);
+    ck_assert_int_eq(d.ok, 1);
+    ck_assert_int_ne(fcntl(t_listen_fd, F_GETFD), -1);   /* the parent's */
+    close(t_listen_fd);
+    close(t_plain_fd);
+}
+END_TEST
+
+
 /* Every entry point copes with a part that was never initialised. */
 START_TEST(test_child_uninitialised)
 {
@@ -253,6 +296,7 @@ store_child_suite(void)
     tcase_add_test(tc, test_child_done_starts_the_next);
     tcase_add_test(tc, test_child_fini_kills_without_done);
     tcase_add_test(tc, test_child_uninitialised);
+    tcase_add_test(tc, test_child_closes_listeners);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -943,6 +943,76 @@ START_TEST(t_fuzz_bytes)
 END_TEST
 
 
+/* Random changes (a fixed seed) to a payload of several nodes and
+ * groups: a load fails cleanly or gives a stream that walks and frees. */
+START_TEST(t_fuzz_random)
+{
+    t_fix_t               f;
+    store_obj_t          *o, *l;
+    store_stream_iter_t   it;
+    store_sentry_t        e;
+    store_sid_t           lo = { 0, 0 }, hi = { UINT64_MAX, UINT64_MAX };
+    uint8_t              *p, *q;
+    size_t                n, k, j, at;
+    ob_err_t              err;
+    unsigned              seed = 1;
+
+    t_fix_init(&f, 64 * T_MIB, 64 * 1024);
+    o = t_obj(&f, t_big_stream(&f));
+    p = t_save(o, 0, &n);
+    t_obj_free(&f, o);
+    q = malloc(n);
+    ck_assert_ptr_nonnull(q);
+    for (k = 0; k < 300; k++) {
+        memcpy(q, p, n);
+        for (j = 0; j < 1 + k % 4; j++) {
+            at = (size_t) rand_r(&seed) % n;
+            q[at] = (uint8_t) rand_r(&seed);
+        }
+        l = t_load(&f, q, n, STORE_RDB_TYPE_STREAM_LISTPACKS_2, &err, NULL);
+        if (l != NULL) {
+            store_stream_iter_start(l->v.ptr, &it, &lo, &hi, 1);
+            while (store_stream_iter_next(&it, &e)) {
+                /* walk back */
+            }
+            t_obj_free(&f, l);
+        }
+        ck_assert_uint_eq(t_owner_bytes(&f), 0);
+    }
+    free(q);
+    free(p);
+    t_fix_fini(&f);
+}
+END_TEST
+
+
+/* A budget too small for the stream: the load fails as the other types'
+ * do, and gives every byte back. */
+START_TEST(t_arena_full)
+{
+    t_fix_t       f, small;
+    store_obj_t  *o, *l;
+    uint8_t      *p;
+    size_t        n;
+    ob_err_t      err;
+
+    t_fix_init(&f, 64 * T_MIB, 64 * 1024);
+    o = t_obj(&f, t_big_stream(&f));
+    p = t_save(o, 1, &n);
+    t_obj_free(&f, o);
+    t_fix_fini(&f);
+
+    t_fix_init(&small, 256 * 1024, 64 * 1024);
+    l = t_load(&small, p, n, STORE_RDB_TYPE_STREAM_LISTPACKS_2, &err, NULL);
+    ck_assert_ptr_null(l);
+    ck_assert_msg(strstr(err.msg, "maxmemory") != NULL, "%s", err.msg);
+    ck_assert_uint_eq(t_owner_bytes(&small), 0);
+    t_fix_fini(&small);
+    free(p);
+}
+END_TEST
+
+
 Suite *
 store_rdb_stream_suite(void)
 {
@@ -959,7 +1029,9 @@ store_rdb_stream_suite(void)
     tcase_add_test(tc, t_redis_v1_loads);
     tcase_add_test(tc, t_truncated);
     tcase_add_test(tc, t_corrupt);
+    tcase_add_test(tc, t_arena_full);
     tcase_add_test(tc, t_fuzz_bytes);
+    tcase_add_test(tc, t_fuzz_random);
     suite_add_tcase(s, tc);
     return s;
 }

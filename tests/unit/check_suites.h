@@ -29,6 +29,7 @@ Suite *store_zset_suite(void);   /* check_store_zset.c: sorted sets, both encodi
 Suite *store_rdb_suite(void);    /* check_store_rdb.c: RDB files, both ways */
 Suite *store_stream_suite(void); /* check_store_stream.c: streams, groups, PELs */
 Suite *store_child_suite(void);  /* check_store_child.c: the forked child */
+Suite *store_repl_suite(void);   /* check_store_repl.c: the replication backlog */
 Suite *store_rdb_stream_suite(void); /* check_store_rdb_stream.c: streams in RDB files */
 
 #endif /* OB_CHECK_SUITES_H */

@@ -1,0 +1,961 @@
+/*
+ * store_aof_load.c: the AOF's manifest and its replay at start-up, as
+ * Redis 7.0 does them (aof.c: aofLoadManifestFromFile, loadAppendOnlyFiles,
+ * loadSingleAppendOnlyFile, aofUpgradePrepare).
+ *
+ * Replay.  The base first (an RDB when it starts with "REDIS", loaded by
+ * store_rdb_load_fd, then any RESP tail after it; or RESP commands), then
+ * each incr in the manifest's order.  Commands run through a client
+ * without a connection (STORE_CLIENT_LOADING), with every check the
+ * dispatcher makes, so MULTI/EXEC in the file is a real transaction.
+ *
+ * A file that ends in the middle of a command (the server died during a
+ * write) is cut back to its last complete command when it is the last
+ * file and aof-load-truncated is yes; a MULTI without its EXEC at the end
+ * is cut the same way, at the MULTI.  Anything else that is not RESP
+ * stops start-up: Redis exits there, and so do we (OB_ERR).
+ */
+#include "store_aof_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Redis's AOF_ANNOTATION_LINE_MAX_LEN and the manifest's line limit. */
+#define STORE_AOF_LINE_MAX      1024
+#define STORE_AOF_MANIFEST_MAX  (1024 * 1024)
+#define STORE_AOF_READ_CHUNK    (64 * 1024)
+
+
+/* ---- the manifest --------------------------------------------------------- */
+
+char *
+store_aof_path(const struct store_aof_s *aof, const char *name)
+{
+    size_t  n = strlen(aof->dirpath) + strlen(name) + 2;
+    char   *p = malloc(n);
+
+    if (p != NULL) {
+        snprintf(p, n, "%s/%s", aof->dirpath, name);
+    }
+    return p;
+}
+
+
+off_t
+store_aof_file_size(const char *path)
+{
+    struct stat  sb;
+
+    if (stat(path, &sb) != 0) {
+        return 0;
+    }
+    return sb.st_size;
+}
+
+
+void
+store_aof_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+    if (fd >= 0) {
+        (void) fsync(fd);
+        close(fd);
+    }
+}
+
+
+static void
+store_aof_files_free(store_aof_file_t *arr, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        free(arr[i].name);
+    }
+    free(arr);
+}
+
+
+void
+store_aof_manifest_free(store_aof_manifest_t *m)
+{
+    if (m->base != NULL) {
+        free(m->base->name);
+        free(m->base);
+    }
+    store_aof_files_free(m->incr, m->nincr);
+    store_aof_files_free(m->hist, m->nhist);
+    memset(m, 0, sizeof(*m));
+}
+
+
+int
+store_aof_manifest_add(store_aof_file_t **arr, size_t *n, const char *name,
+                       long long seq, char type)
+{
+    store_aof_file_t  *a;
+    char              *s = strdup(name);
+
+    a = realloc(*arr, (*n + 1) * sizeof(*a));
+    if (a == NULL || s == NULL) {
+        free(s);
+        if (a != NULL) {
+            *arr = a;
+        }
+        return OB_ERR;
+    }
+    a[*n].name = s;
+    a[*n].seq = seq;
+    a[*n].type = type;
+    *arr = a;
+    (*n)++;
+    return OB_OK;
+}
+
+
+int
+store_aof_manifest_dup(const store_aof_manifest_t *m,
+                       store_aof_manifest_t *out)
+{
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    out->base_seq = m->base_seq;
+    out->incr_seq = m->incr_seq;
+    if (m->base != NULL) {
+        out->base = calloc(1, sizeof(*out->base));
+        if (out->base == NULL
+            || (out->base->name = strdup(m->base->name)) == NULL)
+        {
+            store_aof_manifest_free(out);
+            return OB_ERR;
+        }
+        out->base->seq = m->base->seq;
+        out->base->type = 'b';
+    }
+    for (i = 0; i < m->nincr; i++) {
+        if (store_aof_manifest_add(&out->incr, &out->nincr, m->incr[i].name,
+                                   m->incr[i].seq, 'i') != OB_OK)
+        {
+            store_aof_manifest_free(out);
+            return OB_ERR;
+        }
+    }
+    for (i = 0; i < m->nhist; i++) {
+        if (store_aof_manifest_add(&out->hist, &out->nhist, m->hist[i].name,
+                                   m->hist[i].seq, 'h') != OB_OK)
+        {
+            store_aof_manifest_free(out);
+            return OB_ERR;
+        }
+    }
+    return OB_OK;
+}
+
+
+/*
+ * Splits one line into arguments as redis-cli (and sdssplitargs) does:
+ * blanks separate, "double quotes" know \n \r \t \b \a \\ \" and \xHH,
+ * 'single quotes' know \'.  Returns the count, or -1 on unbalanced
+ * quotes.  The arguments are written into out (a copy of the line's
+ * size), NUL-separated, each pointed to by av.
+ */
+static int
+store_aof_split(const char *p, char *out, char **av, int max)
+{
+    int  n = 0;
+
+    for ( ;; ) {
+        while (*p != '\0' && isspace((unsigned char) *p)) {
+            p++;
+        }
+        if (*p == '\0') {
+            return n;
+        }
+        if (n == max) {
+            return -1;
+        }
+        av[n++] = out;
+        if (*p == '"') {
+            p++;
+            for ( ;; ) {
+                if (*p == '\0') {
+                    return -1;
+                }
+                if (*p == '\\' && p[1] == 'x' && isxdigit((unsigned char) p[2])
+                    && isxdigit((unsigned char) p[3]))
+                {
+                    char hex[3] = { p[2], p[3], '\0' };
+
+                    *out++ = (char) strtol(hex, NULL, 16);
+                    p += 4;
+                } else if (*p == '\\' && p[1] != '\0') {
+                    p++;
+                    *out++ = *p == 'n' ? '\n' : *p == 'r' ? '\r'
+                             : *p == 't' ? '\t' : *p == 'b' ? '\b'
+                             : *p == 'a' ? '\a' : *p;
+                    p++;
+                } else if (*p == '"') {
+                    p++;
+                    if (*p != '\0' && !isspace((unsigned char) *p)) {
+                        return -1;
+                    }
+                    break;
+                } else {
+                    *out++ = *p++;
+                }
+            }
+        } else if (*p == '\'') {
+            p++;
+            for ( ;; ) {
+                if (*p == '\0') {
+                    return -1;
+                }
+                if (*p == '\\' && p[1] == '\'') {
+                    *out++ = '\'';
+                    p += 2;
+                } else if (*p == '\'') {
+                    p++;
+                    if (*p != '\0' && !isspace((unsigned char) *p)) {
+                        return -1;
+                    }
+                    break;
+                } else {
+                    *out++ = *p++;
+                }
+            }
+        } else {
+            while (*p != '\0' && !isspace((unsigned char) *p)) {
+                *out++ = *p++;
+            }
+        }
+        *out++ = '\0';
+    }
+}
+
+
+int
+store_aof_manifest_parse(store_aof_manifest_t *m, const char *text,
+                         size_t len, ob_err_t *err)
+{
+    const char  *p = text, *end = text + len, *nl;
+    char         line[STORE_AOF_LINE_MAX + 1], args[STORE_AOF_LINE_MAX + 1];
+    char        *av[64];
+    int          ac, i, lines = 0;
+    long long    maxseq = 0;
+
+    memset(m, 0, sizeof(*m));
+    while (p < end) {
+        const char  *name = NULL, *type = NULL;
+        long long    seq = -1;
+        size_t       n;
+
+        nl = memchr(p, '\n', (size_t) (end - p));
+        if (nl == NULL || (size_t) (nl - p) >= STORE_AOF_LINE_MAX) {
+            store_aof_manifest_free(m);
+            return ob_err_set(err, "Invalid AOF manifest file format");
+        }
+        n = (size_t) (nl - p);
+        memcpy(line, p, n);
+        line[n] = '\0';
+        p = nl + 1;
+        lines++;
+        if (line[0] == '#') {
+            continue;
+        }
+        ac = store_aof_split(line, args, av, 64);
+        if (ac < 6 || ac % 2 != 0) {
+            store_aof_manifest_free(m);
+            return ob_err_set(err, "Invalid AOF manifest file format");
+        }
+        for (i = 0; i < ac; i += 2) {
+            if (strcasecmp(av[i], "file") == 0) {
+                name = av[i + 1];
+            } else if (strcasecmp(av[i], "seq") == 0) {
+                seq = strtoll(av[i + 1], NULL, 10);
+            } else if (strcasecmp(av[i], "type") == 0) {
+                type = av[i + 1];
+            }
+        }
+        if (name == NULL || seq < 0 || type == NULL || strlen(type) != 1
+            || strchr(name, '/') != NULL)
+        {
+            store_aof_manifest_free(m);
+            return ob_err_set(err, "Invalid AOF manifest file format");
+        }
+        switch (type[0]) {
+        case 'b':
+            if (m->base != NULL) {
+                store_aof_manifest_free(m);
+                return ob_err_set(err, "Found duplicate base file "
+                                  "information");
+            }
+            m->base = calloc(1, sizeof(*m->base));
+            if (m->base == NULL
+                || (m->base->name = strdup(name)) == NULL)
+            {
+                store_aof_manifest_free(m);
+                return ob_err_set(err, "out of memory");
+            }
+            m->base->seq = seq;
+            m->base->type = 'b';
+            m->base_seq = seq;
+            break;
+        case 'h':
+            if (store_aof_manifest_add(&m->hist, &m->nhist, name, seq, 'h')
+                != OB_OK)
+            {
+                store_aof_manifest_free(m);
+                return ob_err_set(err, "out of memory");
+            }
+            break;
+        case 'i':
+            if (seq <= maxseq) {
+                store_aof_manifest_free(m);
+                return ob_err_set(err, "Found a non-monotonic sequence "
+                                  "number");
+            }
+            maxseq = seq;
+            if (store_aof_manifest_add(&m->incr, &m->nincr, name, seq, 'i')
+                != OB_OK)
+            {
+                store_aof_manifest_free(m);
+                return ob_err_set(err, "out of memory");
+            }
+            m->incr_seq = seq;
+            break;
+        default:
+            store_aof_manifest_free(m);
+            return ob_err_set(err, "Unknown AOF file type");
+        }
+    }
+    if (lines == 0) {
+        return ob_err_set(err, "Found an empty AOF manifest");
+    }
+    return OB_OK;
+}
+
+
+/* A name as Redis writes it in the manifest: quoted (sdscatrepr) when it
+ * holds a blank, a quote, a backslash or an unprintable byte. */
+static void
+store_aof_put_name(FILE *f, const char *name)
+{
+    const unsigned char  *p;
+    int                   quote = 0;
+
+    for (p = (const unsigned char *) name; *p != '\0'; p++) {
+        if (*p == '\\' || *p == '"' || isspace(*p) || !isprint(*p)) {
+            quote = 1;
+        }
+    }
+    if (!quote) {
+        fputs(name, f);
+        return;
+    }
+    fputc('"', f);
+    for (p = (const unsigned char *) name; *p != '\0'; p++) {
+        switch (*p) {
+        case '\\': fputs("\\\\", f); break;
+        case '"':  fputs("\\\"", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\a': fputs("\\a", f); break;
+        case '\b': fputs("\\b", f); break;
+        default:
+            if (isprint(*p)) {
+                fputc(*p, f);
+            } else {
+                fprintf(f, "\\x%02x", *p);
+            }
+        }
+    }
+    fputc('"', f);
+}
+
+
+static void
+store_aof_put_file(FILE *f, const store_aof_file_t *a)
+{
+    fputs("file ", f);
+    store_aof_put_name(f, a->name);
+    fprintf(f, " seq %lld type %c\n", a->seq, a->type);
+}
+
+
+int
+store_aof_manifest_persist(struct store_aof_s *aof,
+                           const store_aof_manifest_t *m, ob_err_t *err)
+{
+    char    name[512];
+    char   *tmp, *path;
+    FILE   *f;
+    size_t  i;
+    int     fd, ok;
+
+    snprintf(name, sizeof(name), "temp-%s.manifest",
+             aof->st->appendfilename);
+    tmp = store_aof_path(aof, name);
+    snprintf(name, sizeof(name), "%s.manifest", aof->st->appendfilename);
+    path = store_aof_path(aof, name);
+    if (tmp == NULL || path == NULL) {
+        free(tmp);
+        free(path);
+        return ob_err_set(err, "out of memory");
+    }
+    f = fopen(tmp, "w");
+    if (f == NULL) {
+        ob_err_set(err, "Can't open the AOF manifest file %s: %s", tmp,
+                   strerror(errno));
+        free(tmp);
+        free(path);
+        return OB_ERR;
+    }
+    /* Redis's order: the base, the history, the incrs. */
+    if (m->base != NULL) {
+        store_aof_put_file(f, m->base);
+    }
+    for (i = 0; i < m->nhist; i++) {
+        store_aof_put_file(f, &m->hist[i]);
+    }
+    for (i = 0; i < m->nincr; i++) {
+        store_aof_put_file(f, &m->incr[i]);
+    }
+    ok = fflush(f) == 0;
+    fd = fileno(f);
+    ok = ok && fsync(fd) == 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        ob_err_set(err, "Error trying to write the AOF manifest %s: %s",
+                   path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        free(path);
+        return OB_ERR;
+    }
+    store_aof_fsync_dir(aof->dirpath);
+    free(tmp);
+    free(path);
+    return OB_OK;
+}
+
+
+int
+store_aof_manifest_load(struct store_aof_s *aof, ob_err_t *err)
+{
+    char         name[512], *path, *text;
+    struct stat  sb;
+    ssize_t      n;
+    int          fd, rc;
+
+    store_aof_manifest_free(&aof->m);
+    snprintf(name, sizeof(name), "%s.manifest", aof->st->appendfilename);
+    path = store_aof_path(aof, name);
+    if (path == NULL) {
+        return ob_err_set(err, "out of memory");
+    }
+    fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        free(path);
+        if (errno == ENOENT) {
+            return OB_OK;
+        }
+        return ob_err_set(err, "Can't open the AOF manifest file %s: %s",
+                          name, strerror(errno));
+    }
+    free(path);
+    if (fstat(fd, &sb) != 0 || sb.st_size > STORE_AOF_MANIFEST_MAX) {
+        close(fd);
+        return ob_err_set(err, "The AOF manifest file %s is too big", name);
+    }
+    text = malloc((size_t) sb.st_size + 1);
+    if (text == NULL) {
+        close(fd);
+        return ob_err_set(err, "out of memory");
+    }
+    n = read(fd, text, (size_t) sb.st_size);
+    close(fd);
+    if (n != sb.st_size) {
+        free(text);
+        return ob_err_set(err, "Can't read the AOF manifest file %s", name);
+    }
+    rc = store_aof_manifest_parse(&aof->m, text, (size_t) n, err);
+    free(text);
+    return rc;
+}
+
+
+/* ---- reading RESP from a file --------------------------------------------- */
+
+typedef struct store_aof_reader_s {
+    int        fd;
+    char      *buf;
+    size_t     pos, len, cap;
+    uint64_t   offset;          /* of buf[pos] in the file */
+    int        eof;
+    int        err_no;
+} store_aof_reader_t;
+
+
+/* Makes at least `need` bytes available at buf[pos] if the file has
+ * them; returns the bytes available (fewer only at the end). */
+static size_t
+store_aof_fill(store_aof_reader_t *r, size_t need)
+{
+    while (r->len - r->pos < need && !r->eof) {
+        ssize_t  n;
+
+        if (r->pos > 0) {
+            memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+            r->len -= r->pos;
+            r->pos = 0;
+        }
+        if (r->cap - r->len < STORE_AOF_READ_CHUNK
+            || r->cap < need)
+        {
+            size_t  ncap = r->cap * 2;
+            char   *nb;
+
+            while (ncap < need || ncap - r->len < STORE_AOF_READ_CHUNK) {
+                ncap *= 2;
+            }
+            nb = realloc(r->buf, ncap);
+            if (nb == NULL) {
+                r->err_no = ENOMEM;
+                r->eof = 1;
+                break;
+            }
+            r->buf = nb;
+            r->cap = ncap;
+        }
+        n = read(r->fd, r->buf + r->len, r->cap - r->len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            r->err_no = errno;
+            r->eof = 1;
+        } else if (n == 0) {
+            r->eof = 1;
+        } else {
+            r->len += (size_t) n;
+        }
+    }
+    return r->len - r->pos;
+}
+
+
+/* One line (without CRLF) into line; 1 done, 0 end of file before any
+ * byte, -1 a partial line at the end of the file, -2 too long. */
+static int
+store_aof_line(store_aof_reader_t *r, char *line, size_t max)
+{
+    size_t  avail, i;
+
+    for (i = 1; ; i = avail + 1) {
+        char *nl;
+
+        avail = store_aof_fill(r, i);
+        if (avail == 0) {
+            return 0;
+        }
+        nl = memchr(r->buf + r->pos, '\n', avail);
+        if (nl != NULL) {
+            size_t n = (size_t) (nl - (r->buf + r->pos));
+            size_t used = n + 1;
+
+            if (n >= max) {
+                return -2;
+            }
+            memcpy(line, r->buf + r->pos, n);
+            if (n > 0 && line[n - 1] == '\r') {
+                n--;
+            }
+            line[n] = '\0';
+            r->pos += used;
+            r->offset += used;
+            return 1;
+        }
+        if (avail >= max) {
+            return -2;
+        }
+        if (r->eof) {
+            return -1;
+        }
+    }
+}
+
+
+/* ---- replay --------------------------------------------------------------- */
+
+enum { AOF_LOAD_OK, AOF_LOAD_TRUNCATED, AOF_LOAD_FORMAT, AOF_LOAD_IOERR };
+
+
+/*
+ * Runs the RESP commands of r on the loading client.  *valid gets the
+ * offset after the last complete command (or before an unfinished
+ * MULTI).
+ */
+static int
+store_aof_replay(store_client_t *c, store_aof_reader_t *r, uint64_t base,
+                 uint64_t *valid)
+{
+    char            line[STORE_AOF_LINE_MAX + 1];
+    ob_str_t       *argv = NULL;
+    char          **bufs = NULL;
+    size_t          cap = 0, i;
+    uint64_t        before_multi = base;
+    long long       argc, blen;
+    int             rc = AOF_LOAD_OK, lr;
+
+    *valid = base;
+    for ( ;; ) {
+        uint64_t  start = base + r->offset;
+
+        lr = store_aof_line(r, line, sizeof(line));
+        if (lr == 0) {
+            break;
+        }
+        if (lr < 0) {
+            rc = lr == -1 ? AOF_LOAD_TRUNCATED : AOF_LOAD_FORMAT;
+            break;
+        }
+        if (line[0] == '#') {
+            *valid = base + r->offset;
+            continue;
+        }
+        if (line[0] != '*') {
+            rc = AOF_LOAD_FORMAT;
+            break;
+        }
+        if (line[1] == '\0') {
+            rc = AOF_LOAD_TRUNCATED;
+            break;
+        }
+        argc = strtoll(line + 1, NULL, 10);
+        if (argc < 1 || argc > 1024 * 1024) {
+            rc = AOF_LOAD_FORMAT;
+            break;
+        }
+        if ((size_t) argc > cap) {
+            ob_str_t  *na = realloc(argv, (size_t) argc * sizeof(*na));
+            char     **nb;
+
+            if (na != NULL) {
+                argv = na;
+            }
+            nb = na == NULL ? NULL
+                 : realloc(bufs, (size_t) argc * sizeof(*nb));
+            if (nb == NULL) {
+                rc = AOF_LOAD_IOERR;
+                r->err_no = ENOMEM;
+                break;
+            }
+            bufs = nb;
+            for (i = cap; i < (size_t) argc; i++) {
+                bufs[i] = NULL;
+            }
+            cap = (size_t) argc;
+        }
+        for (i = 0; i < (size_t) argc && rc == AOF_LOAD_OK; i++) {
+            lr = store_aof_line(r, line, sizeof(line));
+            if (lr <= 0) {
+                rc = lr == -2 ? AOF_LOAD_FORMAT : AOF_LOAD_TRUNCATED;
+                break;
+            }
+            if (line[0] != '$') {
+                rc = AOF_LOAD_FORMAT;
+                break;
+            }
+            blen = strtoll(line + 1, NULL, 10);
+            if (blen < 0 || blen > 512LL * 1024 * 1024) {
+                rc = AOF_LOAD_FORMAT;
+                break;
+            }
+            if (store_aof_fill(r, (size_t) blen + 2) < (size_t) blen + 2) {
+                rc = r->err_no == ENOMEM ? AOF_LOAD_IOERR
+                     : AOF_LOAD_TRUNCATED;
+                break;
+            }
+            free(bufs[i]);
+            bufs[i] = malloc((size_t) blen + 1);
+            if (bufs[i] == NULL) {
+                r->err_no = ENOMEM;
+                rc = AOF_LOAD_IOERR;
+                break;
+            }
+            memcpy(bufs[i], r->buf + r->pos, (size_t) blen);
+            argv[i].data = (const uint8_t *) bufs[i];
+            argv[i].len = (size_t) blen;
+            r->pos += (size_t) blen + 2;
+            r->offset += (uint64_t) blen + 2;
+        }
+        if (rc != AOF_LOAD_OK) {
+            break;
+        }
+        if (argv[0].len == 5 && strncasecmp(bufs[0], "multi", 5) == 0) {
+            before_multi = start;
+        }
+        store_client_run(c, argv, (size_t) argc);
+        *valid = base + r->offset;
+    }
+    if (rc == AOF_LOAD_TRUNCATED || (rc == AOF_LOAD_OK
+                                     && (c->flags & STORE_CLIENT_MULTI)))
+    {
+        if (c->flags & STORE_CLIENT_MULTI) {
+            *valid = before_multi;
+            rc = AOF_LOAD_TRUNCATED;
+        }
+    }
+    for (i = 0; i < cap; i++) {
+        free(bufs[i]);
+    }
+    free(bufs);
+    free(argv);
+    return rc;
+}
+
+
+/*
+ * Loads one file of the manifest.  `last`: the last file, the only one
+ * a short read may be cut from.
+ */
+static int
+store_aof_load_file(store_t *st, const char *name, int last, ob_err_t *err)
+{
+    struct store_aof_s  *aof = st->aof;
+    store_aof_reader_t   r;
+    store_client_t      *c;
+    char                 head[5];
+    char                *path;
+    uint64_t             start = 0, valid = 0;
+    ssize_t              n;
+    int                  fd, rc;
+
+    path = store_aof_path(aof, name);
+    if (path == NULL) {
+        return ob_err_set(err, "out of memory");
+    }
+    fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        ob_err_set(err, "Can't open the append-only file %s: %s", name,
+                   strerror(errno));
+        free(path);
+        return OB_ERR;
+    }
+    n = read(fd, head, sizeof(head));
+    if (n == 5 && memcmp(head, "REDIS", 5) == 0) {
+        store_rdb_load_opts_t  lo = { .now_ms = st->now_ms,
+                                      .drop_expired = 0 };
+        store_rdb_load_info_t  info;
+
+        ob_log_notice(&st->cy->log, "Reading RDB base file on AOF loading...");
+        if (lseek(fd, 0, SEEK_SET) != 0
+            || store_rdb_load_fd(st->dbs, fd, &lo, &info, err) != OB_OK)
+        {
+            ob_log_warning(&st->cy->log, "Error reading the RDB base file "
+                           "%s, AOF loading aborted", name);
+            close(fd);
+            free(path);
+            return OB_ERR;
+        }
+        start = info.consumed;
+        ob_log_notice(&st->cy->log, "Reading the remaining AOF tail...");
+    }
+    if (lseek(fd, (off_t) start, SEEK_SET) != (off_t) start) {
+        ob_err_set(err, "Unrecoverable error reading the append only file "
+                   "%s: %s", name, strerror(errno));
+        close(fd);
+        free(path);
+        return OB_ERR;
+    }
+    memset(&r, 0, sizeof(r));
+    r.fd = fd;
+    r.cap = STORE_AOF_READ_CHUNK * 2;
+    r.buf = malloc(r.cap);
+    c = store_client_fake_new(st, STORE_CLIENT_LOADING);
+    if (r.buf == NULL || c == NULL) {
+        free(r.buf);
+        if (c != NULL) {
+            store_client_fake_free(c);
+        }
+        close(fd);
+        free(path);
+        return ob_err_set(err, "out of memory");
+    }
+    rc = store_aof_replay(c, &r, start, &valid);
+    store_client_fake_free(c);
+    free(r.buf);
+    close(fd);
+    if (rc == AOF_LOAD_IOERR || (rc != AOF_LOAD_OK && r.err_no != 0)) {
+        ob_err_set(err, "Unrecoverable error reading the append only file "
+                   "%s: %s", name, strerror(r.err_no));
+        free(path);
+        return OB_ERR;
+    }
+    if (rc == AOF_LOAD_FORMAT) {
+        ob_err_set(err, "Bad file format reading the append only file %s: "
+                   "make a backup of your AOF file, then use "
+                   "./redis-check-aof --fix <filename.manifest>", name);
+        free(path);
+        return OB_ERR;
+    }
+    if (rc == AOF_LOAD_TRUNCATED) {
+        if (st->aof_load_truncated && last) {
+            ob_log_warning(&st->cy->log, "!!! Warning: short read while "
+                           "loading the AOF file %s!!!", name);
+            ob_log_warning(&st->cy->log, "!!! Truncating the AOF %s at "
+                           "offset %llu !!!", name,
+                           (unsigned long long) valid);
+            if (truncate(path, (off_t) valid) != 0) {
+                ob_err_set(err, "Error truncating the AOF file %s: %s",
+                           name, strerror(errno));
+                free(path);
+                return OB_ERR;
+            }
+            ob_log_warning(&st->cy->log, "AOF %s loaded anyway because "
+                           "aof-load-truncated is enabled", name);
+        } else {
+            ob_err_set(err, "Unexpected end of file reading the append "
+                       "only file %s. You can: 1) Make a backup of your "
+                       "AOF file, then use ./redis-check-aof --fix "
+                       "<filename.manifest>. 2) Alternatively you can set "
+                       "the 'aof-load-truncated' configuration option to "
+                       "yes and restart the server.", name);
+            free(path);
+            return OB_ERR;
+        }
+    }
+    free(path);
+    return OB_OK;
+}
+
+
+/* An old-style single <dir>/<appendfilename> becomes the base of a new
+ * manifest, moved into the directory (Redis's aofUpgradePrepare). */
+static int
+store_aof_migrate(struct store_aof_s *aof, const char *legacy, ob_err_t *err)
+{
+    store_aof_manifest_t  m;
+    char                 *dst;
+
+    memset(&m, 0, sizeof(m));
+    m.base = calloc(1, sizeof(*m.base));
+    if (m.base == NULL
+        || (m.base->name = strdup(aof->st->appendfilename)) == NULL)
+    {
+        store_aof_manifest_free(&m);
+        return ob_err_set(err, "out of memory");
+    }
+    m.base->seq = 1;
+    m.base->type = 'b';
+    m.base_seq = 1;
+    if (store_aof_manifest_persist(aof, &m, err) != OB_OK) {
+        store_aof_manifest_free(&m);
+        return OB_ERR;
+    }
+    dst = store_aof_path(aof, aof->st->appendfilename);
+    if (dst == NULL || rename(legacy, dst) != 0) {
+        ob_err_set(err, "Error trying to rename the old AOF file %s into "
+                   "dir %s: %s", legacy, aof->dirpath, strerror(errno));
+        free(dst);
+        store_aof_manifest_free(&m);
+        return OB_ERR;
+    }
+    free(dst);
+    store_aof_fsync_dir(aof->dirpath);
+    store_aof_manifest_free(&aof->m);
+    aof->m = m;
+    ob_log_notice(&aof->st->cy->log, "Successfully migrated an old-style "
+                  "AOF into the AOF directory");
+    return OB_OK;
+}
+
+
+int
+store_aof_load(store_t *st, ob_err_t *err)
+{
+    struct store_aof_s  *aof = st->aof;
+    store_aof_manifest_t *m;
+    struct timespec      t0, t1;
+    struct stat          sb;
+    char                *legacy, *path;
+    size_t               i, total;
+    int                  dir_exists;
+
+    if (aof == NULL || !st->appendonly) {
+        return OB_OK;
+    }
+    m = &aof->m;
+    dir_exists = stat(aof->dirpath, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (!dir_exists && mkdir(aof->dirpath, 0755) != 0) {
+        return ob_err_set(err, "Can't open or create append-only dir %s: %s",
+                          aof->dirpath, strerror(errno));
+    }
+    if (dir_exists && store_aof_manifest_load(aof, err) != OB_OK) {
+        return OB_ERR;
+    }
+    legacy = malloc(strlen(st->dir) + strlen(st->appendfilename) + 2);
+    if (legacy == NULL) {
+        return ob_err_set(err, "out of memory");
+    }
+    sprintf(legacy, "%s/%s", st->dir, st->appendfilename);
+    if (stat(legacy, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        path = store_aof_path(aof, st->appendfilename);
+        if (!dir_exists || (m->base == NULL && m->nincr == 0)
+            || (m->base != NULL && m->nincr == 0
+                && strcmp(m->base->name, st->appendfilename) == 0
+                && path != NULL && access(path, F_OK) != 0))
+        {
+            if (store_aof_migrate(aof, legacy, err) != OB_OK) {
+                free(path);
+                free(legacy);
+                return OB_ERR;
+            }
+        }
+        free(path);
+    }
+    free(legacy);
+    if (m->base == NULL && m->nincr == 0) {
+        return OB_OK;           /* no AOF yet: store_aof_start makes one */
+    }
+    total = (m->base != NULL ? 1 : 0) + m->nincr;
+    /* Every listed file must exist before anything is loaded. */
+    for (i = 0; i < total; i++) {
+        const char *name = (m->base != NULL && i == 0) ? m->base->name
+                           : m->incr[i - (m->base != NULL)].name;
+
+        path = store_aof_path(aof, name);
+        if (path == NULL || access(path, R_OK) != 0) {
+            free(path);
+            return ob_err_set(err, "The AOF file %s doesn't exist", name);
+        }
+        free(path);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    st->loading = 1;
+    for (i = 0; i < total; i++) {
+        const char *name = (m->base != NULL && i == 0) ? m->base->name
+                           : m->incr[i - (m->base != NULL)].name;
+
+        if (store_aof_load_file(st, name, i == total - 1, err) != OB_OK) {
+            st->loading = 0;
+            return OB_ERR;
+        }
+    }
+    st->loading = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ob_log_notice(&st->cy->log, "DB loaded from append only file: %.3f "
+                  "seconds", (double) (t1.tv_sec - t0.tv_sec)
+                  + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return OB_OK;
+}
