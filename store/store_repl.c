@@ -1,7 +1,9 @@
 /*
  * store_repl.c: replication, master side (Redis 7.0's replication.c, the
  * half a master runs): the replication ids and offset, the backlog, the
- * replicas' links, and the commands REPLCONF, PSYNC, SYNC, WAIT, ROLE.
+ * replicas' links and the stream they get, WAIT, ROLE, INFO replication.
+ * How a client becomes a replica (REPLCONF, PSYNC, SYNC, the RDB child
+ * and the transfer) is store_repl_sync.c; both share store_repl_int.h.
  *
  * A replica is an ordinary store client whose PSYNC (or SYNC) turned it
  * into a link.  From then on its replies are off (its later input is
@@ -33,10 +35,13 @@
  *
  * Differences from Redis, on purpose: disk-based sync only (a replica
  * that offers capa eof gets $<len> as well, which it accepts); the RDB
- * for replicas is a temporary file in `dir`, not dump.rdb; WAIT waits for
- * the replication offset at the time it is called (Redis's c->woff, the
- * offset of the client's own last write, would need a hook in the call
- * path: waiting for a later offset is never wrong, only slower).
+ * for replicas is a temporary file in `dir`, not dump.rdb (so a sync does
+ * not count as a save); WAIT waits for the replication offset at the
+ * time it is called, not Redis's c->woff (the offset of the client's own
+ * last write, which would need a hook in the call path): it counts a
+ * replica only once it has everything written so far, so it may count
+ * fewer replicas than Redis while others write, and a client that wrote
+ * nothing waits for one GETACK round trip instead of none.
  */
 #include "store_repl_int.h"
 
