@@ -111,7 +111,8 @@ def wait_for(pred, timeout=20.0, what="condition"):
         time.sleep(0.05)
 
 
-def start_replica(servers, tmp_path, master_port, name="replica"):
+def start_replica(servers, tmp_path, master_port, name="replica",
+                  *extra):
     """A real redis-server replicating from 127.0.0.1:master_port."""
     port = free_port()
     data = tmp_path / name
@@ -119,7 +120,7 @@ def start_replica(servers, tmp_path, master_port, name="replica"):
     argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
             "--dir", str(data), "--daemonize", "no", "--logfile", "",
             "--save", "", "--appendonly", "no",
-            "--replicaof", "127.0.0.1", str(master_port)]
+            "--replicaof", "127.0.0.1", str(master_port), *extra]
     proc = servers(argv, (port,))
     proc.port = port
     proc.client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
@@ -661,3 +662,22 @@ def test_a_replica_that_does_not_read_is_dropped(store_server):
             break
     assert 200 < i < 300
     fr.close()
+
+
+def test_replica_authenticates(store_server, servers, tmp_path):
+    srv = store_server(requirepass="secret")
+    m = redis.Redis(host="127.0.0.1", port=srv.port, password="secret",
+                    socket_timeout=10)
+    m.set("k", "v")
+    # Without the password the replica gets NOAUTH and keeps trying.
+    fr = FakeReplica(srv.port)
+    assert fr.cmd("PSYNC", "?", "-1") == (
+        b"-NOAUTH Authentication required.\r\n")
+    fr.close()
+    rep = start_replica(servers, tmp_path, srv.port, "replica",
+                        "--masterauth", "secret")
+    wait_for(lambda: link_up(rep), what="master_link_status:up")
+    assert rep.client.get("k") == b"v"
+    m.set("k2", "v2")
+    assert m.execute_command("WAIT", 1, 5000) == 1
+    wait_for(lambda: rep.client.get("k2") == b"v2", what="the write")
