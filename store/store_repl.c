@@ -855,7 +855,6 @@ store_repl_init(store_t *st, ob_err_t *err)
     store_repl_clear_id2(r);
     r->stream_db = -1;
     r->no_replicas_since = store_repl_now_s();
-    r->last_ping = r->no_replicas_since;
     r->backlog_size_seen = st->repl_backlog_size;
     /* The store's connections call us when a replica's output drains
      * (the RDB goes out in chunks); nobody else sets a drain mark on
@@ -956,13 +955,16 @@ store_repl_cron(store_t *st)
 
     /* PING the replicas every repl-ping-replica-period seconds, so that
      * they can tell a dead link from a quiet one (it counts in the
-     * offset, as everything in the stream). */
+     * offset, as everything in the stream).  As Redis, on the seconds of
+     * the cron that are multiples of the period, the first one included:
+     * a replica that attaches at once is pinged within a second. */
     if (r->nreplicas > 0 && !store_replica_is_replica(st)
-        && now - r->last_ping >= st->repl_ping_replica_period)
+        && st->repl_ping_replica_period > 0
+        && r->cron_loops % st->repl_ping_replica_period == 0)
     {
-        r->last_ping = now;
         store_repl_feed_here(st, &ping, 1);
     }
+    r->cron_loops++;
     for (i = 0; i < r->nlinks; i++) {
         store_repl_link_t *l = r->links[i];
 

@@ -681,3 +681,34 @@ def test_replica_authenticates(store_server, servers, tmp_path):
     m.set("k2", "v2")
     assert m.execute_command("WAIT", 1, 5000) == 1
     wait_for(lambda: rep.client.get("k2") == b"v2", what="the write")
+
+
+def test_stream_as_a_real_master_sends_it(store_server):
+    srv = store_server()
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", "?", "-1")
+    fr.reply_line()
+    fr.rdb()
+    c = FakeReplica(srv.port)
+    script = [("set", "a", "1"), ("multi",), ("set", "b", "2"),
+              ("incr", "b"), ("exec",), ("select", "2"), ("set", "c", "3"),
+              ("select", "0"), ("lpush", "l", "x"), ("del", "a", "zz"),
+              ("getset", "b", "9"), ("incrbyfloat", "f", "1.5"),
+              ("get", "b"), ("flushdb",), ("select", "2"), ("set", "d", "4")]
+    for cmd in script:
+        c.cmd(*cmd)
+    want = [[b"select", b"0"], [b"set", b"a", b"1"], [b"multi"],
+            [b"set", b"b", b"2"], [b"incr", b"b"], [b"exec"],
+            [b"select", b"2"], [b"set", b"c", b"3"], [b"select", b"0"],
+            [b"lpush", b"l", b"x"], [b"del", b"a", b"zz"],
+            [b"set", b"b", b"9"], [b"set", b"f", b"1.5", b"KEEPTTL"],
+            [b"flushdb"], [b"select", b"2"], [b"set", b"d", b"4"]]
+    got = []
+    while len(got) < len(want):
+        argv, _ = fr.command()
+        if argv != [b"ping"]:
+            got.append(argv)
+    assert got == want
+    c.close()
+    fr.close()
