@@ -712,3 +712,23 @@ def test_stream_as_a_real_master_sends_it(store_server):
     assert got == want
     c.close()
     fr.close()
+
+
+def test_wait_and_client_unblock(store_server):
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    w = FakeReplica(srv.port)
+    wid = int(w.cmd("CLIENT", "ID")[1:-2])
+    assert w.cmd("SET", "x", "1") == b"+OK\r\n"
+    for error, reply in ((False, b":0\r\n"), (True, b"-UNBLOCKED client "
+                                               b"unblocked via CLIENT "
+                                               b"UNBLOCK\r\n")):
+        w.send("WAIT", "1", "0")
+        wait_for(lambda: info(m, "clients")["blocked_clients"] == 1,
+                 what="WAIT blocked")
+        args = ["ERROR"] if error else []
+        assert m.execute_command("CLIENT", "UNBLOCK", wid, *args) == 1
+        assert w.line() == reply
+        assert info(m, "clients")["blocked_clients"] == 0
+    assert w.cmd("PING") == b"+PONG\r\n"
+    w.close()
