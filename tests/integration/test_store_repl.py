@@ -347,14 +347,35 @@ def test_replconf_and_wait_without_replicas(store_server):
 
 # ----------------------------------------------------------- a real replica
 
-def test_real_replica_syncs_follows_and_resyncs(store_server, servers,
-                                                tmp_path):
+def start_same_replica(servers, target, tmp_path, master_port,
+                       name="replica"):
+    """A replica of the kind under test (onebox, or redis-server with
+    --target real)."""
+    port = free_port()
+    data = tmp_path / name
+    data.mkdir(exist_ok=True)
+    proc = servers(store_argv(target, port, data,
+                              {"replicaof": "127.0.0.1 %d" % master_port}),
+                   (port,))
+    proc.port = port
+    proc.client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+    return proc
+
+
+@pytest.mark.parametrize("kind", ["redis", "same"])
+def test_replica_syncs_follows_and_resyncs(store_server, servers, target,
+                                           tmp_path, kind):
+    # The replica is a real redis-server, or a server of the target's
+    # kind (onebox -> onebox).
     srv = store_server()
     m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
     populate(m)
     m.set("shortlived", "x", px=300)
 
-    rep = start_replica(servers, tmp_path, srv.port)
+    if kind == "redis":
+        rep = start_replica(servers, tmp_path, srv.port)
+    else:
+        rep = start_same_replica(servers, target, tmp_path, srv.port)
     wait_for(lambda: link_up(rep), what="master_link_status:up")
     wait_for(lambda: caught_up(m, rep), what="the replica's offset")
     time.sleep(0.5)            # the short-lived key expires on the master
