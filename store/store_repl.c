@@ -205,14 +205,14 @@ store_repl_link_drop(store_t *st, store_repl_link_t *l, const char *why)
 
 
 /* Writes to a replica's connection, bypassing its (switched off) reply
- * writer. */
+ * writer.  Not counted in total_net_output_bytes: Redis counts the
+ * replication stream apart (total_net_repl_output_bytes). */
 int
 store_repl_link_write(store_repl_link_t *l, const void *p, size_t len)
 {
     if (l->closing || l->c->conn == NULL) {
         return OB_ERR;
     }
-    l->c->st->total_net_output += len;
     return ob_conn_add(l->c->conn, p, len);
 }
 
