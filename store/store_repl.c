@@ -1,7 +1,9 @@
 /*
  * store_repl.c: replication, master side (Redis 7.0's replication.c, the
  * half a master runs): the replication ids and offset, the backlog, the
- * replicas' links, and the commands REPLCONF, PSYNC, SYNC, WAIT, ROLE.
+ * replicas' links and the stream they get, WAIT, ROLE, INFO replication.
+ * How a client becomes a replica (REPLCONF, PSYNC, SYNC, the RDB child
+ * and the transfer) is store_repl_sync.c; both share store_repl_int.h.
  *
  * A replica is an ordinary store client whose PSYNC (or SYNC) turned it
  * into a link.  From then on its replies are off (its later input is
@@ -33,10 +35,13 @@
  *
  * Differences from Redis, on purpose: disk-based sync only (a replica
  * that offers capa eof gets $<len> as well, which it accepts); the RDB
- * for replicas is a temporary file in `dir`, not dump.rdb; WAIT waits for
- * the replication offset at the time it is called (Redis's c->woff, the
- * offset of the client's own last write, would need a hook in the call
- * path: waiting for a later offset is never wrong, only slower).
+ * for replicas is a temporary file in `dir`, not dump.rdb (so a sync does
+ * not count as a save); WAIT waits for the replication offset at the
+ * time it is called, not Redis's c->woff (the offset of the client's own
+ * last write, which would need a hook in the call path): it counts a
+ * replica only once it has everything written so far, so it may count
+ * fewer replicas than Redis while others write, and a client that wrote
+ * nothing waits for one GETACK round trip instead of none.
  */
 #include "store_repl_int.h"
 
@@ -200,14 +205,14 @@ store_repl_link_drop(store_t *st, store_repl_link_t *l, const char *why)
 
 
 /* Writes to a replica's connection, bypassing its (switched off) reply
- * writer. */
+ * writer.  Not counted in total_net_output_bytes: Redis counts the
+ * replication stream apart (total_net_repl_output_bytes). */
 int
 store_repl_link_write(store_repl_link_t *l, const void *p, size_t len)
 {
     if (l->closing || l->c->conn == NULL) {
         return OB_ERR;
     }
-    l->c->st->total_net_output += len;
     return ob_conn_add(l->c->conn, p, len);
 }
 
@@ -850,7 +855,6 @@ store_repl_init(store_t *st, ob_err_t *err)
     store_repl_clear_id2(r);
     r->stream_db = -1;
     r->no_replicas_since = store_repl_now_s();
-    r->last_ping = r->no_replicas_since;
     r->backlog_size_seen = st->repl_backlog_size;
     /* The store's connections call us when a replica's output drains
      * (the RDB goes out in chunks); nobody else sets a drain mark on
@@ -951,13 +955,16 @@ store_repl_cron(store_t *st)
 
     /* PING the replicas every repl-ping-replica-period seconds, so that
      * they can tell a dead link from a quiet one (it counts in the
-     * offset, as everything in the stream). */
+     * offset, as everything in the stream).  As Redis, on the seconds of
+     * the cron that are multiples of the period, the first one included:
+     * a replica that attaches at once is pinged within a second. */
     if (r->nreplicas > 0 && !store_replica_is_replica(st)
-        && now - r->last_ping >= st->repl_ping_replica_period)
+        && st->repl_ping_replica_period > 0
+        && r->cron_loops % st->repl_ping_replica_period == 0)
     {
-        r->last_ping = now;
         store_repl_feed_here(st, &ping, 1);
     }
+    r->cron_loops++;
     for (i = 0; i < r->nlinks; i++) {
         store_repl_link_t *l = r->links[i];
 

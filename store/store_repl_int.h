@@ -121,7 +121,8 @@ struct store_repl_s {
     int64_t              last_second;   /* the once-a-second part of cron */
     long long            backlog_size_seen;  /* repl-backlog-size as last
                                                 seen (CONFIG SET changes it) */
-    int64_t              last_ping;
+    long long            cron_loops;    /* seconds of cron (Redis's
+                                           replication_cron_loops) */
 
     uint64_t             sync_full, sync_partial_ok, sync_partial_err;
 };

@@ -218,7 +218,6 @@ store_repl_put_online(store_t *st, store_repl_link_t *l)
     l->state = STORE_REPL_ONLINE;
     l->ack_time = store_repl_now_s();
     ob_conn_set_drain_mark(l->c->conn, 0);
-    st->total_net_output += evbuffer_get_length(l->pending);
     if (evbuffer_add_buffer(ob_conn_output(l->c->conn), l->pending) != 0) {
         store_repl_link_drop(st, l, "out of memory");
         return;
