@@ -113,7 +113,7 @@ store_idle_cb(evutil_socket_t fd, short what, void *arg)
         store_client_t *cl = st->clients[i];
 
         if ((cl->flags & (STORE_CLIENT_PUBSUB | STORE_CLIENT_BLOCKED
-                          | STORE_CLIENT_MONITOR))
+                          | STORE_CLIENT_MONITOR | STORE_CLIENT_REPLICA))
             || cl->ext->postponed
             || st->now_ms - cl->ext->last_ms <= st->timeout * 1000)
         {

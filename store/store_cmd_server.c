@@ -341,6 +341,9 @@ store_client_line(store_client_t *cl, int64_t now_ms, char *buf, size_t cap)
     char                        flags[8];
     size_t                      nf = 0;
 
+    if (cl->flags & STORE_CLIENT_REPLICA) {
+        flags[nf++] = 'S';
+    }
     if (cl->flags & STORE_CLIENT_MULTI) {
         flags[nf++] = 'x';
     }

@@ -251,6 +251,9 @@ void store_repl_shift_ids(store_t *st);
 void store_repl_drop_replicas(store_t *st);
 const char *store_repl_id(const store_t *st);
 long long   store_repl_offset(const store_t *st);
+/* 1 when a snapshot should record the replication history (a master
+ * with a backlog, or a replica), with *stream_db the stream's db. */
+int  store_repl_save_info(const store_t *st, int *stream_db /* OUT */);
 void store_repl_cron(store_t *st);
 /* Shutdown: what the replicas have not been sent is flushed. */
 void store_repl_stop(store_t *st);

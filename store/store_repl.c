@@ -526,6 +526,33 @@ store_repl_offset(const store_t *st)
 }
 
 
+/*
+ * What a snapshot records of the history (Redis's rdbPopulateSaveInfo):
+ * a master that has a backlog, or a replica, writes its replid and
+ * offset, so that after a restart its replicas (or it, from its master)
+ * can continue with a partial resync.  The stream's db is the one the
+ * next command of the stream is in.
+ */
+int
+store_repl_save_info(const store_t *st, int *stream_db)
+{
+    const store_repl_t *r = st->repl;
+
+    if (r == NULL) {
+        return 0;
+    }
+    if (store_replica_is_replica(st)) {
+        *stream_db = r->raw_db >= 0 ? r->raw_db : 0;
+        return 1;
+    }
+    if (r->backlog != NULL) {
+        *stream_db = r->stream_db >= 0 ? r->stream_db : 0;
+        return 1;
+    }
+    return 0;
+}
+
+
 /* ---- the flush at the end of a loop pass --------------------------------- */
 
 static void

@@ -121,6 +121,10 @@ store_save_rdb_opts(store_t *st, store_rdb_save_opts_t *o)
     o->idle = p == STORE_MAXMEM_ALLKEYS_LRU || p == STORE_MAXMEM_VOLATILE_LRU;
     o->now_ms = store_save_now_ms();
     o->used_mem = store_used_memory(st);
+    if (store_repl_save_info(st, &o->repl_stream_db)) {
+        o->repl_id = store_repl_id(st);
+        o->repl_offset = store_repl_offset(st);
+    }
 }
 
 
