@@ -90,7 +90,7 @@ store_client_write(void *ctx, const void *data, size_t len)
 
 /*
  * The "timeout" option (Redis's maxidletime): clients idle longer are
- * closed, except pub/sub, blocked, paused and MONITOR clients, as
+ * closed, except pub/sub, blocked, paused, MONITOR and replica clients, as
  * clientsCronHandleTimeout.  The store's cron is not this file's, so a
  * timer of its own runs once a second while there are clients.
  */
