@@ -792,6 +792,12 @@ store_client_exec(store_client_t *c)
         return;
     }
     if ((c->flags & STORE_CLIENT_MULTI)
+        && (cmd->base.flags & STORE_CMD_NO_MULTI))
+    {
+        store_reject(c, "ERR Command not allowed inside a transaction");
+        return;
+    }
+    if ((c->flags & STORE_CLIENT_MULTI)
         && !(cmd->base.flags & STORE_CMD_NOMULTI))
     {
         if (store_multi_queue(c) == OB_OK) {

@@ -845,10 +845,12 @@ const store_cmd_t store_cmds_repl[] = {
                          | STORE_CMD_ALLOW_BUSY },
       .handler = store_repl_cmd_replconf, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "psync", .arity_min = 3, .arity_max = -1,
-                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
+                         | STORE_CMD_NO_ASYNC_LOADING | STORE_CMD_NO_MULTI },
       .handler = store_repl_cmd_sync, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "sync", .arity_min = 1, .arity_max = 1,
-                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
+                         | STORE_CMD_NO_ASYNC_LOADING | STORE_CMD_NO_MULTI },
       .handler = store_repl_cmd_sync, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "wait", .arity_min = 3, .arity_max = 3,
                 .flags = STORE_CMD_NOSCRIPT },

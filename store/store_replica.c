@@ -667,16 +667,16 @@ store_cmd_replicaof(store_client_t *c)
 }
 
 
-/* Redis 7.0.15's COMMAND INFO: admin noscript stale no_async_loading
- * (the last has no flag here), @admin @slow @dangerous. */
+/* Redis 7.0.15's COMMAND INFO: admin noscript stale no_async_loading,
+ * @admin @slow @dangerous. */
 const store_cmd_t store_cmds_replica[] = {
     { .base = { .name = "replicaof", .arity_min = 3, .arity_max = 3,
                 .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
-                         | STORE_CMD_STALE },
+                         | STORE_CMD_STALE | STORE_CMD_NO_ASYNC_LOADING },
       .handler = store_cmd_replicaof, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "slaveof", .arity_min = 3, .arity_max = 3,
                 .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
-                         | STORE_CMD_STALE },
+                         | STORE_CMD_STALE | STORE_CMD_NO_ASYNC_LOADING },
       .handler = store_cmd_replicaof, .acl = "@admin @slow @dangerous" },
     { .base = { .name = NULL } }
 };

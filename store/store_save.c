@@ -707,20 +707,21 @@ store_cmd_shutdown(store_client_t *c)
 
 
 const store_cmd_t store_cmds_save[] = {
-    /* Redis also flags SAVE and SHUTDOWN no_multi, and SAVE and BGSAVE
-     * no_async_loading: flags the store's table has no bit for. */
     { .base = { .name = "save", .arity_min = 1, .arity_max = 1,
-                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
+                         | STORE_CMD_NO_ASYNC_LOADING | STORE_CMD_NO_MULTI },
       .handler = store_cmd_save, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "bgsave", .arity_min = 1, .arity_max = -1,
-                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
+                         | STORE_CMD_NO_ASYNC_LOADING },
       .handler = store_cmd_bgsave, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "lastsave", .arity_min = 1, .arity_max = 1,
                 .flags = STORE_CMD_LOADING | STORE_CMD_STALE | OB_CMD_FAST },
       .handler = store_cmd_lastsave, .acl = "@admin @fast @dangerous" },
     { .base = { .name = "shutdown", .arity_min = 1, .arity_max = -1,
                 .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT | STORE_CMD_LOADING
-                         | STORE_CMD_STALE | STORE_CMD_ALLOW_BUSY },
+                         | STORE_CMD_STALE | STORE_CMD_NO_MULTI
+                         | STORE_CMD_ALLOW_BUSY },
       .handler = store_cmd_shutdown, .acl = "@admin @slow @dangerous" },
     { .base = { .name = NULL } }
 };
