@@ -176,6 +176,9 @@ int  store_save_init(store_t *st, ob_err_t *err);
  * dir/dbfilename if there is one.  OB_ERR stops start-up with err. */
 int  store_save_load(store_t *st, ob_err_t *err);
 void store_save_cron(store_t *st);
+/* FLUSHALL: kills a snapshot child and, with save rules, saves the empty
+ * dataset at once. */
+void store_save_flushall(store_t *st);
 /* SIGTERM, SHUTDOWN: persists by the configuration (an AOF flush and
  * fsync; an RDB save when save rules exist). */
 int  store_save_shutdown(store_t *st, int force_save, int nosave,

@@ -337,6 +337,30 @@ store_save_kill_child(store_t *st)
 }
 
 
+/*
+ * FLUSHALL with save rules leaves an empty dump.rdb behind, as Redis's
+ * flushAllDataAndResetRDB: a snapshot child of the old data is killed
+ * and the (now empty) dataset is saved at once, so that a restart does
+ * not bring the flushed keys back.
+ */
+void
+store_save_flushall(store_t *st)
+{
+    ob_err_t err;
+
+    if (st->save == NULL) {
+        return;
+    }
+    if (store_child_running(st) == STORE_CHILD_RDB) {
+        store_save_kill_child(st);
+    }
+    if (store_save_has_rules(st->save_params)) {
+        st->save->saves++;
+        (void) store_save_sync(st, &err);
+    }
+}
+
+
 void
 store_save_cron(store_t *st)
 {

@@ -636,3 +636,18 @@ def test_save_and_shutdown_refused_inside_multi(resp):
     assert resp.cmd("EXEC") == (b"-EXECABORT Transaction discarded because "
                                 b"of previous errors.\r\n")
     assert resp.cmd("GET", "a") == b"$-1\r\n"
+
+
+def test_flushall_with_save_rules_saves_the_empty_dataset(store_server):
+    # flushAllDataAndResetRDB: with save rules, FLUSHALL writes the empty
+    # dataset at once, so a restart does not bring the keys back.
+    srv = store_server(save="3600 1")
+    r = client(srv)
+    r.set("a", "1")
+    assert cmd(srv, "SAVE") == b"+OK\r\n"
+    r.set("b", "2")
+    assert r.flushall() is True
+    assert persistence(r)["rdb_changes_since_last_save"] == 0
+    shutdown(srv, "NOSAVE")
+    r = client(store_server())
+    assert r.dbsize() == 0
