@@ -285,7 +285,9 @@ store_aof_hold_reply(store_t *st, store_client_t *c)
     /* Only what was fed since the last failed write holds replies: the
      * clients of the failed part were closed already, and a client
      * refused with MISCONF has nothing to wait for. */
-    if (aof == NULL || aof->len <= aof->failed_len || c->conn == NULL) {
+    if (aof == NULL || c->conn == NULL
+        || (aof->len <= aof->failed_len && !aof->lost))
+    {
         return;
     }
     if (aof->nheld > 0 && aof->held[aof->nheld - 1] == c) {
@@ -368,9 +370,15 @@ store_aof_put_argv(struct store_aof_s *aof, const ob_str_t *argv,
         need += argv[i].len + 24;
     }
     if (store_aof_reserve(aof, need) != OB_OK) {
-        /* Nothing we can write it to: refuse writes until a retry has
-         * the memory, as a failed write would. */
+        /* The command is in the dataset but will never be in the file
+         * (Redis aborts on this OOM): no client of this pass may be told
+         * its write is safe, and writes are refused until a write of the
+         * buffer works again. */
+        ob_log_warning(&aof->st->cy->log, "Out of memory appending a "
+                       "command to the AOF buffer: it is lost from the "
+                       "AOF");
         aof->write_err = ENOMEM;
+        aof->lost = 1;
         return;
     }
     p = aof->buf + aof->len;
@@ -495,6 +503,13 @@ store_aof_flush(store_t *st, int force)
         store_aof_release(aof, 1);
         return;
     }
+    if (aof->len == 0 && aof->lost) {
+        /* What was lost was all there was: nothing to retry. */
+        aof->lost = 0;
+        aof->write_err = 0;
+        store_aof_release(aof, 0);
+        return;
+    }
     if (aof->len == 0) {
         /* Nothing new; everysec still syncs what was written since the
          * last fsync once the second is over. */
@@ -594,7 +609,8 @@ store_aof_flush(store_t *st, int force)
         aof->fsync_offset = aof->cur_size;
         aof->last_fsync_ms = now;
     }
-    store_aof_release(aof, aof->fsync_err == 0);
+    store_aof_release(aof, aof->fsync_err == 0 && !aof->lost);
+    aof->lost = 0;
 }
 
 

@@ -87,6 +87,8 @@ struct store_aof_s {
     /* Errors: the last write or fsync failed (MISCONF until one works). */
     int                    write_err;       /* errno, 0: ok */
     int                    fsync_err;       /* errno of the last fsync */
+    int                    lost;            /* a command could not be
+                                               buffered (OOM) this pass */
     char                   misconf[160];
     int64_t                last_retry_ms;
 
