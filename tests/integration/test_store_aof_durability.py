@@ -7,7 +7,9 @@ SIGKILL does not lose what the kernel has (only a power loss would lose
 what is not fsynced), so these check that a reply never goes out before
 its write(2) (group commit), and the replay of a log cut anywhere."""
 import os
+import shutil
 import signal
+import subprocess
 import threading
 import time
 
@@ -160,3 +162,43 @@ def test_rewrite_under_load_then_kill(store_server, tmp_path, fsync):
     r = client(store_server(appendonly="yes", appendfsync=fsync))
     assert missing(r, writers, None if fsync == "always"
                    else killed_at - 2.5) == []
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+@pytest.mark.parametrize("fsync", ["always", "everysec"])
+def test_reply_after_write_and_fsync(store_server, tmp_path, fsync):
+    """The order of the server's system calls for one SET: the command
+    is written to the AOF (and, under always, fdatasync'ed) before the
+    reply is written to the socket.  A kill -9 cannot catch the window
+    between them reliably; strace sees the order."""
+    srv = store_server(appendonly="yes", appendfsync=fsync)
+    r = client(srv)
+    r.set("warm", "up")
+    trace = tmp_path / "strace.txt"
+    st = subprocess.Popen(["strace", "-f", "-e",
+                           "trace=write,writev,sendmsg,fdatasync,fsync",
+                           "-s", "64", "-o", str(trace), "-p", str(srv.pid)],
+                          stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while b"attached" not in st.stderr.read1(4096):
+            assert time.monotonic() < deadline
+        time.sleep(0.2)
+        # Each reply is unique (":7770i"), so it can be told apart.
+        for i in range(5):
+            assert r.incrby("traced%d" % i, 77700 + i) == 77700 + i
+        time.sleep(0.2)
+    finally:
+        os.kill(st.pid, signal.SIGINT)
+        st.wait(timeout=10)
+    lines = trace.read_text().splitlines()
+    for i in range(5):
+        cmd = [n for n, ln in enumerate(lines)
+               if "traced%d" % i in ln and "write" in ln]
+        reply = [n for n, ln in enumerate(lines)
+                 if ":%d\\r\\n" % (77700 + i) in ln]
+        assert len(cmd) == 1 and len(reply) == 1, lines
+        assert cmd[0] < reply[0], "\n".join(lines)
+        if fsync == "always":
+            assert any("fdatasync" in ln or "fsync(" in ln
+                       for ln in lines[cmd[0]:reply[0]]), "\n".join(lines)
