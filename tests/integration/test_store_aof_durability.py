@@ -202,3 +202,41 @@ def test_reply_after_write_and_fsync(store_server, tmp_path, fsync):
         if fsync == "always":
             assert any("fdatasync" in ln or "fsync(" in ln
                        for ln in lines[cmd[0]:reply[0]]), "\n".join(lines)
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_served_blocked_reply_after_fsync(store_server, tmp_path):
+    """A client blocked in BLPOP and served by another's RPUSH gets its
+    reply only after the write and fdatasync of its LPOP."""
+    from obtest import RespConn
+    srv = store_server(appendonly="yes", appendfsync="always")
+    r = client(srv)
+    trace = tmp_path / "strace.txt"
+    with RespConn(srv.port) as waiter:
+        waiter.send("BLPOP", "tracedq", "0")
+        time.sleep(0.2)
+        st = subprocess.Popen(["strace", "-f", "-e",
+                               "trace=write,writev,sendmsg,fdatasync,fsync",
+                               "-s", "256", "-o", str(trace), "-p",
+                               str(srv.pid)], stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 10
+            while b"attached" not in st.stderr.read1(4096):
+                assert time.monotonic() < deadline
+            time.sleep(0.2)
+            r.rpush("tracedq", "elem77")
+            assert waiter.reply() == (b"*2\r\n$7\r\ntracedq\r\n$6\r\n"
+                                      b"elem77\r\n")
+            time.sleep(0.2)
+        finally:
+            os.kill(st.pid, signal.SIGINT)
+            st.wait(timeout=10)
+    lines = trace.read_text().splitlines()
+    pop = [n for n, ln in enumerate(lines) if "LPOP" in ln and "write" in ln]
+    reply = [n for n, ln in enumerate(lines)
+             if "tracedq" in ln and "elem77" in ln and "*2" in ln
+             and "rpush" not in ln.lower()]
+    assert pop and reply, "\n".join(lines)
+    assert pop[0] < reply[0], "\n".join(lines)
+    assert any("fdatasync" in ln or "fsync(" in ln
+               for ln in lines[pop[0]:reply[0]]), "\n".join(lines)
