@@ -97,7 +97,7 @@ store_aof_thread(void *arg)
 {
     struct store_aof_s  *aof = arg;
     store_aof_job_t     *j;
-    int                  rc;
+    int                  rc = 0;
 
     pthread_mutex_lock(&aof->mu);
     for ( ;; ) {
@@ -113,23 +113,46 @@ store_aof_thread(void *arg)
             aof->jobs_tail = NULL;
         }
         pthread_mutex_unlock(&aof->mu);
-        rc = fdatasync(j->fd) == 0 ? 0 : errno;
-        if (j->close) {
-            close(j->fd);
+        if (j->path != NULL) {
+            (void) unlink(j->path);
+        } else {
+            rc = fdatasync(j->fd) == 0 ? 0 : errno;
+            if (j->close) {
+                close(j->fd);
+            }
         }
         pthread_mutex_lock(&aof->mu);
-        if (!j->close) {
-            /* EBADF/EINVAL: not a file that can be synced, not an error
-             * of the disk (Redis ignores them the same way). */
-            aof->thr_fsync_err = (rc == EBADF || rc == EINVAL) ? 0 : rc;
+        if (j->path == NULL) {
+            if (!j->close) {
+                /* EBADF/EINVAL: not a file that can be synced, not an
+                 * error of the disk (Redis ignores them the same way). */
+                aof->thr_fsync_err = (rc == EBADF || rc == EINVAL) ? 0 : rc;
+            }
+            aof->fsync_busy--;
         }
+        free(j->path);
         free(j);
-        if (aof->jobs == NULL) {
-            aof->fsync_busy = 0;
-        }
     }
     pthread_mutex_unlock(&aof->mu);
     return NULL;
+}
+
+
+static void
+store_aof_post(struct store_aof_s *aof, store_aof_job_t *j)
+{
+    pthread_mutex_lock(&aof->mu);
+    if (aof->jobs_tail != NULL) {
+        aof->jobs_tail->next = j;
+    } else {
+        aof->jobs = j;
+    }
+    aof->jobs_tail = j;
+    if (j->path == NULL) {
+        aof->fsync_busy++;
+    }
+    pthread_cond_signal(&aof->cv);
+    pthread_mutex_unlock(&aof->mu);
 }
 
 
@@ -150,16 +173,27 @@ store_aof_bg_fsync(struct store_aof_s *aof, int fd, int close_it)
     }
     j->fd = fd;
     j->close = close_it;
-    pthread_mutex_lock(&aof->mu);
-    if (aof->jobs_tail != NULL) {
-        aof->jobs_tail->next = j;
-    } else {
-        aof->jobs = j;
+    store_aof_post(aof, j);
+}
+
+
+/* Deletes a file from the thread (a history base may be gigabytes, and
+ * unlinking it takes the file system a while, as Redis's lazy free of
+ * history files knows); takes `path`. */
+static void
+store_aof_bg_unlink(struct store_aof_s *aof, char *path)
+{
+    store_aof_job_t *j = calloc(1, sizeof(*j));
+
+    if (j == NULL || !aof->thr_started) {
+        free(j);
+        (void) unlink(path);
+        free(path);
+        return;
     }
-    aof->jobs_tail = j;
-    aof->fsync_busy = 1;
-    pthread_cond_signal(&aof->cv);
-    pthread_mutex_unlock(&aof->mu);
+    j->fd = -1;
+    j->path = path;
+    store_aof_post(aof, j);
 }
 
 
@@ -664,8 +698,7 @@ store_aof_del_history(store_t *st)
         if (p != NULL) {
             ob_log_notice(&st->cy->log, "Removing the history file %s in "
                           "the background", aof->m.hist[i].name);
-            unlink(p);
-            free(p);
+            store_aof_bg_unlink(aof, p);
         }
         free(aof->m.hist[i].name);
     }
@@ -1543,6 +1576,7 @@ store_aof_fini(store_t *st)
         if (j->close) {
             close(j->fd);
         }
+        free(j->path);
         free(j);
     }
     if (aof->fd >= 0) {

@@ -488,9 +488,10 @@ def test_bgrewriteaof_replies(store_server, tmp_path):
     assert manifest(tmp_path) == (
         "file appendonly.aof.3.base.rdb seq 3 type b\n"
         "file appendonly.aof.3.incr.aof seq 3 type i\n")
-    assert sorted(os.listdir(aof_dir(tmp_path))) == [
+    # History files are deleted in the background (Redis: bio).
+    assert wait_for(lambda: sorted(os.listdir(aof_dir(tmp_path))) == [
         "appendonly.aof.3.base.rdb", "appendonly.aof.3.incr.aof",
-        "appendonly.aof.manifest"]
+        "appendonly.aof.manifest"])
 
 
 def test_command_info_bgrewriteaof(store_server):
@@ -587,9 +588,9 @@ def test_bgrewriteaof_with_appendonly_no(store_server, tmp_path):
     assert manifest(tmp_path) == (
         "file appendonly.aof.2.base.rdb seq 2 type b\n"
         "file appendonly.aof.1.incr.aof seq 1 type i\n")
-    assert sorted(os.listdir(aof_dir(tmp_path))) == [
+    assert wait_for(lambda: sorted(os.listdir(aof_dir(tmp_path))) == [
         "appendonly.aof.1.incr.aof", "appendonly.aof.2.base.rdb",
-        "appendonly.aof.manifest"]
+        "appendonly.aof.manifest"])
 
 
 # ------------------------------------------------------------- disk errors

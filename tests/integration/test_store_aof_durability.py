@@ -68,6 +68,7 @@ class Writer(threading.Thread):
 
 def run_and_kill(store_server, fsync, seconds=1.5, threads=8, pipeline=1):
     srv = store_server(appendonly="yes", appendfsync=fsync)
+    client(srv).close()             # redis-server may still be LOADING
     stop = threading.Event()
     writers = [Writer(srv.port, t, stop, pipeline if t % 2 else 1)
                for t in range(threads)]
