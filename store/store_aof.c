@@ -15,11 +15,15 @@
  * appendfsync always, and only then releases every held connection.  So
  * a reply that says a write happened is sent after the write is in the
  * file (always: on the disk), and one fsync covers every client of the
- * pass.
+ * pass.  A blocked client served by another's write is held the same way
+ * (store_aof_hold_served).  Memory: the buffer is what one pass fed (it
+ * is given back when a pass made it big), the held list one pointer per
+ * client of the pass.
  *
  *   feed -> buf   hold_reply -> held[] + flush armed
  *                 flush: write(buf) [fdatasync] -> release held[]
- *                        failed: cut the file back, keep buf, close held[]
+ *                        failed: cut the file back, keep buf,
+ *                                close held[] (always) or release them
  *
  * everysec hands the fsync to a thread of ours, about once a second; a
  * write that finds the previous fsync still running waits (up to 2 s,
