@@ -494,6 +494,19 @@ def test_bgrewriteaof_replies(store_server, tmp_path):
         "appendonly.aof.manifest"])
 
 
+def test_bgrewriteaof_in_exec_is_scheduled(store_server, tmp_path):
+    r = client(store_server(appendonly="yes"))
+    r.set("a", "1")
+    with RespConn(r.server.port) as c:
+        assert c.cmd("MULTI") == b"+OK\r\n"
+        assert c.cmd("BGREWRITEAOF") == b"+QUEUED\r\n"
+        assert c.cmd("EXEC") == (b"*1\r\n+Background append only file "
+                                 b"rewriting scheduled\r\n")
+    assert wait_for(lambda: r.info("persistence")["aof_rewrites"] == 1)
+    wait_rewrite_done(r)
+    assert "appendonly.aof.2.base.rdb" in manifest(tmp_path)
+
+
 def test_command_info_bgrewriteaof(store_server):
     r = client(store_server())
     (info,) = r.execute_command("COMMAND INFO", "bgrewriteaof")
