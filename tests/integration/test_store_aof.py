@@ -575,6 +575,26 @@ def test_config_set_appendonly_at_runtime(store_server, tmp_path):
     assert snapshot(r2) == want
 
 
+def test_config_set_appendonly_during_bgsave(store_server, tmp_path):
+    r = client(store_server())
+    r.set("a", "1")
+    with RespConn(r.server.port) as c:
+        c.send_raw(encode("BGSAVE") + encode("CONFIG", "SET", "appendonly",
+                                             "yes"))
+        assert c.reply() == b"+Background saving started\r\n"
+        assert c.reply() == b"+OK\r\n"
+    # The rewrite that makes the base starts once the BGSAVE is done.
+    assert wait_for(lambda: r.info("persistence")["aof_rewrites"] == 1)
+    wait_rewrite_done(r)
+    r.set("b", "2")
+    assert manifest(tmp_path) == (
+        "file appendonly.aof.1.base.rdb seq 1 type b\n"
+        "file appendonly.aof.1.incr.aof seq 1 type i\n")
+    r.server.terminate(signal.SIGTERM)
+    r2 = client(store_server(appendonly="yes"))
+    assert r2.mget("a", "b") == [b"1", b"2"]
+
+
 def test_auto_rewrite(store_server, tmp_path):
     r = client(store_server(appendonly="yes",
                             auto_aof_rewrite_percentage="100",
