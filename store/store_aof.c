@@ -130,9 +130,11 @@ store_aof_thread(void *arg)
             if (!j->close) {
                 /* EBADF/EINVAL: not a file that can be synced, not an
                  * error of the disk (Redis ignores them the same way). */
-                aof->thr_fsync_err = (rc == EBADF || rc == EINVAL) ? 0 : rc;
+                __atomic_store_n(&aof->thr_fsync_err,
+                                 (rc == EBADF || rc == EINVAL) ? 0 : rc,
+                                 __ATOMIC_RELEASE);
             }
-            aof->fsync_busy--;
+            __atomic_sub_fetch(&aof->fsync_busy, 1, __ATOMIC_RELEASE);
         }
         free(j->path);
         free(j);
@@ -153,7 +155,7 @@ store_aof_post(struct store_aof_s *aof, store_aof_job_t *j)
     }
     aof->jobs_tail = j;
     if (j->path == NULL) {
-        aof->fsync_busy++;
+        __atomic_add_fetch(&aof->fsync_busy, 1, __ATOMIC_RELEASE);
     }
     pthread_cond_signal(&aof->cv);
     pthread_mutex_unlock(&aof->mu);
@@ -201,27 +203,19 @@ store_aof_bg_unlink(struct store_aof_s *aof, char *path)
 }
 
 
+/* Read without the lock (the writer of the write path asks on every
+ * write command): the thread stores them atomically under the lock. */
 static int
 store_aof_fsync_busy(struct store_aof_s *aof)
 {
-    int busy;
-
-    pthread_mutex_lock(&aof->mu);
-    busy = aof->fsync_busy;
-    pthread_mutex_unlock(&aof->mu);
-    return busy;
+    return __atomic_load_n(&aof->fsync_busy, __ATOMIC_ACQUIRE) != 0;
 }
 
 
 static int
 store_aof_thread_err(struct store_aof_s *aof)
 {
-    int e;
-
-    pthread_mutex_lock(&aof->mu);
-    e = aof->thr_fsync_err;
-    pthread_mutex_unlock(&aof->mu);
-    return e;
+    return __atomic_load_n(&aof->thr_fsync_err, __ATOMIC_ACQUIRE);
 }
 
 

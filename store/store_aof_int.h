@@ -101,9 +101,9 @@ struct store_aof_s {
     store_aof_job_t       *jobs, *jobs_tail;
     int                    thr_stop;
     int                    fsync_busy;      /* fsync jobs queued or
-                                               running (under mu) */
+                                               running (atomic) */
     int                    thr_fsync_err;   /* errno of the thread's last
-                                               fsync, 0 ok (under mu) */
+                                               fsync, 0 ok (atomic) */
     int64_t                last_fsync_ms;
     off_t                  fsync_offset;    /* cur_size last synced */
     int64_t                postponed_ms;    /* a write waits on a slow
