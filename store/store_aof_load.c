@@ -973,13 +973,21 @@ store_aof_load(store_t *st, ob_err_t *err)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     st->loading = 1;
     for (i = 0; i < total; i++) {
-        const char *name = (m->base != NULL && i == 0) ? m->base->name
-                           : m->incr[i - (m->base != NULL)].name;
+        int             is_base = m->base != NULL && i == 0;
+        const char     *name = is_base ? m->base->name
+                               : m->incr[i - (m->base != NULL)].name;
+        struct timespec f0, f1;
 
+        clock_gettime(CLOCK_MONOTONIC, &f0);
         if (store_aof_load_file(st, name, i == total - 1, err) != OB_OK) {
             st->loading = 0;
             return OB_ERR;
         }
+        clock_gettime(CLOCK_MONOTONIC, &f1);
+        ob_log_notice(&st->cy->log, "DB loaded from %s file %s: %.3f "
+                      "seconds", is_base ? "base" : "incr", name,
+                      (double) (f1.tv_sec - f0.tv_sec)
+                      + (double) (f1.tv_nsec - f0.tv_nsec) / 1e9);
     }
     st->loading = 0;
     clock_gettime(CLOCK_MONOTONIC, &t1);
