@@ -466,6 +466,26 @@ def test_legacy_single_file_is_migrated(store_server, tmp_path):
     assert r2.mget("old", "new") == [b"style", b"1"]
 
 
+def test_legacy_file_with_rdb_preamble(store_server, tmp_path):
+    # An old appendonly.aof of Redis 4-6: an RDB, then RESP commands.
+    data = tmp_path / "store-data"
+    srv = store_server()
+    r = client(srv)
+    r.set("a", "from-rdb")
+    r.rpush("l", "x", "y")
+    assert r.save()
+    srv.terminate(signal.SIGTERM)
+    rdb = (data / "dump.rdb").read_bytes()
+    os.unlink(data / "dump.rdb")
+    (data / "appendonly.aof").write_bytes(
+        rdb + b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
+        b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$9\r\nfrom-tail\r\n")
+    r2 = client(store_server(appendonly="yes"))
+    assert r2.mget("a", "b") == [b"from-rdb", b"from-tail"]
+    assert r2.lrange("l", 0, -1) == [b"x", b"y"]
+    assert manifest(tmp_path).startswith("file appendonly.aof seq 1 type b\n")
+
+
 # ------------------------------------------------------------ rewrites
 
 def test_bgrewriteaof_replies(store_server, tmp_path):
