@@ -501,7 +501,10 @@ typedef struct store_aof_reader_s {
     int        fd;
     char      *buf;
     size_t     pos, len, cap;
-    uint64_t   offset;          /* of buf[pos] in the file */
+    uint64_t   offset;          /* of buf[pos], from where reading began */
+    uint64_t   left;            /* bytes of the file from there on: no
+                                   length in the file sizes an allocation
+                                   beyond what the file holds */
     int        eof;
     int        err_no;
     char      *unknown;         /* an unknown command's name, malloc'd */
@@ -680,8 +683,12 @@ store_aof_replay(store_client_t *c, store_aof_reader_t *r, uint64_t base,
                 break;
             }
             blen = strtoll(line + 1, NULL, 10);
-            if (blen < 0 || blen > 512LL * 1024 * 1024) {
+            if (blen < 0) {
                 rc = AOF_LOAD_FORMAT;
+                break;
+            }
+            if ((uint64_t) blen + 2 > r->left - r->offset) {
+                rc = AOF_LOAD_TRUNCATED;        /* the file ends first */
                 break;
             }
             if (store_aof_fill(r, (size_t) blen + 2) < (size_t) blen + 2) {
@@ -749,6 +756,7 @@ store_aof_load_file(store_t *st, const char *name, int last, ob_err_t *err)
     struct store_aof_s  *aof = st->aof;
     store_aof_reader_t   r;
     store_client_t      *c;
+    struct stat          sb;
     char                 head[5];
     char                *path;
     uint64_t             start = 0, valid = 0;
@@ -794,6 +802,8 @@ store_aof_load_file(store_t *st, const char *name, int last, ob_err_t *err)
     }
     memset(&r, 0, sizeof(r));
     r.fd = fd;
+    r.left = fstat(fd, &sb) == 0 && (uint64_t) sb.st_size > start
+             ? (uint64_t) sb.st_size - start : 0;
     r.cap = STORE_AOF_READ_CHUNK * 2;
     r.buf = malloc(r.cap);
     c = store_client_fake_new(st, STORE_CLIENT_LOADING);
