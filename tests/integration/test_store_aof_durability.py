@@ -241,3 +241,26 @@ def test_served_blocked_reply_after_fsync(store_server, tmp_path):
     assert pop[0] < reply[0], "\n".join(lines)
     assert any("fdatasync" in ln or "fsync(" in ln
                for ln in lines[pop[0]:reply[0]]), "\n".join(lines)
+
+
+def test_kill_during_rewrite(store_server, tmp_path):
+    """kill -9 right after BGREWRITEAOF started, writes going on: the
+    manifest already lists the new incr (the base is not there yet), so
+    the restart replays the old base and both incrs."""
+    srv = store_server(appendonly="yes", appendfsync="always")
+    r = client(srv)
+    with r.pipeline(transaction=False) as p:
+        for i in range(50000):
+            p.set("bulk%d" % i, "v" * 20)
+        p.execute()
+    for i in range(100):
+        r.set("before%d" % i, i)
+    assert r.bgrewriteaof()
+    for i in range(100):
+        r.set("during%d" % i, i)
+        r.incr("counter")
+    kill9(srv)
+    r2 = client(store_server(appendonly="yes", appendfsync="always"))
+    assert r2.dbsize() == 50000 + 100 + 100 + 1
+    assert r2.get("counter") == b"100"
+    assert r2.get("during99") == b"99" and r2.get("before0") == b"0"
