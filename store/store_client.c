@@ -90,7 +90,7 @@ store_client_write(void *ctx, const void *data, size_t len)
 
 /*
  * The "timeout" option (Redis's maxidletime): clients idle longer are
- * closed, except pub/sub, blocked, paused and MONITOR clients, as
+ * closed, except pub/sub, blocked, paused, MONITOR and replica clients, as
  * clientsCronHandleTimeout.  The store's cron is not this file's, so a
  * timer of its own runs once a second while there are clients.
  */
@@ -113,7 +113,7 @@ store_idle_cb(evutil_socket_t fd, short what, void *arg)
         store_client_t *cl = st->clients[i];
 
         if ((cl->flags & (STORE_CLIENT_PUBSUB | STORE_CLIENT_BLOCKED
-                          | STORE_CLIENT_MONITOR))
+                          | STORE_CLIENT_MONITOR | STORE_CLIENT_REPLICA))
             || cl->ext->postponed
             || st->now_ms - cl->ext->last_ms <= st->timeout * 1000)
         {
@@ -762,13 +762,18 @@ store_client_exec(store_client_t *c)
         store_reject(c, "NOAUTH Authentication required.");
         return;
     }
+    /* The master's stream and the AOF's replay are never refused for
+     * memory: a replica that dropped its master's writes would diverge
+     * (Redis's replica-ignore-maxmemory); only the arena's hard budget
+     * can still fail them. */
     if ((cmd->base.flags & STORE_CMD_DENYOOM)
+        && !(c->flags & (STORE_CLIENT_MASTER | STORE_CLIENT_LOADING))
         && store_evict_for(c) != OB_OK)
     {
         store_reject(c, STORE_ERR_OOM);
         return;
     }
-    if (!(c->flags & STORE_CLIENT_MASTER)
+    if (!(c->flags & (STORE_CLIENT_MASTER | STORE_CLIENT_LOADING))
         && store_client_refuse_write(c, cmd) != OB_OK)
     {
         return;
@@ -784,6 +789,12 @@ store_client_exec(store_client_t *c)
     }
     if (store_client_must_pause(c, cmd)) {
         c->ext->postponed = 1;          /* store_session_read waits */
+        return;
+    }
+    if ((c->flags & STORE_CLIENT_MULTI)
+        && (cmd->base.flags & STORE_CMD_NO_MULTI))
+    {
+        store_reject(c, "ERR Command not allowed inside a transaction");
         return;
     }
     if ((c->flags & STORE_CLIENT_MULTI)

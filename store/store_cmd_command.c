@@ -63,6 +63,8 @@ static const struct {
     /* STORE_CMD_NOMULTI is not Redis's no_multi ("refused inside
      * MULTI", SAVE and the like): it marks MULTI/EXEC/WATCH/QUIT/RESET,
      * which run at once, and which Redis does not flag: not shown. */
+    { STORE_CMD_NO_ASYNC_LOADING, "no_async_loading" },
+    { STORE_CMD_NO_MULTI, "no_multi" },
     { STORE_CMD_MOVABLEKEYS, "movablekeys" },
     { STORE_CMD_ALLOW_BUSY, "allow_busy" }
 };

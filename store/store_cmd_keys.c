@@ -14,6 +14,7 @@
  * looks the source up again before reading it.
  */
 #include "store_srv.h"
+#include "store_persist.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -815,8 +816,10 @@ store_cmd_flushall(store_client_t *c)
     }
     store_dbs_flushall(dbs);
     /* Redis counts one more change (flushallCommand's dirty++) and
-     * writes it even when every db was empty. */
+     * writes it even when every db was empty; with save rules the empty
+     * dataset is then saved, which clears the count. */
     c->st->dirty++;
+    store_save_flushall(c->st);
     store_propagate_cmd(c, c->argv, c->argc);
     store_add_ok(c);
 }

@@ -5,6 +5,7 @@
  * and store_cmd_info.c.
  */
 #include "store_srv.h"
+#include "store_persist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,6 +341,9 @@ store_client_line(store_client_t *cl, int64_t now_ms, char *buf, size_t cap)
     char                        flags[8];
     size_t                      nf = 0;
 
+    if (cl->flags & STORE_CLIENT_REPLICA) {
+        flags[nf++] = 'S';
+    }
     if (cl->flags & STORE_CLIENT_MULTI) {
         flags[nf++] = 'x';
     }
@@ -469,6 +473,21 @@ store_cmd_client_info(store_client_t *c)
 }
 
 
+
+/* CLIENT KILL TYPE: the class of a client as Redis's getClientType
+ * names it (replica and slave are one class). */
+static int
+store_client_kill_type_is(const store_client_t *cl, const ob_str_t *type)
+{
+    if (cl->flags & STORE_CLIENT_REPLICA) {
+        return store_arg_is(type, "replica") || store_arg_is(type, "slave");
+    }
+    if (cl->flags & STORE_CLIENT_PUBSUB) {
+        return store_arg_is(type, "pubsub");
+    }
+    return store_arg_is(type, "normal");
+}
+
 static void
 store_cmd_client_kill(store_client_t *c)
 {
@@ -547,12 +566,8 @@ store_cmd_client_kill(store_client_t *c)
         {
             continue;
         }
-        if (type != NULL
-            && ((cl->flags & STORE_CLIENT_PUBSUB)
-                ? !store_arg_is(type, "pubsub")
-                : !store_arg_is(type, "normal")))
-        {
-            continue;       /* no masters or replicas here */
+        if (type != NULL && !store_client_kill_type_is(cl, type)) {
+            continue;
         }
         if (laddr != NULL) {
             snprintf(local, sizeof(local), "127.0.0.1:%d", st->port);
@@ -570,6 +585,14 @@ store_cmd_client_kill(store_client_t *c)
         } else {
             ob_conn_close(cl->conn, 0);
         }
+        killed++;
+    }
+    /* The master's link is no client of the list: TYPE master (with no
+     * other filter but SKIPME) ends it, and the replica reconnects. */
+    if (type != NULL && store_arg_is(type, "master") && id == 0
+        && addr == NULL && laddr == NULL
+        && store_replica_kill_master_link(st))
+    {
         killed++;
     }
     if (!new_form) {

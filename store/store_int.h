@@ -90,6 +90,11 @@ typedef void (*store_cmd_pt)(store_client_t *c);
 #define STORE_CMD_MAY_REPLICATE (OB_CMD_USER << 10)
 #define STORE_CMD_SKIP_MONITOR  (OB_CMD_USER << 11)
 #define STORE_CMD_ALLOW_BUSY    (OB_CMD_USER << 12)
+#define STORE_CMD_NO_MULTI    (OB_CMD_USER << 14)  /* refused inside MULTI
+                                                      (SAVE, PSYNC ...) */
+#define STORE_CMD_NO_ASYNC_LOADING (OB_CMD_USER << 15) /* COMMAND INFO only:
+                                                      the store never loads
+                                                      while serving */
 #define STORE_CMD_PUBSUB_OK   (OB_CMD_USER << 13)  /* allowed in RESP2 subscribed
                                                       mode (PING, QUIT, RESET,
                                                       the (un)subscribes) */

@@ -176,6 +176,9 @@ int  store_save_init(store_t *st, ob_err_t *err);
  * dir/dbfilename if there is one.  OB_ERR stops start-up with err. */
 int  store_save_load(store_t *st, ob_err_t *err);
 void store_save_cron(store_t *st);
+/* FLUSHALL: kills a snapshot child and, with save rules, saves the empty
+ * dataset at once. */
+void store_save_flushall(store_t *st);
 /* SIGTERM, SHUTDOWN: persists by the configuration (an AOF flush and
  * fsync; an RDB save when save rules exist). */
 int  store_save_shutdown(store_t *st, int force_save, int nosave,
@@ -251,6 +254,9 @@ void store_repl_shift_ids(store_t *st);
 void store_repl_drop_replicas(store_t *st);
 const char *store_repl_id(const store_t *st);
 long long   store_repl_offset(const store_t *st);
+/* 1 when a snapshot should record the replication history (a master
+ * with a backlog, or a replica), with *stream_db the stream's db. */
+int  store_repl_save_info(const store_t *st, int *stream_db /* OUT */);
 void store_repl_cron(store_t *st);
 /* Shutdown: what the replicas have not been sent is flushed. */
 void store_repl_stop(store_t *st);
@@ -280,6 +286,9 @@ int  store_replica_is_replica(const store_t *st);
  * replica-read-only yes). */
 int  store_replica_refuses_writes(const store_t *st);
 void store_replica_cron(store_t *st);
+/* CLIENT KILL TYPE master: drops the link to the master (the replica
+ * reconnects and asks for a partial resync); 1 when there was one. */
+int  store_replica_kill_master_link(store_t *st);
 void store_replica_stop(store_t *st);
 void store_replica_fini(store_t *st);
 /* INFO replication's replica fields, from master_host to

@@ -397,31 +397,6 @@ store_rdb_put_double(store_rdb_out_t *w, double v)
 }
 
 
-/* ---- streams, until store_rdb_stream.c is linked ------------------------ */
-
-/*
- * Weak stand-ins: the real ones in store_rdb_stream.c take their place at
- * link time.  A stream cannot be written without them: the save fails
- * (ENOTSUP) rather than write a file that loses data.
- */
-__attribute__((weak)) int
-store_rdb_save_stream(store_rdb_out_t *w, const store_obj_t *o)
-{
-    (void) o;
-    w->err_no = ENOTSUP;
-    return OB_ERR;
-}
-
-
-__attribute__((weak)) store_obj_t *
-store_rdb_load_stream(store_rdb_in_t *r, int type)
-{
-    (void) store_rdb_in_fail(r, "stream values (type %d) are not supported",
-                             type);
-    return NULL;
-}
-
-
 /* ---- values ------------------------------------------------------------- */
 
 static int
@@ -787,10 +762,6 @@ store_rdb_save_fd(store_dbs_t *dbs, int fd, const store_rdb_save_opts_t *o,
 
     if (rc != OB_OK) {
         errno = w.err_no;
-        if (w.err_no == ENOTSUP) {
-            return ob_err_set(err, "Write error saving DB on disk: a stream "
-                              "value cannot be written by this build");
-        }
         return ob_err_set(err, "Write error saving DB on disk: %s",
                           strerror(w.err_no));
     }

@@ -1,7 +1,9 @@
 /*
  * store_repl.c: replication, master side (Redis 7.0's replication.c, the
  * half a master runs): the replication ids and offset, the backlog, the
- * replicas' links, and the commands REPLCONF, PSYNC, SYNC, WAIT, ROLE.
+ * replicas' links and the stream they get, WAIT, ROLE, INFO replication.
+ * How a client becomes a replica (REPLCONF, PSYNC, SYNC, the RDB child
+ * and the transfer) is store_repl_sync.c; both share store_repl_int.h.
  *
  * A replica is an ordinary store client whose PSYNC (or SYNC) turned it
  * into a link.  From then on its replies are off (its later input is
@@ -33,14 +35,15 @@
  *
  * Differences from Redis, on purpose: disk-based sync only (a replica
  * that offers capa eof gets $<len> as well, which it accepts); the RDB
- * for replicas is a temporary file in `dir`, not dump.rdb; WAIT waits for
- * the replication offset at the time it is called (Redis's c->woff, the
- * offset of the client's own last write, would need a hook in the call
- * path: waiting for a later offset is never wrong, only slower).
+ * for replicas is a temporary file in `dir`, not dump.rdb (so a sync does
+ * not count as a save); WAIT waits for the replication offset at the
+ * time it is called, not Redis's c->woff (the offset of the client's own
+ * last write, which would need a hook in the call path): it counts a
+ * replica only once it has everything written so far, so it may count
+ * fewer replicas than Redis while others write, and a client that wrote
+ * nothing waits for one GETACK round trip instead of none.
  */
-#include "store_srv.h"
-#include "store_persist.h"
-#include "store_repl_backlog.h"
+#include "store_repl_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,128 +56,12 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <event2/buffer.h>
-#include <event2/event.h>
-
 #include "ob_log.h"
-
-/* client-output-buffer-limit replica 256mb 64mb 60 */
-#define STORE_REPL_OUT_HARD      (256LL * 1024 * 1024)
-#define STORE_REPL_OUT_SOFT      (64LL * 1024 * 1024)
-#define STORE_REPL_OUT_SOFT_SECS 60
-
-/* repl-backlog-ttl */
-#define STORE_REPL_BACKLOG_TTL   3600
-
-/* Sending the RDB: the file goes out in chunks of STORE_REPL_CHUNK while
- * the connection holds less than STORE_REPL_BULK_HIGH; on_drain (the
- * output fell to STORE_REPL_BULK_LOW) or the cron sends more. */
-#define STORE_REPL_CHUNK         (64 * 1024)
-#define STORE_REPL_BULK_HIGH     (1024 * 1024)
-#define STORE_REPL_BULK_LOW      (256 * 1024)
-/* At most this much of the file per call, so a fast local replica does
- * not keep the loop busy with one transfer. */
-#define STORE_REPL_BULK_TURN     (16 * 1024 * 1024)
-
-/* REPLCONF capa */
-#define STORE_REPL_CAPA_EOF      0x01
-#define STORE_REPL_CAPA_PSYNC2   0x02
-
-/* Redis's NET_HOST_STR_LEN: an ip-address must be shorter */
-#define STORE_REPL_IP_MAX        256
-
-typedef enum {
-    STORE_REPL_NONE = 0,            /* REPLCONF seen; not a replica */
-    STORE_REPL_WAIT_BGSAVE_START,   /* waits for a child to fork */
-    STORE_REPL_WAIT_BGSAVE_END,     /* our child writes its RDB */
-    STORE_REPL_SEND_BULK,           /* the RDB file goes out */
-    STORE_REPL_ONLINE               /* gets the stream */
-} store_repl_state_t;
-
-/* One client that sent REPLCONF, PSYNC or SYNC. */
-typedef struct store_repl_link_s {
-    store_client_t      *c;
-    store_repl_state_t   state;
-    int                  closing;       /* dropped: its close is pending */
-    int                  pre_psync;     /* came with SYNC: no +FULLRESYNC,
-                                           no ACKs */
-    unsigned             capa;          /* STORE_REPL_CAPA_* */
-    int                  rdb_only;
-    long long            port;          /* REPLCONF listening-port */
-    char                 ip[STORE_REPL_IP_MAX + 1]; /* ip-address, or the
-                                                       peer's address */
-    long long            ack_off;       /* REPLCONF ACK */
-    int64_t              ack_time;      /* unix seconds of the last ACK */
-    long long            psync_offset;  /* the +FULLRESYNC offset */
-    struct evbuffer     *pending;       /* the stream until ONLINE */
-    int                  rdb_fd;        /* SEND_BULK: the file, else -1 */
-    off_t                rdb_off, rdb_size;
-    int64_t              soft_since_ms; /* over the soft limit since */
-} store_repl_link_t;
-
-/* A client blocked in WAIT. */
-typedef struct store_repl_wait_s {
-    store_client_t      *c;
-    long long            offset;
-    long long            numreplicas;
-} store_repl_wait_t;
-
-struct store_repl_s {
-    char                 replid[41];
-    char                 replid2[41];
-    long long            master_repl_offset;
-    long long            second_repl_offset;
-    store_backlog_t     *backlog;
-    int                  stream_db;     /* -1: SELECT before the next one */
-    int                  raw_db;        /* a replica: the db its master's
-                                           stream is in (its last SELECT) */
-    int64_t              no_replicas_since;   /* unix seconds */
-
-    store_repl_link_t  **links;         /* replicas and REPLCONF clients */
-    size_t               nlinks, links_cap;
-    size_t               nreplicas;     /* links past NONE */
-
-    store_repl_wait_t   *waits;
-    size_t               nwaits, waits_cap;
-
-    char                *enc;           /* a command in RESP, reused */
-    size_t               enc_cap;
-    char                *chunk;         /* STORE_REPL_CHUNK, reading the RDB */
-
-    /* Output to replicas is written once per loop pass (Redis's
-     * beforeSleep), and WAIT's GETACK is sent there too. */
-    struct event        *flush_ev;
-    int                  flush_pending;
-    int                  get_ack;
-
-    /* our RDB child, for full resyncs */
-    int                  child_active;
-    char                 rdb_path[PATH_MAX];
-    unsigned long long   rdb_seq;
-    long long            snap_offset;
-    int                  snap_db;
-
-    int64_t              last_second;   /* the once-a-second part of cron */
-    int64_t              last_ping;
-
-    uint64_t             sync_full, sync_partial_ok, sync_partial_err;
-};
-
-typedef struct store_repl_s store_repl_t;
-
-static void store_repl_pump(store_t *st, store_repl_link_t *l);
-
-
-static int64_t
-store_repl_now_s(void)
-{
-    return (int64_t) time(NULL);
-}
 
 
 /* 40 random hex characters (Redis's getRandomHexChars), from
  * /dev/urandom, else from the store's own random stream. */
-static void
+void
 store_repl_random_id(store_t *st, char *out /* [41] */)
 {
     static const char  hex[] = "0123456789abcdef";
@@ -202,7 +89,7 @@ store_repl_random_id(store_t *st, char *out /* [41] */)
 }
 
 
-static void
+void
 store_repl_clear_id2(store_repl_t *r)
 {
     memset(r->replid2, '0', 40);
@@ -212,7 +99,7 @@ store_repl_clear_id2(store_repl_t *r)
 
 
 /* "ip:listening-port", the name Redis gives a replica in its logs. */
-static const char *
+const char *
 store_repl_name(const store_repl_link_t *l, char *buf, size_t size)
 {
     snprintf(buf, size, "%s:%lld", l->ip, l->port);
@@ -222,7 +109,7 @@ store_repl_name(const store_repl_link_t *l, char *buf, size_t size)
 
 /* ---- the links ------------------------------------------------------------ */
 
-static store_repl_link_t *
+store_repl_link_t *
 store_repl_link_find(store_repl_t *r, const store_client_t *c)
 {
     size_t i;
@@ -238,7 +125,7 @@ store_repl_link_find(store_repl_t *r, const store_client_t *c)
 
 /* The client's record, made on its first REPLCONF or SYNC; NULL on
  * malloc failure. */
-static store_repl_link_t *
+store_repl_link_t *
 store_repl_link_get(store_t *st, store_client_t *c)
 {
     store_repl_t       *r = st->repl;
@@ -300,7 +187,7 @@ store_repl_link_free(store_repl_link_t *l)
 
 /* Drops a replica: its connection closes at once (what it was owed is
  * lost; it will resync), and it gets nothing more meanwhile. */
-static void
+void
 store_repl_link_drop(store_t *st, store_repl_link_t *l, const char *why)
 {
     char name[STORE_REPL_IP_MAX + 32];
@@ -318,19 +205,19 @@ store_repl_link_drop(store_t *st, store_repl_link_t *l, const char *why)
 
 
 /* Writes to a replica's connection, bypassing its (switched off) reply
- * writer. */
-static int
+ * writer.  Not counted in total_net_output_bytes: Redis counts the
+ * replication stream apart (total_net_repl_output_bytes). */
+int
 store_repl_link_write(store_repl_link_t *l, const void *p, size_t len)
 {
     if (l->closing || l->c->conn == NULL) {
         return OB_ERR;
     }
-    l->c->st->total_net_output += len;
     return ob_conn_add(l->c->conn, p, len);
 }
 
 
-static int
+int
 store_repl_link_write_cb(void *arg, const void *p, size_t len)
 {
     return store_repl_link_write(arg, p, len);
@@ -339,7 +226,7 @@ store_repl_link_write_cb(void *arg, const void *p, size_t len)
 
 /* Redis's client-output-buffer-limit replica: over the hard limit, or
  * over the soft one for too long, the replica goes. */
-static void
+void
 store_repl_check_limits(store_t *st, store_repl_link_t *l)
 {
     long long used;
@@ -372,7 +259,7 @@ store_repl_check_limits(store_t *st, store_repl_link_t *l)
 }
 
 
-static void
+void
 store_repl_schedule_flush(store_repl_t *r)
 {
     if (!r->flush_pending && r->flush_ev != NULL) {
@@ -506,7 +393,7 @@ store_repl_feed(store_t *st, int dbid, const ob_str_t *argv, size_t argc)
 }
 
 
-static int
+int
 store_repl_backlog_create(store_t *st)
 {
     store_repl_t *r = st->repl;
@@ -639,271 +526,30 @@ store_repl_offset(const store_t *st)
 }
 
 
-/* ---- full resync ---------------------------------------------------------- */
-
-/* In the child: the RDB, with the replication fields, to the temp file. */
-static int
-store_repl_child_run(store_t *st, void *arg)
+/*
+ * What a snapshot records of the history (Redis's rdbPopulateSaveInfo):
+ * a master that has a backlog, or a replica, writes its replid and
+ * offset, so that after a restart its replicas (or it, from its master)
+ * can continue with a partial resync.  The stream's db is the one the
+ * next command of the stream is in.
+ */
+int
+store_repl_save_info(const store_t *st, int *stream_db)
 {
-    store_repl_t           *r = st->repl;
-    store_rdb_save_opts_t   o;
-    store_rdb_stats_t       stats;
-    ob_err_t                err;
-    int                     fd;
+    const store_repl_t *r = st->repl;
 
-    (void) arg;
-    store_save_rdb_opts(st, &o);
-    o.repl_id = r->replid;
-    o.repl_offset = r->snap_offset;
-    o.repl_stream_db = r->snap_db;
-    fd = open(r->rdb_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    if (r == NULL) {
+        return 0;
+    }
+    if (store_replica_is_replica(st)) {
+        *stream_db = r->raw_db >= 0 ? r->raw_db : 0;
         return 1;
     }
-    memset(&err, 0, sizeof(err));
-    if (store_rdb_save_fd(st->dbs, fd, &o, &stats, &err) != OB_OK) {
-        close(fd);
-        unlink(r->rdb_path);
-        return 1;
-    }
-    if (close(fd) != 0) {
-        unlink(r->rdb_path);
+    if (r->backlog != NULL) {
+        *stream_db = r->stream_db >= 0 ? r->stream_db : 0;
         return 1;
     }
     return 0;
-}
-
-
-/* The replica will get the RDB of the snapshot at `offset`: it is told
- * so (+FULLRESYNC, unless it came with the old SYNC), and the stream's
- * next command gets a SELECT. */
-static void
-store_repl_setup_full(store_t *st, store_repl_link_t *l, long long offset)
-{
-    store_repl_t  *r = st->repl;
-    char           line[128];
-    int            n;
-
-    l->psync_offset = offset;
-    l->state = STORE_REPL_WAIT_BGSAVE_END;
-    r->stream_db = -1;
-    if (!l->pre_psync) {
-        n = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n",
-                     r->replid, offset);
-        if (store_repl_link_write(l, line, (size_t) n) != OB_OK) {
-            l->closing = 1;
-            return;
-        }
-        ob_conn_flush(l->c->conn);
-    }
-}
-
-
-static void
-store_repl_child_done(store_t *st, int ok, size_t cow, void *arg)
-{
-    store_repl_t  *r = st->repl;
-    size_t         i;
-    struct stat    sb;
-    char           head[32];
-    int            n, fd;
-
-    (void) cow;
-    (void) arg;
-    if (r == NULL) {
-        return;
-    }
-    r->child_active = 0;
-    if (!ok) {
-        ob_log_warning(&st->cy->log, "SYNC failed. BGSAVE child returned "
-                       "an error");
-    }
-    for (i = 0; i < r->nlinks; i++) {
-        store_repl_link_t *l = r->links[i];
-
-        if (l->state != STORE_REPL_WAIT_BGSAVE_END || l->closing) {
-            continue;
-        }
-        if (!ok) {
-            store_repl_link_drop(st, l, "the RDB for its sync failed");
-            continue;
-        }
-        fd = open(r->rdb_path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &sb) != 0) {
-            ob_log_warning(&st->cy->log, "SYNC failed. Can't open/stat DB "
-                           "after BGSAVE: %s", strerror(errno));
-            if (fd >= 0) {
-                close(fd);
-            }
-            store_repl_link_drop(st, l, "its RDB could not be opened");
-            continue;
-        }
-        l->rdb_fd = fd;
-        l->rdb_off = 0;
-        l->rdb_size = sb.st_size;
-        l->state = STORE_REPL_SEND_BULK;
-        n = snprintf(head, sizeof(head), "$%lld\r\n", (long long) sb.st_size);
-        if (store_repl_link_write(l, head, (size_t) n) != OB_OK) {
-            l->closing = 1;
-            continue;
-        }
-        ob_conn_set_drain_mark(l->c->conn, STORE_REPL_BULK_LOW);
-        store_repl_pump(st, l);
-    }
-    /* The replicas hold the file open; its name can go now. */
-    unlink(r->rdb_path);
-    r->rdb_path[0] = '\0';
-}
-
-
-/*
- * Forks the child that writes the RDB for every replica waiting for one
- * (Redis's startBgsaveForReplication).  If another child runs, the cron
- * tries again once it is gone; if the fork fails, the waiting replicas
- * get Redis's error and are closed.
- */
-static void
-store_repl_start_bgsave(store_t *st)
-{
-    store_repl_t  *r = st->repl;
-    ob_err_t       err;
-    size_t         i;
-    int            rc, waiting = 0;
-
-    for (i = 0; i < r->nlinks; i++) {
-        if (r->links[i]->state == STORE_REPL_WAIT_BGSAVE_START
-            && !r->links[i]->closing)
-        {
-            waiting++;
-        }
-    }
-    if (waiting == 0 || r->child_active
-        || store_child_running(st) != STORE_CHILD_NONE)
-    {
-        return;
-    }
-    snprintf(r->rdb_path, sizeof(r->rdb_path), "%s/temp-repl-%d-%llu.rdb",
-             st->dir != NULL ? st->dir : ".", (int) getpid(), ++r->rdb_seq);
-    r->snap_offset = r->master_repl_offset;
-    r->snap_db = store_replica_is_replica(st) ? r->raw_db
-                 : r->stream_db >= 0 ? r->stream_db : 0;
-    memset(&err, 0, sizeof(err));
-    ob_log_notice(&st->cy->log, "Starting BGSAVE for SYNC with target: disk");
-    rc = store_child_start(st, STORE_CHILD_RDB, store_repl_child_run,
-                           store_repl_child_done, NULL, &err);
-    if (rc == OB_BUSY) {
-        return;
-    }
-    if (rc != OB_OK) {
-        ob_log_warning(&st->cy->log, "BGSAVE for replication failed: %s",
-                       err.msg);
-        for (i = 0; i < r->nlinks; i++) {
-            store_repl_link_t *l = r->links[i];
-
-            if (l->state != STORE_REPL_WAIT_BGSAVE_START || l->closing) {
-                continue;
-            }
-            (void) store_repl_link_write(l, "-ERR BGSAVE failed, "
-                "replication can't continue\r\n", 46);
-            l->closing = 1;
-            ob_conn_close(l->c->conn, 1);
-        }
-        r->rdb_path[0] = '\0';
-        return;
-    }
-    r->child_active = 1;
-    for (i = 0; i < r->nlinks; i++) {
-        store_repl_link_t *l = r->links[i];
-
-        if (l->state == STORE_REPL_WAIT_BGSAVE_START && !l->closing) {
-            store_repl_setup_full(st, l, r->snap_offset);
-        }
-    }
-}
-
-
-/* The RDB is queued whole: the replica gets what was buffered meanwhile
- * and the stream from now on (Redis's replicaPutOnline). */
-static void
-store_repl_put_online(store_t *st, store_repl_link_t *l)
-{
-    char name[STORE_REPL_IP_MAX + 32];
-
-    close(l->rdb_fd);
-    l->rdb_fd = -1;
-    l->state = STORE_REPL_ONLINE;
-    l->ack_time = store_repl_now_s();
-    ob_conn_set_drain_mark(l->c->conn, 0);
-    st->total_net_output += evbuffer_get_length(l->pending);
-    if (evbuffer_add_buffer(ob_conn_output(l->c->conn), l->pending) != 0) {
-        store_repl_link_drop(st, l, "out of memory");
-        return;
-    }
-    ob_log_notice(&st->cy->log, "Synchronization with replica %s succeeded",
-                  store_repl_name(l, name, sizeof(name)));
-}
-
-
-/* SEND_BULK: queues more of the file while the connection's output is
- * low; the socket's drain (on_drain) or the cron calls again. */
-static void
-store_repl_pump(store_t *st, store_repl_link_t *l)
-{
-    store_repl_t  *r = st->repl;
-    ob_conn_t     *conn = l->c->conn;
-    size_t         want, sent = 0;
-    ssize_t        n;
-
-    if (l->state != STORE_REPL_SEND_BULK || l->closing || conn == NULL) {
-        return;
-    }
-    while (l->rdb_off < l->rdb_size && sent < STORE_REPL_BULK_TURN
-           && ob_conn_output_pending(conn) < STORE_REPL_BULK_HIGH)
-    {
-        want = STORE_REPL_CHUNK;
-        if ((off_t) want > l->rdb_size - l->rdb_off) {
-            want = (size_t) (l->rdb_size - l->rdb_off);
-        }
-        n = pread(l->rdb_fd, r->chunk, want, l->rdb_off);
-        if (n <= 0) {
-            ob_log_warning(&st->cy->log, "Read error sending DB to "
-                           "replica: %s", n < 0 ? strerror(errno)
-                                                : "unexpected end of file");
-            store_repl_link_drop(st, l, "its RDB could not be read");
-            return;
-        }
-        if (store_repl_link_write(l, r->chunk, (size_t) n) != OB_OK) {
-            l->closing = 1;
-            return;
-        }
-        l->rdb_off += n;
-        sent += (size_t) n;
-    }
-    if (l->rdb_off >= l->rdb_size) {
-        store_repl_put_online(st, l);
-    }
-    if (!l->closing) {
-        ob_conn_flush(conn);
-    }
-}
-
-
-/* proto->on_drain of the store's connections: only replicas sending
- * their RDB set a drain mark. */
-static void
-store_repl_on_drain(void *session, ob_conn_t *conn)
-{
-    store_client_t     *c = session;
-    store_repl_link_t  *l;
-
-    (void) conn;
-    if (c == NULL || c->st->repl == NULL) {
-        return;
-    }
-    l = store_repl_link_find(c->st->repl, c);
-    if (l != NULL) {
-        store_repl_pump(c->st, l);
-    }
 }
 
 
@@ -992,7 +638,7 @@ store_repl_wait_reply(store_client_t *c)
 
 
 /* After an ACK: the WAITs now satisfied are answered. */
-static void
+void
 store_repl_serve_waits(store_t *st)
 {
     store_repl_t  *r = st->repl;
@@ -1082,109 +728,9 @@ store_cmd_wait(store_client_t *c)
 }
 
 
-/* ---- REPLCONF, PSYNC, SYNC, ROLE -------------------------------------------- */
-
-static void
-store_cmd_replconf(store_client_t *c)
-{
-    store_t            *st = c->st;
-    store_repl_t       *r = st->repl;
-    store_repl_link_t  *l;
-    size_t              j;
-    long long           v;
-
-    if (c->argc % 2 == 0) {
-        store_add_err(c, STORE_ERR_SYNTAX);
-        return;
-    }
-    for (j = 1; j < c->argc; j += 2) {
-        const ob_str_t *opt = &c->argv[j], *val = &c->argv[j + 1];
-
-        if (store_arg_is(opt, "ack")) {
-            /* A replica's offset: never answered. */
-            if (!(c->flags & STORE_CLIENT_REPLICA)
-                || store_parse_ll(val, &v) != OB_OK)
-            {
-                return;
-            }
-            l = store_repl_link_find(r, c);
-            if (l == NULL) {
-                return;
-            }
-            if (v > l->ack_off) {
-                l->ack_off = v;
-            }
-            l->ack_time = store_repl_now_s();
-            if (r->nwaits > 0) {
-                store_repl_serve_waits(st);
-            }
-            return;
-        }
-        if (store_arg_is(opt, "getack")) {
-            /* For a replica's master link (store_replica.c answers it
-             * there); from anyone else, nothing. */
-            return;
-        }
-        if (store_arg_is(opt, "listening-port")) {
-            if (store_get_ll_or_reply(c, val, &v, NULL) != OB_OK) {
-                return;
-            }
-            l = store_repl_link_get(st, c);
-            if (l == NULL) {
-                store_add_err(c, STORE_ERR_OOM);
-                return;
-            }
-            l->port = v;
-        } else if (store_arg_is(opt, "ip-address")) {
-            if (val->len >= STORE_REPL_IP_MAX) {
-                store_add_errf(c, "ERR REPLCONF ip-address provided by "
-                               "replica instance is too long: %zu bytes",
-                               val->len);
-                return;
-            }
-            l = store_repl_link_get(st, c);
-            if (l == NULL) {
-                store_add_err(c, STORE_ERR_OOM);
-                return;
-            }
-            memcpy(l->ip, val->data, val->len);
-            l->ip[val->len] = '\0';
-        } else if (store_arg_is(opt, "capa")) {
-            l = store_repl_link_get(st, c);
-            if (l == NULL) {
-                store_add_err(c, STORE_ERR_OOM);
-                return;
-            }
-            if (store_arg_is(val, "eof")) {
-                l->capa |= STORE_REPL_CAPA_EOF;
-            } else if (store_arg_is(val, "psync2")) {
-                l->capa |= STORE_REPL_CAPA_PSYNC2;
-            }
-        } else if (store_arg_is(opt, "rdb-only")) {
-            if (store_get_range_ll_or_reply(c, val, 0, 1, &v, NULL)
-                != OB_OK)
-            {
-                return;
-            }
-            l = store_repl_link_get(st, c);
-            if (l == NULL) {
-                store_add_err(c, STORE_ERR_OOM);
-                return;
-            }
-            l->rdb_only = (int) v;
-        } else {
-            store_add_errf(c, "ERR Unrecognized REPLCONF option: %.*s",
-                           (int) opt->len, (const char *) opt->data);
-            return;
-        }
-    }
-    store_add_ok(c);
-}
-
-
 /* One line of the replica side's INFO fields ("master_link_status"), for
  * ROLE and SYNC on a replica; 0 when it is not there. */
-static int
+int
 store_repl_replica_field(store_t *st, const char *name, char *out,
                          size_t size)
 {
@@ -1224,205 +770,7 @@ store_repl_replica_field(store_t *st, const char *name, char *out,
 }
 
 
-/*
- * PSYNC id offset: continues from the backlog when the history matches
- * (Redis's masterTryPartialResynchronization).  OB_OK: the client is an
- * online replica and has its +CONTINUE and the missing bytes.
- */
-static int
-store_repl_try_partial(store_t *st, store_client_t *c, const ob_str_t *id,
-                       long long offset)
-{
-    store_repl_t       *r = st->repl;
-    store_repl_link_t  *l;
-    char                line[80], name[STORE_REPL_IP_MAX + 32], want[48];
-    long long           sent;
-    int                 n;
-
-    snprintf(want, sizeof(want), "%.*s", (int) (id->len < 47 ? id->len : 47),
-             (const char *) id->data);
-    if (strcasecmp(want, r->replid) != 0
-        && (strcasecmp(want, r->replid2) != 0
-            || offset > r->second_repl_offset))
-    {
-        if (want[0] != '?') {
-            if (strcasecmp(want, r->replid2) != 0) {
-                ob_log_notice(&st->cy->log, "Partial resynchronization not "
-                              "accepted: Replication ID mismatch (Replica "
-                              "asked for '%s', my replication IDs are '%s' "
-                              "and '%s')", want, r->replid, r->replid2);
-            } else {
-                ob_log_notice(&st->cy->log, "Partial resynchronization not "
-                              "accepted: Requested offset for second ID was "
-                              "%lld, but I can reply up to %lld", offset,
-                              r->second_repl_offset);
-            }
-        } else {
-            ob_log_notice(&st->cy->log, "Full resync requested by replica "
-                          "%s", store_client_peer(c));
-        }
-        return OB_ERR;
-    }
-    if (!store_backlog_has(r->backlog, offset)) {
-        ob_log_notice(&st->cy->log, "Unable to partial resync with replica "
-                      "%s for lack of backlog (Replica request was: %lld).",
-                      store_client_peer(c), offset);
-        return OB_ERR;
-    }
-    l = store_repl_link_get(st, c);
-    if (l == NULL) {
-        return OB_ERR;
-    }
-    c->flags |= STORE_CLIENT_REPLICA | STORE_CLIENT_REPLY_OFF;
-    l->state = STORE_REPL_ONLINE;
-    l->ack_time = store_repl_now_s();
-    r->nreplicas++;
-    if (l->capa & STORE_REPL_CAPA_PSYNC2) {
-        n = snprintf(line, sizeof(line), "+CONTINUE %s\r\n", r->replid);
-    } else {
-        n = snprintf(line, sizeof(line), "+CONTINUE\r\n");
-    }
-    if (store_repl_link_write(l, line, (size_t) n) != OB_OK) {
-        l->closing = 1;
-        return OB_OK;
-    }
-    sent = store_backlog_copy(r->backlog, offset, store_repl_link_write_cb,
-                              l);
-    if (sent < 0) {
-        l->closing = 1;
-        return OB_OK;
-    }
-    ob_log_notice(&st->cy->log, "Partial resynchronization request from %s "
-                  "accepted. Sending %lld bytes of backlog starting from "
-                  "offset %lld.", store_repl_name(l, name, sizeof(name)),
-                  sent, offset);
-    store_repl_check_limits(st, l);
-    return OB_OK;
-}
-
-
-/* PSYNC and SYNC (Redis's syncCommand). */
-static void
-store_cmd_sync(store_client_t *c)
-{
-    store_t            *st = c->st;
-    store_repl_t       *r = st->repl;
-    store_repl_link_t  *l, *other = NULL;
-    long long           offset;
-    int                 psync = store_arg_is(&c->argv[0], "psync");
-    char                status[32];
-    size_t              i;
-
-    if (c->flags & STORE_CLIENT_REPLICA) {
-        return;                     /* already one: ignored */
-    }
-    if (store_replica_is_replica(st)
-        && !(store_repl_replica_field(st, "master_link_status", status,
-                                      sizeof(status))
-             && strcmp(status, "up") == 0))
-    {
-        store_add_err(c, "NOMASTERLINK Can't SYNC while not connected with "
-                      "my master");
-        return;
-    }
-    if (c->conn == NULL) {
-        return;
-    }
-    ob_log_notice(&st->cy->log, "Replica %s asks for synchronization",
-                  store_client_peer(c));
-    if (psync) {
-        if (store_get_ll_or_reply(c, &c->argv[2], &offset, NULL) != OB_OK) {
-            ob_log_warning(&st->cy->log, "Replica %s asks for "
-                           "synchronization but with a wrong offset",
-                           store_client_peer(c));
-            return;
-        }
-        if (store_repl_try_partial(st, c, &c->argv[1], offset) == OB_OK) {
-            r->sync_partial_ok++;
-            return;
-        }
-        if (c->argv[1].len == 0 || c->argv[1].data[0] != '?') {
-            r->sync_partial_err++;
-        }
-    }
-    l = store_repl_link_get(st, c);
-    if (l == NULL || (l->pending = evbuffer_new()) == NULL) {
-        store_add_err(c, STORE_ERR_OOM);
-        return;
-    }
-    r->sync_full++;
-    l->pre_psync = !psync;
-    l->state = STORE_REPL_WAIT_BGSAVE_START;
-    c->flags |= STORE_CLIENT_REPLICA | STORE_CLIENT_REPLY_OFF;
-    r->nreplicas++;
-
-    if (r->nreplicas == 1 && r->backlog == NULL) {
-        /* A new history begins (Redis: changeReplicationId). */
-        store_repl_random_id(st, r->replid);
-        store_repl_clear_id2(r);
-        if (store_repl_backlog_create(st) != OB_OK) {
-            ob_log_warning(&st->cy->log, "Can't allocate the replication "
-                           "backlog (%lld bytes)", st->repl_backlog_size);
-        } else {
-            ob_log_notice(&st->cy->log, "Replication backlog created, my new "
-                          "replication IDs are '%s' and '%s'", r->replid,
-                          r->replid2);
-        }
-    }
-
-    if (r->child_active) {
-        /* Our child is writing an RDB for other replicas: join it, with
-         * the stream they have buffered since. */
-        for (i = 0; i < r->nlinks; i++) {
-            if (r->links[i] != l && !r->links[i]->closing
-                && r->links[i]->state == STORE_REPL_WAIT_BGSAVE_END)
-            {
-                other = r->links[i];
-                break;
-            }
-        }
-        if (other != NULL) {
-            struct evbuffer_iovec  v[64];
-            struct evbuffer_ptr    pos;
-            int                    k, nv;
-
-            evbuffer_ptr_set(other->pending, &pos, 0, EVBUFFER_PTR_SET);
-            for (;;) {
-                nv = evbuffer_peek(other->pending, -1, &pos, v, 64);
-                if (nv <= 0) {
-                    break;
-                }
-                for (k = 0; k < nv && k < 64; k++) {
-                    if (evbuffer_add(l->pending, v[k].iov_base,
-                                     v[k].iov_len) != 0)
-                    {
-                        store_repl_link_drop(st, l, "out of memory");
-                        return;
-                    }
-                    evbuffer_ptr_set(other->pending, &pos, v[k].iov_len,
-                                     EVBUFFER_PTR_ADD);
-                }
-                if (nv <= 64) {
-                    break;
-                }
-            }
-            store_repl_setup_full(st, l, other->psync_offset);
-            ob_log_notice(&st->cy->log, "Waiting for end of BGSAVE for "
-                          "SYNC");
-        } else {
-            ob_log_notice(&st->cy->log, "Can't attach the replica to the "
-                          "current BGSAVE. Waiting for next BGSAVE for SYNC");
-        }
-        return;
-    }
-    if (store_child_running(st) != STORE_CHILD_NONE) {
-        ob_log_notice(&st->cy->log, "No BGSAVE in progress, but another BG "
-                      "operation is active. BGSAVE for replication delayed");
-        return;
-    }
-    store_repl_start_bgsave(st);
-}
-
+/* ---- ROLE ------------------------------------------------------------------ */
 
 static void
 store_cmd_role(store_client_t *c)
@@ -1495,13 +843,15 @@ const store_cmd_t store_cmds_repl[] = {
                 .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
                          | STORE_CMD_LOADING | STORE_CMD_STALE
                          | STORE_CMD_ALLOW_BUSY },
-      .handler = store_cmd_replconf, .acl = "@admin @slow @dangerous" },
+      .handler = store_repl_cmd_replconf, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "psync", .arity_min = 3, .arity_max = -1,
-                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
-      .handler = store_cmd_sync, .acl = "@admin @slow @dangerous" },
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
+                         | STORE_CMD_NO_ASYNC_LOADING | STORE_CMD_NO_MULTI },
+      .handler = store_repl_cmd_sync, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "sync", .arity_min = 1, .arity_max = 1,
-                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
-      .handler = store_cmd_sync, .acl = "@admin @slow @dangerous" },
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
+                         | STORE_CMD_NO_ASYNC_LOADING | STORE_CMD_NO_MULTI },
+      .handler = store_repl_cmd_sync, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "wait", .arity_min = 3, .arity_max = 3,
                 .flags = STORE_CMD_NOSCRIPT },
       .handler = store_cmd_wait, .acl = "@slow @connection" },
@@ -1534,6 +884,7 @@ store_repl_init(store_t *st, ob_err_t *err)
     store_repl_clear_id2(r);
     r->stream_db = -1;
     r->no_replicas_since = store_repl_now_s();
+    r->backlog_size_seen = st->repl_backlog_size;
     /* The store's connections call us when a replica's output drains
      * (the RDB goes out in chunks); nobody else sets a drain mark on
      * them.  Without the hook the cron still sends, more slowly. */
@@ -1544,16 +895,24 @@ store_repl_init(store_t *st, ob_err_t *err)
 }
 
 
-/* repl-backlog-size changed (CONFIG SET): a ring of the new size with
- * as much of the history as fits. */
+/* repl-backlog-size changed (CONFIG SET): at least 16 kB, as Redis's
+ * resizeReplicationBacklog (the start-up value is taken as it is), and a
+ * ring of the new size with as much of the history as fits. */
 static void
 store_repl_backlog_resize(store_t *st)
 {
     store_repl_t     *r = st->repl;
     store_backlog_t  *b = r->backlog, *nb;
-    size_t            size = (size_t) st->repl_backlog_size, keep;
+    size_t            size, keep;
     long long         end, from;
 
+    if (st->repl_backlog_size != r->backlog_size_seen) {
+        if (st->repl_backlog_size < STORE_REPL_BACKLOG_MIN) {
+            st->repl_backlog_size = STORE_REPL_BACKLOG_MIN;
+        }
+        r->backlog_size_seen = st->repl_backlog_size;
+    }
+    size = (size_t) st->repl_backlog_size;
     if (b == NULL || st->repl_backlog_size <= 0 || b->size == size) {
         return;
     }
@@ -1625,13 +984,16 @@ store_repl_cron(store_t *st)
 
     /* PING the replicas every repl-ping-replica-period seconds, so that
      * they can tell a dead link from a quiet one (it counts in the
-     * offset, as everything in the stream). */
+     * offset, as everything in the stream).  As Redis, on the seconds of
+     * the cron that are multiples of the period, the first one included:
+     * a replica that attaches at once is pinged within a second. */
     if (r->nreplicas > 0 && !store_replica_is_replica(st)
-        && now - r->last_ping >= st->repl_ping_replica_period)
+        && st->repl_ping_replica_period > 0
+        && r->cron_loops % st->repl_ping_replica_period == 0)
     {
-        r->last_ping = now;
         store_repl_feed_here(st, &ping, 1);
     }
+    r->cron_loops++;
     for (i = 0; i < r->nlinks; i++) {
         store_repl_link_t *l = r->links[i];
 
@@ -1745,6 +1107,7 @@ store_repl_info(store_t *st, store_text_t *t)
     if (r == NULL) {
         return;
     }
+    store_repl_backlog_resize(st);      /* a CONFIG SET shows at once */
     if (store_replica_is_replica(st)) {
         store_text_add(t, "role:slave\r\n");
         store_replica_info(st, t);

@@ -177,6 +177,7 @@ store_replica_unset_master(store_replica_t *rs)
     rs->down_since_ms = 0;
     store_resp_parser_reset(&rs->parser);
     rs->need = 0;
+    rs->txn_bytes = 0;
     store_client_fake_free(rs->master);
     rs->master = NULL;
     store_dbs_set_replica(st->dbs, 0);
@@ -330,6 +331,32 @@ store_replica_apply(store_replica_t *rs, const ob_str_t *argv, size_t argc)
 }
 
 
+/*
+ * Commits the bytes of applied commands at the head of the input: they
+ * count in the offset and go to our own replicas (Redis proxies exactly
+ * what its master client applied).
+ */
+static void
+store_replica_commit(store_replica_t *rs, struct evbuffer *in,
+                     const uint8_t *buf, size_t n)
+{
+    if (n == 0) {
+        return;
+    }
+    store_repl_feed_raw(rs->st, buf, n);
+    evbuffer_drain(in, n);
+    rs->offset += (long long) n;
+}
+
+
+/*
+ * The master's commands, applied in order.  A transaction counts as a
+ * whole: from MULTI to EXEC its bytes stay at the head of the input
+ * (txn_bytes) and the offset does not move, as Redis advances its master
+ * client's reploff only outside MULTI.  So a link that drops inside one
+ * asks PSYNC from before MULTI, gets all of it again, and our replicas
+ * never see half of one.
+ */
 int
 store_replica_stream(store_replica_t *rs, ob_conn_t *conn,
                      struct evbuffer *in)
@@ -338,14 +365,15 @@ store_replica_stream(store_replica_t *rs, ob_conn_t *conn,
     store_replica_link_t  *link = rs->link;
     unsigned               handled = 0;
     unsigned               max = ob_conn_reqs_per_event(conn);
-    size_t                 avail, consumed;
+    size_t                 total, avail, consumed;
     const uint8_t         *buf;
     store_req_t            req;
     int                    rc;
 
     for (;;) {
-        avail = evbuffer_get_length(in);
-        rs->read_offset = rs->offset + (long long) avail;
+        total = evbuffer_get_length(in);
+        rs->read_offset = rs->offset + (long long) total;
+        avail = total - rs->txn_bytes;
         if (avail == 0 || (rs->need != 0 && avail < rs->need)) {
             return OB_OK;
         }
@@ -359,14 +387,14 @@ store_replica_stream(store_replica_t *rs, ob_conn_t *conn,
         /* The master's commands are trusted (Redis lifts the limits for
          * its master client), but proto-max-bulk-len still applies. */
         rs->parser.bulk_max = st->proto_max_bulk_len;
-        rc = store_resp_parse(&rs->parser, buf, avail, &consumed, &req);
+        rc = store_resp_parse(&rs->parser, buf + rs->txn_bytes, avail,
+                              &consumed, &req);
         if (rc == OB_AGAIN || rc == OB_BUSY) {
-            /* Skipped empty lines count in the offset: they are bytes of
-             * the stream. */
-            evbuffer_drain(in, consumed);
-            rs->offset += (long long) consumed;
-            if (consumed > 0) {
-                store_repl_feed_raw(st, buf, consumed);
+            /* Skipped empty lines are bytes of the stream too. */
+            if (rs->txn_bytes > 0) {
+                rs->txn_bytes += consumed;
+            } else {
+                store_replica_commit(rs, in, buf, consumed);
             }
             if (rc == OB_AGAIN) {
                 rs->need = store_resp_need(&rs->parser);
@@ -383,10 +411,9 @@ store_replica_stream(store_replica_t *rs, ob_conn_t *conn,
                            req.err);
             return OB_ERR;
         }
-        if (store_replica_argv(rs, buf, &req) != OB_OK) {
+        if (store_replica_argv(rs, buf + rs->txn_bytes, &req) != OB_OK) {
             return OB_ERR;
         }
-        st->total_net_input += consumed;
         store_replica_apply(rs, rs->argv, req.argc);
         if (rs->link != link) {
             return OB_OK;               /* the command ended the link */
@@ -400,9 +427,12 @@ store_replica_stream(store_replica_t *rs, ob_conn_t *conn,
             ob_conn_pause_read(conn, 1);
             return OB_OK;
         }
-        rs->offset += (long long) consumed;
-        store_repl_feed_raw(st, buf, consumed);
-        evbuffer_drain(in, consumed);
+        st->total_net_input += consumed;
+        rs->txn_bytes += consumed;
+        if (!(rs->master->flags & STORE_CLIENT_MULTI)) {
+            store_replica_commit(rs, in, buf, rs->txn_bytes);
+            rs->txn_bytes = 0;
+        }
         handled++;
     }
 }
@@ -467,6 +497,24 @@ store_replica_cron(store_t *st)
 }
 
 
+/*
+ * CLIENT KILL TYPE MASTER: drops the link to the master (which is no
+ * client of ours here) as Redis frees its master client; the link comes
+ * back at the next second with PSYNC.  Returns 1 when there was a link.
+ */
+int
+store_replica_kill_master_link(store_t *st)
+{
+    store_replica_t *rs = st->replica;
+
+    if (rs == NULL || rs->link == NULL || rs->state != STORE_REPL_CONNECTED) {
+        return 0;
+    }
+    store_replica_drop_link(rs, NULL);
+    return 1;
+}
+
+
 void
 store_replica_stop(store_t *st)
 {
@@ -517,7 +565,7 @@ store_replica_info(store_t *st, store_text_t *t)
     if (rs == NULL || rs->state == STORE_REPL_NONE) {
         return;
     }
-    /* Redis shows 1 when it holds no history at all. */
+    /* Redis shows 1 when it holds no history at all (a fresh start). */
     off = rs->offset >= 0 ? rs->offset : 1;
     read_off = rs->read_offset >= 0 ? rs->read_offset : 1;
     store_text_add(t, "master_host:%s\r\n"
@@ -605,7 +653,8 @@ store_cmd_replicaof(store_client_t *c)
                       "synchronization with the master we are already "
                       "connected with. No operation performed.");
         store_reply_simple(&c->r, "OK Already connected to specified master",
-                           40);
+                           sizeof("OK Already connected to specified master")
+                           - 1);
         return;
     }
     if (store_replica_set_master(rs, host, (int) port, 1) != OB_OK) {
@@ -618,16 +667,16 @@ store_cmd_replicaof(store_client_t *c)
 }
 
 
-/* Redis 7.0.15's COMMAND INFO: admin noscript stale no_async_loading
- * (the last has no flag here), @admin @slow @dangerous. */
+/* Redis 7.0.15's COMMAND INFO: admin noscript stale no_async_loading,
+ * @admin @slow @dangerous. */
 const store_cmd_t store_cmds_replica[] = {
     { .base = { .name = "replicaof", .arity_min = 3, .arity_max = 3,
                 .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
-                         | STORE_CMD_STALE },
+                         | STORE_CMD_STALE | STORE_CMD_NO_ASYNC_LOADING },
       .handler = store_cmd_replicaof, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "slaveof", .arity_min = 3, .arity_max = 3,
                 .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
-                         | STORE_CMD_STALE },
+                         | STORE_CMD_STALE | STORE_CMD_NO_ASYNC_LOADING },
       .handler = store_cmd_replicaof, .acl = "@admin @slow @dangerous" },
     { .base = { .name = NULL } }
 };

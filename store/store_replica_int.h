@@ -27,6 +27,8 @@
 
 #include <stdint.h>
 
+#include <event2/buffer.h>
+
 #include "store_srv.h"
 #include "store_persist.h"
 
@@ -83,6 +85,8 @@ typedef struct store_replica_s {
     uint8_t                 *scratch;       /* quoted inline arguments */
     size_t                   scratch_cap;
     size_t                   need;          /* bytes the parser waits for */
+    size_t                   txn_bytes;     /* an open MULTI's bytes, kept
+                                               at the head of the input */
     int                      stream_paused; /* CLIENT PAUSE postponed a
                                                command: the link's input
                                                is paused until the cron */
@@ -113,6 +117,21 @@ void store_replica_drop_link(store_replica_t *rs, const char *why);
 void store_replica_transfer_abort(store_replica_t *rs);
 /* Sends REPLCONF ACK <offset> on the link. */
 void store_replica_send_ack(store_replica_t *rs, long long offset);
+
+/* Pure parsers of the link (unit-tested, check_store_replica.c).
+ * "+FULLRESYNC <40-char id> <offset>": OB_OK with replid (41 bytes, NUL
+ * ended) and offset set. */
+int  store_replica_parse_fullresync(const char *line, char *replid,
+                                    long long *offset /* OUT */);
+/* "$<len>" (use_eof 0, size) or "$EOF:<40-byte mark>" (use_eof 1, mark,
+ * size 0): OB_OK, else OB_ERR. */
+int  store_replica_parse_bulk_head(const char *line, int *use_eof,
+                                   char *mark /* [40] */, long long *size);
+/* A diskless payload in `in`: 1 when the 40-byte mark is there, with
+ * *payload the bytes before it; else 0, with *payload the bytes that
+ * surely precede any mark (all but the last 39). */
+int  store_replica_eof_scan(struct evbuffer *in, const char *mark,
+                            size_t *payload /* OUT */);
 
 /* store_replica.c: the stream, once CONNECTED.  OB_OK, OB_BUSY (yield)
  * or OB_ERR (drop the link). */

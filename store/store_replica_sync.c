@@ -57,7 +57,9 @@ static const ob_proto_t store_replica_proto = {
 };
 
 
-/* Appends one command as a RESP multibulk (Redis's sendCommand). */
+/* Appends one command as a RESP multibulk (Redis's sendCommand).  An
+ * append that fails has already closed the link (ob_conn_add), and its
+ * on_close does the rest, so the results need no check here. */
 static void
 store_replica_send(ob_conn_t *c, const char *const *argv, size_t argc)
 {
@@ -118,6 +120,7 @@ store_replica_forget_partial(store_replica_t *rs)
 {
     store_resp_parser_reset(&rs->parser);
     rs->need = 0;
+    rs->txn_bytes = 0;
     if (rs->read_offset > rs->offset) {
         rs->read_offset = rs->offset;
     }
@@ -311,26 +314,41 @@ store_replica_id_ok(const char *s)
 }
 
 
-/* +FULLRESYNC <replid> <offset>: OB_ERR on a malformed line. */
-static int
-store_replica_full_resync(store_replica_t *rs, const char *line)
+int
+store_replica_parse_fullresync(const char *line, char *replid /* [41] */,
+                               long long *offset)
 {
-    const char  *p = line + 11;         /* "+FULLRESYNC" */
+    const char  *p;
     char        *end;
 
+    if (strncmp(line, "+FULLRESYNC", 11) != 0) {
+        return OB_ERR;
+    }
+    p = line + 11;
     while (*p == ' ') {
         p++;
     }
     if (!store_replica_id_ok(p) || p[40] != ' ') {
-        ob_log_warning(&rs->st->cy->log, "Master replied with wrong "
-                       "+FULLRESYNC syntax.");
         return OB_ERR;
     }
-    memcpy(rs->new_replid, p, 40);
-    rs->new_replid[40] = '\0';
     errno = 0;
-    rs->new_offset = strtoll(p + 41, &end, 10);
-    if (errno != 0 || end == p + 41) {
+    *offset = strtoll(p + 41, &end, 10);
+    if (errno != 0 || end == p + 41 || *offset < 0) {
+        return OB_ERR;
+    }
+    memcpy(replid, p, 40);
+    replid[40] = '\0';
+    return OB_OK;
+}
+
+
+/* +FULLRESYNC <replid> <offset>: OB_ERR on a malformed line. */
+static int
+store_replica_full_resync(store_replica_t *rs, const char *line)
+{
+    if (store_replica_parse_fullresync(line, rs->new_replid, &rs->new_offset)
+        != OB_OK)
+    {
         ob_log_warning(&rs->st->cy->log, "Master replied with wrong "
                        "+FULLRESYNC syntax.");
         return OB_ERR;
@@ -440,12 +458,40 @@ store_replica_reply(store_replica_t *rs, ob_conn_t *c, const char *line)
 }
 
 
+int
+store_replica_parse_bulk_head(const char *line, int *use_eof,
+                              char *mark /* [40] */, long long *size)
+{
+    char *end;
+
+    if (line[0] != '$') {
+        return OB_ERR;
+    }
+    /* Redis takes "$EOF:" and the next 40 bytes, whatever follows. */
+    if (strncmp(line, "$EOF:", 5) == 0) {
+        if (strlen(line) < 45) {
+            return OB_ERR;
+        }
+        *use_eof = 1;
+        memcpy(mark, line + 5, 40);
+        *size = 0;
+        return OB_OK;
+    }
+    errno = 0;
+    *size = strtoll(line + 1, &end, 10);
+    if (errno != 0 || end == line + 1 || *end != '\0' || *size < 0) {
+        return OB_ERR;
+    }
+    *use_eof = 0;
+    return OB_OK;
+}
+
+
 /* The "$<len>" or "$EOF:<mark>" line before the RDB. */
 static int
 store_replica_bulk_head(store_replica_t *rs, const char *line)
 {
     store_t    *st = rs->st;
-    char       *end;
     size_t      n;
     char        path[4096];
 
@@ -460,22 +506,16 @@ store_replica_bulk_head(store_replica_t *rs, const char *line)
                        "the host and port are right?", line);
         return OB_ERR;
     }
-    if (strncmp(line, "$EOF:", 5) == 0 && strlen(line) >= 45) {
-        rs->use_eof = 1;
-        memcpy(rs->eofmark, line + 5, 40);
-        rs->transfer_size = 0;
+    if (store_replica_parse_bulk_head(line, &rs->use_eof, rs->eofmark,
+                                      &rs->transfer_size) != OB_OK)
+    {
+        ob_log_warning(&st->cy->log, "Bad RDB length from MASTER: %s", line);
+        return OB_ERR;
+    }
+    if (rs->use_eof) {
         ob_log_notice(&st->cy->log, "MASTER <-> REPLICA sync: receiving "
                       "streamed RDB from master with EOF to disk");
     } else {
-        errno = 0;
-        rs->transfer_size = strtoll(line + 1, &end, 10);
-        if (errno != 0 || end == line + 1 || *end != '\0'
-            || rs->transfer_size < 0)
-        {
-            ob_log_warning(&st->cy->log, "Bad RDB length from MASTER: %s",
-                           line);
-            return OB_ERR;
-        }
         ob_log_notice(&st->cy->log, "MASTER <-> REPLICA sync: receiving "
                       "%lld bytes from master to disk", rs->transfer_size);
     }
@@ -609,6 +649,24 @@ store_replica_load(store_replica_t *rs)
 }
 
 
+int
+store_replica_eof_scan(struct evbuffer *in, const char *mark,
+                       size_t *payload)
+{
+    struct evbuffer_ptr  at;
+    size_t               avail = evbuffer_get_length(in);
+
+    at = evbuffer_search(in, mark, 40, NULL);
+    if (at.pos >= 0) {
+        *payload = (size_t) at.pos;
+        return 1;
+    }
+    /* Keep what may be the start of the mark for the next read. */
+    *payload = avail > 39 ? avail - 39 : 0;
+    return 0;
+}
+
+
 /*
  * TRANSFER: the "$..." line (after keepalive newlines), then the bytes.
  * OB_OK: everything available was consumed, or the sync completed (the
@@ -618,7 +676,7 @@ static int
 store_replica_transfer(store_replica_t *rs, struct evbuffer *in)
 {
     size_t                 avail, n;
-    struct evbuffer_ptr    at;
+    int                    found;
     char                  *line;
 
     if (rs->tmpfd < 0) {
@@ -654,16 +712,12 @@ store_replica_transfer(store_replica_t *rs, struct evbuffer *in)
         }
         return store_replica_load(rs);
     }
-    at = evbuffer_search(in, rs->eofmark, 40, NULL);
-    if (at.pos < 0) {
-        /* Keep what may be the start of the mark for the next read. */
-        if (avail > 39 && store_replica_spill(rs, in, avail - 39) != OB_OK) {
-            return OB_ERR;
-        }
-        return OB_OK;
-    }
-    if (store_replica_spill(rs, in, (size_t) at.pos) != OB_OK) {
+    found = store_replica_eof_scan(in, rs->eofmark, &n);
+    if (n > 0 && store_replica_spill(rs, in, n) != OB_OK) {
         return OB_ERR;
+    }
+    if (!found) {
+        return OB_OK;
     }
     evbuffer_drain(in, 40);
     return store_replica_load(rs);

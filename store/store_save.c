@@ -121,6 +121,10 @@ store_save_rdb_opts(store_t *st, store_rdb_save_opts_t *o)
     o->idle = p == STORE_MAXMEM_ALLKEYS_LRU || p == STORE_MAXMEM_VOLATILE_LRU;
     o->now_ms = store_save_now_ms();
     o->used_mem = store_used_memory(st);
+    if (store_repl_save_info(st, &o->repl_stream_db)) {
+        o->repl_id = store_repl_id(st);
+        o->repl_offset = store_repl_offset(st);
+    }
 }
 
 
@@ -330,6 +334,30 @@ store_save_kill_child(store_t *st)
         sv->killing = 1;
     }
     store_child_kill(st);
+}
+
+
+/*
+ * FLUSHALL with save rules leaves an empty dump.rdb behind, as Redis's
+ * flushAllDataAndResetRDB: a snapshot child of the old data is killed
+ * and the (now empty) dataset is saved at once, so that a restart does
+ * not bring the flushed keys back.
+ */
+void
+store_save_flushall(store_t *st)
+{
+    ob_err_t err;
+
+    if (st->save == NULL) {
+        return;
+    }
+    if (store_child_running(st) == STORE_CHILD_RDB) {
+        store_save_kill_child(st);
+    }
+    if (store_save_has_rules(st->save_params)) {
+        st->save->saves++;
+        (void) store_save_sync(st, &err);
+    }
 }
 
 
@@ -703,20 +731,21 @@ store_cmd_shutdown(store_client_t *c)
 
 
 const store_cmd_t store_cmds_save[] = {
-    /* Redis also flags SAVE and SHUTDOWN no_multi, and SAVE and BGSAVE
-     * no_async_loading: flags the store's table has no bit for. */
     { .base = { .name = "save", .arity_min = 1, .arity_max = 1,
-                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
+                         | STORE_CMD_NO_ASYNC_LOADING | STORE_CMD_NO_MULTI },
       .handler = store_cmd_save, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "bgsave", .arity_min = 1, .arity_max = -1,
-                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
+                         | STORE_CMD_NO_ASYNC_LOADING },
       .handler = store_cmd_bgsave, .acl = "@admin @slow @dangerous" },
     { .base = { .name = "lastsave", .arity_min = 1, .arity_max = 1,
                 .flags = STORE_CMD_LOADING | STORE_CMD_STALE | OB_CMD_FAST },
       .handler = store_cmd_lastsave, .acl = "@admin @fast @dangerous" },
     { .base = { .name = "shutdown", .arity_min = 1, .arity_max = -1,
                 .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT | STORE_CMD_LOADING
-                         | STORE_CMD_STALE | STORE_CMD_ALLOW_BUSY },
+                         | STORE_CMD_STALE | STORE_CMD_NO_MULTI
+                         | STORE_CMD_ALLOW_BUSY },
       .handler = store_cmd_shutdown, .acl = "@admin @slow @dangerous" },
     { .base = { .name = NULL } }
 };

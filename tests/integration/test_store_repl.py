@@ -111,7 +111,8 @@ def wait_for(pred, timeout=20.0, what="condition"):
         time.sleep(0.05)
 
 
-def start_replica(servers, tmp_path, master_port, name="replica"):
+def start_replica(servers, tmp_path, master_port, name="replica",
+                  *extra):
     """A real redis-server replicating from 127.0.0.1:master_port."""
     port = free_port()
     data = tmp_path / name
@@ -119,7 +120,7 @@ def start_replica(servers, tmp_path, master_port, name="replica"):
     argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
             "--dir", str(data), "--daemonize", "no", "--logfile", "",
             "--save", "", "--appendonly", "no",
-            "--replicaof", "127.0.0.1", str(master_port)]
+            "--replicaof", "127.0.0.1", str(master_port), *extra]
     proc = servers(argv, (port,))
     proc.port = port
     proc.client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
@@ -337,18 +338,44 @@ def test_replconf_and_wait_without_replicas(store_server):
     assert i["repl_backlog_active"] == 0
     assert i["repl_backlog_size"] == 1048576
     assert m.execute_command("ROLE") == [b"master", 0, []]
+    # CONFIG SET repl-backlog-size: at least 16 kB.
+    assert m.config_set("repl-backlog-size", "1")
+    assert info(m)["repl_backlog_size"] == 16384
+    assert m.config_set("repl-backlog-size", "2mb")
+    assert info(m)["repl_backlog_size"] == 2 * 1024 * 1024
 
 
 # ----------------------------------------------------------- a real replica
 
-def test_real_replica_syncs_follows_and_resyncs(store_server, servers,
-                                                tmp_path):
+def start_same_replica(servers, target, tmp_path, master_port,
+                       name="replica"):
+    """A replica of the kind under test (onebox, or redis-server with
+    --target real)."""
+    port = free_port()
+    data = tmp_path / name
+    data.mkdir(exist_ok=True)
+    proc = servers(store_argv(target, port, data,
+                              {"replicaof": "127.0.0.1 %d" % master_port}),
+                   (port,))
+    proc.port = port
+    proc.client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+    return proc
+
+
+@pytest.mark.parametrize("kind", ["redis", "same"])
+def test_replica_syncs_follows_and_resyncs(store_server, servers, target,
+                                           tmp_path, kind):
+    # The replica is a real redis-server, or a server of the target's
+    # kind (onebox -> onebox).
     srv = store_server()
     m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
     populate(m)
     m.set("shortlived", "x", px=300)
 
-    rep = start_replica(servers, tmp_path, srv.port)
+    if kind == "redis":
+        rep = start_replica(servers, tmp_path, srv.port)
+    else:
+        rep = start_same_replica(servers, target, tmp_path, srv.port)
     wait_for(lambda: link_up(rep), what="master_link_status:up")
     wait_for(lambda: caught_up(m, rep), what="the replica's offset")
     time.sleep(0.5)            # the short-lived key expires on the master
@@ -530,6 +557,9 @@ def test_chain_and_promotion(store_server, servers, target, tmp_path):
             == info(m)["master_repl_offset"])
     assert_same_data(m, b.client)
     assert info(a.client)["connected_slaves"] == 1
+    role = a.client.execute_command("ROLE")
+    assert role[:4] == [b"slave", b"127.0.0.1", srv.port, b"connected"]
+    assert isinstance(role[4], int) and role[4] > 0
 
     old_id = info(a.client)["master_replid"]
     stats = info(a.client, "stats")
@@ -634,3 +664,92 @@ def test_second_replica_joins_the_running_sync(store_server):
         assert fr.command()[0] == [b"set", b"k", b"v"]
         fr.close()
     assert info(m, "stats")["sync_full"] == 2
+
+
+def test_a_replica_that_does_not_read_is_dropped(store_server):
+    # client-output-buffer-limit replica 256mb: a replica that reads
+    # nothing is dropped once that much is pending, not kept growing.
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", "?", "-1")
+    fr.reply_line()
+    fr.rdb()
+    value = "x" * (1024 * 1024)
+    for i in range(320):
+        m.set("k", value)
+        if info(m)["connected_slaves"] == 0:
+            break
+    assert 200 < i < 300
+    fr.close()
+
+
+def test_replica_authenticates(store_server, servers, tmp_path):
+    srv = store_server(requirepass="secret")
+    m = redis.Redis(host="127.0.0.1", port=srv.port, password="secret",
+                    socket_timeout=10)
+    m.set("k", "v")
+    # Without the password the replica gets NOAUTH and keeps trying.
+    fr = FakeReplica(srv.port)
+    assert fr.cmd("PSYNC", "?", "-1") == (
+        b"-NOAUTH Authentication required.\r\n")
+    fr.close()
+    rep = start_replica(servers, tmp_path, srv.port, "replica",
+                        "--masterauth", "secret")
+    wait_for(lambda: link_up(rep), what="master_link_status:up")
+    assert rep.client.get("k") == b"v"
+    m.set("k2", "v2")
+    assert m.execute_command("WAIT", 1, 5000) == 1
+    wait_for(lambda: rep.client.get("k2") == b"v2", what="the write")
+
+
+def test_stream_as_a_real_master_sends_it(store_server):
+    srv = store_server()
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", "?", "-1")
+    fr.reply_line()
+    fr.rdb()
+    c = FakeReplica(srv.port)
+    script = [("set", "a", "1"), ("multi",), ("set", "b", "2"),
+              ("incr", "b"), ("exec",), ("select", "2"), ("set", "c", "3"),
+              ("select", "0"), ("lpush", "l", "x"), ("del", "a", "zz"),
+              ("getset", "b", "9"), ("incrbyfloat", "f", "1.5"),
+              ("get", "b"), ("flushdb",), ("select", "2"), ("set", "d", "4")]
+    for cmd in script:
+        c.cmd(*cmd)
+    want = [[b"select", b"0"], [b"set", b"a", b"1"], [b"multi"],
+            [b"set", b"b", b"2"], [b"incr", b"b"], [b"exec"],
+            [b"select", b"2"], [b"set", b"c", b"3"], [b"select", b"0"],
+            [b"lpush", b"l", b"x"], [b"del", b"a", b"zz"],
+            [b"set", b"b", b"9"], [b"set", b"f", b"1.5", b"KEEPTTL"],
+            [b"flushdb"], [b"select", b"2"], [b"set", b"d", b"4"]]
+    got = []
+    while len(got) < len(want):
+        argv, _ = fr.command()
+        if argv != [b"ping"]:
+            got.append(argv)
+    assert got == want
+    c.close()
+    fr.close()
+
+
+def test_wait_and_client_unblock(store_server):
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    w = FakeReplica(srv.port)
+    wid = int(w.cmd("CLIENT", "ID")[1:-2])
+    assert w.cmd("SET", "x", "1") == b"+OK\r\n"
+    for error, reply in ((False, b":0\r\n"), (True, b"-UNBLOCKED client "
+                                               b"unblocked via CLIENT "
+                                               b"UNBLOCK\r\n")):
+        w.send("WAIT", "1", "0")
+        wait_for(lambda: info(m, "clients")["blocked_clients"] == 1,
+                 what="WAIT blocked")
+        args = ["ERROR"] if error else []
+        assert m.execute_command("CLIENT", "UNBLOCK", wid, *args) == 1
+        assert w.line() == reply
+        assert info(m, "clients")["blocked_clients"] == 0
+    assert w.cmd("PING") == b"+PONG\r\n"
+    w.close()

@@ -207,12 +207,30 @@ def test_replicaof_unreachable_master(store_server):
             "master_link_down_since_seconds", "slave_priority",
             "slave_read_only", "replica_announced"]
         assert fields["slave_priority"] == "100"
+        # a master turned replica offers its own history: offset 0
+        assert fields["slave_repl_offset"] == "0"
+        assert fields["slave_read_repl_offset"] == "0"
+        assert fields["master_link_down_since_seconds"] == "-1"
         assert fields["slave_read_only"] == "1"
         assert c.cmd("REPLICAOF", "no", "one") == b"+OK\r\n"
         assert c.cmd("SET", "k", "v") == b"+OK\r\n"
         assert b"role:master" in c.cmd("INFO", "replication")
         assert c.cmd("CONFIG", "GET", "replicaof") == (
             b"*2\r\n$9\r\nreplicaof\r\n$0\r\n\r\n")
+
+
+def test_started_as_replica_of_nothing(store_server):
+    srv = store_server(replicaof="127.0.0.1 %d" % free_port())
+    c = client(srv.port)
+    time.sleep(0.3)
+    info = info_repl(c)
+    assert info["role"] == "slave"
+    assert info["master_link_status"] == "down"
+    assert info["slave_repl_offset"] == 1          # no history at all
+    assert info["master_link_down_since_seconds"] == -1
+    with pytest.raises(redis.exceptions.ReadOnlyError):
+        c.set("k", "v")
+    c.close()
 
 
 # ---------------------------------------------------------------- a real master
@@ -375,6 +393,10 @@ def test_partial_resync_after_link_drop(master, store_server, how):
         os.kill(proc.pid, signal.SIGSTOP)
         try:
             wait_for(lambda: not link_up(s), what="MASTER timeout")
+            info = info_repl(s)
+            assert 0 <= info["master_link_down_since_seconds"] <= 2
+            assert info["master_last_io_seconds_ago"] == -1
+            assert info["slave_repl_offset"] > 0
         finally:
             os.kill(proc.pid, signal.SIGCONT)
         s.config_set("repl-timeout", 60)
@@ -768,3 +790,154 @@ def test_becoming_a_replica_unblocks_blocked_clients(store_server):
             blocked.reply()
         assert c.cmd("REPLICAOF", "NO", "ONE") == b"+OK\r\n"
     blocked.close()
+
+
+def test_replica_with_aof_keeps_the_synced_data(master, store_server):
+    """A replica with appendonly yes: its AOF starts over from the synced
+    dataset and logs the stream, so a restart as a plain server (same
+    dir) has the master's data."""
+    proc, m = master()
+    fill(m)
+    s = replica_of(store_server, proc.port, appendonly="yes")
+    wait_for(lambda: link_up(s), what="link up")
+    m.set("streamed", "1")
+    m.rpush("list", "more")
+    want = wait_equal(m, s)
+    # The AOF starts over with a rewrite of the loaded data (Redis's
+    # restartAOFAfterSYNC).
+    wait_for(lambda: s.info("persistence")["aof_rewrites"] >= 1
+             and s.info("persistence")["aof_rewrite_in_progress"] == 0
+             and s.info("persistence")["aof_rewrite_scheduled"] == 0,
+             what="rewrite done")
+    m.set("after-rewrite", "1")
+    want = wait_equal(m, s)
+    s.close()
+    s.server.terminate()
+    again = store_server(appendonly="yes")
+    c = client(again.port)
+    got = dump_all(c)
+    assert got == want
+    c.close()
+
+
+def test_big_sync_with_writes_meanwhile(master, store_server):
+    """About 25 MB of data, and writes while the RDB is produced and
+    loaded: the replica ends equal (keys, a sample of values, offsets)."""
+    proc, m = master()
+    pipe = m.pipeline(transaction=False)
+    for i in range(100000):
+        pipe.set("key:%d" % i, "%d:" % i + "v" * 200)
+        if i % 5000 == 4999:
+            pipe.execute()
+    pipe.execute()
+    s = replica_of(store_server, proc.port)
+    for i in range(2000):
+        m.set("during:%d" % i, i)
+    wait_for(lambda: link_up(s), timeout=30, what="link up")
+    wait_for(lambda: s.dbsize() == m.dbsize(), timeout=30, what="dbsize")
+    for i in range(0, 100000, 997):
+        assert s.get("key:%d" % i) == m.get("key:%d" % i)
+    assert s.get("during:1999") == b"1999"
+    wait_for(lambda: info_repl(s)["slave_repl_offset"]
+             == info_repl(m)["master_repl_offset"], what="offsets equal")
+    s.close()
+
+
+def test_fake_master_link_drops_inside_multi(store_server):
+    """A transaction counts as a whole: a link that drops between MULTI
+    and EXEC asks to continue from before MULTI (Redis moves its master
+    client's offset only outside MULTI), and nothing of it was applied."""
+    fm = FakeMaster()
+    try:
+        srv = store_server(replicaof="127.0.0.1 %d" % fm.port)
+
+        def handshake(link):
+            assert link.command() == [b"PING"]
+            link.send(b"+PONG\r\n")
+            link.command()
+            link.command()
+            link.send(b"+OK\r\n+OK\r\n")
+            return link.command()
+
+        link = fm.accept()
+        assert handshake(link) == [b"PSYNC", b"?", b"-1"]
+        rdb = rdb_hello()
+        link.send(b"+FULLRESYNC " + b"d" * 40 + b" 10\r\n$%d\r\n" % len(rdb)
+                  + rdb)
+        first = encode("SELECT", "0") + encode("SET", "a", "1")
+        link.send(first)
+        s = client(srv.port)
+        wait_for(lambda: s.get("a") == b"1", what="a")
+        half = encode("MULTI") + encode("SET", "b", "2")
+        link.send(half)
+        time.sleep(0.3)
+        assert s.get("b") is None
+        assert info_repl(s)["slave_repl_offset"] == 10 + len(first)
+        link.close()
+        link = fm.accept()
+        assert handshake(link) == [b"PSYNC", b"d" * 40,
+                                   b"%d" % (10 + len(first) + 1)]
+        link.send(b"+CONTINUE\r\n")
+        link.send(half + encode("INCR", "a") + encode("EXEC"))
+        wait_for(lambda: s.get("b") == b"2", what="the transaction")
+        assert s.get("a") == b"2"
+        txn = half + encode("INCR", "a") + encode("EXEC")
+        assert info_repl(s)["slave_repl_offset"] == (
+            10 + len(first) + len(txn))
+        s.close()
+        link.close()
+    finally:
+        fm.close()
+
+
+def test_fake_master_info_during_the_transfer(store_server):
+    """INFO replication while the RDB arrives: the master_sync_* fields,
+    link down, and the field order."""
+    fm = FakeMaster()
+    try:
+        srv = store_server(replicaof="127.0.0.1 %d" % fm.port)
+        link = fm.accept()
+        assert link.command() == [b"PING"]
+        link.send(b"+PONG\r\n")
+        link.command()
+        link.command()
+        link.send(b"+OK\r\n+OK\r\n")
+        assert link.command()[0] == b"PSYNC"
+        rdb = rdb_hello()
+        body = rdb + b"\x00" * (1000 - len(rdb))    # padding after EOF
+        link.send(b"+FULLRESYNC " + b"e" * 40 + b" 7\r\n$1000\r\n"
+                  + body[:100])
+        with RespConn(srv.port) as c:
+            def fields():
+                text = c.cmd("INFO", "replication").decode()
+                return [ln.split(":", 1) for ln in text.split("\r\n")
+                        if ":" in ln]
+            wait_for(lambda: dict(fields()).get("master_sync_read_bytes")
+                     == "100", what="100 bytes read")
+            f = fields()
+            names = [k for k, _ in f]
+            d = dict(f)
+            assert names[:names.index("connected_slaves")] == [
+                "role", "master_host", "master_port", "master_link_status",
+                "master_last_io_seconds_ago", "master_sync_in_progress",
+                "slave_read_repl_offset", "slave_repl_offset",
+                "master_sync_total_bytes", "master_sync_read_bytes",
+                "master_sync_left_bytes", "master_sync_perc",
+                "master_sync_last_io_seconds_ago",
+                "master_link_down_since_seconds", "slave_priority",
+                "slave_read_only", "replica_announced"]
+            assert d["master_link_status"] == "down"
+            assert d["master_last_io_seconds_ago"] == "-1"
+            assert d["master_sync_in_progress"] == "1"
+            assert d["master_sync_total_bytes"] == "1000"
+            assert d["master_sync_left_bytes"] == "900"
+            assert d["master_sync_perc"] == "10.00"
+            assert d["slave_repl_offset"] == "1"
+            link.send(body[100:])
+            wait_for(lambda: dict(fields())["master_link_status"] == "up",
+                     what="link up")
+            assert c.cmd("GET", "hello") == b"$5\r\nworld\r\n"
+            assert dict(fields())["slave_repl_offset"] == "7"
+        link.close()
+    finally:
+        fm.close()

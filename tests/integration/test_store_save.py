@@ -623,3 +623,31 @@ def test_bgsave_schedule_waits_for_an_aof_rewrite(store_server):
         assert time.monotonic() < deadline, "the scheduled BGSAVE never ran"
         time.sleep(0.05)
     assert wait_bgsave_done(r)["rdb_last_bgsave_status"] == "ok"
+
+
+def test_save_and_shutdown_refused_inside_multi(resp):
+    # no_multi commands are refused when queued, and doom the transaction.
+    assert resp.cmd("MULTI") == b"+OK\r\n"
+    assert resp.cmd("SAVE") == \
+        b"-ERR Command not allowed inside a transaction\r\n"
+    assert resp.cmd("SHUTDOWN") == \
+        b"-ERR Command not allowed inside a transaction\r\n"
+    assert resp.cmd("SET", "a", "1") == b"+QUEUED\r\n"
+    assert resp.cmd("EXEC") == (b"-EXECABORT Transaction discarded because "
+                                b"of previous errors.\r\n")
+    assert resp.cmd("GET", "a") == b"$-1\r\n"
+
+
+def test_flushall_with_save_rules_saves_the_empty_dataset(store_server):
+    # flushAllDataAndResetRDB: with save rules, FLUSHALL writes the empty
+    # dataset at once, so a restart does not bring the keys back.
+    srv = store_server(save="3600 1")
+    r = client(srv)
+    r.set("a", "1")
+    assert cmd(srv, "SAVE") == b"+OK\r\n"
+    r.set("b", "2")
+    assert r.flushall() is True
+    assert persistence(r)["rdb_changes_since_last_save"] == 0
+    shutdown(srv, "NOSAVE")
+    r = client(store_server())
+    assert r.dbsize() == 0

@@ -980,9 +980,8 @@ t_cmp_key(void *arg, const store_entry_t *e)
                              STORE_LOOKUP_NOTOUCH);
     ck_assert_msg(o != NULL, "key %.*s missing", (int) e->nkey, e->key);
     t_obj_cmp(e->val, o);
-    ck_assert_int_eq(store_db_entry_expire(store_dbs_db(c->other, c->db),
-                                           store_db_find(d2, e->key, e->nkey,
-                                                         T_NOW)),
+    ck_assert_int_eq(store_db_entry_expire(d2, store_db_find(d2, e->key,
+                                                             e->nkey, T_NOW)),
                      store_db_entry_expire(c->self, e));
     c->n++;
 }

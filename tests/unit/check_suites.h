@@ -31,6 +31,7 @@ Suite *store_stream_suite(void); /* check_store_stream.c: streams, groups, PELs 
 Suite *store_child_suite(void);  /* check_store_child.c: the forked child */
 Suite *store_aof_suite(void);    /* check_store_aof.c: the AOF manifest */
 Suite *store_repl_suite(void);   /* check_store_repl.c: the replication backlog */
+Suite *store_replica_suite(void); /* check_store_replica.c: the replica's link parsers */
 Suite *store_rdb_stream_suite(void); /* check_store_rdb_stream.c: streams in RDB files */
 
 #endif /* OB_CHECK_SUITES_H */
