@@ -1220,10 +1220,9 @@ store_cmd_bgrewriteaof(store_client_t *c)
 
 
 const store_cmd_t store_cmds_aof[] = {
-    /* Redis also flags it no_async_loading, a flag the store's table has
-     * no bit for. */
     { .base = { .name = "bgrewriteaof", .arity_min = 1, .arity_max = 1,
-                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
+                         | STORE_CMD_NO_ASYNC_LOADING },
       .handler = store_cmd_bgrewriteaof, .keys = { 0, 0, 0 },
       .acl = "@admin @slow @dangerous" },
     { .base = { .name = NULL } }
