@@ -720,14 +720,14 @@ int
 store_aof_write_base(store_t *st, int fd, ob_err_t *err)
 {
     store_rdb_save_opts_t  o;
+    int                    rc;
 
     store_save_rdb_opts(st, &o);
     o.aof_base = 1;
     o.now_ms = st->now_ms;
     o.repl_id = NULL;
     if (!st->aof_use_rdb_preamble) {
-        int rc = store_aof_write_resp_base(st, fd, err);
-
+        rc = store_aof_write_resp_base(st, fd, err);
         if (rc != OB_DECLINED) {
             return rc;
         }
