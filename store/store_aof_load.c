@@ -757,6 +757,7 @@ store_aof_load_file(store_t *st, const char *name, int last, ob_err_t *err)
     store_aof_reader_t   r;
     store_client_t      *c;
     struct stat          sb;
+    uint64_t             errors;
     char                 head[5];
     char                *path;
     uint64_t             start = 0, valid = 0;
@@ -816,8 +817,18 @@ store_aof_load_file(store_t *st, const char *name, int last, ob_err_t *err)
         free(path);
         return ob_err_set(err, "out of memory");
     }
+    errors = st->total_error_replies;
     rc = store_aof_replay(c, &r, start, &valid);
     store_client_fake_free(c);
+    if (st->total_error_replies != errors) {
+        /* A file the server wrote replays without errors (Redis calls
+         * the commands unchecked); one that fails (the arena's budget)
+         * is not the dataset that was written, so say so. */
+        ob_log_warning(&st->cy->log, "%llu commands of the AOF file %s "
+                       "answered an error while loading",
+                       (unsigned long long) (st->total_error_replies
+                                             - errors), name);
+    }
     free(r.buf);
     close(fd);
     if (rc == AOF_LOAD_UNKNOWN) {
