@@ -15,11 +15,15 @@
  * appendfsync always, and only then releases every held connection.  So
  * a reply that says a write happened is sent after the write is in the
  * file (always: on the disk), and one fsync covers every client of the
- * pass.
+ * pass.  A blocked client served by another's write is held the same way
+ * (store_aof_hold_served).  Memory: the buffer is what one pass fed (it
+ * is given back when a pass made it big), the held list one pointer per
+ * client of the pass.
  *
  *   feed -> buf   hold_reply -> held[] + flush armed
  *                 flush: write(buf) [fdatasync] -> release held[]
- *                        failed: cut the file back, keep buf, close held[]
+ *                        failed: cut the file back, keep buf,
+ *                                close held[] (always) or release them
  *
  * everysec hands the fsync to a thread of ours, about once a second; a
  * write that finds the previous fsync still running waits (up to 2 s,
@@ -97,7 +101,7 @@ store_aof_thread(void *arg)
 {
     struct store_aof_s  *aof = arg;
     store_aof_job_t     *j;
-    int                  rc;
+    int                  rc = 0;
 
     pthread_mutex_lock(&aof->mu);
     for ( ;; ) {
@@ -113,23 +117,48 @@ store_aof_thread(void *arg)
             aof->jobs_tail = NULL;
         }
         pthread_mutex_unlock(&aof->mu);
-        rc = fdatasync(j->fd) == 0 ? 0 : errno;
-        if (j->close) {
-            close(j->fd);
+        if (j->path != NULL) {
+            (void) unlink(j->path);
+        } else {
+            rc = fdatasync(j->fd) == 0 ? 0 : errno;
+            if (j->close) {
+                close(j->fd);
+            }
         }
         pthread_mutex_lock(&aof->mu);
-        if (!j->close) {
-            /* EBADF/EINVAL: not a file that can be synced, not an error
-             * of the disk (Redis ignores them the same way). */
-            aof->thr_fsync_err = (rc == EBADF || rc == EINVAL) ? 0 : rc;
+        if (j->path == NULL) {
+            if (!j->close) {
+                /* EBADF/EINVAL: not a file that can be synced, not an
+                 * error of the disk (Redis ignores them the same way). */
+                __atomic_store_n(&aof->thr_fsync_err,
+                                 (rc == EBADF || rc == EINVAL) ? 0 : rc,
+                                 __ATOMIC_RELEASE);
+            }
+            __atomic_sub_fetch(&aof->fsync_busy, 1, __ATOMIC_RELEASE);
         }
+        free(j->path);
         free(j);
-        if (aof->jobs == NULL) {
-            aof->fsync_busy = 0;
-        }
     }
     pthread_mutex_unlock(&aof->mu);
     return NULL;
+}
+
+
+static void
+store_aof_post(struct store_aof_s *aof, store_aof_job_t *j)
+{
+    pthread_mutex_lock(&aof->mu);
+    if (aof->jobs_tail != NULL) {
+        aof->jobs_tail->next = j;
+    } else {
+        aof->jobs = j;
+    }
+    aof->jobs_tail = j;
+    if (j->path == NULL) {
+        __atomic_add_fetch(&aof->fsync_busy, 1, __ATOMIC_RELEASE);
+    }
+    pthread_cond_signal(&aof->cv);
+    pthread_mutex_unlock(&aof->mu);
 }
 
 
@@ -150,40 +179,43 @@ store_aof_bg_fsync(struct store_aof_s *aof, int fd, int close_it)
     }
     j->fd = fd;
     j->close = close_it;
-    pthread_mutex_lock(&aof->mu);
-    if (aof->jobs_tail != NULL) {
-        aof->jobs_tail->next = j;
-    } else {
-        aof->jobs = j;
-    }
-    aof->jobs_tail = j;
-    aof->fsync_busy = 1;
-    pthread_cond_signal(&aof->cv);
-    pthread_mutex_unlock(&aof->mu);
+    store_aof_post(aof, j);
 }
 
 
+/* Deletes a file from the thread (a history base may be gigabytes, and
+ * unlinking it takes the file system a while, as Redis's lazy free of
+ * history files knows); takes `path`. */
+static void
+store_aof_bg_unlink(struct store_aof_s *aof, char *path)
+{
+    store_aof_job_t *j = calloc(1, sizeof(*j));
+
+    if (j == NULL || !aof->thr_started) {
+        free(j);
+        (void) unlink(path);
+        free(path);
+        return;
+    }
+    j->fd = -1;
+    j->path = path;
+    store_aof_post(aof, j);
+}
+
+
+/* Read without the lock (the writer of the write path asks on every
+ * write command): the thread stores them atomically under the lock. */
 static int
 store_aof_fsync_busy(struct store_aof_s *aof)
 {
-    int busy;
-
-    pthread_mutex_lock(&aof->mu);
-    busy = aof->fsync_busy;
-    pthread_mutex_unlock(&aof->mu);
-    return busy;
+    return __atomic_load_n(&aof->fsync_busy, __ATOMIC_ACQUIRE) != 0;
 }
 
 
 static int
 store_aof_thread_err(struct store_aof_s *aof)
 {
-    int e;
-
-    pthread_mutex_lock(&aof->mu);
-    e = aof->thr_fsync_err;
-    pthread_mutex_unlock(&aof->mu);
-    return e;
+    return __atomic_load_n(&aof->thr_fsync_err, __ATOMIC_ACQUIRE);
 }
 
 
@@ -285,7 +317,9 @@ store_aof_hold_reply(store_t *st, store_client_t *c)
     /* Only what was fed since the last failed write holds replies: the
      * clients of the failed part were closed already, and a client
      * refused with MISCONF has nothing to wait for. */
-    if (aof == NULL || aof->len <= aof->failed_len || c->conn == NULL) {
+    if (aof == NULL || c->conn == NULL
+        || (aof->len <= aof->failed_len && !aof->lost))
+    {
         return;
     }
     if (aof->nheld > 0 && aof->held[aof->nheld - 1] == c) {
@@ -368,9 +402,15 @@ store_aof_put_argv(struct store_aof_s *aof, const ob_str_t *argv,
         need += argv[i].len + 24;
     }
     if (store_aof_reserve(aof, need) != OB_OK) {
-        /* Nothing we can write it to: refuse writes until a retry has
-         * the memory, as a failed write would. */
+        /* The command is in the dataset but will never be in the file
+         * (Redis aborts on this OOM): no client of this pass may be told
+         * its write is safe, and writes are refused until a write of the
+         * buffer works again. */
+        ob_log_warning(&aof->st->cy->log, "Out of memory appending a "
+                       "command to the AOF buffer: it is lost from the "
+                       "AOF");
         aof->write_err = ENOMEM;
+        aof->lost = 1;
         return;
     }
     p = aof->buf + aof->len;
@@ -495,6 +535,13 @@ store_aof_flush(store_t *st, int force)
         store_aof_release(aof, 1);
         return;
     }
+    if (aof->len == 0 && aof->lost) {
+        /* What was lost was all there was: nothing to retry. */
+        aof->lost = 0;
+        aof->write_err = 0;
+        store_aof_release(aof, 0);
+        return;
+    }
     if (aof->len == 0) {
         /* Nothing new; everysec still syncs what was written since the
          * last fsync once the second is over. */
@@ -594,7 +641,8 @@ store_aof_flush(store_t *st, int force)
         aof->fsync_offset = aof->cur_size;
         aof->last_fsync_ms = now;
     }
-    store_aof_release(aof, aof->fsync_err == 0);
+    store_aof_release(aof, aof->fsync_err == 0 && !aof->lost);
+    aof->lost = 0;
 }
 
 
@@ -648,8 +696,7 @@ store_aof_del_history(store_t *st)
         if (p != NULL) {
             ob_log_notice(&st->cy->log, "Removing the history file %s in "
                           "the background", aof->m.hist[i].name);
-            unlink(p);
-            free(p);
+            store_aof_bg_unlink(aof, p);
         }
         free(aof->m.hist[i].name);
     }
@@ -673,14 +720,14 @@ int
 store_aof_write_base(store_t *st, int fd, ob_err_t *err)
 {
     store_rdb_save_opts_t  o;
+    int                    rc;
 
     store_save_rdb_opts(st, &o);
     o.aof_base = 1;
     o.now_ms = st->now_ms;
     o.repl_id = NULL;
     if (!st->aof_use_rdb_preamble) {
-        int rc = store_aof_write_resp_base(st, fd, err);
-
+        rc = store_aof_write_resp_base(st, fd, err);
         if (rc != OB_DECLINED) {
             return rc;
         }
@@ -1173,10 +1220,9 @@ store_cmd_bgrewriteaof(store_client_t *c)
 
 
 const store_cmd_t store_cmds_aof[] = {
-    /* Redis also flags it no_async_loading, a flag the store's table has
-     * no bit for. */
     { .base = { .name = "bgrewriteaof", .arity_min = 1, .arity_max = 1,
-                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT },
+                .flags = OB_CMD_ADMIN | STORE_CMD_NOSCRIPT
+                         | STORE_CMD_NO_ASYNC_LOADING },
       .handler = store_cmd_bgrewriteaof, .keys = { 0, 0, 0 },
       .acl = "@admin @slow @dangerous" },
     { .base = { .name = NULL } }
@@ -1527,6 +1573,7 @@ store_aof_fini(store_t *st)
         if (j->close) {
             close(j->fd);
         }
+        free(j->path);
         free(j);
     }
     if (aof->fd >= 0) {

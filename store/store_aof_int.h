@@ -48,13 +48,14 @@ typedef struct store_aof_manifest_s {
 #define STORE_AOF_ON            1
 #define STORE_AOF_WAIT_REWRITE  2
 
-/* A job for the fsync thread: fsync an fd, or close one (after the
- * fsyncs queued before it, so an fd is never closed under an fsync). */
+/* A job for the fsync thread, done in order: fsync an fd, fsync and
+ * close one (after the fsyncs queued before it, so an fd is never closed
+ * under an fsync), or delete a file (path). */
 typedef struct store_aof_job_s {
     struct store_aof_job_s  *next;
     int                      fd;
     int                      close;     /* 1: fsync then close */
-    off_t                    offset;    /* aof_current_size it covers */
+    char                    *path;      /* not NULL: unlink it (malloc'd) */
 } store_aof_job_t;
 
 struct store_aof_s {
@@ -87,6 +88,8 @@ struct store_aof_s {
     /* Errors: the last write or fsync failed (MISCONF until one works). */
     int                    write_err;       /* errno, 0: ok */
     int                    fsync_err;       /* errno of the last fsync */
+    int                    lost;            /* a command could not be
+                                               buffered (OOM) this pass */
     char                   misconf[160];
     int64_t                last_retry_ms;
 
@@ -97,10 +100,10 @@ struct store_aof_s {
     pthread_cond_t         cv;
     store_aof_job_t       *jobs, *jobs_tail;
     int                    thr_stop;
-    int                    fsync_busy;      /* jobs queued or running
-                                               (under mu) */
+    int                    fsync_busy;      /* fsync jobs queued or
+                                               running (atomic) */
     int                    thr_fsync_err;   /* errno of the thread's last
-                                               fsync, 0 ok (under mu) */
+                                               fsync, 0 ok (atomic) */
     int64_t                last_fsync_ms;
     off_t                  fsync_offset;    /* cur_size last synced */
     int64_t                postponed_ms;    /* a write waits on a slow

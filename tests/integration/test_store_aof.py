@@ -466,6 +466,26 @@ def test_legacy_single_file_is_migrated(store_server, tmp_path):
     assert r2.mget("old", "new") == [b"style", b"1"]
 
 
+def test_legacy_file_with_rdb_preamble(store_server, tmp_path):
+    # An old appendonly.aof of Redis 4-6: an RDB, then RESP commands.
+    data = tmp_path / "store-data"
+    srv = store_server()
+    r = client(srv)
+    r.set("a", "from-rdb")
+    r.rpush("l", "x", "y")
+    assert r.save()
+    srv.terminate(signal.SIGTERM)
+    rdb = (data / "dump.rdb").read_bytes()
+    os.unlink(data / "dump.rdb")
+    (data / "appendonly.aof").write_bytes(
+        rdb + b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
+        b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$9\r\nfrom-tail\r\n")
+    r2 = client(store_server(appendonly="yes"))
+    assert r2.mget("a", "b") == [b"from-rdb", b"from-tail"]
+    assert r2.lrange("l", 0, -1) == [b"x", b"y"]
+    assert manifest(tmp_path).startswith("file appendonly.aof seq 1 type b\n")
+
+
 # ------------------------------------------------------------ rewrites
 
 def test_bgrewriteaof_replies(store_server, tmp_path):
@@ -488,16 +508,30 @@ def test_bgrewriteaof_replies(store_server, tmp_path):
     assert manifest(tmp_path) == (
         "file appendonly.aof.3.base.rdb seq 3 type b\n"
         "file appendonly.aof.3.incr.aof seq 3 type i\n")
-    assert sorted(os.listdir(aof_dir(tmp_path))) == [
+    # History files are deleted in the background (Redis: bio).
+    assert wait_for(lambda: sorted(os.listdir(aof_dir(tmp_path))) == [
         "appendonly.aof.3.base.rdb", "appendonly.aof.3.incr.aof",
-        "appendonly.aof.manifest"]
+        "appendonly.aof.manifest"])
+
+
+def test_bgrewriteaof_in_exec_is_scheduled(store_server, tmp_path):
+    r = client(store_server(appendonly="yes"))
+    r.set("a", "1")
+    with RespConn(r.server.port) as c:
+        assert c.cmd("MULTI") == b"+OK\r\n"
+        assert c.cmd("BGREWRITEAOF") == b"+QUEUED\r\n"
+        assert c.cmd("EXEC") == (b"*1\r\n+Background append only file "
+                                 b"rewriting scheduled\r\n")
+    assert wait_for(lambda: r.info("persistence")["aof_rewrites"] == 1)
+    wait_rewrite_done(r)
+    assert "appendonly.aof.2.base.rdb" in manifest(tmp_path)
 
 
 def test_command_info_bgrewriteaof(store_server):
     r = client(store_server())
     (info,) = r.execute_command("COMMAND INFO", "bgrewriteaof")
     assert info[0] == b"bgrewriteaof" and info[1] == 1
-    assert {b"admin", b"noscript"} <= set(info[2])
+    assert info[2] == [b"admin", b"noscript", b"no_async_loading"]
     assert info[3:6] == [0, 0, 0]
     assert info[6] == [b"@admin", b"@slow", b"@dangerous"]
     with RespConn(r.server.port) as c:
@@ -561,6 +595,26 @@ def test_config_set_appendonly_at_runtime(store_server, tmp_path):
     assert snapshot(r2) == want
 
 
+def test_config_set_appendonly_during_bgsave(store_server, tmp_path):
+    r = client(store_server())
+    r.set("a", "1")
+    with RespConn(r.server.port) as c:
+        c.send_raw(encode("BGSAVE") + encode("CONFIG", "SET", "appendonly",
+                                             "yes"))
+        assert c.reply() == b"+Background saving started\r\n"
+        assert c.reply() == b"+OK\r\n"
+    # The rewrite that makes the base starts once the BGSAVE is done.
+    assert wait_for(lambda: r.info("persistence")["aof_rewrites"] == 1)
+    wait_rewrite_done(r)
+    r.set("b", "2")
+    assert manifest(tmp_path) == (
+        "file appendonly.aof.1.base.rdb seq 1 type b\n"
+        "file appendonly.aof.1.incr.aof seq 1 type i\n")
+    r.server.terminate(signal.SIGTERM)
+    r2 = client(store_server(appendonly="yes"))
+    assert r2.mget("a", "b") == [b"1", b"2"]
+
+
 def test_auto_rewrite(store_server, tmp_path):
     r = client(store_server(appendonly="yes",
                             auto_aof_rewrite_percentage="100",
@@ -587,9 +641,9 @@ def test_bgrewriteaof_with_appendonly_no(store_server, tmp_path):
     assert manifest(tmp_path) == (
         "file appendonly.aof.2.base.rdb seq 2 type b\n"
         "file appendonly.aof.1.incr.aof seq 1 type i\n")
-    assert sorted(os.listdir(aof_dir(tmp_path))) == [
+    assert wait_for(lambda: sorted(os.listdir(aof_dir(tmp_path))) == [
         "appendonly.aof.1.incr.aof", "appendonly.aof.2.base.rdb",
-        "appendonly.aof.manifest"]
+        "appendonly.aof.manifest"])
 
 
 # ------------------------------------------------------------- disk errors

@@ -7,7 +7,9 @@ SIGKILL does not lose what the kernel has (only a power loss would lose
 what is not fsynced), so these check that a reply never goes out before
 its write(2) (group commit), and the replay of a log cut anywhere."""
 import os
+import shutil
 import signal
+import subprocess
 import threading
 import time
 
@@ -66,6 +68,7 @@ class Writer(threading.Thread):
 
 def run_and_kill(store_server, fsync, seconds=1.5, threads=8, pipeline=1):
     srv = store_server(appendonly="yes", appendfsync=fsync)
+    client(srv).close()             # redis-server may still be LOADING
     stop = threading.Event()
     writers = [Writer(srv.port, t, stop, pipeline if t % 2 else 1)
                for t in range(threads)]
@@ -160,3 +163,104 @@ def test_rewrite_under_load_then_kill(store_server, tmp_path, fsync):
     r = client(store_server(appendonly="yes", appendfsync=fsync))
     assert missing(r, writers, None if fsync == "always"
                    else killed_at - 2.5) == []
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+@pytest.mark.parametrize("fsync", ["always", "everysec"])
+def test_reply_after_write_and_fsync(store_server, tmp_path, fsync):
+    """The order of the server's system calls for one SET: the command
+    is written to the AOF (and, under always, fdatasync'ed) before the
+    reply is written to the socket.  A kill -9 cannot catch the window
+    between them reliably; strace sees the order."""
+    srv = store_server(appendonly="yes", appendfsync=fsync)
+    r = client(srv)
+    r.set("warm", "up")
+    trace = tmp_path / "strace.txt"
+    st = subprocess.Popen(["strace", "-f", "-e",
+                           "trace=write,writev,sendmsg,fdatasync,fsync",
+                           "-s", "64", "-o", str(trace), "-p", str(srv.pid)],
+                          stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while b"attached" not in st.stderr.read1(4096):
+            assert time.monotonic() < deadline
+        time.sleep(0.2)
+        # Each reply is unique (":7770i"), so it can be told apart.
+        for i in range(5):
+            assert r.incrby("traced%d" % i, 77700 + i) == 77700 + i
+        time.sleep(0.2)
+    finally:
+        os.kill(st.pid, signal.SIGINT)
+        st.wait(timeout=10)
+    lines = trace.read_text().splitlines()
+    for i in range(5):
+        cmd = [n for n, ln in enumerate(lines)
+               if "traced%d" % i in ln and "write" in ln]
+        reply = [n for n, ln in enumerate(lines)
+                 if ":%d\\r\\n" % (77700 + i) in ln]
+        assert len(cmd) == 1 and len(reply) == 1, lines
+        assert cmd[0] < reply[0], "\n".join(lines)
+        if fsync == "always":
+            assert any("fdatasync" in ln or "fsync(" in ln
+                       for ln in lines[cmd[0]:reply[0]]), "\n".join(lines)
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_served_blocked_reply_after_fsync(store_server, tmp_path):
+    """A client blocked in BLPOP and served by another's RPUSH gets its
+    reply only after the write and fdatasync of its LPOP."""
+    from obtest import RespConn
+    srv = store_server(appendonly="yes", appendfsync="always")
+    r = client(srv)
+    trace = tmp_path / "strace.txt"
+    with RespConn(srv.port) as waiter:
+        waiter.send("BLPOP", "tracedq", "0")
+        time.sleep(0.2)
+        st = subprocess.Popen(["strace", "-f", "-e",
+                               "trace=write,writev,sendmsg,fdatasync,fsync",
+                               "-s", "256", "-o", str(trace), "-p",
+                               str(srv.pid)], stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 10
+            while b"attached" not in st.stderr.read1(4096):
+                assert time.monotonic() < deadline
+            time.sleep(0.2)
+            r.rpush("tracedq", "elem77")
+            assert waiter.reply() == (b"*2\r\n$7\r\ntracedq\r\n$6\r\n"
+                                      b"elem77\r\n")
+            time.sleep(0.2)
+        finally:
+            os.kill(st.pid, signal.SIGINT)
+            st.wait(timeout=10)
+    lines = trace.read_text().splitlines()
+    pop = [n for n, ln in enumerate(lines) if "LPOP" in ln and "write" in ln]
+    reply = [n for n, ln in enumerate(lines)
+             if "tracedq" in ln and "elem77" in ln and "*2" in ln
+             and "rpush" not in ln.lower()]
+    assert pop and reply, "\n".join(lines)
+    assert pop[0] < reply[0], "\n".join(lines)
+    assert any("fdatasync" in ln or "fsync(" in ln
+               for ln in lines[pop[0]:reply[0]]), "\n".join(lines)
+
+
+def test_kill_during_rewrite(store_server, tmp_path):
+    """kill -9 right after BGREWRITEAOF started, writes going on: the
+    manifest already lists the new incr (the base is not there yet), so
+    the restart replays the old base and both incrs."""
+    srv = store_server(appendonly="yes", appendfsync="always")
+    r = client(srv)
+    with r.pipeline(transaction=False) as p:
+        for i in range(50000):
+            p.set("bulk%d" % i, "v" * 20)
+        p.execute()
+    for i in range(100):
+        r.set("before%d" % i, i)
+    assert r.bgrewriteaof()
+    for i in range(100):
+        r.set("during%d" % i, i)
+        r.incr("counter")
+    kill9(srv)
+    r2 = client(store_server(appendonly="yes", appendfsync="always"))
+    assert r2.dbsize() == 50000 + 100 + 100 + 1
+    assert r2.get("counter") == b"100"
+    assert r2.get("during99") == b"99" and r2.get("before0") == b"0"
