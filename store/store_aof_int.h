@@ -151,10 +151,6 @@ int   store_aof_manifest_load(struct store_aof_s *aof, ob_err_t *err);
 void  store_aof_fsync_dir(const char *dir);
 off_t store_aof_file_size(const char *path);
 
-/* store_aof.c: a closing client leaves the held list (store_client.c's
- * store_session_close calls it). */
-void  store_aof_client_closed(store_t *st, store_client_t *c);
-
 /* store_aof.c: writes a base (RDB preamble or RESP) of st's dataset to
  * fd; OB_ERR with errno set. */
 int   store_aof_write_base(store_t *st, int fd, ob_err_t *err);

@@ -37,9 +37,6 @@
 #include "store_glob.h"
 #include "store_persist.h"
 
-/* store_aof.c: a client whose replies wait for the AOF is forgotten. */
-void store_aof_client_closed(store_t *st, store_client_t *c);
-
 /* Arguments the parser's array starts with; it grows on demand. */
 #define STORE_ARGV_INIT  16
 

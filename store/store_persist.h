@@ -213,6 +213,8 @@ void store_aof_feed(store_t *st, int dbid, const ob_str_t *argv, size_t argc);
  * until the write (and, with appendfsync always, the fsync) is done at
  * the end of this loop pass. */
 void store_aof_hold_reply(store_t *st, store_client_t *c);
+/* A client whose replies wait for the AOF went away: forgotten. */
+void store_aof_client_closed(store_t *st, store_client_t *c);
 void store_aof_cron(store_t *st);
 /* Shutdown: writes and fsyncs what is buffered. */
 void store_aof_stop(store_t *st);
