@@ -38,8 +38,8 @@
  *
  * Our nodes hold what Redis's listpacks hold (the same master ID and
  * fields, the same SAMEFIELDS and tombstones), so a node is written as
- * the listpack Redis would have, byte for byte (see srdb_snode_t for how
- * the writer reads them).  The loader appends a file's entries in order,
+ * the listpack Redis would have, byte for byte, from what store_stream.h's
+ * node walker gives.  The loader appends a file's entries in order,
  * tombstones included, then deletes the tombstones: appends close our
  * nodes by Redis's rule (entries, deleted ones counted, and bytes), so the
  * nodes come back where Redis's listpacks end, for every file written with
@@ -302,200 +302,81 @@ srdb_lpw_finish(srdb_lpw_t *lw)
 
 
 /*
- * Our nodes, read in place.  store_stream.c keeps its node layout to
- * itself and its iterator yields live entries only; but Redis's listpacks
- * keep the tombstones of XDEL and XTRIM, which count against a node's
- * stream-node-max-entries and -bytes: a file without them would make
+ * One node (k of the stream's index) as Redis's listpack (t_stream.c
+ * streamAppendItem's layout), written with its key.  The node walker
+ * gives the tombstones too, which the public iterator hides: Redis's
+ * listpacks keep them, and they count against a node's
+ * stream-node-max-entries and -bytes, so a file without them would make
  * Redis, and our own loader, fill the tail node differently and join
- * nodes that were apart.  So the writer reads each node as store_stream.c
- * lays it out (its header comment: the master fields, then entries of
- * flags, ms-delta, seq, [npairs], (len, bytes)..., backlen; the node
- * header below), which is exactly Redis's listpack content in another
- * encoding.  Every live entry read this way is checked against the public
- * iterator as the walk goes, and the counts against the node's: a layout
- * that changed under this mirror fails the save (EINVAL) rather than
- * write a wrong file.  An exported node walker in store_stream.c would
- * replace it.
+ * nodes that were apart.
  */
-typedef struct srdb_snode_s {
-    store_sid_t  master;      /* the node's first entry's ID, ever */
-    uint32_t     first;       /* offset of the first entry */
-    uint32_t     used;        /* bytes of data[] in use */
-    uint32_t     cap;
-    uint32_t     count;       /* entries, deleted ones included */
-    uint32_t     rbytes;
-    uint32_t     live;        /* entries not deleted */
-    uint8_t      data[];
-} srdb_snode_t;
-
-#define SRDB_NODE_FLAGS  (SRDB_FLAG_DELETED | SRDB_FLAG_SAMEFIELDS)
-
-
-/* A bounded cursor over a node's bytes; `bad` once anything overran. */
-typedef struct srdb_cur_s {
-    const uint8_t  *p;
-    const uint8_t  *end;
-    int             bad;
-} srdb_cur_t;
-
-
-static uint64_t
-srdb_vint(srdb_cur_t *c)
-{
-    uint64_t  v = 0;
-    unsigned  shift = 0;
-    uint8_t   b;
-
-    for ( ;; ) {
-        if (c->p >= c->end || shift > 63) {
-            c->bad = 1;
-            return 0;
-        }
-        b = *c->p++;
-        v |= (uint64_t) (b & 0x7f) << shift;
-        if ((b & 0x80) == 0) {
-            return v;
-        }
-        shift += 7;
-    }
-}
-
-
-static const uint8_t *
-srdb_bytes(srdb_cur_t *c, size_t *len)
-{
-    uint64_t        n = srdb_vint(c);
-    const uint8_t  *p = c->p;
-
-    if (c->bad || n > (uint64_t) (c->end - c->p)) {
-        c->bad = 1;
-        *len = 0;
-        return NULL;
-    }
-    c->p += n;
-    *len = (size_t) n;
-    return p;
-}
-
-
-static size_t
-srdb_vint_size(uint64_t v)
-{
-    size_t  n = 1;
-
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-
-/* One node (index `idx` of the stream's index) as Redis's listpack
- * (t_stream.c streamAppendItem's layout), written with its key; `it` is
- * the public iterator: each live entry read here must be its next one. */
 static int
-srdb_save_node(store_rdb_out_t *w, srdb_lpw_t *lw, const srdb_snode_t *n,
-               size_t idx, store_stream_iter_t *it)
+srdb_save_node(store_rdb_out_t *w, srdb_lpw_t *lw, const store_stream_t *s,
+               size_t k)
 {
-    srdb_cur_t       c;
-    store_sentry_t   e;
-    store_sid_t      id;
-    const uint8_t   *start, *f, *v;
-    uint8_t          key[SRDB_ID_BYTES];
-    size_t           len, i;
-    uint64_t         nmf, nf, count = 0, deleted = 0, msd, seq;
-    unsigned         flags;
-    long long        lp_count;
-    int              same;
+    store_snode_walk_t   nw;
+    store_sentry_t       e;
+    store_spairs_t       pairs;
+    const uint8_t       *f, *v;
+    uint8_t              key[SRDB_ID_BYTES];
+    size_t               flen, vlen, i;
+    unsigned             flags, lflags;
+    long long            lp_count;
+    int                  same;
 
-    c.p = n->data;
-    c.end = n->data + n->used;
-    c.bad = n->used > n->cap || n->first > n->used || n->live > n->count
-            || n->live == 0;
+    store_snode_walk_start(s, k, &nw);
 
     /* the master entry: live count, tombstones, the fields, 0 */
     srdb_lpw_reset(lw);
-    srdb_lpw_int(lw, (long long) n->live);
-    srdb_lpw_int(lw, (long long) (n->count - n->live));
-    nmf = srdb_vint(&c);
-    srdb_lpw_int(lw, (long long) nmf);
-    for (i = 0; !c.bad && i < nmf; i++) {
-        f = srdb_bytes(&c, &len);
-        srdb_lpw_str(lw, f, len);
+    srdb_lpw_int(lw, (long long) nw.live);
+    srdb_lpw_int(lw, (long long) nw.deleted);
+    srdb_lpw_int(lw, (long long) nw.nfields);
+    for (i = 0; i < nw.nfields; i++) {
+        store_snode_walk_field(&nw, &f, &flen);
+        srdb_lpw_str(lw, f, flen);
     }
     srdb_lpw_int(lw, 0);
-    if (c.bad || c.p != n->data + n->first) {
-        goto bad;
-    }
 
-    while (c.p < c.end && !c.bad && !lw->oom) {
-        start = c.p;
-        flags = *c.p++;
-        msd = srdb_vint(&c);
-        seq = srdb_vint(&c);
-        same = (flags & SRDB_FLAG_SAMEFIELDS) != 0;
-        nf = same ? nmf : srdb_vint(&c);
-        if (c.bad || (flags & ~SRDB_NODE_FLAGS)) {
-            goto bad;
+    while (!lw->oom && store_snode_walk_next(&nw, &e, &flags)) {
+        same = (flags & STORE_SENTRY_SAMEFIELDS) != 0;
+        lflags = (flags & STORE_SENTRY_DELETED) ? SRDB_FLAG_DELETED : 0;
+        if (same) {
+            lflags |= SRDB_FLAG_SAMEFIELDS;
         }
-        id.ms = n->master.ms + msd;
-        id.seq = seq;
-        srdb_lpw_int(lw, (long long) flags);
+        srdb_lpw_int(lw, (long long) lflags);
         /* Differences as Redis computes them: unsigned, stored as int64
          * (a sequence below the master's is a negative difference). */
-        srdb_lpw_int(lw, (long long) msd);
-        srdb_lpw_int(lw, (long long) (seq - n->master.seq));
+        srdb_lpw_int(lw, (long long) (e.id.ms - nw.master.ms));
+        srdb_lpw_int(lw, (long long) (e.id.seq - nw.master.seq));
         if (!same) {
-            srdb_lpw_int(lw, (long long) nf);
+            srdb_lpw_int(lw, (long long) e.nfields);
         }
-        for (i = 0; i < nf && !c.bad; i++) {
+        store_sentry_pairs(&e, &pairs);
+        for (i = 0; i < e.nfields; i++) {
+            store_spairs_next(&pairs, &f, &flen, &v, &vlen);
             if (!same) {
-                f = srdb_bytes(&c, &len);
-                srdb_lpw_str(lw, f, len);
+                srdb_lpw_str(lw, f, flen);
             }
-            v = srdb_bytes(&c, &len);
-            srdb_lpw_str(lw, v, len);
+            srdb_lpw_str(lw, v, vlen);
         }
-        lp_count = (long long) nf + 3;
+        /* the elements the entry took, for a reverse walk to step back */
+        lp_count = (long long) e.nfields + 3;
         if (!same) {
-            lp_count += (long long) nf + 1;
+            lp_count += (long long) e.nfields + 1;
         }
         srdb_lpw_int(lw, lp_count);
-        /* past the backlen */
-        len = srdb_vint_size((uint64_t) (c.p - start));
-        if (c.bad || len > (size_t) (c.end - c.p)) {
-            goto bad;
-        }
-        c.p += len;
-
-        count++;
-        if (flags & SRDB_FLAG_DELETED) {
-            deleted++;
-        } else if (!store_stream_iter_next(it, &e) || it->last_node != idx
-                   || store_sid_cmp(&e.id, &id) != 0 || e.nfields != nf)
-        {
-            goto bad;
-        }
-    }
-    if (c.bad || count != n->count || count - deleted != n->live) {
-        goto bad;
     }
     if (srdb_lpw_finish(lw) != OB_OK) {
         w->err_no = ENOMEM;
         return OB_ERR;
     }
-    srdb_id_encode(key, &n->master);
+    srdb_id_encode(key, &nw.master);
     if (store_rdb_put_string(w, key, sizeof(key)) != OB_OK
         || store_rdb_put_string(w, lw->buf, lw->len) != OB_OK)
     {
         return OB_ERR;
     }
     return OB_OK;
-
-bad:
-    w->err_no = lw->oom ? ENOMEM : EINVAL;
-    return OB_ERR;
 }
 
 
@@ -503,27 +384,16 @@ bad:
 static int
 srdb_save_nodes(store_rdb_out_t *w, const store_stream_t *s)
 {
-    static const store_sid_t  lo = { 0, 0 };
-    static const store_sid_t  hi = { UINT64_MAX, UINT64_MAX };
-    store_stream_iter_t       it;
-    store_sentry_t            e;
-    srdb_lpw_t                lw;
-    size_t                    i;
-    int                       rc = OB_OK;
+    srdb_lpw_t  lw;
+    size_t      k, nn = store_stream_nodes(s);
+    int         rc = OB_OK;
 
-    if (store_rdb_put_len(w, s->nn) != OB_OK) {
+    if (store_rdb_put_len(w, nn) != OB_OK) {
         return OB_ERR;
     }
     memset(&lw, 0, sizeof(lw));
-    store_stream_iter_start(s, &it, &lo, &hi, 0);
-    for (i = s->head; rc == OB_OK && i < s->head + s->nn; i++) {
-        rc = srdb_save_node(w, &lw, (const srdb_snode_t *) s->nodes[i], i,
-                            &it);
-    }
-    if (rc == OB_OK && store_stream_iter_next(&it, &e)) {
-        /* live entries the walk did not see */
-        w->err_no = EINVAL;
-        rc = OB_ERR;
+    for (k = 0; rc == OB_OK && k < nn; k++) {
+        rc = srdb_save_node(w, &lw, s, k);
     }
     free(lw.buf);
     return rc;

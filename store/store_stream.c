@@ -26,6 +26,11 @@
  * stored once at the head of the node: the entry holds its values only
  * (no npairs, no field names), as Redis's master entry does.
  *
+ * The layout is this file's alone: the RDB writer, which needs the
+ * deleted entries and flags that the iterator hides, reads the nodes
+ * through the node walker (store_snode_walk_*), not through a copy of
+ * store_snode_s.
+ *
  * Consumer groups and their PELs are in store_stream_group.c.
  */
 #include "store_stream.h"
@@ -1011,6 +1016,51 @@ size_t
 store_stream_nodes(const store_stream_t *s)
 {
     return s->nn;
+}
+
+
+/* ---- the node walker (the RDB writer's) --------------------------------- */
+
+void
+store_snode_walk_start(const store_stream_t *s, size_t k,
+                       store_snode_walk_t *w)
+{
+    const store_snode_t  *n = s->nodes[s->head + k];
+    const uint8_t        *p = n->data;
+
+    w->n = n;
+    w->master = n->master;
+    w->live = n->live;
+    w->deleted = n->count - n->live;
+    /* the master fields head the node: their count, then each one */
+    w->nfields = (size_t) vint_get(&p);
+    w->field = p;
+    w->pos = n->first;
+}
+
+
+void
+store_snode_walk_field(store_snode_walk_t *w, const uint8_t **f, size_t *flen)
+{
+    *f = field_next(&w->field, flen);
+}
+
+
+int
+store_snode_walk_next(store_snode_walk_t *w, store_sentry_t *e,
+                      unsigned *flags)
+{
+    unsigned  nf;
+
+    if (w->pos >= w->n->used) {
+        return 0;
+    }
+    w->pos = snode_entry(w->n, w->pos, e, &nf);
+    /* The node's own flag bits are spelled out rather than passed on, so
+     * that the public values stay Redis's whatever the layout uses. */
+    *flags = ((nf & SNODE_DELETED) ? STORE_SENTRY_DELETED : 0)
+             | ((nf & SNODE_SAMEFIELDS) ? STORE_SENTRY_SAMEFIELDS : 0);
+    return 1;
 }
 
 

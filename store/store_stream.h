@@ -193,6 +193,55 @@ uint64_t store_stream_trim(store_stream_t *s, int strategy, uint64_t maxlen,
 /* The nodes' count (XINFO STREAM's radix-tree-keys). */
 size_t store_stream_nodes(const store_stream_t *s);
 
+/*
+ * Walking one node as it is stored, deleted entries included.  The
+ * iterator above shows live entries only; but Redis's RDB file holds
+ * each node as its listpack, whose tombstones (of XDEL and XTRIM) count
+ * against stream-node-max-entries and -bytes, so a file without them
+ * would make a loader close its nodes elsewhere.  The RDB writer
+ * (store_rdb_stream.c) therefore reads each node through this walker,
+ * which gives what that listpack holds, in the same order: the master ID
+ * and fields, the live and deleted counts, then every entry with its
+ * flags.  The node layout stays private to store_stream.c.
+ *
+ *   store_snode_walk_t  w;
+ *   store_snode_walk_start(s, k, &w);      k: 0 .. store_stream_nodes(s) - 1
+ *   w.master, w.live, w.deleted, w.nfields
+ *   for (i = 0; i < w.nfields; i++) store_snode_walk_field(&w, &f, &len);
+ *   while (store_snode_walk_next(&w, &e, &flags)) { flags, e.id ... }
+ *
+ * The flags have the values of Redis's STREAM_ITEM_FLAG_*.
+ */
+#define STORE_SENTRY_DELETED     0x01    /* a tombstone */
+#define STORE_SENTRY_SAMEFIELDS  0x02    /* its fields are the master fields
+                                            (e.fields != NULL) */
+
+typedef struct store_snode_walk_s {
+    store_sid_t           master;    /* the node's first entry's ID, ever:
+                                        Redis's listpack key, and the base
+                                        of its entries' ID differences */
+    size_t                live;      /* entries not deleted */
+    size_t                deleted;   /* tombstones */
+    size_t                nfields;   /* master fields (the first entry's) */
+    /* private: the node, its next master field, its next entry */
+    const store_snode_t  *n;
+    const uint8_t        *field;
+    size_t                pos;
+} store_snode_walk_t;
+
+/* Starts on node k of the index (0 is the head, the oldest); k must be
+ * below store_stream_nodes(s).  Borrowed: no change to s until done. */
+void store_snode_walk_start(const store_stream_t *s, size_t k,
+                            store_snode_walk_t *w /* OUT */);
+/* The next master field (call it w->nfields times; borrowed bytes). */
+void store_snode_walk_field(store_snode_walk_t *w, const uint8_t **f,
+                            size_t *flen);
+/* The next entry in ID order, deleted or not, as the iterator would give
+ * it (read its pairs with store_sentry_pairs), and its STORE_SENTRY_*
+ * flags; 0 past the node's last entry. */
+int  store_snode_walk_next(store_snode_walk_t *w, store_sentry_t *e /* OUT */,
+                           unsigned *flags /* OUT */);
+
 /* ---- consumer groups ---------------------------------------------------- */
 
 store_sgroup_t *store_stream_group_find(const store_stream_t *s,
