@@ -1,8 +1,8 @@
 /*
  * store_srv.h: the store's server struct and the client's private state,
  * shared by the files that run the server (store_module.c, store_client.c,
- * store_cmd_util.c, store_block.c, store_multi.c, store_pubsub.c,
- * store_cmd_server.c).  Command files of the data types do not include
+ * store_args.c, store_cmd_util.c, store_block.c, store_multi.c,
+ * store_pubsub.c, store_cmd_server.c).  Command files of the data types do not include
  * it: they see store_int.h only.
  */
 #ifndef STORE_SRV_H
