@@ -166,14 +166,9 @@ store_session_new(ob_conn_t *conn, void *ctx)
     store_resp_parser_init(&x->parser);
     x->parser.bulk_max = st->proto_max_bulk_len;
     x->parser.authenticated = (c->flags & STORE_CLIENT_AUTHED) != 0;
-    x->args = malloc(STORE_ARGV_INIT * sizeof(store_arg_t));
-    x->argv = malloc(STORE_ARGV_INIT * sizeof(ob_str_t));
-    if (x->args == NULL || x->argv == NULL) {
+    if (store_args_grow(&x->args, &x->parser, STORE_ARGV_INIT) != OB_OK) {
         goto failed;
     }
-    x->parser.argv = x->args;
-    x->parser.argv_cap = STORE_ARGV_INIT;
-    x->argv_cap = STORE_ARGV_INIT;
     x->created_ms = st->now_ms;
     x->last_ms = st->now_ms;
 
@@ -194,8 +189,7 @@ store_session_new(ob_conn_t *conn, void *ctx)
 
 failed:
     if (x != NULL) {
-        free(x->args);
-        free(x->argv);
+        store_args_free(&x->args);
     }
     free(x);
     free(c);
@@ -247,9 +241,7 @@ store_session_close(void *session, ob_conn_t *conn)
     free(x->queue);
     free(x->watches);
     free(x->chans);
-    free(x->args);
-    free(x->argv);
-    free(x->scratch);
+    store_args_free(&x->args);
     free(x->name);
     free(x->lib_name);
     free(x->lib_ver);
@@ -811,72 +803,6 @@ store_client_exec(store_client_t *c)
 }
 
 
-/* Grows the argument arrays to `want` entries. */
-static int
-store_client_grow_argv(struct store_client_ext_s *x, size_t want)
-{
-    store_arg_t  *args;
-    ob_str_t     *argv;
-
-    args = realloc(x->args, want * sizeof(*args));
-    if (args == NULL) {
-        return OB_ERR;
-    }
-    x->args = args;
-    x->parser.argv = args;
-    x->parser.argv_cap = want;
-    argv = realloc(x->argv, want * sizeof(*argv));
-    if (argv == NULL) {
-        return OB_ERR;
-    }
-    x->argv = argv;
-    x->argv_cap = want;
-    return OB_OK;
-}
-
-
-/* The request's arguments as byte slices: quoted inline tokens are
- * decoded into the scratch buffer (never longer than the line). */
-static int
-store_client_argv(store_client_t *c, const uint8_t *buf,
-                  const store_req_t *req)
-{
-    struct store_client_ext_s  *x = c->ext;
-    size_t                      i, need = 0, used = 0;
-    uint8_t                    *grown;
-
-    for (i = 0; i < req->argc; i++) {
-        if (req->argv[i].flags & STORE_ARG_QUOTED) {
-            need += req->argv[i].len;
-        }
-    }
-    if (need > x->scratch_cap) {
-        grown = realloc(x->scratch, need);
-        if (grown == NULL) {
-            return OB_ERR;
-        }
-        x->scratch = grown;
-        x->scratch_cap = need;
-    }
-    for (i = 0; i < req->argc; i++) {
-        const store_arg_t *a = &req->argv[i];
-
-        if (a->flags & STORE_ARG_QUOTED) {
-            x->argv[i].data = x->scratch + used;
-            x->argv[i].len = store_resp_arg_unquote(buf + a->off, a->len,
-                                                    x->scratch + used);
-            used += x->argv[i].len;
-        } else {
-            x->argv[i].data = buf + a->off;
-            x->argv[i].len = a->len;
-        }
-    }
-    c->argv = x->argv;
-    c->argc = req->argc;
-    return OB_OK;
-}
-
-
 static int
 store_session_read_batch(store_client_t *c, ob_conn_t *conn,
                          struct evbuffer *in)
@@ -927,7 +853,9 @@ store_session_read_batch(store_client_t *c, ob_conn_t *conn,
         x->need = 0;
         if (rc == OB_BUSY) {
             evbuffer_drain(in, consumed);
-            if (store_client_grow_argv(x, x->parser.argv_want) != OB_OK) {
+            if (store_args_grow(&x->args, &x->parser, x->parser.argv_want)
+                != OB_OK)
+            {
                 return OB_ERR;
             }
             continue;
@@ -937,14 +865,11 @@ store_session_read_batch(store_client_t *c, ob_conn_t *conn,
             return OB_DONE;
         }
         st->total_net_input += consumed;
-        if (req.argc > x->argv_cap
-            && store_client_grow_argv(x, req.argc) != OB_OK)
-        {
+        if (store_args_decode(&x->args, &x->parser, buf, &req) != OB_OK) {
             return OB_ERR;
         }
-        if (store_client_argv(c, buf, &req) != OB_OK) {
-            return OB_ERR;
-        }
+        c->argv = x->args.argv;
+        c->argc = req.argc;
         x->last_ms = st->now_ms;
         if (c->flags & STORE_CLIENT_REPLY_SKIP_NEXT) {
             /* CLIENT REPLY SKIP: this command's reply is not sent */

@@ -791,18 +791,6 @@ sx_reply_history(store_client_t *c, store_stream_t *s, store_sconsumer_t *sc,
 }
 
 
-/* store_cmd_xgroup.c: what a group read propagates (see there). */
-void store_sx_propagate_xclaim(store_client_t *c, const ob_str_t *key,
-                               const ob_str_t *group, const store_sgroup_t *g,
-                               const ob_str_t *idarg, const store_sid_t *id,
-                               const store_snack_t *n);
-void store_sx_propagate_setid(store_client_t *c, const ob_str_t *key,
-                              const ob_str_t *group, const store_sgroup_t *g);
-void store_sx_propagate_createconsumer(store_client_t *c, const ob_str_t *key,
-                                       const ob_str_t *group,
-                                       const ob_str_t *consumer);
-
-
 /* New entries for a group (">"): they move the group's last ID and its
  * read counter, and enter the PEL unless noack.  Each entry that enters
  * the PEL is written as an XCLAIM of it (which also carries the group's

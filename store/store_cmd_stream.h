@@ -65,4 +65,22 @@ void store_cmd_xpending(store_client_t *c);
 void store_cmd_xclaim(store_client_t *c);
 void store_cmd_xautoclaim(store_client_t *c);
 
+/*
+ * What the group commands and XREADGROUP write to the AOF and the
+ * replicas (Redis 7.0's streamPropagateXCLAIM, streamPropagateGroupID and
+ * streamPropagateConsumerCreation): the group's state as it now is, in
+ * commands that are idempotent on the other side, instead of commands
+ * whose effect depends on the time or on what was pending.  They live in
+ * store_cmd_xgroup.c.
+ */
+void store_sx_propagate_xclaim(store_client_t *c, const ob_str_t *key,
+                               const ob_str_t *group, const store_sgroup_t *g,
+                               const ob_str_t *idarg, const store_sid_t *id,
+                               const store_snack_t *n);
+void store_sx_propagate_setid(store_client_t *c, const ob_str_t *key,
+                              const ob_str_t *group, const store_sgroup_t *g);
+void store_sx_propagate_createconsumer(store_client_t *c, const ob_str_t *key,
+                                       const ob_str_t *group,
+                                       const ob_str_t *consumer);
+
 #endif /* STORE_CMD_STREAM_H */

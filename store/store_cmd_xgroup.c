@@ -25,25 +25,9 @@ static const store_sid_t  xg_min = { 0, 0 };
 /* ---- propagation -------------------------------------------------------- */
 
 /*
- * What the group commands write to the AOF and the replicas (Redis 7.0's
- * streamPropagateXCLAIM, streamPropagateGroupID and
- * streamPropagateConsumerCreation): the group's state as it now is, in
- * commands that are idempotent on the other side, instead of commands
- * whose effect depends on the time or on what was pending.  XREADGROUP
- * (store_cmd_stream.c) uses them too; they would belong in
- * store_cmd_stream.h, which this part does not own, so store_cmd_stream.c
- * declares them itself.
+ * The group's state as it now is, in commands that are idempotent on the
+ * other side (see store_cmd_stream.h: XREADGROUP propagates with them too).
  */
-void store_sx_propagate_xclaim(store_client_t *c, const ob_str_t *key,
-                               const ob_str_t *group, const store_sgroup_t *g,
-                               const ob_str_t *idarg, const store_sid_t *id,
-                               const store_snack_t *n);
-void store_sx_propagate_setid(store_client_t *c, const ob_str_t *key,
-                              const ob_str_t *group, const store_sgroup_t *g);
-void store_sx_propagate_createconsumer(store_client_t *c, const ob_str_t *key,
-                                       const ob_str_t *group,
-                                       const ob_str_t *consumer);
-
 
 #define XG_LIT(s)  { sizeof(s) - 1, (const uint8_t *) (s) }
 

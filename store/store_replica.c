@@ -51,17 +51,13 @@ store_replica_init(store_t *st, ob_err_t *err)
     rs->tmpfd = -1;
     rs->transfer_size = -1;
     store_resp_parser_init(&rs->parser);
-    rs->args = malloc(STORE_REPLICA_ARGV_MIN * sizeof(*rs->args));
-    rs->argv = malloc(STORE_REPLICA_ARGV_MIN * sizeof(*rs->argv));
-    if (rs->args == NULL || rs->argv == NULL) {
-        free(rs->args);
-        free(rs->argv);
+    if (store_args_grow(&rs->args, &rs->parser, STORE_REPLICA_ARGV_MIN)
+        != OB_OK)
+    {
+        store_args_free(&rs->args);
         free(rs);
         return ob_err_set(err, "store: out of memory");
     }
-    rs->parser.argv = rs->args;
-    rs->parser.argv_cap = STORE_REPLICA_ARGV_MIN;
-    rs->argv_cap = STORE_REPLICA_ARGV_MIN;
     st->replica = rs;
     return OB_OK;
 }
@@ -244,74 +240,6 @@ store_replica_link_up(store_replica_t *rs)
 }
 
 
-/* Grows the stream's argument arrays to `want` entries. */
-static int
-store_replica_grow_argv(store_replica_t *rs, size_t want)
-{
-    store_arg_t  *args;
-    ob_str_t     *argv;
-
-    args = realloc(rs->args, want * sizeof(*args));
-    if (args == NULL) {
-        return OB_ERR;
-    }
-    rs->args = args;
-    rs->parser.argv = args;
-    rs->parser.argv_cap = want;
-    argv = realloc(rs->argv, want * sizeof(*argv));
-    if (argv == NULL) {
-        return OB_ERR;
-    }
-    rs->argv = argv;
-    rs->argv_cap = want;
-    return OB_OK;
-}
-
-
-/* The request's arguments as byte slices (quoted inline tokens decoded
- * into the scratch buffer). */
-static int
-store_replica_argv(store_replica_t *rs, const uint8_t *buf,
-                   const store_req_t *req)
-{
-    size_t    i, need = 0, used = 0;
-    uint8_t  *grown;
-
-    if (req->argc > rs->argv_cap
-        && store_replica_grow_argv(rs, req->argc) != OB_OK)
-    {
-        return OB_ERR;
-    }
-    for (i = 0; i < req->argc; i++) {
-        if (req->argv[i].flags & STORE_ARG_QUOTED) {
-            need += req->argv[i].len;
-        }
-    }
-    if (need > rs->scratch_cap) {
-        grown = realloc(rs->scratch, need);
-        if (grown == NULL) {
-            return OB_ERR;
-        }
-        rs->scratch = grown;
-        rs->scratch_cap = need;
-    }
-    for (i = 0; i < req->argc; i++) {
-        const store_arg_t *a = &req->argv[i];
-
-        if (a->flags & STORE_ARG_QUOTED) {
-            rs->argv[i].data = rs->scratch + used;
-            rs->argv[i].len = store_resp_arg_unquote(buf + a->off, a->len,
-                                                     rs->scratch + used);
-            used += rs->argv[i].len;
-        } else {
-            rs->argv[i].data = buf + a->off;
-            rs->argv[i].len = a->len;
-        }
-    }
-    return OB_OK;
-}
-
-
 /*
  * One command of the stream.  REPLCONF is the link's own business (Redis
  * runs it as a command whose GETACK answers even a master): GETACK gets
@@ -400,7 +328,9 @@ store_replica_stream(store_replica_t *rs, ob_conn_t *conn,
                 rs->need = store_resp_need(&rs->parser);
                 return OB_OK;
             }
-            if (store_replica_grow_argv(rs, rs->parser.argv_want) != OB_OK) {
+            if (store_args_grow(&rs->args, &rs->parser, rs->parser.argv_want)
+                != OB_OK)
+            {
                 return OB_ERR;
             }
             continue;
@@ -411,10 +341,12 @@ store_replica_stream(store_replica_t *rs, ob_conn_t *conn,
                            req.err);
             return OB_ERR;
         }
-        if (store_replica_argv(rs, buf + rs->txn_bytes, &req) != OB_OK) {
+        if (store_args_decode(&rs->args, &rs->parser, buf + rs->txn_bytes,
+                              &req) != OB_OK)
+        {
             return OB_ERR;
         }
-        store_replica_apply(rs, rs->argv, req.argc);
+        store_replica_apply(rs, rs->args.argv, req.argc);
         if (rs->link != link) {
             return OB_OK;               /* the command ended the link */
         }
@@ -547,9 +479,7 @@ store_replica_fini(store_t *st)
     store_replica_transfer_abort(rs);
     store_client_fake_free(rs->master);
     free(rs->host);
-    free(rs->args);
-    free(rs->argv);
-    free(rs->scratch);
+    store_args_free(&rs->args);
     free(rs);
     st->replica = NULL;
 }

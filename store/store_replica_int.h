@@ -79,11 +79,7 @@ typedef struct store_replica_s {
 
     /* The stream's parser (the arguments of one command). */
     store_resp_parser_t      parser;
-    store_arg_t             *args;
-    ob_str_t                *argv;
-    size_t                   argv_cap;
-    uint8_t                 *scratch;       /* quoted inline arguments */
-    size_t                   scratch_cap;
+    store_args_t             args;
     size_t                   need;          /* bytes the parser waits for */
     size_t                   txn_bytes;     /* an open MULTI's bytes, kept
                                                at the head of the input */

@@ -1,8 +1,8 @@
 /*
  * store_srv.h: the store's server struct and the client's private state,
  * shared by the files that run the server (store_module.c, store_client.c,
- * store_cmd_util.c, store_block.c, store_multi.c, store_pubsub.c,
- * store_cmd_server.c).  Command files of the data types do not include
+ * store_args.c, store_cmd_util.c, store_block.c, store_multi.c,
+ * store_pubsub.c, store_cmd_server.c).  Command files of the data types do not include
  * it: they see store_int.h only.
  */
 #ifndef STORE_SRV_H
@@ -253,13 +253,30 @@ typedef struct store_client_chan_s {
     store_sub_t        *sub;
 } store_client_chan_t;
 
-struct store_client_ext_s {
-    store_resp_parser_t  parser;
+/*
+ * The arguments of one parsed request, for a reader of RESP that runs
+ * commands: a client connection and the replica's link to its master
+ * (store_args.c).  The parser writes offsets into `args`; store_args_decode
+ * turns them into the byte slices a command sees.  Both arrays grow
+ * together, so that any request the parser accepts can be decoded.  A
+ * zeroed struct is empty; the first store_args_grow allocates.
+ */
+typedef struct store_args_s {
     store_arg_t         *args;              /* the parser's argv */
     ob_str_t            *argv;              /* the decoded arguments */
     size_t               argv_cap;
     uint8_t             *scratch;           /* unquoted inline arguments */
     size_t               scratch_cap;
+} store_args_t;
+
+int store_args_grow(store_args_t *a, store_resp_parser_t *p, size_t want);
+int store_args_decode(store_args_t *a, store_resp_parser_t *p,
+                      const uint8_t *buf, const store_req_t *req);
+void store_args_free(store_args_t *a);
+
+struct store_client_ext_s {
+    store_resp_parser_t  parser;
+    store_args_t         args;              /* the parsed request's */
     size_t               need;              /* bytes the parser waits for */
 
     char                *name;              /* CLIENT SETNAME; NULL */
