@@ -18,6 +18,7 @@ that names the file, the problem and the byte offset (onebox_only: h-save
 owns the start-up, these check the loader's error text).
 """
 import shutil
+import signal
 import subprocess
 import time
 
@@ -205,6 +206,27 @@ def test_saved_file_checks_and_loads_into_redis(store_server, real_redis,
 
     rc, _ = real_redis("reader", rdb=path)
     assert_same(snapshot(rc), before)
+    c.close()
+
+
+def test_round_trip_through_redis(store_server, real_redis, tmp_path):
+    """The server under test -> redis-server -> the server under test:
+    every type and encoding, TTLs, three databases come back the same."""
+    srv = store_server()
+    c = client_of(srv)
+    fill(c)
+    before = snapshot(c)
+    assert c.save()
+    c.close()
+    assert srv.terminate(signal.SIGTERM) == 0
+
+    rc, rdir = real_redis("middle", rdb=data_dir(tmp_path) / "dump.rdb")
+    assert_same(snapshot(rc), before)
+    assert rc.save()
+    shutil.copyfile(rdir / "dump.rdb", data_dir(tmp_path) / "dump.rdb")
+
+    c = client_of(store_server())
+    assert_same(snapshot(c), before)
     c.close()
 
 
