@@ -459,16 +459,24 @@ store_aof_hold_served(store_t *st, int dbid, const ob_str_t *argv,
 }
 
 
+int
+store_aof_wants_feed(const store_t *st)
+{
+    const struct store_aof_s *aof = st->aof;
+
+    /* While loading, the commands come from the AOF itself. */
+    return aof != NULL && !st->loading && aof->fd >= 0
+           && aof->state != STORE_AOF_OFF
+           && !(aof->state == STORE_AOF_WAIT_REWRITE && !aof->rewriting);
+}
+
+
 void
 store_aof_feed(store_t *st, int dbid, const ob_str_t *argv, size_t argc)
 {
     struct store_aof_s *aof = st->aof;
 
-    /* While loading, the commands come from the AOF itself. */
-    if (aof == NULL || st->loading || argc == 0 || aof->fd < 0
-        || aof->state == STORE_AOF_OFF
-        || (aof->state == STORE_AOF_WAIT_REWRITE && !aof->rewriting))
-    {
+    if (argc == 0 || !store_aof_wants_feed(st)) {
         return;
     }
     if (dbid != aof->sel_db) {

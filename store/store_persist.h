@@ -204,6 +204,9 @@ int  store_aof_init(store_t *st, ob_err_t *err);
 int  store_aof_load(store_t *st, ob_err_t *err);
 /* Opens (or creates: a base from the dataset) the files at start-up. */
 int  store_aof_start(store_t *st, ob_err_t *err);
+/* 1 when store_aof_feed takes commands now (the log is on and not
+ * loading): propagation copies nothing for a sink that would drop it. */
+int  store_aof_wants_feed(const store_t *st);
 /* One propagated command in db `dbid` (a SELECT goes first when the db
  * differs from the last one fed). */
 void store_aof_feed(store_t *st, int dbid, const ob_str_t *argv, size_t argc);
@@ -239,6 +242,8 @@ void store_aof_dataset_replaced(store_t *st);
 extern const struct store_cmd_s store_cmds_repl[];   /* REPLCONF PSYNC SYNC
                                                         WAIT ROLE */
 int  store_repl_init(store_t *st, ob_err_t *err);
+/* 1 when the stream goes anywhere: there is a backlog or a replica. */
+int  store_repl_streaming(const store_t *st);
 /* One propagated command in db `dbid`: appended (after a SELECT when the
  * stream's db differs) to the backlog and to every replica. */
 void store_repl_feed(store_t *st, int dbid, const ob_str_t *argv, size_t argc);

@@ -112,7 +112,12 @@ store_prop_targets(store_t *st, const store_client_t *c)
 {
     unsigned  t = STORE_PROP_ALL;
 
-    if (store_replica_is_replica(st)
+    /* A sink that would drop the command gets none: with the AOF off and
+     * nobody replicating, a write copies nothing. */
+    if (!store_aof_wants_feed(st)) {
+        t &= ~STORE_PROP_AOF;
+    }
+    if (!store_repl_streaming(st) || store_replica_is_replica(st)
         || (c != NULL && (c->flags & STORE_CLIENT_MASTER)))
     {
         t &= ~STORE_PROP_REPL;
@@ -138,24 +143,14 @@ store_prop_feed(store_t *st, int dbid, unsigned target, const ob_str_t *argv,
  * Redis's shouldPropagate: alsoPropagate drops a command that no sink
  * would take (the AOF off, and no backlog nor replica), so it does not
  * count towards the MULTI/EXEC wrapping either; "set, publish" in an EXEC
- * is written without MULTI when nobody replicates.  Here only the count
- * follows that rule (the sinks ignore what they do not take), and only
- * for a command that goes to the replicas alone (PUBLISH), whose sink's
- * state this part cannot see: the stream is taken to exist once it has
- * carried a byte (store_repl_offset > 0), an approximation of "a backlog
- * exists" that is exact except for a master whose first replica came and
- * no byte was streamed yet.
+ * is written without MULTI when nobody replicates.  store_prop_targets
+ * already leaves out the sinks that would not take it.
  */
 static int
 store_prop_should(store_t *st, unsigned target)
 {
-    if ((target & STORE_PROP_AOF) && st->appendonly) {
-        return 1;
-    }
-    if (target & STORE_PROP_REPL) {
-        return (target & STORE_PROP_AOF) || store_repl_offset(st) > 0;
-    }
-    return 0;
+    (void) st;
+    return target != 0;
 }
 
 

@@ -347,8 +347,7 @@ store_repl_encode(store_repl_t *r, const ob_str_t *argv, size_t argc)
 }
 
 
-/* 1 when the stream goes anywhere: there is a backlog or a replica. */
-static int
+int
 store_repl_streaming(const store_t *st)
 {
     const store_repl_t *r = st->repl;
