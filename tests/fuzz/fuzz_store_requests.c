@@ -18,6 +18,7 @@
  * (no hang) and that the cycle's accounting stays consistent.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,7 @@ fuzz_setup(void)
     static const char *const sets[][2] = {
         { "core.http_port", "0" }, { "core.log_level", "error" },
         { "core.memory_mb", "16" }, { "store.port", "0" },
-        { "store.save", "\"\"" }
+        { "store.save", "" }
     };
     char      dir[] = "/tmp/onebox-fuzz-XXXXXX";
     ob_err_t  err;
@@ -66,6 +67,7 @@ fuzz_setup(void)
     if (ob_cycle_init(&fuzz_cycle, &fuzz_conf, mods, &err) != OB_OK
         || ob_cycle_start(&fuzz_cycle, &err) != OB_OK)
     {
+        fprintf(stderr, "fuzz_store_requests: %s\n", err.msg);
         abort();
     }
     st = ob_cycle_module_state(&fuzz_cycle, "store");
