@@ -556,6 +556,7 @@ store_client_call(store_client_t *c, const store_cmd_t *cmd)
     store_t            *st = c->st;
     store_cmd_stats_t  *cs = &st->cmd_stats[cmd - st->cmd_entries];
     uint64_t            start, usec, errs, dirty;
+    long long           off;
     int                 feed;
 
     /*
@@ -572,9 +573,14 @@ store_client_call(store_client_t *c, const store_cmd_t *cmd)
      * batch's start, store_session_read) is this one's start. */
     start = st->call_clock_us;
     dirty = st->dirty;
+    off = store_repl_offset(st);
     store_propagate_begin(c);
     cmd->handler(c);
     store_propagate_end(c, dirty);
+    /* Redis's c->woff: what WAIT waits for is this client's own writes. */
+    if (store_repl_offset(st) != off) {
+        c->ext->woff = store_repl_offset(st);
+    }
     st->call_clock_us = store_usec_now();
     usec = st->call_clock_us - start;
     cs->calls++;

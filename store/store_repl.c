@@ -36,12 +36,7 @@
  * Differences from Redis, on purpose: disk-based sync only (a replica
  * that offers capa eof gets $<len> as well, which it accepts); the RDB
  * for replicas is a temporary file in `dir`, not dump.rdb (so a sync does
- * not count as a save); WAIT waits for the replication offset at the
- * time it is called, not Redis's c->woff (the offset of the client's own
- * last write, which would need a hook in the call path): it counts a
- * replica only once it has everything written so far, so it may count
- * fewer replicas than Redis while others write, and a client that wrote
- * nothing waits for one GETACK round trip instead of none.
+ * not count as a save).
  */
 #include "store_repl_int.h"
 
@@ -681,7 +676,9 @@ store_cmd_wait(store_client_t *c)
     {
         return;
     }
-    offset = r->master_repl_offset;
+    /* The offset after the client's own last write (Redis's c->woff):
+     * a client that wrote nothing is answered at once. */
+    offset = c->ext->woff;
     acks = store_repl_count_acks(r, offset);
     if (acks >= num || (c->flags & (STORE_CLIENT_MULTI
                                     | STORE_CLIENT_IN_EXEC)))

@@ -285,6 +285,10 @@ struct store_client_ext_s {
     int64_t              last_ms;           /* last command */
     const char          *last_cmd;          /* its name, for CLIENT LIST */
     int                  postponed;         /* held by CLIENT PAUSE */
+    long long            woff;              /* the replication offset right
+                                               after this client's last
+                                               write that was propagated
+                                               (WAIT waits for it) */
 
     /* MULTI */
     store_queued_t      *queue;
