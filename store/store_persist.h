@@ -254,6 +254,10 @@ void store_repl_feed_raw(store_t *st, const void *data, size_t len);
  * offset become the master's, the backlog starts empty at offset. */
 void store_repl_set_history(store_t *st, const char *replid,
                             long long offset);
+/* +CONTINUE with a new id: the old one becomes the secondary id (valid
+ * up to the current offset), the backlog stays, our replicas are
+ * dropped. */
+void store_repl_adopt_id(store_t *st, const char *replid);
 /* REPLICAOF NO ONE: a new replid; the old one stays usable for PSYNC up
  * to the current offset (replid2, second_repl_offset). */
 void store_repl_shift_ids(store_t *st);

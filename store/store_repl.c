@@ -487,6 +487,28 @@ store_repl_set_history(store_t *st, const char *replid, long long offset)
 }
 
 
+/*
+ * +CONTINUE with a new id (the master was promoted): the old id becomes
+ * the secondary one, valid up to here, and the backlog stays, so that
+ * our own replicas, which are dropped to follow the new history, can
+ * continue from it (Redis's replicationResurrectProvisionalMaster and
+ * the replid2 shift in it).
+ */
+void
+store_repl_adopt_id(store_t *st, const char *replid)
+{
+    store_repl_t *r = st->repl;
+
+    if (r == NULL) {
+        return;
+    }
+    store_repl_drop_replicas(st);
+    memcpy(r->replid2, r->replid, sizeof(r->replid));
+    r->second_repl_offset = r->master_repl_offset + 1;
+    snprintf(r->replid, sizeof(r->replid), "%.40s", replid);
+}
+
+
 void
 store_repl_shift_ids(store_t *st)
 {

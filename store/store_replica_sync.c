@@ -383,8 +383,7 @@ store_replica_continue(store_replica_t *rs, const char *line)
                       "to %.40s", p);
         memcpy(rs->replid, p, 40);
         rs->replid[40] = '\0';
-        store_repl_drop_replicas(rs->st);
-        store_repl_set_history(rs->st, rs->replid, rs->offset);
+        store_repl_adopt_id(rs->st, rs->replid);
     }
     ob_log_notice(&rs->st->cy->log, "MASTER <-> REPLICA sync: Master "
                   "accepted a Partial Resynchronization.");
