@@ -54,6 +54,18 @@ def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):
     raise TimeoutError("nothing listens on %s:%d" % (host, port))
 
 
+def wait_for(pred, timeout=20.0, what="condition"):
+    """Polls pred every 50 ms until it returns something true, and returns
+    that; fails the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.05)
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)

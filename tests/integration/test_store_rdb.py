@@ -23,9 +23,10 @@ import subprocess
 import time
 
 import pytest
-import redis
 
 from obtest import free_port, store_argv
+from storetest import (check_rdb, client_of, data_dir,  # noqa: F401
+                       real_redis)
 
 
 # ---- dataset ----------------------------------------------------------------
@@ -135,55 +136,6 @@ def assert_same(got, want):
                 assert gttl == ttl, key
             else:
                 assert 0 < gttl <= ttl and ttl - gttl < 2000, (key, ttl, gttl)
-
-
-# ---- helpers ----------------------------------------------------------------
-
-def client_of(srv_or_port):
-    port = getattr(srv_or_port, "port", srv_or_port)
-    c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=20)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            c.ping()
-            return c
-        except redis.exceptions.BusyLoadingError:
-            assert time.monotonic() < deadline, "still loading"
-            time.sleep(0.02)
-
-
-@pytest.fixture
-def real_redis(servers, tmp_path):
-    """A real redis-server (whatever --target says) on a data dir of its
-    own, optionally starting from a copy of `rdb`; returns (client, dir)."""
-    started = []
-
-    def start(name, rdb=None, **conf):
-        data = tmp_path / name
-        data.mkdir(exist_ok=True)
-        if rdb is not None:
-            shutil.copyfile(rdb, data / "dump.rdb")
-        port = free_port()
-        servers(store_argv("real", port, data, conf), (port,))
-        client = client_of(port)
-        started.append(client)
-        return client, data
-    yield start
-    for client in started:
-        client.close()
-
-
-def check_rdb(path):
-    out = subprocess.run(["redis-check-rdb", str(path)], capture_output=True,
-                         timeout=60)
-    text = out.stdout.decode(errors="replace")
-    assert out.returncode == 0, text + out.stderr.decode(errors="replace")
-    assert "RDB looks OK" in text, text
-    return text
-
-
-def data_dir(tmp_path):
-    return tmp_path / "store-data"
 
 
 # ---- the server under test writes, redis-server reads --------------------------

@@ -17,13 +17,12 @@ which the file carries; XPENDING's idle times are not compared.
 """
 import os
 import shutil
-import subprocess
 import time
 
 import pytest
 import redis
 
-from obtest import free_port, store_argv
+from storetest import check_rdb, client_of, real_redis  # noqa: F401
 
 
 # ---- datasets ---------------------------------------------------------------
@@ -117,40 +116,6 @@ def snapshot(c):
             "xlen": c.xlen(key),
         }
     return snap
-
-
-# ---- helpers ----------------------------------------------------------------
-
-@pytest.fixture
-def real_redis(servers, tmp_path):
-    """Starts a real redis-server (whatever --target says) on a data dir of
-    its own; returns (client, data dir)."""
-    started = []
-
-    def start(name, rdb=None):
-        data = tmp_path / name
-        data.mkdir(exist_ok=True)
-        if rdb is not None:
-            shutil.copyfile(rdb, data / "dump.rdb")
-        port = free_port()
-        proc = servers(store_argv("real", port, data, {}), (port,))
-        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
-        started.append(client)
-        return client, data
-    yield start
-    for client in started:
-        client.close()
-
-
-def check_rdb(path):
-    out = subprocess.run(["redis-check-rdb", str(path)], capture_output=True,
-                         text=True, timeout=30)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "RDB looks OK" in out.stdout, out.stdout
-
-
-def client_of(srv):
-    return redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
 
 
 # ---- tests ------------------------------------------------------------------

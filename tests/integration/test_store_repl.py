@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from obtest import free_port, store_argv
+from obtest import free_port, store_argv, wait_for
 
 
 # ------------------------------------------------------------------ helpers
@@ -99,16 +99,6 @@ class FakeReplica:
 
 def info(client, section="replication"):
     return client.info(section)
-
-
-def wait_for(pred, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.05)
 
 
 def start_replica(servers, tmp_path, master_port, name="replica",

@@ -13,20 +13,10 @@ import time
 import pytest
 import redis
 
-from obtest import RespConn, encode, free_port
+from obtest import RespConn, encode, free_port, wait_for
 
 
 # ---------------------------------------------------------------- helpers
-
-def wait_for(fn, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.05)
-
 
 def client(port):
     return redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)

@@ -21,6 +21,7 @@ import pytest
 import redis
 
 from obtest import RespConn, free_port, onebox_bin, store_argv
+from storetest import client_of as client, data_dir
 
 MISCONF = (
     "MISCONF Redis is configured to save RDB snapshots, but it's currently "
@@ -28,20 +29,6 @@ MISCONF = (
     "disabled, because this instance is configured to report errors during "
     "writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). "
     "Please check the Redis logs for details about the RDB error.")
-
-
-def client(srv):
-    """A redis-py client, once the server has loaded its data (redis-server
-    accepts connections while it loads; onebox loads before it listens)."""
-    r = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=20)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            r.ping()
-            return r
-        except redis.exceptions.BusyLoadingError:
-            assert time.monotonic() < deadline, "still loading"
-            time.sleep(0.02)
 
 
 def cmd(srv, *args):
@@ -55,10 +42,6 @@ def lastsave(srv):
     reply = cmd(srv, "LASTSAVE")
     assert reply.startswith(b":")
     return int(reply[1:])
-
-
-def data_dir(tmp_path):
-    return tmp_path / "store-data"
 
 
 def persistence(r):
