@@ -1,8 +1,11 @@
 """Helpers shared by the store's persistence and replication tests
-(test_store_rdb*.py, test_store_save.py, test_store_aof.py): clients that
-wait out a load, the data dir of store_server, a real redis-server on a
-dir of its own, redis-check-rdb.  No test logic lives here."""
+(test_store_rdb*.py, test_store_save.py, test_store_aof.py,
+test_store_repl.py, test_store_propagate.py): clients that wait out a load,
+the data dir of store_server, a real redis-server on a dir of its own,
+redis-check-rdb, the raw link of a hand-made replica.  No test logic lives
+here."""
 import shutil
+import socket
 import subprocess
 import time
 
@@ -63,3 +66,44 @@ def check_rdb(path):
     assert out.returncode == 0, text + out.stderr.decode(errors="replace")
     assert "RDB looks OK" in text, text
     return text
+
+
+class ReplLink:
+    """The raw link of a replica made by hand: commands out, lines and
+    counted bytes in (a replication stream is not a sequence of replies,
+    so RespConn's framing does not fit it)."""
+
+    def __init__(self, port, timeout=20.0):
+        self.sock = socket.create_connection(("127.0.0.1", port),
+                                             timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("the master closed the link")
+        self.buf += data
+
+    def line(self):
+        """The next line, with its \\n (a keepalive is a bare \\n)."""
+        while b"\n" not in self.buf:
+            self._fill()
+        i = self.buf.index(b"\n")
+        out, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+        return out
+
+    def read(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out

@@ -17,6 +17,7 @@ import pytest
 import redis
 
 from obtest import RespConn, encode, free_port, store_argv
+from storetest import client_of
 
 CHECK_AOF = "redis-check-aof"
 
@@ -24,16 +25,8 @@ CHECK_AOF = "redis-check-aof"
 def client(srv):
     """A client once the server has loaded its data (redis-server answers
     LOADING meanwhile)."""
-    c = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    c = client_of(srv, socket_timeout=10)
     c.server = srv
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            c.ping()
-            break
-        except redis.exceptions.BusyLoadingError:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
     return c
 
 

@@ -10,7 +10,6 @@ the incr file of its appendonlydir."""
 import glob
 import os
 import re
-import socket
 import threading
 import time
 
@@ -18,6 +17,7 @@ import pytest
 import redis
 
 from obtest import RespConn
+from storetest import ReplLink
 
 
 @pytest.fixture
@@ -622,13 +622,12 @@ def test_writes_that_change_nothing_are_not_written(aof):
 # ---- the replicas' stream -------------------------------------------------------
 
 
-class StreamReader:
+class StreamReader(ReplLink):
     """A hand-made replica: PSYNC ? -1, skips the RDB, then reads the
     command stream."""
 
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
+        super().__init__(port, timeout=10)
         for cmd in (("PING",), ("REPLCONF", "listening-port", "7777"),
                     ("REPLCONF", "capa", "psync2")):
             self.send(*cmd)
@@ -640,34 +639,6 @@ class StreamReader:
             head = self.line()
         assert re.fullmatch(rb"\$\d+\r\n", head), head
         self.read(int(head[1:-2]))
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a.encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-
-    def _fill(self):
-        data = self.sock.recv(65536)
-        assert data, "the master closed the link"
-        self.buf += data
-
-    def line(self):
-        while b"\n" not in self.buf:
-            self._fill()
-        i = self.buf.index(b"\n")
-        out, self.buf = self.buf[:i + 1], self.buf[i + 1:]
-        return out
-
-    def read(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
 
     def commands_until(self, last):
         """The commands of the stream (PINGs left out) up to `last`."""

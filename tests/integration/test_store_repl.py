@@ -14,46 +14,13 @@ import pytest
 import redis
 
 from obtest import free_port, store_argv, wait_for
+from storetest import ReplLink
 
 
 # ------------------------------------------------------------------ helpers
 
-class FakeReplica:
+class FakeReplica(ReplLink):
     """A replica that speaks the protocol by hand."""
-
-    def __init__(self, port, timeout=20.0):
-        self.sock = socket.create_connection(("127.0.0.1", port),
-                                             timeout=timeout)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-
-    def _fill(self):
-        data = self.sock.recv(65536)
-        if not data:
-            raise EOFError("the master closed the link")
-        self.buf += data
-
-    def line(self):
-        while b"\n" not in self.buf:
-            self._fill()
-        i = self.buf.index(b"\n")
-        out, self.buf = self.buf[:i + 1], self.buf[i + 1:]
-        return out
-
-    def read(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
 
     def cmd(self, *args):
         self.send(*args)
