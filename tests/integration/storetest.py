@@ -5,14 +5,13 @@ the data dir of store_server, a real redis-server on a dir of its own,
 redis-check-rdb, the raw link of a hand-made replica.  No test logic lives
 here."""
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 import redis
 
-from obtest import free_port, store_argv
+from obtest import RespConn, free_port, store_argv
 
 
 def data_dir(tmp_path):
@@ -68,31 +67,31 @@ def check_rdb(path):
     return text
 
 
-class ReplLink:
-    """The raw link of a replica made by hand: commands out, lines and
-    counted bytes in (a replication stream is not a sequence of replies,
-    so RespConn's framing does not fit it)."""
+def plain_value(c, k, t, other=None):
+    """The value of key k, of type t (a TYPE reply), in a form that compares
+    equal between two servers: string, list, hash (sorted pairs), set
+    (sorted), zset (with scores).  Other types give `other`: each test
+    pictures a stream its own way."""
+    if t == b"string":
+        return c.get(k)
+    if t == b"list":
+        return c.lrange(k, 0, -1)
+    if t == b"hash":
+        return sorted(c.hgetall(k).items())
+    if t == b"set":
+        return sorted(c.smembers(k))
+    if t == b"zset":
+        return c.zrange(k, 0, -1, withscores=True)
+    return other
+
+
+class ReplLink(RespConn):
+    """The raw link of a replica made by hand: RespConn's commands out and
+    counted reads in, plus line(), since a replication stream is not only
+    replies (newline keepalives, $<len> then an RDB without CRLF)."""
 
     def __init__(self, port, timeout=20.0):
-        self.sock = socket.create_connection(("127.0.0.1", port),
-                                             timeout=timeout)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-
-    def _fill(self):
-        data = self.sock.recv(65536)
-        if not data:
-            raise EOFError("the master closed the link")
-        self.buf += data
+        super().__init__(port, timeout=timeout)
 
     def line(self):
         """The next line, with its \\n (a keepalive is a bare \\n)."""
@@ -100,10 +99,4 @@ class ReplLink:
             self._fill()
         i = self.buf.index(b"\n")
         out, self.buf = self.buf[:i + 1], self.buf[i + 1:]
-        return out
-
-    def read(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
         return out

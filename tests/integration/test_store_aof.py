@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from obtest import RespConn, encode, free_port, store_argv
-from storetest import client_of
+from storetest import client_of, plain_value
 
 CHECK_AOF = "redis-check-aof"
 
@@ -102,18 +102,7 @@ def snapshot(r):
         c = redis.Redis(host="127.0.0.1", port=r.server.port, db=db)
         for k in c.keys("*"):
             t = c.type(k)
-            if t == b"string":
-                v = c.get(k)
-            elif t == b"list":
-                v = c.lrange(k, 0, -1)
-            elif t == b"hash":
-                v = sorted(c.hgetall(k).items())
-            elif t == b"set":
-                v = sorted(c.smembers(k))
-            elif t == b"zset":
-                v = c.zrange(k, 0, -1, withscores=True)
-            else:
-                v = t
+            v = plain_value(c, k, t, other=t)
             ttl = c.pttl(k)
             out[(db, k)] = (t, v, ttl > 0)
         c.close()

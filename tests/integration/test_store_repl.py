@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from obtest import free_port, store_argv, wait_for
-from storetest import ReplLink
+from storetest import ReplLink, plain_value
 
 
 # ------------------------------------------------------------------ helpers
@@ -128,21 +128,11 @@ def dump_db(client, n):
     out = {}
     for k in client.keys("*"):
         t = client.type(k)
-        if t == b"string":
-            v = client.get(k)
-        elif t == b"list":
-            v = client.lrange(k, 0, -1)
-        elif t == b"hash":
-            v = sorted(client.hgetall(k).items())
-        elif t == b"set":
-            v = sorted(client.smembers(k))
-        elif t == b"zset":
-            v = client.zrange(k, 0, -1, withscores=True)
-        elif t == b"stream":
+        if t == b"stream":
             v = (client.xrange(k),
                  [g["name"] for g in client.xinfo_groups(k)])
         else:
-            v = None
+            v = plain_value(client, k, t)
         ttl = client.pttl(k)
         out[k] = (t, v, ttl // 10000 if ttl > 0 else ttl)
     client.close()

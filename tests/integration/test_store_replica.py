@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from obtest import RespConn, encode, free_port, wait_for
+from storetest import plain_value
 
 
 # ---------------------------------------------------------------- helpers
@@ -102,24 +103,14 @@ def dump_all(c):
         c.execute_command("SELECT", db)
         for k in c.scan_iter(count=1000):
             t = c.type(k)
-            if t == b"string":
-                v = c.get(k)
-            elif t == b"list":
-                v = c.lrange(k, 0, -1)
-            elif t == b"hash":
-                v = c.hgetall(k)
-            elif t == b"set":
-                v = sorted(c.smembers(k))
-            elif t == b"zset":
-                v = c.zrange(k, 0, -1, withscores=True)
-            elif t == b"stream":
+            if t == b"stream":
                 groups = c.xinfo_groups(k)
                 v = (c.xrange(k), c.xinfo_stream(k)["last-generated-id"],
                      [(g["name"], g["last-delivered-id"], g["pending"])
                       for g in groups],
                      [c.xpending(k, g["name"]) for g in groups])
             else:
-                v = None
+                v = plain_value(c, k, t)
             ttl = c.pttl(k)
             out[(db, k)] = (t, v, -1 if ttl < 0 else round(ttl / 10000))
     c.execute_command("SELECT", 0)
