@@ -520,6 +520,17 @@ class FakeLink:
         self.sock.close()
 
 
+def handshake(link):
+    """The master's side of PING and the two REPLCONFs, answered +PONG and
+    +OK; returns the command that follows (PSYNC ...)."""
+    assert link.command() == [b"PING"]
+    link.send(b"+PONG\r\n")
+    link.command()
+    link.command()
+    link.send(b"+OK\r\n+OK\r\n")
+    return link.command()
+
+
 def test_fake_master_eof_mark_in_pieces(store_server):
     """A diskless payload ($EOF:<mark>) that arrives a few bytes at a
     time, the mark split across reads, the stream right behind it."""
@@ -560,14 +571,6 @@ def test_fake_master_errors_then_retry(store_server):
     fm = FakeMaster()
     try:
         srv = store_server(replicaof="127.0.0.1 %d" % fm.port)
-
-        def handshake(link):
-            assert link.command() == [b"PING"]
-            link.send(b"+PONG\r\n")
-            link.command()
-            link.command()
-            link.send(b"+OK\r\n+OK\r\n")
-            return link.command()
 
         link = fm.accept()
         assert handshake(link)[0] == b"PSYNC"
@@ -831,14 +834,6 @@ def test_fake_master_link_drops_inside_multi(store_server):
     fm = FakeMaster()
     try:
         srv = store_server(replicaof="127.0.0.1 %d" % fm.port)
-
-        def handshake(link):
-            assert link.command() == [b"PING"]
-            link.send(b"+PONG\r\n")
-            link.command()
-            link.command()
-            link.send(b"+OK\r\n+OK\r\n")
-            return link.command()
 
         link = fm.accept()
         assert handshake(link) == [b"PSYNC", b"?", b"-1"]
