@@ -703,3 +703,29 @@ def test_wait_and_client_unblock(store_server):
         assert info(m, "clients")["blocked_clients"] == 0
     assert w.cmd("PING") == b"+PONG\r\n"
     w.close()
+
+
+def test_client_kill_by_type(store_server):
+    # CLIENT KILL TYPE replica (or slave) ends a replica's link; TYPE
+    # normal spares it; TYPE master on a master kills nothing.
+    srv = store_server()
+    m = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+    fr = FakeReplica(srv.port)
+    fr.handshake()
+    fr.send("PSYNC", "?", "-1")
+    assert fr.reply_line().startswith(b"+FULLRESYNC ")
+    fr.rdb()
+    flags = [ln.split(" flags=")[1].split(" ")[0]
+             for ln in m.execute_command("CLIENT", "LIST").decode()
+             .splitlines()]
+    assert sorted(flags) == ["N", "S"]
+    assert m.execute_command("CLIENT", "KILL", "TYPE", "master") == 0
+    assert m.execute_command("CLIENT", "KILL", "TYPE", "normal",
+                             "SKIPME", "yes") == 0
+    assert m.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
+    with pytest.raises((ConnectionError, EOFError, OSError)):
+        for _ in range(100):
+            fr.line()
+    wait_for(lambda: info(m)["connected_slaves"] == 0,
+             what="the replica forgotten")
+    fr.close()

@@ -350,11 +350,12 @@ def test_wait_counts_our_acks(master, store_server):
     s.close()
 
 
-@pytest.mark.parametrize("how", ["kill", "timeout"])
+@pytest.mark.parametrize("how", ["kill", "kill-master", "timeout"])
 def test_partial_resync_after_link_drop(master, store_server, how):
-    """The master drops the link (CLIENT KILL TYPE replica), or the
-    replica does (repl-timeout 1 while the master sleeps): either way it
-    comes back with PSYNC and gets +CONTINUE."""
+    """The master drops the link (CLIENT KILL TYPE replica), the replica
+    drops it (CLIENT KILL TYPE master), or the replica times out
+    (repl-timeout 1 while the master sleeps): either way it comes back
+    with PSYNC and gets +CONTINUE."""
     proc, m = master()
     fill(m)
     s = replica_of(store_server, proc.port)
@@ -369,6 +370,8 @@ def test_partial_resync_after_link_drop(master, store_server, how):
     full = m.info("stats")["sync_full"]
     if how == "kill":
         m.execute_command("CLIENT", "KILL", "TYPE", "replica")
+    elif how == "kill-master":
+        assert s.execute_command("CLIENT", "KILL", "TYPE", "master") == 1
     else:
         s.config_set("repl-timeout", 1)
         os.kill(proc.pid, signal.SIGSTOP)
