@@ -2,10 +2,10 @@
  * store_aof.c: the append-only file while the server runs, as Redis 7.0
  * keeps it (aof.c): the buffer of propagated commands, its write and
  * fsync by appendfsync with group commit, the fsync thread, write
- * errors, the files opened at start-up, the cron (retries, the automatic
- * rewrite), INFO and the life cycle.  BGREWRITEAOF, the rewrite child,
- * CONFIG SET appendonly and the base writer are in store_aof_rewrite.c;
- * the manifest and the start-up replay in store_aof_load.c.  The three
+ * errors, the cron (retries, the automatic rewrite), INFO and the life
+ * cycle.  BGREWRITEAOF, the rewrite child, CONFIG SET appendonly and the
+ * base writer are in store_aof_rewrite.c; the manifest and the files in
+ * store_aof_files.c; the start-up replay in store_aof_load.c.  The four
  * share store_aof_int.h.
  *
  * Group commit.  store_aof_feed appends each propagated command (RESP, a
@@ -45,12 +45,10 @@
 #include "store_aof_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -170,7 +168,7 @@ store_aof_bg_fsync(struct store_aof_s *aof, int fd, int close_it)
 /* Deletes a file from the thread (a history base may be gigabytes, and
  * unlinking it takes the file system a while, as Redis's lazy free of
  * history files knows); takes `path`. */
-static void
+void
 store_aof_bg_unlink(struct store_aof_s *aof, char *path)
 {
     store_aof_job_t *j = calloc(1, sizeof(*j));
@@ -635,228 +633,6 @@ store_aof_flush(store_t *st, int force)
     }
     store_aof_release(aof, aof->fsync_err == 0 && !aof->lost);
     aof->lost = 0;
-}
-
-
-/* ---- files --------------------------------------------------------------------- */
-
-/* "<appendfilename>.<seq>.<kind>" */
-void
-store_aof_name(store_t *st, char *buf, size_t cap, long long seq,
-               const char *kind)
-{
-    snprintf(buf, cap, "%s.%lld.%s", st->appendfilename, seq, kind);
-}
-
-
-const char *
-store_aof_base_kind(store_t *st)
-{
-    return st->aof_use_rdb_preamble ? "base.rdb" : "base.aof";
-}
-
-
-/* Switches logging to fd (a new incr): the old one is synced and closed
- * by the thread, after any fsync of it already queued. */
-void
-store_aof_switch_fd(struct store_aof_s *aof, int fd)
-{
-    if (aof->fd >= 0) {
-        store_aof_bg_fsync(aof, aof->fd, 1);
-    }
-    aof->fd = fd;
-    aof->incr_size = 0;
-    aof->sel_db = -1;           /* a new incr begins with a SELECT */
-    aof->fsync_offset = aof->cur_size;
-}
-
-
-/* The history files are deleted and dropped from the manifest. */
-void
-store_aof_del_history(store_t *st)
-{
-    struct store_aof_s *aof = st->aof;
-    ob_err_t            err;
-    size_t              i;
-
-    if (aof->m.nhist == 0) {
-        return;
-    }
-    for (i = 0; i < aof->m.nhist; i++) {
-        char *p = store_aof_path(aof, aof->m.hist[i].name);
-
-        if (p != NULL) {
-            ob_log_notice(&st->cy->log, "Removing the history file %s in "
-                          "the background", aof->m.hist[i].name);
-            store_aof_bg_unlink(aof, p);
-        }
-        free(aof->m.hist[i].name);
-    }
-    free(aof->m.hist);
-    aof->m.hist = NULL;
-    aof->m.nhist = 0;
-    if (store_aof_manifest_persist(aof, &aof->m, &err) != OB_OK) {
-        ob_log_warning(&st->cy->log, "%s", err.msg);
-    }
-}
-
-
-/* A base written here and now (start-up with no AOF yet), renamed into
- * place once complete. */
-static int
-store_aof_write_base_file(store_t *st, const char *name, ob_err_t *err)
-{
-    struct store_aof_s *aof = st->aof;
-    char                tmpname[512], *tmp, *path;
-    int                 fd, rc;
-
-    snprintf(tmpname, sizeof(tmpname), "temp-rewriteaof-%d.aof",
-             (int) getpid());
-    tmp = store_aof_path(aof, tmpname);
-    path = store_aof_path(aof, name);
-    if (tmp == NULL || path == NULL) {
-        free(tmp);
-        free(path);
-        return ob_err_set(err, "out of memory");
-    }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        ob_err_set(err, "Opening the temp file for AOF rewrite in "
-                   "rewriteAppendOnlyFile(): %s", strerror(errno));
-        free(tmp);
-        free(path);
-        return OB_ERR;
-    }
-    rc = store_aof_write_base(st, fd, err);
-    if (rc == OB_OK && fsync(fd) != 0) {
-        rc = ob_err_set(err, "fsync of the AOF base: %s", strerror(errno));
-    }
-    close(fd);
-    if (rc == OB_OK && rename(tmp, path) != 0) {
-        rc = ob_err_set(err, "Error moving temp append only file on the "
-                        "final destination: %s", strerror(errno));
-    }
-    if (rc != OB_OK) {
-        unlink(tmp);
-    }
-    free(tmp);
-    free(path);
-    return rc;
-}
-
-
-int
-store_aof_open_incr(struct store_aof_s *aof, const char *name, int trunc,
-                    ob_err_t *err)
-{
-    char *path = store_aof_path(aof, name);
-    int   fd;
-
-    if (path == NULL) {
-        ob_err_set(err, "out of memory");
-        return -1;
-    }
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | (trunc ? O_TRUNC : 0),
-              0644);
-    if (fd < 0) {
-        ob_err_set(err, "Can't open the append-only file %s: %s", name,
-                   strerror(errno));
-    }
-    free(path);
-    return fd;
-}
-
-
-static off_t
-store_aof_files_size(struct store_aof_s *aof, off_t *last_incr)
-{
-    off_t   total = 0, sz = 0;
-    size_t  i;
-    char   *p;
-
-    if (aof->m.base != NULL && (p = store_aof_path(aof, aof->m.base->name))
-        != NULL)
-    {
-        total += store_aof_file_size(p);
-        free(p);
-    }
-    for (i = 0; i < aof->m.nincr; i++) {
-        if ((p = store_aof_path(aof, aof->m.incr[i].name)) != NULL) {
-            sz = store_aof_file_size(p);
-            total += sz;
-            free(p);
-        }
-    }
-    if (last_incr != NULL) {
-        *last_incr = sz;
-    }
-    return total;
-}
-
-
-/*
- * Redis's aofOpenIfNeededOnServerStart: with no AOF yet, a base of the
- * dataset just loaded; then the last incr (a new one if none) opened for
- * appending, and the manifest written.
- */
-int
-store_aof_start(store_t *st, ob_err_t *err)
-{
-    struct store_aof_s *aof = st->aof;
-    char                name[512];
-    struct stat         sb;
-
-    if (aof == NULL || !st->appendonly) {
-        return OB_OK;
-    }
-    if (stat(aof->dirpath, &sb) != 0 && mkdir(aof->dirpath, 0755) != 0) {
-        return ob_err_set(err, "Can't open or create append-only dir %s: "
-                          "%s", aof->dirpath, strerror(errno));
-    }
-    if (aof->m.base == NULL && aof->m.nincr == 0) {
-        store_aof_name(st, name, sizeof(name), aof->m.base_seq + 1,
-                       store_aof_base_kind(st));
-        if (store_aof_write_base_file(st, name, err) != OB_OK) {
-            return OB_ERR;
-        }
-        aof->m.base = calloc(1, sizeof(*aof->m.base));
-        if (aof->m.base == NULL
-            || (aof->m.base->name = strdup(name)) == NULL)
-        {
-            return ob_err_set(err, "out of memory");
-        }
-        aof->m.base->seq = ++aof->m.base_seq;
-        aof->m.base->type = 'b';
-        ob_log_notice(&st->cy->log, "Creating AOF base file %s on server "
-                      "start", name);
-    }
-    if (aof->m.nincr == 0) {
-        store_aof_name(st, name, sizeof(name), aof->m.incr_seq + 1,
-                       "incr.aof");
-        if (store_aof_manifest_add(&aof->m.incr, &aof->m.nincr, name,
-                                   aof->m.incr_seq + 1, 'i') != OB_OK)
-        {
-            return ob_err_set(err, "out of memory");
-        }
-        aof->m.incr_seq++;
-        ob_log_notice(&st->cy->log, "Creating AOF incr file %s on server "
-                      "start", name);
-    }
-    aof->fd = store_aof_open_incr(aof, aof->m.incr[aof->m.nincr - 1].name,
-                                  0, err);
-    if (aof->fd < 0) {
-        return OB_ERR;
-    }
-    if (store_aof_manifest_persist(aof, &aof->m, err) != OB_OK) {
-        return OB_ERR;
-    }
-    aof->cur_size = store_aof_files_size(aof, &aof->incr_size);
-    aof->base_size = aof->cur_size;
-    aof->fsync_offset = aof->cur_size;
-    aof->sel_db = -1;
-    aof->state = STORE_AOF_ON;
-    store_aof_del_history(st);
-    return OB_OK;
 }
 
 

@@ -1,9 +1,10 @@
 /*
- * store_aof_int.h: what the three files of the append-only file share:
+ * store_aof_int.h: what the four files of the append-only file share:
  * store_aof.c (logging: the buffer, group commit, fsync, the cron),
  * store_aof_rewrite.c (BGREWRITEAOF, the child, CONFIG SET appendonly,
- * the base writer) and store_aof_load.c (the manifest, start-up replay,
- * the legacy migration).  Nothing else includes it (but the unit tests of
+ * the base writer), store_aof_files.c (the manifest, the file names, the
+ * files opened at start-up) and store_aof_load.c (start-up replay, the
+ * legacy migration).  Nothing else includes it (but the unit tests of
  * the manifest): store_persist.h is the AOF's public API.
  *
  * The layout is Redis 7.0's multi-part AOF (reference section 6):
@@ -26,6 +27,9 @@
 
 #include "store_srv.h"
 #include "store_persist.h"
+
+/* Redis's AOF_ANNOTATION_LINE_MAX_LEN and the manifest's line limit. */
+#define STORE_AOF_LINE_MAX      1024
 
 /* A file of the manifest: type 'b' base, 'h' history, 'i' incr. */
 typedef struct store_aof_file_s {
@@ -130,7 +134,7 @@ struct store_aof_s {
 };
 
 
-/* store_aof_load.c: the manifest */
+/* store_aof_files.c: the manifest */
 void  store_aof_manifest_free(store_aof_manifest_t *m);
 int   store_aof_manifest_dup(const store_aof_manifest_t *m,
                              store_aof_manifest_t *out /* OUT */);
@@ -165,10 +169,14 @@ void  store_aof_release(struct store_aof_s *aof, int ok);
  * releases the held replies.  force: write even if an everysec fsync is
  * still running (shutdown, a rewrite starting). */
 void  store_aof_flush(store_t *st, int force);
+/* Deletes a file from the thread (a history base may be gigabytes, and
+ * unlinking it takes the file system a while, as Redis's lazy free of
+ * history files knows); takes `path`. */
+void  store_aof_bg_unlink(struct store_aof_s *aof, char *path);
 /* write(2) until everything is written or an error; the bytes written. */
 ssize_t store_aof_write_all(int fd, const char *p, size_t len);
 
-/* store_aof.c: files */
+/* store_aof_files.c: the files */
 /* "<appendfilename>.<seq>.<kind>" */
 void  store_aof_name(store_t *st, char *buf, size_t cap, long long seq,
                      const char *kind);

@@ -6,7 +6,7 @@
  * base writer itself: an RDB preamble, or the RESP commands of
  * aof-use-rdb-preamble no.  It is apart from store_aof.c because all of
  * it is about making a new base, while store_aof.c logs commands into the
- * current incr; what the two share is declared in store_aof_int.h.
+ * current incr; what they share is declared in store_aof_int.h.
  *
  * Rewrites (Redis 7.0, no rewrite buffer): the parent opens a new incr at
  * once and lists it in the manifest, so new writes go there; a forked
