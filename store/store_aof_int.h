@@ -1,8 +1,11 @@
 /*
- * store_aof_int.h: what the two files of the append-only file share:
- * store_aof.c (logging: the buffer, group commit, fsync, rewrites) and
- * store_aof_load.c (the manifest, start-up replay, the legacy migration).
- * Nothing else includes it: store_persist.h is the AOF's public API.
+ * store_aof_int.h: what the four files of the append-only file share:
+ * store_aof.c (logging: the buffer, group commit, fsync, the cron),
+ * store_aof_rewrite.c (BGREWRITEAOF, the child, CONFIG SET appendonly,
+ * the base writer), store_aof_files.c (the manifest, the file names, the
+ * files opened at start-up) and store_aof_load.c (start-up replay, the
+ * legacy migration).  Nothing else includes it (but the unit tests of
+ * the manifest): store_persist.h is the AOF's public API.
  *
  * The layout is Redis 7.0's multi-part AOF (reference section 6):
  *
@@ -24,6 +27,9 @@
 
 #include "store_srv.h"
 #include "store_persist.h"
+
+/* Redis's AOF_ANNOTATION_LINE_MAX_LEN and the manifest's line limit. */
+#define STORE_AOF_LINE_MAX      1024
 
 /* A file of the manifest: type 'b' base, 'h' history, 'i' incr. */
 typedef struct store_aof_file_s {
@@ -128,7 +134,7 @@ struct store_aof_s {
 };
 
 
-/* store_aof_load.c: the manifest */
+/* store_aof_files.c: the manifest */
 void  store_aof_manifest_free(store_aof_manifest_t *m);
 int   store_aof_manifest_dup(const store_aof_manifest_t *m,
                              store_aof_manifest_t *out /* OUT */);
@@ -151,8 +157,48 @@ int   store_aof_manifest_load(struct store_aof_s *aof, ob_err_t *err);
 void  store_aof_fsync_dir(const char *dir);
 off_t store_aof_file_size(const char *path);
 
-/* store_aof.c: writes a base (RDB preamble or RESP) of st's dataset to
- * fd; OB_ERR with errno set. */
+/* store_aof.c: logging */
+/* CLOCK_MONOTONIC in ms: the clock of everysec and the retries. */
+int64_t store_aof_mono_ms(void);
+/* Queues an fsync (and a close) of fd for the thread; without a thread
+ * (or memory) it is done here. */
+void  store_aof_bg_fsync(struct store_aof_s *aof, int fd, int close_it);
+/* Lets the held connections go: their replies out (ok), or closed. */
+void  store_aof_release(struct store_aof_s *aof, int ok);
+/* Redis's flushAppendOnlyFile: writes the buffer, syncs by appendfsync,
+ * releases the held replies.  force: write even if an everysec fsync is
+ * still running (shutdown, a rewrite starting). */
+void  store_aof_flush(store_t *st, int force);
+/* Deletes a file from the thread (a history base may be gigabytes, and
+ * unlinking it takes the file system a while, as Redis's lazy free of
+ * history files knows); takes `path`. */
+void  store_aof_bg_unlink(struct store_aof_s *aof, char *path);
+/* write(2) until everything is written or an error; the bytes written. */
+ssize_t store_aof_write_all(int fd, const char *p, size_t len);
+
+/* store_aof_files.c: the files */
+/* "<appendfilename>.<seq>.<kind>" */
+void  store_aof_name(store_t *st, char *buf, size_t cap, long long seq,
+                     const char *kind);
+/* "base.rdb" or "base.aof", by aof-use-rdb-preamble. */
+const char *store_aof_base_kind(store_t *st);
+/* Switches logging to fd (a new incr): the old one is synced and closed
+ * by the thread, after any fsync of it already queued. */
+void  store_aof_switch_fd(struct store_aof_s *aof, int fd);
+/* The history files are deleted and dropped from the manifest. */
+void  store_aof_del_history(store_t *st);
+/* Opens <dirpath>/<name> for appending (trunc: emptied first); -1 with
+ * err set. */
+int   store_aof_open_incr(struct store_aof_s *aof, const char *name,
+                          int trunc, ob_err_t *err);
+
+/* store_aof_rewrite.c */
+/* Redis's rewriteAppendOnlyFileBackground: the new incr first (listed in
+ * the manifest at once, so what is written from now on survives whatever
+ * happens to the rewrite), then the child. */
+int   store_aof_rewrite_start(store_t *st, ob_err_t *err);
+/* Writes a base (RDB preamble or RESP) of st's dataset to fd; OB_ERR
+ * with errno set. */
 int   store_aof_write_base(store_t *st, int fd, ob_err_t *err);
 
 #endif /* STORE_AOF_INT_H */
