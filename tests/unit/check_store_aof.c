@@ -1,5 +1,5 @@
 /*
- * check_store_aof.c: the AOF manifest (store/store_aof_load.c) as Redis
+ * check_store_aof.c: the AOF manifest (store/store_aof_files.c) as Redis
  * 7.0's aofLoadManifestFromFile parses it: key/value pairs in any order,
  * quoted names, comments, unknown keys ignored, the errors (odd token
  * count, fewer than 6, two bases, non-monotonic incr sequences, unknown
