@@ -413,6 +413,13 @@ store_key_changed(store_client_t *c, const ob_str_t *key, int event_class,
 
 
 void
+store_dirty_add(store_client_t *c, long long n)
+{
+    c->st->dirty += (uint64_t) n;
+}
+
+
+void
 store_key_changed_db(store_client_t *c, int dbid, const ob_str_t *key,
                      int event_class, const char *event)
 {

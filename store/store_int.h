@@ -292,6 +292,15 @@ void store_key_changed(store_client_t *c, const ob_str_t *key,
 /* The same for a key in another db (MOVE, COPY ... DB n). */
 void store_key_changed_db(store_client_t *c, int dbid, const ob_str_t *key,
                           int event_class, const char *event);
+/*
+ * Redis counts changes, not commands (rdb_changes_since_last_save, the
+ * save rules): RPUSH of 4 elements adds 4 to server.dirty, SADD the
+ * members it added, HSET the fields it set.  store_key_changed counts
+ * one; a handler whose command changed n things adds the other n - 1
+ * here (n may be 0 or negative to correct it: a change that Redis does
+ * not count).
+ */
+void store_dirty_add(store_client_t *c, long long n);
 /* Only the notification, no WATCH/dirty (e.g. "expired", "evicted"). */
 void store_notify(store_t *st, int dbid, const ob_str_t *key,
                   int event_class, const char *event);
