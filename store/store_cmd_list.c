@@ -217,6 +217,9 @@ store_list_pop_range_reply(store_client_t *c, const ob_str_t *key,
                                 ? 0 : store_list_len(l) - whole, whole);
 
     store_key_changed(c, key, STORE_NOTIFY_LIST, store_list_pop_event(where));
+    /* Redis's listElementsRemoved: one change per element, also when a
+     * blocked BLMPOP is served */
+    store_dirty_add(c, (long long) n - 1);
     store_list_drop_if_empty(c, key, o);
     return OB_OK;
 }
@@ -277,6 +280,12 @@ store_list_pop_one_reply(store_client_t *c, const ob_str_t *key,
         free(copy);
     }
     store_key_changed(c, key, STORE_NOTIFY_LIST, store_list_pop_event(where));
+    if (c->flags & STORE_CLIENT_RETRY) {
+        /* Redis 7.0 serves a blocked BLPOP/BRPOP (serveClientBlockedOnList)
+         * without counting the pop: only the push that woke it counts.
+         * It is still propagated, as the LPOP/RPOP the caller asks for. */
+        store_dirty_add(c, -1);
+    }
     store_list_drop_if_empty(c, key, o);
     return OB_OK;
 }
@@ -343,6 +352,8 @@ store_list_push_generic(store_client_t *c, int where, int xx)
     }
     store_reply_int(&c->r, (long long) store_list_len(l));
     store_key_changed(c, key, STORE_NOTIFY_LIST, store_list_push_event(where));
+    /* Redis counts each element pushed (server.dirty += argc - 2) */
+    store_dirty_add(c, (long long) c->argc - 3);
     store_key_ready(c, key);
 }
 
@@ -773,6 +784,7 @@ store_cmd_lrem(store_client_t *c)
     }
     if (removed > 0) {
         store_key_changed(c, &c->argv[1], STORE_NOTIFY_LIST, "lrem");
+        store_dirty_add(c, removed - 1);        /* one per element */
     }
     store_list_drop_if_empty(c, &c->argv[1], o);
     if (oom) {
@@ -830,6 +842,9 @@ store_cmd_ltrim(store_client_t *c)
         oom = 1;
     }
     store_key_changed(c, &c->argv[1], STORE_NOTIFY_LIST, "ltrim");
+    /* Redis counts each element removed (dirty += ltrim + rtrim); a
+     * refused right trim removed nothing */
+    store_dirty_add(c, ltrim + (oom ? 0 : rtrim) - 1);
     if (ltrim + rtrim == 0) {
         /* WATCHers and subscribers hear of it, but Redis counts no change
          * (dirty += ltrim + rtrim) and so writes nothing */
@@ -926,6 +941,13 @@ store_list_move(store_client_t *c, store_obj_t *src, int wherefrom,
     store_key_changed(c, dkey, STORE_NOTIFY_LIST, store_list_push_event(whereto));
     store_key_ready(c, dkey);
     store_key_changed(c, skey, STORE_NOTIFY_LIST, store_list_pop_event(wherefrom));
+    /*
+     * Redis counts a move as one change (lmoveGenericCommand's
+     * server.dirty++), not one per key; a blocked BLMOVE/BRPOPLPUSH that
+     * is served (serveClientBlockedOnList) counts none, its LMOVE /
+     * RPOPLPUSH being propagated all the same.
+     */
+    store_dirty_add(c, (c->flags & STORE_CLIENT_RETRY) ? -2 : -1);
     store_list_drop_if_empty(c, skey, src);
     return OB_OK;
 

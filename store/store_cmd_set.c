@@ -299,6 +299,8 @@ store_cmd_sadd(store_client_t *c)
     }
     if (added > 0) {
         store_key_changed(c, key, STORE_NOTIFY_SET, "sadd");
+        /* Redis counts each member added (server.dirty += added) */
+        store_dirty_add(c, added - 1);
     }
     store_reply_int(&c->r, added);
     if (mark != stack) {
@@ -340,6 +342,7 @@ store_cmd_srem(store_client_t *c)
     }
     if (removed > 0) {
         store_key_changed(c, key, STORE_NOTIFY_SET, "srem");
+        store_dirty_add(c, removed - 1);        /* one per member */
         store_set_delete_if_empty(c, key, o);
     }
     store_reply_int(&c->r, removed);
@@ -488,6 +491,8 @@ store_cmd_spop_count(store_client_t *c)
 
         store_set_reply_all(c, o, 1);
         store_key_changed(c, key, STORE_NOTIFY_SET, "spop");
+        /* Redis counts each member popped (server.dirty += size) */
+        store_dirty_add(c, (long long) size - 1);
         (void) store_db_delete(c->db, key->data, key->len, store_now_ms(c));
         store_notify(c->st, c->dbid, key, STORE_NOTIFY_GENERIC, "del");
         store_propagate_cmd(c, argv, 2);       /* the whole set went */
@@ -510,6 +515,7 @@ store_cmd_spop_count(store_client_t *c)
         (void) store_set_maybe_intset(a, owner, o);
     }
     store_key_changed(c, key, STORE_NOTIFY_SET, "spop");
+    store_dirty_add(c, count - 1);              /* one per member */
 }
 
 
