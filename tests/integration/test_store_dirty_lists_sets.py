@@ -207,3 +207,39 @@ def test_dirty_multi_exec_sums(r):
     before = changes(r)
     p.execute()
     assert changes(r) - before == 2 + 2 + 3 + 1
+
+
+def test_dirty_blocking_pops_inside_exec_count(r):
+    # not blocked (EXEC never blocks): counted as the immediate pops are
+    r.execute_command("RPUSH", "l", "a", "b", "c", "d")
+    p = r.pipeline(transaction=True)
+    p.execute_command("BLPOP", "l", "0")
+    p.execute_command("BLMOVE", "l", "m", "LEFT", "RIGHT", "0")
+    p.execute_command("BLMPOP", "0", "1", "l", "LEFT", "COUNT", "2")
+    p.execute_command("BLPOP", "empty", "0")
+    before = changes(r)
+    p.execute()
+    assert changes(r) - before == 1 + 1 + 2
+
+
+def test_dirty_two_blocked_clients_served_by_one_push(r):
+    clients = [redis.Redis(host="127.0.0.1", port=r.server.port,
+                           socket_timeout=10) for _ in range(2)]
+    replies = []
+    threads = [threading.Thread(target=lambda b=b: replies.append(
+        b.execute_command("BLPOP", "l", "5"))) for b in clients]
+    before = changes(r)
+    for t in threads:
+        t.start()
+    deadline = time.time() + 5
+    while int(r.info("clients")["blocked_clients"]) < 2:
+        assert time.time() < deadline
+        time.sleep(0.01)
+    r.execute_command("RPUSH", "l", "a", "b", "c")
+    for t in threads:
+        t.join(5)
+    for b in clients:
+        b.close()
+    assert len(replies) == 2
+    assert changes(r) - before == 3
+    assert r.llen("l") == 1
