@@ -149,6 +149,10 @@ store_hash_set_generic(store_client_t *c, int hmset)
         store_reply_int(&c->r, added);
     }
     store_key_changed(c, &c->argv[1], STORE_NOTIFY_HASH, "hset");
+    /* Redis counts every pair given, new field or not, repeated or not
+     * (hsetCommand's dirty += (argc - 2) / 2); store_key_changed counted
+     * one of them. */
+    store_dirty_add(c, (long long) (c->argc - 2) / 2 - 1);
 }
 
 
@@ -323,6 +327,7 @@ store_cmd_hdel(store_client_t *c)
         if (rc == OB_ERR) {
             if (deleted > 0) {
                 store_key_changed(c, &c->argv[1], STORE_NOTIFY_HASH, "hdel");
+                store_dirty_add(c, deleted - 1);
             }
             store_add_err(c, STORE_ERR_OOM);
             return;
@@ -338,6 +343,8 @@ store_cmd_hdel(store_client_t *c)
     store_reply_int(&c->r, deleted);
     if (deleted > 0) {
         store_key_changed(c, &c->argv[1], STORE_NOTIFY_HASH, "hdel");
+        /* Redis counts each field deleted (hdelCommand's dirty += deleted) */
+        store_dirty_add(c, deleted - 1);
         if (removed) {
             store_notify(c->st, c->dbid, &c->argv[1], STORE_NOTIFY_GENERIC,
                          "del");

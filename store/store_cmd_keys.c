@@ -403,6 +403,8 @@ store_keys_rename_generic(store_client_t *c, int nx)
     case OB_OK:
         store_key_changed(c, src, STORE_NOTIFY_GENERIC, "rename_from");
         store_key_changed(c, dst, STORE_NOTIFY_GENERIC, "rename_to");
+        /* one change for Redis (renameGenericCommand's dirty++), not two */
+        store_dirty_add(c, -1);
         store_keys_ready_in(c, c->dbid, dst);
         if (nx) {
             store_reply_int(&c->r, 1);
@@ -723,6 +725,7 @@ store_cmd_move(store_client_t *c)
     }
     store_key_changed(c, key, STORE_NOTIFY_GENERIC, "move_from");
     store_key_changed_db(c, to, key, STORE_NOTIFY_GENERIC, "move_to");
+    store_dirty_add(c, -1);             /* one change for Redis, not two */
     store_keys_ready_in(c, to, key);
     store_reply_int(&c->r, 1);
 }
@@ -815,10 +818,11 @@ store_cmd_flushall(store_client_t *c)
         c->st->dirty += store_db_size(store_dbs_db(dbs, i));
     }
     store_dbs_flushall(dbs);
-    /* Redis counts one more change (flushallCommand's dirty++) and
-     * writes it even when every db was empty; with save rules the empty
-     * dataset is then saved, which clears the count. */
-    c->st->dirty++;
+    /* Redis 7.0.15 counts the keys removed and nothing more (measured:
+     * FLUSHALL of an empty dataset leaves rdb_changes_since_last_save
+     * where it was), but writes the command even then (it is forced
+     * below); with save rules the empty dataset is then saved, which
+     * clears the count. */
     store_save_flushall(c->st);
     store_propagate_cmd(c, c->argv, c->argc);
     store_add_ok(c);

@@ -555,6 +555,8 @@ store_sort_generic(store_client_t *c, int readonly)
             goto done;
         }
         store_key_changed(c, storekey, STORE_NOTIFY_LIST, "sortstore");
+        /* Redis counts the elements stored (dirty += outputlen) */
+        store_dirty_add(c, (long long) total - 1);
         store_key_ready(c, storekey);
         store_reply_int(&c->r, (long long) total);
     }
