@@ -616,6 +616,8 @@ store_cmd_xtrim(store_client_t *c)
     deleted = sx_trim(s, &ta);
     if (deleted > 0) {
         store_key_changed(c, &c->argv[1], STORE_NOTIFY_STREAM, "xtrim");
+        /* Redis counts each entry trimmed (server.dirty += deleted). */
+        store_dirty_add(c, (long long) deleted - 1);
         sx_propagate_rewrite(c, &ta, s, 0, NULL);
     }
     store_reply_int(&c->r, (long long) deleted);
@@ -735,6 +737,8 @@ store_cmd_xdel(store_client_t *c)
     }
     if (deleted > 0) {
         store_key_changed(c, &c->argv[1], STORE_NOTIFY_STREAM, "xdel");
+        /* Redis counts each entry deleted (server.dirty += deleted). */
+        store_dirty_add(c, (long long) deleted - 1);
     }
     store_reply_int(&c->r, deleted);
 done:
@@ -1053,6 +1057,12 @@ sx_read_generic(store_client_t *c, int xreadgroup)
                 sc = store_sx_consumer(c, rd[i].s, rd[i].g, consumer, 1,
                                        &created);
                 if (created) {
+                    /* Redis 7.0 counts a consumer's creation apart from
+                     * the read (streamCreateConsumer's dirty++), except
+                     * when it serves a blocked reader (SCC_NO_DIRTIFY). */
+                    if (!(c->flags & STORE_CLIENT_RETRY)) {
+                        c->st->dirty++;
+                    }
                     store_notify(c->st, c->dbid, &c->argv[streams_arg + i],
                                  STORE_NOTIFY_STREAM,
                                  "xgroup-createconsumer");

@@ -295,6 +295,9 @@ store_cmd_xgroup(store_client_t *c)
         if (o != NULL) {
             store_key_changed(c, key, STORE_NOTIFY_STREAM, "xgroup-create");
         } else {
+            /* but the group is a change all the same (server.dirty++),
+             * counted and so propagated */
+            c->st->dirty++;
             store_notify(c->st, c->dbid, key, STORE_NOTIFY_STREAM,
                          "xgroup-create");
         }
@@ -722,10 +725,15 @@ store_cmd_xclaim(store_client_t *c)
             continue;
         }
         if (sc == NULL) {
-            sc = store_sx_consumer(c, s, g, &c->argv[3], 1, NULL);
+            int  created;
+
+            sc = store_sx_consumer(c, s, g, &c->argv[3], 1, &created);
             if (sc == NULL) {
                 break;
             }
+            /* Redis 7.0 counts the consumer's creation as a change of
+             * its own (streamCreateConsumer's dirty++). */
+            c->st->dirty += (uint64_t) created;
         }
         if (n == NULL) {
             /* FORCE: a NACK born with one delivery, then claimed as any. */
@@ -861,10 +869,15 @@ store_cmd_xautoclaim(store_client_t *c)
             continue;
         }
         if (sc == NULL) {
-            sc = store_sx_consumer(c, s, g, &c->argv[3], 1, NULL);
+            int  created;
+
+            sc = store_sx_consumer(c, s, g, &c->argv[3], 1, &created);
             if (sc == NULL) {
                 break;
             }
+            /* Redis 7.0 counts the consumer's creation as a change of
+             * its own (streamCreateConsumer's dirty++). */
+            c->st->dirty += (uint64_t) created;
         }
         if (store_sgroup_pel_move(s, g, &id, n, sc) != OB_OK) {
             continue;

@@ -150,12 +150,14 @@ store_zset_parse_lex(const ob_str_t *min, const ob_str_t *max,
 
 
 /*
- * After members left the set at `key`: an emptied set is deleted; the
- * change is signalled with `event`, then "del" when the key went.
+ * After `n` members left the set at `key`: an emptied set is deleted; the
+ * change is signalled with `event`, then "del" when the key went.  Redis
+ * counts each member removed (server.dirty += deleted), the key's
+ * deletion adding nothing.
  */
 static void
 zset_removed(store_client_t *c, const ob_str_t *key, store_obj_t *o,
-    const char *event)
+    const char *event, long long n)
 {
     int  gone = store_zset_len(o) == 0;
 
@@ -163,6 +165,7 @@ zset_removed(store_client_t *c, const ob_str_t *key, store_obj_t *o,
         store_db_delete(c->db, key->data, key->len, store_now_ms(c));
     }
     store_key_changed(c, key, STORE_NOTIFY_ZSET, event);
+    store_dirty_add(c, n - 1);
     if (gone) {
         store_notify(c->st, c->dbid, key, STORE_NOTIFY_GENERIC, "del");
     }
@@ -300,6 +303,9 @@ zset_add_generic(store_client_t *c, int flags)
     if (added || updated) {
         store_key_changed(c, &c->argv[1], STORE_NOTIFY_ZSET,
                           (flags & STORE_ZADD_INCR) ? "zincr" : "zadd");
+        /* Redis counts each member added or re-scored (server.dirty +=
+         * added + updated), whatever CH says about the reply. */
+        store_dirty_add(c, (long long) (added + updated) - 1);
         if (isnew) {
             store_key_ready(c, &c->argv[1]);
         }
@@ -374,7 +380,12 @@ store_cmd_zincrby(store_client_t *c)
     if (isnew && zset_bind_new(c, &c->argv[1], o) != OB_OK) {
         return;
     }
-    store_key_changed(c, &c->argv[1], STORE_NOTIFY_ZSET, "zincr");
+    /* An increment that leaves the score as it was (0, or too small to
+     * move a double) is no change for Redis: no signal, no dirty, so it
+     * is not propagated either. */
+    if (out & (STORE_ZADD_ADDED | STORE_ZADD_UPDATED)) {
+        store_key_changed(c, &c->argv[1], STORE_NOTIFY_ZSET, "zincr");
+    }
     if (isnew) {
         store_key_ready(c, &c->argv[1]);
     }
@@ -411,7 +422,7 @@ store_cmd_zrem(store_client_t *c)
         }
     }
     if (deleted > 0) {
-        zset_removed(c, &c->argv[1], o, "zrem");
+        zset_removed(c, &c->argv[1], o, "zrem", deleted);
     }
     if (rc < 0) {
         store_add_err(c, STORE_ERR_OOM);
@@ -945,7 +956,7 @@ zremrange_generic(store_client_t *c, zrange_type_t type)
         return;
     }
     if (deleted > 0) {
-        zset_removed(c, &c->argv[1], o, events[type]);
+        zset_removed(c, &c->argv[1], o, events[type], deleted);
     }
     store_reply_int(&c->r, deleted);
 }
@@ -1043,7 +1054,7 @@ zpop_generic(store_client_t *c, const ob_str_t *keys, size_t nkeys, int max,
     {
         return;
     }
-    zset_removed(c, key, o, max ? "zpopmax" : "zpopmin");
+    zset_removed(c, key, o, max ? "zpopmax" : "zpopmin", (long long) n);
     if (emitkey) {
         /* BZPOPMIN/BZPOPMAX, [B]ZMPOP: written as the plain pop of the key
          * served, ZPOPMIN key (no count given) or ZPOPMIN key <number
