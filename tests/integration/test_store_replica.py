@@ -14,13 +14,15 @@ import pytest
 import redis
 
 from obtest import RespConn, encode, free_port, wait_for
-from storetest import plain_value
+from storetest import client_of, plain_value
 
 
 # ---------------------------------------------------------------- helpers
 
 def client(port):
-    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+    """A client once the server has loaded its data (a restarted
+    redis-server answers LOADING while it replays its AOF)."""
+    return client_of(port, socket_timeout=10)
 
 
 def info_repl(c):
