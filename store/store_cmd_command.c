@@ -70,6 +70,27 @@ static const struct {
 };
 
 
+/* The next word of an ACL category list ("@write @list @slow"): *p moves
+ * to its start, *end past it; 0 when none is left. */
+static int
+store_acl_word(const char **p, const char **end)
+{
+    const char *s = *p, *e;
+
+    if (s == NULL) {
+        return 0;
+    }
+    while (*s == ' ') {
+        s++;
+    }
+    for (e = s; *e != '\0' && *e != ' '; e++) {
+    }
+    *p = s;
+    *end = e;
+    return e > s;
+}
+
+
 static int
 store_cmd_arity(const store_cmd_t *cmd)
 {
@@ -251,30 +272,12 @@ store_reply_command_info(store_client_t *c, const store_cmd_t *cmd)
     store_reply_int(&c->r, cmd->keys.first);
     store_reply_int(&c->r, cmd->keys.last);
     store_reply_int(&c->r, cmd->keys.step);
-    for (p = cmd->acl; p != NULL && *p != '\0'; p = q) {
-        while (*p == ' ') {
-            p++;
-        }
-        q = p;
-        while (*q != '\0' && *q != ' ') {
-            q++;
-        }
-        if (q > p) {
-            nacl++;
-        }
+    for (p = cmd->acl; store_acl_word(&p, &q); p = q) {
+        nacl++;
     }
     store_reply_set(&c->r, nacl);
-    for (p = cmd->acl; p != NULL && *p != '\0'; p = q) {
-        while (*p == ' ') {
-            p++;
-        }
-        q = p;
-        while (*q != '\0' && *q != ' ') {
-            q++;
-        }
-        if (q > p) {
-            store_reply_simple(&c->r, p, (size_t) (q - p));
-        }
+    for (p = cmd->acl; store_acl_word(&p, &q); p = q) {
+        store_reply_simple(&c->r, p, (size_t) (q - p));
     }
     store_reply_tips(c, cmd->base.name);
     store_reply_set(&c->r, 0);            /* key specs (a set, RESP3) */

@@ -650,20 +650,42 @@ fail:
 }
 
 
+/* The blob types but the intset: what each builds and how its blob is
+ * walked, with the name its integrity error gives. */
+static const struct {
+    int               type;
+    store_obj_type_t  obj;
+    store_blob_kind_t blob;
+    const char       *what;
+} store_rdb_blob_types[] = {
+    { STORE_RDB_TYPE_HASH_ZIPMAP, STORE_OBJ_HASH, STORE_BLOB_ZIPMAP,
+      "Zipmap" },
+    { STORE_RDB_TYPE_LIST_ZIPLIST, STORE_OBJ_LIST, STORE_BLOB_ZIPLIST,
+      "List ziplist" },
+    { STORE_RDB_TYPE_ZSET_ZIPLIST, STORE_OBJ_ZSET, STORE_BLOB_ZIPLIST,
+      "Zset ziplist" },
+    { STORE_RDB_TYPE_HASH_ZIPLIST, STORE_OBJ_HASH, STORE_BLOB_ZIPLIST,
+      "Hash ziplist" },
+    { STORE_RDB_TYPE_HASH_LISTPACK, STORE_OBJ_HASH, STORE_BLOB_LISTPACK,
+      "Hash listpack" },
+    { STORE_RDB_TYPE_ZSET_LISTPACK, STORE_OBJ_ZSET, STORE_BLOB_LISTPACK,
+      "Zset listpack" }
+};
+
+
 /* Types 9-13, 16, 17: one string holding a blob. */
 static store_obj_t *
 store_rdb_load_blob(store_rdb_in_t *r, int type)
 {
     store_obj_t        *o = NULL;
     uint8_t            *p;
-    size_t              n;
-    int                 bad, rc;
+    size_t              n, i;
+    int                 bad, rc = OB_ERR;
 
     if (store_rdb_get_string(r, &p, &n) != OB_OK) {
         return NULL;
     }
-    switch (type) {
-    case STORE_RDB_TYPE_SET_INTSET:
+    if (type == STORE_RDB_TYPE_SET_INTSET) {
         o = store_set_from_intset_blob(r->arena, r->owner, p, n, &bad);
         if (o == NULL) {
             if (bad) {
@@ -674,43 +696,22 @@ store_rdb_load_blob(store_rdb_in_t *r, int type)
         }
         free(p);
         return o;
-    case STORE_RDB_TYPE_HASH_ZIPMAP:
-        o = store_rdb_new(r, STORE_OBJ_HASH, 0);
-        rc = o == NULL ? OB_ERR
-             : store_rdb_blob_into(r, o, STORE_BLOB_ZIPMAP, p, n, "Zipmap");
-        break;
-    case STORE_RDB_TYPE_LIST_ZIPLIST:
-        o = store_rdb_new(r, STORE_OBJ_LIST, 0);
-        rc = o == NULL ? OB_ERR
-             : store_rdb_blob_into(r, o, STORE_BLOB_ZIPLIST, p, n,
-                                   "List ziplist");
-        break;
-    case STORE_RDB_TYPE_ZSET_ZIPLIST:
-        o = store_rdb_new(r, STORE_OBJ_ZSET, 0);
-        rc = o == NULL ? OB_ERR
-             : store_rdb_blob_into(r, o, STORE_BLOB_ZIPLIST, p, n,
-                                   "Zset ziplist");
-        break;
-    case STORE_RDB_TYPE_HASH_ZIPLIST:
-        o = store_rdb_new(r, STORE_OBJ_HASH, 0);
-        rc = o == NULL ? OB_ERR
-             : store_rdb_blob_into(r, o, STORE_BLOB_ZIPLIST, p, n,
-                                   "Hash ziplist");
-        break;
-    case STORE_RDB_TYPE_HASH_LISTPACK:
-        o = store_rdb_new(r, STORE_OBJ_HASH, 0);
-        rc = o == NULL ? OB_ERR
-             : store_rdb_blob_into(r, o, STORE_BLOB_LISTPACK, p, n,
-                                   "Hash listpack");
-        break;
-    default:    /* ZSET_LISTPACK */
-        o = store_rdb_new(r, STORE_OBJ_ZSET, 0);
-        rc = o == NULL ? OB_ERR
-             : store_rdb_blob_into(r, o, STORE_BLOB_LISTPACK, p, n,
-                                   "Zset listpack");
-        break;
+    }
+    for (i = 0; i < sizeof(store_rdb_blob_types)
+                    / sizeof(store_rdb_blob_types[0]); i++)
+    {
+        if (store_rdb_blob_types[i].type == type) {
+            o = store_rdb_new(r, store_rdb_blob_types[i].obj, 0);
+            rc = o == NULL ? OB_ERR
+                 : store_rdb_blob_into(r, o, store_rdb_blob_types[i].blob,
+                                       p, n, store_rdb_blob_types[i].what);
+            break;
+        }
     }
     free(p);
+    if (i == sizeof(store_rdb_blob_types) / sizeof(store_rdb_blob_types[0])) {
+        (void) store_rdb_in_fail(r, "Unknown blob type %d", type);
+    }
     if (rc != OB_OK) {
         store_rdb_drop(r, o);
         return NULL;
