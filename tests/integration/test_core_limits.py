@@ -178,6 +178,11 @@ def test_second_instance_leaves_the_pidfile_alone(servers, tmp_path):
     pidfile = tmp_path / "mc.pid"
     port = free_port()
     first = servers(cache_argv("onebox", port, "-P", pidfile), (port,))
+    # The pid is written once every module has started, a moment after
+    # the cache's port opens (the store loads its data in between).
+    deadline = time.monotonic() + 10
+    while pidfile.read_text() == "" and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert pidfile.read_text() == "%d\n" % first.pid
 
     # Same -P and same port (bind would fail), then same -P on a free port:
