@@ -13,10 +13,11 @@
 
 # Debian packages: to build, to test.
 DEPS_BUILD := gcc make pkg-config libevent-dev libjansson-dev libsqlite3-dev liblzf-dev \
-              check libsubunit-dev libxxhash-dev
+              check libsubunit-dev libxxhash-dev librabbitmq-dev
 DEPS_TEST  := python3 python3-pytest curl procps memcached libmemcached-tools \
               python3-memcache python3-pymemcache \
-              redis-server redis-tools python3-redis
+              redis-server redis-tools python3-redis \
+              rabbitmq-server amqp-tools python3-pika python3-kombu python3-amqp
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 PKGS   := libevent jansson libxxhash

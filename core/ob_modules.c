@@ -11,10 +11,12 @@
 
 #include "cache/cache.h"
 #include "store/store.h"
+#include "mq/mq.h"
 
 
 const ob_module_t *const ob_modules[] = {
     &cache_module,
     &store_module,
+    &mq_module,
     NULL
 };
