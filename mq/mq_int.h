@@ -268,6 +268,7 @@ static inline uint8_t *mq_msg_body(mq_msg_t *m)
  */
 #define MQ_QE_REDELIVERED   0x1        /* requeued, or delivered before a restart */
 #define MQ_QE_DELIVERED     0x2        /* the log has its delivery mark */
+#define MQ_QE_LOGGED        0x4        /* in the log: settling it is logged */
 
 struct mq_qentry_s {
     mq_link_t       link;
@@ -528,14 +529,21 @@ void mq_log_close(mq_t *mq);            /* flushes and fsyncs */
  * the definitions file (atomically, fsync'd) before the -ok is sent. */
 int  mq_defs_save(mq_t *mq);
 
-/* A persistent message routed to durable queues qs[0..n): appended to the
- * log (written at the end of the loop pass, fsync'd by the log's thread).
- * Returns the position a confirm waits for (mq_confirm_synced). */
-uint64_t mq_log_publish(mq_t *mq, mq_msg_t *msg, mq_queue_t *const *qs,
-                        size_t n);
+/*
+ * A persistent message entered durable queue q as entry e (publish,
+ * dead-lettering; mq_queue_publish calls it, never the replay): appended
+ * to the log, the body once per message however many queues it reaches
+ * (MQ_MSG_LOGGED), then one enqueue record per queue; e gets
+ * MQ_QE_LOGGED.  Written at the end of the loop pass and fsync'd by the
+ * log's thread; a publisher's confirm waits until mq_log_synced() reaches
+ * mq_log_appended() as it was after routing.  OB_ERR: the log failed (the
+ * message stays in memory; the confirm is a nack).
+ */
+int mq_log_enqueue(mq_t *mq, mq_queue_t *q, mq_qentry_t *e);
 
-/* A logged entry left its durable queue (ack, reject, expiry, purge,
- * overflow, queue deletion), or was delivered the first time. */
+/* A logged entry (MQ_QE_LOGGED) left its durable queue (ack, reject,
+ * expiry, purge, overflow), or was delivered the first time (the queue
+ * calls these; the replay sets MQ_QE_REDELIVERED on what was delivered). */
 void mq_log_remove(mq_t *mq, mq_queue_t *q, mq_qentry_t *e);
 void mq_log_delivered(mq_t *mq, mq_queue_t *q, mq_qentry_t *e);
 
