@@ -49,7 +49,7 @@ const char *mq_reply_name(unsigned code);
  * name, RabbitMQ's wording where we know it). */
 typedef struct mq_wire_err_s {
     uint16_t code;
-    char     text[200];
+    char     text[256];                /* a shortstr: 255 bytes at most */
 } mq_wire_err_t;
 
 /* ------------------------------------------------------ protocol header */
