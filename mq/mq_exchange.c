@@ -623,7 +623,6 @@ mq_route_exchange(mq_route_t *r, mq_exchange_t *x, int depth)
         return;
     }
     MQ_XX(x)->route_mark = r->gen;
-    x->publish_in++;
 
     if (x->type == MQ_EX_DIRECT && x->builtin && x->name_len == 0) {
         /* The default exchange: the queue named by the key. */
@@ -719,9 +718,6 @@ mq_exchange_route(mq_exchange_t *x, const mq_msg_t *msg, mq_queue_t ***out,
         }
         mq_route_exchange(&r, ae, 0);
         x = ae;
-    }
-    if (*n > start) {
-        x->publish_out++;
     }
     return r.failed ? OB_ERR : OB_OK;
 }
