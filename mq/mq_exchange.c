@@ -815,10 +815,13 @@ mq_exchange_declare(mq_channel_t *ch, const mq_method_t *m)
     int                 h1, h2;
     ob_str_t            cur;
 
+    /* RabbitMQ says "invalid exchange type" when the name happens to be
+     * an atom its VM already knows ("foo"), "unknown" otherwise: the
+     * latter is what any real mistake gets. */
     if (!passive && mq_exchange_type_of(tname, &type) != OB_OK) {
         return mq_conn_error(ch->conn, MQ_COMMAND_INVALID,
                              MQ_M_EXCHANGE_DECLARE,
-                             "invalid exchange type '%.*s'",
+                             "unknown exchange type '%.*s'",
                              (int) tname.len, tname.data);
     }
     if (name.len == 0) {
