@@ -215,8 +215,9 @@ mq_is_cycle(const mq_queue_t *target, const mq_death_t *deaths, size_t n)
 
     for (i = 0; i < n; i++) {
         if (deaths[i].queue.len == target->name_len
-            && memcmp(deaths[i].queue.data, target->name,
-                      target->name_len) == 0)
+            && (target->name_len == 0
+                || memcmp(deaths[i].queue.data, target->name,
+                          target->name_len) == 0))
         {
             size_t j;
 
