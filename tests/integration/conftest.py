@@ -29,6 +29,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "onebox_only: tests onebox's own CLI or admin API, "
         "which the real engines do not have")
+    config.addinivalue_line(
+        "markers", "mq_fresh_server: the test starts an AMQP broker of its "
+        "own (restarts, crashes): ~8 s each with --target real")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -137,3 +140,58 @@ def resp(r):
     conn = RespConn(r.server.port)
     yield conn
     conn.close()
+
+
+# --- AMQP (mq) ---------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def _mq_real_pool(tmp_path_factory):
+    """The session's pooled rabbitmq-servers (see mqtest's docstring)."""
+    from mqtest import RealPool
+    pool = RealPool(tmp_path_factory.mktemp("rabbitmq"))
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def mq_server(request, target, tmp_path):
+    """A factory start(fresh=False, **conf) of AMQP brokers: onebox's mq
+    module, or rabbitmq-server with --target real.  `conf` maps mq-section
+    keys (heartbeat, frame_max, users ...) to values; a key rabbitmq cannot
+    take skips the test there.  Returns an mqtest.MqServer (.port,
+    .api_port, .url, .restart(), .kill9(), .start_again() ...)."""
+    from mqtest import NotOnReal, OneboxMq, RealMq
+    own = []
+    pooled = []
+
+    def start(fresh=False, **conf):
+        if target != "real":
+            srv = OneboxMq(tmp_path, conf)
+            own.append(srv)
+            return srv.start_again()
+        try:
+            if fresh:
+                srv = RealMq(tmp_path, conf)
+                own.append(srv)
+                return srv.start_again()
+            pool = request.getfixturevalue("_mq_real_pool")
+            srv = pool.get(conf)
+        except NotOnReal as e:
+            pytest.skip(str(e))
+        pooled.append(srv)
+        return srv
+
+    yield start
+    complaints = []
+    for srv in reversed(own):
+        complaints += srv.close()
+    for srv in pooled:
+        if srv.alive():
+            srv.clean()
+    assert not complaints, "\n".join(complaints)
+
+
+@pytest.fixture
+def mq(mq_server):
+    """A broker on its defaults."""
+    return mq_server()
