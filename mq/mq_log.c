@@ -207,7 +207,7 @@ mq_log_reserve(mq_log_t *log, size_t n)
     {
         (void) mq_log_roll(log, mq_log_head(log)->num + 1);
     }
-    if (log->cap - log->len < n) {
+    if (log->buf == NULL || log->cap - log->len < n) {
         size_t cap = log->cap ? log->cap : 64 * 1024;
 
         while (cap - log->len < n) {
