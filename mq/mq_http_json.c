@@ -33,8 +33,10 @@ mq_http_value_json(const mq_value_t *v)
     uint8_t i;
 
     if (mq_value_is_int(v)) {
-        return json_integer(v->i != 0 ? (json_int_t) v->i
-                                      : (json_int_t) v->u);
+        /* Unsigned types (B u i) keep their value in u, signed ones in
+         * i; json_int_t is signed 64 like RabbitMQ's largest. */
+        return json_integer(strchr("Bui", v->type) != NULL
+                            ? (json_int_t) v->u : (json_int_t) v->i);
     }
     switch (v->type) {
     case 't':
