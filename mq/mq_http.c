@@ -32,6 +32,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "ob_arena.h"
 #include "ob_cycle.h"
 #include "ob_http.h"
 
@@ -889,6 +890,7 @@ mq_stats(void *state, json_t *out)
                  unacked = 0, bytes = 0;
     unsigned     i;
     json_t      *log;
+    ob_arena_owner_stats_t os;
 
     for (l = mq->conns.next; l != &mq->conns; l = l->next) {
         conn = MQ_ENTRY(l, mq_conn_t, link);
@@ -924,8 +926,9 @@ mq_stats(void *state, json_t *out)
                         json_integer((json_int_t) unacked));
     json_object_set_new(out, "message_bytes",
                         json_integer((json_int_t) bytes));
-    json_object_set_new(out, "memory", json_integer((json_int_t)
-                                                    mq->mem_bytes));
+    /* The arena's figure now, not mq->mem_bytes as of the last tick. */
+    ob_arena_owner_stats(mq->cy->arena, mq->arena_owner, &os);
+    json_object_set_new(out, "memory", json_integer((json_int_t) os.bytes));
     json_object_set_new(out, "alarm", json_boolean(mq->alarm));
     json_object_set_new(out, "published",
                         json_integer((json_int_t) mq->stats.published));

@@ -220,8 +220,8 @@ mq_http_connection(mq_conn_t *conn, const char *node)
     mq_http_peer(conn, host, sizeof(host), &port);
     mq_http_local_host(conn, host, local, sizeof(local));
     mq_http_conn_name(conn, name, sizeof(name));
-    return json_pack("{s:s,s:i,s:i,s:o,s:I,s:i,s:s,s:s,s:s,s:s,s:i,s:s,"
-                     "s:b,s:s,s:i,s:s,s:s,s:s}",
+    return json_pack("{s:s,s:i,s:i,s:o,s:I,s:i,s:s,s:s,s:s,s:s,s:i,s:i,"
+                     "s:s,s:b,s:s,s:i,s:s,s:s,s:s}",
         "auth_mechanism", "PLAIN",
         "channel_max", (int) conn->channel_max,
         "channels", (int) conn->nchannels,
@@ -234,6 +234,7 @@ mq_http_connection(mq_conn_t *conn, const char *node)
         "node", node,
         "peer_host", host,
         "peer_port", port,
+        "port", conn->mq->port,
         "protocol", "AMQP 0-9-1",
         "ssl", 0,
         "state", mq_http_conn_state(conn),

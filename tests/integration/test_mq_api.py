@@ -446,7 +446,7 @@ def test_stats_section(mq):
         ch.queue_declare(qname, passive=True)   # a round trip
         status, _, body = raw_get(mq.api_port, "/stats")
         assert status == 200
-        st = json.loads(body)["mq"]
+        st = json.loads(body)["modules"]["mq"]
         assert st["port"] == mq.port
         assert st["connections"] == 1
         assert st["channels"] == 1
