@@ -390,46 +390,56 @@ mq_value_equal(const mq_value_t *a, const mq_value_t *b)
 }
 
 
-/*
- * Same entries in any order: every entry of a has an equal one under the
- * same key in b, and both hold as many.  Tables are small (arguments,
- * headers), so the quadratic walk is cheaper than any index.
- */
-int
-mq_table_equal(ob_str_t a, ob_str_t b)
+/* Counts a's entries into *n; 1 when each has an equal one (same key, equal
+ * value) somewhere in b. */
+static int
+mq_table_within(ob_str_t a, ob_str_t b, size_t *n)
 {
     mq_table_iter_t  ia, ib;
     mq_value_t       va, vb;
     ob_str_t         ka, kb;
-    size_t           na, nb;
     int              found;
 
-    na = 0;
+    *n = 0;
     mq_table_iter_init(&ia, a);
     while (mq_table_next(&ia, &ka, &va)) {
-        na++;
+        (*n)++;
         found = 0;
         mq_table_iter_init(&ib, b);
-        while (mq_table_next(&ib, &kb, &vb)) {
-            if (ka.len == kb.len
-                && (ka.len == 0 || memcmp(ka.data, kb.data, ka.len) == 0))
-            {
-                found = mq_value_equal(&va, &vb);
-                break;
-            }
+        while (!found && mq_table_next(&ib, &kb, &vb)) {
+            found = ka.len == kb.len
+                    && (ka.len == 0 || memcmp(ka.data, kb.data, ka.len) == 0)
+                    && mq_value_equal(&va, &vb);
         }
         if (!found) {
             return 0;
         }
     }
 
-    nb = 0;
-    mq_table_iter_init(&ib, b);
-    while (mq_table_next(&ib, &kb, &vb)) {
-        nb++;
+    return 1;
+}
+
+
+/*
+ * Same entries in any order: as many on each side, and each entry of
+ * either has an equal one (same key, equal value) in the other; checking
+ * both ways keeps a key that is there twice honest.  Tables are small
+ * (arguments, headers), so the quadratic walk is cheaper than any index;
+ * identical bytes, the common case of a redeclaration, skip it.
+ */
+int
+mq_table_equal(ob_str_t a, ob_str_t b)
+{
+    size_t  na, nb;
+
+    if (a.len == b.len
+        && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0))
+    {
+        return 1;
     }
 
-    return na == nb;
+    return mq_table_within(a, b, &na) && mq_table_within(b, a, &nb)
+           && na == nb;
 }
 
 

@@ -266,6 +266,24 @@ START_TEST(t_table_equal)
     ck_assert_int_eq(mq_table_equal(t_str(""), t_str("")), 1);
     ck_assert_int_eq(mq_table_equal(t_str(""), td), 0);
     ck_assert_int_eq(mq_table_equal(T_ALL, T_ALL), 1);
+
+    /* A key twice (found by the fuzzer: the first match is not enough). */
+    {
+        static const uint8_t  d1[] = "\x01" "ab\x01" "\x01" "ab\x02";
+        static const uint8_t  d2[] = "\x01" "ab\x02" "\x01" "ab\x01";
+        static const uint8_t  d3[] = "\x01" "ab\x01" "\x01" "ab\x01";
+        static const uint8_t  d4[] = "\x01" "ab\x01" "\x01" "aI\x00\x00"
+                                     "\x00\x02";
+        ob_str_t  t1 = t_bytes(d1, 8), t2 = t_bytes(d2, 8);
+        ob_str_t  t3 = t_bytes(d3, 8), t4 = t_bytes(d4, 11);
+
+        ck_assert_int_eq(mq_table_validate(d1, 8), OB_OK);
+        ck_assert_int_eq(mq_table_validate(d4, 11), OB_OK);
+        ck_assert_int_eq(mq_table_equal(t1, t2), 1);
+        ck_assert_int_eq(mq_table_equal(t2, t4), 1);
+        ck_assert_int_eq(mq_table_equal(t1, t3), 0);
+        ck_assert_int_eq(mq_table_equal(t3, t1), 0);
+    }
 }
 END_TEST
 
