@@ -152,6 +152,9 @@ mq_array_check(const uint8_t *p, size_t len, int depth)
 }
 
 
+/* The top table is depth 1; a table or an array nested 64 deep is
+ * refused, which bounds the checker's recursion (RabbitMQ has no limit,
+ * but no client nests that deep). */
 int
 mq_table_validate(const uint8_t *p, size_t len)
 {
@@ -280,6 +283,7 @@ mq_value_read(mq_table_iter_t *it, mq_value_t *v)
 }
 
 
+/* No bound checks: the table was validated when it arrived. */
 int
 mq_table_next(mq_table_iter_t *it, ob_str_t *key, mq_value_t *v)
 {
@@ -309,6 +313,7 @@ mq_array_next(mq_table_iter_t *it, mq_value_t *v)
 }
 
 
+/* The first entry under the key, as RabbitMQ's table_lookup finds it. */
 int
 mq_table_find(ob_str_t table, const char *key, mq_value_t *v)
 {
@@ -445,6 +450,7 @@ mq_table_equal(ob_str_t a, ob_str_t b)
 
 /* ---- the builder -------------------------------------------------------- */
 
+/* The builder starts empty and allocates on the first append. */
 void
 mq_tbuf_init(mq_tbuf_t *b)
 {
@@ -671,6 +677,8 @@ mq_tbuf_value(mq_tbuf_t *b, const mq_value_t *v)
 }
 
 
+/* The length is patched by mq_tbuf_close, once the contents are in; the
+ * position returned stays valid however the buffer grows. */
 size_t
 mq_tbuf_open(mq_tbuf_t *b, uint8_t type)
 {
