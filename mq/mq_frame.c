@@ -122,6 +122,14 @@ mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
 }
 
 
+int
+mq_frame_unexpected(const mq_frame_t *f, mq_wire_err_t *err)
+{
+    return mq_wire_frame_error(err, f->type, f->payload, f->size,
+                               MQ_WIRE_UNEXPECTED, 0, 0);
+}
+
+
 /* For the encoders that write a payload first and its header after. */
 void
 mq_frame_put_header(uint8_t dst[7], uint8_t type, uint16_t channel,

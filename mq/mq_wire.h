@@ -99,6 +99,16 @@ int mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
                    mq_frame_t *f /* OUT */, size_t *consumed /* OUT */,
                    mq_wire_err_t *err /* OUT */);
 
+/*
+ * Fills err with what RabbitMQ closes the connection with for a frame that
+ * may not come on its channel, a content header or body on channel 0:
+ * 505 "UNEXPECTED_FRAME - type 3, all octets = <<\"abc\">>" (the payload
+ * quoted as in frame errors; class and method 0 in the close).  Returns
+ * OB_PROTO_ERR.  (Added by the codec's author: the quoting is Erlang's and
+ * lives in the codec.)
+ */
+int mq_frame_unexpected(const mq_frame_t *f, mq_wire_err_t *err /* OUT */);
+
 /* Writes the 7-byte frame header (type, channel, size) at dst. */
 void mq_frame_put_header(uint8_t dst[7], uint8_t type, uint16_t channel,
                          uint32_t size);

@@ -236,6 +236,15 @@ START_TEST(t_frame_type_and_heartbeat)
     ck_assert_uint_eq(f.type, MQ_FRAME_BODY);
     ck_assert_uint_eq(f.channel, 9);
     ck_assert_int_eq(memcmp(f.payload, "xyz", 3), 0);
+
+    /* A body on channel 0, as RabbitMQ refused it. */
+    n = t_frame(buf, 3, 0, "abc", 3, MQ_FRAME_END);
+    ck_assert_int_eq(mq_frame_parse(buf, n, 131072, &f, &consumed, &err),
+                     OB_OK);
+    ck_assert_int_eq(mq_frame_unexpected(&f, &err), OB_PROTO_ERR);
+    ck_assert_uint_eq(err.code, 505);
+    ck_assert_str_eq(err.text,
+                     "UNEXPECTED_FRAME - type 3, all octets = <<\"abc\">>");
 }
 END_TEST
 
