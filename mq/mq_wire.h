@@ -246,7 +246,9 @@ typedef struct mq_method_s {
  * payload, a malformed table, or bytes left over; 501 "type 1, all octets
  * = ...: unknown_frame" for a payload under 4 octets; 540 NOT_IMPLEMENTED
  * for an unknown class or method (RabbitMQ 3.10.8 has no text for these:
- * its reader crashes and drops the connection without a close).  Unused
+ * its reader crashes and drops the connection without a close).  On a
+ * "cannot decode", m->id, class_id and method_id are already filled: the
+ * close names the method (e.g. 50/10), as RabbitMQ's does.  Unused
  * bits of a bit octet are ignored, as RabbitMQ ignores them.  Argument
  * indices follow MQ_METHODS; the names below spare the handlers the
  * counting.

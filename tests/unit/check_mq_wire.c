@@ -677,6 +677,10 @@ START_TEST(t_method_long_text)
 
     ck_assert_int_eq(mq_method_decode(p, sizeof(p), &m, &err), OB_PROTO_ERR);
     ck_assert_uint_eq(err.code, 501);
+    /* The close names the method (RabbitMQ sent class 50, method 10). */
+    ck_assert_int_eq(m.id, MQ_M_QUEUE_DECLARE);
+    ck_assert_uint_eq(m.class_id, 50);
+    ck_assert_uint_eq(m.method_id, 10);
     ck_assert_uint_eq(strlen(err.text), 255);
     ck_assert_str_eq(err.text, want);
     ck_assert_str_eq(err.text + 248, "97,9...");
