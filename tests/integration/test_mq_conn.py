@@ -621,3 +621,30 @@ def test_connection_blocked_by_memory_alarm(tmp_path):
         conn.close()
     finally:
         assert not srv.close()
+
+
+def test_reject_publish_overflow_is_nacked(chan):
+    name = unique("ovf")
+    chan.queue_declare(name, arguments={"x-max-length": 1,
+                                        "x-overflow": "reject-publish"})
+    chan.confirm_delivery()
+    chan.basic_publish("", name, b"fits")
+    with pytest.raises(pika.exceptions.NackError):
+        chan.basic_publish("", name, b"refused")
+    m, _, body = chan.basic_get(name, auto_ack=True)
+    assert body == b"fits" and m.message_count == 0
+    chan.queue_delete(name)
+
+
+@pytest.mark.mq_fresh_server
+def test_shutdown_closes_connections_320(mq_server):
+    srv = mq_server(fresh=True)
+    conn = pika_conn(srv)
+    conn.channel()
+    srv.stop_gracefully()
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as e:
+        conn.process_data_events(time_limit=5)
+    assert e.value.reply_code == 320
+    assert e.value.reply_text == ("CONNECTION_FORCED - broker forced "
+                                  "connection closure with reason "
+                                  "'shutdown'")
