@@ -110,14 +110,15 @@ mq_log_head(mq_log_t *log)
 }
 
 
-/* 1 when a segment numbered in [from, to) still exists. */
+/* 1 when one of segs[0..n) is numbered in [from, to). */
 static int
-mq_log_seg_any_in(mq_log_t *log, uint32_t from, uint32_t to)
+mq_log_seg_any_in(const mq_log_seg_t *segs, size_t n, uint32_t from,
+                  uint32_t to)
 {
     size_t i;
 
-    for (i = 0; i < log->nsegs && log->segs[i].num < to; i++) {
-        if (log->segs[i].num >= from) {
+    for (i = 0; i < n && segs[i].num < to; i++) {
+        if (segs[i].num >= from) {
             return 1;
         }
     }
@@ -125,7 +126,11 @@ mq_log_seg_any_in(mq_log_t *log, uint32_t from, uint32_t to)
 }
 
 
-/* Unlinks the non-head segments that hold nothing anyone needs. */
+/* Unlinks the non-head segments that hold nothing anyone needs: no live
+ * message and no settle record of a message of an older segment still
+ * there (oldest first, so that one going can free the next), or copied
+ * forward by the compaction and synced since.  Runs when something
+ * changed (gc_wanted), so a pass that changed nothing costs nothing. */
 void
 mq_log_seg_gc(mq_log_t *log)
 {
@@ -133,12 +138,19 @@ mq_log_seg_gc(mq_log_t *log)
     mq_log_seg_t *s;
     size_t        i, j;
 
+    if (!log->gc_wanted) {
+        return;
+    }
+    log->gc_wanted = 0;
     for (i = 0, j = 0; i < log->nsegs; i++) {
         s = &log->segs[i];
-        if (i + 1 < log->nsegs
-            && ((s->delete_at != 0 && log->synced >= s->delete_at)
-                || (s->delete_at == 0 && s->live == 0
-                    && !mq_log_seg_any_in(log, s->min_ref, s->num))))
+        if (s->delete_at != 0 && log->synced < s->delete_at) {
+            log->gc_wanted = 1;        /* again after the next fsync */
+        } else if (i + 1 < log->nsegs
+                   && (s->delete_at != 0
+                       || (s->live == 0
+                           && !mq_log_seg_any_in(log->segs, j, s->min_ref,
+                                                 s->num))))
         {
             mq_log_seg_path(log->mq->data_dir, s->num, path, sizeof(path));
             if (unlink(path) != 0 && errno != ENOENT) {
@@ -179,6 +191,7 @@ mq_log_roll(mq_log_t *log, uint32_t num)
     }
     log->fd = fd;
     log->pending_dir = 1;
+    log->gc_wanted = 1;                /* the old head may be empty */
     return OB_OK;
 }
 
@@ -297,6 +310,9 @@ mq_log_seg_hold(mq_log_t *log, uint32_t num, const mq_msg_t *m, int delta)
     } else {
         s->live -= s->live > 0;
         s->live_bytes -= OB_MIN(s->live_bytes, mq_log_msg_size(m));
+        if (s->live == 0) {
+            log->gc_wanted = 1;
+        }
     }
 }
 
@@ -434,10 +450,12 @@ mq_log_move(mq_log_t *log, uint32_t from, mq_msg_t *only)
             s->live = 0;
             s->live_bytes = 0;
         }
-        if (log->live_msgs >= mv.moved) {
-            log->live_msgs -= mv.moved;
+        if (s->live == 0) {
+            log->gc_wanted = 1;
         }
     }
+    /* mq_log_move_done counted them again in the head */
+    log->live_msgs -= OB_MIN(log->live_msgs, mv.moved);
     return rc;
 }
 
@@ -466,6 +484,7 @@ mq_log_compact(mq_log_t *log)
         return;
     }
     log->segs[0].delete_at = log->appended;
+    log->gc_wanted = 1;
     log->rewrites++;
 }
 
