@@ -350,7 +350,9 @@ mq_log_walk(mq_log_t *log, mq_log_entry_pt fn, void *arg)
     for (vh = log->mq->vhosts; vh != NULL; vh = vh->next) {
         for (l = vh->queue_list.next; l != &vh->queue_list; l = l->next) {
             q = MQ_ENTRY(l, mq_queue_t, link);
-            if (!q->durable || q->log_id == 0 || q->ready == NULL) {
+            if (!q->durable || q->deleted || q->log_id == 0
+                || q->ready == NULL)
+            {
                 continue;
             }
             for (i = 0; i <= (unsigned) q->max_priority + 1; i++) {
@@ -553,8 +555,11 @@ mq_log_remove(mq_t *mq, mq_queue_t *q, mq_qentry_t *e)
         return;
     }
     e->flags &= ~(uint32_t) MQ_QE_LOGGED;
+    if (q == NULL || q->deleted) {
+        return;                        /* counted off by the queue's deletion */
+    }
     home = MQ_LOG_POS_SEG(e->msg->log_pos);
-    if (q != NULL && q->log_id != 0) {
+    if (q->log_id != 0) {
         (void) mq_log_put_ref(log, MQ_LOG_REC_DEL, q->log_id, e->msg->id);
         head = mq_log_head(log);
         if (home < head->min_ref) {
@@ -580,8 +585,39 @@ mq_log_delivered(mq_t *mq, mq_queue_t *q, mq_qentry_t *e)
 }
 
 
-/* The queue's id leaves defs.json (ids are never reused), so its entries
- * need no records: only the counts change. */
+static int
+mq_log_recount_reset(mq_log_t *log, mq_qentry_t *e, void *arg)
+{
+    (void) log;
+    (void) arg;
+    e->msg->log_pos = MQ_LOG_POS(MQ_LOG_POS_SEG(e->msg->log_pos), 0);
+    return OB_OK;
+}
+
+
+static int
+mq_log_recount_add(mq_log_t *log, mq_qentry_t *e, void *arg)
+{
+    mq_msg_t *m = e->msg;
+
+    (void) arg;
+    if (MQ_LOG_POS_LIVE(m->log_pos) == 0) {
+        mq_log_seg_hold(log, MQ_LOG_POS_SEG(m->log_pos), m, +1);
+    }
+    m->log_pos++;
+    return OB_OK;
+}
+
+
+/*
+ * A durable queue was deleted.  Its id leaves defs.json (ids are never
+ * reused), so its entries need no records; only the counts change.  They
+ * are counted again from the queues that remain rather than taken off
+ * entry by entry: that is right whether the queue's lists are still
+ * there or were emptied already, and the entries it left unacked (with
+ * their channels, as entries of no queue) stop counting at once.  Queue
+ * deletions are rare; the recount is one walk over the durable queues.
+ */
 void
 mq_log_queue_deleted(mq_t *mq, mq_queue_t *q)
 {
@@ -589,21 +625,25 @@ mq_log_queue_deleted(mq_t *mq, mq_queue_t *q)
     mq_link_t  *el;
     mq_qlist_t *list;
     unsigned    i;
+    size_t      k;
 
-    if (log == NULL || q->ready == NULL) {
+    if (log == NULL) {
         return;
     }
-    for (i = 0; i <= (unsigned) q->max_priority + 1; i++) {
+    for (i = 0; q->ready != NULL && i <= (unsigned) q->max_priority + 1; i++) {
         list = i <= q->max_priority ? &q->ready[i] : &q->unacked;
         for (el = list->head.next; el != &list->head; el = el->next) {
-            mq_qentry_t *e = MQ_ENTRY(el, mq_qentry_t, link);
-
-            if (e->flags & MQ_QE_LOGGED) {
-                e->flags &= ~(uint32_t) MQ_QE_LOGGED;
-                mq_log_msg_release(log, e->msg);
-            }
+            MQ_ENTRY(el, mq_qentry_t, link)->flags &= ~(uint32_t) MQ_QE_LOGGED;
         }
     }
+    (void) mq_log_walk(log, mq_log_recount_reset, NULL);
+    for (k = 0; k < log->nsegs; k++) {
+        log->segs[k].live = 0;
+        log->segs[k].live_bytes = 0;
+    }
+    log->live_msgs = 0;
+    (void) mq_log_walk(log, mq_log_recount_add, NULL);
+    log->gc_wanted = 1;
     mq_log_arm(log);
 }
 

@@ -256,3 +256,44 @@ def test_log_segments_are_reclaimed(mq_server):
     assert [b for _, _, b in _drain(ch, keep)] == [b"long-lived"]
     assert _drain(ch, churn) == []
     conn.close()
+
+
+@pytest.mark.onebox_only
+def test_log_reclaimed_after_queue_delete(mq_server):
+    """Deleting a durable queue frees its messages' log segments, also
+    with some of them delivered and unacked at the time."""
+    s = mq_server(fresh=True)
+    big, other = unique("big"), unique("other")
+    log_dir = os.path.join(s.data_dir, "mq")
+    conn = pika_conn(s)
+    ch = conn.channel()
+    ch.queue_declare(big, durable=True)
+    ch.queue_declare(other, durable=True)
+    ch.confirm_delivery()
+    persistent = pika.BasicProperties(delivery_mode=2)
+    body = b"y" * 20000
+    for _ in range(600):                      # 12 MB: two segments and more
+        ch.basic_publish("", big, body, persistent)
+    ch.basic_publish("", other, b"survivor", persistent)
+    held = [ch.basic_get(big)[0] for _ in range(3)]
+    assert all(m is not None for m in held)
+    assert _dir_bytes(log_dir) > 8 << 20
+    ch.queue_delete(big)
+    for m in held:                            # settling entries of no queue
+        ch.basic_ack(m.delivery_tag)
+    for _ in range(3):                        # let the log sync and collect
+        ch.basic_publish("", other, b"tick", persistent)
+        ch.basic_get(other, auto_ack=False)
+        time.sleep(0.1)
+    conn.close()
+    segments = [f for f in os.listdir(log_dir) if f.startswith("msgs.")]
+    assert len(segments) <= 2, segments
+    assert _dir_bytes(log_dir) < 4 << 20
+
+    s.restart()
+    assert not _exists(s, "queue", big)
+    conn = pika_conn(s)
+    ch = conn.channel()
+    got = [b for _, _, b in _drain(ch, other)]
+    assert got[0] == b"survivor"
+    conn.close()
