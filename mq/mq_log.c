@@ -761,14 +761,19 @@ mq_log_synced_cb(ob_wakeup_item_t *item)
     if (log->job.rc == 0) {
         if (log->job.pos > log->synced) {
             log->synced = log->job.pos;
+            mq_confirm_synced(log->mq, log->synced);
         }
         log->fsyncs++;
         log->last_fsync_ms = log->job.ms;
     } else {
+        /* The data may not be on the disk: no confirm goes out; the next
+         * write asks for the next fsync (a failure Linux reports once may
+         * have dropped the pages, so that one can succeed without them:
+         * the error in the log is what tells). */
         ob_log_error(&log->mq->cy->log, "mq: fsync of the message log "
                      "failed: %s", strerror(log->job.rc));
+        return;
     }
-    mq_confirm_synced(log->mq, log->synced);
     mq_log_seg_gc(log);
     mq_log_compact(log);
     if (log->written > log->synced || log->npending_close > 0) {
