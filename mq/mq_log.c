@@ -957,20 +957,21 @@ mq_log_stats(const mq_t *mq, json_t *out)
     for (i = 0; i < log->nsegs; i++) {
         bytes += log->segs[i].bytes;
     }
-    json_object_set_new(out, "log_segments", json_integer((json_int_t) log->nsegs));
-    json_object_set_new(out, "log_bytes", json_integer((json_int_t) bytes));
-    json_object_set_new(out, "log_live_messages",
+    json_object_set_new(out, "segments",
+                        json_integer((json_int_t) log->nsegs));
+    json_object_set_new(out, "bytes", json_integer((json_int_t) bytes));
+    json_object_set_new(out, "live_messages",
                         json_integer((json_int_t) log->live_msgs));
-    json_object_set_new(out, "log_appended",
+    json_object_set_new(out, "appended",
                         json_integer((json_int_t) log->appended));
-    json_object_set_new(out, "log_synced",
+    json_object_set_new(out, "synced",
                         json_integer((json_int_t) log->synced));
-    json_object_set_new(out, "log_fsyncs",
+    json_object_set_new(out, "fsyncs",
                         json_integer((json_int_t) log->fsyncs));
-    json_object_set_new(out, "log_last_fsync_ms",
+    json_object_set_new(out, "last_fsync_ms",
                         json_real(log->last_fsync_ms));
-    json_object_set_new(out, "log_rewrites",
+    json_object_set_new(out, "rewrites",
                         json_integer((json_int_t) log->rewrites));
-    json_object_set_new(out, "log_deleted_segments",
+    json_object_set_new(out, "deleted_segments",
                         json_integer((json_int_t) log->deleted_segs));
 }
