@@ -18,6 +18,9 @@
 
 #define MQ_SEND_BUF  4096
 
+/* A code no reply carries: closes the socket without connection.close. */
+#define MQ_NOT_IMPLEMENTED_SILENT  0x10000
+
 
 /* Encodes method `id`'s arguments from `ap` (types as in MQ_METHODS) as
  * a method frame; 0 when it does not fit. */
@@ -158,6 +161,18 @@ mq_conn_close_text(mq_conn_t *conn, unsigned code, int cause,
     if (conn->state >= MQ_CONN_CLOSING) {
         return OB_ERR;
     }
+    /* RabbitMQ does not trust a client that fails the handshake before
+     * tune-ok: it closes the socket without a word, and so do we (a
+     * refused login is the exception, see mq_on_start_ok); an unknown
+     * method breaks its reader the same way. */
+    if ((conn->state < MQ_CONN_OPEN && code != MQ_ACCESS_REFUSED)
+        || code == MQ_NOT_IMPLEMENTED_SILENT)
+    {
+        ob_log_notice(&conn->mq->cy->log, "mq: %s: closing: %s",
+                      ob_conn_peer(conn->c), text);
+        conn->state = MQ_CONN_CLOSED;
+        return OB_ERR;
+    }
     if (t.len > 255) {
         t.len = 255;
     }
@@ -185,6 +200,17 @@ mq_conn_error(mq_conn_t *conn, unsigned code, int cause, const char *fmt, ...)
     vsnprintf(text + n, sizeof(text) - (size_t) n, fmt, ap);
     va_end(ap);
     return mq_conn_close_text(conn, code, cause, text);
+}
+
+
+/* A method that does not decode: 502 with the codec's text, or, for an
+ * unknown method, the socket closed as RabbitMQ's reader does. */
+int
+mq_conn_decode_error(mq_conn_t *conn, const mq_wire_err_t *err)
+{
+    return mq_conn_close_text(conn, err->code == MQ_NOT_IMPLEMENTED
+                              ? MQ_NOT_IMPLEMENTED_SILENT : err->code, -1,
+                              err->text);
 }
 
 
@@ -229,7 +255,7 @@ static int
 mq_send_start(mq_conn_t *conn)
 {
     mq_tbuf_t b;
-    ob_str_t  props, mech = { 14, (const uint8_t *) "AMQPLAIN PLAIN" },
+    ob_str_t  props, mech = { 14, (const uint8_t *) "PLAIN AMQPLAIN" },
               loc = { 5, (const uint8_t *) "en_US" };
     int       rc;
 
@@ -496,7 +522,7 @@ mq_conn_method(mq_conn_t *conn, const mq_frame_t *f)
     mq_wire_err_t  err;
 
     if (mq_method_decode(f->payload, f->size, &m, &err) != OB_OK) {
-        return mq_conn_close_text(conn, err.code, -1, err.text);
+        return mq_conn_decode_error(conn, &err);
     }
     if (conn->state >= MQ_CONN_CLOSING) {
         if (m.id == MQ_M_CONNECTION_CLOSE) {
@@ -560,7 +586,7 @@ mq_conn_channel_frame(mq_conn_t *conn, const mq_frame_t *f)
                              "expected 'channel.open'");
     }
     if (mq_method_decode(f->payload, f->size, &m, &err) != OB_OK) {
-        return mq_conn_close_text(conn, err.code, -1, err.text);
+        return mq_conn_decode_error(conn, &err);
     }
     if (m.id != MQ_M_CHANNEL_OPEN) {
         return mq_conn_error(conn, MQ_CHANNEL_ERROR, (int) m.id,

@@ -44,7 +44,7 @@ mq_exchange_is_key(const ob_hash_link_t *e, const void *key, size_t nkey,
     const mq_exchange_t *x = OB_HASH_ENTRY(e, mq_exchange_t, hlink);
 
     (void) ctx;
-    return x->name_len == nkey && memcmp(x->name, key, nkey) == 0;
+    return x->name_len == nkey && (nkey == 0 || memcmp(x->name, key, nkey) == 0);
 }
 
 
@@ -65,7 +65,7 @@ mq_queue_is_key(const ob_hash_link_t *e, const void *key, size_t nkey,
     const mq_queue_t *q = OB_HASH_ENTRY(e, mq_queue_t, hlink);
 
     (void) ctx;
-    return q->name_len == nkey && memcmp(q->name, key, nkey) == 0;
+    return q->name_len == nkey && (nkey == 0 || memcmp(q->name, key, nkey) == 0);
 }
 
 
@@ -77,7 +77,9 @@ static size_t
 mq_rk_key(uint8_t *buf, const mq_exchange_t *x, const void *key, size_t len)
 {
     memcpy(buf, &x, sizeof(x));
-    memcpy(buf + sizeof(x), key, len);
+    if (len > 0) {
+        memcpy(buf + sizeof(x), key, len);
+    }
     return sizeof(x) + len;
 }
 
@@ -256,7 +258,9 @@ mq_exchange_new(mq_vhost_t *vh, ob_str_t name, mq_exchange_type_t type,
     }
     x = &xx->x;
     x->vhost = vh;
-    memcpy(x->name, name.data, name.len);
+    if (name.len > 0) {
+        memcpy(x->name, name.data, name.len);
+    }
     x->name_len = (uint8_t) name.len;
     x->type = type;
     x->durable = durable != 0;
@@ -336,7 +340,7 @@ mq_binding_find(mq_exchange_t *src, mq_queue_t *q, mq_exchange_t *dst,
         bargs.data = b->args;
         bargs.len = b->args_len;
         if (b->queue == q && b->exchange == dst && b->key_len == key.len
-            && memcmp(b->key, key.data, key.len) == 0
+            && (key.len == 0 || memcmp(b->key, key.data, key.len) == 0)
             && (bargs.len == args.len
                 ? args.len == 0 || mq_table_equal(bargs, args)
                 : (bargs.len == 0 || args.len == 0)
@@ -392,7 +396,9 @@ mq_binding_add(mq_exchange_t *src, mq_queue_t *q, mq_exchange_t *dst,
             }
             rk->source = src;
             rk->key_len = (uint8_t) key.len;
-            memcpy(rk->key, key.data, key.len);
+            if (key.len > 0) {
+                memcpy(rk->key, key.data, key.len);
+            }
             mq_list_init(&rk->bindings);
             ob_hash_insert(&vx->direct_index, &rk->hlink);
         }
@@ -405,7 +411,9 @@ mq_binding_add(mq_exchange_t *src, mq_queue_t *q, mq_exchange_t *dst,
     b->queue = q;
     b->exchange = dst;
     b->key_len = (uint8_t) key.len;
-    memcpy(b->key, key.data, key.len);
+    if (key.len > 0) {
+        memcpy(b->key, key.data, key.len);
+    }
     mq_list_push_back(&src->bindings, &b->src_link);
     mq_list_push_back(q != NULL ? &q->bindings : &dst->dst_bindings,
                       &b->dst_link);
@@ -623,7 +631,6 @@ mq_route_exchange(mq_route_t *r, mq_exchange_t *x, int depth)
         return;
     }
     MQ_XX(x)->route_mark = r->gen;
-    x->publish_in++;
 
     if (x->type == MQ_EX_DIRECT && x->builtin && x->name_len == 0) {
         /* The default exchange: the queue named by the key. */
@@ -719,9 +726,6 @@ mq_exchange_route(mq_exchange_t *x, const mq_msg_t *msg, mq_queue_t ***out,
         }
         mq_route_exchange(&r, ae, 0);
         x = ae;
-    }
-    if (*n > start) {
-        x->publish_out++;
     }
     return r.failed ? OB_ERR : OB_OK;
 }
@@ -819,10 +823,13 @@ mq_exchange_declare(mq_channel_t *ch, const mq_method_t *m)
     int                 h1, h2;
     ob_str_t            cur;
 
+    /* RabbitMQ says "invalid exchange type" when the name happens to be
+     * an atom its VM already knows ("foo"), "unknown" otherwise: the
+     * latter is what any real mistake gets. */
     if (!passive && mq_exchange_type_of(tname, &type) != OB_OK) {
         return mq_conn_error(ch->conn, MQ_COMMAND_INVALID,
                              MQ_M_EXCHANGE_DECLARE,
-                             "invalid exchange type '%.*s'",
+                             "unknown exchange type '%.*s'",
                              (int) tname.len, tname.data);
     }
     if (name.len == 0) {
