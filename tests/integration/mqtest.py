@@ -462,11 +462,28 @@ class RealPool:
         return srv
 
     def close(self):
+        """Shuts every pooled server down, all at once (each takes a few
+        seconds), then waits for them."""
+        stopping = []
         for srv in self.servers.values():
+            if srv.script is None:
+                continue
+            stopping.append((srv, srv._beam_pid(), subprocess.Popen(
+                [os.path.join(RABBITMQ_SBIN, "rabbitmqctl"), "shutdown"],
+                env=srv.env(), stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)))
+        for srv, beam, ctl in stopping:
             try:
-                srv.close()
-            except Exception:
-                pass
+                ctl.wait(timeout=60)
+                srv.script.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                if beam is not None and pid_alive(beam):
+                    os.kill(beam, signal.SIGKILL)
+                srv.script.wait(timeout=10)
+            if beam is not None:
+                wait_pid_gone(beam, 10)
+            srv.log.close()
+            srv.script = None
         self.servers.clear()
 
 
