@@ -116,6 +116,11 @@ mq_channel_flow(mq_channel_t *ch, const mq_method_t *m)
 {
     int active = m->a[MQ_FLOW_ACTIVE].n != 0;
 
+    /* RabbitMQ 3.10 refuses to stop deliveries this way. */
+    if (!active) {
+        return mq_conn_error(ch->conn, MQ_NOT_IMPLEMENTED, (int) m->id,
+                             "active=false");
+    }
     ch->flow_active = active;
     mq_send_method(ch->conn, ch->id, MQ_M_CHANNEL_FLOW_OK, active);
     if (active) {
@@ -197,9 +202,7 @@ mq_channel_method(mq_channel_t *ch, const mq_frame_t *f)
     mq_method_handler_pt h;
 
     if (mq_method_decode(f->payload, f->size, &m, &err) != OB_OK) {
-        return mq_conn_error(ch->conn, err.code, -1, "%s",
-                             strchr(err.text, '-') != NULL
-                             ? strchr(err.text, '-') + 2 : err.text);
+        return mq_conn_decode_error(ch->conn, f, &err);
     }
     if (ch->state == MQ_CH_CLOSING) {
         if (m.id == MQ_M_CHANNEL_CLOSE || m.id == MQ_M_CHANNEL_CLOSE_OK) {

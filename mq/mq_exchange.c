@@ -623,7 +623,6 @@ mq_route_exchange(mq_route_t *r, mq_exchange_t *x, int depth)
         return;
     }
     MQ_XX(x)->route_mark = r->gen;
-    x->publish_in++;
 
     if (x->type == MQ_EX_DIRECT && x->builtin && x->name_len == 0) {
         /* The default exchange: the queue named by the key. */
@@ -719,9 +718,6 @@ mq_exchange_route(mq_exchange_t *x, const mq_msg_t *msg, mq_queue_t ***out,
         }
         mq_route_exchange(&r, ae, 0);
         x = ae;
-    }
-    if (*n > start) {
-        x->publish_out++;
     }
     return r.failed ? OB_ERR : OB_OK;
 }
@@ -819,10 +815,13 @@ mq_exchange_declare(mq_channel_t *ch, const mq_method_t *m)
     int                 h1, h2;
     ob_str_t            cur;
 
+    /* RabbitMQ says "invalid exchange type" when the name happens to be
+     * an atom its VM already knows ("foo"), "unknown" otherwise: the
+     * latter is what any real mistake gets. */
     if (!passive && mq_exchange_type_of(tname, &type) != OB_OK) {
         return mq_conn_error(ch->conn, MQ_COMMAND_INVALID,
                              MQ_M_EXCHANGE_DECLARE,
-                             "invalid exchange type '%.*s'",
+                             "unknown exchange type '%.*s'",
                              (int) tname.len, tname.data);
     }
     if (name.len == 0) {
