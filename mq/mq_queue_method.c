@@ -27,7 +27,9 @@ mq_queue_new(mq_vhost_t *vh, ob_str_t name, int durable, int exclusive,
     }
     q = &qx->q;
     q->vhost = vh;
-    memcpy(q->name, name.data, name.len);
+    if (name.len > 0) {
+        memcpy(q->name, name.data, name.len);
+    }
     q->name_len = (uint8_t) name.len;
     q->durable = durable != 0;
     q->exclusive = exclusive != 0;
