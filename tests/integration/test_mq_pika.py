@@ -693,3 +693,55 @@ def test_select_connection_channel_error(mq):
     assert isinstance(reason, pex.ChannelClosedByBroker)
     assert (reason.reply_code, reason.reply_text) == (
         404, "NOT_FOUND - no queue 'no-such-queue' in vhost '/'")
+
+
+# --- durability (a server of the test's own) ------------------------------------
+
+@pytest.mark.mq_fresh_server
+def test_durable_things_survive_restart_and_crash(mq_server):
+    srv = mq_server(fresh=True)
+    durable, transient_q = unique("durable"), unique("transient")
+    ex = unique("x")
+    persistent = pika.BasicProperties(delivery_mode=2)
+    conn = pika_conn(srv)
+    ch = conn.channel()
+    ch.confirm_delivery()
+    ch.exchange_declare(ex, "fanout", durable=True)
+    ch.queue_declare(durable, durable=True)
+    ch.queue_declare(transient_q)
+    ch.queue_bind(durable, ex)
+    ch.basic_publish(ex, "", b"kept", properties=persistent)
+    ch.basic_publish("", durable, b"not persistent")
+    ch.basic_publish("", transient_q, b"gone", properties=persistent)
+    conn.close()
+
+    srv.restart()
+    conn = pika_conn(srv)
+    ch = conn.channel()
+    ch.confirm_delivery()
+    # The queue, the exchange and the binding are back, with the
+    # persistent message only.
+    assert ready_count(ch, durable) == 1
+    method, props, body = ch.basic_get(durable)
+    assert (body, props.delivery_mode) == (b"kept", 2)
+    ch.basic_nack(method.delivery_tag, requeue=True)
+    with pytest.raises(pex.ChannelClosedByBroker) as e:
+        conn.channel().queue_declare(transient_q, passive=True)
+    assert e.value.reply_code == 404
+    # Confirmed persistent messages survive a crash too.
+    for i in range(100):
+        ch.basic_publish(ex, "", b"c%d" % i, properties=persistent)
+    conn.close()
+
+    srv.kill9()
+    srv.start_again()
+    conn = pika_conn(srv)
+    ch = conn.channel()
+    got = []
+    while True:
+        method, props, body = ch.basic_get(durable, auto_ack=True)
+        if method is None:
+            break
+        got.append(body)
+    assert got == [b"kept"] + [b"c%d" % i for i in range(100)]
+    conn.close()
