@@ -33,17 +33,19 @@ SLOW = 4 if sanitized() else 1
 
 @pytest.fixture
 def broker(target, tmp_path, mq_server):
-    """start(core={...}, **mq_conf): mq_server, except that on onebox the
-    core section can be set too (memory_mb, max_connections, idle_timeout),
-    which has no meaning for rabbitmq-server and is ignored there."""
+    """start(core={...}, args=(), **mq_conf): mq_server, except that on
+    onebox the core section can be set too (memory_mb, max_connections,
+    idle_timeout) and more arguments given (the other modules' ports),
+    which have no meaning for rabbitmq-server and are ignored there."""
     own = []
 
-    def start(core=None, **conf):
+    def start(core=None, args=(), **conf):
         if target == "real":
             return mq_server(**conf)
         srv = OneboxMq(tmp_path, conf)
         for key, value in (core or {}).items():
             srv.argv += ["--core.%s" % key, str(value)]
+        srv.argv += list(args)
         own.append(srv)
         return srv.start_again()
 
