@@ -1,38 +1,890 @@
 /*
- * mq_conn.c: STUB until the connection layer lands (refuses connections).
+ * mq_conn.c: an AMQP 0-9-1 connection (the listener's ob_proto_t): the
+ * protocol header, the handshake (start, start-ok with PLAIN or AMQPLAIN,
+ * tune, tune-ok, open), framing straight from the input buffer,
+ * heartbeats, connection.close in both directions, connection-level
+ * errors, and the memory alarm's connection.blocked.  Channel frames go
+ * to mq_channel.c.  See mq_conn_int.h for the state diagram.
  */
-#include "mq_int.h"
+#include "mq_conn_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ob_cycle.h"
+#include "ob_log.h"
+
+#define MQ_SEND_BUF  4096
+
+/* A code no reply carries: closes the socket without connection.close. */
+#define MQ_NOT_IMPLEMENTED_SILENT  0x10000
+
+
+/* Encodes method `id`'s arguments from `ap` (types as in MQ_METHODS) as
+ * a method frame; 0 when it does not fit. */
+static size_t
+mq_method_vencode(uint8_t *dst, size_t cap, uint16_t channel,
+                  mq_method_id_t id, va_list ap)
+{
+    const mq_method_info_t *mi = &mq_methods[id];
+    const char             *t;
+    const ob_str_t         *s;
+    size_t                  n = 11, bitpos = 0, len;
+    uint64_t                v;
+
+    if (cap < 12) {
+        return 0;
+    }
+    mq_put16(dst + 7, mi->class_id);
+    mq_put16(dst + 9, mi->method_id);
+    for (t = mi->args; *t != '\0'; t++) {
+        if (*t != 'b') {
+            bitpos = 0;
+        }
+        switch (*t) {
+        case 'b':
+            if (bitpos == 0) {
+                if (n + 1 > cap) {
+                    return 0;
+                }
+                dst[n++] = 0;
+            }
+            if (va_arg(ap, int)) {
+                dst[n - 1] |= (uint8_t) (1u << bitpos);
+            }
+            bitpos = (bitpos + 1) % 8;
+            break;
+        case 'o': case 'h': case 'l':
+            v = va_arg(ap, unsigned);
+            len = *t == 'o' ? 1 : *t == 'h' ? 2 : 4;
+            if (n + len > cap) {
+                return 0;
+            }
+            if (len == 1) {
+                dst[n] = (uint8_t) v;
+            } else if (len == 2) {
+                mq_put16(dst + n, (uint16_t) v);
+            } else {
+                mq_put32(dst + n, (uint32_t) v);
+            }
+            n += len;
+            break;
+        case 'L': case 't':
+            v = va_arg(ap, uint64_t);
+            if (n + 8 > cap) {
+                return 0;
+            }
+            mq_put64(dst + n, v);
+            n += 8;
+            break;
+        case 's':
+            s = va_arg(ap, const ob_str_t *);
+            len = s != NULL ? s->len : 0;
+            if (len > 255 || n + 1 + len > cap) {
+                return 0;
+            }
+            dst[n++] = (uint8_t) len;
+            if (len > 0) {
+                memcpy(dst + n, s->data, len);
+            }
+            n += len;
+            break;
+        default: /* S, T */
+            s = va_arg(ap, const ob_str_t *);
+            len = s != NULL ? s->len : 0;
+            if (n + 4 + len > cap) {
+                return 0;
+            }
+            mq_put32(dst + n, (uint32_t) len);
+            n += 4;
+            if (len > 0) {
+                memcpy(dst + n, s->data, len);
+            }
+            n += len;
+            break;
+        }
+    }
+    if (n + 1 > cap) {
+        return 0;
+    }
+    mq_frame_put_header(dst, MQ_FRAME_METHOD, channel, (uint32_t) (n - 7));
+    dst[n++] = MQ_FRAME_END;
+    return n;
+}
+
+
+/* Appends bytes to the connection's output and notes the time for the
+ * heartbeat. */
+int
+mq_conn_send(mq_conn_t *conn, const void *data, size_t len)
+{
+    if (MQ_SESSION(conn)->dead) {
+        return OB_ERR;
+    }
+    conn->last_send_mono = mq_mono_ms();
+    if (ob_conn_add(conn->c, data, len) != OB_OK) {
+        MQ_SESSION(conn)->dead = 1;
+        return OB_ERR;
+    }
+    return OB_OK;
+}
+
+
+int
+mq_send_method(mq_conn_t *conn, uint16_t channel, mq_method_id_t id, ...)
+{
+    uint8_t  buf[MQ_SEND_BUF];
+    size_t   n;
+    va_list  ap;
+
+    va_start(ap, id);
+    n = mq_method_vencode(buf, sizeof(buf), channel, id, ap);
+    va_end(ap);
+    if (n == 0) {
+        return OB_ERR;
+    }
+    return mq_conn_send(conn, buf, n);
+}
+
+
+/* Sends connection.close with a complete reply text and waits for
+ * close-ok (or the timeout). */
+static int
+mq_conn_close_text(mq_conn_t *conn, unsigned code, int cause,
+                   const char *text)
+{
+    ob_str_t  t = { strlen(text), (const uint8_t *) text };
+    unsigned  cls = 0, mth = 0;
+
+    if (conn->state >= MQ_CONN_CLOSING) {
+        return OB_ERR;
+    }
+    /* RabbitMQ does not trust a client that fails the handshake before
+     * tune-ok: it closes the socket without a word, and so do we (a
+     * refused login is the exception, see mq_on_start_ok); an unknown
+     * method breaks its reader the same way. */
+    if ((conn->state < MQ_CONN_OPEN && code != MQ_ACCESS_REFUSED)
+        || code == MQ_NOT_IMPLEMENTED_SILENT)
+    {
+        ob_log_notice(&conn->mq->cy->log, "mq: %s: closing: %s",
+                      ob_conn_peer(conn->c), text);
+        conn->state = MQ_CONN_CLOSED;
+        return OB_ERR;
+    }
+    if (t.len > 255) {
+        t.len = 255;
+    }
+    if (cause >= 0 && cause < MQ_M_COUNT) {
+        cls = mq_methods[cause].class_id;
+        mth = mq_methods[cause].method_id;
+    }
+    mq_send_method(conn, 0, MQ_M_CONNECTION_CLOSE, code, &t, cls, mth);
+    conn->state = MQ_CONN_CLOSING;
+    MQ_SESSION(conn)->closing_since = mq_mono_ms();
+    return OB_ERR;
+}
+
+
+int
+mq_conn_error(mq_conn_t *conn, unsigned code, int cause, const char *fmt, ...)
+{
+    char        text[256];
+    const char *name = mq_reply_name(code);
+    int         n;
+    va_list     ap;
+
+    n = snprintf(text, sizeof(text), "%s - ", name != NULL ? name : "ERROR");
+    va_start(ap, fmt);
+    vsnprintf(text + n, sizeof(text) - (size_t) n, fmt, ap);
+    va_end(ap);
+    return mq_conn_close_text(conn, code, cause, text);
+}
+
+
+/* A method that does not decode: 502 with the codec's text, or, for an
+ * unknown method, the socket closed as RabbitMQ's reader does. */
+int
+mq_conn_decode_error(mq_conn_t *conn, const mq_wire_err_t *err)
+{
+    return mq_conn_close_text(conn, err->code == MQ_NOT_IMPLEMENTED
+                              ? MQ_NOT_IMPLEMENTED_SILENT : err->code, -1,
+                              err->text);
+}
+
+
+/* The server properties of connection.start, keys as RabbitMQ sends
+ * them. */
+static void
+mq_server_properties(mq_tbuf_t *b)
+{
+    static const char *caps[] = {
+        "publisher_confirms", "exchange_exchange_bindings", "basic.nack",
+        "consumer_cancel_notify", "connection.blocked",
+        "authentication_failure_close", "per_consumer_qos", NULL
+    };
+    static const char *props[][2] = {
+        { "cluster_name", "onebox@localhost" },
+        { "copyright", "Copyright (c) the onebox authors" },
+        { "information", "onebox: an AMQP 0-9-1 broker that behaves like "
+          "RabbitMQ 3.10" },
+        { "platform", "C/libevent" },
+        { "product", "onebox" },
+        { "version", OB_VERSION },
+        { NULL, NULL }
+    };
+    size_t pos;
+    int    i;
+
+    mq_tbuf_key(b, "capabilities", 12);
+    pos = mq_tbuf_open(b, 'F');
+    for (i = 0; caps[i] != NULL; i++) {
+        mq_tbuf_key(b, caps[i], strlen(caps[i]));
+        mq_tbuf_bool(b, 1);
+    }
+    mq_tbuf_close(b, pos);
+    for (i = 0; props[i][0] != NULL; i++) {
+        mq_tbuf_key(b, props[i][0], strlen(props[i][0]));
+        mq_tbuf_longstr(b, props[i][1], strlen(props[i][1]));
+    }
+}
+
+
+static int
+mq_send_start(mq_conn_t *conn)
+{
+    mq_tbuf_t b;
+    ob_str_t  props, mech = { 14, (const uint8_t *) "PLAIN AMQPLAIN" },
+              loc = { 5, (const uint8_t *) "en_US" };
+    int       rc;
+
+    mq_tbuf_init(&b);
+    mq_server_properties(&b);
+    if (b.failed) {
+        mq_tbuf_free(&b);
+        return OB_ERR;
+    }
+    props.data = b.data;
+    props.len = b.len;
+    rc = mq_send_method(conn, 0, MQ_M_CONNECTION_START, 0u, 9u, &props,
+                        &mech, &loc);
+    mq_tbuf_free(&b);
+    return rc;
+}
+
 
 static void *
 mq_session_new(ob_conn_t *c, void *ctx)
 {
-    (void) c; (void) ctx;
-    return NULL;
+    mq_t         *mq = ctx;
+    mq_session_t *s = calloc(1, sizeof(*s));
+    mq_conn_t    *conn;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    conn = &s->conn;
+    conn->channels = calloc((size_t) mq->channel_max + 1,
+                            sizeof(mq_channel_t *));
+    if (conn->channels == NULL) {
+        free(s);
+        return NULL;
+    }
+    conn->mq = mq;
+    conn->c = c;
+    conn->state = MQ_CONN_HEADER;
+    conn->channel_max = mq->channel_max;
+    conn->frame_max = mq->frame_max;
+    conn->last_recv_mono = conn->last_send_mono = mq_mono_ms();
+    conn->connected_at = mq_now_ms();
+    mq_list_init(&s->confirm_chans);
+    mq_list_push_back(&mq->conns, &conn->link);
+    mq->stats.conns_total++;
+    return s;
 }
+
+
+/* 1 when the peer's address is a loopback one (127.0.0.0/8, ::1). */
+static int
+mq_peer_is_loopback(const ob_conn_t *c)
+{
+    const char *p = ob_conn_peer(c);
+
+    return strncmp(p, "127.", 4) == 0 || strncmp(p, "[::1]", 5) == 0
+           || strncmp(p, "::1", 3) == 0 || strcmp(p, "unix") == 0;
+}
+
+
+/* 1 when `user` is in the comma-separated loopback_users list. */
+static int
+mq_user_is_loopback_only(const mq_t *mq, const char *user)
+{
+    const char *p = mq->loopback_users, *end;
+    size_t      len, ulen = strlen(user);
+
+    while (p != NULL && *p != '\0') {
+        end = strchr(p, ',');
+        len = end != NULL ? (size_t) (end - p) : strlen(p);
+        if (len == ulen && memcmp(p, user, len) == 0) {
+            return 1;
+        }
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+
+/* Extracts user and password from a PLAIN ("authzid\0user\0pass") or
+ * AMQPLAIN (a table without its length: LOGIN, PASSWORD) response.
+ * OB_ERR when it is malformed. */
+static int
+mq_auth_response(ob_str_t mech, ob_str_t resp, ob_str_t *user,
+                 ob_str_t *pass)
+{
+    const uint8_t *z1, *z2, *end = resp.data + resp.len;
+    mq_value_t     v;
+
+    if (mech.len == 8 && memcmp(mech.data, "AMQPLAIN", 8) == 0) {
+        if (mq_table_validate(resp.data, resp.len) != OB_OK
+            || !mq_table_find(resp, "LOGIN", &v) || v.type != 'S')
+        {
+            return OB_ERR;
+        }
+        *user = v.s;
+        if (!mq_table_find(resp, "PASSWORD", &v) || v.type != 'S') {
+            return OB_ERR;
+        }
+        *pass = v.s;
+        return OB_OK;
+    }
+    z1 = resp.len > 0 ? memchr(resp.data, 0, resp.len) : NULL;
+    if (z1 == NULL) {
+        return OB_ERR;
+    }
+    z2 = memchr(z1 + 1, 0, (size_t) (end - z1 - 1));
+    if (z2 == NULL) {
+        return OB_ERR;
+    }
+    user->data = z1 + 1;
+    user->len = (size_t) (z2 - z1 - 1);
+    pass->data = z2 + 1;
+    pass->len = (size_t) (end - z2 - 1);
+    return OB_OK;
+}
+
+
+/* Reads the capabilities the client advertised in start-ok. */
+static void
+mq_client_capabilities(mq_conn_t *conn, ob_str_t props)
+{
+    mq_value_t v, cap;
+
+    if (!mq_table_find(props, "capabilities", &v) || v.type != 'F') {
+        return;
+    }
+    conn->cap_blocked = mq_table_find(v.s, "connection.blocked", &cap)
+                        && cap.type == 't' && cap.u;
+    conn->cap_cancel_notify = mq_table_find(v.s, "consumer_cancel_notify",
+                                            &cap) && cap.type == 't' && cap.u;
+    conn->cap_auth_failure_close = mq_table_find(v.s,
+                                   "authentication_failure_close", &cap)
+                                   && cap.type == 't' && cap.u;
+}
+
 
 static int
-mq_on_read(void *s, ob_conn_t *c, struct evbuffer *in)
+mq_on_start_ok(mq_conn_t *conn, const mq_method_t *m)
 {
-    (void) s; (void) c; (void) in;
-    return OB_ERR;
+    mq_t      *mq = conn->mq;
+    ob_str_t   mech = m->a[MQ_START_OK_MECHANISM].s, user, pass;
+    ob_str_t   props = m->a[MQ_START_OK_CLIENT_PROPERTIES].s;
+    size_t     i;
+
+    free(conn->client_props);
+    conn->client_props = malloc(props.len + 1);
+    if (conn->client_props != NULL) {
+        memcpy(conn->client_props, props.data, props.len);
+        conn->client_props_len = props.len;
+    }
+    mq_client_capabilities(conn, props);
+    if (!(mech.len == 5 && memcmp(mech.data, "PLAIN", 5) == 0)
+        && !(mech.len == 8 && memcmp(mech.data, "AMQPLAIN", 8) == 0))
+    {
+        return mq_conn_error(conn, MQ_COMMAND_INVALID, MQ_M_CONNECTION_START_OK,
+                             "unknown authentication mechanism '%.*s'",
+                             (int) mech.len, mech.data);
+    }
+    if (mq_auth_response(mech, m->a[MQ_START_OK_RESPONSE].s, &user, &pass)
+        == OB_OK && user.len <= MQ_NAME_MAX)
+    {
+        for (i = 0; i < mq->nusers; i++) {
+            if (strlen(mq->users[i].name) == user.len
+                && memcmp(mq->users[i].name, user.data, user.len) == 0
+                && strlen(mq->users[i].password) == pass.len
+                && memcmp(mq->users[i].password, pass.data, pass.len) == 0)
+            {
+                break;
+            }
+        }
+        if (i < mq->nusers
+            && (!mq_user_is_loopback_only(mq, mq->users[i].name)
+                || mq_peer_is_loopback(conn->c)))
+        {
+            snprintf(conn->user, sizeof(conn->user), "%s", mq->users[i].name);
+            conn->state = MQ_CONN_TUNE;
+            return mq_send_method(conn, 0, MQ_M_CONNECTION_TUNE,
+                                  (unsigned) mq->channel_max,
+                                  (unsigned) mq->frame_max,
+                                  (unsigned) mq->heartbeat);
+        }
+    }
+    ob_log_notice(&mq->cy->log, "mq: %s: login refused (mechanism %.*s)",
+                  ob_conn_peer(conn->c), (int) mech.len, mech.data);
+    if (!conn->cap_auth_failure_close) {
+        conn->state = MQ_CONN_CLOSED;
+        return OB_DONE;
+    }
+    return mq_conn_error(conn, MQ_ACCESS_REFUSED, -1, "Login was refused "
+                         "using authentication mechanism %.*s. For details "
+                         "see the broker logfile.", (int) mech.len, mech.data);
 }
+
+
+/* RabbitMQ's check of one negotiated value: a client's 0 means "no
+ * limit", which is over the server's; below the minimum fails too. */
+static int
+mq_tune_check(mq_conn_t *conn, const char *field, uint64_t client,
+              uint64_t min, uint64_t server)
+{
+    if (client != 0 && client < min) {
+        return mq_conn_error(conn, MQ_NOT_ALLOWED, MQ_M_CONNECTION_TUNE,
+                             "negotiated %s = %llu is lower than the minimum "
+                             "allowed value (%llu)", field,
+                             (unsigned long long) client,
+                             (unsigned long long) min);
+    }
+    if (server != 0 && (client == 0 || client > server)) {
+        return mq_conn_error(conn, MQ_NOT_ALLOWED, MQ_M_CONNECTION_TUNE,
+                             "negotiated %s = %llu%s is higher than the "
+                             "maximum allowed value (%llu)", field,
+                             (unsigned long long) client,
+                             client == 0 && strcmp(field, "channel_max") == 0
+                             ? " (no limit)" : "",
+                             (unsigned long long) server);
+    }
+    return OB_OK;
+}
+
+
+static int
+mq_on_tune_ok(mq_conn_t *conn, const mq_method_t *m)
+{
+    mq_t     *mq = conn->mq;
+    uint64_t  chmax = m->a[MQ_TUNE_CHANNEL_MAX].n,
+              fmax = m->a[MQ_TUNE_FRAME_MAX].n;
+
+    if (mq_tune_check(conn, "frame_max", fmax, MQ_FRAME_MIN_SIZE,
+                      mq->frame_max) != OB_OK
+        || mq_tune_check(conn, "channel_max", chmax, 1, mq->channel_max)
+           != OB_OK)
+    {
+        return OB_ERR;
+    }
+    conn->frame_max = (uint32_t) fmax;
+    conn->channel_max = (uint16_t) chmax;
+    conn->heartbeat = (uint16_t) m->a[MQ_TUNE_HEARTBEAT].n;
+    conn->state = MQ_CONN_OPEN;
+    return OB_OK;
+}
+
+
+static int
+mq_on_open(mq_conn_t *conn, const mq_method_t *m)
+{
+    ob_str_t    vh = m->a[MQ_OPEN_VHOST].s;
+
+    conn->vhost = mq_vhost_find(conn->mq, (const char *) vh.data, vh.len);
+    if (conn->vhost == NULL) {
+        return mq_conn_error(conn, MQ_NOT_ALLOWED, MQ_M_CONNECTION_OPEN,
+                             "vhost %.*s not found", (int) vh.len, vh.data);
+    }
+    conn->state = MQ_CONN_RUNNING;
+    return mq_send_method(conn, 0, MQ_M_CONNECTION_OPEN_OK, NULL);
+}
+
+
+/* A method on channel 0. */
+static int
+mq_conn_method(mq_conn_t *conn, const mq_frame_t *f)
+{
+    mq_method_t    m;
+    mq_wire_err_t  err;
+
+    if (mq_method_decode(f->payload, f->size, &m, &err) != OB_OK) {
+        return mq_conn_decode_error(conn, &err);
+    }
+    if (conn->state >= MQ_CONN_CLOSING) {
+        if (m.id == MQ_M_CONNECTION_CLOSE) {
+            mq_send_method(conn, 0, MQ_M_CONNECTION_CLOSE_OK);
+            conn->state = MQ_CONN_CLOSED;
+        } else if (m.id == MQ_M_CONNECTION_CLOSE_OK) {
+            conn->state = MQ_CONN_CLOSED;
+        }
+        return OB_OK;
+    }
+    if (m.id == MQ_M_CONNECTION_CLOSE) {
+        mq_send_method(conn, 0, MQ_M_CONNECTION_CLOSE_OK);
+        conn->state = MQ_CONN_CLOSED;
+        return OB_OK;
+    }
+    switch (conn->state) {
+    case MQ_CONN_START:
+        if (m.id == MQ_M_CONNECTION_START_OK) {
+            return mq_on_start_ok(conn, &m);
+        }
+        break;
+    case MQ_CONN_TUNE:
+        if (m.id == MQ_M_CONNECTION_TUNE_OK) {
+            return mq_on_tune_ok(conn, &m);
+        }
+        break;
+    case MQ_CONN_OPEN:
+        if (m.id == MQ_M_CONNECTION_OPEN) {
+            return mq_on_open(conn, &m);
+        }
+        break;
+    default:
+        if (m.id == MQ_M_CONNECTION_CLOSE_OK) {
+            return OB_OK;
+        }
+        break;
+    }
+    return mq_conn_error(conn, MQ_COMMAND_INVALID, (int) m.id,
+                         "unexpected method in connection state %s",
+                         conn->state == MQ_CONN_RUNNING ? "running"
+                         : "opening");
+}
+
+
+/* A frame on a channel (not 0) of a running connection. */
+static int
+mq_conn_channel_frame(mq_conn_t *conn, const mq_frame_t *f)
+{
+    mq_channel_t  *ch = NULL;
+    mq_method_t    m;
+    mq_wire_err_t  err;
+
+    if (f->channel <= conn->channel_max) {
+        ch = conn->channels[f->channel];
+    }
+    if (ch != NULL) {
+        return mq_channel_frame(ch, f);
+    }
+    if (f->type != MQ_FRAME_METHOD) {
+        return mq_conn_error(conn, MQ_CHANNEL_ERROR, -1,
+                             "expected 'channel.open'");
+    }
+    if (mq_method_decode(f->payload, f->size, &m, &err) != OB_OK) {
+        return mq_conn_decode_error(conn, &err);
+    }
+    if (m.id != MQ_M_CHANNEL_OPEN) {
+        return mq_conn_error(conn, MQ_CHANNEL_ERROR, (int) m.id,
+                             "expected 'channel.open'");
+    }
+    if (f->channel > conn->channel_max) {
+        return mq_conn_error(conn, MQ_NOT_ALLOWED, (int) m.id,
+                             "channel_max limit (%u) reached",
+                             (unsigned) conn->channel_max);
+    }
+    if (mq_channel_new(conn, f->channel) == NULL) {
+        return mq_conn_error(conn, MQ_RESOURCE_ERROR, (int) m.id,
+                             "out of memory");
+    }
+    return mq_send_method(conn, f->channel, MQ_M_CHANNEL_OPEN_OK, NULL);
+}
+
+
+/* One complete frame. */
+static int
+mq_conn_frame(mq_conn_t *conn, const mq_frame_t *f)
+{
+    if (f->type == MQ_FRAME_HEARTBEAT) {
+        return OB_OK;
+    }
+    if (f->channel == 0) {
+        if (f->type != MQ_FRAME_METHOD) {
+            if (conn->state >= MQ_CONN_CLOSING) {
+                return OB_OK;
+            }
+            return mq_conn_error(conn, MQ_UNEXPECTED_FRAME, -1,
+                                 "expected method frame, got non method "
+                                 "frame instead");
+        }
+        return mq_conn_method(conn, f);
+    }
+    if (conn->state >= MQ_CONN_CLOSING) {
+        return OB_OK;
+    }
+    if (conn->state != MQ_CONN_RUNNING) {
+        return mq_conn_error(conn, MQ_COMMAND_INVALID, -1,
+                             "frame on channel %u before connection.open",
+                             (unsigned) f->channel);
+    }
+    return mq_conn_channel_frame(conn, f);
+}
+
+
+/* The protocol header: OB_OK (start sent), OB_AGAIN, or OB_DONE (ours
+ * was written back). */
+static int
+mq_conn_header(mq_conn_t *conn, struct evbuffer *in)
+{
+    uint8_t  hdr[MQ_PROTOCOL_HEADER_LEN];
+    size_t   len = evbuffer_get_length(in);
+    int      rc;
+
+    if (len > sizeof(hdr)) {
+        len = sizeof(hdr);
+    }
+    evbuffer_copyout(in, hdr, len);
+    rc = mq_protocol_header_check(hdr, len);
+    if (rc == OB_AGAIN) {
+        return OB_AGAIN;
+    }
+    if (rc != OB_OK) {
+        mq_conn_send(conn, MQ_PROTOCOL_HEADER, MQ_PROTOCOL_HEADER_LEN);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        conn->state = MQ_CONN_CLOSED;
+        return OB_DONE;
+    }
+    evbuffer_drain(in, MQ_PROTOCOL_HEADER_LEN);
+    conn->state = MQ_CONN_START;
+    MQ_SESSION(conn)->header_done = 1;
+    return mq_send_start(conn) == OB_OK ? OB_OK : OB_ERR;
+}
+
+
+/* A publisher under the memory alarm stops being read (RabbitMQ blocks a
+ * connection when it publishes while the alarm is on). */
+static void
+mq_conn_block(mq_conn_t *conn)
+{
+    ob_str_t reason = { 13, (const uint8_t *) "low on memory" };
+
+    conn->publish_paused = 1;
+    ob_conn_pause_read(conn->c, 1);
+    if (conn->cap_blocked && !conn->blocked_sent) {
+        conn->blocked_sent = 1;
+        mq_send_method(conn, 0, MQ_M_CONNECTION_BLOCKED, &reason);
+    }
+}
+
+
+static int
+mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
+{
+    mq_session_t  *s = session;
+    mq_conn_t     *conn = &s->conn;
+    mq_frame_t     f;
+    mq_wire_err_t  err;
+    uint8_t        hdr[7];
+    size_t         len, need, consumed;
+    unsigned       n = 0, max = ob_conn_reqs_per_event(c);
+    const uint8_t *p;
+    uint32_t       fmax;
+    int            rc = OB_OK;
+
+    (void) c;
+    conn->last_recv_mono = mq_mono_ms();
+    if (conn->state == MQ_CONN_HEADER) {
+        rc = mq_conn_header(conn, in);
+        if (rc != OB_OK) {
+            return rc == OB_AGAIN ? OB_OK : rc;
+        }
+    }
+    for ( ;; ) {
+        if (conn->state == MQ_CONN_CLOSED || s->dead) {
+            rc = OB_DONE;
+            break;
+        }
+        if (conn->publish_paused) {
+            break;
+        }
+        if (n++ >= max || ob_conn_is_output_full(conn->c)) {
+            rc = OB_BUSY;
+            break;
+        }
+        len = evbuffer_get_length(in);
+        if (len < 7) {
+            break;
+        }
+        evbuffer_copyout(in, hdr, 7);
+        need = 8 + (size_t) mq_get32(hdr + 3);
+        fmax = conn->frame_max != 0 ? conn->frame_max : conn->mq->frame_max;
+        if (need > fmax || len >= need) {
+            p = need > fmax ? hdr : evbuffer_pullup(in, (ev_ssize_t) need);
+            rc = mq_frame_parse(p, need > fmax ? 7 : need, fmax, &f,
+                                &consumed, &err);
+            if (need > fmax && rc != OB_PROTO_ERR) {
+                err.code = MQ_FRAME_ERROR;
+                snprintf(err.text, sizeof(err.text), "FRAME_ERROR - frame "
+                         "size %zu is over frame_max %u", need,
+                         (unsigned) fmax);
+                rc = OB_PROTO_ERR;
+            }
+            if (rc == OB_PROTO_ERR) {
+                mq_conn_close_text(conn, err.code, -1, err.text);
+                s->dead = 1;
+                ob_conn_close(conn->c, 1);
+                return OB_OK;
+            }
+            if (rc != OB_OK) {
+                rc = OB_OK;
+                break;
+            }
+        } else {
+            break;
+        }
+        rc = mq_conn_frame(conn, &f);
+        evbuffer_drain(in, consumed);
+        if (rc == OB_DONE) {
+            conn->state = MQ_CONN_CLOSED;
+        }
+        rc = OB_OK;
+        if (conn->mq->alarm && conn->state == MQ_CONN_RUNNING
+            && (f.type == MQ_FRAME_HEADER || f.type == MQ_FRAME_BODY))
+        {
+            mq_conn_block(conn);
+        }
+    }
+    mq_confirm_flush_conn(conn);
+    return rc;
+}
+
 
 static void
-mq_on_close(void *s, ob_conn_t *c)
+mq_on_close(void *session, ob_conn_t *c)
 {
-    (void) s; (void) c;
+    mq_session_t *s = session;
+    mq_conn_t    *conn = &s->conn;
+    unsigned      i;
+
+    (void) c;
+    s->dead = 1;
+    conn->state = MQ_CONN_CLOSED;
+    for (i = 1; i <= conn->channel_max && conn->nchannels > 0; i++) {
+        if (conn->channels[i] != NULL) {
+            mq_channel_free(conn->channels[i], 1);
+        }
+    }
+    mq_queue_owner_gone(conn);
+    mq_list_remove(&conn->link);
+    free(conn->channels);
+    free(conn->client_props);
+    free(s->route);
+    free(s);
 }
 
-const ob_proto_t mq_proto = {
-    .name = "amqp", .session_new = mq_session_new, .on_read = mq_on_read,
-    .on_close = mq_on_close
-};
 
-int mq_consumer_can_take(const mq_consumer_t *cons) { (void) cons; return 0; }
-int mq_consumer_deliver(mq_consumer_t *cons, mq_qentry_t *e)
-{ (void) cons; (void) e; return OB_ERR; }
-void mq_consumer_cancelled(mq_consumer_t *cons) { (void) cons; }
-void mq_confirm_synced(mq_t *mq, uint64_t pos) { (void) mq; (void) pos; }
-void mq_conn_set_alarm(mq_t *mq, int on) { (void) mq; (void) on; }
-void mq_conn_tick(mq_conn_t *conn, int64_t now) { (void) conn; (void) now; }
-void mq_conn_close_all(mq_t *mq, const char *r) { (void) mq; (void) r; }
+/* The output drained below the mark set when it was full: consumers
+ * resume. */
+static void
+mq_on_drain(void *session, ob_conn_t *c)
+{
+    mq_session_t *s = session;
+    mq_conn_t    *conn = &s->conn;
+    unsigned      i;
+
+    ob_conn_set_drain_mark(c, 0);
+    for (i = 1; i <= conn->channel_max; i++) {
+        if (conn->channels[i] != NULL) {
+            mq_basic_redispatch(conn->channels[i]);
+        }
+    }
+}
+
+
+void
+mq_conn_tick(mq_conn_t *conn, int64_t now)
+{
+    mq_session_t *s = MQ_SESSION(conn);
+    int64_t       hb = (int64_t) conn->heartbeat * 1000;
+
+    if (s->dead) {
+        return;
+    }
+    if (conn->state == MQ_CONN_CLOSING
+        && now - s->closing_since > MQ_CLOSE_TIMEOUT_MS)
+    {
+        s->dead = 1;
+        ob_conn_close(conn->c, 0);
+        return;
+    }
+    mq_confirm_flush_conn(conn);
+    if (hb == 0 || conn->state < MQ_CONN_OPEN) {
+        return;
+    }
+    /* Paused readers do not count as silent: the alarm stopped them. */
+    if (now - conn->last_recv_mono > 2 * hb && !conn->publish_paused) {
+        ob_log_notice(&conn->mq->cy->log, "mq: %s: missed heartbeats from "
+                      "client, timeout: %us", ob_conn_peer(conn->c),
+                      (unsigned) conn->heartbeat);
+        s->dead = 1;
+        ob_conn_close(conn->c, 0);
+        return;
+    }
+    if (now - conn->last_send_mono >= hb / 2) {
+        mq_conn_send(conn, mq_frame_heartbeat, 8);
+        ob_conn_flush(conn->c);
+    }
+}
+
+
+void
+mq_conn_set_alarm(mq_t *mq, int on)
+{
+    mq_link_t *l;
+    mq_conn_t *conn;
+
+    if (on) {
+        return;     /* publishers block when they next publish */
+    }
+    for (l = mq->conns.next; l != &mq->conns; l = l->next) {
+        conn = MQ_ENTRY(l, mq_conn_t, link);
+        if (conn->publish_paused) {
+            conn->publish_paused = 0;
+            ob_conn_pause_read(conn->c, 0);
+        }
+        if (conn->blocked_sent) {
+            conn->blocked_sent = 0;
+            mq_send_method(conn, 0, MQ_M_CONNECTION_UNBLOCKED);
+            ob_conn_flush(conn->c);
+        }
+    }
+}
+
+
+void
+mq_conn_close_all(mq_t *mq, const char *reason)
+{
+    mq_link_t *l;
+    mq_conn_t *conn;
+
+    for (l = mq->conns.next; l != &mq->conns; l = l->next) {
+        conn = MQ_ENTRY(l, mq_conn_t, link);
+        if (conn->state > MQ_CONN_HEADER && conn->state < MQ_CONN_CLOSING) {
+            mq_conn_close_text(conn, MQ_CONNECTION_FORCED, -1, reason);
+        }
+        ob_conn_close(conn->c, 1);
+    }
+}
+
+
+const ob_proto_t mq_proto = {
+    .name = "amqp",
+    .session_new = mq_session_new,
+    .on_read = mq_on_read,
+    .on_close = mq_on_close,
+    .on_drain = mq_on_drain
+};
