@@ -148,10 +148,11 @@ def drain(srv, queue):
         if m.ids == (60, 72):
             break
         assert m.ids == (60, 71), m
-        ftype, _, _ = raw.read_frame()
+        ftype, _, payload = raw.read_frame()
         assert ftype == 2
+        size = struct.unpack(">Q", payload[4:12])[0]
         got = 0
-        while got < BODY:
+        while got < size:
             ftype, _, payload = raw.read_frame()
             got += len(payload)
         n += 1
