@@ -332,3 +332,27 @@ def test_internal_exchange_not_publishable(mq):
         ch.queue_declare(unique("q"))   # the publish error arrives first
     assert ei.value.reply_code == 403
     c.close()
+
+
+def test_alternate_exchange_inequivalent(mq):
+    c = pika_conn(mq)
+    x = unique("x")
+    c.channel().exchange_declare(x, "direct",
+                                 arguments={"alternate-exchange": "a"})
+    base = ("PRECONDITION_FAILED - inequivalent arg 'alternate-exchange' for "
+            "exchange '%s' in vhost '/': " % x)
+    assert broker_error(lambda: c.channel().exchange_declare(
+        x, "direct", arguments={"alternate-exchange": "b"})) == (
+        406, base + "received 'b' but current is 'a'")
+    assert broker_error(lambda: c.channel().exchange_declare(x, "direct")) \
+        == (406, base + "received none but current is the value 'a' of "
+            "type 'longstr'")
+    c.close()
+
+
+def test_empty_exchange_type(mq):
+    c = pika_conn(mq)
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as ei:
+        c.channel().exchange_declare(unique("x"), "")
+    assert (ei.value.reply_code, ei.value.reply_text) == (
+        503, "COMMAND_INVALID - invalid exchange type ''")
