@@ -87,8 +87,9 @@ mq_rk_key(uint8_t *buf, const mq_exchange_t *x, const void *key, size_t len)
 mq_exchange_t *mq_exchange_new(mq_vhost_t *vh, ob_str_t name,
                                mq_exchange_type_t type, int durable,
                                int auto_delete, int internal, ob_str_t args);
-/* Removes x with every binding from or to it. */
-void           mq_exchange_free(mq_exchange_t *x);
+/* Removes x with every binding from or to it.  Returns 1 when something
+ * durable went (the definitions must be saved). */
+int            mq_exchange_free(mq_exchange_t *x);
 
 /* mq_binding.c */
 mq_binding_t *mq_binding_add(mq_exchange_t *src, mq_queue_t *q,

@@ -59,24 +59,28 @@ mq_exchange_new(mq_vhost_t *vh, ob_str_t name, mq_exchange_type_t type,
 }
 
 
-void
+int
 mq_exchange_free(mq_exchange_t *x)
 {
+    int durable = x->durable;
+
     /* Not auto-deleted again by the removal of its last binding. */
     x->auto_delete = 0;
     while (!mq_list_empty(&x->bindings)) {
-        mq_binding_remove(MQ_ENTRY(x->bindings.next, mq_binding_t,
-                                   src_link));
+        durable |= mq_binding_remove(MQ_ENTRY(x->bindings.next, mq_binding_t,
+                                              src_link));
     }
+    /* Removing these may auto-delete their sources, durable ones too. */
     while (!mq_list_empty(&x->dst_bindings)) {
-        mq_binding_remove(MQ_ENTRY(x->dst_bindings.next, mq_binding_t,
-                                   dst_link));
+        durable |= mq_binding_remove(MQ_ENTRY(x->dst_bindings.next,
+                                              mq_binding_t, dst_link));
     }
     ob_hash_delete(&x->vhost->exchanges, &x->hlink);
     mq_list_remove(&x->link);
     free(MQ_XX(x)->alternate);
     free(x->args);
     free(MQ_XX(x));
+    return durable;
 }
 
 
@@ -289,8 +293,7 @@ mq_exchange_delete(mq_channel_t *ch, const mq_method_t *m)
                                 "exchange '%.*s' in vhost '%s' in use",
                                 (int) name.len, name.data, vh->name);
     }
-    durable = x->durable;
-    mq_exchange_free(x);
+    durable = mq_exchange_free(x);
     if (durable) {
         mq_defs_save(vh->mq);
     }
