@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "ob_cycle.h"
 #include "ob_log.h"
 
@@ -115,18 +117,42 @@ mq_method_vencode(uint8_t *dst, size_t cap, uint16_t channel,
 }
 
 
+/* Writes the output that other connections' work (deliveries of their
+ * publishes, confirms after a log sync) appended: once per loop pass,
+ * however many messages arrived meanwhile. */
+static void
+mq_conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    mq_session_t *s = arg;
+
+    (void) fd;
+    (void) what;
+    s->flush_pending = 0;
+    if (!s->dead) {
+        ob_conn_flush(s->conn.c);
+    }
+}
+
+
 /* Appends bytes to the connection's output and notes the time for the
- * heartbeat. */
+ * heartbeat.  Outside the connection's own on_read (whose output the
+ * core writes when it returns) a flush is scheduled. */
 int
 mq_conn_send(mq_conn_t *conn, const void *data, size_t len)
 {
-    if (MQ_SESSION(conn)->dead) {
+    mq_session_t *s = MQ_SESSION(conn);
+
+    if (s->dead) {
         return OB_ERR;
     }
     conn->last_send_mono = mq_mono_ms();
     if (ob_conn_add(conn->c, data, len) != OB_OK) {
-        MQ_SESSION(conn)->dead = 1;
+        s->dead = 1;
         return OB_ERR;
+    }
+    if (!s->in_read && !s->flush_pending && s->flush_ev != NULL) {
+        s->flush_pending = 1;
+        event_active(s->flush_ev, EV_TIMEOUT, 0);
     }
     return OB_OK;
 }
@@ -333,6 +359,12 @@ mq_session_new(ob_conn_t *c, void *ctx)
     conn->last_recv_mono = conn->last_send_mono = mq_mono_ms();
     conn->connected_at = mq_now_ms();
     mq_list_init(&s->confirm_chans);
+    s->flush_ev = event_new(mq->cy->base, -1, 0, mq_conn_flush_cb, s);
+    if (s->flush_ev == NULL) {
+        free(conn->channels);
+        free(s);
+        return NULL;
+    }
     mq_list_push_back(&mq->conns, &conn->link);
     mq->stats.conns_total++;
     return s;
@@ -741,6 +773,7 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
             return rc == OB_AGAIN ? OB_OK : rc;
         }
     }
+    s->in_read = 1;
     for ( ;; ) {
         if (conn->state == MQ_CONN_CLOSED || s->dead) {
             rc = OB_DONE;
@@ -774,6 +807,7 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
             if (rc == OB_PROTO_ERR) {
                 mq_conn_close_text(conn, err.code, -1, err.text);
                 s->dead = 1;
+                s->in_read = 0;
                 ob_conn_close(conn->c, 1);
                 return OB_OK;
             }
@@ -797,6 +831,7 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
         }
     }
     mq_confirm_flush_conn(conn);
+    s->in_read = 0;
     return rc;
 }
 
@@ -811,6 +846,8 @@ mq_on_close(void *session, ob_conn_t *c)
     (void) c;
     s->dead = 1;
     conn->state = MQ_CONN_CLOSED;
+    event_free(s->flush_ev);
+    s->flush_ev = NULL;
     for (i = 1; i <= conn->channel_max && conn->nchannels > 0; i++) {
         if (conn->channels[i] != NULL) {
             mq_channel_free(conn->channels[i], 1);
