@@ -956,8 +956,16 @@ mq_conn_close_all(mq_t *mq, const char *reason)
 }
 
 
+/* The input a connection may hold unparsed: the largest frame that
+ * mq.frame_max allows (16 MiB) with room to spare.  It bounds what a
+ * publisher blocked by the memory alarm can push meanwhile (its socket is
+ * still read into the buffer so that a close is noticed); one that pushes
+ * more is closed. */
+#define MQ_MAX_INPUT  (17 * 1024 * 1024)
+
 const ob_proto_t mq_proto = {
     .name = "amqp",
+    .max_input = MQ_MAX_INPUT,
     .session_new = mq_session_new,
     .on_read = mq_on_read,
     .on_close = mq_on_close,
