@@ -675,3 +675,16 @@ def test_requeued_messages_go_to_other_consumers(mq):
     assert got == [(b"two", True), (b"one", True)]
     ch2.queue_delete(name)
     c2.close()
+
+
+def test_publish_to_internal_exchange_403(chan):
+    name = unique("intx")
+    chan.exchange_declare(name, "direct", internal=True, auto_delete=False)
+    chan.basic_publish(name, "k", b"x")
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as e:
+        chan.basic_get(chan.name)
+    assert (e.value.reply_code, e.value.reply_text) == (
+        403, "ACCESS_REFUSED - cannot publish to internal exchange '%s' in "
+        "vhost '/'" % name)
+    ch2 = chan.connection.channel()
+    ch2.exchange_delete(name)
