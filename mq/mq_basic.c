@@ -120,6 +120,38 @@ mq_basic_held(mq_channel_t *ch, uint64_t tag)
 
 
 void
+mq_basic_requeue_flush(mq_channel_t *ch)
+{
+    mq_chan_t *cp = MQ_CHAN(ch);
+    unsigned   i, n = cp->nrequeued;
+
+    cp->nrequeued = 0;
+    for (i = 0; i < n; i++) {
+        mq_queue_dispatch(cp->requeued[i]);
+    }
+}
+
+
+/* Remembers a queue that a requeue refilled. */
+static void
+mq_basic_requeue_note(mq_channel_t *ch, mq_queue_t *q)
+{
+    mq_chan_t *cp = MQ_CHAN(ch);
+    unsigned   i;
+
+    for (i = 0; i < cp->nrequeued; i++) {
+        if (cp->requeued[i] == q) {
+            return;
+        }
+    }
+    if (cp->nrequeued == sizeof(cp->requeued) / sizeof(cp->requeued[0])) {
+        mq_basic_requeue_flush(ch);
+    }
+    cp->requeued[cp->nrequeued++] = q;
+}
+
+
+void
 mq_basic_settle(mq_channel_t *ch, mq_qentry_t *e, int how)
 {
     mq_t *mq = ch->conn->mq;
@@ -138,6 +170,9 @@ mq_basic_settle(mq_channel_t *ch, mq_qentry_t *e, int how)
         mq_queue_ack(e);
         break;
     case MQ_SETTLE_REQUEUE:
+        if (e->queue != NULL) {
+            mq_basic_requeue_note(ch, e->queue);
+        }
         mq_queue_requeue(e);
         break;
     default:
@@ -741,7 +776,9 @@ mq_basic_settle_tags(mq_channel_t *ch, const mq_method_t *m, uint64_t tag,
         from = multiple ? ch->base_tag : tag;
         to = tag + 1;
     }
-    for (t = from; t < to; t++) {
+    /* Newest first: a requeued entry then goes back at the head of its
+     * queue at once (the queue inserts by age, walking from the head). */
+    for (t = to; t-- > from; ) {
         e = mq_ring_get(ch, t);
         if (e == NULL) {
             continue;
@@ -758,6 +795,7 @@ mq_basic_settle_tags(mq_channel_t *ch, const mq_method_t *m, uint64_t tag,
     }
     mq_basic_ring_advance(ch);
     if (!ch->tx) {
+        mq_basic_requeue_flush(ch);
         mq_basic_redispatch(ch);
     }
     return OB_OK;
@@ -798,13 +836,14 @@ mq_basic_requeue_all(mq_channel_t *ch)
     mq_qentry_t *e;
     uint64_t     t;
 
-    for (t = ch->base_tag; t < ch->next_tag && ch->unacked_count > 0; t++) {
+    for (t = ch->next_tag; t-- > ch->base_tag && ch->unacked_count > 0; ) {
         e = *mq_ring_slot(ch, t);
         if (e != NULL) {
             mq_basic_settle(ch, e, MQ_SETTLE_REQUEUE);
         }
     }
     ch->base_tag = ch->next_tag;
+    mq_basic_requeue_flush(ch);
 }
 
 

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "ob_cycle.h"
 #include "ob_log.h"
 
@@ -115,18 +117,42 @@ mq_method_vencode(uint8_t *dst, size_t cap, uint16_t channel,
 }
 
 
+/* Writes the output that other connections' work (deliveries of their
+ * publishes, confirms after a log sync) appended: once per loop pass,
+ * however many messages arrived meanwhile. */
+static void
+mq_conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    mq_session_t *s = arg;
+
+    (void) fd;
+    (void) what;
+    s->flush_pending = 0;
+    if (!s->dead) {
+        ob_conn_flush(s->conn.c);
+    }
+}
+
+
 /* Appends bytes to the connection's output and notes the time for the
- * heartbeat. */
+ * heartbeat.  Outside the connection's own on_read (whose output the
+ * core writes when it returns) a flush is scheduled. */
 int
 mq_conn_send(mq_conn_t *conn, const void *data, size_t len)
 {
-    if (MQ_SESSION(conn)->dead) {
+    mq_session_t *s = MQ_SESSION(conn);
+
+    if (s->dead) {
         return OB_ERR;
     }
     conn->last_send_mono = mq_mono_ms();
     if (ob_conn_add(conn->c, data, len) != OB_OK) {
-        MQ_SESSION(conn)->dead = 1;
+        s->dead = 1;
         return OB_ERR;
+    }
+    if (!s->in_read && !s->flush_pending && s->flush_ev != NULL) {
+        s->flush_pending = 1;
+        event_active(s->flush_ev, EV_TIMEOUT, 0);
     }
     return OB_OK;
 }
@@ -203,14 +229,48 @@ mq_conn_error(mq_conn_t *conn, unsigned code, int cause, const char *fmt, ...)
 }
 
 
-/* A method that does not decode: 502 with the codec's text, or, for an
- * unknown method, the socket closed as RabbitMQ's reader does. */
-int
-mq_conn_decode_error(mq_conn_t *conn, const mq_wire_err_t *err)
+/* Writes bytes as Erlang prints a binary: <<"text">> when all of them are
+ * printable, else <<0,20,...>>. */
+static void
+mq_erl_binary(char *dst, size_t cap, const uint8_t *p, size_t len)
 {
-    return mq_conn_close_text(conn, err->code == MQ_NOT_IMPLEMENTED
-                              ? MQ_NOT_IMPLEMENTED_SILENT : err->code, -1,
-                              err->text);
+    size_t  i, n = 0;
+    int     printable = len > 0;
+
+    for (i = 0; i < len; i++) {
+        printable &= p[i] >= 32 && p[i] < 127 && p[i] != '"' && p[i] != '\\';
+    }
+    n += (size_t) snprintf(dst, cap, printable ? "<<\"" : "<<");
+    for (i = 0; i < len && n + 8 < cap; i++) {
+        n += (size_t) snprintf(dst + n, cap - n, printable ? "%c"
+                               : i == 0 ? "%u" : ",%u", p[i]);
+    }
+    snprintf(dst + n, cap - n, printable ? "\">>" : ">>");
+}
+
+
+/* A method frame that does not decode: arguments RabbitMQ's decoder
+ * cannot read are 501 "cannot decode <<args>>" with the method's ids; an
+ * unknown method closes the socket as RabbitMQ's reader does. */
+int
+mq_conn_decode_error(mq_conn_t *conn, const mq_frame_t *f,
+                     const mq_wire_err_t *err)
+{
+    char  bin[240];
+    int   id;
+
+    if (err->code == MQ_NOT_IMPLEMENTED) {
+        return mq_conn_close_text(conn, MQ_NOT_IMPLEMENTED_SILENT, -1,
+                                  err->text);
+    }
+    id = f->size >= 4 ? mq_method_lookup(mq_get16(f->payload),
+                                         mq_get16(f->payload + 2)) : -1;
+    if (err->code == MQ_SYNTAX_ERROR && id >= 0) {
+        mq_erl_binary(bin, sizeof(bin), f->payload + 4, f->size - 4);
+        return mq_conn_error(conn, MQ_FRAME_ERROR, id, "cannot decode %s",
+                             bin);
+    }
+    return mq_conn_close_text(conn, err->code, -1, err->text);
 }
 
 
@@ -299,6 +359,12 @@ mq_session_new(ob_conn_t *c, void *ctx)
     conn->last_recv_mono = conn->last_send_mono = mq_mono_ms();
     conn->connected_at = mq_now_ms();
     mq_list_init(&s->confirm_chans);
+    s->flush_ev = event_new(mq->cy->base, -1, 0, mq_conn_flush_cb, s);
+    if (s->flush_ev == NULL) {
+        free(conn->channels);
+        free(s);
+        return NULL;
+    }
     mq_list_push_back(&mq->conns, &conn->link);
     mq->stats.conns_total++;
     return s;
@@ -522,7 +588,7 @@ mq_conn_method(mq_conn_t *conn, const mq_frame_t *f)
     mq_wire_err_t  err;
 
     if (mq_method_decode(f->payload, f->size, &m, &err) != OB_OK) {
-        return mq_conn_decode_error(conn, &err);
+        return mq_conn_decode_error(conn, f, &err);
     }
     if (conn->state >= MQ_CONN_CLOSING) {
         if (m.id == MQ_M_CONNECTION_CLOSE) {
@@ -560,7 +626,8 @@ mq_conn_method(mq_conn_t *conn, const mq_frame_t *f)
         }
         break;
     }
-    return mq_conn_error(conn, MQ_COMMAND_INVALID, (int) m.id,
+    return mq_conn_error(conn, conn->state == MQ_CONN_RUNNING
+                         ? MQ_CHANNEL_ERROR : MQ_COMMAND_INVALID, (int) m.id,
                          "unexpected method in connection state %s",
                          conn->state == MQ_CONN_RUNNING ? "running"
                          : "opening");
@@ -586,15 +653,18 @@ mq_conn_channel_frame(mq_conn_t *conn, const mq_frame_t *f)
                              "expected 'channel.open'");
     }
     if (mq_method_decode(f->payload, f->size, &m, &err) != OB_OK) {
-        return mq_conn_decode_error(conn, &err);
+        return mq_conn_decode_error(conn, f, &err);
     }
     if (m.id != MQ_M_CHANNEL_OPEN) {
         return mq_conn_error(conn, MQ_CHANNEL_ERROR, (int) m.id,
                              "expected 'channel.open'");
     }
-    if (f->channel > conn->channel_max) {
-        return mq_conn_error(conn, MQ_NOT_ALLOWED, (int) m.id,
-                             "channel_max limit (%u) reached",
+    if (f->channel > conn->channel_max
+        || conn->nchannels >= conn->channel_max)
+    {
+        return mq_conn_error(conn, MQ_NOT_ALLOWED, -1, "number of channels "
+                             "opened (%u) has reached the negotiated "
+                             "channel_max (%u)", conn->nchannels,
                              (unsigned) conn->channel_max);
     }
     if (mq_channel_new(conn, f->channel) == NULL) {
@@ -703,6 +773,7 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
             return rc == OB_AGAIN ? OB_OK : rc;
         }
     }
+    s->in_read = 1;
     for ( ;; ) {
         if (conn->state == MQ_CONN_CLOSED || s->dead) {
             rc = OB_DONE;
@@ -736,6 +807,7 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
             if (rc == OB_PROTO_ERR) {
                 mq_conn_close_text(conn, err.code, -1, err.text);
                 s->dead = 1;
+                s->in_read = 0;
                 ob_conn_close(conn->c, 1);
                 return OB_OK;
             }
@@ -759,6 +831,7 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
         }
     }
     mq_confirm_flush_conn(conn);
+    s->in_read = 0;
     return rc;
 }
 
@@ -773,6 +846,8 @@ mq_on_close(void *session, ob_conn_t *c)
     (void) c;
     s->dead = 1;
     conn->state = MQ_CONN_CLOSED;
+    event_free(s->flush_ev);
+    s->flush_ev = NULL;
     for (i = 1; i <= conn->channel_max && conn->nchannels > 0; i++) {
         if (conn->channels[i] != NULL) {
             mq_channel_free(conn->channels[i], 1);
@@ -881,8 +956,16 @@ mq_conn_close_all(mq_t *mq, const char *reason)
 }
 
 
+/* The input a connection may hold unparsed: the largest frame that
+ * mq.frame_max allows (16 MiB) with room to spare.  It bounds what a
+ * publisher blocked by the memory alarm can push meanwhile (its socket is
+ * still read into the buffer so that a close is noticed); one that pushes
+ * more is closed. */
+#define MQ_MAX_INPUT  (17 * 1024 * 1024)
+
 const ob_proto_t mq_proto = {
     .name = "amqp",
+    .max_input = MQ_MAX_INPUT,
     .session_new = mq_session_new,
     .on_read = mq_on_read,
     .on_close = mq_on_close,

@@ -32,7 +32,10 @@
 typedef struct mq_session_s {
     mq_conn_t    conn;                 /* first: mq_conn_t * <-> session */
     int64_t      closing_since;        /* mono ms: when close was sent */
-    unsigned     header_done:1, alarm_waiting:1, dead:1;
+    unsigned     header_done:1, alarm_waiting:1, dead:1,
+                 in_read:1,            /* inside on_read: the core writes */
+                 flush_pending:1;      /* flush_ev is active */
+    struct event *flush_ev;            /* writes output added elsewhere */
     mq_link_t    confirm_chans;        /* mq_chan_t.confirm_link */
     mq_queue_t **route;                /* mq_exchange_route's output */
     size_t       route_n, route_cap;
@@ -73,6 +76,10 @@ typedef struct mq_chan_s {
     size_t        tx_nacks, tx_acks_cap;
     uint64_t      tx_commit_pos;       /* commit-ok waits for this pos */
     int           tx_commit_waiting;
+
+    /* queues that got requeued entries back: dispatched after the batch */
+    mq_queue_t   *requeued[16];
+    unsigned      nrequeued;
 } mq_chan_t;
 
 #define MQ_SESSION(conn)  ((mq_session_t *) (void *) (conn))
@@ -83,7 +90,8 @@ enum { MQ_SETTLE_ACK, MQ_SETTLE_REQUEUE, MQ_SETTLE_REJECT };
 
 /* mq_conn.c */
 int  mq_conn_send(mq_conn_t *conn, const void *data, size_t len);
-int  mq_conn_decode_error(mq_conn_t *conn, const mq_wire_err_t *err);
+int  mq_conn_decode_error(mq_conn_t *conn, const mq_frame_t *f,
+                          const mq_wire_err_t *err);
 
 /* mq_channel.c */
 mq_channel_t *mq_channel_new(mq_conn_t *conn, uint16_t id);
@@ -112,6 +120,9 @@ mq_qentry_t *mq_basic_held(mq_channel_t *ch, uint64_t tag);
 void mq_basic_ring_advance(mq_channel_t *ch);
 /* Settles one unacked entry (ring slot freed). */
 void mq_basic_settle(mq_channel_t *ch, mq_qentry_t *e, int how);
+/* Dispatches the queues that settlements requeued to (other consumers
+ * may take them). */
+void mq_basic_requeue_flush(mq_channel_t *ch);
 /* Requeues every unacked delivery of the channel; frees its consumers. */
 void mq_basic_channel_gone(mq_channel_t *ch);
 void mq_basic_redispatch(mq_channel_t *ch);
