@@ -62,6 +62,11 @@ $(BIN)/check_onebox: $(UNIT_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
+# bench/mq.sh's AMQP load generator (rabbitmq-c: librabbitmq-dev).
+bin/mq_perf: bench/mq_perf.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -lrabbitmq -pthread
+
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) -MMD -MP -c -o $@ $<
