@@ -297,6 +297,7 @@ mq_session_new(ob_conn_t *c, void *ctx)
     conn->channel_max = mq->channel_max;
     conn->frame_max = mq->frame_max;
     conn->last_recv_mono = conn->last_send_mono = mq_mono_ms();
+    s->started_mono = conn->last_recv_mono;
     conn->connected_at = mq_now_ms();
     mq_list_init(&s->confirm_chans);
     s->flush_ev = event_new(mq->cy->base, -1, 0, mq_conn_flush_cb, s);
@@ -569,6 +570,15 @@ mq_conn_tick(mq_conn_t *conn, int64_t now)
     if (conn->state == MQ_CONN_CLOSING
         && now - s->closing_since > MQ_CLOSE_TIMEOUT_MS)
     {
+        s->dead = 1;
+        ob_conn_close(conn->c, 0);
+        return;
+    }
+    if (conn->state < MQ_CONN_RUNNING
+        && now - s->started_mono > MQ_HANDSHAKE_TIMEOUT_MS)
+    {
+        ob_log_notice(&conn->mq->cy->log, "mq: %s: handshake timeout",
+                      ob_conn_peer(conn->c));
         s->dead = 1;
         ob_conn_close(conn->c, 0);
         return;

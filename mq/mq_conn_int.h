@@ -29,9 +29,13 @@
 /* How long a connection that sent connection.close waits for close-ok. */
 #define MQ_CLOSE_TIMEOUT_MS  3000
 
+/* How long the handshake may take (RabbitMQ's handshake_timeout). */
+#define MQ_HANDSHAKE_TIMEOUT_MS  10000
+
 typedef struct mq_session_s {
     mq_conn_t    conn;                 /* first: mq_conn_t * <-> session */
     int64_t      closing_since;        /* mono ms: when close was sent */
+    int64_t      started_mono;         /* mono ms: accepted */
     unsigned     header_done:1, alarm_waiting:1, dead:1,
                  in_read:1,            /* inside on_read: the core writes */
                  flush_pending:1;      /* flush_ev is active */
