@@ -7,8 +7,9 @@
  * slices into it (no allocation, no copy), the encoders write into a
  * caller's buffer and return 0 when it is too small.  Errors carry the
  * reply code and the text RabbitMQ 3.10.8 closes the connection with for
- * the same input (checked with a raw socket against rabbitmq-server), so
- * that a client sees the same close from onebox as from RabbitMQ.
+ * the same input (checked with a raw socket against rabbitmq-server; the
+ * texts are built in mq_wire_err.c), so that a client sees the same close
+ * from onebox as from RabbitMQ.
  *
  * RabbitMQ's frame checks, in the order it makes them (rabbit_reader):
  *   1. size > frame_max (the first 7 octets are enough to tell);
@@ -16,12 +17,13 @@
  *   3. the type, and a heartbeat's channel and payload.
  * Its size limit allows a payload of up to frame_max octets, header and
  * end octet not counted (FRAME_SIZE_FUDGE): a frame of frame_max + 8
- * octets passes.  We do the same, in the same order.
+ * octets passes.  We do the same, in the same order.  A heartbeat with a
+ * payload is a frame it cannot analyse (501); one on a channel other than
+ * 0 is 505 UNEXPECTED_FRAME.
  */
 #include "mq_wire_int.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 
@@ -30,93 +32,8 @@ const uint8_t mq_frame_heartbeat[8] = {
 };
 
 
-const char *
-mq_reply_name(unsigned code)
-{
-    switch (code) {
-    case MQ_REPLY_SUCCESS:        return "OK";
-    case MQ_CONTENT_TOO_LARGE:    return "CONTENT_TOO_LARGE";
-    case MQ_NO_ROUTE:             return "NO_ROUTE";
-    case MQ_NO_CONSUMERS:         return "NO_CONSUMERS";
-    case MQ_CONNECTION_FORCED:    return "CONNECTION_FORCED";
-    case MQ_INVALID_PATH:         return "INVALID_PATH";
-    case MQ_ACCESS_REFUSED:       return "ACCESS_REFUSED";
-    case MQ_NOT_FOUND:            return "NOT_FOUND";
-    case MQ_RESOURCE_LOCKED:      return "RESOURCE_LOCKED";
-    case MQ_PRECONDITION_FAILED:  return "PRECONDITION_FAILED";
-    case MQ_FRAME_ERROR:          return "FRAME_ERROR";
-    case MQ_SYNTAX_ERROR:         return "SYNTAX_ERROR";
-    case MQ_COMMAND_INVALID:      return "COMMAND_INVALID";
-    case MQ_CHANNEL_ERROR:        return "CHANNEL_ERROR";
-    case MQ_UNEXPECTED_FRAME:     return "UNEXPECTED_FRAME";
-    case MQ_RESOURCE_ERROR:       return "RESOURCE_ERROR";
-    case MQ_NOT_ALLOWED:          return "NOT_ALLOWED";
-    case MQ_NOT_IMPLEMENTED:      return "NOT_IMPLEMENTED";
-    case MQ_INTERNAL_ERROR:       return "INTERNAL_ERROR";
-    default:                      return NULL;
-    }
-}
-
-
-int
-mq_wire_error(mq_wire_err_t *err, unsigned code, const char *fmt, ...)
-{
-    const char  *name;
-    va_list      ap;
-    int          n;
-
-    if (err == NULL) {
-        return OB_PROTO_ERR;
-    }
-
-    err->code = (uint16_t) code;
-    name = mq_reply_name(code);
-    n = snprintf(err->text, sizeof(err->text), "%s - ",
-                 name != NULL ? name : "UNKNOWN");
-    if (n < 0 || (size_t) n >= sizeof(err->text)) {
-        return OB_PROTO_ERR;
-    }
-
-    va_start(ap, fmt);
-    vsnprintf(err->text + n, sizeof(err->text) - (size_t) n, fmt, ap);
-    va_end(ap);
-
-    return OB_PROTO_ERR;
-}
-
-
-char *
-mq_wire_erl_binary(char *dst, size_t cap, const uint8_t *p, size_t len)
-{
-    size_t  i, n;
-    int     w;
-
-    if (cap == 0) {
-        return dst;
-    }
-
-    n = 0;
-    dst[0] = '\0';
-    w = snprintf(dst, cap, "<<");
-    if (w < 0 || (size_t) w >= cap) {
-        return dst;
-    }
-    n = (size_t) w;
-
-    for (i = 0; i < len; i++) {
-        w = snprintf(dst + n, cap - n, i == 0 ? "%u" : ",%u", p[i]);
-        if (w < 0 || (size_t) w >= cap - n) {
-            return dst;
-        }
-        n += (size_t) w;
-    }
-
-    snprintf(dst + n, cap - n, ">>");
-
-    return dst;
-}
-
-
+/* Compares only what has arrived: a client that sends its header in
+ * pieces waits, and a wrong octet is refused at once. */
 int
 mq_protocol_header_check(const uint8_t *buf, size_t len)
 {
@@ -132,22 +49,10 @@ mq_protocol_header_check(const uint8_t *buf, size_t len)
 
 
 /*
- * RabbitMQ's frame_error text: "type T, all octets = <<...>>: REASON" for
- * payloads of 16 octets or fewer, "first 16 octets" otherwise.
+ * An oversized frame is refused from its first 7 octets, before the
+ * connection buffers a payload it would refuse anyway; the payload is
+ * then only pointed at, never copied.
  */
-static int
-mq_frame_error(mq_wire_err_t *err, uint8_t type, const uint8_t *payload,
-    size_t size, const char *reason)
-{
-    char  bin[16 * 4 + 8];
-
-    mq_wire_erl_binary(bin, sizeof(bin), payload, OB_MIN(size, (size_t) 16));
-
-    return mq_wire_error(err, MQ_FRAME_ERROR, "type %u, %s octets = %s: %s",
-                         type, size <= 16 ? "all" : "first 16", bin, reason);
-}
-
-
 int
 mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
     mq_frame_t *f, size_t *consumed, mq_wire_err_t *err)
@@ -157,7 +62,6 @@ mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
     uint32_t        size;
     uint64_t        total;
     const uint8_t  *payload;
-    char            reason[64];
 
     *consumed = 0;
     if (len < 7) {
@@ -169,10 +73,9 @@ mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
     size = mq_get32(buf + 3);
 
     if (frame_max != 0 && size > frame_max) {
-        snprintf(reason, sizeof(reason), "{frame_too_large,%u,%u}", size,
-                 frame_max >= MQ_FRAME_OVERHEAD
-                 ? frame_max - MQ_FRAME_OVERHEAD : 0);
-        return mq_frame_error(err, type, NULL, 0, reason);
+        return mq_wire_frame_error(err, type, NULL, 0, MQ_WIRE_TOO_LARGE,
+                                   size, frame_max >= MQ_FRAME_OVERHEAD
+                                         ? frame_max - MQ_FRAME_OVERHEAD : 0);
     }
 
     total = (uint64_t) size + MQ_FRAME_OVERHEAD;
@@ -183,9 +86,8 @@ mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
 
     payload = buf + 7;
     if (payload[size] != MQ_FRAME_END) {
-        snprintf(reason, sizeof(reason), "{invalid_frame_end_marker,%u}",
-                 payload[size]);
-        return mq_frame_error(err, type, payload, size, reason);
+        return mq_wire_frame_error(err, type, payload, size, MQ_WIRE_BAD_END,
+                                   payload[size], 0);
     }
 
     switch (type) {
@@ -196,16 +98,18 @@ mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
 
     case MQ_FRAME_HEARTBEAT:
         if (size != 0) {
-            return mq_frame_error(err, type, payload, size, "unknown_frame");
+            return mq_wire_frame_error(err, type, payload, size,
+                                       MQ_WIRE_UNKNOWN_FRAME, 0, 0);
         }
         if (channel != 0) {
-            return mq_wire_error(err, MQ_UNEXPECTED_FRAME,
-                                 "type %u, all octets = <<>>", type);
+            return mq_wire_frame_error(err, type, payload, 0,
+                                       MQ_WIRE_UNEXPECTED, 0, 0);
         }
         break;
 
     default:
-        return mq_frame_error(err, type, payload, size, "unknown_frame");
+        return mq_wire_frame_error(err, type, payload, size,
+                                   MQ_WIRE_UNKNOWN_FRAME, 0, 0);
     }
 
     f->type = type;
@@ -218,6 +122,15 @@ mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
 }
 
 
+int
+mq_frame_unexpected(const mq_frame_t *f, mq_wire_err_t *err)
+{
+    return mq_wire_frame_error(err, f->type, f->payload, f->size,
+                               MQ_WIRE_UNEXPECTED, 0, 0);
+}
+
+
+/* For the encoders that write a payload first and its header after. */
 void
 mq_frame_put_header(uint8_t dst[7], uint8_t type, uint16_t channel,
     uint32_t size)
@@ -372,10 +285,14 @@ overflow:
 
 
 /*
- * RabbitMQ matches the header against the method it follows
- * (rabbit_command_assembler): a class other than the method's, or a
- * weight other than 0, is UNEXPECTED_FRAME; the property list is decoded
- * later, and its errors are the props parser's.
+ * RabbitMQ's checks, in its order: a payload too short for class, weight
+ * and body size is a frame it cannot analyse (501); then the header must
+ * belong to the method it follows (rabbit_command_assembler): a weight
+ * other than 0 is "non content header", a class other than basic's names
+ * both classes (505, with the method's class and method ids in the
+ * close); then the property list must decode, or the channel process
+ * crashes and the connection closes with a bare 541 INTERNAL_ERROR
+ * (mq_props_parse's error).
  */
 int
 mq_content_header_parse(const uint8_t *p, size_t len, uint64_t *body_size,
@@ -383,8 +300,9 @@ mq_content_header_parse(const uint8_t *p, size_t len, uint64_t *body_size,
 {
     uint16_t  class_id, weight;
 
-    if (len < MQ_CONTENT_HEADER_FIXED) {
-        return mq_frame_error(err, MQ_FRAME_HEADER, p, len, "unknown_frame");
+    if (len < 12) {
+        return mq_wire_frame_error(err, MQ_FRAME_HEADER, p, len,
+                                   MQ_WIRE_UNKNOWN_FRAME, 0, 0);
     }
 
     class_id = mq_get16(p);
@@ -392,7 +310,8 @@ mq_content_header_parse(const uint8_t *p, size_t len, uint64_t *body_size,
 
     if (weight != 0) {
         return mq_wire_error(err, MQ_UNEXPECTED_FRAME,
-                             "expected content header for class %u",
+                             "expected content header for class %u, "
+                             "got non content header frame instead",
                              MQ_CLASS_BASIC);
     }
 
@@ -411,6 +330,7 @@ mq_content_header_parse(const uint8_t *p, size_t len, uint64_t *body_size,
 }
 
 
+/* The property list goes out as it came in (the broker replays it). */
 size_t
 mq_frame_content_header(uint8_t *dst, size_t cap, uint16_t channel,
     uint64_t body_size, const uint8_t *props, size_t props_len)

@@ -62,21 +62,35 @@ mq_class_known(uint16_t class_id)
 
 /*
  * RabbitMQ cannot decode the arguments: its generated decoder matches the
- * payload against the whole layout at once, so a short payload, trailing
- * octets and a bad table all read alike.
+ * payload against the whole layout at once, so a short payload and
+ * trailing octets read alike: 501 "cannot decode <<...>>", the arguments
+ * (after the class and method ids) printed in full as Erlang's ~w prints
+ * a binary, the text cut at 255 bytes.  128 octets print in no fewer than
+ * 256 bytes, so more are never needed.
+ *
+ * A malformed table crashes RabbitMQ's reader instead (it drops the
+ * connection without a close); onebox closes it with the same 501.
  */
 static int
-mq_method_syntax_error(mq_wire_err_t *err, const mq_method_info_t *mi,
-    const uint8_t *args, size_t len)
+mq_method_syntax_error(mq_wire_err_t *err, const uint8_t *args, size_t len)
 {
-    (void) args;
-    (void) len;
+    char  bin[128 * 4 + 8];
 
-    return mq_wire_error(err, MQ_SYNTAX_ERROR,
-                         "cannot decode arguments of method %s", mi->name);
+    if (err == NULL) {
+        return OB_PROTO_ERR;
+    }
+
+    mq_wire_erl_binary(bin, sizeof(bin), args, OB_MIN(len, (size_t) 128));
+
+    return mq_wire_error(err, MQ_FRAME_ERROR, "cannot decode %s", bin);
 }
 
 
+/*
+ * One pass over the method's argument letters, bounds checked at each
+ * argument, nothing copied: the handlers get slices into the payload,
+ * which the connection keeps until the method is handled.
+ */
 int
 mq_method_decode(const uint8_t *p, size_t len, mq_method_t *m,
     mq_wire_err_t *err)
@@ -91,18 +105,16 @@ mq_method_decode(const uint8_t *p, size_t len, mq_method_t *m,
     int                      id;
 
     if (len < 4) {
-        char  bin[16 * 4 + 8];
-
-        mq_wire_erl_binary(bin, sizeof(bin), p, len);
-        return mq_wire_error(err, MQ_FRAME_ERROR,
-                             "type %u, all octets = %s: unknown_frame",
-                             MQ_FRAME_METHOD, bin);
+        return mq_wire_frame_error(err, MQ_FRAME_METHOD, p, len,
+                                   MQ_WIRE_UNKNOWN_FRAME, 0, 0);
     }
 
     class_id = mq_get16(p);
     method_id = mq_get16(p + 2);
     id = mq_method_lookup(class_id, method_id);
     if (id < 0) {
+        /* RabbitMQ's reader crashes on these ({unknown_method_id,{C,M}})
+         * and drops the connection without a close. */
         if (mq_class_known(class_id)) {
             return mq_wire_error(err, MQ_NOT_IMPLEMENTED,
                                  "unknown method %u for class %u",
@@ -217,5 +229,5 @@ mq_method_decode(const uint8_t *p, size_t len, mq_method_t *m,
 
 syntax:
 
-    return mq_method_syntax_error(err, mi, p + 4, len - 4);
+    return mq_method_syntax_error(err, p + 4, len - 4);
 }

@@ -46,10 +46,11 @@ const char *mq_reply_name(unsigned code);
 
 /* What a failed parse tells the connection: close with `code` (a
  * connection-level code, 5xx) and `text` (already prefixed with the code's
- * name, RabbitMQ's wording where we know it). */
+ * name, RabbitMQ's wording where we know it, cut to 255 bytes as RabbitMQ
+ * cuts it: 252 and "..."). */
 typedef struct mq_wire_err_s {
     uint16_t code;
-    char     text[200];
+    char     text[256];                /* a shortstr: 255 bytes at most */
 } mq_wire_err_t;
 
 /* ------------------------------------------------------ protocol header */
@@ -80,17 +81,33 @@ typedef struct mq_frame_s {
 } mq_frame_t;
 
 /*
- * Parses one frame at buf[0..len).  `frame_max` is the largest frame the
- * connection accepts, header and end octet included (the negotiated
- * frame_max; before tune-ok the broker's own).  OB_OK: *f filled, *consumed = 8 + size.  OB_AGAIN: need more
- * bytes (the first 7 bytes already tell how many: *consumed gets the total
- * the frame needs when known, else 0).  OB_PROTO_ERR: 501 FRAME_ERROR for
- * an unknown frame type, a frame over frame_max, or an end octet that is
- * not 0xCE; a heartbeat off channel 0 or with a payload is 501 as well.
+ * Parses one frame at buf[0..len).  `frame_max` is the connection's
+ * frame_max (the negotiated one; before tune-ok RabbitMQ uses 4096, the
+ * spec's frame-min-size; 0 means no limit).  Like RabbitMQ, the check is
+ * on the payload: a payload of up to frame_max octets passes (its
+ * FRAME_SIZE_FUDGE), one octet more is 501.  OB_OK: *f filled, *consumed
+ * = 8 + size.  OB_AGAIN: need more bytes (the first 7 bytes already tell
+ * how many: *consumed gets the total the frame needs when known, else 0).
+ * OB_PROTO_ERR: 501 FRAME_ERROR for a frame over frame_max (known from
+ * the first 7 bytes), an end octet that is not 0xCE, an unknown frame
+ * type, a heartbeat with a payload; 505 UNEXPECTED_FRAME for a heartbeat
+ * off channel 0.  The texts are RabbitMQ's, e.g. "FRAME_ERROR - type 1,
+ * all octets = <<0,20,0,10,0>>: {invalid_frame_end_marker,0}"; the close
+ * carries class 0, method 0.
  */
 int mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
                    mq_frame_t *f /* OUT */, size_t *consumed /* OUT */,
                    mq_wire_err_t *err /* OUT */);
+
+/*
+ * Fills err with what RabbitMQ closes the connection with for a frame that
+ * may not come on its channel, a content header or body on channel 0:
+ * 505 "UNEXPECTED_FRAME - type 3, all octets = <<\"abc\">>" (the payload
+ * quoted as in frame errors; class and method 0 in the close).  Returns
+ * OB_PROTO_ERR.  (Added by the codec's author: the quoting is Erlang's and
+ * lives in the codec.)
+ */
+int mq_frame_unexpected(const mq_frame_t *f, mq_wire_err_t *err /* OUT */);
 
 /* Writes the 7-byte frame header (type, channel, size) at dst. */
 void mq_frame_put_header(uint8_t dst[7], uint8_t type, uint16_t channel,
@@ -223,11 +240,18 @@ typedef struct mq_method_s {
 } mq_method_t;
 
 /*
- * Decodes a method frame's payload.  OB_PROTO_ERR: 540 NOT_IMPLEMENTED for
- * an unknown class or method (RabbitMQ's text), 502 SYNTAX_ERROR for
- * arguments that run past the payload, a malformed table, or bytes left
- * over.  Argument indices follow MQ_METHODS; the names below spare the
- * handlers the counting.
+ * Decodes a method frame's payload.  OB_PROTO_ERR: 501 FRAME_ERROR
+ * "cannot decode <<args>>" (RabbitMQ's code and text; the close carries
+ * the method's class and method ids) for arguments that run past the
+ * payload, a malformed table, or bytes left over; 501 "type 1, all octets
+ * = ...: unknown_frame" for a payload under 4 octets; 540 NOT_IMPLEMENTED
+ * for an unknown class or method (RabbitMQ 3.10.8 has no text for these:
+ * its reader crashes and drops the connection without a close).  On a
+ * "cannot decode", m->id, class_id and method_id are already filled: the
+ * close names the method (e.g. 50/10), as RabbitMQ's does.  Unused
+ * bits of a bit octet are ignored, as RabbitMQ ignores them.  Argument
+ * indices follow MQ_METHODS; the names below spare the handlers the
+ * counting.
  */
 int mq_method_decode(const uint8_t *p, size_t len, mq_method_t *m /* OUT */,
                      mq_wire_err_t *err /* OUT */);
@@ -302,8 +326,14 @@ size_t mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
 /*
  * Parses a content-header frame's payload: class-id 60, weight 0, and a
  * property list that parses (mq_props_parse); the error code for each
- * failure is RabbitMQ's (checked against rabbitmq-server).  *props gets the property flags and list (the
- * bytes after body-size): a broker keeps them verbatim and replays them.
+ * failure is RabbitMQ's (checked against rabbitmq-server): under 12
+ * octets 501 FRAME_ERROR (class/method 0 in the close); weight not 0 505
+ * "UNEXPECTED_FRAME - expected content header for class 60, got non
+ * content header frame instead", another class 505 "... got one for class
+ * N instead" (both with the publish's 60/40 in the close); a property
+ * list that does not decode, a bare 541 "INTERNAL_ERROR" (class/method
+ * 0).  *props gets the property flags and list (the bytes after
+ * body-size): a broker keeps them verbatim and replays them.
  */
 int mq_content_header_parse(const uint8_t *p, size_t len,
                             uint64_t *body_size /* OUT */,
@@ -343,9 +373,11 @@ typedef struct mq_props_s {
     ob_str_t  type, user_id, app_id, cluster_id;
 } mq_props_t;
 
-/* Parses a property list (flags + values).  502 SYNTAX_ERROR when it runs
- * past len, a table is malformed, or the continuation bit asks for more
- * flags (never used by the basic class). */
+/* Parses a property list (flags + values); `out` may be NULL to check
+ * only.  541 INTERNAL_ERROR (RabbitMQ's: its channel crashes) when it is
+ * shorter than the flags, runs past len or short of it, a table is
+ * malformed, or the continuation bit asks for more flags (never used by
+ * the basic class).  Flag bit 1 is ignored, as RabbitMQ ignores it. */
 int mq_props_parse(const uint8_t *p, size_t len, mq_props_t *out /* OUT */,
                    mq_wire_err_t *err /* OUT */);
 

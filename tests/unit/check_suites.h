@@ -35,5 +35,7 @@ Suite *store_replica_suite(void); /* check_store_replica.c: the replica's link p
 Suite *store_rdb_stream_suite(void); /* check_store_rdb_stream.c: streams in RDB files */
 Suite *mq_route_suite(void);       /* check_mq_route.c: routing, queues, dead-lettering */
 Suite *mq_log_suite(void);       /* check_mq_log.c: the message log: records, the replay scan */
+Suite *mq_wire_suite(void);      /* check_mq_wire.c: AMQP frames, methods, properties */
+Suite *mq_table_suite(void);     /* check_mq_table.c: AMQP field tables, topic matching */
 
 #endif /* OB_CHECK_SUITES_H */
