@@ -37,6 +37,7 @@ main(void)
     srunner_add_suite(sr, store_repl_suite());
     srunner_add_suite(sr, store_replica_suite());
     srunner_add_suite(sr, store_rdb_stream_suite());
+    srunner_add_suite(sr, mq_http_suite());
     srunner_add_suite(sr, mq_route_suite());
     srunner_add_suite(sr, mq_log_suite());
     srunner_add_suite(sr, mq_wire_suite());
