@@ -688,3 +688,12 @@ def test_publish_to_internal_exchange_403(chan):
         "vhost '/'" % name)
     ch2 = chan.connection.channel()
     ch2.exchange_delete(name)
+
+
+def test_unfinished_handshake_is_closed(mq):
+    with RawAmqp(mq) as r:
+        r.send(PROTOCOL_HEADER)
+        r.expect(10, 10, channel=0)
+        t0 = time.monotonic()
+        assert r.is_closed(timeout=20)
+        assert time.monotonic() - t0 > 5
