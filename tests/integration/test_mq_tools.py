@@ -292,3 +292,17 @@ def test_tools_with_heartbeat(mq, ch):
     ch.queue_declare(name)
     ok(amqp_tool(mq, "publish", "--heartbeat", "5", "-r", name, "-b", "hb"))
     assert ok(amqp_tool(mq, "get", "--heartbeat", "5", "-q", name)) == b"hb"
+
+
+def test_large_messages_through_the_tools(mq, ch):
+    """rabbitmq-c refuses any frame over its frame_max (131072): a 1 MiB
+    body must come in frames that fit."""
+    name = unique("q")
+    ch.queue_declare(name)
+    data = bytes(range(256)) * 4096
+    ok(amqp_tool(mq, "publish", "-r", name, input=data))
+    ch.basic_publish("", name, data[::-1])
+    assert ok(amqp_tool(mq, "get", "-q", name)) == data
+    out = ok(amqp_tool(mq, "consume", "-q", name, "-c", "1", "--",
+                       "sh", "-c", "cat | wc -c"))
+    assert out.strip() == str(len(data)).encode()
