@@ -430,11 +430,24 @@ def test_unknown_mechanism(mq):
         assert b"\x00\x0a\x00\x1e" not in raw.buf      # no tune
 
 
-def test_configured_users(mq_server):
-    srv = mq_server(users={"guest": "guest", "alice": "s3cret"})
+def test_configured_users_and_vhosts(mq_server):
+    srv = mq_server(users={"guest": "guest", "alice": "s3cret"},
+                    vhosts="/,other")
     with RawAmqp(srv) as raw:
         raw.handshake(user="alice", password="s3cret")
         raw.open_channel(1)
+    name = unique("q")
+    with RawAmqp(srv) as raw:
+        raw.handshake(vhost="other")
+        raw.open_channel(1)
+        raw.queue_declare(1, name)
+    # Vhosts do not share queues.
+    with RawAmqp(srv) as raw:
+        raw.handshake(user="alice", password="s3cret")
+        raw.open_channel(1)
+        raw.send_method(1, 50, 10, declare_args(name, passive=True))
+        assert raw.expect_channel_close(1) == (
+            404, "NOT_FOUND - no queue '%s' in vhost '/'" % name, 50, 10)
     with RawAmqp(srv) as raw:
         m = raw.handshake(user="alice", password="guest")
         assert m.ids == (10, 50)
