@@ -811,3 +811,56 @@ def test_durable_things_survive_restart_and_crash(mq_server):
         got.append(body)
     assert got == [b"kept"] + [b"c%d" % i for i in range(100)]
     conn.close()
+
+
+def test_select_connection_bulk_with_multiple_acks(mq):
+    """5000 messages through the ioloop adapter: confirms for every
+    publish, prefetch 100, an ack (multiple) every 50 deliveries."""
+    name = unique("q")
+    total = 5000
+    state = {"got": [], "confirmed": 0, "error": None}
+
+    def on_open(connection):
+        connection.channel(on_open_callback=on_channel)
+
+    def on_channel(channel):
+        channel.queue_declare(name, callback=lambda f: on_declared(channel))
+
+    def on_declared(channel):
+        channel.confirm_delivery(on_confirm)
+        for i in range(total):
+            channel.basic_publish("", name, b"%05d" % i + b"." * 1000)
+
+    def on_confirm(frame):
+        method = frame.method
+        assert method.NAME == "Basic.Ack", method
+        state["confirmed"] = method.delivery_tag
+        if method.delivery_tag == total and "consumer" not in state:
+            state["consumer"] = True
+            consumer_channel(conn)
+
+    def consumer_channel(connection):
+        connection.channel(on_open_callback=lambda ch: ch.basic_qos(
+            prefetch_count=100, callback=lambda f: ch.basic_consume(
+                name, lambda c, m, p, b: on_message(c, m, b))))
+
+    def on_message(channel, method, body):
+        state["got"].append(body[:5])
+        if len(state["got"]) % 50 == 0:
+            channel.basic_ack(method.delivery_tag, multiple=True)
+        if len(state["got"]) == total:
+            conn.close()
+
+    conn = pika.SelectConnection(
+        pika_params(mq), on_open_callback=on_open,
+        on_close_callback=lambda c, r: c.ioloop.stop())
+    timer = conn.ioloop.call_later(60, conn.ioloop.stop)
+    conn.ioloop.start()
+    conn.ioloop.remove_timeout(timer)
+    assert state["confirmed"] == total
+    assert state["got"] == [b"%05d" % i for i in range(total)]
+    check = pika_conn(mq)
+    try:
+        assert ready_count(check.channel(), name) == 0
+    finally:
+        check.close()
