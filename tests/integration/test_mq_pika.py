@@ -346,6 +346,8 @@ def test_many_channels(conn):
     channels[0].queue_declare(name)
     for i, c in enumerate(channels):
         c.basic_publish("", name, b"%d" % i)
+    # Publishes on different channels are routed independently.
+    wait_ready(channels[0], name, 100)
     got = set()
     for c in reversed(channels):
         got.add(c.basic_get(name, auto_ack=True)[2])
@@ -466,6 +468,39 @@ def test_recover_requeues_unacked(conn, ch):
     method, _, body = ch.basic_get(name)
     assert (body, method.redelivered) == (b"2", True)
     ch.basic_ack(method.delivery_tag)
+
+
+def test_cancel_leaves_deliveries_to_ack(conn, ch):
+    name = declare(ch)
+    ch.basic_publish("", name, b"a")
+    ch.basic_publish("", name, b"b")
+    ch.basic_qos(prefetch_count=1)
+    got = []
+    tag = ch.basic_consume(name, lambda c, m, p, b: got.append(m))
+    drain_until(conn, lambda: got)
+    ch.basic_cancel(tag)
+    # Still acknowledgeable after the cancel; the other stays queued.
+    ch.basic_ack(got[0].delivery_tag)
+    method, _, body = ch.basic_get(name, auto_ack=True)
+    assert (body, method.redelivered, method.message_count) == \
+        (b"b", False, 0)
+
+
+def test_channel_close_requeues_its_unacked(conn, ch):
+    name = declare(ch)
+    ch.confirm_delivery()
+    other = conn.channel()
+    for i in range(3):
+        ch.basic_publish("", name, b"%d" % i)
+    tags = [other.basic_get(name)[0].delivery_tag for _ in range(2)]
+    other.basic_ack(tags[0])
+    other.close()
+    wait_ready(ch, name, 2)
+    method, _, body = ch.basic_get(name, auto_ack=True)
+    # The requeued message goes back to its place, before "2".
+    assert (body, method.redelivered) == (b"1", True)
+    method, _, body = ch.basic_get(name, auto_ack=True)
+    assert (body, method.redelivered) == (b"2", False)
 
 
 def test_unknown_delivery_tag(ch):
