@@ -346,6 +346,8 @@ def test_many_channels(conn):
     channels[0].queue_declare(name)
     for i, c in enumerate(channels):
         c.basic_publish("", name, b"%d" % i)
+    # Publishes on different channels are routed independently.
+    wait_ready(channels[0], name, 100)
     got = set()
     for c in reversed(channels):
         got.add(c.basic_get(name, auto_ack=True)[2])
@@ -466,6 +468,39 @@ def test_recover_requeues_unacked(conn, ch):
     method, _, body = ch.basic_get(name)
     assert (body, method.redelivered) == (b"2", True)
     ch.basic_ack(method.delivery_tag)
+
+
+def test_cancel_leaves_deliveries_to_ack(conn, ch):
+    name = declare(ch)
+    ch.basic_publish("", name, b"a")
+    ch.basic_publish("", name, b"b")
+    ch.basic_qos(prefetch_count=1)
+    got = []
+    tag = ch.basic_consume(name, lambda c, m, p, b: got.append(m))
+    drain_until(conn, lambda: got)
+    ch.basic_cancel(tag)
+    # Still acknowledgeable after the cancel; the other stays queued.
+    ch.basic_ack(got[0].delivery_tag)
+    method, _, body = ch.basic_get(name, auto_ack=True)
+    assert (body, method.redelivered, method.message_count) == \
+        (b"b", False, 0)
+
+
+def test_channel_close_requeues_its_unacked(conn, ch):
+    name = declare(ch)
+    ch.confirm_delivery()
+    other = conn.channel()
+    for i in range(3):
+        ch.basic_publish("", name, b"%d" % i)
+    tags = [other.basic_get(name)[0].delivery_tag for _ in range(2)]
+    other.basic_ack(tags[0])
+    other.close()
+    wait_ready(ch, name, 2)
+    method, _, body = ch.basic_get(name, auto_ack=True)
+    # The requeued message goes back to its place, before "2".
+    assert (body, method.redelivered) == (b"1", True)
+    method, _, body = ch.basic_get(name, auto_ack=True)
+    assert (body, method.redelivered) == (b"2", False)
 
 
 def test_unknown_delivery_tag(ch):
@@ -811,3 +846,56 @@ def test_durable_things_survive_restart_and_crash(mq_server):
         got.append(body)
     assert got == [b"kept"] + [b"c%d" % i for i in range(100)]
     conn.close()
+
+
+def test_select_connection_bulk_with_multiple_acks(mq):
+    """5000 messages through the ioloop adapter: confirms for every
+    publish, prefetch 100, an ack (multiple) every 50 deliveries."""
+    name = unique("q")
+    total = 5000
+    state = {"got": [], "confirmed": 0, "error": None}
+
+    def on_open(connection):
+        connection.channel(on_open_callback=on_channel)
+
+    def on_channel(channel):
+        channel.queue_declare(name, callback=lambda f: on_declared(channel))
+
+    def on_declared(channel):
+        channel.confirm_delivery(on_confirm)
+        for i in range(total):
+            channel.basic_publish("", name, b"%05d" % i + b"." * 1000)
+
+    def on_confirm(frame):
+        method = frame.method
+        assert method.NAME == "Basic.Ack", method
+        state["confirmed"] = method.delivery_tag
+        if method.delivery_tag == total and "consumer" not in state:
+            state["consumer"] = True
+            consumer_channel(conn)
+
+    def consumer_channel(connection):
+        connection.channel(on_open_callback=lambda ch: ch.basic_qos(
+            prefetch_count=100, callback=lambda f: ch.basic_consume(
+                name, lambda c, m, p, b: on_message(c, m, b))))
+
+    def on_message(channel, method, body):
+        state["got"].append(body[:5])
+        if len(state["got"]) % 50 == 0:
+            channel.basic_ack(method.delivery_tag, multiple=True)
+        if len(state["got"]) == total:
+            conn.close()
+
+    conn = pika.SelectConnection(
+        pika_params(mq), on_open_callback=on_open,
+        on_close_callback=lambda c, r: c.ioloop.stop())
+    timer = conn.ioloop.call_later(60, conn.ioloop.stop)
+    conn.ioloop.start()
+    conn.ioloop.remove_timeout(timer)
+    assert state["confirmed"] == total
+    assert state["got"] == [b"%05d" % i for i in range(total)]
+    check = pika_conn(mq)
+    try:
+        assert ready_count(check.channel(), name) == 0
+    finally:
+        check.close()

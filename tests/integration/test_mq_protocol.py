@@ -430,14 +430,56 @@ def test_unknown_mechanism(mq):
         assert b"\x00\x0a\x00\x1e" not in raw.buf      # no tune
 
 
-def test_configured_users(mq_server):
-    srv = mq_server(users={"guest": "guest", "alice": "s3cret"})
+def test_configured_users_and_vhosts(mq_server):
+    srv = mq_server(users={"guest": "guest", "alice": "s3cret"},
+                    vhosts="/,other")
     with RawAmqp(srv) as raw:
         raw.handshake(user="alice", password="s3cret")
         raw.open_channel(1)
+    name = unique("q")
+    with RawAmqp(srv) as raw:
+        raw.handshake(vhost="other")
+        raw.open_channel(1)
+        raw.queue_declare(1, name)
+    # Vhosts do not share queues.
+    with RawAmqp(srv) as raw:
+        raw.handshake(user="alice", password="s3cret")
+        raw.open_channel(1)
+        raw.send_method(1, 50, 10, declare_args(name, passive=True))
+        assert raw.expect_channel_close(1) == (
+            404, "NOT_FOUND - no queue '%s' in vhost '/'" % name, 50, 10)
     with RawAmqp(srv) as raw:
         m = raw.handshake(user="alice", password="guest")
         assert m.ids == (10, 50)
         assert m.close_args()[0] == 403
     with RawAmqp(srv) as raw:
         raw.handshake()
+
+
+def test_frame_size_limit_is_the_payload(mq_server):
+    """RabbitMQ compares a frame's payload size with frame_max minus the
+    8 octets of framing, plus 8 of tolerance: a payload of frame_max
+    octets passes, one more is a frame error."""
+    srv = mq_server(**SMALL)
+    name = unique("q")
+    with opened(srv) as raw:
+        raw.queue_declare(1, name)
+        body = b"p" * 8192
+        raw.send(publish_method(1, "", name) + header_frame(1, len(body))
+                 + body_frame(1, body))
+        raw.send_method(1, 60, 70, struct.pack(">H", 0) + shortstr(name)
+                        + b"\x01")
+        raw.expect(60, 71, channel=1)
+        raw.read_frame()
+        got = b""
+        while len(got) < len(body):
+            ftype, _, payload = raw.read_frame()
+            assert ftype == 3 and len(payload) <= 8192 - 8
+            got += payload
+        assert got == body
+        raw.send(publish_method(1, "", name) + header_frame(1, 8193)
+                 + body_frame(1, b"p" * 8193))
+        code, text, cls, mth = raw.expect_connection_close()
+        assert (code, cls, mth) == (501, 0, 0)
+        assert text == ("FRAME_ERROR - type 3, all octets = <<>>: "
+                        "{frame_too_large,8193,8184}")
