@@ -123,6 +123,64 @@ def test_consume_in_order(conn, ch):
     assert ready_count(ch, name) == 0
 
 
+def test_consume_what_another_connection_publishes(mq, conn, ch):
+    name = declare(ch)
+    got = []
+    ch.basic_consume(name, lambda c, m, p, b: got.append(b), auto_ack=True)
+    publisher = pika_conn(mq)
+    try:
+        pch = publisher.channel()
+        for i in range(10):
+            pch.basic_publish("", name, b"p%d" % i)
+        drain_until(conn, lambda: len(got) == 10)
+    finally:
+        publisher.close()
+    assert got == [b"p%d" % i for i in range(10)]
+
+
+def test_round_robin_between_connections(mq, ch):
+    name = declare(ch)
+    workers = [pika_conn(mq) for _ in range(2)]
+    try:
+        got = [[], []]
+        for i, w in enumerate(workers):
+            w.channel().basic_consume(
+                name, lambda c, m, p, b, i=i: got[i].append(b),
+                auto_ack=True)
+        for i in range(10):
+            ch.basic_publish("", name, b"%d" % i)
+        deadline = time.monotonic() + 10
+        while len(got[0]) + len(got[1]) < 10:
+            assert time.monotonic() < deadline, got
+            for w in workers:
+                w.process_data_events(time_limit=0.02)
+        assert got == [[b"0", b"2", b"4", b"6", b"8"],
+                       [b"1", b"3", b"5", b"7", b"9"]]
+    finally:
+        for w in workers:
+            w.close()
+
+
+def test_unacked_go_back_to_the_other_consumer(mq, conn, ch):
+    """A consumer's connection closes with deliveries unacked: they go,
+    redelivered, to the consumer that is left, on another connection."""
+    name = declare(ch)
+    for i in range(4):
+        ch.basic_publish("", name, b"%d" % i)
+    leaver = pika_conn(mq)
+    lch = leaver.channel()
+    lch.basic_qos(prefetch_count=10)
+    taken = []
+    lch.basic_consume(name, lambda c, m, p, b: taken.append(b))
+    drain_until(leaver, lambda: len(taken) == 4)
+    got = []
+    ch.basic_consume(name, lambda c, m, p, b: (
+        got.append((b, m.redelivered)), c.basic_ack(m.delivery_tag)))
+    leaver.close()
+    drain_until(conn, lambda: len(got) == 4)
+    assert got == [(b"%d" % i, True) for i in range(4)]
+
+
 def test_delivery_tags_shared_by_get_and_deliver(conn, ch):
     name = declare(ch)
     ch.basic_publish("", name, b"a")
