@@ -24,6 +24,7 @@
  * "reason":"Not Found"}.  Besides GET and HEAD, two writes:
  *
  *   DELETE /api/queues/<vhost>/<name>    DELETE /api/connections/<name>
+ *   POST /api/queues/<vhost>/<name>/get  (mq_http_get.c)
  */
 #include "mq_http.h"
 #include "mq_entity.h"
@@ -911,11 +912,12 @@ mq_http_api_cb(struct evhttp_request *req, void *arg)
     enum evhttp_cmd_type     cmd = evhttp_request_get_command(req);
     mq_http_path_t           path;
     mq_http_req_t            r;
+    mq_vhost_t              *vh;
     char                     node[300];
     size_t                   i;
 
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD
-        && cmd != EVHTTP_REQ_DELETE)
+        && cmd != EVHTTP_REQ_DELETE && cmd != EVHTTP_REQ_POST)
     {
         mq_http_not_allowed(req);
         return;
@@ -947,6 +949,19 @@ mq_http_api_cb(struct evhttp_request *req, void *arg)
     r.req = req;
     r.path = &path;
     r.node = mq_http_node(node, sizeof(node));
+    if (cmd == EVHTTP_REQ_POST) {
+        if (path.n == 4 && strcmp(path.seg[0], "queues") == 0
+            && strcmp(path.seg[3], "get") == 0)
+        {
+            vh = mq_http_vhost_or_reply(&r, 1);
+            if (vh != NULL) {
+                mq_http_queue_get(req, vh, path.seg[2], path.len[2]);
+            }
+        } else {
+            mq_http_not_allowed(req);
+        }
+        return;
+    }
     if (cmd == EVHTTP_REQ_DELETE) {
         if (strcmp(path.seg[0], "queues") == 0) {
             mq_http_queue_delete(&r);
