@@ -17,7 +17,6 @@ How the alarm shares the budget with the other modules is onebox's own
 (onebox_only): the cache is elastic and yields its pages before the broker
 is refused; the store is firm and its keys are never taken.
 """
-import os
 import select
 import socket
 import struct
@@ -30,7 +29,7 @@ import redis
 
 from mqtest import RawAmqp, pika_params, shortstr, unique
 from obtest import free_port, http_json, wait_port
-from test_mq_limits import (broker, consume_frame, publish_frames,  # noqa: F401
+from test_mq_limits import (broker, publish_frames,  # noqa: F401
                             ready_count)
 
 BODY = 64 * 1024
