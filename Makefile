@@ -129,9 +129,11 @@ FUZZ_SRC_cache_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
 FUZZ_SRC_store_resp     := store/store_resp.c
 FUZZ_SRC_store_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
 FUZZ_SRC_store_rdb      := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
+FUZZ_SRC_mq_frame       := mq/mq_frame.c mq/mq_method.c mq/mq_props.c mq/mq_table.c \
+                           mq/mq_topic.c mq/mq_wire_err.c
 FUZZ_SRC_mq_requests    := $(CORE_SRC) $(wildcard cache/*.c store/*.c mq/*.c)
 FUZZ_HARNESSES          := cache_proto cache_requests store_resp store_requests store_rdb \
-                           mq_requests
+                           mq_frame mq_requests
 
 fuzz:
 	@$(MAKE) --no-print-directory deps DEPS="clang libclang-rt-14-dev"
@@ -143,6 +145,7 @@ fuzz:
 	    store_resp)     src="$(FUZZ_SRC_store_resp)" ;; \
 	    store_requests) src="$(FUZZ_SRC_store_requests)" ;; \
 	    store_rdb)      src="$(FUZZ_SRC_store_rdb)" ;; \
+	    mq_frame)       src="$(FUZZ_SRC_mq_frame)" ;; \
 	    mq_requests)    src="$(FUZZ_SRC_mq_requests)" ;; \
 	  esac; \
 	  clang $(FUZZ_FLAGS) $$(pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_$$h \

@@ -33,6 +33,7 @@
 # librabbitmq-dev (make deps installs them).
 #
 # Usage: bench/mq.sh [COUNT] [QUEUED] [ROUNDS]   (defaults 200000, 200000, 1)
+# WINDOW=n sets the confirm window (default 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -108,19 +109,23 @@ start_onebox() {
     wait_port "$1"
 }
 
-# start_rabbit PORT: sets RABBIT_PID (the Erlang VM under the script).
+# start_rabbit PORT: sets RABBIT_PID (the Erlang VM under the script);
+# each start has a node and directories of its own.
+RABBIT_RUNS=0
 start_rabbit() {
-    local d=$WORK/rabbit script dist
+    local d script dist
+    RABBIT_RUNS=$((RABBIT_RUNS + 1))
+    d=$WORK/rabbit-$RABBIT_RUNS
     mkdir -p "$d/mnesia" "$d/log" "$d/home"
     echo '[].' >"$d/enabled_plugins"
     dist=$(free_dist_port)
     RABBIT_ENV=(HOME="$d/home" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
-        RABBITMQ_NODE_PORT="$1" RABBITMQ_NODENAME="bench-mq-$$@localhost"
+        RABBITMQ_NODE_PORT="$1" RABBITMQ_NODENAME="bench-mq-$$-$RABBIT_RUNS@localhost"
         RABBITMQ_MNESIA_BASE="$d/mnesia" RABBITMQ_LOG_BASE="$d/log"
         RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins"
         RABBITMQ_DIST_PORT="$dist" ERL_EPMD_ADDRESS=127.0.0.1)
     env "${RABBIT_ENV[@]}" "${SERVER_CPU[@]}" "$RABBIT_SBIN/rabbitmq-server" \
-        >"$WORK/rabbit.log" 2>&1 &
+        >"$d/server.out" 2>&1 &
     script=$!
     PIDS+=("$script")
     wait_port "$1"
@@ -131,6 +136,18 @@ start_rabbit() {
         fi
     done
     [ -n "$RABBIT_PID" ] || { echo "no Erlang VM under rabbitmq-server" >&2; exit 1; }
+}
+
+# stop_servers: onebox by PID, rabbitmq through rabbitmqctl (its VM's PID
+# if that fails).
+stop_servers() {
+    kill -TERM "$ONEBOX_PID" 2>/dev/null || true
+    wait "$ONEBOX_PID" 2>/dev/null || true
+    env "${RABBIT_ENV[@]}" "$RABBIT_SBIN/rabbitmqctl" shutdown >/dev/null 2>&1 \
+        || kill -KILL "$RABBIT_PID" 2>/dev/null || true
+    RABBIT_ENV=()
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    PIDS=()
 }
 
 # perf PORT ARGS...: one mq_perf run; prints its key=value line.
@@ -186,7 +203,14 @@ for case in "${CASES[@]}"; do
     done
 done
 
-# Memory per queued message: a queue nobody consumes.
+# Memory per queued message: a queue nobody consumes, on fresh servers
+# (so that memory the runs above freed is not reused).
+stop_servers
+rm -rf "$WORK/onebox"
+OB_PORT=$(free_port); start_onebox "$OB_PORT"
+RB_PORT=$(free_port); start_rabbit "$RB_PORT"
+PORT=([onebox]=$OB_PORT [rabbitmq]=$RB_PORT)
+SPID=([onebox]=$ONEBOX_PID [rabbitmq]=$RABBIT_PID)
 declare -A PER_MSG
 for target in "${TARGETS[@]}"; do
     pid=${SPID[$target]}

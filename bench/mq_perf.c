@@ -62,6 +62,9 @@ typedef struct perf_producer_s {
     uint32_t           id;
     double             done_at;    /* seconds since start */
     uint64_t           nacked;
+    uint8_t           *settled_map;    /* by delivery tag: confirmed */
+    uint64_t           settled;        /* tags confirmed */
+    uint64_t           floor;          /* every tag up to it is confirmed */
     int                failed;
     pthread_t          thread;
 } perf_producer_t;
@@ -162,38 +165,61 @@ perf_close(amqp_connection_state_t conn)
 /* ------------------------------------------------------------- producer */
 
 /*
- * Reads confirms until at most `limit` are outstanding.  Confirms carry
- * delivery tags 1, 2, ... in publish order; `multiple` settles every tag
- * up to the one given.  Under the limit the socket is looked at only
- * every 64 publishes (or when frames are already buffered), so that the
- * pipelined case costs no extra system call per message.  Returns the new
- * count of confirmed messages, or UINT64_MAX on a broken connection.
+ * Marks delivery tags first..last confirmed (acked or, when nack,
+ * nacked) that were not already: RabbitMQ may confirm out of order
+ * (persistent messages reach the disk queue by queue), and `multiple`
+ * covers every tag up to the one given.
  */
-static uint64_t
+static void
+perf_settle(perf_producer_t *p, uint64_t first, uint64_t last, int nack)
+{
+    uint64_t tag;
+
+    for (tag = first; tag <= last && tag <= p->conf->count; tag++) {
+        if (!p->settled_map[tag]) {
+            p->settled_map[tag] = 1;
+            p->settled++;
+            p->nacked += nack != 0;
+        }
+    }
+    while (p->floor + 1 <= p->conf->count && p->settled_map[p->floor + 1]) {
+        p->floor++;
+    }
+}
+
+
+/*
+ * Reads confirms until at most `limit` are outstanding.  Under the limit
+ * the socket is looked at only every 64 publishes (or when frames are
+ * already buffered), so that the pipelined case costs no extra system
+ * call per message.  -1 on a broken connection or a timeout.
+ */
+static int
 perf_read_confirms(amqp_connection_state_t conn, perf_producer_t *p,
-                   uint64_t published, uint64_t confirmed, uint64_t limit)
+                   uint64_t published, uint64_t limit)
 {
     amqp_frame_t    frame;
     struct timeval  tv;
-    int             rc, must_wait;
+    uint64_t        tag;
+    int             rc, must_wait, multiple, nack;
 
     for (;;) {
-        must_wait = published - confirmed > limit;
+        must_wait = published - p->settled > limit;
         if (!must_wait && published % 64 != 0
             && !amqp_frames_enqueued(conn) && !amqp_data_in_buffer(conn))
         {
-            return confirmed;
+            return 0;
         }
         tv.tv_sec = must_wait ? p->conf->timeout : 0;
         tv.tv_usec = 0;
         rc = amqp_simple_wait_frame_noblock(conn, &frame, &tv);
         if (rc == AMQP_STATUS_TIMEOUT && !must_wait) {
-            return confirmed;
+            return 0;
         }
         if (rc != AMQP_STATUS_OK) {
             fprintf(stderr, "mq_perf: producer %u: waiting for confirms: "
                     "%s\n", p->id, amqp_error_string2(rc));
-            return UINT64_MAX;
+            return -1;
         }
         if (frame.frame_type != AMQP_FRAME_METHOD) {
             continue;
@@ -201,19 +227,21 @@ perf_read_confirms(amqp_connection_state_t conn, perf_producer_t *p,
         if (frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
             amqp_basic_ack_t *a = frame.payload.method.decoded;
 
-            confirmed = a->multiple ? a->delivery_tag : confirmed + 1;
+            tag = a->delivery_tag;
+            multiple = a->multiple;
+            nack = 0;
         } else if (frame.payload.method.id == AMQP_BASIC_NACK_METHOD) {
             amqp_basic_nack_t *n = frame.payload.method.decoded;
-            uint64_t           upto = n->multiple ? n->delivery_tag
-                                                  : confirmed + 1;
 
-            p->nacked += upto - confirmed;
-            confirmed = upto;
+            tag = n->delivery_tag;
+            multiple = n->multiple;
+            nack = 1;
         } else {
             fprintf(stderr, "mq_perf: producer %u: unexpected method "
                     "%08x\n", p->id, frame.payload.method.id);
-            return UINT64_MAX;
+            return -1;
         }
+        perf_settle(p, multiple ? p->floor + 1 : tag, tag, nack);
     }
 }
 
@@ -227,14 +255,15 @@ perf_producer_run(void *arg)
     amqp_basic_properties_t     props;
     amqp_bytes_t                body;
     uint8_t                    *buf;
-    uint64_t                    seq, confirmed = 0;
+    uint64_t                    seq;
 
     if (conn == NULL) {
         p->failed = 1;
         return NULL;
     }
     buf = calloc(1, conf->size);
-    if (buf == NULL) {
+    p->settled_map = calloc(conf->count + 1, 1);
+    if (buf == NULL || p->settled_map == NULL) {
         p->failed = 1;
         perf_close(conn);
         return NULL;
@@ -264,17 +293,14 @@ perf_producer_run(void *arg)
             goto done;
         }
         if (conf->window > 0) {
-            confirmed = perf_read_confirms(conn, p, seq + 1, confirmed,
-                                           conf->window - 1);
-            if (confirmed == UINT64_MAX) {
+            if (perf_read_confirms(conn, p, seq + 1, conf->window - 1) != 0) {
                 p->failed = 1;
                 goto done;
             }
         }
     }
     if (conf->window > 0) {
-        confirmed = perf_read_confirms(conn, p, conf->count, confirmed, 0);
-        if (confirmed == UINT64_MAX) {
+        if (perf_read_confirms(conn, p, conf->count, 0) != 0) {
             p->failed = 1;
             goto done;
         }
@@ -290,6 +316,7 @@ perf_producer_run(void *arg)
     p->done_at = perf_now() - conf->start;
 done:
     free(buf);
+    free(p->settled_map);
     perf_close(conn);
     return NULL;
 }

@@ -206,7 +206,8 @@ static void
 ob_conn_update_reading(ob_conn_t *c)
 {
     ob_conn_set_reading(c, c->state == OB_CONN_READING && !c->out_paused
-                           && !c->yielded && !c->cycle->draining);
+                           && !c->yielded && !c->module_stopped
+                           && !c->cycle->draining);
 }
 
 
@@ -638,7 +639,9 @@ ob_conn_read_cb(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
-    if (c->state != OB_CONN_READING || c->out_paused || c->yielded) {
+    if (c->state != OB_CONN_READING || c->out_paused || c->yielded
+        || c->module_stopped)
+    {
         ob_conn_update_reading(c);      /* not ours to read now */
         return;
     }
@@ -868,6 +871,21 @@ ob_conn_pause_read(ob_conn_t *c, int pause)
     if (!pause && !c->out_paused && c->state == OB_CONN_READING) {
         /* Requests may be waiting in the buffer; run them from the loop,
          * not from inside the module's own call. */
+        ob_conn_schedule(c);
+    }
+}
+
+
+void
+ob_conn_stop_read(ob_conn_t *c, int stop)
+{
+    if (c->state != OB_CONN_READING || c->module_stopped == (stop != 0)) {
+        return;
+    }
+    c->module_stopped = stop != 0;
+    ob_conn_update_reading(c);
+    if (!stop && !c->out_paused && !c->module_paused) {
+        /* What arrived before the stop may hold whole requests. */
         ob_conn_schedule(c);
     }
 }

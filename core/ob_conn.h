@@ -188,6 +188,14 @@ void ob_conn_close(ob_conn_t *c, int flush);
  * closes is noticed; resuming hands the module what waited meanwhile. */
 void ob_conn_pause_read(ob_conn_t *c, int pause);
 
+/* Stops or resumes reading the SOCKET itself: unlike ob_conn_pause_read
+ * nothing more is read into the input, so the peer meets TCP's
+ * back-pressure and costs no memory however much it sends (RabbitMQ's
+ * blocked publisher).  A peer that closes meanwhile is noticed once
+ * reading resumes.  Resuming hands the module what was already in the
+ * input. */
+void ob_conn_stop_read(ob_conn_t *c, int stop);
+
 uint64_t                ob_conn_id(const ob_conn_t *c);
 const char             *ob_conn_peer(const ob_conn_t *c);   /* "127.0.0.1:51234" or "unix" */
 struct ob_cycle_s      *ob_conn_cycle(const ob_conn_t *c);

@@ -61,6 +61,7 @@ struct ob_conn_s {
     unsigned             writing:1;     /* wev is added */
     unsigned             out_paused:1;  /* output above soft: not read nor handled */
     unsigned             module_paused:1; /* reading stopped by ob_conn_pause_read */
+    unsigned             module_stopped:1; /* socket not read: ob_conn_stop_read */
     unsigned             yielded:1;     /* on_read returned OB_BUSY: call it again */
     unsigned             above_mark:1;  /* output went above drain_mark */
     unsigned             in_drain:1;    /* inside on_drain (no recursion) */

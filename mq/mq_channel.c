@@ -202,7 +202,7 @@ mq_channel_method(mq_channel_t *ch, const mq_frame_t *f)
     mq_method_handler_pt h;
 
     if (mq_method_decode(f->payload, f->size, &m, &err) != OB_OK) {
-        return mq_conn_decode_error(ch->conn, &err);
+        return mq_conn_decode_error(ch->conn, f, &err);
     }
     if (ch->state == MQ_CH_CLOSING) {
         if (m.id == MQ_M_CHANNEL_CLOSE || m.id == MQ_M_CHANNEL_CLOSE_OK) {

@@ -203,14 +203,48 @@ mq_conn_error(mq_conn_t *conn, unsigned code, int cause, const char *fmt, ...)
 }
 
 
-/* A method that does not decode: 502 with the codec's text, or, for an
- * unknown method, the socket closed as RabbitMQ's reader does. */
-int
-mq_conn_decode_error(mq_conn_t *conn, const mq_wire_err_t *err)
+/* Writes bytes as Erlang prints a binary: <<"text">> when all of them are
+ * printable, else <<0,20,...>>. */
+static void
+mq_erl_binary(char *dst, size_t cap, const uint8_t *p, size_t len)
 {
-    return mq_conn_close_text(conn, err->code == MQ_NOT_IMPLEMENTED
-                              ? MQ_NOT_IMPLEMENTED_SILENT : err->code, -1,
-                              err->text);
+    size_t  i, n = 0;
+    int     printable = len > 0;
+
+    for (i = 0; i < len; i++) {
+        printable &= p[i] >= 32 && p[i] < 127 && p[i] != '"' && p[i] != '\\';
+    }
+    n += (size_t) snprintf(dst, cap, printable ? "<<\"" : "<<");
+    for (i = 0; i < len && n + 8 < cap; i++) {
+        n += (size_t) snprintf(dst + n, cap - n, printable ? "%c"
+                               : i == 0 ? "%u" : ",%u", p[i]);
+    }
+    snprintf(dst + n, cap - n, printable ? "\">>" : ">>");
+}
+
+
+/* A method frame that does not decode: arguments RabbitMQ's decoder
+ * cannot read are 501 "cannot decode <<args>>" with the method's ids; an
+ * unknown method closes the socket as RabbitMQ's reader does. */
+int
+mq_conn_decode_error(mq_conn_t *conn, const mq_frame_t *f,
+                     const mq_wire_err_t *err)
+{
+    char  bin[240];
+    int   id;
+
+    if (err->code == MQ_NOT_IMPLEMENTED) {
+        return mq_conn_close_text(conn, MQ_NOT_IMPLEMENTED_SILENT, -1,
+                                  err->text);
+    }
+    id = f->size >= 4 ? mq_method_lookup(mq_get16(f->payload),
+                                         mq_get16(f->payload + 2)) : -1;
+    if (err->code == MQ_SYNTAX_ERROR && id >= 0) {
+        mq_erl_binary(bin, sizeof(bin), f->payload + 4, f->size - 4);
+        return mq_conn_error(conn, MQ_FRAME_ERROR, id, "cannot decode %s",
+                             bin);
+    }
+    return mq_conn_close_text(conn, err->code, -1, err->text);
 }
 
 
@@ -522,7 +556,7 @@ mq_conn_method(mq_conn_t *conn, const mq_frame_t *f)
     mq_wire_err_t  err;
 
     if (mq_method_decode(f->payload, f->size, &m, &err) != OB_OK) {
-        return mq_conn_decode_error(conn, &err);
+        return mq_conn_decode_error(conn, f, &err);
     }
     if (conn->state >= MQ_CONN_CLOSING) {
         if (m.id == MQ_M_CONNECTION_CLOSE) {
@@ -560,7 +594,8 @@ mq_conn_method(mq_conn_t *conn, const mq_frame_t *f)
         }
         break;
     }
-    return mq_conn_error(conn, MQ_COMMAND_INVALID, (int) m.id,
+    return mq_conn_error(conn, conn->state == MQ_CONN_RUNNING
+                         ? MQ_CHANNEL_ERROR : MQ_COMMAND_INVALID, (int) m.id,
                          "unexpected method in connection state %s",
                          conn->state == MQ_CONN_RUNNING ? "running"
                          : "opening");
@@ -586,15 +621,18 @@ mq_conn_channel_frame(mq_conn_t *conn, const mq_frame_t *f)
                              "expected 'channel.open'");
     }
     if (mq_method_decode(f->payload, f->size, &m, &err) != OB_OK) {
-        return mq_conn_decode_error(conn, &err);
+        return mq_conn_decode_error(conn, f, &err);
     }
     if (m.id != MQ_M_CHANNEL_OPEN) {
         return mq_conn_error(conn, MQ_CHANNEL_ERROR, (int) m.id,
                              "expected 'channel.open'");
     }
-    if (f->channel > conn->channel_max) {
-        return mq_conn_error(conn, MQ_NOT_ALLOWED, (int) m.id,
-                             "channel_max limit (%u) reached",
+    if (f->channel > conn->channel_max
+        || conn->nchannels >= conn->channel_max)
+    {
+        return mq_conn_error(conn, MQ_NOT_ALLOWED, -1, "number of channels "
+                             "opened (%u) has reached the negotiated "
+                             "channel_max (%u)", conn->nchannels,
                              (unsigned) conn->channel_max);
     }
     if (mq_channel_new(conn, f->channel) == NULL) {

@@ -83,7 +83,8 @@ enum { MQ_SETTLE_ACK, MQ_SETTLE_REQUEUE, MQ_SETTLE_REJECT };
 
 /* mq_conn.c */
 int  mq_conn_send(mq_conn_t *conn, const void *data, size_t len);
-int  mq_conn_decode_error(mq_conn_t *conn, const mq_wire_err_t *err);
+int  mq_conn_decode_error(mq_conn_t *conn, const mq_frame_t *f,
+                          const mq_wire_err_t *err);
 
 /* mq_channel.c */
 mq_channel_t *mq_channel_new(mq_conn_t *conn, uint16_t id);

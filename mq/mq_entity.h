@@ -10,6 +10,8 @@
 #ifndef MQ_ENTITY_H
 #define MQ_ENTITY_H
 
+#include <string.h>
+
 #include "mq_int.h"
 
 /* A vhost and the index of its direct exchanges' bindings by
@@ -47,12 +49,34 @@ typedef struct mq_binding_x_s {
     mq_route_key_t  *rk;             /* direct sources only */
 } mq_binding_x_t;
 
+/* The direct index's key: the source exchange's address, then the
+ * routing key. */
+#define MQ_RK_KEY_MAX  (sizeof(void *) + MQ_NAME_MAX)
+
+static inline size_t
+mq_rk_key(uint8_t *buf, const mq_exchange_t *x, const void *key, size_t len)
+{
+    memcpy(buf, &x, sizeof(x));
+    if (len > 0) {
+        memcpy(buf + sizeof(x), key, len);
+    }
+    return sizeof(x) + len;
+}
+
+
 #define MQ_VHX(vh)  ((mq_vhost_x_t *) (void *) (vh))
 #define MQ_XX(x)    ((mq_exchange_x_t *) (void *) (x))
 #define MQ_QX(q)    ((mq_queue_x_t *) (void *) (q))
 #define MQ_BX(b)    ((mq_binding_x_t *) (void *) (b))
 
 /* mq_exchange.c */
+mq_exchange_t *mq_exchange_new(mq_vhost_t *vh, ob_str_t name,
+                               mq_exchange_type_t type, int durable,
+                               int auto_delete, int internal, ob_str_t args);
+/* Removes x with every binding from or to it. */
+void           mq_exchange_free(mq_exchange_t *x);
+
+/* mq_binding.c */
 mq_binding_t *mq_binding_add(mq_exchange_t *src, mq_queue_t *q,
                              mq_exchange_t *dst, ob_str_t key, ob_str_t args);
 /* Unlinks and frees b; an auto-delete source left with no binding goes
@@ -61,7 +85,8 @@ int           mq_binding_remove(mq_binding_t *b);
 mq_binding_t *mq_binding_find(mq_exchange_t *src, mq_queue_t *q,
                               mq_exchange_t *dst, ob_str_t key,
                               ob_str_t args);
-/* 406 for a headers binding's bad x-match (OB_ERR, channel closed). */
+/* mq_route.c: 406 for a headers binding's bad x-match (OB_ERR, channel
+ * closed). */
 int           mq_binding_check_args(mq_channel_t *ch, mq_method_id_t cause,
                                     mq_exchange_t *src, ob_str_t args);
 

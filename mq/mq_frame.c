@@ -32,6 +32,8 @@ const uint8_t mq_frame_heartbeat[8] = {
 };
 
 
+/* Compares only what has arrived: a client that sends its header in
+ * pieces waits, and a wrong octet is refused at once. */
 int
 mq_protocol_header_check(const uint8_t *buf, size_t len)
 {
@@ -46,6 +48,11 @@ mq_protocol_header_check(const uint8_t *buf, size_t len)
 }
 
 
+/*
+ * An oversized frame is refused from its first 7 octets, before the
+ * connection buffers a payload it would refuse anyway; the payload is
+ * then only pointed at, never copied.
+ */
 int
 mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
     mq_frame_t *f, size_t *consumed, mq_wire_err_t *err)
@@ -115,6 +122,15 @@ mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
 }
 
 
+int
+mq_frame_unexpected(const mq_frame_t *f, mq_wire_err_t *err)
+{
+    return mq_wire_frame_error(err, f->type, f->payload, f->size,
+                               MQ_WIRE_UNEXPECTED, 0, 0);
+}
+
+
+/* For the encoders that write a payload first and its header after. */
 void
 mq_frame_put_header(uint8_t dst[7], uint8_t type, uint16_t channel,
     uint32_t size)
@@ -314,6 +330,7 @@ mq_content_header_parse(const uint8_t *p, size_t len, uint64_t *body_size,
 }
 
 
+/* The property list goes out as it came in (the broker replays it). */
 size_t
 mq_frame_content_header(uint8_t *dst, size_t cap, uint16_t channel,
     uint64_t body_size, const uint8_t *props, size_t props_len)

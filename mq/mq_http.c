@@ -244,8 +244,8 @@ mq_http_hex(int c)
 
 
 /* Splits what follows /api/ into percent-decoded segments; a trailing
- * "/" is ignored, as RabbitMQ ignores it.  OB_ERR: too many segments, a
- * name too long, a bad escape (all answered 404 by the caller). */
+ * "/" is ignored, as RabbitMQ ignores it.  OB_PROTO_ERR: a bad escape;
+ * OB_ERR: too many segments or a name too long (no such object). */
 static int
 mq_http_path_parse(const char *p, mq_http_path_t *path)
 {
@@ -266,7 +266,7 @@ mq_http_path_parse(const char *p, mq_http_path_t *path)
                 hi = mq_http_hex(p[1]);
                 lo = hi >= 0 ? mq_http_hex(p[2]) : -1;
                 if (lo < 0) {
-                    return OB_ERR;
+                    return OB_PROTO_ERR;
                 }
                 path->seg[path->n][n++] = (char) (hi << 4 | lo);
                 p += 2;
@@ -849,9 +849,22 @@ mq_http_api_cb(struct evhttp_request *req, void *arg)
     if (r.user == NULL) {
         return;
     }
-    if (raw == NULL || strncmp(raw, "/api/", 5) != 0
-        || mq_http_path_parse(raw + 5, &path) != OB_OK || path.n == 0)
-    {
+    if (raw == NULL || strncmp(raw, "/api/", 5) != 0) {
+        mq_http_not_found(req);
+        return;
+    }
+    switch (mq_http_path_parse(raw + 5, &path)) {
+    case OB_OK:
+        break;
+    case OB_PROTO_ERR:
+        /* A broken %-escape: RabbitMQ's web server answers 400, empty. */
+        evhttp_send_reply(req, HTTP_BADREQUEST, "Bad Request", NULL);
+        return;
+    default:
+        mq_http_not_found(req);
+        return;
+    }
+    if (path.n == 0) {
         mq_http_not_found(req);
         return;
     }

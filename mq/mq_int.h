@@ -104,6 +104,7 @@ struct mq_s {
     uint16_t           channel_max;        /* proposed in tune (2047) */
     uint32_t           frame_max;          /* proposed in tune (131072) */
     uint16_t           heartbeat;          /* proposed in tune (60 s) */
+    int64_t            handshake_timeout;  /* ms to reach connection.open-ok */
     uint64_t           max_message_size;   /* body bytes (128 MiB) */
     double             high_watermark;     /* fraction of the budget */
     char              *data_dir;           /* where the log lives */

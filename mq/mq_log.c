@@ -110,14 +110,15 @@ mq_log_head(mq_log_t *log)
 }
 
 
-/* 1 when a segment numbered in [from, to) still exists. */
+/* 1 when one of segs[0..n) is numbered in [from, to). */
 static int
-mq_log_seg_any_in(mq_log_t *log, uint32_t from, uint32_t to)
+mq_log_seg_any_in(const mq_log_seg_t *segs, size_t n, uint32_t from,
+                  uint32_t to)
 {
     size_t i;
 
-    for (i = 0; i < log->nsegs && log->segs[i].num < to; i++) {
-        if (log->segs[i].num >= from) {
+    for (i = 0; i < n && segs[i].num < to; i++) {
+        if (segs[i].num >= from) {
             return 1;
         }
     }
@@ -125,7 +126,11 @@ mq_log_seg_any_in(mq_log_t *log, uint32_t from, uint32_t to)
 }
 
 
-/* Unlinks the non-head segments that hold nothing anyone needs. */
+/* Unlinks the non-head segments that hold nothing anyone needs: no live
+ * message and no settle record of a message of an older segment still
+ * there (oldest first, so that one going can free the next), or copied
+ * forward by the compaction and synced since.  Runs when something
+ * changed (gc_wanted), so a pass that changed nothing costs nothing. */
 void
 mq_log_seg_gc(mq_log_t *log)
 {
@@ -133,12 +138,19 @@ mq_log_seg_gc(mq_log_t *log)
     mq_log_seg_t *s;
     size_t        i, j;
 
+    if (!log->gc_wanted) {
+        return;
+    }
+    log->gc_wanted = 0;
     for (i = 0, j = 0; i < log->nsegs; i++) {
         s = &log->segs[i];
-        if (i + 1 < log->nsegs
-            && ((s->delete_at != 0 && log->synced >= s->delete_at)
-                || (s->delete_at == 0 && s->live == 0
-                    && !mq_log_seg_any_in(log, s->min_ref, s->num))))
+        if (s->delete_at != 0 && log->synced < s->delete_at) {
+            log->gc_wanted = 1;        /* again after the next fsync */
+        } else if (i + 1 < log->nsegs
+                   && (s->delete_at != 0
+                       || (s->live == 0
+                           && !mq_log_seg_any_in(log->segs, j, s->min_ref,
+                                                 s->num))))
         {
             mq_log_seg_path(log->mq->data_dir, s->num, path, sizeof(path));
             if (unlink(path) != 0 && errno != ENOENT) {
@@ -179,6 +191,7 @@ mq_log_roll(mq_log_t *log, uint32_t num)
     }
     log->fd = fd;
     log->pending_dir = 1;
+    log->gc_wanted = 1;                /* the old head may be empty */
     return OB_OK;
 }
 
@@ -297,6 +310,9 @@ mq_log_seg_hold(mq_log_t *log, uint32_t num, const mq_msg_t *m, int delta)
     } else {
         s->live -= s->live > 0;
         s->live_bytes -= OB_MIN(s->live_bytes, mq_log_msg_size(m));
+        if (s->live == 0) {
+            log->gc_wanted = 1;
+        }
     }
 }
 
@@ -334,7 +350,9 @@ mq_log_walk(mq_log_t *log, mq_log_entry_pt fn, void *arg)
     for (vh = log->mq->vhosts; vh != NULL; vh = vh->next) {
         for (l = vh->queue_list.next; l != &vh->queue_list; l = l->next) {
             q = MQ_ENTRY(l, mq_queue_t, link);
-            if (!q->durable || q->log_id == 0 || q->ready == NULL) {
+            if (!q->durable || q->deleted || q->log_id == 0
+                || q->ready == NULL)
+            {
                 continue;
             }
             for (i = 0; i <= (unsigned) q->max_priority + 1; i++) {
@@ -434,10 +452,12 @@ mq_log_move(mq_log_t *log, uint32_t from, mq_msg_t *only)
             s->live = 0;
             s->live_bytes = 0;
         }
-        if (log->live_msgs >= mv.moved) {
-            log->live_msgs -= mv.moved;
+        if (s->live == 0) {
+            log->gc_wanted = 1;
         }
     }
+    /* mq_log_move_done counted them again in the head */
+    log->live_msgs -= OB_MIN(log->live_msgs, mv.moved);
     return rc;
 }
 
@@ -466,6 +486,7 @@ mq_log_compact(mq_log_t *log)
         return;
     }
     log->segs[0].delete_at = log->appended;
+    log->gc_wanted = 1;
     log->rewrites++;
 }
 
@@ -534,8 +555,11 @@ mq_log_remove(mq_t *mq, mq_queue_t *q, mq_qentry_t *e)
         return;
     }
     e->flags &= ~(uint32_t) MQ_QE_LOGGED;
+    if (q == NULL || q->deleted) {
+        return;                        /* counted off by the queue's deletion */
+    }
     home = MQ_LOG_POS_SEG(e->msg->log_pos);
-    if (q != NULL && q->log_id != 0) {
+    if (q->log_id != 0) {
         (void) mq_log_put_ref(log, MQ_LOG_REC_DEL, q->log_id, e->msg->id);
         head = mq_log_head(log);
         if (home < head->min_ref) {
@@ -561,8 +585,39 @@ mq_log_delivered(mq_t *mq, mq_queue_t *q, mq_qentry_t *e)
 }
 
 
-/* The queue's id leaves defs.json (ids are never reused), so its entries
- * need no records: only the counts change. */
+static int
+mq_log_recount_reset(mq_log_t *log, mq_qentry_t *e, void *arg)
+{
+    (void) log;
+    (void) arg;
+    e->msg->log_pos = MQ_LOG_POS(MQ_LOG_POS_SEG(e->msg->log_pos), 0);
+    return OB_OK;
+}
+
+
+static int
+mq_log_recount_add(mq_log_t *log, mq_qentry_t *e, void *arg)
+{
+    mq_msg_t *m = e->msg;
+
+    (void) arg;
+    if (MQ_LOG_POS_LIVE(m->log_pos) == 0) {
+        mq_log_seg_hold(log, MQ_LOG_POS_SEG(m->log_pos), m, +1);
+    }
+    m->log_pos++;
+    return OB_OK;
+}
+
+
+/*
+ * A durable queue was deleted.  Its id leaves defs.json (ids are never
+ * reused), so its entries need no records; only the counts change.  They
+ * are counted again from the queues that remain rather than taken off
+ * entry by entry: that is right whether the queue's lists are still
+ * there or were emptied already, and the entries it left unacked (with
+ * their channels, as entries of no queue) stop counting at once.  Queue
+ * deletions are rare; the recount is one walk over the durable queues.
+ */
 void
 mq_log_queue_deleted(mq_t *mq, mq_queue_t *q)
 {
@@ -570,21 +625,25 @@ mq_log_queue_deleted(mq_t *mq, mq_queue_t *q)
     mq_link_t  *el;
     mq_qlist_t *list;
     unsigned    i;
+    size_t      k;
 
-    if (log == NULL || q->ready == NULL) {
+    if (log == NULL) {
         return;
     }
-    for (i = 0; i <= (unsigned) q->max_priority + 1; i++) {
+    for (i = 0; q->ready != NULL && i <= (unsigned) q->max_priority + 1; i++) {
         list = i <= q->max_priority ? &q->ready[i] : &q->unacked;
         for (el = list->head.next; el != &list->head; el = el->next) {
-            mq_qentry_t *e = MQ_ENTRY(el, mq_qentry_t, link);
-
-            if (e->flags & MQ_QE_LOGGED) {
-                e->flags &= ~(uint32_t) MQ_QE_LOGGED;
-                mq_log_msg_release(log, e->msg);
-            }
+            MQ_ENTRY(el, mq_qentry_t, link)->flags &= ~(uint32_t) MQ_QE_LOGGED;
         }
     }
+    (void) mq_log_walk(log, mq_log_recount_reset, NULL);
+    for (k = 0; k < log->nsegs; k++) {
+        log->segs[k].live = 0;
+        log->segs[k].live_bytes = 0;
+    }
+    log->live_msgs = 0;
+    (void) mq_log_walk(log, mq_log_recount_add, NULL);
+    log->gc_wanted = 1;
     mq_log_arm(log);
 }
 
@@ -702,14 +761,19 @@ mq_log_synced_cb(ob_wakeup_item_t *item)
     if (log->job.rc == 0) {
         if (log->job.pos > log->synced) {
             log->synced = log->job.pos;
+            mq_confirm_synced(log->mq, log->synced);
         }
         log->fsyncs++;
         log->last_fsync_ms = log->job.ms;
     } else {
+        /* The data may not be on the disk: no confirm goes out; the next
+         * write asks for the next fsync (a failure Linux reports once may
+         * have dropped the pages, so that one can succeed without them:
+         * the error in the log is what tells). */
         ob_log_error(&log->mq->cy->log, "mq: fsync of the message log "
                      "failed: %s", strerror(log->job.rc));
+        return;
     }
-    mq_confirm_synced(log->mq, log->synced);
     mq_log_seg_gc(log);
     mq_log_compact(log);
     if (log->written > log->synced || log->npending_close > 0) {
@@ -893,20 +957,21 @@ mq_log_stats(const mq_t *mq, json_t *out)
     for (i = 0; i < log->nsegs; i++) {
         bytes += log->segs[i].bytes;
     }
-    json_object_set_new(out, "log_segments", json_integer((json_int_t) log->nsegs));
-    json_object_set_new(out, "log_bytes", json_integer((json_int_t) bytes));
-    json_object_set_new(out, "log_live_messages",
+    json_object_set_new(out, "segments",
+                        json_integer((json_int_t) log->nsegs));
+    json_object_set_new(out, "bytes", json_integer((json_int_t) bytes));
+    json_object_set_new(out, "live_messages",
                         json_integer((json_int_t) log->live_msgs));
-    json_object_set_new(out, "log_appended",
+    json_object_set_new(out, "appended",
                         json_integer((json_int_t) log->appended));
-    json_object_set_new(out, "log_synced",
+    json_object_set_new(out, "synced",
                         json_integer((json_int_t) log->synced));
-    json_object_set_new(out, "log_fsyncs",
+    json_object_set_new(out, "fsyncs",
                         json_integer((json_int_t) log->fsyncs));
-    json_object_set_new(out, "log_last_fsync_ms",
+    json_object_set_new(out, "last_fsync_ms",
                         json_real(log->last_fsync_ms));
-    json_object_set_new(out, "log_rewrites",
+    json_object_set_new(out, "rewrites",
                         json_integer((json_int_t) log->rewrites));
-    json_object_set_new(out, "log_deleted_segments",
+    json_object_set_new(out, "deleted_segments",
                         json_integer((json_int_t) log->deleted_segs));
 }

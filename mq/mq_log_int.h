@@ -104,6 +104,7 @@ struct mq_log_s {
     struct event     *flush_ev;
     int               flush_armed;
     int               write_failed;
+    int               gc_wanted;        /* a segment may have emptied */
 
     ob_wakeup_t      *wakeup;
     pthread_t         thr;

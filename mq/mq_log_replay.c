@@ -679,6 +679,7 @@ mq_log_open(mq_t *mq, ob_err_t *err)
         goto done;
     }
     log->loading = 0;
+    log->gc_wanted = 1;
     mq_log_seg_gc(log);
     ob_log_notice(&mq->cy->log, "mq: %s: %zu segments replayed, %" PRIu64
                   " messages restored", mq->data_dir, n, restored);

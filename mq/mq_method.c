@@ -86,6 +86,11 @@ mq_method_syntax_error(mq_wire_err_t *err, const uint8_t *args, size_t len)
 }
 
 
+/*
+ * One pass over the method's argument letters, bounds checked at each
+ * argument, nothing copied: the handlers get slices into the payload,
+ * which the connection keeps until the method is handled.
+ */
 int
 mq_method_decode(const uint8_t *p, size_t len, mq_method_t *m,
     mq_wire_err_t *err)

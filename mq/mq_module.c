@@ -45,6 +45,10 @@ static const ob_conf_key_t mq_conf_keys[] = {
     { .name = "heartbeat", .type = OB_CONF_INT, .imin = 0, .imax = 65535,
       .def = "60", .help = "heartbeat interval in seconds proposed in tune; "
       "0: none" },
+    { .name = "handshake_timeout", .type = OB_CONF_INT, .imin = 1,
+      .imax = 3600000, .def = "10000", .help = "milliseconds a new "
+      "connection has to finish the handshake (RabbitMQ's "
+      "handshake_timeout)" },
     { .name = "max_message_size", .type = OB_CONF_INT, .imin = 1,
       .imax = 536870912, .def = "134217728",
       .help = "largest message body in bytes" },
@@ -164,6 +168,7 @@ mq_init(ob_cycle_t *cy, const json_t *conf, int owner, void **state,
     mq->frame_max = (uint32_t) ob_conf_int(conf, "frame_max");
     mq->heartbeat = (uint16_t) ob_conf_int(conf, "heartbeat");
     mq->max_message_size = (uint64_t) ob_conf_int(conf, "max_message_size");
+    mq->handshake_timeout = ob_conf_int(conf, "handshake_timeout");
     mq->high_watermark = json_real_value(json_object_get(conf,
                                          "vm_memory_high_watermark"));
     if (json_is_integer(json_object_get(conf, "vm_memory_high_watermark"))) {

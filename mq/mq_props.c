@@ -144,6 +144,7 @@ mq_props_parse(const uint8_t *p, size_t len, mq_props_t *out,
 }
 
 
+/* Walks the same descriptor table as the encoder, so the two agree. */
 size_t
 mq_props_size(const mq_props_t *pr)
 {

@@ -152,6 +152,9 @@ mq_array_check(const uint8_t *p, size_t len, int depth)
 }
 
 
+/* The top table is depth 1; a table or an array nested 64 deep is
+ * refused, which bounds the checker's recursion (RabbitMQ has no limit,
+ * but no client nests that deep). */
 int
 mq_table_validate(const uint8_t *p, size_t len)
 {
@@ -280,6 +283,7 @@ mq_value_read(mq_table_iter_t *it, mq_value_t *v)
 }
 
 
+/* No bound checks: the table was validated when it arrived. */
 int
 mq_table_next(mq_table_iter_t *it, ob_str_t *key, mq_value_t *v)
 {
@@ -309,6 +313,7 @@ mq_array_next(mq_table_iter_t *it, mq_value_t *v)
 }
 
 
+/* The first entry under the key, as RabbitMQ's table_lookup finds it. */
 int
 mq_table_find(ob_str_t table, const char *key, mq_value_t *v)
 {
@@ -390,51 +395,62 @@ mq_value_equal(const mq_value_t *a, const mq_value_t *b)
 }
 
 
-/*
- * Same entries in any order: every entry of a has an equal one under the
- * same key in b, and both hold as many.  Tables are small (arguments,
- * headers), so the quadratic walk is cheaper than any index.
- */
-int
-mq_table_equal(ob_str_t a, ob_str_t b)
+/* Counts a's entries into *n; 1 when each has an equal one (same key, equal
+ * value) somewhere in b. */
+static int
+mq_table_within(ob_str_t a, ob_str_t b, size_t *n)
 {
     mq_table_iter_t  ia, ib;
     mq_value_t       va, vb;
     ob_str_t         ka, kb;
-    size_t           na, nb;
     int              found;
 
-    na = 0;
+    *n = 0;
     mq_table_iter_init(&ia, a);
     while (mq_table_next(&ia, &ka, &va)) {
-        na++;
+        (*n)++;
         found = 0;
         mq_table_iter_init(&ib, b);
-        while (mq_table_next(&ib, &kb, &vb)) {
-            if (ka.len == kb.len
-                && (ka.len == 0 || memcmp(ka.data, kb.data, ka.len) == 0))
-            {
-                found = mq_value_equal(&va, &vb);
-                break;
-            }
+        while (!found && mq_table_next(&ib, &kb, &vb)) {
+            found = ka.len == kb.len
+                    && (ka.len == 0 || memcmp(ka.data, kb.data, ka.len) == 0)
+                    && mq_value_equal(&va, &vb);
         }
         if (!found) {
             return 0;
         }
     }
 
-    nb = 0;
-    mq_table_iter_init(&ib, b);
-    while (mq_table_next(&ib, &kb, &vb)) {
-        nb++;
+    return 1;
+}
+
+
+/*
+ * Same entries in any order: as many on each side, and each entry of
+ * either has an equal one (same key, equal value) in the other; checking
+ * both ways keeps a key that is there twice honest.  Tables are small
+ * (arguments, headers), so the quadratic walk is cheaper than any index;
+ * identical bytes, the common case of a redeclaration, skip it.
+ */
+int
+mq_table_equal(ob_str_t a, ob_str_t b)
+{
+    size_t  na, nb;
+
+    if (a.len == b.len
+        && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0))
+    {
+        return 1;
     }
 
-    return na == nb;
+    return mq_table_within(a, b, &na) && mq_table_within(b, a, &nb)
+           && na == nb;
 }
 
 
 /* ---- the builder -------------------------------------------------------- */
 
+/* The builder starts empty and allocates on the first append. */
 void
 mq_tbuf_init(mq_tbuf_t *b)
 {
@@ -661,6 +677,8 @@ mq_tbuf_value(mq_tbuf_t *b, const mq_value_t *v)
 }
 
 
+/* The length is patched by mq_tbuf_close, once the contents are in; the
+ * position returned stays valid however the buffer grows. */
 size_t
 mq_tbuf_open(mq_tbuf_t *b, uint8_t type)
 {

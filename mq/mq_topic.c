@@ -50,6 +50,7 @@ mq_topic_is(ob_str_t s, size_t at, size_t wlen, char c)
 }
 
 
+/* See the top of the file: two cursors and the last '#' to fall back on. */
 int
 mq_topic_match(ob_str_t pattern, ob_str_t key)
 {

@@ -99,6 +99,16 @@ int mq_frame_parse(const uint8_t *buf, size_t len, uint32_t frame_max,
                    mq_frame_t *f /* OUT */, size_t *consumed /* OUT */,
                    mq_wire_err_t *err /* OUT */);
 
+/*
+ * Fills err with what RabbitMQ closes the connection with for a frame that
+ * may not come on its channel, a content header or body on channel 0:
+ * 505 "UNEXPECTED_FRAME - type 3, all octets = <<\"abc\">>" (the payload
+ * quoted as in frame errors; class and method 0 in the close).  Returns
+ * OB_PROTO_ERR.  (Added by the codec's author: the quoting is Erlang's and
+ * lives in the codec.)
+ */
+int mq_frame_unexpected(const mq_frame_t *f, mq_wire_err_t *err /* OUT */);
+
 /* Writes the 7-byte frame header (type, channel, size) at dst. */
 void mq_frame_put_header(uint8_t dst[7], uint8_t type, uint16_t channel,
                          uint32_t size);
@@ -236,7 +246,9 @@ typedef struct mq_method_s {
  * payload, a malformed table, or bytes left over; 501 "type 1, all octets
  * = ...: unknown_frame" for a payload under 4 octets; 540 NOT_IMPLEMENTED
  * for an unknown class or method (RabbitMQ 3.10.8 has no text for these:
- * its reader crashes and drops the connection without a close).  Unused
+ * its reader crashes and drops the connection without a close).  On a
+ * "cannot decode", m->id, class_id and method_id are already filled: the
+ * close names the method (e.g. 50/10), as RabbitMQ's does.  Unused
  * bits of a bit octet are ignored, as RabbitMQ ignores them.  Argument
  * indices follow MQ_METHODS; the names below spare the handlers the
  * counting.

@@ -33,11 +33,15 @@
 #define MQ_ERL_LINE  80
 
 
+/*
+ * The names of RabbitMQ's exception table (rabbit_framing_amqp_0_9_1:
+ * lookup_amqp_exception).  It has none for 200: a normal close carries
+ * the closer's own text, and close-ok carries none.
+ */
 const char *
 mq_reply_name(unsigned code)
 {
     switch (code) {
-    case MQ_REPLY_SUCCESS:        return "OK";
     case MQ_CONTENT_TOO_LARGE:    return "CONTENT_TOO_LARGE";
     case MQ_NO_ROUTE:             return "NO_ROUTE";
     case MQ_NO_CONSUMERS:         return "NO_CONSUMERS";

@@ -184,6 +184,12 @@ class OneboxMq(MqServer):
         self.api_port = free_port()
         self.data_dir = str(tmp_path / ("mq-data-%d" % next(_names)))
         os.makedirs(self.data_dir, exist_ok=True)
+        self.proc = None
+        self.complaints = []
+        self.started_once = False
+        self._make_argv()
+
+    def _make_argv(self):
         self.argv = [onebox_bin(), "--core.http_port", str(self.api_port),
                      "--core.data_dir", self.data_dir,
                      *module_port_args()]
@@ -196,17 +202,31 @@ class OneboxMq(MqServer):
             elif isinstance(value, bool):
                 value = "true" if value else "false"
             self.argv += ["--mq.%s" % key, str(value)]
-        self.proc = None
-        self.complaints = []
 
     @property
     def pid(self):
         return self.proc.pid if self.proc else None
 
     def start_again(self):
-        self.proc = ServerProcess(self.argv, self.tmp_path)
-        self.proc.start((self.api_port, self.port))
-        return self
+        """Starts onebox.  The first start retries on fresh ports when one
+        of the free ports it was given was taken meanwhile (tests of other
+        sessions run alongside); a restart keeps its ports."""
+        for attempt in range(3):
+            self.proc = ServerProcess(self.argv, self.tmp_path)
+            try:
+                self.proc.start((self.api_port, self.port))
+            except RuntimeError:
+                out = self.proc.output()
+                self.proc.stop()
+                self.proc = None
+                if (self.started_once or attempt == 2
+                        or "cannot bind" not in out):
+                    raise RuntimeError("onebox did not start:\n" + out)
+                self.port, self.api_port = free_port(), free_port()
+                self._make_argv()
+                continue
+            self.started_once = True
+            return self
 
     def output(self):
         return self.proc.output() if self.proc else ""
@@ -462,11 +482,28 @@ class RealPool:
         return srv
 
     def close(self):
+        """Shuts every pooled server down, all at once (each takes a few
+        seconds), then waits for them."""
+        stopping = []
         for srv in self.servers.values():
+            if srv.script is None:
+                continue
+            stopping.append((srv, srv._beam_pid(), subprocess.Popen(
+                [os.path.join(RABBITMQ_SBIN, "rabbitmqctl"), "shutdown"],
+                env=srv.env(), stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)))
+        for srv, beam, ctl in stopping:
             try:
-                srv.close()
-            except Exception:
-                pass
+                ctl.wait(timeout=60)
+                srv.script.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                if beam is not None and pid_alive(beam):
+                    os.kill(beam, signal.SIGKILL)
+                srv.script.wait(timeout=10)
+            if beam is not None:
+                wait_pid_gone(beam, 10)
+            srv.log.close()
+            srv.script = None
         self.servers.clear()
 
 

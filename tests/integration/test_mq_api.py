@@ -458,3 +458,43 @@ def test_stats_section(mq):
         assert st["alarm"] is False
     finally:
         conn.close()
+
+
+# --- hostile input ----------------------------------------------------------
+
+def test_bad_paths(mq):
+    api = mq.api()
+    # a broken %-escape is a bad request, empty, as RabbitMQ's server says
+    status, body = api.request("GET", "/api/queues/%2")
+    assert status == 400 and body is None
+    status, _ = api.request("GET", "/api/queues/%2F/%zz")
+    assert status == 400
+    for path in ["/api/queues/%2F/" + "a" * 300,
+                 "/api/a/b/c/d/e/f/g/h/i/j/k",
+                 "/api/queues/%2F/q%00x",
+                 "/api/queues/%2F/%FF%FE"]:
+        status, body = api.request("GET", path)
+        assert status == 404, path
+        assert body == {"error": "Object Not Found", "reason": "Not Found"}
+    # the server is still there
+    assert api.get("/api/overview")["node"]
+
+
+def test_bad_credentials(mq):
+    status, _, body = raw_get(mq.api_port, "/api/overview", None)
+    assert status == 401
+    req = urllib.request.Request(
+        "http://127.0.0.1:%d/api/overview" % mq.api_port,
+        headers={"Authorization": "Bearer something"})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        assert False, "no 401"
+    except urllib.error.HTTPError as e:
+        assert e.code == 401
+        assert json.loads(e.read()) == {"error": "not_authorized",
+                                        "reason": "Login failed"}
+    # "guest:" with no password, and a user with a colon in the password
+    status, _, _ = raw_get(mq.api_port, "/api/overview", "guest:")
+    assert status == 401
+    status, _, _ = raw_get(mq.api_port, "/api/overview", "guest:guest:x")
+    assert status == 401

@@ -571,3 +571,80 @@ def test_amqp_tools_publish_get(mq):
     assert got.returncode == 0 and got.stdout == b"hello"
     assert amqp_tool(mq, "get", "-q", name).returncode == 2
     amqp_tool(mq, "delete-queue", "-q", name)
+
+
+# --- the memory alarm ------------------------------------------------------
+
+@pytest.mark.onebox_only
+def test_connection_blocked_by_memory_alarm(tmp_path):
+    """A publisher that publishes while queued messages hold more than
+    vm_memory_high_watermark of the budget gets connection.blocked
+    ("low on memory") and is no longer read; once the queue is drained it
+    gets connection.unblocked and its publishes go through."""
+    from mqtest import OneboxMq
+    srv = OneboxMq(tmp_path, {"vm_memory_high_watermark": 0.05})
+    srv.argv += ["-m", "32"]
+    srv.start_again()
+    try:
+        events = []
+        conn = pika_conn(srv)
+        conn.add_on_connection_blocked_callback(
+            lambda c, m: events.append(("blocked", m.method.reason)))
+        conn.add_on_connection_unblocked_callback(
+            lambda c, m: events.append(("unblocked", None)))
+        ch = conn.channel()
+        name = unique("alarm")
+        ch.queue_declare(name)
+        body = b"x" * 4096
+        for _ in range(2000):
+            ch.basic_publish("", name, body)
+            conn.process_data_events(time_limit=0)
+            if events:
+                break
+        deadline = time.monotonic() + 5
+        while not events and time.monotonic() < deadline:
+            conn.process_data_events(time_limit=0.2)
+        assert events and events[0] == ("blocked", "low on memory")
+
+        other = pika_conn(srv)
+        och = other.channel()
+        och.queue_purge(name)
+        deadline = time.monotonic() + 5
+        while len(events) < 2 and time.monotonic() < deadline:
+            conn.process_data_events(time_limit=0.2)
+        assert events[1] == ("unblocked", None)
+        ch.queue_purge(name)
+        ch.basic_publish("", name, b"after")
+        m, _, body = ch.basic_get(name, auto_ack=True)
+        assert body == b"after"
+        other.close()
+        conn.close()
+    finally:
+        assert not srv.close()
+
+
+def test_reject_publish_overflow_is_nacked(chan):
+    name = unique("ovf")
+    chan.queue_declare(name, arguments={"x-max-length": 1,
+                                        "x-overflow": "reject-publish"})
+    chan.confirm_delivery()
+    chan.basic_publish("", name, b"fits")
+    with pytest.raises(pika.exceptions.NackError):
+        chan.basic_publish("", name, b"refused")
+    m, _, body = chan.basic_get(name, auto_ack=True)
+    assert body == b"fits" and m.message_count == 0
+    chan.queue_delete(name)
+
+
+@pytest.mark.mq_fresh_server
+def test_shutdown_closes_connections_320(mq_server):
+    srv = mq_server(fresh=True)
+    conn = pika_conn(srv)
+    conn.channel()
+    srv.stop_gracefully()
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as e:
+        conn.process_data_events(time_limit=5)
+    assert e.value.reply_code == 320
+    assert e.value.reply_text == ("CONNECTION_FORCED - broker forced "
+                                  "connection closure with reason "
+                                  "'shutdown'")

@@ -123,6 +123,64 @@ def test_consume_in_order(conn, ch):
     assert ready_count(ch, name) == 0
 
 
+def test_consume_what_another_connection_publishes(mq, conn, ch):
+    name = declare(ch)
+    got = []
+    ch.basic_consume(name, lambda c, m, p, b: got.append(b), auto_ack=True)
+    publisher = pika_conn(mq)
+    try:
+        pch = publisher.channel()
+        for i in range(10):
+            pch.basic_publish("", name, b"p%d" % i)
+        drain_until(conn, lambda: len(got) == 10)
+    finally:
+        publisher.close()
+    assert got == [b"p%d" % i for i in range(10)]
+
+
+def test_round_robin_between_connections(mq, ch):
+    name = declare(ch)
+    workers = [pika_conn(mq) for _ in range(2)]
+    try:
+        got = [[], []]
+        for i, w in enumerate(workers):
+            w.channel().basic_consume(
+                name, lambda c, m, p, b, i=i: got[i].append(b),
+                auto_ack=True)
+        for i in range(10):
+            ch.basic_publish("", name, b"%d" % i)
+        deadline = time.monotonic() + 10
+        while len(got[0]) + len(got[1]) < 10:
+            assert time.monotonic() < deadline, got
+            for w in workers:
+                w.process_data_events(time_limit=0.02)
+        assert got == [[b"0", b"2", b"4", b"6", b"8"],
+                       [b"1", b"3", b"5", b"7", b"9"]]
+    finally:
+        for w in workers:
+            w.close()
+
+
+def test_unacked_go_back_to_the_other_consumer(mq, conn, ch):
+    """A consumer's connection closes with deliveries unacked: they go,
+    redelivered, to the consumer that is left, on another connection."""
+    name = declare(ch)
+    for i in range(4):
+        ch.basic_publish("", name, b"%d" % i)
+    leaver = pika_conn(mq)
+    lch = leaver.channel()
+    lch.basic_qos(prefetch_count=10)
+    taken = []
+    lch.basic_consume(name, lambda c, m, p, b: taken.append(b))
+    drain_until(leaver, lambda: len(taken) == 4)
+    got = []
+    ch.basic_consume(name, lambda c, m, p, b: (
+        got.append((b, m.redelivered)), c.basic_ack(m.delivery_tag)))
+    leaver.close()
+    drain_until(conn, lambda: len(got) == 4)
+    assert got == [(b"%d" % i, True) for i in range(4)]
+
+
 def test_delivery_tags_shared_by_get_and_deliver(conn, ch):
     name = declare(ch)
     ch.basic_publish("", name, b"a")
@@ -693,3 +751,55 @@ def test_select_connection_channel_error(mq):
     assert isinstance(reason, pex.ChannelClosedByBroker)
     assert (reason.reply_code, reason.reply_text) == (
         404, "NOT_FOUND - no queue 'no-such-queue' in vhost '/'")
+
+
+# --- durability (a server of the test's own) ------------------------------------
+
+@pytest.mark.mq_fresh_server
+def test_durable_things_survive_restart_and_crash(mq_server):
+    srv = mq_server(fresh=True)
+    durable, transient_q = unique("durable"), unique("transient")
+    ex = unique("x")
+    persistent = pika.BasicProperties(delivery_mode=2)
+    conn = pika_conn(srv)
+    ch = conn.channel()
+    ch.confirm_delivery()
+    ch.exchange_declare(ex, "fanout", durable=True)
+    ch.queue_declare(durable, durable=True)
+    ch.queue_declare(transient_q)
+    ch.queue_bind(durable, ex)
+    ch.basic_publish(ex, "", b"kept", properties=persistent)
+    ch.basic_publish("", durable, b"not persistent")
+    ch.basic_publish("", transient_q, b"gone", properties=persistent)
+    conn.close()
+
+    srv.restart()
+    conn = pika_conn(srv)
+    ch = conn.channel()
+    ch.confirm_delivery()
+    # The queue, the exchange and the binding are back, with the
+    # persistent message only.
+    assert ready_count(ch, durable) == 1
+    method, props, body = ch.basic_get(durable)
+    assert (body, props.delivery_mode) == (b"kept", 2)
+    ch.basic_nack(method.delivery_tag, requeue=True)
+    with pytest.raises(pex.ChannelClosedByBroker) as e:
+        conn.channel().queue_declare(transient_q, passive=True)
+    assert e.value.reply_code == 404
+    # Confirmed persistent messages survive a crash too.
+    for i in range(100):
+        ch.basic_publish(ex, "", b"c%d" % i, properties=persistent)
+    conn.close()
+
+    srv.kill9()
+    srv.start_again()
+    conn = pika_conn(srv)
+    ch = conn.channel()
+    got = []
+    while True:
+        method, props, body = ch.basic_get(durable, auto_ack=True)
+        if method is None:
+            break
+        got.append(body)
+    assert got == [b"kept"] + [b"c%d" % i for i in range(100)]
+    conn.close()

@@ -428,3 +428,16 @@ def test_unknown_mechanism(mq):
         # authentication mechanism 'NOPE'").
         assert raw.is_closed()
         assert b"\x00\x0a\x00\x1e" not in raw.buf      # no tune
+
+
+def test_configured_users(mq_server):
+    srv = mq_server(users={"guest": "guest", "alice": "s3cret"})
+    with RawAmqp(srv) as raw:
+        raw.handshake(user="alice", password="s3cret")
+        raw.open_channel(1)
+    with RawAmqp(srv) as raw:
+        m = raw.handshake(user="alice", password="guest")
+        assert m.ids == (10, 50)
+        assert m.close_args()[0] == 403
+    with RawAmqp(srv) as raw:
+        raw.handshake()

@@ -484,6 +484,21 @@ def test_deadletter_rejected(mq):
     assert abs(d["time"].timestamp() - time.time()) < 60 \
         if hasattr(d["time"], "timestamp") else True
     assert m.exchange == dlx and m.routing_key == q
+    # Key order on the wire, as RabbitMQ writes it: the headers sorted, a
+    # new death's table in construction order.
+    assert list(h) == ["h", "x-death", "x-first-death-exchange",
+                       "x-first-death-queue", "x-first-death-reason"]
+    assert list(d) == ["count", "reason", "queue", "time", "exchange",
+                       "routing-keys", "original-expiration"]
+    # Dead-lettered again from the same queue for the same reason: the
+    # count goes up and the table comes back sorted.
+    ch.basic_publish("", q, body, props)
+    m = ch.basic_get(q)[0]
+    ch.basic_reject(m.delivery_tag, requeue=False)
+    m, props, body = get_wait(ch, dlq)
+    deaths = props.headers["x-death"]
+    assert len(deaths) == 1 and deaths[0]["count"] == 2
+    assert list(deaths[0]) == sorted(deaths[0])
     c.close()
 
 

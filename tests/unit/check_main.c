@@ -37,8 +37,11 @@ main(void)
     srunner_add_suite(sr, store_repl_suite());
     srunner_add_suite(sr, store_replica_suite());
     srunner_add_suite(sr, store_rdb_stream_suite());
+    srunner_add_suite(sr, mq_http_suite());
     srunner_add_suite(sr, mq_route_suite());
     srunner_add_suite(sr, mq_log_suite());
+    srunner_add_suite(sr, mq_wire_suite());
+    srunner_add_suite(sr, mq_table_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

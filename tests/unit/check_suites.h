@@ -33,7 +33,10 @@ Suite *store_aof_suite(void);    /* check_store_aof.c: the AOF manifest */
 Suite *store_repl_suite(void);   /* check_store_repl.c: the replication backlog */
 Suite *store_replica_suite(void); /* check_store_replica.c: the replica's link parsers */
 Suite *store_rdb_stream_suite(void); /* check_store_rdb_stream.c: streams in RDB files */
+Suite *mq_http_suite(void);      /* check_mq_http.c: the management API's documents */
 Suite *mq_route_suite(void);       /* check_mq_route.c: routing, queues, dead-lettering */
 Suite *mq_log_suite(void);       /* check_mq_log.c: the message log: records, the replay scan */
+Suite *mq_wire_suite(void);      /* check_mq_wire.c: AMQP frames, methods, properties */
+Suite *mq_table_suite(void);     /* check_mq_table.c: AMQP field tables, topic matching */
 
 #endif /* OB_CHECK_SUITES_H */
