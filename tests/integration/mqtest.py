@@ -57,7 +57,7 @@ import urllib.request
 import uuid
 
 from obtest import (ServerProcess, free_port, module_port_args, onebox_bin,
-                    pid_alive, wait_pid_gone, wait_port)
+                    pid_alive, wait_pid_gone)
 
 RABBITMQ_SBIN = "/usr/lib/rabbitmq/bin"
 PYTHON = "/usr/bin/python3"

@@ -498,3 +498,53 @@ def test_bad_credentials(mq):
     assert status == 401
     status, _, _ = raw_get(mq.api_port, "/api/overview", "guest:guest:x")
     assert status == 401
+
+
+# --- writes -----------------------------------------------------------------
+
+def test_delete_queue(mq):
+    import pika
+    api = mq.api()
+    qname = unique("del")
+    conn = pika_conn(mq)
+    try:
+        ch = conn.channel()
+        ch.queue_declare(qname, durable=True)
+        ch.basic_publish("", qname, b"x")
+        path = "/api/queues/%s/%s" % (VH, q(qname))
+        status, body = api.request("DELETE", path)
+        assert status == 204 and body is None
+        assert api.request("GET", path)[0] == 404
+        assert api.request("DELETE", path)[0] == 404
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker) as e:
+            ch.queue_declare(qname, passive=True)
+        assert e.value.reply_code == 404
+    finally:
+        if conn.is_open:
+            conn.close()
+
+
+def test_delete_connection(mq):
+    import pika
+    api = mq.api()
+    conn = pika_conn(mq)
+    try:
+        conns = wait_for(lambda: api.get("/api/connections"),
+                         lambda d: len(d) == 1)
+        name = conns[0]["name"]
+        status, _ = api.request("DELETE", "/api/connections/%s" % q(name))
+        assert status == 204
+        with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as e:
+            conn.process_data_events(5)
+            conn.channel()
+        assert e.value.reply_code == 320
+        assert e.value.reply_text \
+            == "CONNECTION_FORCED - Closed via management plugin"
+        gone = wait_for(lambda: api.get("/api/connections"),
+                        lambda d: d == [])
+        assert gone == []
+        status, _ = api.request("DELETE", "/api/connections/%s" % q(name))
+        assert status == 404
+    finally:
+        if conn.is_open:
+            conn.close()

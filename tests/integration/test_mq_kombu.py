@@ -375,3 +375,123 @@ def test_worker_prefetch_is_respected(mq, conn):
         assert w.held == [0]
     finally:
         w.close()
+
+
+def test_celery_style_task_round_trip(mq, conn):
+    """What a Celery task publish looks like to the broker: a durable
+    direct exchange and queue, persistent JSON with Celery's protocol-2
+    headers, published with retry and declare; a worker acks it and
+    replies on an auto-delete reply queue with an expiry."""
+    exchange = Exchange(unique("celery"), "direct", durable=True)
+    tasks = Queue(unique("celery"), exchange, routing_key="celery",
+                  durable=True)
+    replies = Queue(unique("reply"), Exchange(unique("reply.celery"),
+                                              "direct", durable=False,
+                                              auto_delete=True),
+                    routing_key="r", auto_delete=True, expires=60,
+                    message_ttl=300)
+    producer = Producer(conn)
+    producer.publish(
+        [[2, 3], {}, {"callbacks": None}], exchange=exchange,
+        routing_key="celery", serializer="json", delivery_mode=2,
+        retry=True, declare=[tasks, replies],
+        headers={"lang": "py", "task": "tasks.add", "id": "t-1",
+                 "retries": 0, "eta": None, "expires": None,
+                 "timelimit": [None, None], "argsrepr": "(2, 3)"},
+        correlation_id="t-1", reply_to=replies.name, priority=0)
+    worker = Connection(kombu_url(mq))
+    try:
+        got = []
+
+        def on_task(body, message):
+            got.append((body, message.headers, message.properties))
+            args, _, _ = body
+            Producer(worker).publish(
+                {"status": "SUCCESS", "result": sum(args)},
+                exchange=replies.exchange, routing_key="r",
+                correlation_id=message.properties["correlation_id"])
+            message.ack()
+
+        with Consumer(worker, queues=[tasks], callbacks=[on_task],
+                      prefetch_count=4, accept=["json"]):
+            drain(worker, lambda: got)
+        body, headers, props = got[0]
+        assert body == [[2, 3], {}, {"callbacks": None}]
+        assert headers["task"] == "tasks.add"
+        assert headers["timelimit"] == [None, None]
+        assert headers["eta"] is None
+        assert props["delivery_mode"] == 2
+        assert props["reply_to"] == replies.name
+        reply = replies(conn).get(no_ack=True)
+        assert reply.payload == {"status": "SUCCESS", "result": 5}
+        assert reply.properties["correlation_id"] == "t-1"
+    finally:
+        worker.release()
+
+
+def test_pidbox_style_broadcast(mq, conn):
+    """Celery's remote control: a fanout exchange, one auto-delete queue
+    per node, each node gets every broadcast."""
+    pidbox = Exchange(unique("celery.pidbox"), "fanout", durable=False,
+                      auto_delete=True)
+    nodes = [Queue(unique("node.celery.pidbox"), pidbox, auto_delete=True,
+                   expires=10, message_ttl=300) for _ in range(3)]
+    conns = [Connection(kombu_url(mq)) for _ in nodes]
+    try:
+        received = [[] for _ in nodes]
+        consumers = []
+        for i, (c, q) in enumerate(zip(conns, nodes)):
+            consumer = Consumer(c, queues=[q], no_ack=True, accept=["json"],
+                                callbacks=[lambda body, m, i=i:
+                                           received[i].append(body)])
+            consumer.consume()
+            consumers.append(consumer)
+        Producer(conn).publish({"method": "ping"}, exchange=pidbox,
+                               routing_key="", declare=[pidbox])
+        deadline = time.monotonic() + 10
+        while not all(received):
+            assert time.monotonic() < deadline, received
+            for c in conns:
+                try:
+                    c.drain_events(timeout=0.02)
+                except socket.timeout:
+                    pass
+        assert received == [[{"method": "ping"}]] * 3
+        for consumer in consumers:
+            consumer.cancel()
+        # Auto-delete: each node's queue goes with its consumer.
+        for q in nodes:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    q(conn.channel()).queue_declare(passive=True)
+                except amqp.exceptions.NotFound:
+                    break
+                assert time.monotonic() < deadline, q.name
+                time.sleep(0.02)
+    finally:
+        for c in conns:
+            c.release()
+
+
+def test_heartbeat_with_kombu(mq_server):
+    srv = mq_server(heartbeat=1, frame_max=8192, channel_max=16,
+                    max_message_size=65536)
+    c = Connection(kombu_url(srv), heartbeat=1)
+    try:
+        c.connect()
+        assert c.connection.heartbeat == 1
+        q = Queue(unique("q"))
+        q(c).declare()
+        deadline = time.monotonic() + 3.5
+        while time.monotonic() < deadline:
+            c.heartbeat_check(rate=4)
+            try:
+                c.drain_events(timeout=0.1)
+            except socket.timeout:
+                pass
+        # Still connected after more than three heartbeat intervals.
+        Producer(c).publish("alive", routing_key=q.name)
+        assert q(c).get(no_ack=True).payload == "alive"
+    finally:
+        c.release()

@@ -242,7 +242,8 @@ def test_exchanges_route(ch):
 
 # --- properties and bodies ---------------------------------------------------
 
-def test_all_properties_round_trip(ch):
+@pytest.mark.parametrize("how", ["get", "consume"])
+def test_all_properties_round_trip(conn, ch, how):
     name = declare(ch, arguments={"x-max-priority": 10})
     when = datetime.datetime(2024, 5, 17, 12, 30, 45)
     headers = {
@@ -266,7 +267,14 @@ def test_all_properties_round_trip(ch):
         expiration="600000", message_id="msg-1", timestamp=1700000000,
         type="kind", user_id="guest", app_id="tests")
     ch.basic_publish("", name, b"{}", properties=props)
-    method, got, body = ch.basic_get(name, auto_ack=True)
+    if how == "get":
+        method, got, body = ch.basic_get(name, auto_ack=True)
+    else:
+        deliveries = []
+        ch.basic_consume(name, lambda c, m, p, b: deliveries.append((m, p, b)),
+                         auto_ack=True)
+        drain_until(conn, lambda: deliveries)
+        method, got, body = deliveries[0]
     assert body == b"{}"
     for field in ("content_type", "content_encoding", "delivery_mode",
                   "priority", "correlation_id", "reply_to", "expiration",
@@ -522,7 +530,7 @@ def test_confirm_publish_to_missing_exchange(ch):
         404, "NOT_FOUND - no exchange 'no-such-exchange' in vhost '/'")
 
 
-# --- channel errors ------------------------------------------------------------
+# --- channel errors ----------------------------------------------------------
 
 def test_get_from_missing_queue(conn, ch):
     with pytest.raises(pex.ChannelClosedByBroker) as e:
@@ -634,7 +642,7 @@ def test_connection_close_from_server_on_unknown_vhost(mq):
     assert "NOT_ALLOWED - vhost no-such-vhost not found" in str(e.value)
 
 
-# --- consumer cancel notification ----------------------------------------------
+# --- consumer cancel notification --------------------------------------------
 
 def test_consumer_cancelled_when_queue_deleted(mq, conn, ch):
     name = declare(ch)
@@ -673,7 +681,7 @@ def test_queue_delete_and_purge_counts(ch):
     assert ch.queue_delete(name).method.message_count == 0
 
 
-# --- SelectConnection ----------------------------------------------------------
+# --- SelectConnection --------------------------------------------------------
 
 def test_select_connection_round_trip(mq):
     """The ioloop adapter: connect, open a channel, declare, publish 20,
@@ -753,7 +761,7 @@ def test_select_connection_channel_error(mq):
         404, "NOT_FOUND - no queue 'no-such-queue' in vhost '/'")
 
 
-# --- durability (a server of the test's own) ------------------------------------
+# --- durability (a server of the test's own) ---------------------------------
 
 @pytest.mark.mq_fresh_server
 def test_durable_things_survive_restart_and_crash(mq_server):
