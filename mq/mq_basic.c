@@ -263,6 +263,30 @@ mq_basic_route(mq_channel_t *ch, mq_msg_t *msg, int mandatory, int *nacked)
 }
 
 
+/* RabbitMQ's check of the user-id property: it must be the login. */
+static int
+mq_basic_check_user_id(mq_channel_t *ch, mq_msg_t *msg)
+{
+    mq_props_t     pr;
+    mq_wire_err_t  err;
+    const char    *user = ch->conn->user;
+
+    if (msg->props_len < 2
+        || !(mq_get16(mq_msg_props(msg)) & MQ_PROP_USER_ID)
+        || mq_props_parse(mq_msg_props(msg), msg->props_len, &pr, &err)
+           != OB_OK
+        || (pr.user_id.len == strlen(user)
+            && memcmp(pr.user_id.data, user, pr.user_id.len) == 0))
+    {
+        return OB_OK;
+    }
+    return mq_channel_error(ch, MQ_PRECONDITION_FAILED, MQ_M_BASIC_PUBLISH,
+                            "user_id property set to '%.*s' but "
+                            "authenticated user was '%s'",
+                            (int) pr.user_id.len, pr.user_id.data, user);
+}
+
+
 int
 mq_basic_publish_done(mq_channel_t *ch, mq_msg_t *msg, int mandatory)
 {
@@ -270,6 +294,10 @@ mq_basic_publish_done(mq_channel_t *ch, mq_msg_t *msg, int mandatory)
     mq_tx_pub_t *p;
     int        nacked = 0, rc;
 
+    if (mq_basic_check_user_id(ch, msg) != OB_OK) {
+        mq_msg_unref(msg);
+        return OB_ERR;
+    }
     if (ch->tx) {
         mq_exchange_t *x = mq_exchange_find(ch->conn->vhost,
                                             mq_msg_exchange(msg),

@@ -229,35 +229,15 @@ mq_conn_error(mq_conn_t *conn, unsigned code, int cause, const char *fmt, ...)
 }
 
 
-/* Writes bytes as Erlang prints a binary: <<"text">> when all of them are
- * printable, else <<0,20,...>>. */
-static void
-mq_erl_binary(char *dst, size_t cap, const uint8_t *p, size_t len)
-{
-    size_t  i, n = 0;
-    int     printable = len > 0;
-
-    for (i = 0; i < len; i++) {
-        printable &= p[i] >= 32 && p[i] < 127 && p[i] != '"' && p[i] != '\\';
-    }
-    n += (size_t) snprintf(dst, cap, printable ? "<<\"" : "<<");
-    for (i = 0; i < len && n + 8 < cap; i++) {
-        n += (size_t) snprintf(dst + n, cap - n, printable ? "%c"
-                               : i == 0 ? "%u" : ",%u", p[i]);
-    }
-    snprintf(dst + n, cap - n, printable ? "\">>" : ">>");
-}
-
-
 /* A method frame that does not decode: arguments RabbitMQ's decoder
- * cannot read are 501 "cannot decode <<args>>" with the method's ids; an
- * unknown method closes the socket as RabbitMQ's reader does. */
+ * cannot read are 501 "cannot decode <<args>>" (the codec's text) with
+ * the method's ids; an unknown method closes the socket as RabbitMQ's
+ * reader does. */
 int
 mq_conn_decode_error(mq_conn_t *conn, const mq_frame_t *f,
                      const mq_wire_err_t *err)
 {
-    char  bin[240];
-    int   id;
+    int  id;
 
     if (err->code == MQ_NOT_IMPLEMENTED) {
         return mq_conn_close_text(conn, MQ_NOT_IMPLEMENTED_SILENT, -1,
@@ -265,12 +245,7 @@ mq_conn_decode_error(mq_conn_t *conn, const mq_frame_t *f,
     }
     id = f->size >= 4 ? mq_method_lookup(mq_get16(f->payload),
                                          mq_get16(f->payload + 2)) : -1;
-    if (err->code == MQ_SYNTAX_ERROR && id >= 0) {
-        mq_erl_binary(bin, sizeof(bin), f->payload + 4, f->size - 4);
-        return mq_conn_error(conn, MQ_FRAME_ERROR, id, "cannot decode %s",
-                             bin);
-    }
-    return mq_conn_close_text(conn, err->code, -1, err->text);
+    return mq_conn_close_text(conn, err->code, id, err->text);
 }
 
 
@@ -413,15 +388,16 @@ mq_conn_header(mq_conn_t *conn, struct evbuffer *in)
 }
 
 
-/* A publisher under the memory alarm stops being read (RabbitMQ blocks a
- * connection when it publishes while the alarm is on). */
+/* A publisher under the memory alarm stops being read, its socket
+ * included, so TCP pushes back (RabbitMQ blocks a connection when it
+ * publishes while the alarm is on). */
 static void
 mq_conn_block(mq_conn_t *conn)
 {
     ob_str_t reason = { 13, (const uint8_t *) "low on memory" };
 
     conn->publish_paused = 1;
-    ob_conn_pause_read(conn->c, 1);
+    ob_conn_stop_read(conn->c, 1);
     if (conn->cap_blocked && !conn->blocked_sent) {
         conn->blocked_sent = 1;
         mq_send_method(conn, 0, MQ_M_CONNECTION_BLOCKED, &reason);
@@ -497,6 +473,13 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
             break;
         }
         rc = mq_conn_frame(conn, &f);
+        if (rc == OB_AGAIN) {
+            /* No room for the message now: the frame waits, unread, and
+             * the connection is blocked until the tick finds room. */
+            mq_conn_block(conn);
+            rc = OB_OK;
+            break;
+        }
         evbuffer_drain(in, consumed);
         if (rc == OB_DONE) {
             conn->state = MQ_CONN_CLOSED;
@@ -507,6 +490,10 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
         {
             mq_conn_block(conn);
         }
+    }
+    if (conn->blocked_sent && !conn->publish_paused && !conn->mq->alarm) {
+        conn->blocked_sent = 0;
+        mq_send_method(conn, 0, MQ_M_CONNECTION_UNBLOCKED);
     }
     mq_confirm_flush_conn(conn);
     s->in_read = 0;
@@ -583,6 +570,13 @@ mq_conn_tick(mq_conn_t *conn, int64_t now)
         ob_conn_close(conn->c, 0);
         return;
     }
+    /* Blocked for want of room without the alarm: try again (the frame
+     * that found no room is read again); connection.unblocked follows
+     * once a publish goes through. */
+    if (conn->publish_paused && !conn->mq->alarm) {
+        conn->publish_paused = 0;
+        ob_conn_stop_read(conn->c, 0);
+    }
     mq_confirm_flush_conn(conn);
     if (hb == 0 || conn->state < MQ_CONN_OPEN) {
         return;
@@ -616,7 +610,7 @@ mq_conn_set_alarm(mq_t *mq, int on)
         conn = MQ_ENTRY(l, mq_conn_t, link);
         if (conn->publish_paused) {
             conn->publish_paused = 0;
-            ob_conn_pause_read(conn->c, 0);
+            ob_conn_stop_read(conn->c, 0);
         }
         if (conn->blocked_sent) {
             conn->blocked_sent = 0;
@@ -644,10 +638,8 @@ mq_conn_close_all(mq_t *mq, const char *reason)
 
 
 /* The input a connection may hold unparsed: the largest frame that
- * mq.frame_max allows (16 MiB) with room to spare.  It bounds what a
- * publisher blocked by the memory alarm can push meanwhile (its socket is
- * still read into the buffer so that a close is noticed); one that pushes
- * more is closed. */
+ * mq.frame_max allows (16 MiB) with room to spare.  (A publisher blocked
+ * by the memory alarm is not read at all: ob_conn_stop_read.) */
 #define MQ_MAX_INPUT  (17 * 1024 * 1024)
 
 const ob_proto_t mq_proto = {
