@@ -671,3 +671,22 @@ def test_expires_reset_by_use(mq):
         assert broker_error(lambda: c.channel().queue_declare(
             q, passive=True))[0] == 404
     c.close()
+
+
+def test_exclusive_consumer(mq):
+    c = pika_conn(mq)
+    ch = c.channel()
+    q1, q2 = unique("q"), unique("q")
+    ch.queue_declare(q1)
+    ch.queue_declare(q2)
+    tag = ch.basic_consume(q1, lambda *a: None, exclusive=True)
+    in_use = "ACCESS_REFUSED - queue '%s' in vhost '/' in exclusive use"
+    assert broker_error(lambda: c.channel().basic_consume(
+        q1, lambda *a: None)) == (403, in_use % q1)
+    ch.basic_consume(q2, lambda *a: None)
+    assert broker_error(lambda: c.channel().basic_consume(
+        q2, lambda *a: None, exclusive=True)) == (403, in_use % q2)
+    # Once the exclusive consumer is cancelled, others may come.
+    ch.basic_cancel(tag)
+    c.channel().basic_consume(q1, lambda *a: None)
+    c.close()
