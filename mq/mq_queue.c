@@ -280,11 +280,13 @@ mq_queue_dispatch(mq_queue_t *q)
     mq_qentry_t   *e;
     mq_consumer_t *cons;
     mq_link_t     *l;
-    int64_t        now = mq_now_ms();
+    int64_t        now;
 
-    if (q->dispatching || q->deleted) {
+    /* The common publish to a queue nobody consumes costs no clock read. */
+    if (q->dispatching || q->deleted || q->nconsumers == 0) {
         return;
     }
+    now = mq_now_ms();
     q->dispatching = 1;
     while (q->nconsumers > 0 && !q->deleted) {
         mq_expire_heads(q, now);

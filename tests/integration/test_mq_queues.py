@@ -652,3 +652,41 @@ def test_unbind_other_connections_exclusive_queue(mq):
         q, passive=True).method.message_count == 1)
     owner.close()
     other.close()
+
+
+def test_expires_reset_by_use(mq):
+    c = pika_conn(mq)
+    ch = c.channel()
+    q1, q2 = unique("q"), unique("q")
+    ch.queue_declare(q1, arguments={"x-expires": 800})
+    ch.queue_declare(q2, arguments={"x-expires": 800})
+    for _ in range(5):
+        time.sleep(0.3)
+        ch.queue_declare(q1, arguments={"x-expires": 800})   # redeclare
+        ch.basic_get(q2)                                      # get
+    ch.queue_declare(q1, passive=True)
+    ch.queue_declare(q2, passive=True)
+    time.sleep(2.0)
+    for q in (q1, q2):
+        assert broker_error(lambda: c.channel().queue_declare(
+            q, passive=True))[0] == 404
+    c.close()
+
+
+def test_exclusive_consumer(mq):
+    c = pika_conn(mq)
+    ch = c.channel()
+    q1, q2 = unique("q"), unique("q")
+    ch.queue_declare(q1)
+    ch.queue_declare(q2)
+    tag = ch.basic_consume(q1, lambda *a: None, exclusive=True)
+    in_use = "ACCESS_REFUSED - queue '%s' in vhost '/' in exclusive use"
+    assert broker_error(lambda: c.channel().basic_consume(
+        q1, lambda *a: None)) == (403, in_use % q1)
+    ch.basic_consume(q2, lambda *a: None)
+    assert broker_error(lambda: c.channel().basic_consume(
+        q2, lambda *a: None, exclusive=True)) == (403, in_use % q2)
+    # Once the exclusive consumer is cancelled, others may come.
+    ch.basic_cancel(tag)
+    c.channel().basic_consume(q1, lambda *a: None)
+    c.close()
