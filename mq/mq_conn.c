@@ -20,6 +20,9 @@
 
 #define MQ_SEND_BUF  4096
 
+/* What one on_read call may parse besides reqs_per_event methods. */
+#define MQ_READ_BYTES_PER_EVENT  (256 * 1024)
+
 /* A code no reply carries: closes the socket without connection.close. */
 #define MQ_NOT_IMPLEMENTED_SILENT  0x10000
 
@@ -415,6 +418,7 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
     uint8_t        hdr[7];
     size_t         len, need, consumed;
     unsigned       n = 0, max = ob_conn_reqs_per_event(c);
+    size_t         bytes = 0;
     const uint8_t *p;
     uint32_t       fmax;
     int            rc = OB_OK;
@@ -436,7 +440,11 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
         if (conn->publish_paused) {
             break;
         }
-        if (n++ >= max || ob_conn_is_output_full(conn->c)) {
+        /* A request is a method (a publish's content frames belong to
+         * it); the bytes bound what its content may cost in one go. */
+        if (n >= max || bytes >= MQ_READ_BYTES_PER_EVENT
+            || ob_conn_is_output_full(conn->c))
+        {
             rc = OB_BUSY;
             break;
         }
@@ -481,6 +489,8 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
             break;
         }
         evbuffer_drain(in, consumed);
+        n += f.type == MQ_FRAME_METHOD;
+        bytes += consumed;
         if (rc == OB_DONE) {
             conn->state = MQ_CONN_CLOSED;
         }
