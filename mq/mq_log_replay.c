@@ -62,17 +62,18 @@ struct mq_log_scan_s {
 static uint64_t
 mq_log_tab_hash(uint32_t qid, uint64_t id)
 {
-    uint64_t h = id * 0x9E3779B97F4A7C15ull ^ (uint64_t) qid * 0xC2B2AE3D27D4EB4Full;
+    uint64_t h = id * 0x9E3779B97F4A7C15ull
+                 ^ (uint64_t) qid * 0xC2B2AE3D27D4EB4Full;
 
     return h ^ (h >> 29);
 }
 
 
+/* The key of a table item: both item types (mq_log_rentry_t and
+ * mq_log_rmsg_item_t) start with the same two key fields, qid and id. */
 static void
-mq_log_key_of(mq_log_tab_t *t, void *item, uint32_t *qid, uint64_t *id)
+mq_log_key_of(void *item, uint32_t *qid, uint64_t *id)
 {
-    (void) t;
-    /* both item types start with their key fields in the same order */
     *qid = ((mq_log_rentry_t *) item)->qid;
     *id = ((mq_log_rentry_t *) item)->id;
 }
@@ -86,7 +87,7 @@ mq_log_tab_slot(mq_log_tab_t *t, uint32_t qid, uint64_t id)
     uint64_t  k;
 
     while (t->slots[i] != NULL) {
-        mq_log_key_of(t, t->slots[i], &q, &k);
+        mq_log_key_of(t->slots[i], &q, &k);
         if (q == qid && k == id) {
             return &t->slots[i];
         }
@@ -115,7 +116,7 @@ mq_log_tab_grow(mq_log_tab_t *t)
     }
     for (i = 0; i < t->cap; i++) {
         if (t->slots[i] != NULL) {
-            mq_log_key_of(t, t->slots[i], &q, &k);
+            mq_log_key_of(t->slots[i], &q, &k);
             *mq_log_tab_slot(&nt, q, k) = t->slots[i];
         }
     }
@@ -137,7 +138,8 @@ mq_log_tab_free(mq_log_tab_t *t)
 }
 
 
-/* The rmsg struct must start like the rentry one for mq_log_key_of. */
+/* A message in the scan's table: its key fields first, as an entry's
+ * (mq_log_key_of reads either). */
 typedef struct {
     uint32_t        qid;               /* always 0 */
     uint64_t        id;
