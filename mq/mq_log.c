@@ -29,6 +29,10 @@
  * messages whose segment still exists: those keep it until that older
  * segment is gone, or an acked message would come back at the replay.
  *
+ * A deleted durable queue writes no records: its log id leaves
+ * defs.json and is never given again, so the replay drops its entries;
+ * the live counts are recounted from the queues that remain.
+ *
  * Compaction.  When more than half of the log's bytes are dead and there
  * are more than two segments, the oldest segment's live messages are
  * copied forward into the head (MSG, then an ENQ and, if delivered, a DLV
