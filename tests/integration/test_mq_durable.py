@@ -297,3 +297,38 @@ def test_log_reclaimed_after_queue_delete(mq_server):
     got = [b for _, _, b in _drain(ch, other)]
     assert got[0] == b"survivor"
     conn.close()
+
+
+@pytest.mark.onebox_only
+def test_torn_log_tail_is_cut(mq_server):
+    """A torn write at the end of the log (garbage after the last record)
+    and a damaged last record are cut off at start-up with a warning;
+    what came before is restored."""
+    s = mq_server(fresh=True)
+    q = unique("torn")
+    log_dir = os.path.join(s.data_dir, "mq")
+    conn = pika_conn(s)
+    ch = conn.channel()
+    ch.queue_declare(q, durable=True)
+    ch.confirm_delivery()
+    for i in range(5):
+        ch.basic_publish("", q, b"m%d" % i,
+                         pika.BasicProperties(delivery_mode=2))
+    conn.close()
+    s.stop_gracefully()
+    segments = sorted(f for f in os.listdir(log_dir)
+                      if f.startswith("msgs."))
+    last = os.path.join(log_dir, [f for f in segments
+                                  if os.path.getsize(os.path.join(log_dir, f))
+                                  > 0][-1])
+    with open(last, "r+b") as f:
+        data = f.read()
+        f.seek(len(data) - 3)                 # inside m4's enqueue record
+        f.write(bytes(b ^ 0xff for b in data[-3:]))
+        f.write(b"\x07\x00\x00")               # and a torn record after it
+    s.start_again()
+    conn = pika_conn(s)
+    ch = conn.channel()
+    assert [b for _, _, b in _drain(ch, q)] == [b"m0", b"m1", b"m2", b"m3"]
+    conn.close()
+    assert "cutting the segment there" in s.output()
