@@ -495,6 +495,27 @@ mq_log_compact(mq_log_t *log)
 }
 
 
+static int mq_log_write(mq_log_t *log);
+
+
+/* The replay's messages whose records were split between segments get
+ * a whole copy in the new head, on the disk before the port opens, so
+ * that no older segment is needed for them any more. */
+int
+mq_log_rehome(mq_log_t *log, ob_err_t *err)
+{
+    if (mq_log_move(log, MQ_LOG_SEG_REHOME, NULL) != OB_OK
+        || (log->len > 0 && mq_log_write(log) != OB_OK)
+        || fdatasync(log->fd) != 0)
+    {
+        return ob_err_set(err, "mq: cannot write the message log in %s",
+                          log->mq->data_dir);
+    }
+    log->synced = log->written;
+    return OB_OK;
+}
+
+
 /* ---- the API of the queues --------------------------------------------- */
 
 int
