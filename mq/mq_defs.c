@@ -259,7 +259,8 @@ mq_defs_unhex(const char *s, uint8_t *out, size_t cap, size_t *n)
     }
     for (i = 0; i < len / 2; i++) {
         hi = s[2 * i] <= '9' ? s[2 * i] - '0' : s[2 * i] - 'a' + 10;
-        lo = s[2 * i + 1] <= '9' ? s[2 * i + 1] - '0' : s[2 * i + 1] - 'a' + 10;
+        lo = s[2 * i + 1] <= '9' ? s[2 * i + 1] - '0'
+                                 : s[2 * i + 1] - 'a' + 10;
         if (hi < 0 || hi > 15 || lo < 0 || lo > 15) {
             return OB_ERR;
         }

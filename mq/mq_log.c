@@ -29,6 +29,10 @@
  * messages whose segment still exists: those keep it until that older
  * segment is gone, or an acked message would come back at the replay.
  *
+ * A deleted durable queue writes no records: its log id leaves
+ * defs.json and is never given again, so the replay drops its entries;
+ * the live counts are recounted from the queues that remain.
+ *
  * Compaction.  When more than half of the log's bytes are dead and there
  * are more than two segments, the oldest segment's live messages are
  * copied forward into the head (MSG, then an ENQ and, if delivered, a DLV
@@ -488,6 +492,27 @@ mq_log_compact(mq_log_t *log)
     log->segs[0].delete_at = log->appended;
     log->gc_wanted = 1;
     log->rewrites++;
+}
+
+
+static int mq_log_write(mq_log_t *log);
+
+
+/* The replay's messages whose records were split between segments get
+ * a whole copy in the new head, on the disk before the port opens, so
+ * that no older segment is needed for them any more. */
+int
+mq_log_rehome(mq_log_t *log, ob_err_t *err)
+{
+    if (mq_log_move(log, MQ_LOG_SEG_REHOME, NULL) != OB_OK
+        || (log->len > 0 && mq_log_write(log) != OB_OK)
+        || fdatasync(log->fd) != 0)
+    {
+        return ob_err_set(err, "mq: cannot write the message log in %s",
+                          log->mq->data_dir);
+    }
+    log->synced = log->written;
+    return OB_OK;
 }
 
 

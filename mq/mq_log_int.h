@@ -137,6 +137,10 @@ void          mq_log_seg_gc(mq_log_t *log);
 
 /* The log's start and end (mq_log.c): directory, head, thread, event. */
 int  mq_log_start(mq_log_t *log, uint32_t head_num, ob_err_t *err);
+/* The replay's messages marked for a new home (MQ_LOG_SEG_REHOME) are
+ * copied whole into the head, which is written and fsync'd at once. */
+int  mq_log_rehome(mq_log_t *log, ob_err_t *err);
+#define MQ_LOG_SEG_REHOME   0xfffffffeu
 
 /* Definitions (mq_defs.c): loads defs.json into the vhosts (restoring
  * exchanges, queues with their log ids, bindings); *next_qid gets the
@@ -153,7 +157,8 @@ typedef struct mq_log_scan_s mq_log_scan_t;
 
 typedef struct mq_log_rmsg_s {
     uint64_t       id;
-    uint32_t       seg;
+    uint32_t       seg;                 /* of its latest MSG record */
+    unsigned       rehome:1;            /* an entry's ENQ is elsewhere */
     mq_log_rec_t   rec;                 /* slices into the mapped segment */
     mq_msg_t      *made;                /* once restored */
 } mq_log_rmsg_t;
@@ -162,6 +167,7 @@ typedef struct mq_log_rentry_s {
     uint32_t        qid;
     uint64_t        id;
     unsigned        live:1, delivered:1;
+    uint32_t        enq_seg;            /* of its latest ENQ record */
     mq_log_rmsg_t  *msg;
 } mq_log_rentry_t;
 
@@ -173,6 +179,8 @@ size_t   mq_log_scan_queue(mq_log_scan_t *s, uint32_t qid,
                            mq_log_rentry_t ***out);
 uint64_t mq_log_scan_max_id(const mq_log_scan_t *s);
 uint64_t mq_log_scan_bytes(const mq_log_scan_t *s, uint32_t num);
+/* The oldest segment whose messages segment num's DEL records settle. */
+uint32_t mq_log_scan_min_ref(const mq_log_scan_t *s, uint32_t num);
 void     mq_log_scan_free(mq_log_scan_t *s);
 
 /* The segment numbers in dir, sorted (malloc'd). */

@@ -39,6 +39,7 @@ typedef struct {
     size_t     maplen;             /* as mapped */
     size_t     len;                /* as kept: cut at a bad record */
     uint32_t   num;
+    uint32_t   min_ref;            /* oldest home its DELs settle */
 } mq_log_map_t;
 
 /* An open-addressing table of pointers, keyed by (qid, id). */
@@ -62,17 +63,18 @@ struct mq_log_scan_s {
 static uint64_t
 mq_log_tab_hash(uint32_t qid, uint64_t id)
 {
-    uint64_t h = id * 0x9E3779B97F4A7C15ull ^ (uint64_t) qid * 0xC2B2AE3D27D4EB4Full;
+    uint64_t h = id * 0x9E3779B97F4A7C15ull
+                 ^ (uint64_t) qid * 0xC2B2AE3D27D4EB4Full;
 
     return h ^ (h >> 29);
 }
 
 
+/* The key of a table item: both item types (mq_log_rentry_t and
+ * mq_log_rmsg_item_t) start with the same two key fields, qid and id. */
 static void
-mq_log_key_of(mq_log_tab_t *t, void *item, uint32_t *qid, uint64_t *id)
+mq_log_key_of(void *item, uint32_t *qid, uint64_t *id)
 {
-    (void) t;
-    /* both item types start with their key fields in the same order */
     *qid = ((mq_log_rentry_t *) item)->qid;
     *id = ((mq_log_rentry_t *) item)->id;
 }
@@ -86,7 +88,7 @@ mq_log_tab_slot(mq_log_tab_t *t, uint32_t qid, uint64_t id)
     uint64_t  k;
 
     while (t->slots[i] != NULL) {
-        mq_log_key_of(t, t->slots[i], &q, &k);
+        mq_log_key_of(t->slots[i], &q, &k);
         if (q == qid && k == id) {
             return &t->slots[i];
         }
@@ -115,7 +117,7 @@ mq_log_tab_grow(mq_log_tab_t *t)
     }
     for (i = 0; i < t->cap; i++) {
         if (t->slots[i] != NULL) {
-            mq_log_key_of(t, t->slots[i], &q, &k);
+            mq_log_key_of(t->slots[i], &q, &k);
             *mq_log_tab_slot(&nt, q, k) = t->slots[i];
         }
     }
@@ -137,7 +139,8 @@ mq_log_tab_free(mq_log_tab_t *t)
 }
 
 
-/* The rmsg struct must start like the rentry one for mq_log_key_of. */
+/* A message in the scan's table: its key fields first, as an entry's
+ * (mq_log_key_of reads either). */
 typedef struct {
     uint32_t        qid;               /* always 0 */
     uint64_t        id;
@@ -200,9 +203,15 @@ mq_log_scan_rec(mq_log_scan_t *s, uint32_t num, const mq_log_rec_t *rec)
             e->live = 1;
             e->delivered = 0;
         }
+        e->enq_seg = num;
         e->msg = &((mq_log_rmsg_item_t *) *slot)->m;
     } else if (e != NULL && rec->type == MQ_LOG_REC_DEL) {
+        mq_log_map_t *m = &s->maps[s->nmaps - 1];
+
         e->live = 0;
+        if (e->msg != NULL && e->msg->seg < m->min_ref) {
+            m->min_ref = e->msg->seg;
+        }
     } else if (e != NULL && rec->type == MQ_LOG_REC_DLV && e->live) {
         e->delivered = 1;
     }
@@ -240,6 +249,7 @@ mq_log_scan_seg(mq_log_scan_t *s, const char *dir, uint32_t num,
                           strerror(errno));
     }
     m->num = num;
+    m->min_ref = num;
     m->len = m->maplen = (size_t) st.st_size;
     m->addr = NULL;
     if (m->len > 0) {
@@ -336,6 +346,14 @@ mq_log_scan_sort(mq_log_scan_t *s)
     }
     qsort(s->qbuf, s->qbuf_cap, sizeof(*s->qbuf), mq_log_rentry_cmp);
     s->sorted = 1;
+    /* A message whose entries' ENQ records are not all in the segment of
+     * its latest MSG record (a crash in the middle of a copy forward)
+     * needs all of them together again: it gets a new home. */
+    for (i = 0; i < s->qbuf_cap; i++) {
+        if (s->qbuf[i]->enq_seg != s->qbuf[i]->msg->seg) {
+            s->qbuf[i]->msg->rehome = 1;
+        }
+    }
     return OB_OK;
 }
 
@@ -365,6 +383,20 @@ mq_log_scan_queue(mq_log_scan_t *s, uint32_t qid, mq_log_rentry_t ***out)
     }
     *out = s->qbuf + first;
     return lo - first;
+}
+
+
+uint32_t
+mq_log_scan_min_ref(const mq_log_scan_t *s, uint32_t num)
+{
+    size_t i;
+
+    for (i = 0; i < s->nmaps; i++) {
+        if (s->maps[i].num == num) {
+            return s->maps[i].min_ref;
+        }
+    }
+    return num;
 }
 
 
@@ -536,9 +568,9 @@ mq_log_make_msg(mq_log_t *log, mq_log_rmsg_t *rm)
     m->body_have = m->body_len;
     m->flags |= MQ_MSG_PERSISTENT | MQ_MSG_LOGGED;
     m->id = rm->id;
-    m->log_pos = MQ_LOG_POS(rm->seg, 0);
+    m->log_pos = MQ_LOG_POS(rm->rehome ? MQ_LOG_SEG_REHOME : rm->seg, 0);
     rm->made = m;
-    seg = mq_log_seg_find(log, rm->seg);
+    seg = rm->rehome ? NULL : mq_log_seg_find(log, rm->seg);
     if (seg != NULL) {
         seg->live++;
         seg->live_bytes += mq_log_rec_msg_size(rm->rec.exchange.len,
@@ -602,7 +634,7 @@ mq_log_release_made(mq_log_t *log, mq_log_scan_t *s)
         }
         if (MQ_LOG_POS_LIVE(it->m.made->log_pos) == 0) {
             /* made but no queue kept it (restore refused it) */
-            seg = mq_log_seg_find(log, it->m.seg);
+            seg = it->m.rehome ? NULL : mq_log_seg_find(log, it->m.seg);
             if (seg != NULL && seg->live > 0) {
                 seg->live--;
             }
@@ -661,6 +693,7 @@ mq_log_open(mq_t *mq, ob_err_t *err)
             ob_err_set(err, "mq: out of memory");
             goto done;
         }
+        log->segs[log->nsegs - 1].min_ref = mq_log_scan_min_ref(s, nums[i]);
     }
     for (vh = mq->vhosts; vh != NULL; vh = vh->next) {
         for (l = vh->queue_list.next; l != &vh->queue_list; l = l->next) {
@@ -675,7 +708,9 @@ mq_log_open(mq_t *mq, ob_err_t *err)
     }
     mq_log_release_made(log, s);
     log->next_msg_id = mq_log_scan_max_id(s) + 1;
-    if (mq_log_start(log, n > 0 ? nums[n - 1] + 1 : 1, err) != OB_OK) {
+    if (mq_log_start(log, n > 0 ? nums[n - 1] + 1 : 1, err) != OB_OK
+        || mq_log_rehome(log, err) != OB_OK)
+    {
         goto done;
     }
     log->loading = 0;

@@ -297,3 +297,93 @@ def test_log_reclaimed_after_queue_delete(mq_server):
     got = [b for _, _, b in _drain(ch, other)]
     assert got[0] == b"survivor"
     conn.close()
+
+
+@pytest.mark.onebox_only
+def test_torn_log_tail_is_cut(mq_server):
+    """A torn write at the end of the log (garbage after the last record)
+    and a damaged last record are cut off at start-up with a warning;
+    what came before is restored."""
+    s = mq_server(fresh=True)
+    q = unique("torn")
+    log_dir = os.path.join(s.data_dir, "mq")
+    conn = pika_conn(s)
+    ch = conn.channel()
+    ch.queue_declare(q, durable=True)
+    ch.confirm_delivery()
+    for i in range(5):
+        ch.basic_publish("", q, b"m%d" % i,
+                         pika.BasicProperties(delivery_mode=2))
+    conn.close()
+    s.stop_gracefully()
+    segments = sorted(f for f in os.listdir(log_dir)
+                      if f.startswith("msgs."))
+    last = os.path.join(log_dir, [f for f in segments
+                                  if os.path.getsize(os.path.join(log_dir, f))
+                                  > 0][-1])
+    with open(last, "r+b") as f:
+        data = f.read()
+        f.seek(len(data) - 3)                 # inside m4's enqueue record
+        f.write(bytes(b ^ 0xff for b in data[-3:]))
+        f.write(b"\x07\x00\x00")               # and a torn record after it
+    s.start_again()
+    conn = pika_conn(s)
+    ch = conn.channel()
+    assert [b for _, _, b in _drain(ch, q)] == [b"m0", b"m1", b"m2", b"m3"]
+    conn.close()
+    assert "cutting the segment there" in s.output()
+
+
+def _records(data):
+    """The message log's records of one segment: [(type, raw bytes)]."""
+    out, off = [], 0
+    while off + 9 <= len(data):
+        n = int.from_bytes(data[off + 4:off + 8], "little")
+        out.append((data[off + 8], data[off:off + 9 + n]))
+        off += 9 + n
+    return out
+
+
+@pytest.mark.onebox_only
+def test_split_copy_is_rehomed(mq_server):
+    """A copy forward cut short by a crash (a message's MSG record in a
+    newer segment, some of its entries' ENQ records only in the older
+    one): the start-up writes the message whole into the new head, so
+    that it survives the older segment's deletion once the others in it
+    are acked."""
+    s = mq_server(fresh=True)
+    q = unique("split")
+    log_dir = os.path.join(s.data_dir, "mq")
+    conn = pika_conn(s)
+    ch = conn.channel()
+    ch.queue_declare(q, durable=True)
+    ch.confirm_delivery()
+    for i in range(3):
+        ch.basic_publish("", q, b"m%d" % i,
+                         pika.BasicProperties(delivery_mode=2))
+    conn.close()
+    s.stop_gracefully()
+    segments = sorted(f for f in os.listdir(log_dir) if f.startswith("msgs."))
+    data = open(os.path.join(log_dir, segments[-1]), "rb").read()
+    msg_records = [raw for t, raw in _records(data) if t == 1]
+    assert len(msg_records) == 3
+    # the cut copy: m0's MSG record alone in a newer segment
+    newer = "msgs.%010d" % (int(segments[-1][5:]) + 1)
+    with open(os.path.join(log_dir, newer), "wb") as f:
+        f.write(msg_records[0])
+    s.start_again()
+    conn = pika_conn(s)
+    ch = conn.channel()
+    got = [ch.basic_get(q) for _ in range(3)]
+    assert [b for _, _, b in got] == [b"m0", b"m1", b"m2"]
+    for m, _, _ in got[1:]:                   # the old segment empties
+        ch.basic_ack(m.delivery_tag)
+    ch.basic_nack(got[0][0].delivery_tag, requeue=True)
+    conn.close()
+    s.restart()
+    conn = pika_conn(s)
+    ch = conn.channel()
+    got = _drain(ch, q)
+    assert [b for _, _, b in got] == [b"m0"]
+    assert got[0][0].redelivered
+    conn.close()

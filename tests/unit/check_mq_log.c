@@ -6,7 +6,9 @@
  * in message id order (settled ones gone, delivered ones marked, a copy
  * written forward by the compaction counted once), cuts a segment at a
  * torn or corrupt record (the file is truncated there) and goes on with
- * the next segment.
+ * the next segment; a message whose records a cut copy left split between
+ * segments is marked for a new home; a segment's settle records of older
+ * segments' messages are known (it must not go before them).
  */
 #include "check_suites.h"
 
@@ -335,6 +337,44 @@ START_TEST(test_scan_forward_copy)
 END_TEST
 
 
+START_TEST(test_scan_split_copy_rehomed)
+{
+    char              *dir = t_tmpdir();
+    t_seg_t            a = { .len = 0 }, b = { .len = 0 };
+    uint32_t           nums[] = { 1, 2 };
+    mq_log_scan_t     *s;
+    mq_log_rentry_t  **v;
+    ob_err_t           err;
+
+    /* the copy forward was cut after queue 1's ENQ: queue 2's entry is
+     * only in segment 1, so the message needs a whole new copy */
+    t_msg(&a, 5, "five");
+    t_ref(&a, MQ_LOG_REC_ENQ, 1, 5);
+    t_ref(&a, MQ_LOG_REC_ENQ, 2, 5);
+    t_msg(&a, 6, "six");
+    t_ref(&a, MQ_LOG_REC_ENQ, 1, 6);
+    t_msg(&b, 5, "five");
+    t_ref(&b, MQ_LOG_REC_ENQ, 1, 5);
+    t_ref(&b, MQ_LOG_REC_DEL, 1, 6);    /* settles a message of segment 1 */
+    t_write(dir, 1, &a);
+    t_write(dir, 2, &b);
+    s = mq_log_scan(dir, nums, 2, NULL, &err);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(mq_log_scan_queue(s, 2, &v), 1);
+    ck_assert_uint_eq(v[0]->enq_seg, 1);
+    ck_assert_uint_eq(v[0]->msg->seg, 2);
+    ck_assert(v[0]->msg->rehome);
+    ck_assert_uint_eq(mq_log_scan_queue(s, 1, &v), 1);
+    ck_assert_uint_eq(v[0]->id, 5);
+    /* segment 2 must not go before segment 1: it settles message 6 */
+    ck_assert_uint_eq(mq_log_scan_min_ref(s, 2), 1);
+    ck_assert_uint_eq(mq_log_scan_min_ref(s, 1), 1);
+    mq_log_scan_free(s);
+    t_rmdir(dir);
+}
+END_TEST
+
+
 START_TEST(test_list_segments)
 {
     char      *dir = t_tmpdir();
@@ -376,6 +416,7 @@ mq_log_suite(void)
     tcase_add_test(tc, test_scan_torn_tail_cut);
     tcase_add_test(tc, test_scan_corrupt_middle);
     tcase_add_test(tc, test_scan_forward_copy);
+    tcase_add_test(tc, test_scan_split_copy_rehomed);
     tcase_add_test(tc, test_list_segments);
     suite_add_tcase(s, tc);
     return s;
