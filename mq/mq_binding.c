@@ -130,8 +130,7 @@ mq_binding_remove(mq_binding_t *b)
     /* RabbitMQ deletes an auto-delete exchange when its last binding (as
      * the source) goes. */
     if (src->auto_delete && !src->builtin && mq_list_empty(&src->bindings)) {
-        durable |= src->durable;
-        mq_exchange_free(src);
+        durable |= mq_exchange_free(src);
     }
     return durable;
 }

@@ -269,9 +269,10 @@ mq_channel_header(mq_channel_t *ch, const mq_frame_t *f)
     k.len = cp->pub_key_len;
     ch->pending = mq_msg_new(mq, x, k, props, size);
     if (ch->pending == NULL) {
-        return mq_conn_error(ch->conn, MQ_RESOURCE_ERROR, MQ_M_BASIC_PUBLISH,
-                             "no memory for a message of %llu bytes",
-                             (unsigned long long) size);
+        /* No room: the memory alarm goes off now rather than at the next
+         * tick, and the header is read again once there is room. */
+        mq_flow_check(mq);
+        return OB_AGAIN;
     }
     if (size == 0) {
         return mq_channel_content_done(ch);

@@ -235,6 +235,7 @@ mq_tx_end(mq_channel_t *ch, int commit)
     }
     cp->tx_npubs = 0;
     mq_basic_ring_advance(ch);
+    mq_basic_requeue_flush(ch);
 }
 
 

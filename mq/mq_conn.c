@@ -1,10 +1,10 @@
 /*
  * mq_conn.c: an AMQP 0-9-1 connection (the listener's ob_proto_t): the
- * protocol header, the handshake (start, start-ok with PLAIN or AMQPLAIN,
- * tune, tune-ok, open), framing straight from the input buffer,
- * heartbeats, connection.close in both directions, connection-level
- * errors, and the memory alarm's connection.blocked.  Channel frames go
- * to mq_channel.c.  See mq_conn_int.h for the state diagram.
+ * protocol header, framing straight from the input buffer (each frame
+ * pulled up alone), the dispatch of frames to channel 0 (mq_handshake.c)
+ * or a channel (mq_channel.c), sending methods, connection-level errors,
+ * heartbeats, the memory alarm's connection.blocked, and the end of a
+ * connection.  See mq_conn_int.h for the state diagram.
  */
 #include "mq_conn_int.h"
 
@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "ob_cycle.h"
 #include "ob_log.h"
@@ -115,18 +117,42 @@ mq_method_vencode(uint8_t *dst, size_t cap, uint16_t channel,
 }
 
 
+/* Writes the output that other connections' work (deliveries of their
+ * publishes, confirms after a log sync) appended: once per loop pass,
+ * however many messages arrived meanwhile. */
+static void
+mq_conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    mq_session_t *s = arg;
+
+    (void) fd;
+    (void) what;
+    s->flush_pending = 0;
+    if (!s->dead) {
+        ob_conn_flush(s->conn.c);
+    }
+}
+
+
 /* Appends bytes to the connection's output and notes the time for the
- * heartbeat. */
+ * heartbeat.  Outside the connection's own on_read (whose output the
+ * core writes when it returns) a flush is scheduled. */
 int
 mq_conn_send(mq_conn_t *conn, const void *data, size_t len)
 {
-    if (MQ_SESSION(conn)->dead) {
+    mq_session_t *s = MQ_SESSION(conn);
+
+    if (s->dead) {
         return OB_ERR;
     }
     conn->last_send_mono = mq_mono_ms();
     if (ob_conn_add(conn->c, data, len) != OB_OK) {
-        MQ_SESSION(conn)->dead = 1;
+        s->dead = 1;
         return OB_ERR;
+    }
+    if (!s->in_read && !s->flush_pending && s->flush_ev != NULL) {
+        s->flush_pending = 1;
+        event_active(s->flush_ev, EV_TIMEOUT, 0);
     }
     return OB_OK;
 }
@@ -203,35 +229,15 @@ mq_conn_error(mq_conn_t *conn, unsigned code, int cause, const char *fmt, ...)
 }
 
 
-/* Writes bytes as Erlang prints a binary: <<"text">> when all of them are
- * printable, else <<0,20,...>>. */
-static void
-mq_erl_binary(char *dst, size_t cap, const uint8_t *p, size_t len)
-{
-    size_t  i, n = 0;
-    int     printable = len > 0;
-
-    for (i = 0; i < len; i++) {
-        printable &= p[i] >= 32 && p[i] < 127 && p[i] != '"' && p[i] != '\\';
-    }
-    n += (size_t) snprintf(dst, cap, printable ? "<<\"" : "<<");
-    for (i = 0; i < len && n + 8 < cap; i++) {
-        n += (size_t) snprintf(dst + n, cap - n, printable ? "%c"
-                               : i == 0 ? "%u" : ",%u", p[i]);
-    }
-    snprintf(dst + n, cap - n, printable ? "\">>" : ">>");
-}
-
-
 /* A method frame that does not decode: arguments RabbitMQ's decoder
- * cannot read are 501 "cannot decode <<args>>" with the method's ids; an
- * unknown method closes the socket as RabbitMQ's reader does. */
+ * cannot read are 501 "cannot decode <<args>>" (the codec's text) with
+ * the method's ids; an unknown method closes the socket as RabbitMQ's
+ * reader does. */
 int
 mq_conn_decode_error(mq_conn_t *conn, const mq_frame_t *f,
                      const mq_wire_err_t *err)
 {
-    char  bin[240];
-    int   id;
+    int  id;
 
     if (err->code == MQ_NOT_IMPLEMENTED) {
         return mq_conn_close_text(conn, MQ_NOT_IMPLEMENTED_SILENT, -1,
@@ -239,72 +245,7 @@ mq_conn_decode_error(mq_conn_t *conn, const mq_frame_t *f,
     }
     id = f->size >= 4 ? mq_method_lookup(mq_get16(f->payload),
                                          mq_get16(f->payload + 2)) : -1;
-    if (err->code == MQ_SYNTAX_ERROR && id >= 0) {
-        mq_erl_binary(bin, sizeof(bin), f->payload + 4, f->size - 4);
-        return mq_conn_error(conn, MQ_FRAME_ERROR, id, "cannot decode %s",
-                             bin);
-    }
-    return mq_conn_close_text(conn, err->code, -1, err->text);
-}
-
-
-/* The server properties of connection.start, keys as RabbitMQ sends
- * them. */
-static void
-mq_server_properties(mq_tbuf_t *b)
-{
-    static const char *caps[] = {
-        "publisher_confirms", "exchange_exchange_bindings", "basic.nack",
-        "consumer_cancel_notify", "connection.blocked",
-        "authentication_failure_close", "per_consumer_qos", NULL
-    };
-    static const char *props[][2] = {
-        { "cluster_name", "onebox@localhost" },
-        { "copyright", "Copyright (c) the onebox authors" },
-        { "information", "onebox: an AMQP 0-9-1 broker that behaves like "
-          "RabbitMQ 3.10" },
-        { "platform", "C/libevent" },
-        { "product", "onebox" },
-        { "version", OB_VERSION },
-        { NULL, NULL }
-    };
-    size_t pos;
-    int    i;
-
-    mq_tbuf_key(b, "capabilities", 12);
-    pos = mq_tbuf_open(b, 'F');
-    for (i = 0; caps[i] != NULL; i++) {
-        mq_tbuf_key(b, caps[i], strlen(caps[i]));
-        mq_tbuf_bool(b, 1);
-    }
-    mq_tbuf_close(b, pos);
-    for (i = 0; props[i][0] != NULL; i++) {
-        mq_tbuf_key(b, props[i][0], strlen(props[i][0]));
-        mq_tbuf_longstr(b, props[i][1], strlen(props[i][1]));
-    }
-}
-
-
-static int
-mq_send_start(mq_conn_t *conn)
-{
-    mq_tbuf_t b;
-    ob_str_t  props, mech = { 14, (const uint8_t *) "PLAIN AMQPLAIN" },
-              loc = { 5, (const uint8_t *) "en_US" };
-    int       rc;
-
-    mq_tbuf_init(&b);
-    mq_server_properties(&b);
-    if (b.failed) {
-        mq_tbuf_free(&b);
-        return OB_ERR;
-    }
-    props.data = b.data;
-    props.len = b.len;
-    rc = mq_send_method(conn, 0, MQ_M_CONNECTION_START, 0u, 9u, &props,
-                        &mech, &loc);
-    mq_tbuf_free(&b);
-    return rc;
+    return mq_conn_close_text(conn, err->code, id, err->text);
 }
 
 
@@ -331,274 +272,18 @@ mq_session_new(ob_conn_t *c, void *ctx)
     conn->channel_max = mq->channel_max;
     conn->frame_max = mq->frame_max;
     conn->last_recv_mono = conn->last_send_mono = mq_mono_ms();
+    s->started_mono = conn->last_recv_mono;
     conn->connected_at = mq_now_ms();
     mq_list_init(&s->confirm_chans);
+    s->flush_ev = event_new(mq->cy->base, -1, 0, mq_conn_flush_cb, s);
+    if (s->flush_ev == NULL) {
+        free(conn->channels);
+        free(s);
+        return NULL;
+    }
     mq_list_push_back(&mq->conns, &conn->link);
     mq->stats.conns_total++;
     return s;
-}
-
-
-/* 1 when the peer's address is a loopback one (127.0.0.0/8, ::1). */
-static int
-mq_peer_is_loopback(const ob_conn_t *c)
-{
-    const char *p = ob_conn_peer(c);
-
-    return strncmp(p, "127.", 4) == 0 || strncmp(p, "[::1]", 5) == 0
-           || strncmp(p, "::1", 3) == 0 || strcmp(p, "unix") == 0;
-}
-
-
-/* 1 when `user` is in the comma-separated loopback_users list. */
-static int
-mq_user_is_loopback_only(const mq_t *mq, const char *user)
-{
-    const char *p = mq->loopback_users, *end;
-    size_t      len, ulen = strlen(user);
-
-    while (p != NULL && *p != '\0') {
-        end = strchr(p, ',');
-        len = end != NULL ? (size_t) (end - p) : strlen(p);
-        if (len == ulen && memcmp(p, user, len) == 0) {
-            return 1;
-        }
-        p = end != NULL ? end + 1 : NULL;
-    }
-    return 0;
-}
-
-
-/* Extracts user and password from a PLAIN ("authzid\0user\0pass") or
- * AMQPLAIN (a table without its length: LOGIN, PASSWORD) response.
- * OB_ERR when it is malformed. */
-static int
-mq_auth_response(ob_str_t mech, ob_str_t resp, ob_str_t *user,
-                 ob_str_t *pass)
-{
-    const uint8_t *z1, *z2, *end = resp.data + resp.len;
-    mq_value_t     v;
-
-    if (mech.len == 8 && memcmp(mech.data, "AMQPLAIN", 8) == 0) {
-        if (mq_table_validate(resp.data, resp.len) != OB_OK
-            || !mq_table_find(resp, "LOGIN", &v) || v.type != 'S')
-        {
-            return OB_ERR;
-        }
-        *user = v.s;
-        if (!mq_table_find(resp, "PASSWORD", &v) || v.type != 'S') {
-            return OB_ERR;
-        }
-        *pass = v.s;
-        return OB_OK;
-    }
-    z1 = resp.len > 0 ? memchr(resp.data, 0, resp.len) : NULL;
-    if (z1 == NULL) {
-        return OB_ERR;
-    }
-    z2 = memchr(z1 + 1, 0, (size_t) (end - z1 - 1));
-    if (z2 == NULL) {
-        return OB_ERR;
-    }
-    user->data = z1 + 1;
-    user->len = (size_t) (z2 - z1 - 1);
-    pass->data = z2 + 1;
-    pass->len = (size_t) (end - z2 - 1);
-    return OB_OK;
-}
-
-
-/* Reads the capabilities the client advertised in start-ok. */
-static void
-mq_client_capabilities(mq_conn_t *conn, ob_str_t props)
-{
-    mq_value_t v, cap;
-
-    if (!mq_table_find(props, "capabilities", &v) || v.type != 'F') {
-        return;
-    }
-    conn->cap_blocked = mq_table_find(v.s, "connection.blocked", &cap)
-                        && cap.type == 't' && cap.u;
-    conn->cap_cancel_notify = mq_table_find(v.s, "consumer_cancel_notify",
-                                            &cap) && cap.type == 't' && cap.u;
-    conn->cap_auth_failure_close = mq_table_find(v.s,
-                                   "authentication_failure_close", &cap)
-                                   && cap.type == 't' && cap.u;
-}
-
-
-static int
-mq_on_start_ok(mq_conn_t *conn, const mq_method_t *m)
-{
-    mq_t      *mq = conn->mq;
-    ob_str_t   mech = m->a[MQ_START_OK_MECHANISM].s, user, pass;
-    ob_str_t   props = m->a[MQ_START_OK_CLIENT_PROPERTIES].s;
-    size_t     i;
-
-    free(conn->client_props);
-    conn->client_props = malloc(props.len + 1);
-    if (conn->client_props != NULL) {
-        memcpy(conn->client_props, props.data, props.len);
-        conn->client_props_len = props.len;
-    }
-    mq_client_capabilities(conn, props);
-    if (!(mech.len == 5 && memcmp(mech.data, "PLAIN", 5) == 0)
-        && !(mech.len == 8 && memcmp(mech.data, "AMQPLAIN", 8) == 0))
-    {
-        return mq_conn_error(conn, MQ_COMMAND_INVALID, MQ_M_CONNECTION_START_OK,
-                             "unknown authentication mechanism '%.*s'",
-                             (int) mech.len, mech.data);
-    }
-    if (mq_auth_response(mech, m->a[MQ_START_OK_RESPONSE].s, &user, &pass)
-        == OB_OK && user.len <= MQ_NAME_MAX)
-    {
-        for (i = 0; i < mq->nusers; i++) {
-            if (strlen(mq->users[i].name) == user.len
-                && memcmp(mq->users[i].name, user.data, user.len) == 0
-                && strlen(mq->users[i].password) == pass.len
-                && memcmp(mq->users[i].password, pass.data, pass.len) == 0)
-            {
-                break;
-            }
-        }
-        if (i < mq->nusers
-            && (!mq_user_is_loopback_only(mq, mq->users[i].name)
-                || mq_peer_is_loopback(conn->c)))
-        {
-            snprintf(conn->user, sizeof(conn->user), "%s", mq->users[i].name);
-            conn->state = MQ_CONN_TUNE;
-            return mq_send_method(conn, 0, MQ_M_CONNECTION_TUNE,
-                                  (unsigned) mq->channel_max,
-                                  (unsigned) mq->frame_max,
-                                  (unsigned) mq->heartbeat);
-        }
-    }
-    ob_log_notice(&mq->cy->log, "mq: %s: login refused (mechanism %.*s)",
-                  ob_conn_peer(conn->c), (int) mech.len, mech.data);
-    if (!conn->cap_auth_failure_close) {
-        conn->state = MQ_CONN_CLOSED;
-        return OB_DONE;
-    }
-    return mq_conn_error(conn, MQ_ACCESS_REFUSED, -1, "Login was refused "
-                         "using authentication mechanism %.*s. For details "
-                         "see the broker logfile.", (int) mech.len, mech.data);
-}
-
-
-/* RabbitMQ's check of one negotiated value: a client's 0 means "no
- * limit", which is over the server's; below the minimum fails too. */
-static int
-mq_tune_check(mq_conn_t *conn, const char *field, uint64_t client,
-              uint64_t min, uint64_t server)
-{
-    if (client != 0 && client < min) {
-        return mq_conn_error(conn, MQ_NOT_ALLOWED, MQ_M_CONNECTION_TUNE,
-                             "negotiated %s = %llu is lower than the minimum "
-                             "allowed value (%llu)", field,
-                             (unsigned long long) client,
-                             (unsigned long long) min);
-    }
-    if (server != 0 && (client == 0 || client > server)) {
-        return mq_conn_error(conn, MQ_NOT_ALLOWED, MQ_M_CONNECTION_TUNE,
-                             "negotiated %s = %llu%s is higher than the "
-                             "maximum allowed value (%llu)", field,
-                             (unsigned long long) client,
-                             client == 0 && strcmp(field, "channel_max") == 0
-                             ? " (no limit)" : "",
-                             (unsigned long long) server);
-    }
-    return OB_OK;
-}
-
-
-static int
-mq_on_tune_ok(mq_conn_t *conn, const mq_method_t *m)
-{
-    mq_t     *mq = conn->mq;
-    uint64_t  chmax = m->a[MQ_TUNE_CHANNEL_MAX].n,
-              fmax = m->a[MQ_TUNE_FRAME_MAX].n;
-
-    if (mq_tune_check(conn, "frame_max", fmax, MQ_FRAME_MIN_SIZE,
-                      mq->frame_max) != OB_OK
-        || mq_tune_check(conn, "channel_max", chmax, 1, mq->channel_max)
-           != OB_OK)
-    {
-        return OB_ERR;
-    }
-    conn->frame_max = (uint32_t) fmax;
-    conn->channel_max = (uint16_t) chmax;
-    conn->heartbeat = (uint16_t) m->a[MQ_TUNE_HEARTBEAT].n;
-    conn->state = MQ_CONN_OPEN;
-    return OB_OK;
-}
-
-
-static int
-mq_on_open(mq_conn_t *conn, const mq_method_t *m)
-{
-    ob_str_t    vh = m->a[MQ_OPEN_VHOST].s;
-
-    conn->vhost = mq_vhost_find(conn->mq, (const char *) vh.data, vh.len);
-    if (conn->vhost == NULL) {
-        return mq_conn_error(conn, MQ_NOT_ALLOWED, MQ_M_CONNECTION_OPEN,
-                             "vhost %.*s not found", (int) vh.len, vh.data);
-    }
-    conn->state = MQ_CONN_RUNNING;
-    return mq_send_method(conn, 0, MQ_M_CONNECTION_OPEN_OK, NULL);
-}
-
-
-/* A method on channel 0. */
-static int
-mq_conn_method(mq_conn_t *conn, const mq_frame_t *f)
-{
-    mq_method_t    m;
-    mq_wire_err_t  err;
-
-    if (mq_method_decode(f->payload, f->size, &m, &err) != OB_OK) {
-        return mq_conn_decode_error(conn, f, &err);
-    }
-    if (conn->state >= MQ_CONN_CLOSING) {
-        if (m.id == MQ_M_CONNECTION_CLOSE) {
-            mq_send_method(conn, 0, MQ_M_CONNECTION_CLOSE_OK);
-            conn->state = MQ_CONN_CLOSED;
-        } else if (m.id == MQ_M_CONNECTION_CLOSE_OK) {
-            conn->state = MQ_CONN_CLOSED;
-        }
-        return OB_OK;
-    }
-    if (m.id == MQ_M_CONNECTION_CLOSE) {
-        mq_send_method(conn, 0, MQ_M_CONNECTION_CLOSE_OK);
-        conn->state = MQ_CONN_CLOSED;
-        return OB_OK;
-    }
-    switch (conn->state) {
-    case MQ_CONN_START:
-        if (m.id == MQ_M_CONNECTION_START_OK) {
-            return mq_on_start_ok(conn, &m);
-        }
-        break;
-    case MQ_CONN_TUNE:
-        if (m.id == MQ_M_CONNECTION_TUNE_OK) {
-            return mq_on_tune_ok(conn, &m);
-        }
-        break;
-    case MQ_CONN_OPEN:
-        if (m.id == MQ_M_CONNECTION_OPEN) {
-            return mq_on_open(conn, &m);
-        }
-        break;
-    default:
-        if (m.id == MQ_M_CONNECTION_CLOSE_OK) {
-            return OB_OK;
-        }
-        break;
-    }
-    return mq_conn_error(conn, conn->state == MQ_CONN_RUNNING
-                         ? MQ_CHANNEL_ERROR : MQ_COMMAND_INVALID, (int) m.id,
-                         "unexpected method in connection state %s",
-                         conn->state == MQ_CONN_RUNNING ? "running"
-                         : "opening");
 }
 
 
@@ -703,15 +388,16 @@ mq_conn_header(mq_conn_t *conn, struct evbuffer *in)
 }
 
 
-/* A publisher under the memory alarm stops being read (RabbitMQ blocks a
- * connection when it publishes while the alarm is on). */
+/* A publisher under the memory alarm stops being read, its socket
+ * included, so TCP pushes back (RabbitMQ blocks a connection when it
+ * publishes while the alarm is on). */
 static void
 mq_conn_block(mq_conn_t *conn)
 {
     ob_str_t reason = { 13, (const uint8_t *) "low on memory" };
 
     conn->publish_paused = 1;
-    ob_conn_pause_read(conn->c, 1);
+    ob_conn_stop_read(conn->c, 1);
     if (conn->cap_blocked && !conn->blocked_sent) {
         conn->blocked_sent = 1;
         mq_send_method(conn, 0, MQ_M_CONNECTION_BLOCKED, &reason);
@@ -741,6 +427,7 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
             return rc == OB_AGAIN ? OB_OK : rc;
         }
     }
+    s->in_read = 1;
     for ( ;; ) {
         if (conn->state == MQ_CONN_CLOSED || s->dead) {
             rc = OB_DONE;
@@ -774,6 +461,7 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
             if (rc == OB_PROTO_ERR) {
                 mq_conn_close_text(conn, err.code, -1, err.text);
                 s->dead = 1;
+                s->in_read = 0;
                 ob_conn_close(conn->c, 1);
                 return OB_OK;
             }
@@ -785,6 +473,13 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
             break;
         }
         rc = mq_conn_frame(conn, &f);
+        if (rc == OB_AGAIN) {
+            /* No room for the message now: the frame waits, unread, and
+             * the connection is blocked until the tick finds room. */
+            mq_conn_block(conn);
+            rc = OB_OK;
+            break;
+        }
         evbuffer_drain(in, consumed);
         if (rc == OB_DONE) {
             conn->state = MQ_CONN_CLOSED;
@@ -796,7 +491,12 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
             mq_conn_block(conn);
         }
     }
+    if (conn->blocked_sent && !conn->publish_paused && !conn->mq->alarm) {
+        conn->blocked_sent = 0;
+        mq_send_method(conn, 0, MQ_M_CONNECTION_UNBLOCKED);
+    }
     mq_confirm_flush_conn(conn);
+    s->in_read = 0;
     return rc;
 }
 
@@ -811,6 +511,8 @@ mq_on_close(void *session, ob_conn_t *c)
     (void) c;
     s->dead = 1;
     conn->state = MQ_CONN_CLOSED;
+    event_free(s->flush_ev);
+    s->flush_ev = NULL;
     for (i = 1; i <= conn->channel_max && conn->nchannels > 0; i++) {
         if (conn->channels[i] != NULL) {
             mq_channel_free(conn->channels[i], 1);
@@ -859,6 +561,22 @@ mq_conn_tick(mq_conn_t *conn, int64_t now)
         ob_conn_close(conn->c, 0);
         return;
     }
+    if (conn->state < MQ_CONN_RUNNING
+        && now - s->started_mono > MQ_HANDSHAKE_TIMEOUT_MS)
+    {
+        ob_log_notice(&conn->mq->cy->log, "mq: %s: handshake timeout",
+                      ob_conn_peer(conn->c));
+        s->dead = 1;
+        ob_conn_close(conn->c, 0);
+        return;
+    }
+    /* Blocked for want of room without the alarm: try again (the frame
+     * that found no room is read again); connection.unblocked follows
+     * once a publish goes through. */
+    if (conn->publish_paused && !conn->mq->alarm) {
+        conn->publish_paused = 0;
+        ob_conn_stop_read(conn->c, 0);
+    }
     mq_confirm_flush_conn(conn);
     if (hb == 0 || conn->state < MQ_CONN_OPEN) {
         return;
@@ -892,7 +610,7 @@ mq_conn_set_alarm(mq_t *mq, int on)
         conn = MQ_ENTRY(l, mq_conn_t, link);
         if (conn->publish_paused) {
             conn->publish_paused = 0;
-            ob_conn_pause_read(conn->c, 0);
+            ob_conn_stop_read(conn->c, 0);
         }
         if (conn->blocked_sent) {
             conn->blocked_sent = 0;
@@ -919,8 +637,14 @@ mq_conn_close_all(mq_t *mq, const char *reason)
 }
 
 
+/* The input a connection may hold unparsed: the largest frame that
+ * mq.frame_max allows (16 MiB) with room to spare.  (A publisher blocked
+ * by the memory alarm is not read at all: ob_conn_stop_read.) */
+#define MQ_MAX_INPUT  (17 * 1024 * 1024)
+
 const ob_proto_t mq_proto = {
     .name = "amqp",
+    .max_input = MQ_MAX_INPUT,
     .session_new = mq_session_new,
     .on_read = mq_on_read,
     .on_close = mq_on_close,

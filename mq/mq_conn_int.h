@@ -29,10 +29,17 @@
 /* How long a connection that sent connection.close waits for close-ok. */
 #define MQ_CLOSE_TIMEOUT_MS  3000
 
+/* How long the handshake may take (RabbitMQ's handshake_timeout). */
+#define MQ_HANDSHAKE_TIMEOUT_MS  10000
+
 typedef struct mq_session_s {
     mq_conn_t    conn;                 /* first: mq_conn_t * <-> session */
     int64_t      closing_since;        /* mono ms: when close was sent */
-    unsigned     header_done:1, alarm_waiting:1, dead:1;
+    int64_t      started_mono;         /* mono ms: accepted */
+    unsigned     header_done:1, alarm_waiting:1, dead:1,
+                 in_read:1,            /* inside on_read: the core writes */
+                 flush_pending:1;      /* flush_ev is active */
+    struct event *flush_ev;            /* writes output added elsewhere */
     mq_link_t    confirm_chans;        /* mq_chan_t.confirm_link */
     mq_queue_t **route;                /* mq_exchange_route's output */
     size_t       route_n, route_cap;
@@ -73,6 +80,10 @@ typedef struct mq_chan_s {
     size_t        tx_nacks, tx_acks_cap;
     uint64_t      tx_commit_pos;       /* commit-ok waits for this pos */
     int           tx_commit_waiting;
+
+    /* queues that got requeued entries back: dispatched after the batch */
+    mq_queue_t   *requeued[16];
+    unsigned      nrequeued;
 } mq_chan_t;
 
 #define MQ_SESSION(conn)  ((mq_session_t *) (void *) (conn))
@@ -86,12 +97,17 @@ int  mq_conn_send(mq_conn_t *conn, const void *data, size_t len);
 int  mq_conn_decode_error(mq_conn_t *conn, const mq_frame_t *f,
                           const mq_wire_err_t *err);
 
+/* mq_handshake.c */
+int  mq_send_start(mq_conn_t *conn);
+int  mq_conn_method(mq_conn_t *conn, const mq_frame_t *f);
+
 /* mq_channel.c */
 mq_channel_t *mq_channel_new(mq_conn_t *conn, uint16_t id);
 void          mq_channel_free(mq_channel_t *ch, int requeue);
 int           mq_channel_frame(mq_channel_t *ch, const mq_frame_t *f);
 
-/* mq_basic.c: handlers (one per method) and the channel's deliveries */
+/* mq_basic.c, mq_deliver.c: handlers (one per method) and the channel's
+ * deliveries */
 typedef int (*mq_method_handler_pt)(mq_channel_t *ch, const mq_method_t *m);
 
 int  mq_basic_qos(mq_channel_t *ch, const mq_method_t *m);
@@ -113,9 +129,19 @@ mq_qentry_t *mq_basic_held(mq_channel_t *ch, uint64_t tag);
 void mq_basic_ring_advance(mq_channel_t *ch);
 /* Settles one unacked entry (ring slot freed). */
 void mq_basic_settle(mq_channel_t *ch, mq_qentry_t *e, int how);
+/* Dispatches the queues that settlements requeued to (other consumers
+ * may take them). */
+void mq_basic_requeue_flush(mq_channel_t *ch);
 /* Requeues every unacked delivery of the channel; frees its consumers. */
 void mq_basic_channel_gone(mq_channel_t *ch);
 void mq_basic_redispatch(mq_channel_t *ch);
+/* The queue a consume or get names, or NULL after the channel error. */
+mq_queue_t *mq_basic_queue(mq_channel_t *ch, const mq_method_t *m,
+                           ob_str_t name);
+/* The consumer leaves its channel (its unacked deliveries stay); freed. */
+void mq_basic_forget_consumer(mq_consumer_t *cons);
+/* basic.return 312 NO_ROUTE with the message. */
+int  mq_basic_return(mq_channel_t *ch, mq_msg_t *msg);
 int  mq_basic_send_content(mq_conn_t *conn, uint16_t channel,
                            const uint8_t *method, size_t mlen, mq_msg_t *msg);
 

@@ -20,7 +20,21 @@ typedef struct mq_vhost_x_s {
     mq_vhost_t   vh;
     ob_hash_t    direct_index;       /* mq_route_key_t.hlink */
     uint64_t     route_gen;          /* marks what a route call visited */
+    ob_hash_t    last_queue;         /* mq_last_queue_t.hlink */
+    mq_link_t    last_queue_list;    /* mq_last_queue_t.link */
 } mq_vhost_x_t;
+
+/* The queue a channel declared last: RabbitMQ's meaning of an empty queue
+ * name in queue.bind, unbind, purge and delete.  Kept per (connection,
+ * channel number), dropped with the connection. */
+typedef struct mq_last_queue_s {
+    ob_hash_link_t  hlink;
+    mq_link_t       link;
+    mq_conn_t      *conn;
+    uint16_t        channel;
+    uint8_t         len;
+    char            name[MQ_NAME_MAX + 1];
+} mq_last_queue_t;
 
 typedef struct mq_exchange_x_s {
     mq_exchange_t  x;
@@ -73,8 +87,9 @@ mq_rk_key(uint8_t *buf, const mq_exchange_t *x, const void *key, size_t len)
 mq_exchange_t *mq_exchange_new(mq_vhost_t *vh, ob_str_t name,
                                mq_exchange_type_t type, int durable,
                                int auto_delete, int internal, ob_str_t args);
-/* Removes x with every binding from or to it. */
-void           mq_exchange_free(mq_exchange_t *x);
+/* Removes x with every binding from or to it.  Returns 1 when something
+ * durable went (the definitions must be saved). */
+int            mq_exchange_free(mq_exchange_t *x);
 
 /* mq_binding.c */
 mq_binding_t *mq_binding_add(mq_exchange_t *src, mq_queue_t *q,
@@ -96,6 +111,14 @@ mq_queue_t *mq_queue_new(mq_vhost_t *vh, ob_str_t name, int durable,
 /* Deletes q: consumers cancelled, bindings removed, entries freed (unacked
  * ones forgotten by the queue).  Returns the ready count it had. */
 uint64_t    mq_queue_delete(mq_queue_t *q);
+/* The last-declared-queue table: init/fini with the vhost; forget a
+ * connection's entries when it goes. */
+int         mq_last_queue_init(mq_vhost_t *vh);
+void        mq_last_queue_fini(mq_vhost_t *vh);
+void        mq_last_queue_forget(mq_conn_t *conn);
+void        mq_last_queue_set(mq_channel_t *ch, const mq_queue_t *q);
+/* OB_OK with *name the channel's last declared queue, or OB_DECLINED. */
+int         mq_last_queue_get(mq_channel_t *ch, ob_str_t *name);
 /* Frees every queue of vh at shutdown, keeping their durable state. */
 void        mq_queue_free_all(mq_vhost_t *vh);
 /* Drops a ready entry that leaves the queue (not delivered). */
@@ -104,12 +127,19 @@ void        mq_queue_drop_entry(mq_queue_t *q, mq_qentry_t *e);
 /* mq_queue_args.c: validates a new queue's arguments and fills q's parsed
  * fields.  OB_OK, or OB_ERR with the channel closed (406). */
 int mq_queue_args_check(mq_channel_t *ch, mq_method_id_t cause,
-                        ob_str_t name, ob_str_t args, int durable);
+                        ob_str_t name, ob_str_t args, int durable,
+                        int exclusive, int auto_delete);
 void mq_queue_args_apply(mq_queue_t *q);
 /* 406 "inequivalent arg" unless args match q's on the keys RabbitMQ
  * compares.  OB_OK or OB_ERR (channel closed). */
 int mq_queue_args_equivalent(mq_channel_t *ch, mq_method_id_t cause,
                              mq_queue_t *q, ob_str_t args);
+/* RabbitMQ's 406 "inequivalent arg" for `key` of exchange or queue
+ * (kind) `name`: new value nv, current cv (NULL: absent).  OB_ERR. */
+int mq_args_inequivalent(mq_channel_t *ch, mq_method_id_t cause,
+                         const char *kind, const char *name, size_t name_len,
+                         const char *key, const mq_value_t *nv,
+                         const mq_value_t *cv);
 
 /* mq_deadletter.c: sends a copy of e's message to q's dead-letter
  * exchange with the x-death header for `reason` ("rejected", "expired",

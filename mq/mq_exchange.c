@@ -59,24 +59,28 @@ mq_exchange_new(mq_vhost_t *vh, ob_str_t name, mq_exchange_type_t type,
 }
 
 
-void
+int
 mq_exchange_free(mq_exchange_t *x)
 {
+    int durable = x->durable;
+
     /* Not auto-deleted again by the removal of its last binding. */
     x->auto_delete = 0;
     while (!mq_list_empty(&x->bindings)) {
-        mq_binding_remove(MQ_ENTRY(x->bindings.next, mq_binding_t,
-                                   src_link));
+        durable |= mq_binding_remove(MQ_ENTRY(x->bindings.next, mq_binding_t,
+                                              src_link));
     }
+    /* Removing these may auto-delete their sources, durable ones too. */
     while (!mq_list_empty(&x->dst_bindings)) {
-        mq_binding_remove(MQ_ENTRY(x->dst_bindings.next, mq_binding_t,
-                                   dst_link));
+        durable |= mq_binding_remove(MQ_ENTRY(x->dst_bindings.next,
+                                              mq_binding_t, dst_link));
     }
     ob_hash_delete(&x->vhost->exchanges, &x->hlink);
     mq_list_remove(&x->link);
     free(MQ_XX(x)->alternate);
     free(x->args);
     free(MQ_XX(x));
+    return durable;
 }
 
 
@@ -189,12 +193,13 @@ mq_exchange_declare(mq_channel_t *ch, const mq_method_t *m)
     ob_str_t            cur;
 
     /* RabbitMQ says "invalid exchange type" when the name happens to be
-     * an atom its VM already knows ("foo"), "unknown" otherwise: the
+     * an atom its VM already knows ("foo", ""), "unknown" otherwise: the
      * latter is what any real mistake gets. */
     if (!passive && mq_exchange_type_of(tname, &type) != OB_OK) {
         return mq_conn_error(ch->conn, MQ_COMMAND_INVALID,
                              MQ_M_EXCHANGE_DECLARE,
-                             "unknown exchange type '%.*s'",
+                             "%s exchange type '%.*s'",
+                             tname.len == 0 ? "invalid" : "unknown",
                              (int) tname.len, tname.data);
     }
     if (name.len == 0) {
@@ -249,16 +254,10 @@ mq_exchange_declare(mq_channel_t *ch, const mq_method_t *m)
     h1 = args.len > 0 && mq_table_find(args, "alternate-exchange", &v1);
     h2 = cur.len > 0 && mq_table_find(cur, "alternate-exchange", &v2);
     if (h1 != h2 || (h1 && !mq_value_equal(&v1, &v2))) {
-        return mq_channel_error(ch, MQ_PRECONDITION_FAILED,
-                                MQ_M_EXCHANGE_DECLARE,
-                                "inequivalent arg 'alternate-exchange' for "
-                                "exchange '%.*s' in vhost '%s': received "
-                                "'%.*s' but current is '%.*s'",
-                                (int) x->name_len, x->name, vh->name,
-                                h1 ? (int) v1.s.len : 4,
-                                h1 ? (const char *) v1.s.data : "none",
-                                h2 ? (int) v2.s.len : 4,
-                                h2 ? (const char *) v2.s.data : "none");
+        return mq_args_inequivalent(ch, MQ_M_EXCHANGE_DECLARE, "exchange",
+                                    x->name, x->name_len,
+                                    "alternate-exchange", h1 ? &v1 : NULL,
+                                    h2 ? &v2 : NULL);
     }
     return mq_reply_ok(ch, no_wait, MQ_M_EXCHANGE_DECLARE_OK);
 }
@@ -294,8 +293,7 @@ mq_exchange_delete(mq_channel_t *ch, const mq_method_t *m)
                                 "exchange '%.*s' in vhost '%s' in use",
                                 (int) name.len, name.data, vh->name);
     }
-    durable = x->durable;
-    mq_exchange_free(x);
+    durable = mq_exchange_free(x);
     if (durable) {
         mq_defs_save(vh->mq);
     }

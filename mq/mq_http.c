@@ -21,9 +21,13 @@
  * WWW-Authenticate challenge, wrong ones give 401 with RabbitMQ's JSON
  * body, and a loopback-only user (mq.loopback_users) is refused from a
  * remote address.  Missing objects give 404 {"error":"Object Not Found",
- * "reason":"Not Found"}.  Only GET and HEAD are served.
+ * "reason":"Not Found"}.  Besides GET and HEAD, two writes:
+ *
+ *   DELETE /api/queues/<vhost>/<name>    DELETE /api/connections/<name>
+ *   POST /api/queues/<vhost>/<name>/get  (mq_http_get.c)
  */
 #include "mq_http.h"
+#include "mq_entity.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +75,16 @@ mq_http_not_found(struct evhttp_request *req)
     ob_http_reply_json(req, HTTP_NOTFOUND, "Not Found",
                        json_pack("{s:s,s:s}", "error", "Object Not Found",
                                  "reason", "Not Found"));
+}
+
+
+/* RabbitMQ's answer to a method a resource does not take: 405, empty. */
+static void
+mq_http_not_allowed(struct evhttp_request *req)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+                      "HEAD, GET, OPTIONS");
+    evhttp_send_reply(req, 405, "Method Not Allowed", NULL);
 }
 
 
@@ -804,6 +818,69 @@ mq_http_whoami(mq_http_req_t *r)
 }
 
 
+/* --------------------------------------------------------------- deletes */
+
+/* DELETE /api/queues/<vhost>/<name>: as queue.delete, consumers cancelled
+ * and messages dropped; 204 as RabbitMQ answers. */
+static void
+mq_http_queue_delete(mq_http_req_t *r)
+{
+    const mq_http_path_t *p = r->path;
+    mq_vhost_t           *vh;
+    mq_queue_t           *q;
+
+    if (p->n != 3) {
+        mq_http_not_allowed(r->req);
+        return;
+    }
+    if ((vh = mq_http_vhost_or_reply(r, 1)) == NULL) {
+        return;
+    }
+    q = mq_queue_find(vh, (const uint8_t *) p->seg[2], p->len[2]);
+    if (q == NULL) {
+        mq_http_not_found(r->req);
+        return;
+    }
+    (void) mq_queue_delete(q);
+    evhttp_send_reply(r->req, HTTP_NOCONTENT, "No Content", NULL);
+}
+
+
+/* DELETE /api/connections/<name>: connection.close 320 with the
+ * X-Reason header's text, or RabbitMQ's "Closed via management plugin". */
+static void
+mq_http_connection_delete(mq_http_req_t *r)
+{
+    const mq_http_path_t *p = r->path;
+    const char           *reason;
+    mq_link_t            *k;
+    mq_conn_t            *conn;
+    char                  name[300];
+
+    if (p->n != 2) {
+        mq_http_not_allowed(r->req);
+        return;
+    }
+    reason = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+                                "X-Reason");
+    for (k = r->mq->conns.next; k != &r->mq->conns; k = k->next) {
+        conn = MQ_ENTRY(k, mq_conn_t, link);
+        mq_http_conn_name(conn, name, sizeof(name));
+        if (strcmp(name, p->seg[1]) == 0) {
+            (void) mq_conn_error(conn, MQ_CONNECTION_FORCED, -1, "%.200s",
+                                 reason != NULL
+                                 ? reason : "Closed via management plugin");
+            /* Outside the connection's own read: the core writes only
+             * when told. */
+            ob_conn_flush(conn->c);
+            evhttp_send_reply(r->req, HTTP_NOCONTENT, "No Content", NULL);
+            return;
+        }
+    }
+    mq_http_not_found(r->req);
+}
+
+
 /* ------------------------------------------------------------- dispatch */
 
 typedef void (*mq_http_handler_pt)(mq_http_req_t *r);
@@ -835,14 +912,14 @@ mq_http_api_cb(struct evhttp_request *req, void *arg)
     enum evhttp_cmd_type     cmd = evhttp_request_get_command(req);
     mq_http_path_t           path;
     mq_http_req_t            r;
+    mq_vhost_t              *vh;
     char                     node[300];
     size_t                   i;
 
-    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-        /* RabbitMQ's answer to a method a resource does not take. */
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-                          "HEAD, GET, OPTIONS");
-        evhttp_send_reply(req, 405, "Method Not Allowed", NULL);
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD
+        && cmd != EVHTTP_REQ_DELETE && cmd != EVHTTP_REQ_POST)
+    {
+        mq_http_not_allowed(req);
         return;
     }
     r.user = mq_http_login_or_reply(mq, req);
@@ -872,6 +949,29 @@ mq_http_api_cb(struct evhttp_request *req, void *arg)
     r.req = req;
     r.path = &path;
     r.node = mq_http_node(node, sizeof(node));
+    if (cmd == EVHTTP_REQ_POST) {
+        if (path.n == 4 && strcmp(path.seg[0], "queues") == 0
+            && strcmp(path.seg[3], "get") == 0)
+        {
+            vh = mq_http_vhost_or_reply(&r, 1);
+            if (vh != NULL) {
+                mq_http_queue_get(req, vh, path.seg[2], path.len[2]);
+            }
+        } else {
+            mq_http_not_allowed(req);
+        }
+        return;
+    }
+    if (cmd == EVHTTP_REQ_DELETE) {
+        if (strcmp(path.seg[0], "queues") == 0) {
+            mq_http_queue_delete(&r);
+        } else if (strcmp(path.seg[0], "connections") == 0) {
+            mq_http_connection_delete(&r);
+        } else {
+            mq_http_not_allowed(req);
+        }
+        return;
+    }
     for (i = 0; mq_http_routes[i].name != NULL; i++) {
         if (strcmp(path.seg[0], mq_http_routes[i].name) == 0) {
             mq_http_routes[i].handler(&r);

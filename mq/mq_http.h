@@ -35,6 +35,11 @@ json_t *mq_http_consumer(mq_consumer_t *cons, const char *node);
  * of that queue, which RabbitMQ lists though it is never stored. */
 json_t *mq_http_binding(const mq_binding_t *b, mq_queue_t *implicit_queue);
 
+/* POST /api/queues/<vhost>/<name>/get (mq_http_get.c): answers req. */
+struct evhttp_request;
+void mq_http_queue_get(struct evhttp_request *req, mq_vhost_t *vh,
+                       const char *name, size_t name_len);
+
 /* "127.0.0.1:51234 -> 127.0.0.1:5672", RabbitMQ's connection name. */
 void mq_http_conn_name(mq_conn_t *conn, char *buf, size_t size);
 

@@ -40,6 +40,32 @@ mq_msg_parse_expiration(ob_str_t s)
 }
 
 
+/*
+ * Counts bytes the broker took from (or gave back to) the arena, and
+ * checks the memory alarm each time the count crosses a MiB boundary on
+ * the way up: the tick's check alone would let a fast publisher fill the
+ * whole budget in its 100 ms.  mq_flow_check resets mem_bytes to the
+ * arena's own figure.
+ */
+static void
+mq_mem_add(mq_t *mq, size_t size)
+{
+    size_t before = mq->mem_bytes;
+
+    mq->mem_bytes += size;
+    if ((before >> 20) != (mq->mem_bytes >> 20)) {
+        mq_flow_check(mq);
+    }
+}
+
+
+static void
+mq_mem_sub(mq_t *mq, size_t size)
+{
+    mq->mem_bytes = mq->mem_bytes > size ? mq->mem_bytes - size : 0;
+}
+
+
 mq_msg_t *
 mq_msg_new(mq_t *mq, ob_str_t exchange, ob_str_t key, ob_str_t props,
            uint64_t body_len)
@@ -89,6 +115,7 @@ mq_msg_new(mq_t *mq, ob_str_t exchange, ob_str_t key, ob_str_t props,
             }
         }
     }
+    mq_mem_add(mq, size);
     return m;
 }
 
@@ -109,6 +136,7 @@ mq_msg_unref(mq_msg_t *m)
         return;
     }
     mq = m->mq;
+    mq_mem_sub(mq, m->alloc_size);
     ob_arena_free(mq->cy->arena, mq->arena_owner, m, m->alloc_size);
 }
 
@@ -134,6 +162,7 @@ mq_qentry_new(mq_t *mq, mq_msg_t *msg)
     e->msg = msg;
     e->expires_at = INT64_MAX;
     mq_msg_ref(msg);
+    mq_mem_add(mq, sizeof(*e));
     return e;
 }
 
@@ -142,5 +171,6 @@ void
 mq_qentry_free(mq_t *mq, mq_qentry_t *e)
 {
     mq_msg_unref(e->msg);
+    mq_mem_sub(mq, sizeof(*e));
     ob_arena_free(mq->cy->arena, mq->arena_owner, e, sizeof(*e));
 }

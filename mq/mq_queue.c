@@ -505,6 +505,7 @@ mq_queue_owner_gone(mq_conn_t *conn)
     mq_link_t  *l, *next;
     mq_queue_t *q;
 
+    mq_last_queue_forget(conn);
     for (vh = conn->mq->vhosts; vh != NULL; vh = vh->next) {
         for (l = vh->queue_list.next; l != &vh->queue_list; l = next) {
             next = l->next;

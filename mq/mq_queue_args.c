@@ -99,9 +99,12 @@ mq_int_arg_detail(const mq_value_t *v, int zero_ok, int64_t max, char *buf,
 }
 
 
+static void mq_value_print(const mq_value_t *v, char *buf, size_t cap);
+
+
 int
 mq_queue_args_check(mq_channel_t *ch, mq_method_id_t cause, ob_str_t name,
-                    ob_str_t args, int durable)
+                    ob_str_t args, int durable, int exclusive, int auto_delete)
 {
     mq_table_iter_t  it;
     ob_str_t         k;
@@ -164,12 +167,26 @@ mq_queue_args_check(mq_channel_t *ch, mq_method_id_t cause, ob_str_t name,
             {
                 detail = "routing_key_but_no_dlx_defined";
             }
+        } else if (mq_key_is(k, "x-queue-mode")) {
+            if (!mq_str_is(&v, "default") && !mq_str_is(&v, "lazy")) {
+                char mode[64];
+
+                mq_value_print(&v, mode, sizeof(mode));
+                snprintf(buf, sizeof(buf), "\"unsupported queue mode '%s'\"",
+                         mode);
+                detail = buf;
+            }
         } else if (mq_key_is(k, "x-queue-type")) {
             if (mq_str_is(&v, "quorum") || mq_str_is(&v, "stream")) {
-                if (!durable) {
+                /* RabbitMQ's order: auto-delete, exclusive, durable. */
+                const char *bad = auto_delete ? "auto-delete"
+                                  : exclusive ? "exclusive-owner"
+                                  : !durable ? "non-durable" : NULL;
+
+                if (bad != NULL) {
                     return mq_channel_error(ch, MQ_PRECONDITION_FAILED, cause,
-                                            "invalid property 'non-durable' "
-                                            "for queue '%.*s' in vhost '%s'",
+                                            "invalid property '%s' for queue "
+                                            "'%.*s' in vhost '%s'", bad,
                                             (int) name.len, name.data, vh);
                 }
             } else if (!mq_str_is(&v, "classic")) {
@@ -260,6 +277,50 @@ mq_value_print(const mq_value_t *v, char *buf, size_t cap)
 }
 
 
+/*
+ * RabbitMQ's "inequivalent arg" error for one argument of a redeclared
+ * exchange or queue (`kind`), in its three shapes: both given, only the
+ * new one, only the current one.  Returns OB_ERR (the channel is closed).
+ */
+int
+mq_args_inequivalent(mq_channel_t *ch, mq_method_id_t cause,
+                     const char *kind, const char *name, size_t name_len,
+                     const char *key, const mq_value_t *nv,
+                     const mq_value_t *cv)
+{
+    const char *vh = ch->conn->vhost->name;
+    char        a[256], b[256];
+
+    if (nv != NULL) {
+        mq_value_print(nv, a, sizeof(a));
+    }
+    if (cv != NULL) {
+        mq_value_print(cv, b, sizeof(b));
+    }
+    if (nv != NULL && cv != NULL) {
+        return mq_channel_error(ch, MQ_PRECONDITION_FAILED, cause,
+                                "inequivalent arg '%s' for %s '%.*s' in "
+                                "vhost '%s': received '%s' but current is "
+                                "'%s'", key, kind, (int) name_len, name, vh,
+                                a, b);
+    }
+    if (nv != NULL) {
+        return mq_channel_error(ch, MQ_PRECONDITION_FAILED, cause,
+                                "inequivalent arg '%s' for %s '%.*s' in "
+                                "vhost '%s': received the value '%s' of type "
+                                "'%s' but current is none", key, kind,
+                                (int) name_len, name, vh, a,
+                                mq_type_name(nv->type));
+    }
+    return mq_channel_error(ch, MQ_PRECONDITION_FAILED, cause,
+                            "inequivalent arg '%s' for %s '%.*s' in vhost "
+                            "'%s': received none but current is the value "
+                            "'%s' of type '%s'", key, kind, (int) name_len,
+                            name, vh, b, cv != NULL ? mq_type_name(cv->type)
+                                                    : "void");
+}
+
+
 int
 mq_queue_args_equivalent(mq_channel_t *ch, mq_method_id_t cause,
                          mq_queue_t *q, ob_str_t args)
@@ -274,7 +335,6 @@ mq_queue_args_equivalent(mq_channel_t *ch, mq_method_id_t cause,
     mq_value_t  nv, cv;
     int         hn, hc;
     size_t      i;
-    char        a[256], b[256];
 
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         hn = args.len > 0 && mq_table_find(args, keys[i], &nv);
@@ -290,35 +350,15 @@ mq_queue_args_equivalent(mq_channel_t *ch, mq_method_id_t cause,
         {
             continue;
         }
-        if (hn) {
-            mq_value_print(&nv, a, sizeof(a));
+        /* No x-queue-type is a classic queue. */
+        if (i == 9 && ((hn && !hc && mq_str_is(&nv, "classic"))
+                       || (hc && !hn && mq_str_is(&cv, "classic"))))
+        {
+            continue;
         }
-        if (hc) {
-            mq_value_print(&cv, b, sizeof(b));
-        }
-        if (hn && hc) {
-            return mq_channel_error(ch, MQ_PRECONDITION_FAILED, cause,
-                                    "inequivalent arg '%s' for queue '%.*s' "
-                                    "in vhost '%s': received '%s' but "
-                                    "current is '%s'", keys[i],
-                                    (int) q->name_len, q->name,
-                                    q->vhost->name, a, b);
-        }
-        if (hn) {
-            return mq_channel_error(ch, MQ_PRECONDITION_FAILED, cause,
-                                    "inequivalent arg '%s' for queue '%.*s' "
-                                    "in vhost '%s': received the value '%s' "
-                                    "of type '%s' but current is none",
-                                    keys[i], (int) q->name_len, q->name,
-                                    q->vhost->name, a,
-                                    mq_type_name(nv.type));
-        }
-        return mq_channel_error(ch, MQ_PRECONDITION_FAILED, cause,
-                                "inequivalent arg '%s' for queue '%.*s' in "
-                                "vhost '%s': received none but current is "
-                                "the value '%s' of type '%s'", keys[i],
-                                (int) q->name_len, q->name, q->vhost->name,
-                                b, mq_type_name(cv.type));
+        return mq_args_inequivalent(ch, cause, "queue", q->name, q->name_len,
+                                    keys[i], hn ? &nv : NULL,
+                                    hc ? &cv : NULL);
     }
     return OB_OK;
 }

@@ -196,6 +196,19 @@ mq_q_inequivalent(mq_channel_t *ch, mq_queue_t *q, const char *arg, int got)
 }
 
 
+/* An empty queue name is the channel's last declared queue (404 when it
+ * declared none).  OB_OK or the channel error's OB_ERR. */
+static int
+mq_queue_name_resolve(mq_channel_t *ch, mq_method_id_t cause, ob_str_t *name)
+{
+    if (name->len > 0 || mq_last_queue_get(ch, name) == OB_OK) {
+        return OB_OK;
+    }
+    return mq_channel_error(ch, MQ_NOT_FOUND, cause,
+                            "no previously declared queue");
+}
+
+
 /* -------------------------------------------------------------- methods */
 
 static int
@@ -232,8 +245,8 @@ mq_queue_declare(mq_channel_t *ch, const mq_method_t *m)
         if (passive) {
             return mq_no_queue(ch, MQ_M_QUEUE_DECLARE, name);
         }
-        if (mq_queue_args_check(ch, MQ_M_QUEUE_DECLARE, name, args, durable)
-            != OB_OK)
+        if (mq_queue_args_check(ch, MQ_M_QUEUE_DECLARE, name, args, durable,
+                                exclusive, autodel) != OB_OK)
         {
             return OB_ERR;
         }
@@ -265,6 +278,7 @@ mq_queue_declare(mq_channel_t *ch, const mq_method_t *m)
         }
     }
     q->last_used_mono = mq_mono_ms();
+    mq_last_queue_set(ch, q);
     if (no_wait) {
         return OB_OK;
     }
@@ -294,6 +308,9 @@ mq_queue_bind(mq_channel_t *ch, const mq_method_t *m, int bind)
     mq_queue_t     *q;
     mq_binding_t   *b;
 
+    if (mq_queue_name_resolve(ch, cause, &qn) != OB_OK) {
+        return OB_ERR;
+    }
     if (xn.len == 0) {
         return mq_channel_error(ch, MQ_ACCESS_REFUSED, cause,
                                 "operation not permitted on the default "
@@ -302,11 +319,13 @@ mq_queue_bind(mq_channel_t *ch, const mq_method_t *m, int bind)
     x = mq_exchange_find(vh, xn.data, xn.len);
     q = mq_queue_find(vh, qn.data, qn.len);
     if (!bind) {
+        /* RabbitMQ checks another connection's exclusive queue only when
+         * there is a binding to remove. */
         if (x != NULL && q != NULL) {
-            if (mq_queue_is_locked(ch, q)) {
+            b = mq_binding_find(x, q, NULL, key, args);
+            if (b != NULL && mq_queue_is_locked(ch, q)) {
                 return mq_queue_locked(ch, cause, q);
             }
-            b = mq_binding_find(x, q, NULL, key, args);
             if (b != NULL && mq_binding_remove(b)) {
                 mq_defs_save(vh->mq);
             }
@@ -345,10 +364,15 @@ mq_queue_purge(mq_channel_t *ch, const mq_method_t *m)
 {
     ob_str_t     name = m->a[MQ_QUEUE_PURGE_QUEUE].s;
     int          no_wait = m->a[MQ_QUEUE_PURGE_NO_WAIT].n != 0;
-    mq_queue_t  *q = mq_queue_find(ch->conn->vhost, name.data, name.len);
+    mq_queue_t  *q;
     mq_qentry_t *e;
     uint64_t     count;
     int          p;
+
+    if (mq_queue_name_resolve(ch, MQ_M_QUEUE_PURGE, &name) != OB_OK) {
+        return OB_ERR;
+    }
+    q = mq_queue_find(ch->conn->vhost, name.data, name.len);
 
     if (q == NULL) {
         return mq_no_queue(ch, MQ_M_QUEUE_PURGE, name);
@@ -379,8 +403,13 @@ mq_queue_delete_method(mq_channel_t *ch, const mq_method_t *m)
     int         if_unused = m->a[MQ_QUEUE_DELETE_IF_UNUSED].n != 0;
     int         if_empty = m->a[MQ_QUEUE_DELETE_IF_EMPTY].n != 0;
     int         no_wait = m->a[MQ_QUEUE_DELETE_NO_WAIT].n != 0;
-    mq_queue_t *q = mq_queue_find(vh, name.data, name.len);
+    mq_queue_t *q;
     uint64_t    count = 0;
+
+    if (mq_queue_name_resolve(ch, MQ_M_QUEUE_DELETE, &name) != OB_OK) {
+        return OB_ERR;
+    }
+    q = mq_queue_find(vh, name.data, name.len);
 
     if (q != NULL) {
         if (mq_queue_is_locked(ch, q)) {

@@ -140,10 +140,12 @@ mq_vhost_new(mq_t *mq, const char *name)
     if (ob_hash_init(&vh->exchanges, &mq_exchange_hash_type, vh, &hc) != OB_OK
         || ob_hash_init(&vh->queues, &mq_queue_hash_type, vh, &hc) != OB_OK
         || ob_hash_init(&vx->direct_index, &mq_rk_hash_type, vh, &hc)
-           != OB_OK)
+           != OB_OK
+        || mq_last_queue_init(vh) != OB_OK)
     {
         ob_hash_fini(&vh->exchanges);
         ob_hash_fini(&vh->queues);
+        ob_hash_fini(&vx->direct_index);
         free(vx);
         return NULL;
     }
@@ -175,6 +177,7 @@ mq_vhost_free(mq_vhost_t *vh)
     ob_hash_fini(&vh->exchanges);
     ob_hash_fini(&vh->queues);
     ob_hash_fini(&vx->direct_index);
+    mq_last_queue_fini(vh);
     free(vx);
 }
 

@@ -498,3 +498,148 @@ def test_bad_credentials(mq):
     assert status == 401
     status, _, _ = raw_get(mq.api_port, "/api/overview", "guest:guest:x")
     assert status == 401
+
+
+# --- writes -----------------------------------------------------------------
+
+def test_delete_queue(mq):
+    import pika
+    api = mq.api()
+    qname = unique("del")
+    conn = pika_conn(mq)
+    try:
+        ch = conn.channel()
+        ch.queue_declare(qname, durable=True)
+        ch.basic_publish("", qname, b"x")
+        path = "/api/queues/%s/%s" % (VH, q(qname))
+        status, body = api.request("DELETE", path)
+        assert status == 204 and body is None
+        assert api.request("GET", path)[0] == 404
+        assert api.request("DELETE", path)[0] == 404
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker) as e:
+            ch.queue_declare(qname, passive=True)
+        assert e.value.reply_code == 404
+    finally:
+        if conn.is_open:
+            conn.close()
+
+
+def test_delete_connection(mq):
+    import pika
+    api = mq.api()
+    conn = pika_conn(mq)
+    try:
+        conns = wait_for(lambda: api.get("/api/connections"),
+                         lambda d: len(d) == 1)
+        name = conns[0]["name"]
+        status, _ = api.request("DELETE", "/api/connections/%s" % q(name))
+        assert status == 204
+        with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as e:
+            conn.process_data_events(5)
+            conn.channel()
+        assert e.value.reply_code == 320
+        assert e.value.reply_text \
+            == "CONNECTION_FORCED - Closed via management plugin"
+        gone = wait_for(lambda: api.get("/api/connections"),
+                        lambda d: d == [])
+        assert gone == []
+        status, _ = api.request("DELETE", "/api/connections/%s" % q(name))
+        assert status == 404
+    finally:
+        if conn.is_open:
+            conn.close()
+
+
+def test_get_messages(mq):
+    import pika
+    api = mq.api()
+    qname = unique("get")
+    path = "/api/queues/%s/%s/get" % (VH, q(qname))
+    conn = pika_conn(mq)
+    try:
+        ch = conn.channel()
+        ch.queue_declare(qname)
+        ch.confirm_delivery()
+        ch.basic_publish("", qname, b"hello", pika.BasicProperties(
+            delivery_mode=2, headers={"h": 1}, content_type="text/plain",
+            priority=3, message_id="m1", timestamp=1700000000))
+        ch.basic_publish("", qname, b"\xff\x00bin")
+        ch.basic_publish("", qname, b"third")
+
+        status, got = api.request("POST", path, body={
+            "count": 2, "ackmode": "ack_requeue_true", "encoding": "auto",
+            "truncate": 50000})
+        assert status == 200
+        assert len(got) == 2
+        first, second = got
+        assert first["payload"] == "hello"
+        assert first["payload_encoding"] == "string"
+        assert first["payload_bytes"] == 5
+        assert first["redelivered"] is False
+        assert first["exchange"] == ""
+        assert first["routing_key"] == qname
+        assert first["message_count"] == 2
+        assert first["properties"] == {
+            "delivery_mode": 2, "headers": {"h": 1},
+            "content_type": "text/plain", "priority": 3,
+            "message_id": "m1", "timestamp": 1700000000}
+        assert second["payload"] == "/wBiaW4="
+        assert second["payload_encoding"] == "base64"
+        assert second["properties"] == []
+        assert second["message_count"] == 1
+
+        # requeued: again from the head, now redelivered; base64, truncated
+        status, got = api.request("POST", path, body={
+            "count": 1, "ackmode": "ack_requeue_false", "encoding": "base64",
+            "truncate": 3})
+        assert status == 200
+        assert got[0]["redelivered"] is True
+        assert got[0]["payload"] == "aGVs"
+        assert got[0]["payload_bytes"] == 5
+        assert got[0]["message_count"] == 2
+        # that one was acked: two are left
+        assert ch.queue_declare(qname, passive=True).method.message_count \
+            == 2
+
+        status, body = api.request("POST", path, body={"count": 1})
+        assert status == 400
+        assert body == {"error": "bad_request", "reason":
+                        "[{key_missing,ackmode},{key_missing,encoding}]"}
+        status, body = api.request(
+            "POST", "/api/queues/%s/%s/get" % (VH, q(qname + "-none")),
+            body={"count": 1, "ackmode": "ack_requeue_true",
+                  "encoding": "auto"})
+        assert status == 404
+        assert body == {"error": "not_found", "reason":
+                        "NOT_FOUND - no queue '%s-none' in vhost '/'"
+                        % qname}
+    finally:
+        conn.close()
+
+
+def test_get_messages_bad_body(mq):
+    qname = unique("getbad")
+    conn = pika_conn(mq)
+    try:
+        conn.channel().queue_declare(qname)
+        auth = "Basic " + base64.b64encode(b"guest:guest").decode()
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/api/queues/%%2F/%s/get"
+            % (mq.api_port, q(qname)), data=b"xx", method="POST",
+            headers={"Authorization": auth,
+                     "Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(req, timeout=10)
+            assert False, "no 400"
+        except urllib.error.HTTPError as e:
+            assert e.code == 400
+            assert json.loads(e.read()) == {"error": "bad_request",
+                                            "reason": "not_json"}
+        # an empty queue gives an empty list, whatever the count
+        status, got = mq.api().request(
+            "POST", "/api/queues/%%2F/%s/get" % q(qname),
+            body={"count": 1000000, "ackmode": "ack_requeue_true",
+                  "encoding": "auto"})
+        assert status == 200 and got == []
+    finally:
+        conn.close()

@@ -648,3 +648,52 @@ def test_shutdown_closes_connections_320(mq_server):
     assert e.value.reply_text == ("CONNECTION_FORCED - broker forced "
                                   "connection closure with reason "
                                   "'shutdown'")
+
+
+def test_requeued_messages_go_to_other_consumers(mq):
+    name = unique("rr")
+    c1, c2 = pika_conn(mq), pika_conn(mq)
+    ch1, ch2 = c1.channel(), c2.channel()
+    ch1.queue_declare(name)
+    ch1.basic_publish("", name, b"one")
+    ch1.basic_publish("", name, b"two")
+    m1, _, _ = ch1.basic_get(name)
+    m2, _, _ = ch1.basic_get(name)
+    got = []
+    ch2.basic_consume(name, lambda c, m, p, b: got.append((b, m.redelivered)),
+                      auto_ack=True)
+    c2.process_data_events(time_limit=0.5)
+    assert got == []
+    ch1.basic_nack(m2.delivery_tag, requeue=True)
+    deadline = time.monotonic() + 5
+    while len(got) < 1 and time.monotonic() < deadline:
+        c2.process_data_events(time_limit=0.2)
+    assert got == [(b"two", True)]
+    c1.close()          # "one" is still unacked there: requeued on close
+    while len(got) < 2 and time.monotonic() < deadline:
+        c2.process_data_events(time_limit=0.2)
+    assert got == [(b"two", True), (b"one", True)]
+    ch2.queue_delete(name)
+    c2.close()
+
+
+def test_publish_to_internal_exchange_403(chan):
+    name = unique("intx")
+    chan.exchange_declare(name, "direct", internal=True, auto_delete=False)
+    chan.basic_publish(name, "k", b"x")
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as e:
+        chan.basic_get(chan.name)
+    assert (e.value.reply_code, e.value.reply_text) == (
+        403, "ACCESS_REFUSED - cannot publish to internal exchange '%s' in "
+        "vhost '/'" % name)
+    ch2 = chan.connection.channel()
+    ch2.exchange_delete(name)
+
+
+def test_unfinished_handshake_is_closed(mq):
+    with RawAmqp(mq) as r:
+        r.send(PROTOCOL_HEADER)
+        r.expect(10, 10, channel=0)
+        t0 = time.monotonic()
+        assert r.is_closed(timeout=20)
+        assert time.monotonic() - t0 > 5

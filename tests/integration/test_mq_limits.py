@@ -27,6 +27,7 @@ from mqtest import (PROTOCOL_HEADER, OneboxMq, RawAmqp, body_frame,
 from obtest import rss_kb, sanitized
 
 SLOW = 4 if sanitized() else 1
+HEARTBEAT = b"\x08\x00\x00\x00\x00\x00\x00\xce"
 
 
 # ---- the server and raw frames ---------------------------------------------------
@@ -265,9 +266,10 @@ def test_two_thousand_idle_connections(broker, target):
     print("2000 idle: max %.1f ms, RSS %s MB" % (lat[-1] * 1000, rss))
 
 
-def _closed_at(socks, seconds):
+def _closed_at(socks, seconds, received=None):
     """Waits up to `seconds` for the server to close each socket (by
-    name); returns {name: seconds until its close}."""
+    name); returns {name: seconds until its close}, and `received`
+    ({name: the bytes read meanwhile}) filled in."""
     t0 = time.monotonic()
     closed = {}
     while time.monotonic() - t0 < seconds and len(closed) < len(socks):
@@ -280,6 +282,8 @@ def _closed_at(socks, seconds):
                 data = b""
             if not data:
                 closed[live[s]] = time.monotonic() - t0
+            elif received is not None:
+                received[live[s]] = received.get(live[s], b"") + data
     return closed
 
 
@@ -310,8 +314,19 @@ def test_silent_peers_are_dropped(broker):
     quiet = RawAmqp(srv)
     quiet.handshake(heartbeat=0)
     t_start = time.monotonic()
-    closed = _closed_at(socks, 14 * SLOW)
+    received = {}
+    closed = _closed_at(socks, 14 * SLOW, received)
     assert set(closed) == {"nothing", "header", "tune", "heartbeat"}, closed
+    # Closed without a word: no connection.close, only the heartbeats the
+    # silent peer never answered (and connection.start to the one that
+    # sent its header).
+    beats = received.get("heartbeat", b"")
+    assert beats == HEARTBEAT * (len(beats) // len(HEARTBEAT)), beats[:40]
+    assert received.get("nothing", b"") == b""
+    assert received.get("tune", b"") == b""
+    start = received.get("header", b"")
+    assert start[:7] == b"\x01\x00\x00" + start[3:7]
+    assert len(start) == 8 + struct.unpack(">I", start[3:7])[0], start[-40:]
     assert 1.5 <= closed["heartbeat"] <= 5 * SLOW, closed
     for name in ("nothing", "header", "tune"):
         assert 8 <= closed[name] <= 13 * SLOW, closed
@@ -344,7 +359,7 @@ def test_core_idle_timeout_applies_to_amqp(broker):
     while time.monotonic() < deadline:
         ftype, _, _ = beat.read_frame()
         assert ftype == 8
-        beat.send(b"\x08\x00\x00\x00\x00\x00\x00\xce")
+        beat.send(HEARTBEAT)
     beat.open_channel(1)
     beat.close()
     s.close()

@@ -565,3 +565,90 @@ def test_deadletter_cycle_dropped(mq):
     m, props, body = get_wait(ch, q2)
     assert body == b"r" and props.headers["x-death"][0]["count"] == 1
     c.close()
+
+
+# --- more of RabbitMQ's edges --------------------------------------------
+
+def test_empty_name_is_last_declared(mq):
+    c = pika_conn(mq)
+    ch = c.channel()
+    for f in (lambda: ch.queue_bind("", "amq.direct", "k"),
+              lambda: ch.queue_purge(""),
+              lambda: ch.queue_delete("")):
+        assert broker_error(f) == (
+            404, "NOT_FOUND - no previously declared queue")
+        ch = c.channel()
+    q = unique("q")
+    ch.queue_declare(q)
+    key = unique("k")
+    ch.queue_bind("", "amq.direct", key)
+    ch.basic_publish("amq.direct", key, b"x")
+    assert ch.queue_purge("").method.message_count == 1
+    ch.queue_unbind("", "amq.direct", key)
+    ch.basic_publish("amq.direct", key, b"lost")
+    assert ch.queue_delete("").method.message_count == 0
+    assert broker_error(lambda: c.channel().queue_declare(
+        "", passive=True)) == (404, "NOT_FOUND - no queue '' in vhost '/'")
+    c.close()
+
+
+def test_quorum_and_stream_properties(mq):
+    c = pika_conn(mq)
+    for t in ("quorum", "stream"):
+        q = unique("q")
+        for kw, prop in (({"durable": True, "auto_delete": True},
+                          "auto-delete"),
+                         ({"durable": True, "exclusive": True},
+                          "exclusive-owner")):
+            assert broker_error(lambda: c.channel().queue_declare(
+                q, arguments={"x-queue-type": t}, **kw)) == (
+                406, "PRECONDITION_FAILED - invalid property '%s' for queue "
+                "'%s' in vhost '/'" % (prop, q))
+    # A durable quorum queue is accepted; redeclaring it without the type
+    # is inequivalent.
+    q = unique("q")
+    ch = c.channel()
+    ch.queue_declare(q, durable=True, arguments={"x-queue-type": "quorum"})
+    ch.queue_declare(q, durable=True, arguments={"x-queue-type": "quorum"})
+    assert broker_error(lambda: c.channel().queue_declare(
+        q, durable=True)) == (
+        406, "PRECONDITION_FAILED - inequivalent arg 'x-queue-type' for "
+        "queue '%s' in vhost '/': received none but current is the value "
+        "'quorum' of type 'longstr'" % q)
+    c.channel().queue_delete(q)
+    c.close()
+
+
+def test_classic_type_and_mode(mq):
+    c = pika_conn(mq)
+    ch = c.channel()
+    q1, q2 = unique("q"), unique("q")
+    # No x-queue-type means classic.
+    ch.queue_declare(q1, arguments={"x-queue-type": "classic"})
+    ch.queue_declare(q1)
+    ch.queue_declare(q2)
+    ch.queue_declare(q2, arguments={"x-queue-type": "classic"})
+    q3 = unique("q")
+    ch.queue_declare(q3, arguments={"x-queue-mode": "lazy"})
+    assert broker_error(lambda: c.channel().queue_declare(
+        unique("q"), arguments={"x-queue-mode": "foo"}))[1].endswith(
+        "\"unsupported queue mode 'foo'\"")
+    c.close()
+
+
+def test_unbind_other_connections_exclusive_queue(mq):
+    owner = pika_conn(mq)
+    other = pika_conn(mq)
+    q, key = unique("q"), unique("k")
+    och = owner.channel()
+    och.queue_declare(q, exclusive=True)
+    och.queue_bind(q, "amq.direct", key)
+    # No such binding: unbind-ok; the binding: 405.
+    other.channel().queue_unbind(q, "amq.direct", unique("nokey"))
+    assert broker_error(lambda: other.channel().queue_unbind(
+        q, "amq.direct", key)) == (405, LOCKED % q)
+    och.basic_publish("amq.direct", key, b"x")
+    assert wait_for(lambda: och.queue_declare(
+        q, passive=True).method.message_count == 1)
+    owner.close()
+    other.close()

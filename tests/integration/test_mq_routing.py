@@ -332,3 +332,71 @@ def test_internal_exchange_not_publishable(mq):
         ch.queue_declare(unique("q"))   # the publish error arrives first
     assert ei.value.reply_code == 403
     c.close()
+
+
+def test_alternate_exchange_inequivalent(mq):
+    c = pika_conn(mq)
+    x = unique("x")
+    c.channel().exchange_declare(x, "direct",
+                                 arguments={"alternate-exchange": "a"})
+    base = ("PRECONDITION_FAILED - inequivalent arg 'alternate-exchange' for "
+            "exchange '%s' in vhost '/': " % x)
+    assert broker_error(lambda: c.channel().exchange_declare(
+        x, "direct", arguments={"alternate-exchange": "b"})) == (
+        406, base + "received 'b' but current is 'a'")
+    assert broker_error(lambda: c.channel().exchange_declare(x, "direct")) \
+        == (406, base + "received none but current is the value 'a' of "
+            "type 'longstr'")
+    c.close()
+
+
+def test_empty_exchange_type(mq):
+    c = pika_conn(mq)
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as ei:
+        c.channel().exchange_declare(unique("x"), "")
+    assert (ei.value.reply_code, ei.value.reply_text) == (
+        503, "COMMAND_INVALID - invalid exchange type ''")
+
+
+@pytest.mark.mq_fresh_server
+def test_durable_definitions_survive_restart(mq_server):
+    s = mq_server(fresh=True)
+    c = pika_conn(s)
+    ch = c.channel()
+    ch.exchange_declare("dtop", "topic", durable=True)
+    ch.exchange_declare("dfan", "fanout", durable=True,
+                        arguments={"alternate-exchange": "amq.fanout"})
+    ch.exchange_declare("dtmp", "direct")                 # transient
+    ch.queue_declare("dq1", durable=True,
+                     arguments={"x-max-length": 5, "x-max-priority": 3})
+    ch.queue_declare("dq2", durable=True)
+    ch.queue_declare("tq", durable=False)
+    ch.exchange_bind("dfan", "dtop", "a.#")
+    ch.queue_bind("dq1", "dfan")
+    ch.queue_bind("dq2", "dtop", "*.x")
+    ch.queue_bind("dq2", "dtmp", "k")
+    ch.basic_publish("dtop", "a.b", b"persistent",
+                     pika.BasicProperties(delivery_mode=2, priority=2))
+    ch.basic_publish("dtop", "a.c", b"transient")
+    c.close()
+    s.restart()
+    c = pika_conn(s)
+    ch = c.channel()
+    r = ch.queue_declare("dq1", durable=True,
+                         arguments={"x-max-length": 5, "x-max-priority": 3})
+    assert r.method.message_count == 1
+    m, props, body = ch.basic_get("dq1", auto_ack=True)
+    assert body == b"persistent" and props.priority == 2
+    assert broker_error(lambda: c.channel().queue_declare(
+        "tq", passive=True))[0] == 404
+    assert broker_error(lambda: c.channel().exchange_declare(
+        "dtmp", passive=True))[0] == 404
+    ch = c.channel()
+    ch.basic_publish("dtop", "a.z", b"e2e")       # dtop -> dfan -> dq1
+    ch.basic_publish("dtop", "q.x", b"direct")    # dtop -> dq2
+    assert bodies(ch, "dq1") == [b"e2e"]
+    assert bodies(ch, "dq2") == [b"direct"]
+    # The redeclaration with other arguments is still inequivalent.
+    assert broker_error(lambda: c.channel().queue_declare(
+        "dq1", durable=True))[0] == 406
+    c.close()

@@ -497,6 +497,36 @@ START_TEST(test_ttl_zero_and_deadletter)
 END_TEST
 
 
+START_TEST(test_tick_ttl_and_expires)
+{
+    t_mq_t      *t = t_mq_new();
+    mq_tbuf_t    b1, b2;
+    mq_queue_t  *q = t_queue(t, "q", t_int_arg(&b1, "x-message-ttl", 1000,
+                                               NULL, NULL));
+    mq_queue_t  *x;
+    int64_t      now = mq_now_ms(), mono = mq_mono_ms();
+    uint8_t      pbuf[64];
+
+    x = t_queue(t, "x", t_int_arg(&b2, "x-expires", 500, NULL, NULL));
+    t_pub(t, q, "a", t_none);
+    t_pub(t, q, "b", t_props(pbuf, sizeof(pbuf), t_none, -1, "10"));
+    t_pub(t, q, "c", t_none);
+    /* Only the head expires: "b" (10 ms) waits behind "a". */
+    mq_vhost_tick(t->vh, now + 100, mono);
+    ck_assert_uint_eq(mq_queue_ready_count(q), 3);
+    mq_vhost_tick(t->vh, now + 5000, mono + 100);
+    ck_assert_uint_eq(mq_queue_ready_count(q), 0);
+    ck_assert_ptr_eq(mq_queue_find(t->vh, (const uint8_t *) "x", 1), x);
+    mq_vhost_tick(t->vh, now + 5000, mono + 1000);
+    ck_assert_ptr_null(mq_queue_find(t->vh, (const uint8_t *) "x", 1));
+    ck_assert_ptr_nonnull(mq_queue_find(t->vh, (const uint8_t *) "q", 1));
+    mq_tbuf_free(&b1);
+    mq_tbuf_free(&b2);
+    t_mq_free(t);
+}
+END_TEST
+
+
 Suite *
 mq_route_suite(void)
 {
@@ -510,6 +540,7 @@ mq_route_suite(void)
     tcase_add_test(tc, test_queue_order_requeue);
     tcase_add_test(tc, test_max_length_and_priority);
     tcase_add_test(tc, test_ttl_zero_and_deadletter);
+    tcase_add_test(tc, test_tick_ttl_and_expires);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -187,6 +187,24 @@ START_TEST(t_frame_bad_end)
     t_frame_err(buf, n, 131072, 501, "FRAME_ERROR - type 1, all octets = "
                 "<<\"a\\nb\">>: {invalid_frame_end_marker,1}");
 
+    payload[0] = 0;
+    payload[1] = 1;
+    payload[2] = 2;
+    memset(payload + 3, 255, 17);
+    n = t_frame(buf, 3, 1, payload, 20, 7);
+    t_frame_err(buf, n, 131072, 501, "FRAME_ERROR - type 3, first 16 octets"
+                " = <<0,1,2,255,255,255,255,255,255,255,255,255,255,255,\n"
+                "                            255,255>>: "
+                "{invalid_frame_end_marker,7}");
+
+    /* A quote, a backslash and DEL: octets, not a string. */
+    n = t_frame(buf, 1, 1, "a\"b\\c\x1b" "d\te\x7f", 10, 1);
+    t_frame_err(buf, n, 131072, 501, "FRAME_ERROR - type 1, all octets = "
+                "<<97,34,98,92,99,27,100,9,101,127>>: "
+                "{invalid_frame_end_marker,\n"
+                "                                                        "
+                "   1}");
+
     n = t_frame(buf, 3, 1, "\x00\x01\x02", 3, 0xff);
     t_frame_err(buf, n, 131072, 501, "FRAME_ERROR - type 3, all octets = "
                 "<<0,1,2>>: {invalid_frame_end_marker,255}");
