@@ -64,7 +64,9 @@ PYTHON = "/usr/bin/python3"
 
 # The onebox mq-section keys and how rabbitmq.conf spells them.  Keys that
 # are not here (and not handled specially below) cannot be given to the real
-# server, and a test asking for one is skipped there.
+# server, and a test asking for one is skipped there.  Note that onebox's
+# vm_memory_high_watermark is a fraction of core.memory_mb, RabbitMQ's a
+# fraction of the machine's RAM: the same number is not the same limit.
 RABBIT_KEYS = {
     "heartbeat": "heartbeat",
     "frame_max": "frame_max",

@@ -483,3 +483,63 @@ def test_frame_size_limit_is_the_payload(mq_server):
         assert (code, cls, mth) == (501, 0, 0)
         assert text == ("FRAME_ERROR - type 3, all octets = <<>>: "
                         "{frame_too_large,8193,8184}")
+
+
+# Connection errors (connection.close) and channel errors (channel.close)
+# of single methods, as RabbitMQ 3.10 sends them.
+CONNECTION_ERRORS = {
+    "immediate": (
+        publish_method(1, "", "q")[:-2] + b"\x02\xce" + header_frame(1, 1)
+        + body_frame(1, b"x"),
+        (540, "NOT_IMPLEMENTED - immediate=true", 60, 40)),
+    "prefetch_size": (
+        method_frame(1, 60, 10, struct.pack(">IHB", 10, 5, 0)),
+        (540, "NOT_IMPLEMENTED - prefetch_size!=0 (10)", 60, 10)),
+    "flow_off": (
+        method_frame(1, 20, 20, b"\x00"),
+        (540, "NOT_IMPLEMENTED - active=false", 20, 20)),
+}
+
+CHANNEL_ERRORS = {
+    "reserved_queue_name": (
+        [method_frame(1, 50, 10, declare_args("amq.x"))],
+        (403, "ACCESS_REFUSED - queue name 'amq.x' contains reserved prefix "
+         "'amq.*'", 50, 10)),
+    "commit_without_tx": (
+        [method_frame(1, 90, 20)],
+        (406, "PRECONDITION_FAILED - channel is not transactional", 90, 20)),
+    "ack_unknown_tag": (
+        [method_frame(1, 60, 80, struct.pack(">QB", 1, 0))],
+        (406, "PRECONDITION_FAILED - unknown delivery tag 1", 60, 80)),
+    "tx_then_confirm": (
+        [method_frame(1, 90, 10), (90, 11), method_frame(1, 85, 10, b"\x00")],
+        (406, "PRECONDITION_FAILED - cannot switch from tx to confirm mode",
+         85, 10)),
+    "confirm_then_tx": (
+        [method_frame(1, 85, 10, b"\x00"), (85, 11), method_frame(1, 90, 10)],
+        (406, "PRECONDITION_FAILED - cannot switch from confirm to tx mode",
+         90, 10)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONNECTION_ERRORS))
+def test_connection_errors(mq, case):
+    data, expected = CONNECTION_ERRORS[case]
+    with opened(mq, heartbeat=0) as raw:
+        raw.send(data)
+        assert raw.expect_connection_close() == expected
+        assert raw.is_closed()
+
+
+@pytest.mark.parametrize("case", sorted(CHANNEL_ERRORS))
+def test_channel_errors(mq, case):
+    steps, expected = CHANNEL_ERRORS[case]
+    with opened(mq, heartbeat=0) as raw:
+        for step in steps:
+            if isinstance(step, tuple):
+                raw.expect(*step, channel=1)
+            else:
+                raw.send(step)
+        assert raw.expect_channel_close(1) == expected
+        # The channel is closed, the connection is not: reopen it.
+        raw.open_channel(1)
