@@ -35,8 +35,16 @@ json_t *mq_http_consumer(mq_consumer_t *cons, const char *node);
  * of that queue, which RabbitMQ lists though it is never stored. */
 json_t *mq_http_binding(const mq_binding_t *b, mq_queue_t *implicit_queue);
 
-/* POST /api/queues/<vhost>/<name>/get (mq_http_get.c): answers req. */
+/* Answers 200 with doc (stolen; NULL: 500), cut to ?columns=; a list of
+ * `n` documents (the array and the documents stolen), sorted, filtered
+ * and paged as the query asks (mq_http_list.c).  `failed`: some could not
+ * be built (500). */
 struct evhttp_request;
+void mq_http_send_doc(struct evhttp_request *req, json_t *doc);
+void mq_http_send_list(struct evhttp_request *req, json_t **items, size_t n,
+                       int failed);
+
+/* POST /api/queues/<vhost>/<name>/get (mq_http_get.c): answers req. */
 void mq_http_queue_get(struct evhttp_request *req, mq_vhost_t *vh,
                        const char *name, size_t name_len);
 
