@@ -4,6 +4,7 @@
  * broker's section of /stats.
  *
  *   GET /api/overview            GET /api/whoami
+ *   GET /api/nodes[/<node>]      GET /api/healthchecks/node
  *   GET /api/vhosts[/<vhost>]
  *   GET /api/queues[/<vhost>[/<name>[/bindings]]]
  *   GET /api/exchanges[/<vhost>[/<name>[/bindings/source|destination]]]
@@ -700,6 +701,39 @@ mq_http_overview_cb(mq_http_req_t *r)
 }
 
 
+/* /api/nodes[/<name>]: the broker is one node. */
+static void
+mq_http_nodes_cb(mq_http_req_t *r)
+{
+    mq_http_list_t l = { 0 };
+
+    if (r->path->n > 2
+        || (r->path->n == 2 && strcmp(r->path->seg[1], r->node) != 0))
+    {
+        mq_http_not_found(r->req);
+        return;
+    }
+    if (r->path->n == 2) {
+        mq_http_reply_doc(r, mq_http_nodes(r->mq, r->node));
+        return;
+    }
+    mq_http_list_add(&l, mq_http_nodes(r->mq, r->node));
+    mq_http_list_reply(r, &l);
+}
+
+
+/* /api/healthchecks/node: the node is up (it answered). */
+static void
+mq_http_healthcheck(mq_http_req_t *r)
+{
+    if (r->path->n != 2 || strcmp(r->path->seg[1], "node") != 0) {
+        mq_http_not_found(r->req);
+        return;
+    }
+    mq_http_reply_doc(r, json_pack("{s:s}", "status", "ok"));
+}
+
+
 static void
 mq_http_whoami(mq_http_req_t *r)
 {
@@ -782,6 +816,8 @@ static const struct {
 } mq_http_routes[] = {
     { "overview",    mq_http_overview_cb },
     { "whoami",      mq_http_whoami },
+    { "nodes",       mq_http_nodes_cb },
+    { "healthchecks", mq_http_healthcheck },
     { "vhosts",      mq_http_vhosts },
     { "queues",      mq_http_queues },
     { "exchanges",   mq_http_exchanges },

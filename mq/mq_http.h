@@ -25,6 +25,7 @@ const char *mq_http_node(char *buf, size_t size);
 
 json_t *mq_http_overview(mq_t *mq, const char *node);
 json_t *mq_http_vhost(mq_vhost_t *vh, const char *node);
+json_t *mq_http_nodes(mq_t *mq, const char *node);   /* the one node */
 json_t *mq_http_queue(mq_queue_t *q, const char *node, int detailed);
 json_t *mq_http_exchange(mq_exchange_t *x);
 json_t *mq_http_connection(mq_conn_t *conn, const char *node);

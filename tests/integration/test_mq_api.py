@@ -694,3 +694,24 @@ def test_sort_and_pages(mq):
         assert body["error"] == "invalid_pagination_parameters"
     finally:
         conn.close()
+
+
+def test_nodes_and_healthcheck(mq):
+    api = mq.api()
+    node = api.get("/api/overview")["node"]
+    # RabbitMQ fills a node's figures in after its first statistics tick
+    nodes = wait_for(lambda: api.get("/api/nodes"),
+                     lambda d: "mem_alarm" in d[0] and "fd_used" in d[0])
+    assert len(nodes) == 1
+    n = nodes[0]
+    assert n["name"] == node
+    assert n["running"] is True
+    assert n["type"] == "disc"
+    assert n["mem_alarm"] is False
+    for key in ("mem_used", "mem_limit", "fd_used", "fd_total", "uptime",
+                "processors"):
+        assert isinstance(n[key], int) and n[key] > 0, key
+    assert n["os_pid"].isdigit()
+    assert n["partitions"] == []
+    assert api.get("/api/nodes/%s" % q(node))["name"] == node
+    assert api.get("/api/healthchecks/node") == {"status": "ok"}
