@@ -4,6 +4,7 @@
  * broker's section of /stats.
  *
  *   GET /api/overview            GET /api/whoami
+ *   GET /api/nodes[/<node>]      GET /api/healthchecks/node
  *   GET /api/vhosts[/<vhost>]
  *   GET /api/queues[/<vhost>[/<name>[/bindings]]]
  *   GET /api/exchanges[/<vhost>[/<name>[/bindings/source|destination]]]
@@ -13,8 +14,8 @@
  *
  * Path segments are URL-encoded ("/" is %2F); the default exchange is
  * "amq.default" in a path and "" in documents.  ?columns=a,b keeps only
- * those keys of each document, as RabbitMQ does.  Lists are sorted by
- * vhost and name, RabbitMQ's default order.
+ * those keys of each document, as RabbitMQ does; lists take RabbitMQ's
+ * sort, page and name parameters too (mq_http_list.c).
  *
  * Every request needs HTTP basic credentials of a broker user (mq.users),
  * like RabbitMQ's: none gives 401 with an empty body and the
@@ -88,73 +89,10 @@ mq_http_not_allowed(struct evhttp_request *req)
 }
 
 
-/* Keeps only the keys named in ?columns=a,b,c of a document (nested
- * names "a.b" keep the whole of "a"). */
-static json_t *
-mq_http_columns(json_t *doc, const char *columns)
-{
-    json_t     *out;
-    const char *p = columns, *end;
-    char        key[128];
-    size_t      len;
-
-    if (columns == NULL || !json_is_object(doc)) {
-        return doc;
-    }
-    out = json_object();
-    while (*p != '\0') {
-        end = strchr(p, ',');
-        len = end != NULL ? (size_t) (end - p) : strlen(p);
-        snprintf(key, sizeof(key), "%.*s", (int) len, p);
-        key[strcspn(key, ".")] = '\0';
-        if (json_object_get(doc, key) != NULL) {
-            json_object_set(out, key, json_object_get(doc, key));
-        }
-        p += len + (end != NULL);
-    }
-    json_decref(doc);
-    return out;
-}
-
-
-/* The value of ?columns= (malloc'd), or NULL. */
-static char *
-mq_http_columns_arg(struct evhttp_request *req)
-{
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char              *query = uri != NULL ? evhttp_uri_get_query(uri)
-                                                 : NULL;
-    struct evkeyvalq         args;
-    const char              *v;
-    char                    *out = NULL;
-
-    if (query == NULL || evhttp_parse_query_str(query, &args) != 0) {
-        return NULL;
-    }
-    v = evhttp_find_header(&args, "columns");
-    if (v != NULL) {
-        out = strdup(v);
-    }
-    evhttp_clear_headers(&args);
-    return out;
-}
-
-
 static void
 mq_http_reply_doc(mq_http_req_t *r, json_t *doc)
 {
-    char *columns;
-
-    if (doc == NULL) {
-        ob_http_reply_json(r->req, HTTP_INTERNAL, "Internal Server Error",
-                           json_pack("{s:s,s:s}", "error", "internal_error",
-                                     "reason", "out of memory"));
-        return;
-    }
-    columns = mq_http_columns_arg(r->req);
-    doc = mq_http_columns(doc, columns);
-    free(columns);
-    ob_http_reply_json(r->req, HTTP_OK, "OK", doc);
+    mq_http_send_doc(r->req, doc);
 }
 
 
@@ -184,58 +122,12 @@ mq_http_list_add(mq_http_list_t *l, json_t *doc)
 }
 
 
-static int
-mq_http_key_cmp(json_t *a, json_t *b, const char *key)
-{
-    const char *x = json_string_value(json_object_get(a, key)),
-               *y = json_string_value(json_object_get(b, key));
-
-    return strcmp(x != NULL ? x : "", y != NULL ? y : "");
-}
-
-
-/* RabbitMQ's order: by vhost, then name (bindings: source, destination
- * type, destination, routing key). */
-static int
-mq_http_doc_cmp(const void *pa, const void *pb)
-{
-    static const char *const keys[] = { "vhost", "name", "source",
-        "destination_type", "destination", "routing_key", "properties_key",
-        "consumer_tag", NULL };
-    json_t *a = *(json_t *const *) pa, *b = *(json_t *const *) pb;
-    size_t  i;
-    int     c;
-
-    for (i = 0; keys[i] != NULL; i++) {
-        c = mq_http_key_cmp(a, b, keys[i]);
-        if (c != 0) {
-            return c;
-        }
-    }
-    return 0;
-}
-
-
+/* Sends the list (sorted, paged and cut to ?columns= by mq_http_list.c);
+ * the list's items go with it. */
 static void
 mq_http_list_reply(mq_http_req_t *r, mq_http_list_t *l)
 {
-    json_t *arr = json_array();
-    char   *columns = mq_http_columns_arg(r->req);
-    size_t  i;
-
-    if (l->n > 1) {
-        qsort(l->items, l->n, sizeof(*l->items), mq_http_doc_cmp);
-    }
-    for (i = 0; i < l->n; i++) {
-        json_array_append_new(arr, mq_http_columns(l->items[i], columns));
-    }
-    free(columns);
-    free(l->items);
-    if (l->failed) {
-        json_decref(arr);
-        arr = NULL;
-    }
-    mq_http_reply_doc(r, arr);
+    mq_http_send_list(r->req, l->items, l->n, l->failed);
 }
 
 
@@ -809,6 +701,39 @@ mq_http_overview_cb(mq_http_req_t *r)
 }
 
 
+/* /api/nodes[/<name>]: the broker is one node. */
+static void
+mq_http_nodes_cb(mq_http_req_t *r)
+{
+    mq_http_list_t l = { 0 };
+
+    if (r->path->n > 2
+        || (r->path->n == 2 && strcmp(r->path->seg[1], r->node) != 0))
+    {
+        mq_http_not_found(r->req);
+        return;
+    }
+    if (r->path->n == 2) {
+        mq_http_reply_doc(r, mq_http_nodes(r->mq, r->node));
+        return;
+    }
+    mq_http_list_add(&l, mq_http_nodes(r->mq, r->node));
+    mq_http_list_reply(r, &l);
+}
+
+
+/* /api/healthchecks/node: the node is up (it answered). */
+static void
+mq_http_healthcheck(mq_http_req_t *r)
+{
+    if (r->path->n != 2 || strcmp(r->path->seg[1], "node") != 0) {
+        mq_http_not_found(r->req);
+        return;
+    }
+    mq_http_reply_doc(r, json_pack("{s:s}", "status", "ok"));
+}
+
+
 static void
 mq_http_whoami(mq_http_req_t *r)
 {
@@ -891,6 +816,8 @@ static const struct {
 } mq_http_routes[] = {
     { "overview",    mq_http_overview_cb },
     { "whoami",      mq_http_whoami },
+    { "nodes",       mq_http_nodes_cb },
+    { "healthchecks", mq_http_healthcheck },
     { "vhosts",      mq_http_vhosts },
     { "queues",      mq_http_queues },
     { "exchanges",   mq_http_exchanges },

@@ -25,6 +25,7 @@ const char *mq_http_node(char *buf, size_t size);
 
 json_t *mq_http_overview(mq_t *mq, const char *node);
 json_t *mq_http_vhost(mq_vhost_t *vh, const char *node);
+json_t *mq_http_nodes(mq_t *mq, const char *node);   /* the one node */
 json_t *mq_http_queue(mq_queue_t *q, const char *node, int detailed);
 json_t *mq_http_exchange(mq_exchange_t *x);
 json_t *mq_http_connection(mq_conn_t *conn, const char *node);
@@ -35,8 +36,16 @@ json_t *mq_http_consumer(mq_consumer_t *cons, const char *node);
  * of that queue, which RabbitMQ lists though it is never stored. */
 json_t *mq_http_binding(const mq_binding_t *b, mq_queue_t *implicit_queue);
 
-/* POST /api/queues/<vhost>/<name>/get (mq_http_get.c): answers req. */
+/* Answers 200 with doc (stolen; NULL: 500), cut to ?columns=; a list of
+ * `n` documents (the array and the documents stolen), sorted, filtered
+ * and paged as the query asks (mq_http_list.c).  `failed`: some could not
+ * be built (500). */
 struct evhttp_request;
+void mq_http_send_doc(struct evhttp_request *req, json_t *doc);
+void mq_http_send_list(struct evhttp_request *req, json_t **items, size_t n,
+                       int failed);
+
+/* POST /api/queues/<vhost>/<name>/get (mq_http_get.c): answers req. */
 void mq_http_queue_get(struct evhttp_request *req, mq_vhost_t *vh,
                        const char *name, size_t name_len);
 

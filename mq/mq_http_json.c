@@ -10,11 +10,15 @@
  */
 #include "mq_http.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include "ob_arena.h"
 #include "ob_conf.h"
 #include "ob_cycle.h"
 
@@ -649,4 +653,88 @@ mq_http_overview(mq_t *mq, const char *node)
             "node", node, "protocol", "amqp",
             "ip_address", ob_conf_str(core, "listen"),
             "port", mq->port);
+}
+
+
+/* Open file descriptors of this process (/proc/self/fd), -1 unknown. */
+static json_int_t
+mq_http_fd_used(void)
+{
+    DIR           *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    json_int_t     n = 0;
+
+    if (d == NULL) {
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        n += de->d_name[0] != '.';
+    }
+    closedir(d);
+    return n - 1;                      /* the directory's own descriptor */
+}
+
+
+/* Resident memory of this process in bytes: RabbitMQ's "rss" strategy. */
+static json_int_t
+mq_http_rss(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long  pages = 0, rss = 0;
+
+    if (f == NULL) {
+        return 0;
+    }
+    if (fscanf(f, "%ld %ld", &pages, &rss) != 2) {
+        rss = 0;
+    }
+    fclose(f);
+    return (json_int_t) rss * sysconf(_SC_PAGESIZE);
+}
+
+
+json_t *
+mq_http_nodes(mq_t *mq, const char *node)
+{
+    ob_arena_stats_t  as;
+    struct rlimit     rl;
+    struct timeval    now;
+    uint64_t          nconn = 0, nch = 0;
+    mq_link_t        *l;
+    char              pid[32];
+
+    for (l = mq->conns.next; l != &mq->conns; l = l->next) {
+        nconn++;
+        nch += MQ_ENTRY(l, mq_conn_t, link)->nchannels;
+    }
+    ob_arena_stats(mq->cy->arena, &as);
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        rl.rlim_cur = 0;
+    }
+    gettimeofday(&now, NULL);
+    snprintf(pid, sizeof(pid), "%ld", (long) getpid());
+    return json_pack("{s:s,s:s,s:b,s:s,s:I,s:I,s:b,s:s,s:I,s:I,s:I,s:i,"
+                     "s:[],s:s,s:I,s:I,s:I,s:I}",
+        "name", node,
+        "type", "disc",
+        "running", 1,
+        "os_pid", pid,
+        "mem_used", mq_http_rss(),
+        /* the broker's watermark of the budget, as vm_memory_high_watermark
+         * of the machine's memory is RabbitMQ's */
+        "mem_limit", (json_int_t) (mq->high_watermark * (double) as.limit),
+        "mem_alarm", mq->alarm != 0,
+        "mem_calculation_strategy", "rss",
+        "fd_used", mq_http_fd_used(),
+        "fd_total", (json_int_t) rl.rlim_cur,
+        "uptime", (json_int_t) ((now.tv_sec - mq->cy->started.tv_sec) * 1000
+                                + (now.tv_usec - mq->cy->started.tv_usec)
+                                  / 1000),
+        "processors", (int) sysconf(_SC_NPROCESSORS_ONLN),
+        "partitions",
+        "rates_mode", "none",
+        "connection_created", (json_int_t) mq->stats.conns_total,
+        "connection_closed", (json_int_t) (mq->stats.conns_total - nconn),
+        "channel_created", (json_int_t) mq->stats.channels_total,
+        "channel_closed", (json_int_t) (mq->stats.channels_total - nch));
 }

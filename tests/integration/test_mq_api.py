@@ -643,3 +643,75 @@ def test_get_messages_bad_body(mq):
         assert status == 200 and got == []
     finally:
         conn.close()
+
+
+def test_sort_and_pages(mq):
+    api = mq.api()
+    prefix = unique("pg")
+    names = [prefix + "-" + s for s in ("a", "b", "c", "d", "e")]
+    conn = pika_conn(mq)
+    try:
+        ch = conn.channel()
+        for n in names:
+            ch.queue_declare(n)
+        rows = [r["name"] for r in api.get("/api/queues/%2F?columns=name")]
+        assert rows == sorted(rows)
+        rows = api.get("/api/queues/%2F?sort=name&sort_reverse=true"
+                       "&columns=name")
+        assert [r["name"] for r in rows if r["name"] in names] \
+            == names[::-1]
+
+        page = api.get("/api/queues/%%2F?page=2&page_size=2&name=%s"
+                       "&columns=name" % prefix)
+        assert page["filtered_count"] == 5
+        assert page["item_count"] == 2
+        assert page["page"] == 2
+        assert page["page_count"] == 3
+        assert page["page_size"] == 2
+        assert page["total_count"] >= 5
+        assert [r["name"] for r in page["items"]] == names[2:4]
+
+        page = api.get("/api/queues/%%2F?page=1&name=%s&use_regex=true"
+                       "&columns=name" % q("^" + prefix + "-[ae]$"))
+        assert [r["name"] for r in page["items"]] == [names[0], names[4]]
+        assert page["page_size"] == 100
+
+        status, body = api.request(
+            "GET", "/api/queues/%%2F?page=9&page_size=2&name=%s" % prefix)
+        assert status == 400
+        assert body == {"error": "page_out_of_range", "reason":
+                        "Page out of range, page: 9 page size: 2, len: 5"}
+        status, body = api.request("GET", "/api/queues/%2F?page=0")
+        assert status == 400
+        assert body["error"] == "invalid_pagination_parameters"
+        status, body = api.request("GET", "/api/queues/%2F?page=x")
+        assert (status, body) == (400, {
+            "error": "bad_request",
+            "reason": "Pagination parameters are invalid"})
+        status, body = api.request("GET", "/api/queues/%2F?page=1"
+                                   "&page_size=1000")
+        assert status == 400
+        assert body["error"] == "invalid_pagination_parameters"
+    finally:
+        conn.close()
+
+
+def test_nodes_and_healthcheck(mq):
+    api = mq.api()
+    node = api.get("/api/overview")["node"]
+    # RabbitMQ fills a node's figures in after its first statistics tick
+    nodes = wait_for(lambda: api.get("/api/nodes"),
+                     lambda d: "mem_alarm" in d[0] and "fd_used" in d[0])
+    assert len(nodes) == 1
+    n = nodes[0]
+    assert n["name"] == node
+    assert n["running"] is True
+    assert n["type"] == "disc"
+    assert n["mem_alarm"] is False
+    for key in ("mem_used", "mem_limit", "fd_used", "fd_total", "uptime",
+                "processors"):
+        assert isinstance(n[key], int) and n[key] > 0, key
+    assert n["os_pid"].isdigit()
+    assert n["partitions"] == []
+    assert api.get("/api/nodes/%s" % q(node))["name"] == node
+    assert api.get("/api/healthchecks/node") == {"status": "ok"}
