@@ -20,22 +20,12 @@
 #include <unistd.h>
 
 #include "mq/mq_log_int.h"
+#include "check_mq_util.h"
 
 typedef struct {
     uint8_t  data[65536];
     size_t   len;
 } t_seg_t;
-
-
-static ob_str_t
-t_str(const char *s)
-{
-    ob_str_t r;
-
-    r.data = (const uint8_t *) s;
-    r.len = strlen(s);
-    return r;
-}
 
 
 static void

@@ -16,18 +16,7 @@
 #include <time.h>
 
 #include "mq/mq_wire.h"
-
-
-static ob_str_t
-t_str(const char *s)
-{
-    ob_str_t  t;
-
-    t.data = (const uint8_t *) s;
-    t.len = strlen(s);
-
-    return t;
-}
+#include "check_mq_util.h"
 
 
 static ob_str_t
