@@ -27,99 +27,6 @@
 #define MQ_NOT_IMPLEMENTED_SILENT  0x10000
 
 
-/* Encodes method `id`'s arguments from `ap` (types as in MQ_METHODS) as
- * a method frame; 0 when it does not fit. */
-static size_t
-mq_method_vencode(uint8_t *dst, size_t cap, uint16_t channel,
-                  mq_method_id_t id, va_list ap)
-{
-    const mq_method_info_t *mi = &mq_methods[id];
-    const char             *t;
-    const ob_str_t         *s;
-    size_t                  n = 11, bitpos = 0, len;
-    uint64_t                v;
-
-    if (cap < 12) {
-        return 0;
-    }
-    mq_put16(dst + 7, mi->class_id);
-    mq_put16(dst + 9, mi->method_id);
-    for (t = mi->args; *t != '\0'; t++) {
-        if (*t != 'b') {
-            bitpos = 0;
-        }
-        switch (*t) {
-        case 'b':
-            if (bitpos == 0) {
-                if (n + 1 > cap) {
-                    return 0;
-                }
-                dst[n++] = 0;
-            }
-            if (va_arg(ap, int)) {
-                dst[n - 1] |= (uint8_t) (1u << bitpos);
-            }
-            bitpos = (bitpos + 1) % 8;
-            break;
-        case 'o': case 'h': case 'l':
-            v = va_arg(ap, unsigned);
-            len = *t == 'o' ? 1 : *t == 'h' ? 2 : 4;
-            if (n + len > cap) {
-                return 0;
-            }
-            if (len == 1) {
-                dst[n] = (uint8_t) v;
-            } else if (len == 2) {
-                mq_put16(dst + n, (uint16_t) v);
-            } else {
-                mq_put32(dst + n, (uint32_t) v);
-            }
-            n += len;
-            break;
-        case 'L': case 't':
-            v = va_arg(ap, uint64_t);
-            if (n + 8 > cap) {
-                return 0;
-            }
-            mq_put64(dst + n, v);
-            n += 8;
-            break;
-        case 's':
-            s = va_arg(ap, const ob_str_t *);
-            len = s != NULL ? s->len : 0;
-            if (len > 255 || n + 1 + len > cap) {
-                return 0;
-            }
-            dst[n++] = (uint8_t) len;
-            if (len > 0) {
-                memcpy(dst + n, s->data, len);
-            }
-            n += len;
-            break;
-        default: /* S, T */
-            s = va_arg(ap, const ob_str_t *);
-            len = s != NULL ? s->len : 0;
-            if (n + 4 + len > cap) {
-                return 0;
-            }
-            mq_put32(dst + n, (uint32_t) len);
-            n += 4;
-            if (len > 0) {
-                memcpy(dst + n, s->data, len);
-            }
-            n += len;
-            break;
-        }
-    }
-    if (n + 1 > cap) {
-        return 0;
-    }
-    mq_frame_put_header(dst, MQ_FRAME_METHOD, channel, (uint32_t) (n - 7));
-    dst[n++] = MQ_FRAME_END;
-    return n;
-}
-
-
 /* Writes the output that other connections' work (deliveries of their
  * publishes, confirms after a log sync) appended: once per loop pass,
  * however many messages arrived meanwhile. */
@@ -169,7 +76,7 @@ mq_send_method(mq_conn_t *conn, uint16_t channel, mq_method_id_t id, ...)
     va_list  ap;
 
     va_start(ap, id);
-    n = mq_method_vencode(buf, sizeof(buf), channel, id, ap);
+    n = mq_frame_vmethod(buf, sizeof(buf), channel, id, ap);
     va_end(ap);
     if (n == 0) {
         return OB_ERR;

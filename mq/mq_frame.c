@@ -145,11 +145,13 @@ mq_frame_put_header(uint8_t dst[7], uint8_t type, uint16_t channel,
  * One loop over the method's argument letters: integers are written
  * straight, strings after their length, and bits are gathered into the
  * current octet (LSB first) until a non-bit argument or the eighth bit
- * closes it.  The frame header's size is patched at the end.
+ * closes it.  The frame header's size is patched at the end.  The caller
+ * owns ap (va_start and va_end are its own), so that mq_frame_method and
+ * the connection's mq_send_method share this one encoder.
  */
 size_t
-mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
-    mq_method_id_t id, ...)
+mq_frame_vmethod(uint8_t *dst, size_t cap, uint16_t channel,
+    mq_method_id_t id, va_list ap)
 {
     const mq_method_info_t  *mi;
     const ob_str_t          *str;
@@ -158,7 +160,6 @@ mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
     unsigned                 bit, v;
     uint64_t                 v64;
     size_t                   n;
-    va_list                  ap;
 
     if ((unsigned) id >= MQ_M_COUNT || cap < 7 + 4 + 1) {
         return 0;
@@ -174,8 +175,6 @@ mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
     bits = NULL;
     bit = 0;
 
-    va_start(ap, id);
-
     for (a = mi->args; *a != '\0'; a++) {
         if (*a != 'b') {
             bits = NULL;
@@ -185,7 +184,7 @@ mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
         case 'o':
             v = va_arg(ap, unsigned);
             if (end - p < 1) {
-                goto overflow;
+                return 0;
             }
             *p++ = (uint8_t) v;
             break;
@@ -193,7 +192,7 @@ mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
         case 'h':
             v = va_arg(ap, unsigned);
             if (end - p < 2) {
-                goto overflow;
+                return 0;
             }
             mq_put16(p, (uint16_t) v);
             p += 2;
@@ -202,7 +201,7 @@ mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
         case 'l':
             v = va_arg(ap, unsigned);
             if (end - p < 4) {
-                goto overflow;
+                return 0;
             }
             mq_put32(p, (uint32_t) v);
             p += 4;
@@ -212,7 +211,7 @@ mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
         case 't':
             v64 = va_arg(ap, uint64_t);
             if (end - p < 8) {
-                goto overflow;
+                return 0;
             }
             mq_put64(p, v64);
             p += 8;
@@ -222,7 +221,7 @@ mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
             v = (unsigned) va_arg(ap, int);
             if (bits == NULL || bit == 8) {
                 if (end - p < 1) {
-                    goto overflow;
+                    return 0;
                 }
                 bits = p++;
                 *bits = 0;
@@ -238,7 +237,7 @@ mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
             str = va_arg(ap, const ob_str_t *);
             n = str != NULL ? str->len : 0;
             if (n > 255 || (size_t) (end - p) < 1 + n) {
-                goto overflow;
+                return 0;
             }
             *p++ = (uint8_t) n;
             if (n != 0) {
@@ -252,7 +251,7 @@ mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
             str = va_arg(ap, const ob_str_t *);
             n = str != NULL ? str->len : 0;
             if (n > UINT32_MAX || (size_t) (end - p) < 4 + n) {
-                goto overflow;
+                return 0;
             }
             mq_put32(p, (uint32_t) n);
             p += 4;
@@ -263,11 +262,9 @@ mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
             break;
 
         default:
-            goto overflow;
+            return 0;
         }
     }
-
-    va_end(ap);
 
     *p++ = MQ_FRAME_END;
     n = (size_t) (p - dst);
@@ -275,12 +272,21 @@ mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
                         (uint32_t) (n - MQ_FRAME_OVERHEAD));
 
     return n;
+}
 
-overflow:
 
+size_t
+mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
+    mq_method_id_t id, ...)
+{
+    size_t   n;
+    va_list  ap;
+
+    va_start(ap, id);
+    n = mq_frame_vmethod(dst, cap, channel, id, ap);
     va_end(ap);
 
-    return 0;
+    return n;
 }
 
 

@@ -14,6 +14,7 @@
 #ifndef MQ_WIRE_H
 #define MQ_WIRE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "ob_core.h"
@@ -318,6 +319,11 @@ enum { MQ_CONFIRM_SELECT_NO_WAIT };
  */
 size_t mq_frame_method(uint8_t *dst, size_t cap, uint16_t channel,
                        mq_method_id_t id, ...);
+
+/* mq_frame_method with its arguments in a va_list (the caller's va_start
+ * and va_end), for wrappers that take the arguments as their own. */
+size_t mq_frame_vmethod(uint8_t *dst, size_t cap, uint16_t channel,
+                        mq_method_id_t id, va_list ap);
 
 /* ------------------------------------------------------------- content */
 
