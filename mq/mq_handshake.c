@@ -105,6 +105,37 @@ mq_user_is_loopback_only(const mq_t *mq, const char *user)
 }
 
 
+/*
+ * The users are few (the configuration's list), so a linear search; the
+ * first user whose name and password match decides, as in RabbitMQ's
+ * internal backend.  Lengths are compared, not NULs: a PLAIN response may
+ * carry any octet.
+ */
+int
+mq_user_check(const mq_t *mq, ob_str_t user, ob_str_t pass,
+              int peer_is_loopback, const mq_user_t **found)
+{
+    const mq_user_t *u;
+    size_t           i;
+
+    for (i = 0; i < mq->nusers; i++) {
+        u = &mq->users[i];
+        if (strlen(u->name) == user.len
+            && memcmp(u->name, user.data, user.len) == 0
+            && strlen(u->password) == pass.len
+            && memcmp(u->password, pass.data, pass.len) == 0)
+        {
+            if (!peer_is_loopback && mq_user_is_loopback_only(mq, u->name)) {
+                return OB_DECLINED;
+            }
+            *found = u;
+            return OB_OK;
+        }
+    }
+    return OB_ERR;
+}
+
+
 /* Extracts user and password from a PLAIN ("authzid\0user\0pass") or
  * AMQPLAIN (a table without its length: LOGIN, PASSWORD) response.
  * OB_ERR when it is malformed. */
@@ -166,10 +197,10 @@ mq_client_capabilities(mq_conn_t *conn, ob_str_t props)
 static int
 mq_on_start_ok(mq_conn_t *conn, const mq_method_t *m)
 {
-    mq_t      *mq = conn->mq;
-    ob_str_t   mech = m->a[MQ_START_OK_MECHANISM].s, user, pass;
-    ob_str_t   props = m->a[MQ_START_OK_CLIENT_PROPERTIES].s;
-    size_t     i;
+    mq_t             *mq = conn->mq;
+    ob_str_t          mech = m->a[MQ_START_OK_MECHANISM].s, user, pass;
+    ob_str_t          props = m->a[MQ_START_OK_CLIENT_PROPERTIES].s;
+    const mq_user_t  *u;
 
     free(conn->client_props);
     conn->client_props = malloc(props.len + 1);
@@ -186,28 +217,16 @@ mq_on_start_ok(mq_conn_t *conn, const mq_method_t *m)
                              (int) mech.len, mech.data);
     }
     if (mq_auth_response(mech, m->a[MQ_START_OK_RESPONSE].s, &user, &pass)
-        == OB_OK && user.len <= MQ_NAME_MAX)
+        == OB_OK && user.len <= MQ_NAME_MAX
+        && mq_user_check(mq, user, pass, mq_peer_is_loopback(conn->c), &u)
+           == OB_OK)
     {
-        for (i = 0; i < mq->nusers; i++) {
-            if (strlen(mq->users[i].name) == user.len
-                && memcmp(mq->users[i].name, user.data, user.len) == 0
-                && strlen(mq->users[i].password) == pass.len
-                && memcmp(mq->users[i].password, pass.data, pass.len) == 0)
-            {
-                break;
-            }
-        }
-        if (i < mq->nusers
-            && (!mq_user_is_loopback_only(mq, mq->users[i].name)
-                || mq_peer_is_loopback(conn->c)))
-        {
-            snprintf(conn->user, sizeof(conn->user), "%s", mq->users[i].name);
-            conn->state = MQ_CONN_TUNE;
-            return mq_send_method(conn, 0, MQ_M_CONNECTION_TUNE,
-                                  (unsigned) mq->channel_max,
-                                  (unsigned) mq->frame_max,
-                                  (unsigned) mq->heartbeat);
-        }
+        snprintf(conn->user, sizeof(conn->user), "%s", u->name);
+        conn->state = MQ_CONN_TUNE;
+        return mq_send_method(conn, 0, MQ_M_CONNECTION_TUNE,
+                              (unsigned) mq->channel_max,
+                              (unsigned) mq->frame_max,
+                              (unsigned) mq->heartbeat);
     }
     ob_log_notice(&mq->cy->log, "mq: %s: login refused (mechanism %.*s)",
                   ob_conn_peer(conn->c), (int) mech.len, mech.data);

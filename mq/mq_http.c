@@ -229,25 +229,6 @@ mq_http_base64(const char *in, char *out, size_t cap)
 }
 
 
-/* 1 when `user` is one of mq.loopback_users. */
-static int
-mq_http_loopback_only(const mq_t *mq, const char *user)
-{
-    const char *p = mq->loopback_users, *end;
-    size_t      len, ulen = strlen(user);
-
-    while (p != NULL && *p != '\0') {
-        end = strchr(p, ',');
-        len = end != NULL ? (size_t) (end - p) : strlen(p);
-        if (len == ulen && memcmp(p, user, len) == 0) {
-            return 1;
-        }
-        p += len + (end != NULL);
-    }
-    return 0;
-}
-
-
 static int
 mq_http_peer_is_loopback(struct evhttp_request *req)
 {
@@ -273,7 +254,9 @@ mq_http_login_or_reply(mq_t *mq, struct evhttp_request *req)
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
     const char       *auth, *reason = "Login failed";
     char              plain[MQ_HTTP_AUTH_MAX], *colon;
-    size_t            i;
+    ob_str_t          user, pass;
+    const mq_user_t  *u;
+    int               rc;
 
     auth = evhttp_find_header(evhttp_request_get_input_headers(req),
                               "Authorization");
@@ -289,20 +272,17 @@ mq_http_login_or_reply(mq_t *mq, struct evhttp_request *req)
         && (colon = strchr(plain, ':')) != NULL)
     {
         *colon = '\0';
-        for (i = 0; i < mq->nusers; i++) {
-            if (strcmp(mq->users[i].name, plain) != 0
-                || strcmp(mq->users[i].password, colon + 1) != 0)
-            {
-                continue;
-            }
-            if (mq_http_loopback_only(mq, plain)
-                && !mq_http_peer_is_loopback(req))
-            {
-                reason = "User can only log in via localhost";
-                break;
-            }
+        user.data = (const uint8_t *) plain;
+        user.len = strlen(plain);
+        pass.data = (const uint8_t *) colon + 1;
+        pass.len = strlen(colon + 1);
+        rc = mq_user_check(mq, user, pass, mq_http_peer_is_loopback(req), &u);
+        if (rc == OB_OK) {
             evhttp_remove_header(out, "WWW-Authenticate");
-            return mq->users[i].name;
+            return u->name;
+        }
+        if (rc == OB_DECLINED) {
+            reason = "User can only log in via localhost";
         }
     }
     ob_http_reply_json(req, 401, "Unauthorized",

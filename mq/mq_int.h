@@ -431,6 +431,13 @@ void mq_conn_tick(mq_conn_t *conn, int64_t now_mono);
 /* Shutdown: connection.close 320 CONNECTION_FORCED to every connection. */
 void mq_conn_close_all(mq_t *mq, const char *reason);
 
+/* A login against mq.users and mq.loopback_users, for AMQP (mq_handshake.c)
+ * and the HTTP API (mq_http.c) alike: OB_OK with *found set, OB_ERR for an
+ * unknown user or a wrong password, OB_DECLINED for a loopback-only user
+ * whose peer (as the caller judged it) is not a loopback one. */
+int mq_user_check(const mq_t *mq, ob_str_t user, ob_str_t pass,
+                  int peer_is_loopback, const mq_user_t **found);
+
 /* ======================================================================
  * mq_exchange.c, mq_queue.c, mq_msg.c, mq_deadletter.c
  * ====================================================================== */

@@ -1,6 +1,7 @@
 /*
  * check_mq_http.c: the management API's documents (mq_http_json.c):
- * field tables as RabbitMQ shows them, and bindings' properties_key.
+ * field tables as RabbitMQ shows them, and bindings' properties_key; and
+ * the login check the API shares with AMQP (mq_user_check, mq_handshake.c).
  */
 #include <string.h>
 
@@ -150,6 +151,44 @@ START_TEST(binding_properties_key)
 END_TEST
 
 
+/* A user's name and password must both match, NULs and lengths counted;
+ * a loopback-only user is declined from elsewhere (OB_DECLINED, which the
+ * API turns into "User can only log in via localhost"). */
+START_TEST(user_check)
+{
+    mq_t              mq;
+    mq_user_t         users[2];
+    const mq_user_t  *u = NULL;
+    ob_str_t          guest = { 5, (const uint8_t *) "guest" };
+    ob_str_t          bob = { 3, (const uint8_t *) "bob" };
+    ob_str_t          pw = { 2, (const uint8_t *) "pw" };
+    ob_str_t          pw_nul = { 3, (const uint8_t *) "pw\0" };
+    ob_str_t          pw_short = { 1, (const uint8_t *) "p" };
+
+    memset(&mq, 0, sizeof(mq));
+    users[0].name = "guest";
+    users[0].password = "guest";
+    users[1].name = "bob";
+    users[1].password = "pw";
+    mq.users = users;
+    mq.nusers = 2;
+    mq.loopback_users = "alice,guest";
+
+    ck_assert_int_eq(mq_user_check(&mq, bob, pw, 0, &u), OB_OK);
+    ck_assert_ptr_eq(u, &users[1]);
+    ck_assert_int_eq(mq_user_check(&mq, bob, pw_nul, 1, &u), OB_ERR);
+    ck_assert_int_eq(mq_user_check(&mq, bob, pw_short, 1, &u), OB_ERR);
+    ck_assert_int_eq(mq_user_check(&mq, guest, pw, 1, &u), OB_ERR);
+    ck_assert_int_eq(mq_user_check(&mq, guest, guest, 0, &u), OB_DECLINED);
+    u = NULL;
+    ck_assert_int_eq(mq_user_check(&mq, guest, guest, 1, &u), OB_OK);
+    ck_assert_ptr_eq(u, &users[0]);
+    mq.loopback_users = "gue,guests,";
+    ck_assert_int_eq(mq_user_check(&mq, guest, guest, 0, &u), OB_OK);
+}
+END_TEST
+
+
 Suite *
 mq_http_suite(void)
 {
@@ -158,6 +197,7 @@ mq_http_suite(void)
 
     tcase_add_test(tc, table_types);
     tcase_add_test(tc, binding_properties_key);
+    tcase_add_test(tc, user_check);
     suite_add_tcase(s, tc);
     return s;
 }
