@@ -901,51 +901,29 @@ mq_http_start(mq_t *mq, ob_err_t *err)
 void
 mq_stats(void *state, json_t *out)
 {
-    mq_t        *mq = state;
-    mq_vhost_t  *vh;
-    mq_link_t   *l;
-    mq_conn_t   *conn;
-    mq_queue_t  *q;
-    uint64_t     nconn = 0, nch = 0, nq = 0, nx = 0, ncons = 0, ready = 0,
-                 unacked = 0, bytes = 0;
-    unsigned     i;
-    json_t      *log;
-    ob_arena_owner_stats_t os;
+    mq_t                   *mq = state;
+    mq_http_counts_t        c;
+    json_t                 *log;
+    ob_arena_owner_stats_t  os;
 
-    for (l = mq->conns.next; l != &mq->conns; l = l->next) {
-        conn = MQ_ENTRY(l, mq_conn_t, link);
-        nconn++;
-        nch += conn->nchannels;
-    }
-    for (vh = mq->vhosts; vh != NULL; vh = vh->next) {
-        for (l = vh->exchange_list.next; l != &vh->exchange_list;
-             l = l->next)
-        {
-            nx++;
-        }
-        for (l = vh->queue_list.next; l != &vh->queue_list; l = l->next) {
-            q = MQ_ENTRY(l, mq_queue_t, link);
-            nq++;
-            ncons += q->nconsumers;
-            for (i = 0; q->ready != NULL && i <= q->max_priority; i++) {
-                ready += q->ready[i].count;
-            }
-            unacked += q->unacked.count;
-            bytes += q->ready_bytes + q->unacked_bytes;
-        }
-    }
+    mq_http_counts(mq, &c);
     json_object_set_new(out, "port", json_integer(mq->port));
-    json_object_set_new(out, "connections", json_integer((json_int_t) nconn));
-    json_object_set_new(out, "channels", json_integer((json_int_t) nch));
-    json_object_set_new(out, "exchanges", json_integer((json_int_t) nx));
-    json_object_set_new(out, "queues", json_integer((json_int_t) nq));
-    json_object_set_new(out, "consumers", json_integer((json_int_t) ncons));
+    json_object_set_new(out, "connections",
+                        json_integer((json_int_t) c.conns));
+    json_object_set_new(out, "channels",
+                        json_integer((json_int_t) c.channels));
+    json_object_set_new(out, "exchanges",
+                        json_integer((json_int_t) c.exchanges));
+    json_object_set_new(out, "queues",
+                        json_integer((json_int_t) c.queues));
+    json_object_set_new(out, "consumers",
+                        json_integer((json_int_t) c.consumers));
     json_object_set_new(out, "messages_ready",
-                        json_integer((json_int_t) ready));
+                        json_integer((json_int_t) c.ready));
     json_object_set_new(out, "messages_unacknowledged",
-                        json_integer((json_int_t) unacked));
+                        json_integer((json_int_t) c.unacked));
     json_object_set_new(out, "message_bytes",
-                        json_integer((json_int_t) bytes));
+                        json_integer((json_int_t) c.bytes));
     /* The arena's figure now, not mq->mem_bytes as of the last tick. */
     ob_arena_owner_stats(mq->cy->arena, mq->arena_owner, &os);
     json_object_set_new(out, "memory", json_integer((json_int_t) os.bytes));

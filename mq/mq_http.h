@@ -23,6 +23,14 @@ json_t *mq_http_table_json(ob_str_t table);
 /* "rabbit@<host>": the node name every document carries. */
 const char *mq_http_node(char *buf, size_t size);
 
+/* What /api/overview and /stats count (mq_http_json.c). */
+typedef struct {
+    uint64_t  conns, channels, exchanges, queues, consumers;
+    uint64_t  ready, unacked, bytes;        /* messages, over all queues */
+} mq_http_counts_t;
+
+void mq_http_counts(mq_t *mq, mq_http_counts_t *c);
+
 json_t *mq_http_overview(mq_t *mq, const char *node);
 json_t *mq_http_vhost(mq_vhost_t *vh, const char *node);
 json_t *mq_http_nodes(mq_t *mq, const char *node);   /* the one node */

@@ -565,35 +565,49 @@ mq_http_vhost(mq_vhost_t *vh, const char *node)
 }
 
 
-json_t *
-mq_http_overview(mq_t *mq, const char *node)
+/*
+ * One walk over the broker for the figures that /api/overview and /stats
+ * both show, so that the two cannot count differently.
+ */
+void
+mq_http_counts(mq_t *mq, mq_http_counts_t *c)
 {
-    uint64_t       ready = 0, unacked = 0, nconn = 0, nch = 0, nx = 0,
-                   nq = 0, ncons = 0;
-    mq_vhost_t    *vh;
-    mq_link_t     *l;
-    mq_conn_t     *conn;
-    mq_queue_t    *q;
-    const json_t  *core = ob_conf_section(mq->cy->conf, "core");
+    mq_vhost_t  *vh;
+    mq_link_t   *l;
+    mq_conn_t   *conn;
+    mq_queue_t  *q;
 
+    memset(c, 0, sizeof(*c));
+    for (l = mq->conns.next; l != &mq->conns; l = l->next) {
+        conn = MQ_ENTRY(l, mq_conn_t, link);
+        c->conns++;
+        c->channels += conn->nchannels;
+    }
     for (vh = mq->vhosts; vh != NULL; vh = vh->next) {
-        mq_http_vhost_totals(vh, &ready, &unacked);
         for (l = vh->exchange_list.next; l != &vh->exchange_list;
              l = l->next)
         {
-            nx++;
+            c->exchanges++;
         }
         for (l = vh->queue_list.next; l != &vh->queue_list; l = l->next) {
             q = MQ_ENTRY(l, mq_queue_t, link);
-            nq++;
-            ncons += q->nconsumers;
+            c->queues++;
+            c->consumers += q->nconsumers;
+            c->ready += mq_http_ready(q);
+            c->unacked += q->unacked.count;
+            c->bytes += q->ready_bytes + q->unacked_bytes;
         }
     }
-    for (l = mq->conns.next; l != &mq->conns; l = l->next) {
-        conn = MQ_ENTRY(l, mq_conn_t, link);
-        nconn++;
-        nch += conn->nchannels;
-    }
+}
+
+
+json_t *
+mq_http_overview(mq_t *mq, const char *node)
+{
+    mq_http_counts_t  c;
+    const json_t     *core = ob_conf_section(mq->cy->conf, "core");
+
+    mq_http_counts(mq, &c);
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,"
                      "s:[{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},"
                      "{s:s,s:s,s:b}],"
@@ -635,19 +649,21 @@ mq_http_overview(mq_t *mq, const char *node)
             "return_unroutable", (json_int_t) mq->stats.returned,
         "churn_rates",
             "connection_created", (json_int_t) mq->stats.conns_total,
-            "connection_closed", (json_int_t) (mq->stats.conns_total - nconn),
+            "connection_closed",
+            (json_int_t) (mq->stats.conns_total - c.conns),
             "channel_created", (json_int_t) mq->stats.channels_total,
-            "channel_closed", (json_int_t) (mq->stats.channels_total - nch),
+            "channel_closed",
+            (json_int_t) (mq->stats.channels_total - c.channels),
         "queue_totals",
-            "messages", (json_int_t) (ready + unacked),
-            "messages_ready", (json_int_t) ready,
-            "messages_unacknowledged", (json_int_t) unacked,
+            "messages", (json_int_t) (c.ready + c.unacked),
+            "messages_ready", (json_int_t) c.ready,
+            "messages_unacknowledged", (json_int_t) c.unacked,
         "object_totals",
-            "channels", (json_int_t) nch,
-            "connections", (json_int_t) nconn,
-            "consumers", (json_int_t) ncons,
-            "exchanges", (json_int_t) nx,
-            "queues", (json_int_t) nq,
+            "channels", (json_int_t) c.channels,
+            "connections", (json_int_t) c.conns,
+            "consumers", (json_int_t) c.consumers,
+            "exchanges", (json_int_t) c.exchanges,
+            "queues", (json_int_t) c.queues,
         "statistics_db_event_queue", 0,
         "listeners",
             "node", node, "protocol", "amqp",
