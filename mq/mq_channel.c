@@ -72,15 +72,13 @@ int
 mq_channel_error(mq_channel_t *ch, unsigned code, mq_method_id_t cause,
                  const char *fmt, ...)
 {
-    char        text[256];
-    const char *name = mq_reply_name(code);
-    ob_str_t    t;
-    int         n;
-    va_list     ap;
+    char      text[256];
+    ob_str_t  t;
+    size_t    n;
+    va_list   ap;
 
-    n = snprintf(text, sizeof(text), "%s - ", name != NULL ? name : "ERROR");
     va_start(ap, fmt);
-    vsnprintf(text + n, sizeof(text) - (size_t) n, fmt, ap);
+    n = mq_reply_text(text, sizeof(text), code, fmt, ap);
     va_end(ap);
     if (mq_code_is_hard(code)) {
         return mq_conn_error(ch->conn, code, (int) cause, "%s", text + n);

@@ -123,17 +123,29 @@ mq_conn_close_text(mq_conn_t *conn, unsigned code, int cause,
 }
 
 
+/* The reply text's "NAME - " prefix is the code's name, as RabbitMQ
+ * writes it; a code without a name gets "ERROR". */
+size_t
+mq_reply_text(char *text, size_t size, unsigned code, const char *fmt,
+              va_list ap)
+{
+    const char *name = mq_reply_name(code);
+    int         n;
+
+    n = snprintf(text, size, "%s - ", name != NULL ? name : "ERROR");
+    vsnprintf(text + n, size - (size_t) n, fmt, ap);
+    return (size_t) n;
+}
+
+
 int
 mq_conn_error(mq_conn_t *conn, unsigned code, int cause, const char *fmt, ...)
 {
-    char        text[256];
-    const char *name = mq_reply_name(code);
-    int         n;
-    va_list     ap;
+    char     text[256];
+    va_list  ap;
 
-    n = snprintf(text, sizeof(text), "%s - ", name != NULL ? name : "ERROR");
     va_start(ap, fmt);
-    vsnprintf(text + n, sizeof(text) - (size_t) n, fmt, ap);
+    mq_reply_text(text, sizeof(text), code, fmt, ap);
     va_end(ap);
     return mq_conn_close_text(conn, code, cause, text);
 }

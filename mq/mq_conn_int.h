@@ -96,6 +96,10 @@ enum { MQ_SETTLE_ACK, MQ_SETTLE_REQUEUE, MQ_SETTLE_REJECT };
 int  mq_conn_send(mq_conn_t *conn, const void *data, size_t len);
 int  mq_conn_decode_error(mq_conn_t *conn, const mq_frame_t *f,
                           const mq_wire_err_t *err);
+/* Formats "NAME - <fmt's text>" into text (cut to size); returns the
+ * length of the "NAME - " prefix.  For mq_conn_error and mq_channel_error. */
+size_t mq_reply_text(char *text, size_t size, unsigned code, const char *fmt,
+                     va_list ap);
 
 /* mq_handshake.c */
 int  mq_send_start(mq_conn_t *conn);
