@@ -60,6 +60,25 @@ t_write(const char *dir, uint32_t num, const t_seg_t *s)
 }
 
 
+/* Writes segment 1 from a and, when b is not NULL, segment 2 from b, and
+ * scans them: the scan, which must succeed. */
+static mq_log_scan_t *
+t_scan(const char *dir, const t_seg_t *a, const t_seg_t *b)
+{
+    uint32_t        nums[] = { 1, 2 };
+    mq_log_scan_t  *s;
+    ob_err_t        err;
+
+    t_write(dir, 1, a);
+    if (b != NULL) {
+        t_write(dir, 2, b);
+    }
+    s = mq_log_scan(dir, nums, b != NULL ? 2 : 1, NULL, &err);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+
 static off_t
 t_size(const char *dir, uint32_t num)
 {
@@ -187,10 +206,8 @@ START_TEST(test_scan_replay_order)
 {
     char              *dir = t_tmpdir();
     t_seg_t            a = { .len = 0 }, b = { .len = 0 };
-    uint32_t           nums[] = { 1, 2 };
     mq_log_scan_t     *s;
     mq_log_rentry_t  **v;
-    ob_err_t           err;
     size_t             n;
 
     t_msg(&a, 1, "one");
@@ -206,11 +223,7 @@ START_TEST(test_scan_replay_order)
     t_ref(&b, MQ_LOG_REC_ENQ, 3, 99); /* no such message: dropped */
     t_msg(&b, 4, "four");
     t_ref(&b, MQ_LOG_REC_ENQ, 1, 4);
-    t_write(dir, 1, &a);
-    t_write(dir, 2, &b);
-
-    s = mq_log_scan(dir, nums, 2, NULL, &err);
-    ck_assert_ptr_nonnull(s);
+    s = t_scan(dir, &a, &b);
     n = mq_log_scan_queue(s, 1, &v);
     ck_assert_uint_eq(n, 3);
     ck_assert_uint_eq(v[0]->id, 2);
@@ -234,10 +247,8 @@ START_TEST(test_scan_torn_tail_cut)
 {
     char              *dir = t_tmpdir();
     t_seg_t            a = { .len = 0 };
-    uint32_t           nums[] = { 1 };
     mq_log_scan_t     *s;
     mq_log_rentry_t  **v;
-    ob_err_t           err;
     size_t             good;
 
     t_msg(&a, 1, "one");
@@ -245,9 +256,7 @@ START_TEST(test_scan_torn_tail_cut)
     good = a.len;
     t_msg(&a, 2, "two");
     a.len -= 3;                        /* the write was torn */
-    t_write(dir, 1, &a);
-    s = mq_log_scan(dir, nums, 1, NULL, &err);
-    ck_assert_ptr_nonnull(s);
+    s = t_scan(dir, &a, NULL);
     ck_assert_uint_eq(mq_log_scan_queue(s, 1, &v), 1);
     ck_assert_uint_eq(mq_log_scan_bytes(s, 1), good);
     mq_log_scan_free(s);
@@ -261,10 +270,8 @@ START_TEST(test_scan_corrupt_middle)
 {
     char              *dir = t_tmpdir();
     t_seg_t            a = { .len = 0 }, b = { .len = 0 };
-    uint32_t           nums[] = { 1, 2 };
     mq_log_scan_t     *s;
     mq_log_rentry_t  **v;
-    ob_err_t           err;
     size_t             bad;
 
     t_msg(&a, 1, "one");
@@ -277,10 +284,7 @@ START_TEST(test_scan_corrupt_middle)
     a.data[bad + MQ_LOG_HDR + 3] ^= 1; /* message 2's record is damaged */
     t_msg(&b, 4, "four");
     t_ref(&b, MQ_LOG_REC_ENQ, 1, 4);
-    t_write(dir, 1, &a);
-    t_write(dir, 2, &b);
-    s = mq_log_scan(dir, nums, 2, NULL, &err);
-    ck_assert_ptr_nonnull(s);
+    s = t_scan(dir, &a, &b);
     /* the rest of segment 1 is not trusted; segment 2 is read */
     ck_assert_uint_eq(mq_log_scan_queue(s, 1, &v), 2);
     ck_assert_uint_eq(v[0]->id, 1);
@@ -297,10 +301,8 @@ START_TEST(test_scan_forward_copy)
 {
     char              *dir = t_tmpdir();
     t_seg_t            a = { .len = 0 }, b = { .len = 0 };
-    uint32_t           nums[] = { 1, 2 };
     mq_log_scan_t     *s;
     mq_log_rentry_t  **v;
-    ob_err_t           err;
 
     /* the compaction copied message 5 (delivered on queue 1) forward,
      * and crashed before unlinking segment 1 */
@@ -312,10 +314,7 @@ START_TEST(test_scan_forward_copy)
     t_ref(&b, MQ_LOG_REC_ENQ, 1, 5);
     t_ref(&b, MQ_LOG_REC_DLV, 1, 5);
     t_ref(&b, MQ_LOG_REC_ENQ, 2, 5);
-    t_write(dir, 1, &a);
-    t_write(dir, 2, &b);
-    s = mq_log_scan(dir, nums, 2, NULL, &err);
-    ck_assert_ptr_nonnull(s);
+    s = t_scan(dir, &a, &b);
     ck_assert_uint_eq(mq_log_scan_queue(s, 1, &v), 1);
     ck_assert(v[0]->delivered);
     ck_assert_uint_eq(v[0]->msg->seg, 2);
@@ -331,10 +330,8 @@ START_TEST(test_scan_split_copy_rehomed)
 {
     char              *dir = t_tmpdir();
     t_seg_t            a = { .len = 0 }, b = { .len = 0 };
-    uint32_t           nums[] = { 1, 2 };
     mq_log_scan_t     *s;
     mq_log_rentry_t  **v;
-    ob_err_t           err;
 
     /* the copy forward was cut after queue 1's ENQ: queue 2's entry is
      * only in segment 1, so the message needs a whole new copy */
@@ -346,10 +343,7 @@ START_TEST(test_scan_split_copy_rehomed)
     t_msg(&b, 5, "five");
     t_ref(&b, MQ_LOG_REC_ENQ, 1, 5);
     t_ref(&b, MQ_LOG_REC_DEL, 1, 6);    /* settles a message of segment 1 */
-    t_write(dir, 1, &a);
-    t_write(dir, 2, &b);
-    s = mq_log_scan(dir, nums, 2, NULL, &err);
-    ck_assert_ptr_nonnull(s);
+    s = t_scan(dir, &a, &b);
     ck_assert_uint_eq(mq_log_scan_queue(s, 2, &v), 1);
     ck_assert_uint_eq(v[0]->enq_seg, 1);
     ck_assert_uint_eq(v[0]->msg->seg, 2);
