@@ -299,6 +299,23 @@ def test_log_reclaimed_after_queue_delete(mq_server):
     conn.close()
 
 
+def _publish_and_stop(server, queue, count):
+    """Declares the durable queue, publishes b"m0".. persistent with
+    confirms, and stops the server gracefully: the names of the message
+    log's segments, sorted."""
+    conn = pika_conn(server)
+    ch = conn.channel()
+    ch.queue_declare(queue, durable=True)
+    ch.confirm_delivery()
+    for i in range(count):
+        ch.basic_publish("", queue, b"m%d" % i,
+                         pika.BasicProperties(delivery_mode=2))
+    conn.close()
+    server.stop_gracefully()
+    log_dir = os.path.join(server.data_dir, "mq")
+    return sorted(f for f in os.listdir(log_dir) if f.startswith("msgs."))
+
+
 @pytest.mark.onebox_only
 def test_torn_log_tail_is_cut(mq_server):
     """A torn write at the end of the log (garbage after the last record)
@@ -307,17 +324,7 @@ def test_torn_log_tail_is_cut(mq_server):
     s = mq_server(fresh=True)
     q = unique("torn")
     log_dir = os.path.join(s.data_dir, "mq")
-    conn = pika_conn(s)
-    ch = conn.channel()
-    ch.queue_declare(q, durable=True)
-    ch.confirm_delivery()
-    for i in range(5):
-        ch.basic_publish("", q, b"m%d" % i,
-                         pika.BasicProperties(delivery_mode=2))
-    conn.close()
-    s.stop_gracefully()
-    segments = sorted(f for f in os.listdir(log_dir)
-                      if f.startswith("msgs."))
+    segments = _publish_and_stop(s, q, 5)
     last = os.path.join(log_dir, [f for f in segments
                                   if os.path.getsize(os.path.join(log_dir, f))
                                   > 0][-1])
@@ -354,16 +361,7 @@ def test_split_copy_is_rehomed(mq_server):
     s = mq_server(fresh=True)
     q = unique("split")
     log_dir = os.path.join(s.data_dir, "mq")
-    conn = pika_conn(s)
-    ch = conn.channel()
-    ch.queue_declare(q, durable=True)
-    ch.confirm_delivery()
-    for i in range(3):
-        ch.basic_publish("", q, b"m%d" % i,
-                         pika.BasicProperties(delivery_mode=2))
-    conn.close()
-    s.stop_gracefully()
-    segments = sorted(f for f in os.listdir(log_dir) if f.startswith("msgs."))
+    segments = _publish_and_stop(s, q, 3)
     data = open(os.path.join(log_dir, segments[-1]), "rb").read()
     msg_records = [raw for t, raw in _records(data) if t == 1]
     assert len(msg_records) == 3
