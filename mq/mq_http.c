@@ -131,6 +131,31 @@ mq_http_list_reply(mq_http_req_t *r, mq_http_list_t *l)
 }
 
 
+/* Adds one vhost's objects of a kind (queues, exchanges, ...) to a list. */
+typedef void (*mq_http_vhost_add_pt)(mq_http_req_t *r, mq_vhost_t *vh,
+                                     mq_http_list_t *l);
+
+/*
+ * /api/<kind> and /api/<kind>/<vhost>: the list that `add` makes of every
+ * vhost, or of `only` (not NULL), in the vhosts' order.  The one walk over
+ * the vhosts that queues, exchanges, bindings and consumers share.
+ */
+static void
+mq_http_list_vhosts_reply(mq_http_req_t *r, mq_vhost_t *only,
+                          mq_http_vhost_add_pt add)
+{
+    mq_http_list_t  l = { 0 };
+    mq_vhost_t     *vh;
+
+    for (vh = r->mq->vhosts; vh != NULL; vh = vh->next) {
+        if (only == NULL || vh == only) {
+            add(r, vh, &l);
+        }
+    }
+    mq_http_list_reply(r, &l);
+}
+
+
 /* ----------------------------------------------------------- path, login */
 
 static int
@@ -335,13 +360,24 @@ mq_http_queue_bindings(mq_queue_t *q, mq_http_list_t *l)
 
 
 static void
+mq_http_vhost_queues(mq_http_req_t *r, mq_vhost_t *vh, mq_http_list_t *l)
+{
+    mq_link_t *k;
+
+    for (k = vh->queue_list.next; k != &vh->queue_list; k = k->next) {
+        mq_http_list_add(l, mq_http_queue(MQ_ENTRY(k, mq_queue_t, link),
+                                          r->node, 0));
+    }
+}
+
+
+static void
 mq_http_queues(mq_http_req_t *r)
 {
     const mq_http_path_t *p = r->path;
     mq_http_list_t        l = { 0 };
-    mq_vhost_t           *vh, *only = NULL;
+    mq_vhost_t           *only = NULL;
     mq_queue_t           *q;
-    mq_link_t            *k;
 
     if (p->n >= 2 && (only = mq_http_vhost_or_reply(r, 1)) == NULL) {
         return;
@@ -360,16 +396,7 @@ mq_http_queues(mq_http_req_t *r)
         }
         return;
     }
-    for (vh = r->mq->vhosts; vh != NULL; vh = vh->next) {
-        if (only != NULL && vh != only) {
-            continue;
-        }
-        for (k = vh->queue_list.next; k != &vh->queue_list; k = k->next) {
-            mq_http_list_add(&l, mq_http_queue(MQ_ENTRY(k, mq_queue_t, link),
-                                               r->node, 0));
-        }
-    }
-    mq_http_list_reply(r, &l);
+    mq_http_list_vhosts_reply(r, only, mq_http_vhost_queues);
 }
 
 
@@ -402,13 +429,25 @@ mq_http_exchange_bindings(mq_exchange_t *x, int as_source,
 
 
 static void
+mq_http_vhost_exchanges(mq_http_req_t *r, mq_vhost_t *vh, mq_http_list_t *l)
+{
+    mq_link_t *k;
+
+    (void) r;
+    for (k = vh->exchange_list.next; k != &vh->exchange_list; k = k->next) {
+        mq_http_list_add(l, mq_http_exchange(MQ_ENTRY(k, mq_exchange_t,
+                                                      link)));
+    }
+}
+
+
+static void
 mq_http_exchanges(mq_http_req_t *r)
 {
     const mq_http_path_t *p = r->path;
     mq_http_list_t        l = { 0 };
-    mq_vhost_t           *vh, *only = NULL;
+    mq_vhost_t           *only = NULL;
     mq_exchange_t        *x;
-    mq_link_t            *k;
 
     if (p->n >= 2 && (only = mq_http_vhost_or_reply(r, 1)) == NULL) {
         return;
@@ -430,18 +469,7 @@ mq_http_exchanges(mq_http_req_t *r)
         }
         return;
     }
-    for (vh = r->mq->vhosts; vh != NULL; vh = vh->next) {
-        if (only != NULL && vh != only) {
-            continue;
-        }
-        for (k = vh->exchange_list.next; k != &vh->exchange_list;
-             k = k->next)
-        {
-            mq_http_list_add(&l, mq_http_exchange(
-                MQ_ENTRY(k, mq_exchange_t, link)));
-        }
-    }
-    mq_http_list_reply(r, &l);
+    mq_http_list_vhosts_reply(r, only, mq_http_vhost_exchanges);
 }
 
 
@@ -486,13 +514,24 @@ mq_http_bindings_between(mq_http_req_t *r, mq_vhost_t *vh)
 }
 
 
+/* A vhost's bindings: each exchange's, as the source. */
+static void
+mq_http_vhost_bindings(mq_http_req_t *r, mq_vhost_t *vh, mq_http_list_t *l)
+{
+    mq_link_t *k;
+
+    (void) r;
+    for (k = vh->exchange_list.next; k != &vh->exchange_list; k = k->next) {
+        mq_http_exchange_bindings(MQ_ENTRY(k, mq_exchange_t, link), 1, l);
+    }
+}
+
+
 static void
 mq_http_bindings(mq_http_req_t *r)
 {
     const mq_http_path_t *p = r->path;
-    mq_http_list_t        l = { 0 };
-    mq_vhost_t           *vh, *only = NULL;
-    mq_link_t            *k;
+    mq_vhost_t           *only = NULL;
 
     if (p->n >= 2 && (only = mq_http_vhost_or_reply(r, 1)) == NULL) {
         return;
@@ -505,18 +544,7 @@ mq_http_bindings(mq_http_req_t *r)
         mq_http_not_found(r->req);
         return;
     }
-    for (vh = r->mq->vhosts; vh != NULL; vh = vh->next) {
-        if (only != NULL && vh != only) {
-            continue;
-        }
-        for (k = vh->exchange_list.next; k != &vh->exchange_list;
-             k = k->next)
-        {
-            mq_http_exchange_bindings(MQ_ENTRY(k, mq_exchange_t, link), 1,
-                                      &l);
-        }
-    }
-    mq_http_list_reply(r, &l);
+    mq_http_list_vhosts_reply(r, only, mq_http_vhost_bindings);
 }
 
 
@@ -615,13 +643,26 @@ mq_http_channels(mq_http_req_t *r)
 
 
 static void
+mq_http_vhost_consumers(mq_http_req_t *r, mq_vhost_t *vh, mq_http_list_t *l)
+{
+    mq_link_t  *k, *c;
+    mq_queue_t *q;
+
+    for (k = vh->queue_list.next; k != &vh->queue_list; k = k->next) {
+        q = MQ_ENTRY(k, mq_queue_t, link);
+        for (c = q->consumers.next; c != &q->consumers; c = c->next) {
+            mq_http_list_add(l, mq_http_consumer(
+                MQ_ENTRY(c, mq_consumer_t, qlink), r->node));
+        }
+    }
+}
+
+
+static void
 mq_http_consumers(mq_http_req_t *r)
 {
     const mq_http_path_t *p = r->path;
-    mq_http_list_t        l = { 0 };
-    mq_vhost_t           *vh, *only = NULL;
-    mq_link_t            *k, *c;
-    mq_queue_t           *q;
+    mq_vhost_t           *only = NULL;
 
     if (p->n > 2) {
         mq_http_not_found(r->req);
@@ -630,19 +671,7 @@ mq_http_consumers(mq_http_req_t *r)
     if (p->n == 2 && (only = mq_http_vhost_or_reply(r, 1)) == NULL) {
         return;
     }
-    for (vh = r->mq->vhosts; vh != NULL; vh = vh->next) {
-        if (only != NULL && vh != only) {
-            continue;
-        }
-        for (k = vh->queue_list.next; k != &vh->queue_list; k = k->next) {
-            q = MQ_ENTRY(k, mq_queue_t, link);
-            for (c = q->consumers.next; c != &q->consumers; c = c->next) {
-                mq_http_list_add(&l, mq_http_consumer(
-                    MQ_ENTRY(c, mq_consumer_t, qlink), r->node));
-            }
-        }
-    }
-    mq_http_list_reply(r, &l);
+    mq_http_list_vhosts_reply(r, only, mq_http_vhost_consumers);
 }
 
 
