@@ -37,6 +37,19 @@ def _publish_args(exchange, key, mandatory=False, immediate=False):
             + struct.pack(">B", mandatory | (immediate << 1)))
 
 
+def _close_after(mq, *chunks, open_channel=True):
+    """Opens a connection (and channel 1), sends each chunk of bytes in
+    turn, and returns the connection.close it brings: (code, text, class,
+    method)."""
+    with RawAmqp(mq) as r:
+        r.handshake()
+        if open_channel:
+            r.open_channel(1)
+        for chunk in chunks:
+            r.send(chunk)
+        return r.expect_connection_close()
+
+
 # --- handshake ---------------------------------------------------------------
 
 def test_start_and_tune_as_rabbitmq(mq):
@@ -132,78 +145,51 @@ def test_connection_close_both_ways(mq):
 # --- framing errors -------------------------------------------------------------
 
 def test_bad_frame_end_501(mq):
-    with RawAmqp(mq) as r:
-        r.handshake()
-        r.open_channel(1)
-        r.send(frame(FRAME_METHOD, 1, struct.pack(">HH", 20, 40),
-                     end=b"\x00"))
-        code, text, _, _ = r.expect_connection_close()
-        assert code == 501 and text.startswith("FRAME_ERROR - ")
+    code, text, _, _ = _close_after(
+        mq, frame(FRAME_METHOD, 1, struct.pack(">HH", 20, 40), end=b"\x00"))
+    assert code == 501 and text.startswith("FRAME_ERROR - ")
 
 
 def test_frame_over_frame_max_501(mq):
-    with RawAmqp(mq) as r:
-        r.handshake()
-        r.open_channel(1)
-        r.send(frame(FRAME_BODY, 1, b"\0" * 200000))
-        code, text, _, _ = r.expect_connection_close()
-        assert code == 501 and text.startswith("FRAME_ERROR - ")
+    code, text, _, _ = _close_after(mq, frame(FRAME_BODY, 1, b"\0" * 200000))
+    assert code == 501 and text.startswith("FRAME_ERROR - ")
 
 
 def test_method_on_unopened_channel_504(mq):
-    with RawAmqp(mq) as r:
-        r.handshake()
-        r.send_method(3, 50, 10, struct.pack(">H", 0) + shortstr("x")
-                      + b"\0" + table({}))
-        assert r.expect_connection_close() == (
+    assert _close_after(
+        mq, method_frame(3, 50, 10, struct.pack(">H", 0) + shortstr("x")
+                         + b"\0" + table({})),
+        open_channel=False) == (
             504, "CHANNEL_ERROR - expected 'channel.open'", 50, 10)
 
 
 def test_second_channel_open_504(mq):
-    with RawAmqp(mq) as r:
-        r.handshake()
-        r.open_channel(1)
-        r.send_method(1, 20, 10, shortstr(""))
-        assert r.expect_connection_close() == (
-            504, "CHANNEL_ERROR - second 'channel.open' seen", 20, 10)
+    assert _close_after(mq, method_frame(1, 20, 10, shortstr(""))) == (
+        504, "CHANNEL_ERROR - second 'channel.open' seen", 20, 10)
 
 
 def test_content_without_publish_505(mq):
-    with RawAmqp(mq) as r:
-        r.handshake()
-        r.open_channel(1)
-        r.send(header_frame(1, 5))
-        assert r.expect_connection_close() == (
-            505, "UNEXPECTED_FRAME - expected method frame, got non method "
-            "frame instead", 0, 0)
+    assert _close_after(mq, header_frame(1, 5)) == (
+        505, "UNEXPECTED_FRAME - expected method frame, got non method "
+        "frame instead", 0, 0)
 
 
 def test_method_in_the_middle_of_content_505(mq):
-    with RawAmqp(mq) as r:
-        r.handshake()
-        r.open_channel(1)
-        r.send(method_frame(1, 60, 40, _publish_args("", "q"))
-               + header_frame(1, 5))
-        r.send_method(1, 60, 10, struct.pack(">IHB", 0, 1, 0))
-        assert r.expect_connection_close() == (
+    assert _close_after(
+        mq,
+        method_frame(1, 60, 40, _publish_args("", "q")) + header_frame(1, 5),
+        method_frame(1, 60, 10, struct.pack(">IHB", 0, 1, 0))) == (
             505, "UNEXPECTED_FRAME - expected content body, got non content "
             "body frame instead", 60, 40)
 
 
 def test_immediate_540_and_qos_size_540(mq):
-    with RawAmqp(mq) as r:
-        r.handshake()
-        r.open_channel(1)
-        r.send(method_frame(1, 60, 40, _publish_args("", "q",
-                                                     immediate=True))
-               + header_frame(1, 0))
-        assert r.expect_connection_close() == (
+    assert _close_after(
+        mq, method_frame(1, 60, 40, _publish_args("", "q", immediate=True))
+        + header_frame(1, 0)) == (
             540, "NOT_IMPLEMENTED - immediate=true", 60, 40)
-    with RawAmqp(mq) as r:
-        r.handshake()
-        r.open_channel(1)
-        r.send_method(1, 60, 10, struct.pack(">IHB", 10, 1, 0))
-        assert r.expect_connection_close() == (
+    assert _close_after(
+        mq, method_frame(1, 60, 10, struct.pack(">IHB", 10, 1, 0))) == (
             540, "NOT_IMPLEMENTED - prefetch_size!=0 (10)", 60, 10)
 
 
