@@ -565,6 +565,35 @@ mq_http_vhost(mq_vhost_t *vh, const char *node)
 }
 
 
+/*
+ * The management plugin's "basic" rates: message_stats gets a
+ * <counter>_details {"rate": per second} beside each counter the broker
+ * samples (mq_module.c's tick keeps them over MQ_RATE_WINDOW seconds).
+ */
+static void
+mq_http_rate_details(json_t *doc, const mq_t *mq)
+{
+    json_t *ms;
+
+    if (doc == NULL) {
+        return;
+    }
+    json_object_set_new(doc, "rates_mode", json_string("basic"));
+    ms = json_object_get(doc, "message_stats");
+    if (ms == NULL) {
+        return;
+    }
+    json_object_set_new(ms, "publish_details",
+                        json_pack("{s:f}", "rate", mq->rates.publish));
+    json_object_set_new(ms, "deliver_get_details",
+                        json_pack("{s:f}", "rate", mq->rates.deliver_get));
+    json_object_set_new(ms, "ack_details",
+                        json_pack("{s:f}", "rate", mq->rates.ack));
+    json_object_set_new(ms, "confirm_details",
+                        json_pack("{s:f}", "rate", mq->rates.confirm));
+}
+
+
 json_t *
 mq_http_overview(mq_t *mq, const char *node)
 {
@@ -575,6 +604,7 @@ mq_http_overview(mq_t *mq, const char *node)
     mq_conn_t     *conn;
     mq_queue_t    *q;
     const json_t  *core = ob_conf_section(mq->cy->conf, "core");
+    json_t        *doc;
 
     for (vh = mq->vhosts; vh != NULL; vh = vh->next) {
         mq_http_vhost_totals(vh, &ready, &unacked);
@@ -594,7 +624,7 @@ mq_http_overview(mq_t *mq, const char *node)
         nconn++;
         nch += conn->nchannels;
     }
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,"
+    doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,"
                      "s:[{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},"
                      "{s:s,s:s,s:b}],"
                      "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
@@ -653,6 +683,8 @@ mq_http_overview(mq_t *mq, const char *node)
             "node", node, "protocol", "amqp",
             "ip_address", ob_conf_str(core, "listen"),
             "port", mq->port);
+    mq_http_rate_details(doc, mq);
+    return doc;
 }
 
 
