@@ -125,10 +125,10 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -Icore -Icache \
 # The harnesses and what each links: the pure parser alone, or the whole
 # request path (core and the cache, without main).
 FUZZ_SRC_cache_proto    := cache/cache_proto.c
-FUZZ_SRC_cache_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
+FUZZ_SRC_cache_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c mq/*.c)
 FUZZ_SRC_store_resp     := store/store_resp.c
-FUZZ_SRC_store_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
-FUZZ_SRC_store_rdb      := $(CORE_SRC) $(wildcard cache/*.c store/*.c)
+FUZZ_SRC_store_requests := $(CORE_SRC) $(wildcard cache/*.c store/*.c mq/*.c)
+FUZZ_SRC_store_rdb      := $(CORE_SRC) $(wildcard cache/*.c store/*.c mq/*.c)
 FUZZ_SRC_mq_frame       := mq/mq_frame.c mq/mq_method.c mq/mq_props.c mq/mq_table.c \
                            mq/mq_topic.c mq/mq_wire_err.c
 FUZZ_SRC_mq_requests    := $(CORE_SRC) $(wildcard cache/*.c store/*.c mq/*.c)

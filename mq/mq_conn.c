@@ -340,7 +340,7 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
     size_t         bytes = 0;
     const uint8_t *p;
     uint32_t       fmax;
-    int            rc = OB_OK;
+    int            rc = OB_OK, too_large;
 
     (void) c;
     conn->last_recv_mono = mq_mono_ms();
@@ -374,17 +374,14 @@ mq_on_read(void *session, ob_conn_t *c, struct evbuffer *in)
         evbuffer_copyout(in, hdr, 7);
         need = 8 + (size_t) mq_get32(hdr + 3);
         fmax = conn->frame_max != 0 ? conn->frame_max : conn->mq->frame_max;
-        if (need > fmax || len >= need) {
-            p = need > fmax ? hdr : evbuffer_pullup(in, (ev_ssize_t) need);
-            rc = mq_frame_parse(p, need > fmax ? 7 : need, fmax, &f,
+        /* RabbitMQ bounds the payload by frame_max (so a frame may be
+         * 8 octets longer): the codec judges an oversized one from its
+         * 7-byte header alone, with RabbitMQ's frame_too_large text. */
+        too_large = need - MQ_FRAME_OVERHEAD > fmax;
+        if (too_large || len >= need) {
+            p = too_large ? hdr : evbuffer_pullup(in, (ev_ssize_t) need);
+            rc = mq_frame_parse(p, too_large ? 7 : need, fmax, &f,
                                 &consumed, &err);
-            if (need > fmax && rc != OB_PROTO_ERR) {
-                err.code = MQ_FRAME_ERROR;
-                snprintf(err.text, sizeof(err.text), "FRAME_ERROR - frame "
-                         "size %zu is over frame_max %u", need,
-                         (unsigned) fmax);
-                rc = OB_PROTO_ERR;
-            }
             if (rc == OB_PROTO_ERR) {
                 mq_conn_close_text(conn, err.code, -1, err.text);
                 s->dead = 1;

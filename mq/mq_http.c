@@ -978,6 +978,11 @@ mq_stats(void *state, json_t *out)
                         json_integer((json_int_t) mq->stats.dead_lettered));
     json_object_set_new(out, "expired",
                         json_integer((json_int_t) mq->stats.expired));
+    json_object_set_new(out, "publish_rate", json_real(mq->rates.publish));
+    json_object_set_new(out, "deliver_get_rate",
+                        json_real(mq->rates.deliver_get));
+    json_object_set_new(out, "ack_rate", json_real(mq->rates.ack));
+    json_object_set_new(out, "confirm_rate", json_real(mq->rates.confirm));
     json_object_set_new(out, "connections_total",
                         json_integer((json_int_t) mq->stats.conns_total));
     json_object_set_new(out, "channels_total",

@@ -566,6 +566,35 @@ mq_http_vhost(mq_vhost_t *vh, const char *node)
 
 
 /*
+ * The management plugin's "basic" rates: message_stats gets a
+ * <counter>_details {"rate": per second} beside each counter the broker
+ * samples (mq_module.c's tick keeps them over MQ_RATE_WINDOW seconds).
+ */
+static void
+mq_http_rate_details(json_t *doc, const mq_t *mq)
+{
+    json_t *ms;
+
+    if (doc == NULL) {
+        return;
+    }
+    json_object_set_new(doc, "rates_mode", json_string("basic"));
+    ms = json_object_get(doc, "message_stats");
+    if (ms == NULL) {
+        return;
+    }
+    json_object_set_new(ms, "publish_details",
+                        json_pack("{s:f}", "rate", mq->rates.publish));
+    json_object_set_new(ms, "deliver_get_details",
+                        json_pack("{s:f}", "rate", mq->rates.deliver_get));
+    json_object_set_new(ms, "ack_details",
+                        json_pack("{s:f}", "rate", mq->rates.ack));
+    json_object_set_new(ms, "confirm_details",
+                        json_pack("{s:f}", "rate", mq->rates.confirm));
+}
+
+
+/*
  * One walk over the broker for the figures that /api/overview and /stats
  * both show, so that the two cannot count differently.
  */
@@ -606,9 +635,10 @@ mq_http_overview(mq_t *mq, const char *node)
 {
     mq_http_counts_t  c;
     const json_t     *core = ob_conf_section(mq->cy->conf, "core");
+    json_t           *doc;
 
     mq_http_counts(mq, &c);
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,"
+    doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,"
                      "s:[{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},"
                      "{s:s,s:s,s:b}],"
                      "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
@@ -669,6 +699,8 @@ mq_http_overview(mq_t *mq, const char *node)
             "node", node, "protocol", "amqp",
             "ip_address", ob_conf_str(core, "listen"),
             "port", mq->port);
+    mq_http_rate_details(doc, mq);
+    return doc;
 }
 
 

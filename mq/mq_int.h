@@ -65,6 +65,7 @@ typedef struct mq_consumer_s  mq_consumer_t;
 typedef struct mq_log_s       mq_log_t;
 
 #define MQ_NAME_MAX        255     /* shortstr */
+#define MQ_RATE_WINDOW     5       /* seconds behind the rates in /stats */
 #define MQ_DEFAULT_VHOST   "/"
 
 /* A doubly-linked list link; lists are circular with a sentinel head. */
@@ -129,6 +130,15 @@ struct mq_s {
                  confirmed, returned, dropped_unroutable, dead_lettered,
                  expired, conns_total, channels_total;
     } stats;
+
+    /* Messages per second over the last MQ_RATE_WINDOW seconds, from
+     * snapshots of the counters the tick takes once a second. */
+    struct {
+        double   publish, deliver_get, ack, confirm;
+        uint64_t snap[MQ_RATE_WINDOW + 1][4];   /* ring of snapshots */
+        int64_t  snap_mono[MQ_RATE_WINDOW + 1];
+        unsigned next, count;
+    } rates;
 };
 
 struct mq_vhost_s {

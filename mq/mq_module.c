@@ -238,6 +238,49 @@ mq_flow_check(mq_t *mq)
 }
 
 
+/*
+ * Once a second, a snapshot of the publish, deliver/get, ack and confirm
+ * counters goes into a ring; each rate is the growth between the newest
+ * and the oldest snapshot (MQ_RATE_WINDOW seconds apart once the ring is
+ * full) over the time between them, as the management plugin's
+ * *_details.rate shows.
+ */
+static void
+mq_rates_sample(mq_t *mq, int64_t now_mono)
+{
+    unsigned  n = MQ_RATE_WINDOW + 1, newest, oldest, i;
+    uint64_t *snap;
+    double    secs;
+    double   *out[4] = { &mq->rates.publish, &mq->rates.deliver_get,
+                         &mq->rates.ack, &mq->rates.confirm };
+
+    if (mq->rates.count > 0) {
+        newest = (mq->rates.next + n - 1) % n;
+        if (now_mono - mq->rates.snap_mono[newest] < 1000) {
+            return;
+        }
+    }
+    snap = mq->rates.snap[mq->rates.next];
+    snap[0] = mq->stats.published;
+    snap[1] = mq->stats.delivered + mq->stats.delivered_get;
+    snap[2] = mq->stats.acked;
+    snap[3] = mq->stats.confirmed;
+    mq->rates.snap_mono[mq->rates.next] = now_mono;
+    newest = mq->rates.next;
+    mq->rates.next = (mq->rates.next + 1) % n;
+    if (mq->rates.count < n) {
+        mq->rates.count++;
+    }
+    oldest = mq->rates.count < n ? 0 : mq->rates.next;
+    secs = (double) (now_mono - mq->rates.snap_mono[oldest]) / 1000.0;
+    for (i = 0; i < 4; i++) {
+        *out[i] = secs > 0 ? (double) (mq->rates.snap[newest][i]
+                                       - mq->rates.snap[oldest][i]) / secs
+                           : 0.0;
+    }
+}
+
+
 static void
 mq_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -256,6 +299,7 @@ mq_tick_cb(evutil_socket_t fd, short what, void *arg)
         mq_conn_tick(MQ_ENTRY(l, mq_conn_t, link), now_mono);
     }
     mq_flow_check(mq);
+    mq_rates_sample(mq, now_mono);
 }
 
 

@@ -33,8 +33,11 @@ interval is lowered to 500 ms (collect_statistics_interval) so that counts
 in /api/queues settle quickly; that changes only how soon the figures are
 refreshed.  Each real server has its own node name, distribution port,
 mnesia and log directories under the test session's temporary directory;
-epmd is shared and left alone.  A server is stopped with `rabbitmqctl
-shutdown`, and by the PID of its Erlang VM if that fails.
+epmd is shared and left alone.  restart() stops a server with `rabbitmqctl
+shutdown` (by the PID of its Erlang VM if that fails); after its test (or
+at the end of the session, for pooled ones) a server is killed by the PID
+of its Erlang VM: its data is thrown away and a graceful shutdown takes
+seconds.
 
 On onebox (the default target) every start() is a fresh process: the binary
 starts in milliseconds, so each test gets its own server on free ports,
@@ -430,7 +433,22 @@ class RealMq(MqServer):
         self.script = None
 
     def close(self):
-        self.stop_gracefully()
+        """Ends the server after its test.  Its data is thrown away, so it is
+        killed: a graceful shutdown takes seconds (more with several nodes
+        stopping at once), and RabbitMQ's shutdown is not under test."""
+        if self.script is not None:
+            beam = self._beam_pid()
+            if beam is not None and pid_alive(beam):
+                os.kill(beam, signal.SIGKILL)
+            try:
+                self.script.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.script.kill()
+                self.script.wait(timeout=10)
+            if beam is not None:
+                wait_pid_gone(beam, 10)
+            self.log.close()
+            self.script = None
         return []
 
     def clean(self):
@@ -484,28 +502,12 @@ class RealPool:
         return srv
 
     def close(self):
-        """Shuts every pooled server down, all at once (each takes a few
-        seconds), then waits for them."""
-        stopping = []
+        """Ends every pooled server (killed, see RealMq.close)."""
         for srv in self.servers.values():
-            if srv.script is None:
-                continue
-            stopping.append((srv, srv._beam_pid(), subprocess.Popen(
-                [os.path.join(RABBITMQ_SBIN, "rabbitmqctl"), "shutdown"],
-                env=srv.env(), stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)))
-        for srv, beam, ctl in stopping:
             try:
-                ctl.wait(timeout=60)
-                srv.script.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                if beam is not None and pid_alive(beam):
-                    os.kill(beam, signal.SIGKILL)
-                srv.script.wait(timeout=10)
-            if beam is not None:
-                wait_pid_gone(beam, 10)
-            srv.log.close()
-            srv.script = None
+                srv.close()
+            except Exception:
+                pass
         self.servers.clear()
 
 
