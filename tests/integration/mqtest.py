@@ -531,6 +531,27 @@ def pika_conn(server, **params):
     return pika.BlockingConnection(pika_params(server, **params))
 
 
+def broker_error(fn):
+    """Runs fn, which must make the broker close the channel; returns
+    (reply_code, reply_text)."""
+    import pika
+    import pytest
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as ei:
+        fn()
+    return ei.value.reply_code, ei.value.reply_text
+
+
+def get_all(ch, q, limit=100):
+    """Bodies of every ready message of q, by basic.get with no-ack."""
+    out = []
+    for _ in range(limit):
+        m, _, body = ch.basic_get(q, auto_ack=True)
+        if m is None:
+            break
+        out.append(body)
+    return out
+
+
 def amqp_tool(server, tool, *args, input=None, timeout=20, user="guest",
               password="guest"):
     """Runs one of rabbitmq-c's tools (amqp-publish, amqp-get ...; `tool`

@@ -10,26 +10,7 @@ import time
 import pika
 import pytest
 
-from mqtest import pika_conn, unique
-
-
-def broker_error(fn):
-    """Runs fn, which must make the broker close the channel; returns
-    (reply_code, reply_text)."""
-    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as ei:
-        fn()
-    return ei.value.reply_code, ei.value.reply_text
-
-
-def get_all(ch, q, limit=100):
-    """Bodies of every ready message of q, by basic.get with no-ack."""
-    out = []
-    for _ in range(limit):
-        m, props, body = ch.basic_get(q, auto_ack=True)
-        if m is None:
-            break
-        out.append(body)
-    return out
+from mqtest import broker_error, get_all, pika_conn, unique
 
 
 def get_wait(ch, q, timeout=5.0):

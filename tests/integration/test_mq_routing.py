@@ -4,28 +4,10 @@ texts, queue.bind/unbind errors, and routing through direct, fanout, topic
 and headers exchanges, exchange-to-exchange bindings (no loops, each queue
 once), auto-delete exchanges and the alternate exchange.  Every test runs
 against onebox and, with --target real, against rabbitmq-server."""
-import time
-
 import pika
 import pytest
 
-from mqtest import pika_conn, unique
-
-
-def broker_error(fn):
-    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as ei:
-        fn()
-    return ei.value.reply_code, ei.value.reply_text
-
-
-def bodies(ch, q, limit=100):
-    out = []
-    for _ in range(limit):
-        m, _, body = ch.basic_get(q, auto_ack=True)
-        if m is None:
-            break
-        out.append(body)
-    return out
+from mqtest import broker_error, get_all, pika_conn, unique
 
 
 def queues(ch, n):
@@ -170,7 +152,7 @@ def test_default_exchange_routes_by_name(mq):
     ch.basic_publish("", q1, b"1")
     ch.basic_publish("", q2, b"2")
     ch.basic_publish("", unique("nobody"), b"lost")
-    assert bodies(ch, q1) == [b"1"] and bodies(ch, q2) == [b"2"]
+    assert get_all(ch, q1) == [b"1"] and get_all(ch, q2) == [b"2"]
     c.close()
 
 
@@ -190,12 +172,12 @@ def test_direct(mq):
         ch.queue_bind(q3, x, "k%d" % i)
     for key in ("a", "b", "c", "k150", "zzz"):
         ch.basic_publish(x, key, key.encode())
-    assert bodies(ch, q1) == [b"a"]
-    assert bodies(ch, q2) == [b"a", b"b"]
-    assert bodies(ch, q3) == [b"c", b"k150"]
+    assert get_all(ch, q1) == [b"a"]
+    assert get_all(ch, q2) == [b"a", b"b"]
+    assert get_all(ch, q3) == [b"c", b"k150"]
     ch.queue_unbind(q2, x, "a")
     ch.basic_publish(x, "a", b"again")
-    assert bodies(ch, q2) == [] and bodies(ch, q1) == [b"again"]
+    assert get_all(ch, q2) == [] and get_all(ch, q1) == [b"again"]
     c.close()
 
 
@@ -209,7 +191,7 @@ def test_fanout(mq):
     ch.queue_bind(q1, x, "other")       # two bindings, one copy
     ch.queue_bind(q2, x)
     ch.basic_publish(x, "any", b"m")
-    assert bodies(ch, q1) == [b"m"] and bodies(ch, q2) == [b"m"]
+    assert get_all(ch, q1) == [b"m"] and get_all(ch, q2) == [b"m"]
     c.close()
 
 
@@ -225,7 +207,7 @@ def test_topic(mq):
     keys = ["a.b.c", "a", "x.b", "a.x.y.c", "", "b"]
     for k in keys:
         ch.basic_publish(x, k, k.encode() or b"-")
-    got = [bodies(ch, q) for q in names]
+    got = [get_all(ch, q) for q in names]
     assert got[0] == [b"a.b.c"]
     assert got[1] == [b"a.b.c", b"a", b"a.x.y.c"]
     assert got[2] == [b"a.b.c", b"a", b"x.b", b"a.x.y.c", b"-", b"b"]
@@ -256,11 +238,11 @@ def test_headers(mq):
              (None, b"none")]
     for h, body in sends:
         ch.basic_publish(x, "", body, pika.BasicProperties(headers=h))
-    assert bodies(ch, q_all) == [b"both"]
-    assert bodies(ch, q_any) == [b"both", b"a", b"bx", b"ax"]
-    assert bodies(ch, q_allx) == [b"ax"]
-    assert bodies(ch, q_anyx) == [b"bx", b"ax"]
-    assert bodies(ch, q_def) == [b"both", b"a", b"ax"]
+    assert get_all(ch, q_all) == [b"both"]
+    assert get_all(ch, q_any) == [b"both", b"a", b"bx", b"ax"]
+    assert get_all(ch, q_allx) == [b"ax"]
+    assert get_all(ch, q_anyx) == [b"bx", b"ax"]
+    assert get_all(ch, q_def) == [b"both", b"a", b"ax"]
     c.close()
 
 
@@ -280,11 +262,11 @@ def test_exchange_to_exchange(mq):
     ch.queue_bind(q2, top, "zzz")
     ch.basic_publish(top, "a.b", b"1")
     ch.basic_publish(top, "zzz", b"2")
-    assert bodies(ch, q1) == [b"1", b"2"]
-    assert bodies(ch, q2) == [b"2"]
+    assert get_all(ch, q1) == [b"1", b"2"]
+    assert get_all(ch, q2) == [b"2"]
     ch.exchange_unbind(fan, top, "#")
     ch.basic_publish(top, "a.b", b"3")
-    assert bodies(ch, q1) == [b"3"]
+    assert get_all(ch, q1) == [b"3"]
     c.close()
 
 
@@ -317,8 +299,8 @@ def test_alternate_exchange(mq):
     ch.queue_bind(q2, ae)
     ch.basic_publish(x, "k", b"routed")
     ch.basic_publish(x, "other", b"unroutable")
-    assert bodies(ch, q1) == [b"routed"]
-    assert bodies(ch, q2) == [b"unroutable"]
+    assert get_all(ch, q1) == [b"routed"]
+    assert get_all(ch, q2) == [b"unroutable"]
     c.close()
 
 
@@ -394,8 +376,8 @@ def test_durable_definitions_survive_restart(mq_server):
     ch = c.channel()
     ch.basic_publish("dtop", "a.z", b"e2e")       # dtop -> dfan -> dq1
     ch.basic_publish("dtop", "q.x", b"direct")    # dtop -> dq2
-    assert bodies(ch, "dq1") == [b"e2e"]
-    assert bodies(ch, "dq2") == [b"direct"]
+    assert get_all(ch, "dq1") == [b"e2e"]
+    assert get_all(ch, "dq2") == [b"direct"]
     # The redeclaration with other arguments is still inequivalent.
     assert broker_error(lambda: c.channel().queue_declare(
         "dq1", durable=True))[0] == 406
